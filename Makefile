@@ -1,0 +1,50 @@
+# gongji — every target creates the environment it needs first.
+# The first interpreter that actually runs and is new enough (a pyenv shim may exist and fail).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo $$p; break; }; done)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: install run test lint unit integration soak bench-ledger clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "gongji needs Python >= 3.11 (python3.11, python3.12 or python3)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Start gongji on the embedded SQLite default: web UI and API on http://127.0.0.1:8000
+## (a new database is seeded with the demo family first: `gongji demo seed --if-empty`)
+run: install
+	$(BIN)/gongji demo seed --if-empty && $(BIN)/gongji serve
+
+## The whole suite: lint, types, architecture, unit, integration (SQLite and PostgreSQL), e2e
+test: install lint
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+unit: install
+	$(BIN)/pytest tests/unit
+
+integration: install
+	$(BIN)/pytest tests/integration
+
+## Long runs, not part of `make test`
+soak: install
+	GONGJI_SOAK=1 $(BIN)/pytest -m slow tests/integration
+
+bench-ledger: install
+	$(BIN)/gongji bench ledger
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

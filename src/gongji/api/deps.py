@@ -1,0 +1,69 @@
+"""FastAPI dependencies: the container, the context, and who is asking.
+
+Routes name the actor they need (``require_person``, ``require_operator(Role.CLERK)``); the
+services still check ownership of every object they touch. ``admin`` passes every role check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from gongji.bootstrap import Container
+from gongji.services import identity
+from gongji.services.context import Actor, ActorKind, Context, Role
+from gongji.services.errors import Forbidden
+
+_BEARER = HTTPBearer(
+    auto_error=False,
+    description="A token from POST /api/v1/auth/login or /api/v1/auth/operator-login",
+)
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+def get_context(container: Annotated[Container, Depends(get_container)]) -> Context:
+    return container.context
+
+
+def bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+) -> str:
+    """The token of an ``Authorization: Bearer …`` header, or ``unauthorized``."""
+    if credentials is None or not credentials.credentials:
+        raise identity.Unauthorized()
+    return credentials.credentials
+
+
+def current_actor(
+    ctx: Annotated[Context, Depends(get_context)],
+    token: Annotated[str, Depends(bearer_token)],
+) -> Actor:
+    """The actor behind a live bearer token (read in a transaction of its own)."""
+    return identity.resolve_token(ctx, ctx.engine, token)
+
+
+def require_person(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    if actor.kind is not ActorKind.PERSON:
+        raise Forbidden()
+    return actor
+
+
+def require_operator(*roles: Role) -> Callable[[Actor], Actor]:
+    """An operator holding any of ``roles`` (or ``admin``); none given means any operator."""
+    wanted = frozenset(roles)
+
+    def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+        if actor.kind is not ActorKind.OPERATOR:
+            raise Forbidden()
+        if Role.ADMIN in actor.roles or not wanted or actor.roles & wanted:
+            return actor
+        raise Forbidden()
+
+    return dependency

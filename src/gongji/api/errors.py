@@ -1,0 +1,84 @@
+"""Turning refusals into ``{"code", "message", "detail"}`` answers, in Chinese or English.
+
+Only here does a code become an HTTP status. Anything unexpected becomes a 500 with code
+``internal_error`` and no traceback in the body (the traceback goes to the log).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gongji.domain.errors import GongjiError
+
+log = logging.getLogger("gongji.api")
+
+# Codes that are not 400. Everything else a GongjiError says is the caller's input: 400 or 422.
+STATUS_BY_CODE: dict[str, int] = {
+    "not_found": 404,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "idempotency_key_in_use": 409,
+    "idempotency_key_reused": 422,
+    "request_too_large": 413,
+    "otp_rate_limited": 429,
+    "import_refused": 422,
+    "signature_missing": 401,
+    "signature_expired": 401,
+    "signature_key_unknown": 401,
+    "signature_invalid": 401,
+    "signature_replayed": 401,
+    "login_failed": 401,
+}
+
+_HTTP_MESSAGES = {
+    404: ("not_found", "未找到请求的资源", "Not found"),
+    405: ("method_not_allowed", "不支持该请求方法", "Method not allowed"),
+    413: ("request_too_large", "请求体过大", "Request body too large"),
+}
+
+
+def language_of(request: Request) -> str:
+    header = request.headers.get("accept-language", "")
+    first = header.split(",", 1)[0].strip().lower()
+    return "en" if first.startswith("en") else "zh"
+
+
+def error_body(code: str, message: str, detail: Any = None) -> dict[str, Any]:
+    return {"code": code, "message": message, "detail": detail or {}}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(GongjiError)
+    async def _refusal(request: Request, error: GongjiError) -> JSONResponse:
+        status = STATUS_BY_CODE.get(error.code, 400)
+        body = dict(error.as_dict(language_of(request)))
+        return JSONResponse(body, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        english = language_of(request) == "en"
+        message = "The request is malformed" if english else "请求格式不正确"
+        fields = [
+            {"loc": [str(p) for p in item.get("loc", ())], "type": item.get("type")}
+            for item in error.errors()
+        ]
+        return JSONResponse(error_body("request_invalid", message, {"fields": fields}), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code, zh, en = _HTTP_MESSAGES.get(error.status_code, ("http_error", "请求失败", "Failed"))
+        message = en if language_of(request) == "en" else zh
+        return JSONResponse(error_body(code, message), error.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        english = language_of(request) == "en"
+        message = "Internal error; it has been logged" if english else "系统内部错误，已记录"
+        return JSONResponse(error_body("internal_error", message), 500)

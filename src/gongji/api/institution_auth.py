@@ -1,0 +1,37 @@
+"""`require_institution`: the FastAPI dependency for routes designated institutions call.
+
+It reads the raw body (Starlette keeps it, so the route still parses it), takes the path as
+sent (percent-encoding untouched, plus ``?query`` when there is one) and verifies the request's
+signature (gongji.services.signing, docs/signing.md). The database work runs in the thread pool:
+an async dependency must not block the event loop.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from gongji.api.deps import get_context
+from gongji.services import signing
+from gongji.services.context import Actor, Context
+
+
+def signed_target(request: Request) -> str:
+    """The request target the client signed: the raw path, then ``?`` and the raw query."""
+    raw_path = request.scope.get("raw_path")
+    path = raw_path.decode("latin-1") if raw_path else request.scope["path"]
+    path = path.split("?", 1)[0]  # some servers put the query into raw_path as well
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return f"{path}?{query}" if query else path
+
+
+async def require_institution(
+    request: Request, ctx: Annotated[Context, Depends(get_context)]
+) -> Actor:
+    """The signing institution as an ``Actor(ActorKind.INSTITUTION, code)``, or a refusal."""
+    body = await request.body()
+    return await run_in_threadpool(
+        signing.authenticate, ctx, request.method, signed_target(request), body, request.headers
+    )

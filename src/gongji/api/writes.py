@@ -1,0 +1,70 @@
+"""The one way an /api/v1 write runs: Idempotency-Key, one transaction, the stored answer.
+
+Every write endpoint calls :func:`write` with the actor, a stable command name, the request
+body and the command. The key is required (``idempotency_key_required``); keys are scoped to
+the actor, and the request hash covers the command name and the canonical JSON of the body, so
+the same key sent for another command or another body is ``idempotency_key_reused``. A replay
+answers the stored status and body with ``Idempotency-Replayed: true``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from gongji.api.deps import get_container
+from gongji.services import idempotency
+from gongji.services.context import Actor, Context
+from gongji.store.uow import UnitOfWork, run_in_transaction
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotency-Replayed"
+
+Payload = BaseModel | Mapping[str, Any]
+Command = Callable[[Context, UnitOfWork], Payload]
+
+
+def as_json(payload: Payload) -> dict[str, Any]:
+    """A JSON object as it goes over the wire (dates as ISO strings, models dumped)."""
+    if isinstance(payload, BaseModel):
+        dumped: dict[str, Any] = payload.model_dump(mode="json")
+        return dumped
+    loaded = json.loads(json.dumps(dict(payload), ensure_ascii=False, default=str))
+    if not isinstance(loaded, dict):
+        raise TypeError("a write's body and answer are JSON objects")
+    return loaded
+
+
+def write(
+    request: Request,
+    actor: Actor,
+    scope_name: str,
+    body: Payload,
+    command: Command,
+    status_code: int = 200,
+) -> JSONResponse:
+    """Run ``command`` once per Idempotency-Key, its effects and its answer in one commit.
+
+    A refusal (a ``GongjiError``) from the command rolls everything back, the key included, and
+    propagates to the error handlers.
+    """
+    ctx = get_container(request).context
+    key = idempotency.validate_key(request.headers.get(IDEMPOTENCY_HEADER))
+    fingerprint = idempotency.request_hash(scope_name, as_json(body))
+    scope = idempotency.scope_for(actor.label)
+
+    def work(uow: UnitOfWork) -> tuple[int, dict[str, Any], bool]:
+        answer = idempotency.run_idempotent(
+            ctx, uow, scope, key, fingerprint, status_code, lambda: as_json(command(ctx, uow))
+        )
+        uow.commit()
+        return answer
+
+    status, answer, replayed = run_in_transaction(ctx.engine, work)
+    headers = {REPLAYED_HEADER: "true"} if replayed else None
+    return JSONResponse(answer, status_code=status, headers=headers)

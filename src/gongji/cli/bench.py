@@ -1,0 +1,74 @@
+"""`gongji bench`: throughput measurements, each beside a baseline taken in the same run.
+
+Figures depend on the machine; the ratios to the baseline are what to compare between machines.
+Results worth keeping go to ``docs/benchmarks.md`` with the machine, the command and the date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from enum import StrEnum
+from subprocess import SubprocessError
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from gongji.cli.common import fail, readable_errors
+from gongji.sim.ledger_bench import DATABASES, BenchError, BenchOptions, run_ledger_bench
+
+SECONDS_MAX = 600.0  # a bench that runs longer than this is a mistake in its arguments
+
+bench_app = typer.Typer(
+    help="Measure throughput against a baseline on the same database.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+class Database(StrEnum):
+    SQLITE = "sqlite"
+    POSTGRES = "postgres"
+    BOTH = "both"
+
+
+@bench_app.callback()
+def bench() -> None:
+    """Measure throughput against a baseline on the same database."""
+
+
+@bench_app.command("ledger")
+def ledger(
+    database: Annotated[
+        Database, typer.Option("--database", help="Which database(s).")
+    ] = Database.BOTH,
+    seconds: Annotated[
+        float,
+        typer.Option(
+            "--seconds", min=0.1, max=SECONDS_MAX, help="Measured seconds per row, after warm-up."
+        ),
+    ] = 5.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    pg_url: Annotated[
+        str | None,
+        typer.Option(
+            "--pg-url",
+            help="PostgreSQL URL (default GONGJI_BENCH_PG_URL, else the local gongji_bench).",
+        ),
+    ] = None,
+) -> None:
+    """Durable transfers/s: single (1 and 8 clients) and batches of 10, 100, 1000, with ratios."""
+    databases = DATABASES if database is Database.BOTH else (database.value,)
+    options = BenchOptions(databases=databases, seconds=seconds)
+    if pg_url is not None:
+        options = replace(options, pg_url=pg_url)
+    with readable_errors():
+        try:
+            report = run_ledger_bench(options)
+        except (BenchError, SubprocessError) as error:
+            fail(str(error))
+    if as_json:
+        typer.echo(report.to_json())
+    else:
+        Console().print(report.render_table())

@@ -1,0 +1,59 @@
+"""What every command shares: building the container and turning failures into one line."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import NoReturn, TypeVar
+
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+
+from gongji.bootstrap import Container, build
+from gongji.config import Settings
+from gongji.domain.errors import GongjiError
+
+T = TypeVar("T")
+EXIT_CHECK_FAILED = 1
+EXIT_REFUSED = 2
+
+
+def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
+    typer.echo(f"gongji: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def readable_errors() -> Iterator[None]:
+    """Refusals, database and settings problems become one line on stderr and exit 2."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except GongjiError as error:
+        fail(f"{error.code}: {error.message('zh')}")
+    except SQLAlchemyError as error:
+        first_line = str(getattr(error, "orig", error) or error).strip().splitlines()[0:1]
+        fail(f"database error: {first_line[0] if first_line else type(error).__name__}")
+    except (ValueError, OSError) as error:
+        fail(str(error))
+
+
+@contextmanager
+def container(migrate: bool = True) -> Iterator[Container]:
+    with readable_errors():
+        built = build(Settings.from_env(), migrate=migrate)
+        try:
+            yield built
+        finally:
+            built.close()
+
+
+def run_readably(action: Callable[[], T]) -> T:
+    with readable_errors():
+        return action()
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()

@@ -1,0 +1,151 @@
+"""`gongji institutions …` and `gongji catalogue …`: designated institutions, their signing keys,
+and the medical-insurance catalogue.
+
+Imports are all or nothing (a bad line writes nothing, every problem is printed with its line,
+exit 2) and idempotent (the same file again changes nothing); a changed line updates its row.
+A signing secret is printed once, when issued, and cannot be shown again: issue a new key and
+revoke the old one instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Final
+
+import typer
+
+from gongji.cli.common import container, fail, readable_errors
+from gongji.cli.imports import read_import_file
+from gongji.clock import from_us
+from gongji.domain.money import format_yuan
+from gongji.services import catalogue, institutions
+from gongji.services.context import Context
+from gongji.services.upsert_import import UpsertResult
+from gongji.store.uow import UnitOfWork, run_in_transaction
+
+ERRORS_SHOWN_MAX: Final = 50
+
+CsvFile = Annotated[
+    Path, typer.Argument(help="A UTF-8 CSV file.", exists=True, dir_okay=False, readable=True)
+]
+Importer = Callable[[Context, UnitOfWork, str], UpsertResult]
+
+institutions_app = typer.Typer(
+    help="Designated institutions (定点医药机构) and their signing keys.", no_args_is_help=True
+)
+catalogue_app = typer.Typer(
+    help="The medical-insurance catalogue (医保目录).", no_args_is_help=True
+)
+
+
+@institutions_app.command("import")
+def import_institutions(file: CsvFile) -> None:
+    """Institutions: code,name,region,kind,level,supports_wallet,status."""
+    _import(file, institutions.import_institutions)
+
+
+@institutions_app.command("credentials")
+def credentials(code: Annotated[str, typer.Argument(help="The 12-character code.")]) -> None:
+    """Issue a signing key for an institution and print its secret, this once."""
+    with container() as built, readable_errors():
+
+        def work(uow: UnitOfWork) -> institutions.IssuedCredentials:
+            issued = institutions.issue_credentials(built.context, uow, code)
+            uow.commit()
+            return issued
+
+        issued = run_in_transaction(built.engine, work)
+    typer.echo(f"key id: {issued.key_id}")
+    typer.echo(f"secret: {issued.secret}")
+    typer.echo("The secret is shown only now; give it to the institution over a safe channel.")
+
+
+@institutions_app.command("revoke")
+def revoke(key_id: Annotated[str, typer.Argument(help="The key id to revoke.")]) -> None:
+    """Revoke a signing key: requests signed with it are refused from now on."""
+    with container() as built, readable_errors():
+
+        def work(uow: UnitOfWork) -> None:
+            institutions.revoke_credentials(built.context, uow, key_id)
+            uow.commit()
+
+        run_in_transaction(built.engine, work)
+    typer.echo(f"revoked {key_id}")
+
+
+@institutions_app.command("list")
+def list_command(
+    region: Annotated[str | None, typer.Option(help="Only this region (6 digits).")] = None,
+) -> None:
+    """Institutions by code (at most the first 500)."""
+    with container() as built, readable_errors():
+        found = run_in_transaction(
+            built.engine,
+            lambda uow: institutions.list_institutions(
+                built.context, uow, region=region, limit=institutions.LIST_LIMIT_MAX
+            ),
+            read_only=True,
+        )
+    for record in found:
+        value = record.institution
+        wallet = "wallet" if value.supports_wallet else "-"
+        typer.echo(
+            f"{value.code}  {value.region}  {value.kind.value:8}  {value.level.value:9}  "
+            f"{value.status.value:9}  {wallet:6}  {value.name}"
+        )
+
+
+@catalogue_app.command("import")
+def import_catalogue(file: CsvFile) -> None:
+    """Catalogue items: code,name,item_class,selfpay_prop,price_ceiling,account_payable,
+    category,in_catalogue."""
+    _import(file, catalogue.import_catalogue)
+
+
+@catalogue_app.command("show")
+def show(code: Annotated[str, typer.Argument(help="The item code.")]) -> None:
+    """One catalogue item as settlement sees it."""
+    with container() as built, readable_errors():
+        entry = run_in_transaction(
+            built.engine, lambda uow: catalogue.get_item(built.context, uow, code), read_only=True
+        )
+    item = entry.item
+    ceiling = "none" if item.price_ceiling_fen is None else format_yuan(item.price_ceiling_fen)
+    for label, value in (
+        ("code", item.code),
+        ("name", item.name),
+        ("class", item.item_class.value),
+        ("first self-pay", str(item.selfpay_prop)),
+        ("price ceiling", ceiling),
+        ("category", item.category.value),
+        ("in catalogue", "yes" if item.in_catalogue else "no"),
+        ("account may pay", "yes" if item.account_eligible else "no"),
+        ("updated", from_us(entry.updated_at_us).isoformat()),
+    ):
+        typer.echo(f"{label:16} {value}")
+
+
+def _import(file: Path, importer: Importer) -> None:
+    with container() as built, readable_errors():
+        text = read_import_file(file)
+
+        def work(uow: UnitOfWork) -> UpsertResult:
+            result = importer(built.context, uow, text)
+            if result.ok:
+                uow.commit()
+            return result
+
+        result = run_in_transaction(built.engine, work)
+    if result.ok:
+        typer.echo(
+            f"import {result.kind} {file.name}: {result.lines} lines, {result.created} created, "
+            f"{result.updated} updated, {result.unchanged} unchanged"
+        )
+        return
+    for error in result.errors[:ERRORS_SHOWN_MAX]:
+        typer.echo(f"line {error.line}: {error.code}: {error.message}")
+    hidden = len(result.errors) - ERRORS_SHOWN_MAX
+    if hidden > 0:
+        typer.echo(f"… and {hidden} more")
+    fail(f"import {result.kind} {file.name}: {len(result.errors)} errors; nothing was written")

@@ -1,0 +1,39 @@
+"""`gongji jobs run NAME`: scheduled work run by hand or from cron.
+
+Every job is restartable and idempotent (see gongji.jobs), so running one again, or while the
+server's scheduler runs it too, is safe. Adding a job is one function under ``run_app``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from gongji.cli.common import container, readable_errors
+from gongji.jobs.expire_grants import run_expire_grants
+from gongji.jobs.rollover import run_rollover
+
+jobs_app = typer.Typer(help="Scheduled work: restartable and idempotent.", no_args_is_help=True)
+run_app = typer.Typer(help="Run one job now.", no_args_is_help=True)
+jobs_app.add_typer(run_app, name="run")
+
+
+@run_app.command("rollover")
+def rollover(
+    year: Annotated[
+        int, typer.Option("--year", min=1990, max=9999, help="The year that ended, e.g. 2026.")
+    ],
+) -> None:
+    """Year-end rollover (结转): this year's personal-account money into earlier years'."""
+    with container() as built, readable_errors():
+        moved = run_rollover(built.context, year)
+    typer.echo(f"rollover {year}: {moved} personal accounts rolled over")
+
+
+@run_app.command("expire-grants")
+def expire_grants() -> None:
+    """The 06:00 return (DOMAIN.md §6.1): offers not accepted by their deadline go back."""
+    with container() as built, readable_errors():
+        expired = run_expire_grants(built.context)
+    typer.echo(f"expire-grants: {expired} offers returned")

@@ -1,0 +1,98 @@
+"""`gongji persons token` and `gongji operators create|token`: access on the server itself.
+
+Whoever runs these has the server's configuration and database already, so they issue tokens
+without a code or TOTP. A token and a TOTP provisioning URI are printed once and never stored
+in clear.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+import typer
+
+from gongji.cli.common import container, fail, readable_errors
+from gongji.services import identity
+from gongji.services.context import Context
+from gongji.services.identity_operators import current_totp
+from gongji.store.uow import UnitOfWork, run_in_transaction
+
+T = TypeVar("T")
+
+persons_app = typer.Typer(help="Insured persons.", no_args_is_help=True)
+operators_app = typer.Typer(help="Bureau operators (password + TOTP, roles).", no_args_is_help=True)
+
+
+def _committed(ctx: Context, work: Callable[[UnitOfWork], T]) -> T:
+    def run(uow: UnitOfWork) -> T:
+        result = work(uow)
+        uow.commit()
+        return result
+
+    return run_in_transaction(ctx.engine, run)
+
+
+@persons_app.command("token")
+def person_token(
+    psn_no: Annotated[str, typer.Argument(help="The person's number (psn_no).")],
+) -> None:
+    """Print a new 7-day bearer token for a person (support, tests, the demo)."""
+    with container() as built, readable_errors():
+        ctx = built.context
+        issued = _committed(ctx, lambda uow: identity.issue_person_token(ctx, uow, psn_no))
+    typer.echo(issued.token)
+
+
+@operators_app.command("create")
+def operator_create(
+    name: Annotated[str, typer.Argument(help="Login name: a-z 0-9 _ . -, 2 to 64 characters.")],
+    roles: Annotated[
+        list[str],
+        typer.Option("--role", help="admin, clerk, reviewer, risk_officer or auditor; repeatable."),
+    ],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin's first line.")
+    ] = False,
+    region: Annotated[
+        str | None, typer.Option("--region", help="The operator's region code.")
+    ] = None,
+) -> None:
+    """Create an operator; print the TOTP provisioning URI (shown this once only)."""
+    password = _password_from_stdin() if password_stdin else None
+    with container() as built, readable_errors():
+        ctx = built.context
+        created = _committed(
+            ctx, lambda uow: identity.create_operator(ctx, uow, name, roles, password, region)
+        )
+    typer.echo(created.provisioning_uri)
+
+
+def _password_from_stdin() -> str:
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        fail("password_missing: --password-stdin 需要从标准输入读入一行密码")
+    return line
+
+
+@operators_app.command("token")
+def operator_token(
+    name: Annotated[str, typer.Argument(help="The operator's login name.")],
+) -> None:
+    """Print a new 12-hour bearer token for an operator."""
+    with container() as built, readable_errors():
+        ctx = built.context
+        issued = _committed(ctx, lambda uow: identity.issue_operator_token(ctx, uow, name))
+    typer.echo(issued.token)
+
+
+@operators_app.command("totp")
+def operator_totp(
+    name: Annotated[str, typer.Argument(help="The operator's login name.")],
+) -> None:
+    """Print the operator's current TOTP code (support on the server, demo databases)."""
+    with container() as built, readable_errors():
+        ctx = built.context
+        code = _committed(ctx, lambda uow: current_totp(ctx, uow, name))
+    typer.echo(code)

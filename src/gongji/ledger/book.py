@@ -1,0 +1,279 @@
+"""The ledger on a database: create accounts and transfers in batches, look them up, page an
+account's history, and expire pending transfers whose deadline passed.
+
+Each batch is one database transaction: load what the batch refers to, lock the accounts it
+touches in id order (PostgreSQL ``FOR UPDATE``; SQLite holds its write lock from
+``BEGIN IMMEDIATE``), decide in memory with :mod:`gongji.ledger.apply`, write back, commit.
+A conflicting concurrent transaction makes the whole batch run again (bounded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, func, select
+
+from gongji.clock import Clock, to_us
+from gongji.ledger import rows
+from gongji.ledger.apply import BatchState, apply_batch, expire
+from gongji.ledger.types import (
+    ID_LENGTH_MAX,
+    Account,
+    AccountFlags,
+    CreateAccountResult,
+    CreateTransferResult,
+    NewAccount,
+    Transfer,
+)
+from gongji.store.tables import ledger_transfers
+from gongji.store.uow import UnitOfWork, run_in_transaction
+
+BATCH_SIZE_MAX = 8_190  # TigerBeetle's batch limit: bounds memory and lock time per transaction
+PAGE_SIZE_MAX = 1_000
+EXPIRY_BATCH_MAX = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    transfers: list[Transfer]
+    next_cursor: str | None
+
+
+class BatchTooLarge(ValueError):
+    pass
+
+
+class Ledger:
+    """The double-entry engine bound to one database and one clock."""
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def create_accounts(self, accounts: Sequence[NewAccount]) -> list[CreateAccountResult]:
+        _check_batch_size(len(accounts))
+
+        def work(uow: UnitOfWork) -> list[CreateAccountResult]:
+            results = self.create_accounts_in(uow, accounts)
+            uow.commit()
+            return results
+
+        return run_in_transaction(self._engine, work)
+
+    def create_accounts_in(
+        self, uow: UnitOfWork, accounts: Sequence[NewAccount]
+    ) -> list[CreateAccountResult]:
+        """Inside a caller's unit of work (which commits); each account succeeds on its own."""
+        connection = uow.connection
+        known = rows.load_accounts(connection, {a.id for a in accounts if a.id}, lock=False)
+        now_us = to_us(self._clock.now())
+        results: list[CreateAccountResult] = []
+        fresh: list[Account] = []
+        for new in accounts:
+            result = _account_result(new, known.get(new.id))
+            if result is CreateAccountResult.OK:
+                account = rows.new_account(new, now_us)
+                known[new.id] = account
+                fresh.append(account)
+            results.append(result)
+        rows.insert_accounts(connection, fresh)
+        return results
+
+    def create_transfers(self, transfers: Sequence[Transfer]) -> list[CreateTransferResult]:
+        _check_batch_size(len(transfers))
+
+        def work(uow: UnitOfWork) -> list[CreateTransferResult]:
+            results = self.create_transfers_in(uow, transfers)
+            uow.commit()
+            return results
+
+        return run_in_transaction(self._engine, work)
+
+    def create_transfers_in(
+        self, uow: UnitOfWork, transfers: Sequence[Transfer]
+    ) -> list[CreateTransferResult]:
+        """Apply a batch inside a caller's unit of work; the caller commits with its own writes."""
+        connection = uow.connection
+        state = _load_state(connection, transfers, to_us(self._clock.now()))
+        results = apply_batch(state, transfers)
+        _write_state(connection, state)
+        return results
+
+    def lookup_accounts(self, ids: Iterable[str]) -> dict[str, Account]:
+        return run_in_transaction(
+            self._engine,
+            lambda uow: rows.load_accounts(uow.connection, set(ids), lock=False),
+            read_only=True,
+        )
+
+    def accounts_in(
+        self, uow: UnitOfWork, ids: Iterable[str], *, lock: bool = False
+    ) -> dict[str, Account]:
+        """Accounts read inside a caller's unit of work (locked in id order when asked)."""
+        return rows.load_accounts(uow.connection, set(ids), lock=lock)
+
+    def transfers_in(self, uow: UnitOfWork, ids: Iterable[str]) -> dict[str, Transfer]:
+        return rows.load_transfers(uow.connection, set(ids))
+
+    def lookup_transfers(self, ids: Iterable[str]) -> dict[str, Transfer]:
+        return run_in_transaction(
+            self._engine,
+            lambda uow: rows.load_transfers(uow.connection, set(ids)),
+            read_only=True,
+        )
+
+    def account_history(
+        self, account_id: str, *, cursor: str | None = None, limit: int = 50
+    ) -> HistoryPage:
+        """Transfers that touch the account, oldest first, ``limit`` at a time."""
+        limit = max(1, min(limit, PAGE_SIZE_MAX))
+        after_seq = _parse_cursor(cursor)
+
+        def work(uow: UnitOfWork) -> HistoryPage:
+            found = rows.account_transfers(uow.connection, account_id, after_seq, limit + 1)
+            page = [transfer for _, transfer in found[:limit]]
+            next_cursor = str(found[limit - 1][0]) if len(found) > limit else None
+            return HistoryPage(page, next_cursor)
+
+        return run_in_transaction(self._engine, work, read_only=True)
+
+    def expire_pending(self, *, limit: int = EXPIRY_BATCH_MAX) -> int:
+        """Release pending transfers whose ``expires_at`` has passed; returns how many expired.
+
+        Safe to run concurrently with posts and voids: the pending rows' accounts are locked and
+        the resolution's primary key admits one outcome only.
+        """
+
+        def work(uow: UnitOfWork) -> int:
+            count = self.expire_pending_in(uow, limit=limit)
+            uow.commit()
+            return count
+
+        return run_in_transaction(self._engine, work)
+
+    def expire_pending_in(self, uow: UnitOfWork, *, limit: int = EXPIRY_BATCH_MAX) -> int:
+        connection = uow.connection
+        now_us = to_us(self._clock.now())
+        due = rows.due_pending(connection, now_us, min(limit, EXPIRY_BATCH_MAX))
+        if not due:
+            return 0
+        account_ids = {t.debit_account_id for t in due} | {t.credit_account_id for t in due}
+        state = BatchState(
+            now_us=now_us,
+            accounts=rows.load_balances(connection, account_ids, lock=True),
+            transfers={t.id: t for t in due},
+            resolutions=rows.load_resolutions(connection, {t.id for t in due}),
+        )
+        expired = sum(1 for pending in due if expire(state, pending))
+        _write_state(connection, state)
+        return expired
+
+    def set_account_closed(self, account_id: str, closed: bool) -> bool:
+        """Close or reopen an account; a closed account takes no new transfers but voids."""
+
+        def work(uow: UnitOfWork) -> bool:
+            found = rows.load_accounts(uow.connection, {account_id}, lock=True).get(account_id)
+            if found is None:
+                return False
+            flags = (
+                found.flags | AccountFlags.CLOSED if closed else found.flags & ~AccountFlags.CLOSED
+            )
+            rows.update_flags(uow.connection, account_id, flags)
+            uow.commit()
+            return True
+
+        return run_in_transaction(self._engine, work)
+
+    def transfer_count(self) -> int:
+        def work(uow: UnitOfWork) -> int:
+            # count(*), not the last seq: a PostgreSQL sequence leaves gaps where a transaction
+            # that inserted transfers rolled back (a retried batch, a caller's unit of work).
+            statement = select(func.count()).select_from(ledger_transfers)
+            return int(uow.connection.execute(statement).scalar_one())
+
+        return run_in_transaction(self._engine, work, read_only=True)
+
+
+def _check_batch_size(size: int) -> None:
+    if size > BATCH_SIZE_MAX:
+        raise BatchTooLarge(f"a batch holds at most {BATCH_SIZE_MAX} events, not {size}")
+
+
+def _parse_cursor(cursor: str | None) -> int:
+    if cursor is None or cursor == "":
+        return 0
+    if not cursor.isdigit() or len(cursor) > 19:
+        raise ValueError(f"invalid cursor: {cursor!r}")
+    return int(cursor)
+
+
+def _account_result(new: NewAccount, known: Account | None) -> CreateAccountResult:
+    R = CreateAccountResult
+    shape = _account_shape(new)
+    if shape is not None:
+        return shape
+    if known is None:
+        return R.OK
+    comparisons = (
+        (new.flags, known.flags & ~AccountFlags.CLOSED, R.EXISTS_WITH_DIFFERENT_FLAGS),
+        (new.ledger, known.ledger, R.EXISTS_WITH_DIFFERENT_LEDGER),
+        (new.code, known.code, R.EXISTS_WITH_DIFFERENT_CODE),
+        (new.region, known.region, R.EXISTS_WITH_DIFFERENT_REGION),
+        (new.ref, known.ref, R.EXISTS_WITH_DIFFERENT_REF),
+    )
+    for asked, recorded, code in comparisons:
+        if asked != recorded:
+            return code
+    return R.EXISTS
+
+
+def _account_shape(new: NewAccount) -> CreateAccountResult | None:
+    R = CreateAccountResult
+    bounds = (
+        AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS | AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS
+    )
+    if not new.id:
+        return R.ID_MUST_NOT_BE_EMPTY
+    if len(new.id) > ID_LENGTH_MAX:
+        return R.ID_TOO_LONG
+    if int(new.flags) & ~int(bounds):  # int: ~ on an IntFlag drops unknown bits
+        return R.FLAGS_INVALID
+    if new.flags & bounds == bounds:
+        return R.FLAGS_ARE_MUTUALLY_EXCLUSIVE
+    if new.ledger == 0:
+        return R.LEDGER_MUST_NOT_BE_ZERO
+    if new.code == 0:
+        return R.CODE_MUST_NOT_BE_ZERO
+    if len(new.region) > 6:
+        return R.REGION_TOO_LONG
+    if new.ref is not None and len(new.ref) > ID_LENGTH_MAX:
+        return R.REF_TOO_LONG
+    return None
+
+
+def _load_state(connection: Connection, transfers: Sequence[Transfer], now_us: int) -> BatchState:
+    ids = {t.id for t in transfers if t.id} | {t.pending_id for t in transfers if t.pending_id}
+    known = rows.load_transfers(connection, ids)
+    account_ids = {t.debit_account_id for t in transfers} | {t.credit_account_id for t in transfers}
+    account_ids |= {t.debit_account_id for t in known.values() if t.is_pending}
+    account_ids |= {t.credit_account_id for t in known.values() if t.is_pending}
+    account_ids.discard("")
+    accounts = rows.load_balances(connection, account_ids, lock=True)
+    pending_ids = {t.pending_id for t in transfers if t.pending_id}
+    return BatchState(
+        now_us=now_us,
+        accounts=accounts,
+        transfers=known,
+        resolutions=rows.load_resolutions(connection, pending_ids) if pending_ids else {},
+    )
+
+
+def _write_state(connection: Connection, state: BatchState) -> None:
+    rows.insert_transfers(connection, state.new_transfers)
+    rows.insert_resolutions(connection, state.new_resolutions, state.now_us)
+    rows.update_balances(connection, {i: state.accounts[i] for i in sorted(state.touched)})

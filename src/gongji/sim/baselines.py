@@ -1,0 +1,113 @@
+"""The baselines a ledger figure is compared with, measured on the same database in the same run.
+
+SQLite: the least a durable transfer can cost through Python's ``sqlite3`` (BEGIN IMMEDIATE, two
+UPDATEs, one INSERT, COMMIT), integer keys and no secondary index, on its own file with the
+pragmas the ledger's engine sets. PostgreSQL: the server's own ``pgbench`` and its built-in
+``tpcb-like`` script (a C client, so it measures the server rather than a client library).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy.engine import URL
+
+from gongji.sim.workload import FUNDING_FEN, TRANSFER_FEN_MAX, Step, StepFactory, pair
+from gongji.store.engine import SQLITE_BUSY_TIMEOUT_MS
+
+PGBENCH_TIMEOUT_S = 600
+_TPS = re.compile(r"tps = ([0-9.]+) \(without initial connection time\)")
+_SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+_SCHEMA = (
+    "CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL)",
+    "CREATE TABLE transfers (id INTEGER PRIMARY KEY, debit_id INTEGER NOT NULL,"
+    " credit_id INTEGER NOT NULL, amount INTEGER NOT NULL, timestamp_us INTEGER NOT NULL)",
+)
+_DEBIT = "UPDATE accounts SET balance = balance - ? WHERE id = ?"
+_CREDIT = "UPDATE accounts SET balance = balance + ? WHERE id = ?"
+_RECORD = "INSERT INTO transfers (debit_id, credit_id, amount, timestamp_us) VALUES (?, ?, ?, ?)"
+
+
+def _sqlite_connect(path: Path) -> sqlite3.Connection:
+    """The durability the ledger's engine sets; autocommit, so that we write BEGIN ourselves."""
+    connection = sqlite3.connect(path, isolation_level=None, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+    for pragma in _SQLITE_PRAGMAS:
+        connection.execute(f"PRAGMA {pragma}")
+    return connection
+
+
+def setup_sqlite_baseline(path: Path, accounts: int) -> None:
+    connection = _sqlite_connect(path)
+    try:
+        for statement in _SCHEMA:
+            connection.execute(statement)
+        connection.execute("BEGIN IMMEDIATE")
+        funded = ((i, FUNDING_FEN) for i in range(accounts))
+        connection.executemany("INSERT INTO accounts (id, balance) VALUES (?, ?)", funded)
+        connection.execute("COMMIT")
+    finally:
+        connection.close()
+
+
+def sqlite_baseline_factory(path: Path, accounts: int, seed: int) -> StepFactory:
+    @contextmanager
+    def open_step(worker: int) -> Iterator[Step]:
+        rng = random.Random(f"{seed}-baseline-{worker}")
+        connection = _sqlite_connect(path)
+
+        def step() -> int:
+            debit, credit = pair(rng, accounts)
+            amount = rng.randint(1, TRANSFER_FEN_MAX)
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute(_DEBIT, (amount, debit))
+            connection.execute(_CREDIT, (amount, credit))
+            connection.execute(_RECORD, (debit, credit, amount, time.time_ns() // 1_000))
+            connection.execute("COMMIT")
+            return 1
+
+        try:
+            yield step
+        finally:
+            connection.close()
+
+    return open_step
+
+
+def pgbench_tps(url: URL, scale: int, clients: int, duration_s: int) -> tuple[float | None, str]:
+    """pgbench ``tpcb-like`` on freshly initialised tables, or None and why it is missing."""
+    executable = shutil.which("pgbench")
+    if executable is None:
+        return None, "pgbench not found on PATH"
+    connection = [f"--host={url.host}"] if url.host else []
+    connection += [f"--port={url.port}"] if url.port else []
+    connection += [f"--username={url.username}"] if url.username else []
+    env = dict(os.environ, **({"PGPASSWORD": str(url.password)} if url.password else {}))
+    init = _run([executable, *connection, "-i", "-q", "-s", str(scale), str(url.database)], env)
+    if init.returncode != 0:
+        return None, f"pgbench -i failed: {_last_line(init.stderr)}"
+    load = ["-c", str(clients), "-j", str(min(clients, 2)), "-T", str(duration_s), "-n"]
+    ran = _run([executable, *connection, *load, "-b", "tpcb-like", str(url.database)], env)
+    found = _TPS.search(ran.stdout)
+    if found is None:
+        return None, f"pgbench failed: {_last_line(ran.stderr)}"
+    return float(found.group(1)), ""
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args, capture_output=True, text=True, env=env, timeout=PGBENCH_TIMEOUT_S, check=False
+    )
+
+
+def _last_line(output: str) -> str:
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"

@@ -1,0 +1,420 @@
+"""Durable ledger throughput beside a baseline measured in the same run (``gongji bench ledger``).
+
+A transfers-per-second figure means little without the disk and database under it, so each run
+also measures the cheapest durable write loop the same database allows and reports the ledger as
+a ratio of it: PostgreSQL's ``pgbench`` (built-in ``tpcb-like``, same client count) and, for
+SQLite, a raw ``sqlite3`` loop (BEGIN IMMEDIATE, two UPDATEs, one INSERT, COMMIT) on a file
+beside the ledger's with the same pragmas. Each row's baseline runs just before it, at the
+row's client count (batches: one client), so that drifting load on the machine hits both alike.
+
+Durable means committed under SQLite WAL with ``synchronous=FULL`` (what ``make_engine`` sets)
+or PostgreSQL's default ``synchronous_commit=on``. Every row, baseline or ledger, starts from the
+same fresh state (a new file in a temporary directory; a throw-away schema ``bench_<random>`` in
+the ``gongji_bench`` database; ``pgbench -i``) so that no figure depends on an earlier run or on
+the rows measured before it. Concurrency is threads: sqlite3 and psycopg release the GIL while
+they wait on the disk or the server.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import platform
+import random
+import re
+import sqlite3
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
+
+from gongji.clock import SystemClock
+from gongji.ledger.book import Ledger
+from gongji.ledger.check import CheckReport, check_ledger
+from gongji.ledger.types import AccountFlags, CreateTransferResult, NewAccount, Transfer
+from gongji.sim.baselines import pgbench_tps, setup_sqlite_baseline, sqlite_baseline_factory
+from gongji.sim.workload import FUNDING_FEN, TRANSFER_FEN_MAX, Step, StepFactory, measure, pair
+from gongji.store.engine import make_engine
+from gongji.store.migrate import upgrade
+
+DATABASES = ("sqlite", "postgres")
+PG_URL_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/gongji_bench"
+SINGLE_TARGET_RATIO = 0.5
+BATCH_TARGET_RATIO = 5.0
+LEDGER, CODE_SOURCE, CODE_PERSONAL, CODE_FUNDING, CODE_TRANSFER = 1, 1, 2, 1, 2
+SOURCE_ID = "bench-source"
+SETUP_CHUNK = 1_000
+_DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+EngineOpener = Callable[[str], AbstractContextManager[Engine]]
+"""A fresh, empty database for one row, named by the row; disposed of when the row is done."""
+Baseline = Callable[[int], tuple[float | None, str]]
+"""The baseline's transfers/s at a client count, or None and why it is missing."""
+
+
+class BenchError(RuntimeError):
+    """The bench cannot run (database unreachable, set-up refused): one readable line."""
+
+
+@dataclass(frozen=True, slots=True)
+class BenchOptions:
+    databases: tuple[str, ...] = DATABASES
+    seconds: float = 5.0
+    warmup_s: float = 1.0
+    accounts: int = 10_000
+    clients: tuple[int, ...] = (1, 8)
+    batch_sizes: tuple[int, ...] = (10, 100, 1_000)
+    pg_url: str = field(
+        default_factory=lambda: os.environ.get("GONGJI_BENCH_PG_URL", PG_URL_DEFAULT)
+    )
+    pgbench_scale: int = 10  # ≥ the client count, so pgbench's clients do not queue on branches
+    seed: int = 1
+    work_dir: Path | None = None  # SQLite files go here and are kept; default: a temporary dir
+
+
+@dataclass(frozen=True, slots=True)
+class BenchRow:
+    label: str
+    clients: int
+    batch_size: int
+    transfers: int
+    transfers_per_s: float
+    baseline_per_s: float | None
+    ratio: float | None
+    target_ratio: float | None
+    met: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseResult:
+    database: str
+    baseline: str
+    rows: tuple[BenchRow, ...]
+    ledger_check: str
+    refused: int
+
+    @property
+    def targets_met(self) -> bool | None:
+        """None when a target could not be judged (no baseline)."""
+        verdicts = [row.met for row in self.rows if row.target_ratio is not None]
+        return None if None in verdicts or not verdicts else all(verdicts)
+
+
+@dataclass(frozen=True, slots=True)
+class BenchReport:
+    started_at: str
+    seconds: float
+    environment: dict[str, str]
+    results: tuple[DatabaseResult, ...]
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        for result, dumped in zip(self.results, data["results"], strict=True):
+            dumped["targets_met"] = result.targets_met
+        return json.dumps(data, ensure_ascii=False, indent=2)
+
+    def render_table(self) -> Group:
+        setting = ", ".join(f"{name} {value}" for name, value in self.environment.items())
+        header = Text(f"gongji bench ledger, {self.started_at}: {setting}")
+        return Group(header, *(_table(result, self.seconds) for result in self.results))
+
+
+def run_ledger_bench(options: BenchOptions) -> BenchReport:
+    unknown = set(options.databases) - set(DATABASES)
+    if unknown:
+        raise BenchError(f"unknown database {sorted(unknown)[0]!r} (sqlite or postgres)")
+    environment = {
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "cpus": str(os.cpu_count()),
+        "platform": platform.platform(),
+    }
+    started_at = SystemClock().now().isoformat(timespec="seconds")
+    results: list[DatabaseResult] = []
+    if "sqlite" in options.databases:
+        results.append(_bench_sqlite(options))
+    if "postgres" in options.databases:
+        result, environment["postgresql"] = _bench_postgres(options)
+        results.append(result)
+    return BenchReport(started_at, options.seconds, environment, tuple(results))
+
+
+# --- The ledger -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _LedgerWorkload:
+    ledger: Ledger
+    account_ids: list[str]
+    seed: int
+    refused: list[int] = field(default_factory=list)
+
+    def factory(self, label: str, batch_size: int) -> StepFactory:
+        @contextmanager
+        def open_step(worker: int) -> Iterator[Step]:
+            rng = random.Random(f"{self.seed}-{label}-{worker}")
+            ids = (f"{label}-{worker}-{n}" for n in itertools.count())
+
+            def step() -> int:
+                batch = [self._transfer(rng, next(ids)) for _ in range(batch_size)]
+                results = self.ledger.create_transfers(batch)
+                ok = sum(1 for result in results if result is CreateTransferResult.OK)
+                if ok < len(results):
+                    self.refused.append(len(results) - ok)
+                return ok
+
+            yield step
+
+        return open_step
+
+    def _transfer(self, rng: random.Random, transfer_id: str) -> Transfer:
+        debit, credit = pair(rng, len(self.account_ids))
+        amount, ids = rng.randint(1, TRANSFER_FEN_MAX), self.account_ids
+        return Transfer(transfer_id, ids[debit], ids[credit], amount, LEDGER, CODE_TRANSFER)
+
+
+def _setup_ledger(ledger: Ledger, accounts: int) -> list[str]:
+    """Bound-checked personal accounts, each funded from one source so that transfers clear."""
+    ids = [f"acct-{i:06d}" for i in range(accounts)]
+    bounded = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
+    fresh = [NewAccount(SOURCE_ID, LEDGER, CODE_SOURCE)]
+    fresh += [NewAccount(i, LEDGER, CODE_PERSONAL, flags=bounded) for i in ids]
+    funding = [Transfer(f"fund-{i}", SOURCE_ID, i, FUNDING_FEN, LEDGER, CODE_FUNDING) for i in ids]
+    for at in range(0, len(fresh), SETUP_CHUNK):
+        _require_ok("create accounts", ledger.create_accounts(fresh[at : at + SETUP_CHUNK]))
+    for at in range(0, len(funding), SETUP_CHUNK):
+        _require_ok("fund accounts", ledger.create_transfers(funding[at : at + SETUP_CHUNK]))
+    return ids
+
+
+def _require_ok(what: str, results: Sequence[str]) -> None:
+    refused = [r for r in results if r != "ok"]
+    if refused:
+        raise BenchError(f"set-up failed to {what}: {refused[0]} ({len(refused)} refused)")
+
+
+def _bench_database(
+    name: str, options: BenchOptions, opener: EngineOpener, baseline: Baseline, description: str
+) -> DatabaseResult:
+    """Each row: its baseline, then the ledger on a fresh database, back to back.
+
+    Pairing them keeps a ratio honest when the machine's load drifts during the run (a shared
+    machine, a noisy neighbour): both sides of a ratio see the same conditions.
+    """
+    rows: list[BenchRow] = []
+    checks: list[CheckReport] = []
+    refused, missing = 0, set()
+    for label, clients, size in _plan(options):
+        baseline_rate, why = baseline(clients)
+        missing |= {f"{clients}-client baseline missing: {why}"} if why else set()
+        with opener(label) as engine:
+            count, check, refusals = _measure_ledger(engine, options, label, clients, size)
+        rate = count / options.seconds
+        rows.append(_row(label, clients, size, count, rate, baseline_rate))
+        checks.append(check)
+        refused += refusals
+    description = "; ".join([description, *sorted(missing)])
+    return DatabaseResult(name, description, _judge(rows), _verdict(checks), refused)
+
+
+def _plan(options: BenchOptions) -> list[tuple[str, int, int]]:
+    """(label, clients, batch size) per row; batches run with one client."""
+    singles = [(f"single, {c} client{'s' * (c > 1)}", c, 1) for c in options.clients]
+    return singles + [(f"batch {size}", 1, size) for size in options.batch_sizes]
+
+
+def _measure_ledger(
+    engine: Engine, options: BenchOptions, label: str, clients: int, batch_size: int
+) -> tuple[int, CheckReport, int]:
+    upgrade(engine)
+    ledger = Ledger(engine, SystemClock())
+    workload = _LedgerWorkload(ledger, _setup_ledger(ledger, options.accounts), options.seed)
+    factory = workload.factory(label.replace(" ", "").replace(",", "-"), batch_size)
+    count = measure(factory, clients, options.seconds, options.warmup_s)
+    return count, check_ledger(engine), sum(workload.refused)
+
+
+def _row(
+    label: str, clients: int, size: int, count: int, rate: float, baseline: float | None
+) -> BenchRow:
+    ratio = rate / baseline if baseline else None
+    return BenchRow(label, clients, size, count, rate, baseline, ratio, None, None)
+
+
+def _judge(rows: list[BenchRow]) -> tuple[BenchRow, ...]:
+    """Targets: every single-transfer row ≥ 0.5× its baseline; the best batch ≥ 5×."""
+    batches = [row for row in rows if row.batch_size > 1]
+    best = max(batches, key=lambda row: row.transfers_per_s, default=None)
+    judged = []
+    for row in rows:
+        target = SINGLE_TARGET_RATIO if row.batch_size == 1 else None
+        target = BATCH_TARGET_RATIO if row is best else target
+        met = None if target is None or row.ratio is None else row.ratio >= target
+        judged.append(replace(row, target_ratio=target, met=met))
+    return tuple(judged)
+
+
+def _verdict(checks: list[CheckReport]) -> str:
+    failed = [check for check in checks if not check.ok]
+    if failed:
+        return failed[0].verdict()
+    transfers = sum(check.transfers for check in checks)
+    return f"ledger check: ok on all {len(checks)} row databases ({transfers} transfers)"
+
+
+# --- SQLite -----------------------------------------------------------------------------------
+
+
+def _bench_sqlite(options: BenchOptions) -> DatabaseResult:
+    with _work_dir(options.work_dir) as directory:
+
+        @contextmanager
+        def opener(label: str) -> Iterator[Engine]:
+            engine = make_engine(f"sqlite:///{directory / _file_name('ledger', label)}")
+            try:
+                yield engine
+            finally:
+                engine.dispose()
+
+        def baseline(clients: int) -> tuple[float | None, str]:
+            path = directory / _file_name("baseline", f"{clients}-clients-{uuid.uuid4().hex[:6]}")
+            setup_sqlite_baseline(path, options.accounts)
+            factory = sqlite_baseline_factory(path, options.accounts, options.seed)
+            return measure(
+                factory, clients, options.seconds, options.warmup_s
+            ) / options.seconds, ""
+
+        description = (
+            "raw sqlite3 loop (BEGIN IMMEDIATE, 2 UPDATEs, 1 INSERT, COMMIT), a fresh file per row,"
+            " WAL, synchronous=FULL, one connection per client thread"
+        )
+        return _bench_database("sqlite", options, opener, baseline, description)
+
+
+def _file_name(kind: str, label: str) -> str:
+    return f"{kind}-{re.sub(r'[^a-z0-9]+', '-', label)}.db"
+
+
+@contextmanager
+def _work_dir(kept: Path | None) -> Iterator[Path]:
+    if kept is not None:
+        kept.mkdir(parents=True, exist_ok=True)
+        yield kept
+        return
+    with tempfile.TemporaryDirectory(prefix="gongji-bench-") as directory:
+        yield Path(directory)
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+
+def _bench_postgres(options: BenchOptions) -> tuple[DatabaseResult, str]:
+    url = make_url(options.pg_url)
+    if url.get_backend_name() != "postgresql":
+        raise BenchError(f"not a PostgreSQL URL: {url.render_as_string()}")
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    version = _ensure_database(url)
+
+    @contextmanager
+    def opener(_label: str) -> Iterator[Engine]:
+        with _throwaway_schema(url, pool_size=max(options.clients)) as engine:
+            yield engine
+
+    scale = max(options.pgbench_scale, *options.clients)  # a branch row per client at least
+    duration_s = _whole_seconds(options.seconds)
+    description = (
+        f"pgbench -b tpcb-like, scale {scale} (pgbench -i -s {scale} before each row),"
+        f" -c C -j min(C,2) -T {duration_s} -n, database {url.database}"
+    )
+
+    def baseline(clients: int) -> tuple[float | None, str]:
+        return pgbench_tps(url, scale, clients, duration_s)
+
+    return _bench_database("postgres", options, opener, baseline, description), version
+
+
+def _whole_seconds(seconds: float) -> int:
+    return max(1, round(seconds))  # pgbench -T takes whole seconds
+
+
+def _ensure_database(url: URL) -> str:
+    """Create the bench database when missing (through the server's ``postgres`` database)."""
+    name = url.database or ""
+    if not _DATABASE_NAME.match(name):
+        raise BenchError(f"invalid bench database name in the PostgreSQL URL: {name!r}")
+    admin = create_engine(
+        url.set(database="postgres"),
+        isolation_level="AUTOCOMMIT",
+        connect_args={"connect_timeout": 5},
+    )
+    try:
+        with admin.connect() as connection:
+            exists = text("SELECT 1 FROM pg_database WHERE datname = :name")
+            if connection.execute(exists, {"name": name}).scalar() is None:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            show = "SELECT current_setting('server_version'), current_setting('synchronous_commit')"
+            version, synchronous_commit = connection.execute(text(show)).one()
+            return f"{version} (synchronous_commit={synchronous_commit})"
+    except OperationalError as error:
+        first = (str(error.orig).strip().splitlines() or ["no detail"])[0]
+        raise BenchError(f"PostgreSQL unreachable at {url.host}:{url.port}: {first}") from None
+    finally:
+        admin.dispose()
+
+
+@contextmanager
+def _throwaway_schema(url: URL, *, pool_size: int) -> Iterator[Engine]:
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+        plain_url = url.render_as_string(hide_password=False)
+        engine = make_engine(plain_url, schema=schema, pool_size=pool_size)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+            with admin.connect() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    finally:
+        admin.dispose()
+
+
+# --- Rendering --------------------------------------------------------------------------------
+
+
+def _table(result: DatabaseResult, seconds: float) -> Table:
+    verdict = {None: "not judged (no baseline)", True: "met", False: "NOT met"}[result.targets_met]
+    table = Table(
+        title=f"{result.database}: durable transfers/s over {seconds:g} s — targets {verdict}",
+        caption=f"baseline: {result.baseline}\n{result.ledger_check}; refused: {result.refused}",
+        caption_justify="left",
+    )
+    for name in ("row", "transfers/s", "baseline/s", "ratio", "target", "met"):
+        table.add_column(name, justify="left" if name == "row" else "right")
+    for row in result.rows:
+        table.add_row(
+            row.label,
+            f"{row.transfers_per_s:,.0f}",
+            _or_dash(row.baseline_per_s, "{:,.0f}"),
+            _or_dash(row.ratio, "{:.2f}×"),
+            _or_dash(row.target_ratio, "≥ {:g}×"),
+            {None: "—", True: "yes", False: "NO"}[row.met],
+        )
+    return table
+
+
+def _or_dash(value: float | None, template: str) -> str:
+    return "—" if value is None else template.format(value)

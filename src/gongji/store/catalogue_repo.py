@@ -1,0 +1,72 @@
+"""SQL for the medical-insurance catalogue (``catalogue_items``). No decisions.
+
+Rows come back as the settlement rules' own :class:`~gongji.domain.settlement.items.CatalogueItem`
+so an import compares a file's line with the stored item by plain equality. The self-pay ratio
+is stored as decimal text: a binary float column could not hold 0.1 exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any, Final
+
+from sqlalchemy import Connection, Row, insert, select, update
+
+from gongji.domain.settlement.items import CatalogueItem, ItemCategory, ItemClass
+from gongji.store.tables_institutions import catalogue_items
+
+LOOKUP_CHUNK: Final = 1_000
+"""Codes per ``IN (…)`` list: a bill may have thousands of lines, SQLite binds at most 32 766."""
+
+
+def _item(row: Row[Any]) -> CatalogueItem:
+    return CatalogueItem(
+        code=row.code,
+        name=row.name,
+        item_class=ItemClass(row.item_class),
+        category=ItemCategory(row.category),
+        selfpay_prop=Decimal(row.selfpay_prop),
+        price_ceiling_fen=row.price_ceiling_fen,
+        account_payable=bool(row.account_payable),
+        in_catalogue=bool(row.in_catalogue),
+    )
+
+
+def _columns(item: CatalogueItem) -> dict[str, Any]:
+    return {
+        "code": item.code,
+        "name": item.name,
+        "item_class": item.item_class.value,
+        "selfpay_prop": str(item.selfpay_prop),
+        "price_ceiling_fen": item.price_ceiling_fen,
+        "account_payable": int(item.account_payable),
+        "category": item.category.value,
+        "in_catalogue": int(item.in_catalogue),
+    }
+
+
+def items_by_code(connection: Connection, codes: Iterable[str]) -> dict[str, CatalogueItem]:
+    wanted = sorted(set(codes))
+    found: dict[str, CatalogueItem] = {}
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        statement = select(catalogue_items).where(
+            catalogue_items.c.code.in_(wanted[start : start + LOOKUP_CHUNK])
+        )
+        for row in connection.execute(statement):
+            found[row.code] = _item(row)
+    return found
+
+
+def item_updated_at_us(connection: Connection, code: str) -> int | None:
+    statement = select(catalogue_items.c.updated_at_us).where(catalogue_items.c.code == code)
+    return connection.execute(statement).scalar_one_or_none()
+
+
+def insert_item(connection: Connection, item: CatalogueItem, now_us: int) -> None:
+    connection.execute(insert(catalogue_items), [{**_columns(item), "updated_at_us": now_us}])
+
+
+def update_item(connection: Connection, item: CatalogueItem, now_us: int) -> None:
+    statement = update(catalogue_items).where(catalogue_items.c.code == item.code)
+    connection.execute(statement.values(**_columns(item), updated_at_us=now_us))

@@ -1,0 +1,199 @@
+"""SQL for designated institutions, their signing credentials and request nonces. No decisions.
+
+Rows come back as domain values (:class:`~gongji.domain.institutions.Institution`) wrapped in a
+record with the bookkeeping times, so a service compares what a file says with what is stored
+by plain equality.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any, Final
+
+from sqlalchemy import Connection, Row, delete, insert, select, update
+
+from gongji.domain.institutions import Institution, InstitutionKind, InstitutionStatus
+from gongji.domain.settlement.benefits import InstitutionLevel
+from gongji.store.tables_institutions import institution_credentials, institutions, request_nonces
+
+LOOKUP_CHUNK: Final = 1_000
+"""Codes per ``IN (…)`` list: far inside SQLite's and PostgreSQL's bound-parameter limits."""
+
+
+@dataclass(frozen=True, slots=True)
+class InstitutionRecord:
+    """A stored institution: what was registered, and when."""
+
+    institution: Institution
+    created_at_us: int
+    updated_at_us: int
+
+    @property
+    def code(self) -> str:
+        return self.institution.code
+
+    @property
+    def region(self) -> str:
+        return self.institution.region
+
+    @property
+    def level(self) -> InstitutionLevel:
+        return self.institution.level
+
+    @property
+    def kind(self) -> InstitutionKind:
+        return self.institution.kind
+
+    @property
+    def status(self) -> InstitutionStatus:
+        return self.institution.status
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialRow:
+    key_id: str
+    institution_code: str
+    secret_enc: str
+    created_at_us: int
+    revoked_at_us: int | None
+
+
+def _record(row: Row[Any]) -> InstitutionRecord:
+    value = Institution(
+        code=row.code,
+        name=row.name,
+        region=row.region,
+        kind=InstitutionKind(row.kind),
+        level=InstitutionLevel(row.level),
+        supports_wallet=bool(row.supports_wallet),
+        status=InstitutionStatus(row.status),
+    )
+    return InstitutionRecord(value, row.created_at_us, row.updated_at_us)
+
+
+def _columns(value: Institution) -> dict[str, Any]:
+    columns = asdict(value)
+    columns["supports_wallet"] = int(value.supports_wallet)
+    return columns
+
+
+# --- institutions --------------------------------------------------------------------------
+
+
+def institution(connection: Connection, code: str) -> InstitutionRecord | None:
+    row = connection.execute(select(institutions).where(institutions.c.code == code)).first()
+    return None if row is None else _record(row)
+
+
+def institutions_by_code(connection: Connection, codes: Iterable[str]) -> dict[str, Institution]:
+    wanted = sorted(set(codes))
+    found: dict[str, Institution] = {}
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        chunk = wanted[start : start + LOOKUP_CHUNK]
+        statement = select(institutions).where(institutions.c.code.in_(chunk))
+        for row in connection.execute(statement):
+            found[row.code] = _record(row).institution
+    return found
+
+
+def list_institutions(
+    connection: Connection, *, region: str | None, after: str | None, limit: int
+) -> list[InstitutionRecord]:
+    """By code, from just after ``after`` (keyset paging), at most ``limit`` rows."""
+    statement = select(institutions).order_by(institutions.c.code).limit(limit)
+    if region is not None:
+        statement = statement.where(institutions.c.region == region)
+    if after is not None:
+        statement = statement.where(institutions.c.code > after)
+    return [_record(row) for row in connection.execute(statement)]
+
+
+def insert_institution(connection: Connection, value: Institution, now_us: int) -> None:
+    row = {**_columns(value), "created_at_us": now_us, "updated_at_us": now_us}
+    connection.execute(insert(institutions), [row])
+
+
+def update_institution(connection: Connection, value: Institution, now_us: int) -> None:
+    statement = update(institutions).where(institutions.c.code == value.code)
+    connection.execute(statement.values(**_columns(value), updated_at_us=now_us))
+
+
+# --- credentials ---------------------------------------------------------------------------
+
+
+def credential(connection: Connection, key_id: str) -> CredentialRow | None:
+    statement = select(
+        institution_credentials.c.key_id,
+        institution_credentials.c.institution_code,
+        institution_credentials.c.secret_enc,
+        institution_credentials.c.created_at_us,
+        institution_credentials.c.revoked_at_us,
+    ).where(institution_credentials.c.key_id == key_id)
+    row = connection.execute(statement).mappings().first()
+    return None if row is None else CredentialRow(**dict(row))
+
+
+def credentials_of(connection: Connection, institution_code: str) -> list[CredentialRow]:
+    statement = (
+        select(
+            institution_credentials.c.key_id,
+            institution_credentials.c.institution_code,
+            institution_credentials.c.secret_enc,
+            institution_credentials.c.created_at_us,
+            institution_credentials.c.revoked_at_us,
+        )
+        .where(institution_credentials.c.institution_code == institution_code)
+        .order_by(institution_credentials.c.created_at_us, institution_credentials.c.key_id)
+    )
+    return [CredentialRow(**dict(row)) for row in connection.execute(statement).mappings()]
+
+
+def insert_credential(
+    connection: Connection, key_id: str, institution_code: str, secret_enc: str, now_us: int
+) -> None:
+    row = {
+        "key_id": key_id,
+        "institution_code": institution_code,
+        "secret_enc": secret_enc,
+        "created_at_us": now_us,
+        "revoked_at_us": None,
+    }
+    connection.execute(insert(institution_credentials), [row])
+
+
+def revoke_credential(connection: Connection, key_id: str, now_us: int) -> bool:
+    """Mark a key revoked; False when it is unknown or revoked already (the first time stays)."""
+    statement = (
+        update(institution_credentials)
+        .where(
+            institution_credentials.c.key_id == key_id,
+            institution_credentials.c.revoked_at_us.is_(None),
+        )
+        .values(revoked_at_us=now_us)
+    )
+    return connection.execute(statement).rowcount == 1
+
+
+# --- nonces --------------------------------------------------------------------------------
+
+
+def nonce_seen(connection: Connection, key_id: str, nonce: str) -> bool:
+    statement = select(request_nonces.c.seen_at_us).where(
+        request_nonces.c.key_id == key_id, request_nonces.c.nonce == nonce
+    )
+    return connection.execute(statement).first() is not None
+
+
+def insert_nonce(connection: Connection, key_id: str, nonce: str, now_us: int) -> None:
+    """Raises a unique violation when a racing request inserted the same nonce first."""
+    row = {"key_id": key_id, "nonce": nonce, "seen_at_us": now_us}
+    connection.execute(insert(request_nonces), [row])
+
+
+def purge_nonces(connection: Connection, before_us: int, key_id: str | None = None) -> int:
+    """Delete nonces seen before ``before_us`` (of one key, or of all); returns how many."""
+    statement = delete(request_nonces).where(request_nonces.c.seen_at_us < before_us)
+    if key_id is not None:
+        statement = statement.where(request_nonces.c.key_id == key_id)
+    return connection.execute(statement).rowcount

@@ -1,0 +1,59 @@
+"""Tables of access and replay safety: person tokens, one-time codes, operators, idempotency keys.
+
+Secrets are never stored as given: tokens and one-time codes as SHA-256 hashes, operator
+passwords as argon2 hashes, TOTP seeds encrypted. Created by migration 0002.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Integer, String, Table, Text
+
+from gongji.store.tables import metadata
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("subject_kind", String(10), nullable=False),
+    Column("subject_id", String(64), nullable=False, index=True),
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("expires_at_us", BigInteger, nullable=False),
+    Column("revoked_at_us", BigInteger, nullable=True),
+)
+
+one_time_codes = Table(
+    "one_time_codes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("mobile_hash", String(64), nullable=False, index=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("expires_at_us", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("used_at_us", BigInteger, nullable=True),
+)
+
+operators = Table(
+    "operators",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("roles", String(200), nullable=False),
+    Column("password_hash", Text, nullable=True),
+    Column("totp_secret_enc", Text, nullable=True),
+    Column("region", String(6), nullable=True),
+    Column("disabled", Integer, nullable=False),
+    Column("created_at_us", BigInteger, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(80), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response_body", Text, nullable=False),
+    Column("created_at_us", BigInteger, nullable=False, index=True),
+)
+
+ACCESS_TABLES = (access_tokens, one_time_codes, operators, idempotency_keys)

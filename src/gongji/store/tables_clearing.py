@@ -1,0 +1,49 @@
+"""Tables of monthly clearing (清算) and of premiums paid for relatives (代缴).
+
+A clearing run is stored once per month: its lines (who owes whom, per province and city pair)
+are the result that was published; running the month again returns them unchanged.
+A premium payment is unique per person, year and kind, so paying twice is refused by the key.
+Created by migration 0005.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Integer, String, Table
+
+from gongji.store.tables import metadata
+
+clearing_runs = Table(
+    "clearing_runs",
+    metadata,
+    Column("month", String(7), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("draws", Integer, nullable=False),
+    Column("total_fen", BigInteger, nullable=False),
+    Column("computed_at_us", BigInteger, nullable=False),
+)
+
+clearing_lines = Table(
+    "clearing_lines",
+    metadata,
+    Column("month", String(7), primary_key=True),
+    # The contributor's insured region owes the region where the shared money was spent.
+    Column("payer_region", String(6), primary_key=True),
+    Column("payee_region", String(6), primary_key=True),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("draws", Integer, nullable=False),
+)
+
+premium_payments = Table(
+    "premium_payments",
+    metadata,
+    Column("psn_no", String(32), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("kind", String(16), primary_key=True),  # resident_insurance | long_term_care
+    Column("payer", String(32), nullable=False),
+    Column("source", String(16), nullable=False),  # own_account | grants
+    Column("region", String(6), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("paid_at_us", BigInteger, nullable=False),
+)
+
+CLEARING_TABLES = (clearing_runs, clearing_lines, premium_payments)

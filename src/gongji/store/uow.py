@@ -1,0 +1,119 @@
+"""The unit of work: one database transaction that rolls back unless committed, and a bounded
+whole-transaction retry for the conflicts a concurrent database reports.
+
+Use::
+
+    def work(uow: UnitOfWork) -> Result:
+        ...               # reads and writes on uow.connection
+        uow.commit()
+        return result
+
+    result = run_in_transaction(engine, work)
+
+Retried: PostgreSQL serialization failures (40001) and deadlocks (40P01), unique violations
+(23505, and SQLite's UNIQUE / PRIMARY KEY constraint errors: a racing writer inserted the same
+idempotency key first; the retry then sees it), and SQLite's "database is locked" past the busy
+timeout. The whole function runs again, so it must decide from what it reads, never from state
+kept between attempts.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from gongji.store.engine import READ_ONLY_OPTION
+
+T = TypeVar("T")
+
+RETRY_ATTEMPTS_MAX = 8
+RETRY_BACKOFF_BASE_S = 0.002
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "23505"})
+# SQLite's counterparts of 23505. Under BEGIN IMMEDIATE writers are serialized and a retry
+# cannot change the outcome, but an engine opened without that hook could race like PostgreSQL
+# does, and the two databases should answer the same.
+_RETRYABLE_SQLITE_ERRORS = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
+
+
+class UnitOfWork:
+    """A connection inside one transaction. Leaving the block without ``commit()`` rolls back."""
+
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
+        self._engine = engine
+        self._read_only = read_only
+        self._committed = False
+        self._connection: Connection | None = None
+
+    def __enter__(self) -> UnitOfWork:
+        connection = self._engine.connect()
+        if self._read_only:
+            connection = connection.execution_options(**{READ_ONLY_OPTION: True})
+        connection.begin()
+        self._connection = connection
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection = self.connection
+        try:
+            if not self._committed:
+                connection.rollback()
+        finally:
+            connection.close()
+            self._connection = None
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._connection
+
+    def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
+        self.connection.commit()
+        self._committed = True
+
+
+def is_retryable(error: BaseException) -> bool:
+    """True for conflicts that a fresh attempt of the whole transaction can resolve."""
+    if not isinstance(error, DBAPIError):
+        return False
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate in _RETRYABLE_SQLSTATES:
+        return True
+    if getattr(error.orig, "sqlite_errorname", None) in _RETRYABLE_SQLITE_ERRORS:
+        return True
+    if isinstance(error, OperationalError):
+        text = str(error.orig).lower()
+        return "database is locked" in text or "database is busy" in text
+    return False
+
+
+def run_in_transaction(
+    engine: Engine,
+    work: Callable[[UnitOfWork], T],
+    *,
+    read_only: bool = False,
+    attempts_max: int = RETRY_ATTEMPTS_MAX,
+) -> T:
+    """Run ``work`` in a fresh unit of work, again (at most ``attempts_max`` times) on conflict."""
+    for attempt in range(1, attempts_max + 1):
+        try:
+            with UnitOfWork(engine, read_only=read_only) as uow:
+                return work(uow)
+        except DBAPIError as error:
+            if attempt == attempts_max or not is_retryable(error):
+                raise
+            time.sleep(RETRY_BACKOFF_BASE_S * (2 ** min(attempt, 6)) * random.random())
+    raise RuntimeError("unreachable: the retry loop returns or raises")

@@ -1,0 +1,163 @@
+"""Chinese by default, English on request: the language of a page and the words for codes.
+
+Templates carry both languages inline (``t("我的医保钱包", "My wallet")``), so a reader of a
+template sees the Chinese the user sees; only the words for stored codes (states, event kinds,
+kinship, policy keys) live here, because Python code and several templates share them.
+``?lang=en`` (or ``zh``) on any page switches and is remembered in a cookie.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Final, Literal
+
+from starlette.requests import Request
+
+from gongji.domain.kinship import Kinship
+
+Lang = Literal["zh", "en"]
+LANG_COOKIE: Final = "gongji_lang"
+Words = Mapping[str, tuple[str, str]]
+
+
+def language(request: Request) -> Lang:
+    """The query's choice, else the remembered one, else Chinese."""
+    asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return "en" if asked == "en" else "zh"
+
+
+def asked_language(request: Request) -> Lang | None:
+    """The language named in the query, to be remembered; None when the query names none."""
+    asked = request.query_params.get("lang")
+    if asked == "en":
+        return "en"
+    return "zh" if asked == "zh" else None
+
+
+def chooser(lang: Lang) -> Callable[[str, str], str]:
+    """``t(zh, en)`` for templates: the text in the page's language."""
+
+    def t(zh: str, en: str) -> str:
+        return en if lang == "en" else zh
+
+    return t
+
+
+def word(words: Words, key: str | None, lang: Lang) -> str:
+    """The word for a stored code; an unknown code is shown as it is rather than hidden."""
+    if key is None:
+        return ""
+    pair = words.get(key)
+    if pair is None:
+        return key
+    return pair[1] if lang == "en" else pair[0]
+
+
+KINSHIP: Final[Words] = {
+    kind.value: (kind.label_zh, kind.value.replace("_", " ")) for kind in Kinship
+}
+
+RELATIONSHIP_STATUS: Final[Words] = {
+    "proposed": ("等待对方确认", "waiting for confirmation"),
+    "pending_review": ("等待经办机构核验", "waiting for a bureau review"),
+    "active": ("已生效", "active"),
+    "rejected": ("未通过", "rejected"),
+    "dissolved": ("已解除", "dissolved"),
+    "ended": ("已终止", "ended"),
+}
+
+GRANT_STATE: Final[Words] = {
+    "offered": ("等待接收", "waiting to be accepted"),
+    "active": ("可使用", "in use"),
+    "rejected": ("已拒收", "rejected"),
+    "expired": ("已过期退回", "expired, returned"),
+    "closed": ("已结束", "closed"),
+}
+
+WALLET_STATUS: Final[Words] = {
+    "open": ("已开通", "open"),
+    "frozen": ("已冻结", "frozen"),
+    "closed": ("已注销", "closed"),
+}
+
+AUTHORIZATION_STATUS: Final[Words] = {
+    "active": ("生效中", "active"),
+    "revoked": ("已取消", "revoked"),
+    "ended": ("已终止", "ended"),
+}
+
+INSUTYPE: Final[Words] = {
+    "310": ("职工基本医疗保险", "employee medical insurance"),
+    "390": ("城乡居民基本医疗保险", "resident medical insurance"),
+}
+
+EVENT: Final[Words] = {
+    "wallet_opened": ("开通医保钱包", "wallet opened"),
+    "wallet_place_changed": ("变更使用地", "place of use changed"),
+    "wallet_frozen": ("钱包被冻结", "wallet frozen"),
+    "wallet_unfrozen": ("钱包解除冻结", "wallet unfrozen"),
+    "wallet_closed": ("注销医保钱包", "wallet closed"),
+    "relationship_proposed": ("申请共济关系", "relationship proposed"),
+    "relationship_confirmed": ("确认共济关系", "relationship confirmed"),
+    "relationship_rejected": ("拒绝共济关系", "relationship rejected"),
+    "relationship_reviewed": ("经办机构核验亲属关系", "kinship reviewed"),
+    "relationship_ended": ("共济关系结束", "relationship ended"),
+    "grant_offered": ("发起共济", "grant offered"),
+    "grant_accepted": ("接收共济", "grant accepted"),
+    "grant_rejected": ("拒收共济", "grant rejected"),
+    "grant_revoked": ("收回共济额度", "grant revoked"),
+    "grant_returned": ("退回共济额度", "grant returned"),
+    "grant_expired": ("共济过期退回", "grant expired"),
+    "grant_closed": ("共济结束", "grant closed"),
+    "authorization_bound": ("家庭共济授权", "authorization bound"),
+    "authorization_revoked": ("取消家庭共济授权", "authorization revoked"),
+    "enrolment_suspended": ("医保暂停", "insurance suspended"),
+    "enrolment_normal": ("医保恢复", "insurance resumed"),
+    "enrolment_terminated": ("医保终止", "insurance terminated"),
+    "moved": ("转移接续", "moved to another area"),
+    "death_recorded": ("登记死亡", "death recorded"),
+    "inheritance_paid": ("继承支付", "inheritance paid"),
+}
+
+DONE: Final[Words] = {
+    "opened": ("医保钱包已开通", "Your wallet is open"),
+    "place": ("使用地已变更", "The place of use has changed"),
+    "closed": ("医保钱包已注销", "Your wallet is closed"),
+    "proposed": ("申请已发出，请等待对方确认", "Sent; the relative will be asked to confirm"),
+    "confirmed": ("已确认共济关系", "Relationship confirmed"),
+    "rejected": ("已拒绝", "Rejected"),
+    "dissolved": ("共济关系已解除", "Relationship dissolved"),
+    "offered": ("已发起共济，等待对方接收", "Grant offered; waiting for the relative"),
+    "accepted": ("已接收共济额度", "Grant accepted"),
+    "declined": ("已拒收，额度已退回对方", "Grant rejected; the money went back"),
+    "bound": ("已授权亲属使用家庭共济", "Authorization made"),
+    "revoked": ("已取消授权", "Authorization ended"),
+    "frozen": ("钱包已冻结", "Wallet frozen"),
+    "unfrozen": ("钱包已解除冻结", "Wallet unfrozen"),
+    "reviewed": ("审核结果已保存", "Review saved"),
+    "recorded": ("已办理", "Recorded"),
+}
+
+POLICY_KEY: Final[Words] = {
+    "grants_per_day_max": ("每日共济笔数上限", "grants per day"),
+    "grants_per_day_count_rejected_and_expired": (
+        "被拒收、过期的也计入每日笔数",
+        "rejected and expired count",
+    ),
+    "grant_amount_max_fen": ("单笔共济金额上限", "largest grant"),
+    "grant_monthly_cap_fen": ("每月共济上限", "monthly cap"),
+    "grant_yearly_cap_fen": ("每年共济上限", "yearly cap"),
+    "quiet_hours_start": ("暂停发起共济开始时间", "quiet hours start"),
+    "quiet_hours_end": ("暂停发起共济结束时间", "quiet hours end"),
+    "offer_expiry_time": ("未接收退回时间", "offer expiry time"),
+    "offer_expiry_after_days": ("未接收退回天数", "offer expiry after days"),
+    "one_open_offer_per_pair": ("同一亲属仅一笔待接收", "one open offer per pair"),
+    "onward_granting_allowed": ("收到的额度可再共济", "onward granting allowed"),
+    "grant_revocation_allowed_after_days": ("接收后可收回天数", "revocation after days"),
+    "authorization_scope": ("家庭共济授权范围", "authorization scope"),
+    "own_spending_current_year_first": ("本人支付先用当年", "own spending current year first"),
+    "mutual_aid_earlier_years_only": ("仅历年账户可共济", "earlier years only"),
+    "wallet_place_of_use_change_allowed": ("允许变更使用地", "place of use change allowed"),
+    "payment_order": ("支付顺序", "payment order"),
+    "business_timezone": ("业务时区", "business time zone"),
+}

@@ -1,0 +1,255 @@
+"""Browser sessions, CSRF and drafts for the pages.
+
+A session is the same opaque bearer token :mod:`gongji.services.identity` issues to the API, kept
+in an ``HttpOnly; SameSite=Lax`` cookie (``Secure`` over https): the server stores only its hash,
+signing out revokes it, and expiry is the token's own. Persons and operators have separate
+cookies (the operator's limited to ``/admin``), so one browser can hold both without mixing them.
+
+CSRF: every form carries ``csrf_token`` = HMAC of what the session is bound to (the session token;
+before sign-in, a random ``gongji_pre`` cookie) under the vault's key. A cross-site page can make
+the browser send the cookie but cannot read the token, so a POST without the right token is a
+403 and changes nothing. Nothing else is kept on the server for it.
+
+Drafts: a POST whose session has expired keeps what was typed (never codes or passwords) in a
+short-lived cookie encrypted by the vault, goes to the sign-in page, and the form page it came
+from shows the typed values again after signing in.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, ClassVar, Final
+
+from cryptography.exceptions import InvalidTag
+from fastapi import Depends, Request
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from gongji.domain.errors import GongjiError
+from gongji.services import identity
+from gongji.services.context import Actor, ActorKind, Context
+
+PERSON_COOKIE: Final = "gongji_session"
+OPERATOR_COOKIE: Final = "gongji_admin"
+PRE_COOKIE: Final = "gongji_pre"
+DRAFT_COOKIE: Final = "gongji_draft"
+CSRF_FIELD: Final = "csrf_token"
+PAGE_FIELD: Final = "page"
+FORM_FIELDS_MAX: Final = 40
+FORM_FILES_MAX: Final = 1
+FIELD_LENGTH_MAX: Final = 2_000
+DRAFT_TTL_S: Final = 15 * 60
+DRAFT_BYTES_MAX: Final = 2_000
+_SECRET_FIELDS: Final = frozenset({CSRF_FIELD, PAGE_FIELD, "code", "password", "totp"})
+_COOKIE_PATHS: Final = {PERSON_COOKIE: "/", OPERATOR_COOKIE: "/admin"}
+
+
+class CsrfRefused(GongjiError):
+    code: ClassVar[str] = "csrf_refused"
+    message_zh: ClassVar[str] = "页面已过期或来源不明，请返回上一页刷新后再提交"
+    message_en: ClassVar[str] = "This page has expired or did not come from gongji; reload it"
+
+
+class SignInNeeded(Exception):
+    """No live session for the area: the route answers with the sign-in page's address."""
+
+    def __init__(self, kind: ActorKind, draft: Form | None = None) -> None:
+        super().__init__(f"sign-in needed ({kind.value})")
+        self.kind = kind
+        self.draft = draft
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """A posted form: text fields by name and at most one file."""
+
+    fields: Mapping[str, str]
+    files: Mapping[str, Upload] = field(default_factory=dict)
+
+    def get(self, name: str) -> str:
+        return self.fields.get(name, "").strip()
+
+    def kept(self) -> dict[str, str]:
+        """What may be shown again: everything but secrets and the form's own plumbing."""
+        return {k: v for k, v in self.fields.items() if k not in _SECRET_FIELDS}
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    actor: Actor
+    token: str
+    csrf: str
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    session: Session
+    form: Form
+
+    @property
+    def actor(self) -> Actor:
+        return self.session.actor
+
+
+def context_of(request: Request) -> Context:
+    ctx: Context = request.app.state.container.context
+    return ctx
+
+
+async def form_fields(request: Request) -> Form:
+    """The body as a :class:`Form`; async only to read it (bounded: fields, files, lengths)."""
+    raw = await request.form(max_files=FORM_FILES_MAX, max_fields=FORM_FIELDS_MAX)
+    fields: dict[str, str] = {}
+    files: dict[str, Upload] = {}
+    for name, value in raw.multi_items():
+        if isinstance(value, UploadFile):
+            files[name] = Upload(value.filename or "upload.csv", await value.read())
+        elif isinstance(value, str):
+            fields[name] = value[:FIELD_LENGTH_MAX]
+    await raw.close()
+    return Form(fields, files)
+
+
+FormBody = Annotated[Form, Depends(form_fields)]
+
+
+# --- CSRF ------------------------------------------------------------------------------------
+
+
+def csrf_token(ctx: Context, binding: str) -> str:
+    return ctx.vault.lookup_hash(binding, context="web csrf v1")
+
+
+def check_csrf(ctx: Context, binding: str | None, form: Form) -> None:
+    given = form.fields.get(CSRF_FIELD, "")
+    if not binding or not hmac.compare_digest(given.encode(), csrf_token(ctx, binding).encode()):
+        raise CsrfRefused()
+
+
+def pre_binding(request: Request) -> tuple[str, bool]:
+    """The anonymous binding of the sign-in forms, and whether the cookie is new."""
+    found = request.cookies.get(PRE_COOKIE)
+    if found and 20 <= len(found) <= 64:
+        return found, False
+    return secrets.token_urlsafe(24), True
+
+
+def check_pre_csrf(request: Request, form: Form) -> None:
+    check_csrf(context_of(request), request.cookies.get(PRE_COOKIE), form)
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+def _session(request: Request, kind: ActorKind, form: Form | None) -> Session:
+    ctx = context_of(request)
+    token = request.cookies.get(PERSON_COOKIE if kind is ActorKind.PERSON else OPERATOR_COOKIE)
+    if not token:
+        raise SignInNeeded(kind)
+    if form is not None:
+        check_csrf(ctx, token, form)
+    try:
+        actor = identity.resolve_token(ctx, ctx.engine, token)
+    except identity.Unauthorized:
+        raise SignInNeeded(kind, form) from None
+    if actor.kind is not kind:
+        raise SignInNeeded(kind)
+    return Session(actor, token, csrf_token(ctx, token))
+
+
+def person_session(request: Request) -> Session:
+    return _session(request, ActorKind.PERSON, None)
+
+
+def operator_session(request: Request) -> Session:
+    return _session(request, ActorKind.OPERATOR, None)
+
+
+def person_post(request: Request, form: FormBody) -> Posted:
+    return Posted(_session(request, ActorKind.PERSON, form), form)
+
+
+def operator_post(request: Request, form: FormBody) -> Posted:
+    return Posted(_session(request, ActorKind.OPERATOR, form), form)
+
+
+PersonPage = Annotated[Session, Depends(person_session)]
+OperatorPage = Annotated[Session, Depends(operator_session)]
+PersonPost = Annotated[Posted, Depends(person_post)]
+OperatorPost = Annotated[Posted, Depends(operator_post)]
+
+
+def set_cookie(
+    request: Request, response: Response, name: str, value: str, *, max_age: int | None = None
+) -> None:
+    """Every gongji cookie: HttpOnly, SameSite=Lax, Secure when the page came over https."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=_COOKIE_PATHS.get(name, "/"),
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+def clear_cookie(response: Response, name: str) -> None:
+    response.delete_cookie(name, path=_COOKIE_PATHS.get(name, "/"))
+
+
+def start_session(request: Request, response: Response, kind: ActorKind, token: str) -> None:
+    """A browser-session cookie: the token's own expiry decides, the cookie is not persisted."""
+    set_cookie(
+        request, response, PERSON_COOKIE if kind is ActorKind.PERSON else OPERATOR_COOKIE, token
+    )
+
+
+# --- drafts ----------------------------------------------------------------------------------
+
+
+def local_path(text: str | None, default: str) -> str:
+    """A path on this site only: never an open redirect to another host."""
+    if not text or not text.startswith("/") or text.startswith("//") or "\\" in text:
+        return default
+    return text
+
+
+def save_draft(request: Request, response: Response, form: Form) -> None:
+    ctx = context_of(request)
+    page = local_path(form.fields.get(PAGE_FIELD), "")
+    kept = form.kept()
+    if not page or not kept:
+        return
+    text = json.dumps({"page": page, "fields": kept}, ensure_ascii=False)
+    if len(text.encode()) > DRAFT_BYTES_MAX:
+        return
+    sealed = ctx.vault.encrypt(text, context="web draft")
+    set_cookie(request, response, DRAFT_COOKIE, sealed, max_age=DRAFT_TTL_S)
+
+
+def load_draft(request: Request) -> dict[str, str] | None:
+    """The fields typed on this page before the session expired, if any are kept for it."""
+    sealed = request.cookies.get(DRAFT_COOKIE)
+    if not sealed:
+        return None
+    try:
+        found = json.loads(context_of(request).vault.decrypt(sealed, context="web draft"))
+    except (ValueError, TypeError, InvalidTag):  # tampered, from an old key, or not ours
+        return None
+    if not isinstance(found, dict) or found.get("page") != request.url.path:
+        return None
+    fields = found.get("fields")
+    if not isinstance(fields, dict):
+        return None
+    return {str(k): str(v) for k, v in fields.items()}

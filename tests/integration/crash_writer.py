@@ -1,0 +1,54 @@
+"""Child process of the crash test: writes batches forever, printing each id once it is durable.
+
+A line ``ack <id> <id> …`` is printed (and flushed) only after ``create_transfers`` returned, i.e.
+after COMMIT, so every id the parent reads was acknowledged to a client before the SIGKILL.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+
+from gongji.clock import SystemClock
+from gongji.ledger.book import Ledger
+from gongji.ledger.types import AccountFlags, NewAccount, Transfer, TransferFlags
+from gongji.store.engine import make_engine
+from gongji.store.migrate import upgrade
+
+ACCOUNTS = [f"crash-{i}" for i in range(6)]
+
+
+def _batch(rng: random.Random, run: int, number: int) -> list[Transfer]:
+    """1–40 transfers; every third starts a linked pair, the last is never left linked."""
+    size = rng.randint(1, 40)
+    batch = []
+    for i in range(size):
+        debit, credit = rng.sample(ACCOUNTS, 2)
+        linked = i % 3 == 0 and i < size - 1
+        flags = TransferFlags.LINKED if linked else TransferFlags.NONE
+        amount = rng.randint(1, 999)
+        batch.append(Transfer(f"r{run}-b{number}-{i}", debit, credit, amount, 1, 2, flags))
+    return batch
+
+
+def main(url: str, run: int) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
+    ledger = Ledger(engine, SystemClock())
+    bounded = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
+    accounts = [NewAccount(a, 1, 2, flags=bounded) for a in ACCOUNTS]
+    ledger.create_accounts([NewAccount("crash-source", 1, 1), *accounts])
+    seed = [Transfer(f"seed-{a}", "crash-source", a, 10**9, 1, 1) for a in ACCOUNTS]
+    ledger.create_transfers(seed)
+    rng = random.Random(run)
+    number = 0
+    while True:
+        batch = _batch(rng, run, number)
+        results = ledger.create_transfers(batch)
+        acknowledged = [t.id for t, r in zip(batch, results, strict=True) if r == "ok"]
+        print("ack " + " ".join(acknowledged), flush=True)
+        number += 1
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))

@@ -1,0 +1,87 @@
+"""`gongji bench ledger` machinery, on SQLite, for a fraction of a second per row.
+
+Smoke only: the report has the rows, baselines and targets it promises, and the ledger the bench
+drove checks clean. Rates are never asserted (no timed assertions): they belong to the machine.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gongji.cli.bench import bench_app
+from gongji.ledger.check import check_ledger
+from gongji.sim.ledger_bench import BenchOptions, BenchReport, run_ledger_bench
+from gongji.store.engine import make_engine
+
+ROWS = ["single, 1 client", "single, 8 clients", "batch 10", "batch 100", "batch 1000"]
+
+
+@pytest.fixture(scope="module")
+def work_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("bench")
+
+
+@pytest.fixture(scope="module")
+def report(work_dir: Path) -> BenchReport:
+    """One short run shared by the tests: SQLite files kept in ``work_dir`` for inspection."""
+    options = BenchOptions(
+        databases=("sqlite",), seconds=0.3, warmup_s=0.05, accounts=200, work_dir=work_dir
+    )
+    return run_ledger_bench(options)
+
+
+def test_report_has_every_row_with_its_baseline_and_target(report: BenchReport) -> None:
+    (result,) = report.results
+    assert result.database == "sqlite"
+    assert [row.label for row in result.rows] == ROWS
+    assert [(row.clients, row.batch_size) for row in result.rows] == [
+        (1, 1),
+        (8, 1),
+        (1, 10),
+        (1, 100),
+        (1, 1000),
+    ]
+    assert all(row.baseline_per_s is not None for row in result.rows)
+    assert [row.target_ratio for row in result.rows[:2]] == [0.5, 0.5]
+    assert sorted(row.target_ratio for row in result.rows[2:] if row.target_ratio) == [5.0]
+    assert result.refused == 0
+    assert result.ledger_check.startswith("ledger check: ok")
+
+
+def test_every_ledger_the_bench_drove_checks_clean(report: BenchReport, work_dir: Path) -> None:
+    ledgers = sorted(work_dir.glob("ledger-*.db"))
+    assert len(ledgers) == len(ROWS)
+    for path in ledgers:
+        engine = make_engine(f"sqlite:///{path}")
+        try:
+            report = check_ledger(engine)
+        finally:
+            engine.dispose()
+        assert report.ok, report.verdict()
+        assert report.accounts == 201  # the source and the funded accounts
+
+
+def test_json_carries_the_same_figures(report: BenchReport) -> None:
+    data = json.loads(report.to_json())
+
+    (result,) = data["results"]
+    assert [row["label"] for row in result["rows"]] == ROWS
+    assert set(result["rows"][0]) >= {"transfers_per_s", "baseline_per_s", "ratio", "met"}
+    assert "targets_met" in result
+    assert data["environment"]["sqlite"]
+
+
+def test_cli_refuses_an_unreachable_postgres_in_one_line() -> None:
+    url = "postgresql+psycopg://postgres@127.0.0.1:9/gongji_bench"
+
+    outcome = CliRunner().invoke(
+        bench_app, ["ledger", "--database", "postgres", "--seconds", "0.1", "--pg-url", url]
+    )
+
+    assert outcome.exit_code != 0
+    assert "PostgreSQL unreachable" in outcome.output
+    assert "Traceback" not in outcome.output
