@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import NoReturn, TypeVar
+from pathlib import Path
+from typing import Final, NoReturn, TypeVar
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
@@ -13,15 +14,27 @@ from sqlalchemy.exc import SQLAlchemyError
 from gongji.bootstrap import Container, build
 from gongji.config import Settings
 from gongji.domain.errors import GongjiError
+from gongji.domain.importing import LineError
 
 T = TypeVar("T")
 EXIT_CHECK_FAILED = 1
 EXIT_REFUSED = 2
+ERRORS_SHOWN_MAX: Final = 50
 
 
 def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
     typer.echo(f"gongji: {message}", err=True)
     raise typer.Exit(code)
+
+
+def refuse_import(kind: str, file: Path, errors: Sequence[LineError]) -> NoReturn:
+    """A refused file: the first errors, one line each, then how many more; nothing was written."""
+    for error in errors[:ERRORS_SHOWN_MAX]:
+        typer.echo(f"line {error.line}: {error.code}: {error.message}")
+    hidden = len(errors) - ERRORS_SHOWN_MAX
+    if hidden > 0:
+        typer.echo(f"… and {hidden} more")
+    fail(f"import {kind} {file.name}: {len(errors)} errors; nothing was written")
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from typing import Annotated, Final
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from gongji.cli.common import container, fail, readable_errors, stdout_is_terminal
+from gongji.cli.common import container, readable_errors, refuse_import, stdout_is_terminal
 from gongji.domain.import_errors import ImportFileUnreadable
 from gongji.services import imports
 from gongji.services.context import Context
@@ -23,7 +23,6 @@ from gongji.services.imports import ImportResult, ProgressCallback
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 FILE_BYTES_MAX: Final = 512 * 1024 * 1024
-ERRORS_SHOWN_MAX: Final = 50
 
 Importer = Callable[[Context, UnitOfWork, str, ProgressCallback | None], ImportResult]
 CsvFile = Annotated[
@@ -115,9 +114,4 @@ def _report(result: ImportResult, file: Path) -> None:
             f"{result.created} created, {result.unchanged} unchanged"
         )
         return
-    for error in result.errors[:ERRORS_SHOWN_MAX]:
-        typer.echo(f"line {error.line}: {error.code}: {error.message}")
-    hidden = len(result.errors) - ERRORS_SHOWN_MAX
-    if hidden > 0:
-        typer.echo(f"… and {hidden} more")
-    fail(f"import {result.kind} {file.name}: {len(result.errors)} errors; nothing was written")
+    refuse_import(result.kind, file, result.errors)

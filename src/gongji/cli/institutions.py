@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated
 
 import typer
 
-from gongji.cli.common import container, fail, readable_errors
+from gongji.cli.common import container, readable_errors, refuse_import
 from gongji.cli.imports import read_import_file
 from gongji.clock import from_us
 from gongji.domain.money import format_yuan
@@ -23,8 +23,6 @@ from gongji.services import catalogue, institutions
 from gongji.services.context import Context
 from gongji.services.upsert_import import UpsertResult
 from gongji.store.uow import UnitOfWork, run_in_transaction
-
-ERRORS_SHOWN_MAX: Final = 50
 
 CsvFile = Annotated[
     Path, typer.Argument(help="A UTF-8 CSV file.", exists=True, dir_okay=False, readable=True)
@@ -143,9 +141,4 @@ def _import(file: Path, importer: Importer) -> None:
             f"{result.updated} updated, {result.unchanged} unchanged"
         )
         return
-    for error in result.errors[:ERRORS_SHOWN_MAX]:
-        typer.echo(f"line {error.line}: {error.code}: {error.message}")
-    hidden = len(result.errors) - ERRORS_SHOWN_MAX
-    if hidden > 0:
-        typer.echo(f"… and {hidden} more")
-    fail(f"import {result.kind} {file.name}: {len(result.errors)} errors; nothing was written")
+    refuse_import(result.kind, file, result.errors)
