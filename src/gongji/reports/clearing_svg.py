@@ -1,5 +1,6 @@
-"""A month's province-to-province clearing as a picture: SVG from the standard library alone,
-PNG only when a converter happens to be installed.
+"""A month's province-to-province clearing as a picture: SVG from the standard library alone
+(:func:`render_svg`, which the CLI, the API and the back-office page all call; PNG is made from
+it by :mod:`gongji.reports.png`).
 
 The provinces that pay or receive sit on a circle; each province pair is an arrow from the
 province whose insured contributors owe (参保地) to the province where the money was spent
@@ -57,8 +58,13 @@ def canvas_size(run: ClearingRun) -> tuple[int, int]:
     return WIDTH, max(CIRCLE_HEIGHT, 190 + TABLE_ROW * len(run.clearing.net_positions()))
 
 
-def clearing_svg(run: ClearingRun, names: Mapping[str, str]) -> str:
-    """The picture of a clearing run, as a complete, well-formed SVG document."""
+def render_svg(run: ClearingRun, names: Mapping[str, str] | None = None) -> str:
+    """The picture of a clearing run, as a complete, well-formed SVG document.
+
+    ``names`` maps region codes to names (``{code: region.name for … in ctx.regions.items()}``);
+    a region it does not know is labelled with its code.
+    """
+    names = names or {}
     clearing = run.clearing
     lines = clearing.province_lines()
     nodes = _layout(clearing.net_positions())
