@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from gongji.cli.main import app
 from gongji.clock import ManualClock
+from gongji.reports import png
 from gongji.reports.clearing import CSV_COLUMNS
 from gongji.reports.png import PNG_SIGNATURE
 from gongji.services.context import Context
@@ -230,3 +231,17 @@ def test_api_refusals(api: tuple[TestClient, Context]) -> None:
     bad_read = client.get("/api/v1/clearing/march.svg", headers=auditor)
     assert (bad_read.status_code, bad_read.json()["code"]) == (400, "clearing_month_invalid")
     assert _counts(ctx.engine) == (0, 0)
+
+
+def test_cli_without_a_png_converter_still_writes_the_svg(
+    cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(png, "_cairosvg", lambda: (None, "cairosvg is not installed"))
+    monkeypatch.setattr(png.shutil, "which", lambda name: None)
+    svg, picture = tmp_path / "m.svg", tmp_path / "m.png"
+    code, out, err = _gongji(
+        cli_env, "--month", "2026-03", "--svg", str(svg), "--png", str(picture)
+    )
+    assert code == 0, out + err
+    assert svg.exists() and not picture.exists()
+    assert "PNG not written: no SVG to PNG converter usable (cairosvg is not installed)" in err
