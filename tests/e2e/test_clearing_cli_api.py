@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -245,3 +246,12 @@ def test_cli_without_a_png_converter_still_writes_the_svg(
     assert code == 0, out + err
     assert svg.exists() and not picture.exists()
     assert "PNG not written: no SVG to PNG converter usable (cairosvg is not installed)" in err
+
+
+def test_the_clearing_job_from_the_command_line(cli_env: dict[str, str]) -> None:
+    runner = CliRunner()
+    first = runner.invoke(app, ["jobs", "run", "clearing"], env=cli_env)
+    assert first.exit_code == 0, first.output
+    assert re.fullmatch(r"clearing \d{4}-\d{2}: stored, digest [0-9a-f]{64}\n", first.stdout)
+    again = runner.invoke(app, ["jobs", "run", "clearing"], env=cli_env)
+    assert again.stdout.replace("already stored, unchanged", "stored") == first.stdout

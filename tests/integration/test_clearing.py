@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from gongji.domain.clearing import NetPosition, PairLine, parse_month
 from gongji.domain.errors import GongjiError
 from gongji.domain.institutions import Institution, InstitutionKind, InstitutionStatus
 from gongji.domain.settlement.benefits import InstitutionLevel
+from gongji.jobs.monthly_clearing import month_before, run_monthly_clearing
 from gongji.services import grants, institutions
 from gongji.services.clearing import ClearingRun, clearing_of, compute_clearing, run_clearing
 from gongji.services.context import SYSTEM, Context
@@ -245,3 +247,20 @@ def test_concurrent_runs_of_one_month_store_it_once(family: Family) -> None:
     assert {r.clearing.digest for r in results} == {results[0].clearing.digest}
     assert results[0].clearing.lines == MARCH_CITY_LINES
     assert family.stored_rows() == (1, 4)
+
+
+def test_the_monthly_job_clears_last_month_after_an_hour_of_grace(family: Family) -> None:
+    _february_to_april(family)
+    family.clock.set(at("2026-04-01 00:59:59"))  # settlements begun before midnight may commit
+    early = run_monthly_clearing(family.ctx)
+    assert early.clearing.month == "2026-02"
+    assert early.clearing.lines == (PairLine("620100", "370100", 500, 1),)
+    family.clock.set(at("2026-04-01 01:00:00"))
+    march = run_monthly_clearing(family.ctx)
+    assert (march.clearing.month, march.stored_earlier) == ("2026-03", False)
+    assert march.clearing.lines == MARCH_CITY_LINES
+    family.clock.set(at("2026-04-30 23:59:00"))
+    again = run_monthly_clearing(family.ctx)
+    assert again.stored_earlier and again.clearing == march.clearing
+    assert family.stored_rows() == (2, 5)
+    assert month_before(date(2026, 1, 1)) == "2025-12"
