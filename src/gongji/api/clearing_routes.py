@@ -1,5 +1,5 @@
-"""/api/v1/admin/clearing for operators: run a month's clearing (清算) and read it back as JSON,
-CSV or an SVG picture.
+"""/api/v1/clearing for operators: run a month's clearing (清算) and read it back as JSON, CSV,
+or a picture (SVG, PNG).
 
 Running is a write (Idempotency-Key, clerks); the service itself makes a second run of a month
 return the stored result unchanged, whatever the key. Reading needs any operator role and only
@@ -15,15 +15,17 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from gongji.api.deps import get_context, require_operator
+from gongji.api.errors import error_body
 from gongji.api.reads import read
 from gongji.api.writes import write
 from gongji.reports import clearing as report
-from gongji.reports.clearing_svg import clearing_svg
+from gongji.reports.clearing_svg import render_svg
+from gongji.reports.png import PngConverterMissing, svg_to_png_bytes
 from gongji.services import clearing
 from gongji.services.context import Actor, Context, Role
 from gongji.store.uow import UnitOfWork
 
-router = APIRouter(prefix="/api/v1/admin/clearing", tags=["clearing"])
+router = APIRouter(prefix="/api/v1/clearing", tags=["clearing"])
 Ctx = Annotated[Context, Depends(get_context)]
 Clerk = Annotated[Actor, Depends(require_operator(Role.CLERK))]
 AnyOperator = Annotated[Actor, Depends(require_operator(*Role))]
@@ -57,8 +59,23 @@ def clearing_csv(month: str, _: AnyOperator, ctx: Ctx) -> Response:
     summary="A cleared month as a province-to-province flow picture (SVG)",
 )
 def clearing_picture(month: str, _: AnyOperator, ctx: Ctx) -> Response:
-    body = clearing_svg(_stored(ctx, month), _names(ctx))
+    body = render_svg(_stored(ctx, month), _names(ctx))
     return Response(body, media_type="image/svg+xml; charset=utf-8")
+
+
+@router.get(
+    "/{month}.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}, 503: {"description": "no PNG converter"}},
+    summary="A cleared month as a province-to-province flow picture (PNG)",
+)
+def clearing_png(month: str, _: AnyOperator, ctx: Ctx) -> Response:
+    picture = render_svg(_stored(ctx, month), _names(ctx))
+    try:
+        body = svg_to_png_bytes(picture)
+    except PngConverterMissing as missing:
+        return JSONResponse(error_body("png_converter_missing", str(missing)), 503)
+    return Response(body, media_type="image/png")
 
 
 @router.get("/{month}", summary="A cleared month: city pairs, province pairs, net per province")

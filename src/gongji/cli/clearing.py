@@ -2,8 +2,8 @@
 outside the contributor's insured city, as a terminal table, JSON or CSV, and as a picture.
 
 The first run of a month stores its result; running it again prints the stored result and says
-so. A month that has not ended is refused (exit 2). The PNG needs a converter on this machine;
-without one the SVG is still written and one line says why there is no PNG.
+so. A month that has not ended is refused (exit 2). The PNG is drawn by cairosvg from the SVG;
+on a machine without cairo the SVG is still written and one line says why there is no PNG.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from rich.table import Table
 from gongji.cli.common import container, readable_errors, stdout_is_terminal
 from gongji.domain.money import format_yuan
 from gongji.reports import clearing as report
-from gongji.reports.clearing_svg import canvas_size, clearing_svg
+from gongji.reports.clearing_svg import render_svg
 from gongji.reports.png import PngConverterMissing, svg_to_png
 from gongji.services.clearing import ClearingRun, run_clearing
 from gongji.services.context import Context
@@ -113,14 +113,14 @@ def _pictures(
     """Write the SVG and the PNG asked for; messages go to stderr when stdout carries data."""
     if svg is None and png is None:
         return
-    picture = clearing_svg(run, names)
+    picture = render_svg(run, names)
     if svg is not None:
         svg.write_text(picture, encoding="utf-8")
         typer.echo(f"wrote {svg}", err=quiet)
     if png is not None:
         try:
-            used = svg_to_png(picture, png, *canvas_size(run))
+            svg_to_png(picture, png)
         except PngConverterMissing as missing:
             typer.echo(f"PNG not written: {missing}", err=True)
             return
-        typer.echo(f"wrote {png} (with {used})", err=quiet)
+        typer.echo(f"wrote {png}", err=quiet)

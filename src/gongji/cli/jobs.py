@@ -12,6 +12,7 @@ import typer
 
 from gongji.cli.common import container, readable_errors
 from gongji.jobs.expire_grants import run_expire_grants
+from gongji.jobs.monthly_clearing import run_monthly_clearing
 from gongji.jobs.rollover import run_rollover
 
 jobs_app = typer.Typer(help="Scheduled work: restartable and idempotent.", no_args_is_help=True)
@@ -37,3 +38,12 @@ def expire_grants() -> None:
     with container() as built, readable_errors():
         expired = run_expire_grants(built.context)
     typer.echo(f"expire-grants: {expired} offers returned")
+
+
+@run_app.command("clearing")
+def monthly_clearing() -> None:
+    """The monthly clearing (清算) of last month, unless it is stored already."""
+    with container() as built, readable_errors():
+        cleared = run_monthly_clearing(built.context)
+    verdict = "already stored, unchanged" if cleared.stored_earlier else "stored"
+    typer.echo(f"clearing {cleared.clearing.month}: {verdict}, digest {cleared.clearing.digest}")

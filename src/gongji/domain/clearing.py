@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import ClassVar
 
-from gongji.domain.errors import GongjiError
+from gongji.domain.errors import GongjiError, InvariantViolation
 from gongji.domain.regions import city_of, province_of
 
 _MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
@@ -77,6 +77,11 @@ class Flow:
     amount_fen: int
     draws: int
     sign: int = 1
+
+    def __post_init__(self) -> None:
+        # Flows are sums the database made of stored draws: a bad one is a bug, not input.
+        if self.sign not in (1, -1) or self.amount_fen < 0 or self.draws < 0:
+            raise InvariantViolation(f"clearing flow out of range: {self}")
 
 
 @dataclass(frozen=True, slots=True)

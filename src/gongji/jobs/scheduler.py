@@ -11,6 +11,7 @@ import logging
 import threading
 
 from gongji.jobs.expire_grants import run_expire_grants
+from gongji.jobs.monthly_clearing import run_monthly_clearing
 from gongji.services.context import Context
 
 log = logging.getLogger("gongji.jobs")
@@ -43,3 +44,11 @@ class Scheduler:
                 log.info("expire-grants: %d offers returned", expired)
         except Exception:  # a failed run is retried next minute; never kill the server
             log.exception("expire-grants failed; will retry")
+        try:
+            cleared = run_monthly_clearing(self._ctx)
+            if not cleared.stored_earlier:
+                log.info(
+                    "clearing %s stored, digest %s", cleared.clearing.month, cleared.clearing.digest
+                )
+        except Exception:  # as above: retried next minute
+            log.exception("monthly clearing failed; will retry")

@@ -1,5 +1,6 @@
-"""A month's province-to-province clearing as a picture: SVG from the standard library alone,
-PNG only when a converter happens to be installed.
+"""A month's province-to-province clearing as a picture: SVG from the standard library alone
+(:func:`render_svg`, which the CLI, the API and the back-office page all call; PNG is made from
+it by :mod:`gongji.reports.png`).
 
 The provinces that pay or receive sit on a circle; each province pair is an arrow from the
 province whose insured contributors owe (参保地) to the province where the money was spent
@@ -57,8 +58,13 @@ def canvas_size(run: ClearingRun) -> tuple[int, int]:
     return WIDTH, max(CIRCLE_HEIGHT, 190 + TABLE_ROW * len(run.clearing.net_positions()))
 
 
-def clearing_svg(run: ClearingRun, names: Mapping[str, str]) -> str:
-    """The picture of a clearing run, as a complete, well-formed SVG document."""
+def render_svg(run: ClearingRun, names: Mapping[str, str] | None = None) -> str:
+    """The picture of a clearing run, as a complete, well-formed SVG document.
+
+    ``names`` maps region codes to names (``{code: region.name for … in ctx.regions.items()}``);
+    a region it does not know is labelled with its code.
+    """
+    names = names or {}
     clearing = run.clearing
     lines = clearing.province_lines()
     nodes = _layout(clearing.net_positions())
@@ -159,14 +165,20 @@ def _flow(line: PairLine, nodes: Mapping[str, _Node], largest: int, colour: str)
 
 
 def _flow_label(line: PairLine, nodes: Mapping[str, _Node]) -> str:
-    """The amount at the middle of the curve, on a white halo so crossing curves stay readable."""
+    """The amount at the middle of the curve, on a white halo so crossing curves stay readable.
+
+    The halo is a second text drawn first with a wide white stroke: ``paint-order`` would do it
+    in one, but cairosvg (the PNG) ignores it and paints the text white.
+    """
     start, control, end = _geometry(line, nodes)
     x = 0.25 * start[0] + 0.5 * control[0] + 0.25 * end[0]
     y = 0.25 * start[1] + 0.5 * control[1] + 0.25 * end[1]
+    amount = escape(yuan_text(line.amount_fen))
+    common = f'x="{x:.1f}" y="{y + 5:.1f}" font-size="15" text-anchor="middle" font-weight="bold"'
     return (
-        f'<text x="{x:.1f}" y="{y + 5:.1f}" font-size="15" fill="#212121" text-anchor="middle" '
-        f'stroke="#ffffff" stroke-width="4" paint-order="stroke" font-weight="bold">'
-        f"{escape(yuan_text(line.amount_fen))}</text>"
+        f'<text {common} fill="#ffffff" stroke="#ffffff" stroke-width="5" '
+        f'stroke-linejoin="round">{amount}</text>'
+        f'<text {common} fill="#212121">{amount}</text>'
     )
 
 

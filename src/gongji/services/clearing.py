@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from gongji.domain.clearing import (
     Clearing,
     Flow,
+    Month,
     PairLine,
     check_month_closed,
     clear,
@@ -41,15 +42,7 @@ def run_clearing(ctx: Context, uow: UnitOfWork, month_text: str) -> ClearingRun:
     if stored is not None:
         return stored
     check_month_closed(month, ctx.today())
-    first, last = month.first.isoformat(), month.last.isoformat()
-    settled = repo.shared_draw_sums(uow.connection, first, last)
-    reversed_ = repo.reversed_draw_sums(uow.connection, first, last)
-    flows = [Flow(s.contributor_region, s.treatment_region, s.amount_fen, s.draws) for s in settled]
-    flows += [
-        Flow(s.contributor_region, s.treatment_region, s.amount_fen, s.draws, sign=-1)
-        for s in reversed_
-    ]
-    clearing = clear(month.text, flows)
+    clearing = compute_clearing(uow, month)
     now_us = ctx.now_us()
     repo.insert_clearing(
         uow.connection,
@@ -62,6 +55,23 @@ def run_clearing(ctx: Context, uow: UnitOfWork, month_text: str) -> ClearingRun:
         ],
     )
     return ClearingRun(clearing, now_us, stored_earlier=False)
+
+
+def compute_clearing(uow: UnitOfWork, month: Month) -> Clearing:
+    """The month's clearing as the postings say now; reads only (``run_clearing`` stores it).
+
+    Settled draws count in the month of their settlement, reversed ones (negatively) in the
+    month of their reversal, so recomputing a past month later gives the same figures.
+    """
+    first, last = month.first.isoformat(), month.last.isoformat()
+    settled = repo.shared_draw_sums(uow.connection, first, last)
+    reversed_ = repo.reversed_draw_sums(uow.connection, first, last)
+    flows = [Flow(s.contributor_region, s.treatment_region, s.amount_fen, s.draws) for s in settled]
+    flows += [
+        Flow(s.contributor_region, s.treatment_region, s.amount_fen, s.draws, sign=-1)
+        for s in reversed_
+    ]
+    return clear(month.text, flows)
 
 
 def clearing_of(uow: UnitOfWork, month_text: str) -> ClearingRun:

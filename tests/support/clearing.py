@@ -1,0 +1,57 @@
+"""A March of shared spending across Gansu, Shandong and Guangdong, for clearing's e2e tests.
+
+Lanzhou's son gives his mother in Jinan a grant; she spends 60.00 of it in Jinan and 20.00 in
+Guangzhou. His brother in Jinan gives him one; he spends 30.00 of it in Lanzhou. So for March:
+Gansu owes Shandong 60.00 and Guangdong 20.00, Shandong owes Gansu 30.00.
+"""
+
+from __future__ import annotations
+
+from gongji.clock import ManualClock
+from gongji.domain.institutions import Institution, InstitutionKind, InstitutionStatus
+from gongji.domain.settlement.benefits import InstitutionLevel
+from gongji.services import grants, institutions
+from gongji.services.context import SYSTEM, Context
+from gongji.services.settlement import settle
+from support.desk import HOSPITAL, bill, open_desks
+from support.world import at, insured, person_actor, relate, run
+
+SON, MOTHER, BROTHER = "P620100000001", "P370100000001", "P370100000002"
+GUANGZHOU_PHARMACY = "P44010000001"
+PROVINCE_NAMES = ("甘肃省", "山东省", "广东省")
+
+
+def _give(ctx: Context, by: str, to: str, amount_fen: int) -> None:
+    grant = run(ctx, lambda uow: grants.offer(ctx, uow, person_actor(by), to, amount_fen))
+    run(ctx, lambda uow: grants.accept(ctx, uow, person_actor(to), grant.id))
+
+
+def march_spending(ctx: Context, clock: ManualClock) -> None:
+    clock.set(at("2026-03-02 10:00:00"))
+    open_desks(ctx)
+    guangzhou = Institution(
+        GUANGZHOU_PHARMACY,
+        "广州测试药房",
+        "440100",
+        InstitutionKind.PHARMACY,
+        InstitutionLevel.NONE,
+        True,
+        InstitutionStatus.ACTIVE,
+    )
+    run(ctx, lambda uow: institutions.register_institution(ctx, uow, SYSTEM, guangzhou))
+    insured(ctx, SON, current=180_000, earlier=620_000, name="张建国")
+    insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰")
+    insured(ctx, BROTHER, region="370100", current=50_000, name="张建军")
+    relate(ctx, SON, MOTHER, "parent")
+    relate(ctx, BROTHER, SON, "sibling")
+    _give(ctx, SON, MOTHER, 50_000)
+    _give(ctx, BROTHER, SON, 10_000)
+    requests = [
+        bill(MOTHER, "c1", ("TA", "2", 6_000)),  # fund 60.00, grant 60.00
+        bill(MOTHER, "c2", ("TA", "1", 4_000), institution=GUANGZHOU_PHARMACY),  # grant 20.00
+        bill(SON, "c3", ("TB", "1", 3_000), med_type="11", institution=HOSPITAL, acct_used=False),
+    ]
+    for request in requests:
+        row = run(ctx, lambda uow: settle(ctx, uow, request))
+        assert row.acct_mulaid_pay > 0
+    clock.set(at("2026-04-02 09:00:00"))
