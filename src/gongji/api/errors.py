@@ -34,6 +34,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "signature_invalid": 401,
     "signature_replayed": 401,
     "login_failed": 401,
+    "premium_already_paid": 409,
 }
 
 _HTTP_MESSAGES = {
