@@ -199,3 +199,18 @@ def test_two_payers_racing_for_one_premium_pay_it_once(family: Family) -> None:
     son_paid = family.parts(SON) == (90_000, 620_000)
     mother_paid = family.received(MOTHER) == 10_000
     assert son_paid != mother_paid  # exactly one of them paid
+
+
+def test_earlier_years_only_regions_pay_from_earlier_years(family: Family) -> None:
+    # Dezhou (371400) shares only earlier years' money: a daughter there with 1 000.00 this
+    # year and 300.00 from earlier years cannot pay 400.00, with 500.00 she pays it from those.
+    daughter, other = "P371400000001", "P371400000002"
+    insured(family.ctx, daughter, region="371400", current=100_000, earlier=30_000, name="张丽")
+    relate(family.ctx, daughter, MOTHER, "parent")
+    assert family.refusal(daughter, MOTHER, RESIDENT, OWN) == "insufficient_balance"
+    insured(family.ctx, other, region="371400", current=100_000, earlier=50_000, name="张敏")
+    relate(family.ctx, other, MOTHER, "parent")
+    paid = family.pay(other, MOTHER, RESIDENT, OWN)
+    assert [(d.account_id, d.amount_fen) for d in paid.draws] == [
+        (f"pa:371400:{other}:old", 40_000)
+    ]
