@@ -10,6 +10,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +181,7 @@ def test_quote_settle_get_list_and_reverse(counter: Counter) -> None:
     assert fetched.status_code == 200
     assert fetched.json() == made
 
+    counter.clock.advance(timedelta(minutes=5))
     undone = till.post(f"{BASE}/{setl_id}/reverse", {"request_id": "jn-1-r"})
     assert undone.status_code == 201, undone.text
     reversal = undone.json()
@@ -288,8 +290,16 @@ def test_concurrent_duplicates_make_one_settlement(counter: Counter) -> None:
          "item_unknown"),
         ({"lines": [{"item_code": "TA", "quantity": "-1", "unit_price": "1.00"}]}, 400,
          "item_quantity_invalid"),
+        ({"lines": [{"item_code": "TA", "quantity": "0", "unit_price": "1.00"}]}, 400,
+         "item_quantity_invalid"),
+        ({"lines": [{"item_code": "TA", "quantity": "9999999", "unit_price": "1.00"}]}, 400,
+         "item_quantity_invalid"),
+        ({"lines": [{"item_code": "TA", "quantity": "1e3", "unit_price": "1.00"}]}, 400,
+         "item_quantity_invalid"),
         ({"lines": [{"item_code": "TA", "quantity": "1", "unit_price": "1.005"}]}, 400,
          "amount_too_precise"),
+        ({"lines": [{"item_code": "TA", "quantity": "1", "unit_price": "abc"}]}, 400,
+         "amount_not_a_number"),
         ({"lines": [{"item_code": "TA", "quantity": "1", "unit_price": "-1.00"}]}, 400,
          "amount_negative"),
         ({"lines": [{"item_code": "TA", "quantity": "1", "unit_price": 1.5}]}, 400,
