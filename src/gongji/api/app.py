@@ -16,6 +16,8 @@ from gongji.api import admin_routes, auth, import_routes, system, test_clock, wa
 from gongji.api.clearing_routes import router as clearing_router
 from gongji.api.errors import install_error_handlers
 from gongji.api.limits import BodySizeLimit
+from gongji.api.premium_routes import router as premium_router
+from gongji.api.settlement_routes import router as settlement_router
 from gongji.bootstrap import Container
 from gongji.jobs.scheduler import Scheduler
 from gongji.web.routes import install_web
@@ -51,6 +53,8 @@ def create_app(container: Container, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(admin_routes.router)
     app.include_router(import_routes.router)
     app.include_router(clearing_router)
+    app.include_router(settlement_router)
+    app.include_router(premium_router)
     if container.settings.test_clock:
         app.include_router(test_clock.router)
     _mount_docs(app)

@@ -35,6 +35,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "signature_replayed": 401,
     "login_failed": 401,
     "clearing_month_open": 409,
+    "premium_already_paid": 409,
 }
 
 _HTTP_MESSAGES = {

@@ -38,6 +38,7 @@ class TransferCode(IntEnum):
     REVERSAL = 29
     MOVE_REGION = 30
     INHERITANCE = 40
+    PREMIUM = 50
 
 
 def personal_current(region: str, psn_no: str) -> str:
@@ -66,6 +67,17 @@ def fund_expense(region: str, insutype: str) -> str:
 
 def institution_payable(institution_code: str) -> str:
     return f"pay:{institution_code}"
+
+
+def premium_income(region: str, kind: str) -> str:
+    """Premiums (代缴) received for the fund of ``region``, one account per kind."""
+    return f"prem:{region}:{kind}"
+
+
+def premium_income_account(region: str, kind: str) -> NewAccount:
+    return NewAccount(
+        premium_income(region, kind), LEDGER_CNY, AccountCode.PREMIUM_INCOME, region, ref=kind
+    )
 
 
 def fund_expense_account(region: str, insutype: str) -> NewAccount:

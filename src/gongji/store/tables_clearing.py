@@ -38,7 +38,9 @@ premium_payments = Table(
     metadata,
     Column("psn_no", String(32), primary_key=True),
     Column("year", Integer, primary_key=True),
-    Column("kind", String(16), primary_key=True),  # resident_insurance | long_term_care
+    Column(
+        "kind", String(16), primary_key=True
+    ),  # resident | long_term_care (gongji.domain.premiums)
     Column("payer", String(32), nullable=False),
     Column("source", String(16), nullable=False),  # own_account | grants
     Column("region", String(6), nullable=False),
