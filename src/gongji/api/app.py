@@ -15,6 +15,7 @@ from gongji import __version__
 from gongji.api import admin_routes, auth, import_routes, system, test_clock, wallet_routes
 from gongji.api.errors import install_error_handlers
 from gongji.api.limits import BodySizeLimit
+from gongji.api.settlement_routes import router as settlement_router
 from gongji.bootstrap import Container
 from gongji.jobs.scheduler import Scheduler
 from gongji.web.routes import install_web
@@ -49,6 +50,7 @@ def create_app(container: Container, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(wallet_routes.router)
     app.include_router(admin_routes.router)
     app.include_router(import_routes.router)
+    app.include_router(settlement_router)
     if container.settings.test_clock:
         app.include_router(test_clock.router)
     _mount_docs(app)
