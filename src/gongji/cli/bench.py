@@ -94,6 +94,10 @@ def settle(
             "--rate", min=1.0, max=100_000.0, help="Also run at this fixed rate (settlements/s)."
         ),
     ] = None,
+    server_workers: Annotated[
+        int,
+        typer.Option("--server-workers", min=1, max=16, help="uvicorn worker processes."),
+    ] = 1,
     pairs: Annotated[
         int,
         typer.Option(
@@ -120,6 +124,7 @@ def settle(
         seconds=seconds,
         clients=clients,
         rate=rate,
+        server_workers=server_workers,
         pairs=pairs,
     )
     if pg_url is not None:

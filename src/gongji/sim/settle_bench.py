@@ -64,6 +64,7 @@ from gongji.sim.settle_load import (
     percentile_ms,
 )
 from gongji.sim.settle_mix import draw_bill
+from gongji.sim.settle_server import SCHEMA_VARIABLE
 from gongji.sim.settle_world import World, seed_clock, seed_world
 from gongji.store.engine import make_engine
 from gongji.store.settlements_repo import SettlementRow
@@ -89,6 +90,7 @@ class SettleOptions:
     warmup_s: float = 2.0
     clients: int = 16
     rate: float | None = None
+    server_workers: int = 1  # uvicorn worker processes
     pairs: int = 500  # employee–parent pairs: 2 × this many insured persons
     pg_url: str = field(
         default_factory=lambda: os.environ.get("GONGJI_BENCH_PG_URL", PG_URL_DEFAULT)
@@ -128,6 +130,7 @@ class SettleReport:
     seconds: float
     clients: int
     rate: float | None
+    server_workers: int
     persons: int
     mix: str
     environment: dict[str, str]
@@ -160,6 +163,7 @@ def run_settle_bench(options: SettleOptions) -> SettleReport:
         options.seconds,
         options.clients,
         options.rate,
+        options.server_workers,
         2 * options.pairs,
         mix,
         environment,
@@ -186,7 +190,7 @@ def _bench_database(
             ctx = build(settings, engine=engine, migrate=False).context
             rows += _rows("service", _service_sender(ctx, world, options.seed), options)
         if "http" in options.layers:
-            with _server(env, schema) as base_url:
+            with _server(env, schema, options.server_workers) as base_url:
                 rows += _rows("http", _http_sender(base_url, world, options.seed), options)
                 health = closed_loop(
                     _health_sender(base_url), options.clients, options.seconds, options.warmup_s
@@ -397,11 +401,11 @@ def _pg_url(text_url: str) -> URL:
 
 
 @contextmanager
-def _server(env: dict[str, str], schema: str | None) -> Iterator[str]:
+def _server(env: dict[str, str], schema: str | None, workers: int) -> Iterator[str]:
     """The app under uvicorn in a child process on a free loopback port; stopped afterwards."""
     port = _free_port()
-    command = [sys.executable, "-m", "gongji.sim.settle_server", str(port)]
-    command += [schema] if schema else []
+    command = [sys.executable, "-m", "gongji.sim.settle_server", str(port), str(workers)]
+    env = {**env, SCHEMA_VARIABLE: schema or ""}
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(command, env={**os.environ, **env}, stdout=log, stderr=log)
         try:

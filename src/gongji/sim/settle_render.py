@@ -13,7 +13,8 @@ def render_settle(report: SettleReport) -> Group:
     setting = ", ".join(f"{name} {value}" for name, value in report.environment.items())
     header = Text(
         f"gongji bench settle, {report.started_at}: {setting}\n"
-        f"{report.persons} insured persons; {report.mix}; {report.clients} client threads"
+        f"{report.persons} insured persons; {report.mix}; {report.clients} client threads;"
+        f" {report.server_workers} server process(es)"
     )
     return Group(header, *(_table(result, report.seconds) for result in report.results))
 
