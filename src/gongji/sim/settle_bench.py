@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import math
 import os
 import platform
 import random
@@ -80,6 +81,7 @@ P99_TARGET_MS: Final = 100.0
 P99_TARGET_RATE: Final = 500.0
 SERVER_START_S: Final = 30.0
 POOL_SIZE: Final = 40
+IN_FLIGHT_S: Final = 0.1  # the p99 target: a fixed rate gets rate × this many threads at least
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +197,7 @@ def _bench_database(
                 health = closed_loop(
                     _health_sender(base_url), options.clients, options.seconds, options.warmup_s
                 )
-                rows.append(_row("http health", "max", options, health))
+                rows.append(_row("http health", "max", options.clients, options, health))
     report = check_ledger(engine)
     return DatabaseSettleResult(database, setup_s, _judge(rows), report.verdict(), report.ok)
 
@@ -203,29 +205,37 @@ def _bench_database(
 def _rows(layer: str, sender: Any, options: SettleOptions) -> list[SettleRow]:
     """The closed-loop row, then (with ``rate``) the fixed-rate row, of one layer."""
     tally = closed_loop(sender(f"{layer}-max"), options.clients, options.seconds, options.warmup_s)
-    rows = [_row(layer, "max", options, tally)]
+    rows = [_row(layer, "max", options.clients, options, tally)]
     if options.rate is not None:
-        mode = f"{options.rate:g}/s"
+        mode, clients = f"{options.rate:g}/s", rate_clients(options)
         tally, achieved = fixed_rate(
-            sender(f"{layer}-rate"),
-            options.clients,
-            options.rate,
-            options.seconds,
-            options.warmup_s,
+            sender(f"{layer}-rate"), clients, options.rate, options.seconds, options.warmup_s
         )
-        rows.append(_row(layer, mode, options, tally, achieved))
+        rows.append(_row(layer, mode, clients, options, tally, achieved))
     return rows
 
 
+def rate_clients(options: SettleOptions) -> int:
+    """Threads for a fixed rate: enough that every request may wait ``IN_FLIGHT_S`` for its
+    answer before the load generator itself runs short of threads and delays the next ones."""
+    assert options.rate is not None
+    return max(options.clients, math.ceil(options.rate * IN_FLIGHT_S))
+
+
 def _row(
-    layer: str, mode: str, options: SettleOptions, tally: Tally, per_s: float | None = None
+    layer: str,
+    mode: str,
+    clients: int,
+    options: SettleOptions,
+    tally: Tally,
+    per_s: float | None = None,
 ) -> SettleRow:
     """``per_s``: the achieved rate of a fixed-rate row; a closed loop's is counted here."""
     latencies = tally.latencies_s
     return SettleRow(
         layer=layer,
         mode=mode,
-        clients=options.clients,
+        clients=clients,
         completed=len(latencies),
         per_s=len(latencies) / options.seconds if per_s is None else per_s,
         shared=tally.shared,
