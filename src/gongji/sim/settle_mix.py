@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Final
 
 from gongji.domain.institutions import InstitutionKind
+from gongji.domain.money import format_yuan
 from gongji.services.settlement_quote import LineIn, SettleRequest
 from gongji.sim.settle_world import World
 
@@ -72,14 +73,10 @@ class Bill:
             "med_type": self.med_type,
             "acct_used_flag": True,
             "lines": [
-                {"item_code": code, "quantity": str(qty), "unit_price": _yuan(price)}
+                {"item_code": code, "quantity": str(qty), "unit_price": format_yuan(price)}
                 for code, qty, price in self.lines
             ],
         }
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
 
 
 def draw_bill(rng: random.Random, world: World) -> Bill:
