@@ -13,6 +13,7 @@ from dataclasses import replace
 import pytest
 from typer.testing import CliRunner
 
+from conftest import PG_URL, require_postgres
 from gongji.cli.bench import bench_app
 from gongji.sim.settle_bench import SettleOptions, SettleReport, run_settle_bench
 from gongji.sim.settle_load import percentile_ms
@@ -22,16 +23,22 @@ TINY = SettleOptions(
 )
 
 
-@pytest.fixture(scope="module")
-def report() -> SettleReport:
-    return run_settle_bench(replace(TINY, rate=20.0))
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def report(request: pytest.FixtureRequest) -> SettleReport:
+    """One tiny run per database (PostgreSQL: a throw-away schema on the test server)."""
+    if request.param == "postgres":
+        require_postgres()
+    options = replace(TINY, databases=(request.param,), pg_url=PG_URL, rate=20.0)
+    return run_settle_bench(options)
 
 
 def test_service_rows_settle_with_shared_money_and_the_ledger_checks_clean(
     report: SettleReport,
 ) -> None:
     (result,) = report.results
-    assert result.database == "sqlite"
+    assert result.database in ("sqlite", "postgres")
     assert result.ledger_ok, result.ledger_check
     assert [(row.layer, row.mode) for row in result.rows] == [
         ("service", "max"),
