@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -81,6 +81,8 @@ P99_TARGET_MS: Final = 100.0
 P99_TARGET_RATE: Final = 500.0
 SERVER_START_S: Final = 30.0
 POOL_SIZE: Final = 40
+SenderFor = Callable[[str], SenderFactory]
+"""Senders for one row, named by the row (request ids and random streams differ per row)."""
 IN_FLIGHT_S: Final = 0.1  # the p99 target: a fixed rate gets rate × this many threads at least
 
 
@@ -202,7 +204,7 @@ def _bench_database(
     return DatabaseSettleResult(database, setup_s, _judge(rows), report.verdict(), report.ok)
 
 
-def _rows(layer: str, sender: Any, options: SettleOptions) -> list[SettleRow]:
+def _rows(layer: str, sender: SenderFor, options: SettleOptions) -> list[SettleRow]:
     """The closed-loop row, then (with ``rate``) the fixed-rate row, of one layer."""
     tally = closed_loop(sender(f"{layer}-max"), options.clients, options.seconds, options.warmup_s)
     rows = [_row(layer, "max", options.clients, options, tally)]
@@ -265,7 +267,7 @@ def _judge(rows: list[SettleRow]) -> tuple[SettleRow, ...]:
 # --- senders ----------------------------------------------------------------------------------
 
 
-def _service_sender(ctx: Context, world: World, seed: int) -> Any:
+def _service_sender(ctx: Context, world: World, seed: int) -> SenderFor:
     def factory(label: str) -> SenderFactory:
         @contextmanager
         def open_sender(worker: int) -> Iterator[Send]:
@@ -306,7 +308,7 @@ def _httpx() -> Any:
     return httpx
 
 
-def _http_sender(base_url: str, world: World, seed: int) -> Any:
+def _http_sender(base_url: str, world: World, seed: int) -> SenderFor:
     httpx = _httpx()
 
     def factory(label: str) -> SenderFactory:
