@@ -103,7 +103,7 @@ def settle(
         typer.Option(
             "--pairs", min=1, max=49_000, help="Employee–parent pairs seeded (2 persons each)."
         ),
-    ] = 500,
+    ] = 1_000,
     service_only: Annotated[
         bool, typer.Option("--service-only", help="Skip the HTTP rows (no server).")
     ] = False,

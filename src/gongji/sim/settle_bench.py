@@ -95,7 +95,7 @@ class SettleOptions:
     clients: int = 16
     rate: float | None = None
     server_workers: int = 1  # uvicorn worker processes
-    pairs: int = 500  # employee–parent pairs: 2 × this many insured persons
+    pairs: int = 1_000  # employee–parent pairs: 2 × this many insured persons
     pg_url: str = field(
         default_factory=lambda: os.environ.get("GONGJI_BENCH_PG_URL", PG_URL_DEFAULT)
     )
