@@ -39,10 +39,15 @@ def build(
     migrate: bool = True,
     clock: Clock | None = None,
     sms: SmsGateway | None = None,
+    engine: Engine | None = None,
 ) -> Container:
-    """Everything a process needs. Migrations run here so every entrypoint starts current."""
+    """Everything a process needs. Migrations run here so every entrypoint starts current.
+
+    ``engine`` replaces the one ``settings.database_url`` would make (the settle bench passes a
+    PostgreSQL engine bound to a throw-away schema).
+    """
     settings = settings or Settings.from_env()
-    engine = make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
     clock = clock or (ManualClock() if settings.test_clock else SystemClock())

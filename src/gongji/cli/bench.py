@@ -16,6 +16,8 @@ from rich.console import Console
 
 from gongji.cli.common import fail, readable_errors
 from gongji.sim.ledger_bench import DATABASES, BenchError, BenchOptions, run_ledger_bench
+from gongji.sim.settle_bench import LAYERS, SettleOptions, run_settle_bench
+from gongji.sim.settle_render import render_settle
 
 SECONDS_MAX = 600.0  # a bench that runs longer than this is a mistake in its arguments
 
@@ -72,3 +74,67 @@ def ledger(
         typer.echo(report.to_json())
     else:
         Console().print(report.render_table())
+
+
+@bench_app.command("settle")
+def settle(
+    database: Annotated[Database, typer.Option("--db", help="Which database(s).")] = Database.BOTH,
+    seconds: Annotated[
+        float,
+        typer.Option(
+            "--seconds", min=0.1, max=SECONDS_MAX, help="Measured seconds per row, after warm-up."
+        ),
+    ] = 10.0,
+    clients: Annotated[
+        int, typer.Option("--clients", min=1, max=256, help="Concurrent client threads.")
+    ] = 16,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            "--rate", min=1.0, max=100_000.0, help="Also run at this fixed rate (settlements/s)."
+        ),
+    ] = None,
+    server_workers: Annotated[
+        int,
+        typer.Option("--server-workers", min=1, max=16, help="uvicorn worker processes."),
+    ] = 1,
+    pairs: Annotated[
+        int,
+        typer.Option(
+            "--pairs", min=1, max=49_000, help="Employee–parent pairs seeded (2 persons each)."
+        ),
+    ] = 1_000,
+    service_only: Annotated[
+        bool, typer.Option("--service-only", help="Skip the HTTP rows (no server).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    pg_url: Annotated[
+        str | None,
+        typer.Option(
+            "--pg-url",
+            help="PostgreSQL URL (default GONGJI_BENCH_PG_URL, else the local test database).",
+        ),
+    ] = None,
+) -> None:
+    """Settlements/s through the services and signed HTTP, with latency percentiles."""
+    databases = DATABASES if database is Database.BOTH else (database.value,)
+    options = SettleOptions(
+        databases=databases,
+        layers=("service",) if service_only else LAYERS,
+        seconds=seconds,
+        clients=clients,
+        rate=rate,
+        server_workers=server_workers,
+        pairs=pairs,
+    )
+    if pg_url is not None:
+        options = replace(options, pg_url=pg_url)
+    with readable_errors():
+        try:
+            report = run_settle_bench(options)
+        except (BenchError, SubprocessError) as error:
+            fail(str(error))
+    if as_json:
+        typer.echo(report.to_json())
+    else:
+        Console().print(render_settle(report))

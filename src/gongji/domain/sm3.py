@@ -12,11 +12,14 @@ arithmetic checked against the standard's two test vectors, not a dependency tha
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Final
 
 BLOCK_SIZE: Final = 64
 DIGEST_SIZE: Final = 32
 
+_OPENSSL_SM3: Final = "sm3" in hashlib.algorithms_available
 _MASK: Final = 0xFFFFFFFF
 _IV: Final = (
     0x7380166F, 0x4914B2B9, 0x172442D7, 0xDA8A0600,
@@ -129,4 +132,12 @@ def hmac_sm3(key: bytes, message: bytes) -> bytes:
 
 
 def hmac_sm3_hex(key: bytes, message: bytes) -> str:
+    """HMAC-SM3 in hex: OpenSSL's SM3 when this Python's build has it, else :func:`hmac_sm3`.
+
+    Every signed request is hashed twice (client and server); the pure-Python rounds cost about
+    2.5 ms a signature, OpenSSL's a few microseconds (``gongji bench settle`` showed the
+    difference). Both give the same bytes (tests/unit/test_sm3.py checks them side by side).
+    """
+    if _OPENSSL_SM3:
+        return hmac.new(key, message, "sm3").hexdigest()
     return hmac_sm3(key, message).hex()

@@ -276,7 +276,7 @@ def _verdict(checks: list[CheckReport]) -> str:
 
 
 def _bench_sqlite(options: BenchOptions) -> DatabaseResult:
-    with _work_dir(options.work_dir) as directory:
+    with work_dir_for(options.work_dir) as directory:
 
         @contextmanager
         def opener(label: str) -> Iterator[Engine]:
@@ -306,7 +306,7 @@ def _file_name(kind: str, label: str) -> str:
 
 
 @contextmanager
-def _work_dir(kept: Path | None) -> Iterator[Path]:
+def work_dir_for(kept: Path | None) -> Iterator[Path]:
     if kept is not None:
         kept.mkdir(parents=True, exist_ok=True)
         yield kept
@@ -324,11 +324,11 @@ def _bench_postgres(options: BenchOptions) -> tuple[DatabaseResult, str]:
         raise BenchError(f"not a PostgreSQL URL: {url.render_as_string()}")
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    version = _ensure_database(url)
+    version = ensure_database(url)
 
     @contextmanager
     def opener(_label: str) -> Iterator[Engine]:
-        with _throwaway_schema(url, pool_size=max(options.clients)) as engine:
+        with throwaway_schema(url, pool_size=max(options.clients)) as engine:
             yield engine
 
     scale = max(options.pgbench_scale, *options.clients)  # a branch row per client at least
@@ -348,7 +348,7 @@ def _whole_seconds(seconds: float) -> int:
     return max(1, round(seconds))  # pgbench -T takes whole seconds
 
 
-def _ensure_database(url: URL) -> str:
+def ensure_database(url: URL) -> str:
     """Create the bench database when missing (through the server's ``postgres`` database)."""
     name = url.database or ""
     if not _DATABASE_NAME.match(name):
@@ -374,7 +374,7 @@ def _ensure_database(url: URL) -> str:
 
 
 @contextmanager
-def _throwaway_schema(url: URL, *, pool_size: int) -> Iterator[Engine]:
+def throwaway_schema(url: URL, *, pool_size: int) -> Iterator[Engine]:
     schema = f"bench_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
