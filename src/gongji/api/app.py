@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from gongji import __version__
 from gongji.api import admin_routes, auth, import_routes, system, test_clock, wallet_routes
 from gongji.api.errors import install_error_handlers
+from gongji.api.fsi_routes import router as fsi_router
 from gongji.api.limits import BodySizeLimit
 from gongji.bootstrap import Container
 from gongji.jobs.scheduler import Scheduler
@@ -49,6 +50,7 @@ def create_app(container: Container, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(wallet_routes.router)
     app.include_router(admin_routes.router)
     app.include_router(import_routes.router)
+    app.include_router(fsi_router)
     if container.settings.test_clock:
         app.include_router(test_clock.router)
     _mount_docs(app)
