@@ -16,6 +16,7 @@ from gongji.api import admin_routes, auth, import_routes, system, test_clock, wa
 from gongji.api.errors import install_error_handlers
 from gongji.api.fsi_routes import router as fsi_router
 from gongji.api.limits import BodySizeLimit
+from gongji.api.reconciliation_routes import router as reconciliation_router
 from gongji.bootstrap import Container
 from gongji.jobs.scheduler import Scheduler
 from gongji.web.routes import install_web
@@ -51,6 +52,7 @@ def create_app(container: Container, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(admin_routes.router)
     app.include_router(import_routes.router)
     app.include_router(fsi_router)
+    app.include_router(reconciliation_router)
     if container.settings.test_clock:
         app.include_router(test_clock.router)
     _mount_docs(app)

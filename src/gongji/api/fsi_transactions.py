@@ -23,18 +23,11 @@ from gongji.services import fsi_fields as f
 from gongji.services.accounts import parts_available
 from gongji.services.context import Context
 from gongji.services.credentials_lookup import resolve_person
-from gongji.services.reconciliation import Result, Totals, reconcile_totals
+from gongji.services.reconciliation import CLR_TYPES, Result, Totals, reconcile_totals
 from gongji.store import people_repo
 from gongji.store.uow import UnitOfWork
 
 Handler = Callable[[Context, UnitOfWork, Envelope, str], Mapping[str, Any]]
-
-CLR_TYPES: Final[Mapping[str, frozenset[str]]] = {
-    "11": frozenset({"11", "14"}),  # 门诊
-    "21": frozenset({"21"}),  # 住院
-    "41": frozenset({"41"}),  # 药店购药
-}
-"""Clearing categories (``clr_type``) of 3201 and the medical categories each covers."""
 
 TOTAL_LABELS: Final = {
     "fixmedins_setl_cnt": "结算笔数",
