@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import Engine
 
 from gongji.services.accounts import personal_account_view
+from gongji.services.credentials_lookup import issue_ec_token
 from support.desk import HOSPITAL, PHARMACY
 from support.fsi import (
     MOTHER,
@@ -333,7 +334,13 @@ def settle_message(**changes: Any) -> dict[str, Any]:
         ({"input__feedetail__1__det_item_fee_sumamt": "210.00"}, "fsi_amount_mismatch",
          "feedetail[1].det_item_fee_sumamt 为 210.00，与中心计算结果 200.00 不符"),
         ({"input__feedetail__0__pric": "600.005"}, "amount_too_precise",
-         "金额最多保留两位小数：600.005"),
+         "字段 feedetail[0].pric：金额最多保留两位小数：600.005"),
+        ({"input__feedetail__0__pric": True}, "amount_type_refused",
+         "字段 feedetail[0].pric：金额类型不正确：bool"),
+        ({"input__feedetail__0__cnt": "NaN"}, "fsi_field_invalid",
+         "字段 feedetail[0].cnt 的值不正确（应为数字）"),
+        ({"input__feedetail__0__cnt": "99999999999999999999"}, "item_quantity_invalid",
+         "项目数量不正确：TA 99999999999999999999"),
         ({"input__feedetail__0__cnt": "-1"}, "item_quantity_invalid", "项目数量不正确：TA -1"),
         ({"input__feedetail__0__med_list_codg": "NOPE"}, "item_unknown", None),
         ({"input__feedetail": []}, "bill_empty", None),
@@ -401,3 +408,62 @@ def test_a_reversal_of_another_group_or_institution_is_refused(his: His) -> None
     wrong_person = envelope("2208", {"data": {"setl_id": setl_id, "psn_no": MOTHER}}, MSGID["2208"])
     refused(his.call(wrong_person), "fsi_person_mismatch", "人员编号与原结算记录不符")
     assert balance(his, SON) == 726_200
+
+
+def test_1101_by_e_voucher_and_on_the_province_path(his: His) -> None:
+    token = run(his.ctx, lambda uow: issue_ec_token(his.ctx, MOTHER))
+    data = {"mdtrt_cert_type": "01", "mdtrt_cert_no": token}
+    message = envelope("1101", {"data": data}, "P37010000001202603021000000010", PHARMACY)
+    answer = his.call(message, "/fsi/api/fsiPsnInfoService/queryPsnInfo").json()
+    assert answer["infcode"] == 0, answer["err_msg"]
+    assert answer["inf_refmsgid"].startswith("37000020260302100000")
+    assert answer["output"]["baseinfo"]["psn_no"] == MOTHER
+    assert answer["output"]["insuinfo"] == [
+        {"insutype": "390", "psn_insu_stas": "1", "psn_insu_date": "2020-01-01",
+         "paus_insu_date": None, "insuplc_admdvs": "370100", "balc": "0.00"},
+    ]  # fmt: skip
+    forged = envelope("1101", {"data": {**data, "mdtrt_cert_no": token[:-1] + "0"}}, "x1", PHARMACY)
+    refused(his.call(forged), "mdtrt_cert_invalid", "医保电子凭证无效或已过期，请重新扫码")
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "err_msg"),
+    [
+        ({"insutype": None}, "fsi_field_missing", "缺少必填字段：insutype"),
+        ({"clr_type": "99"}, "fsi_field_invalid", "字段 clr_type 的值不正确（应为 11、21 或 41）"),
+        ({"stmt_enddate": "2026-02-30"}, "fsi_field_invalid",
+         "字段 stmt_enddate 的值不正确（应为 yyyy-MM-dd）"),
+        ({"stmt_begndate": "2026-03-03"}, "stmt_period_invalid",
+         "对账起止日期不正确：2026-03-03 至 2026-03-02（最长 366 天）"),
+        ({"acct_pay": "1.001"}, "amount_too_precise", "字段 acct_pay：金额最多保留两位小数：1.001"),
+        ({"fixmedins_setl_cnt": "two"}, "fsi_field_invalid",
+         "字段 fixmedins_setl_cnt 的值不正确（应为 -?[0-9]{1,9}）"),
+    ],
+)  # fmt: skip
+def test_3201_refusals(his: His, changes: dict[str, Any], code: str, err_msg: str) -> None:
+    data: dict[str, Any] = {
+        "insutype": "310", "stmt_begndate": "2026-03-02", "stmt_enddate": "2026-03-02",
+        "medfee_sumamt": "0.00", "fund_pay_sumamt": "0.00", "acct_pay": "0.00",
+        "fixmedins_setl_cnt": 0,
+    }  # fmt: skip
+    for name, value in changes.items():
+        if value is None:
+            del data[name]
+        else:
+            data[name] = value
+    message = envelope("3201", {"data": data}, "H62010000001202603021000000011")
+    refused(his.call(message), code, err_msg)
+
+
+def test_a_replayed_message_is_refused(his: His) -> None:
+    message = fill(envelope("2206", OUTPATIENT_INPUT, MSGID["2206"]), ids())
+    body = json.dumps(message, ensure_ascii=False).encode()
+    headers = his.signed("/fsi/api/rsfComIfsService/callService", body, HOSPITAL)
+    first = his.client.post("/fsi/api/rsfComIfsService/callService", content=body, headers=headers)
+    assert first.json()["infcode"] == 0
+    again = his.client.post("/fsi/api/rsfComIfsService/callService", content=body, headers=headers)
+    refused(again, "signature_replayed", "该请求已处理过（随机数重复），请使用新的随机数重新签名")
+    # The reply id names the place of treatment's province even on a refusal; "000000" when
+    # the body cannot be read at all.
+    assert again.json()["inf_refmsgid"].startswith("620000")
+    assert his.post_raw(b"\xff").json()["inf_refmsgid"].startswith("000000")

@@ -102,7 +102,7 @@ def serve(
     try:
         output = _run(ctx, method, target, raw, headers, message, only)
     except GongjiError as refused:
-        body = e.answer(province, received, ctx.clock.now(), None, refused.message("zh"))
+        body = e.answer(province, received, ctx.clock.now(), None, err_msg(refused))
         return JSONResponse(body, headers={ERROR_CODE_HEADER: refused.code})
     except Exception:
         # A bug, not the caller's fault: logged with its traceback, answered as an envelope.
@@ -110,6 +110,16 @@ def serve(
         body = e.answer(province, received, ctx.clock.now(), None, _INTERNAL_ERROR_ZH)
         return JSONResponse(body, status_code=500, headers={ERROR_CODE_HEADER: "internal_error"})
     return JSONResponse(e.answer(province, received, ctx.clock.now(), output))
+
+
+def err_msg(refused: GongjiError) -> str:
+    """The Chinese message, naming the field when the message itself does not (an amount's
+    refusal says what is wrong with the value, not where it was)."""
+    message = refused.message("zh")
+    field = refused.detail.get("field")
+    if isinstance(field, str) and field not in message:
+        return f"字段 {field}：{message}"
+    return message
 
 
 def _run(
