@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from gongji.api.fsi_routes import serve
 from gongji.services.accounts import personal_account_view
 from gongji.services.credentials_lookup import issue_ec_token
 from support.desk import HOSPITAL, PHARMACY
@@ -467,3 +469,28 @@ def test_a_replayed_message_is_refused(his: His) -> None:
     # the body cannot be read at all.
     assert again.json()["inf_refmsgid"].startswith("620000")
     assert his.post_raw(b"\xff").json()["inf_refmsgid"].startswith("000000")
+
+
+def test_concurrent_copies_of_one_settlement_make_one(his: His) -> None:
+    # A HIS that times out and resends while the first copy is still running: eight copies of
+    # one 2207 (same msgid, each freshly signed) at once settle the bill once.
+    message = fill(envelope("2207", OUTPATIENT_INPUT, MSGID["2207"]), ids())
+    body = json.dumps(message, ensure_ascii=False).encode()
+    path = "/fsi/api/rsfComIfsService/callService"
+    signed = [his.signed(path, body, HOSPITAL) for _ in range(8)]
+    answers: list[dict[str, Any]] = []
+    barrier = threading.Barrier(len(signed))
+
+    def send(headers: dict[str, str]) -> None:
+        barrier.wait()
+        answers.append(json.loads(serve(his.ctx, "POST", path, body, headers).body))
+
+    threads = [threading.Thread(target=send, args=(headers,)) for headers in signed]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a["infcode"] for a in answers] == [0] * 8, [a["err_msg"] for a in answers]
+    assert len({a["output"]["setlinfo"]["setl_id"] for a in answers}) == 1
+    assert counts(his.ctx.engine)[0] == 1
+    assert balance(his, SON) == 726_200
