@@ -1,5 +1,5 @@
 """A hospital, a pharmacy, a family and a signed HIS client, for national-interface and
-reconciliation tests through HTTP."""
+reconciliation tests through HTTP; and the bills of the golden files, with their arithmetic."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 
 from gongji.clock import ManualClock
 from gongji.services import catalogue, grants, institutions
+from gongji.services.accounts import personal_account_view
 from gongji.services.context import Context
 from gongji.services.signing import sign_request
 from gongji.store.tables import ledger_transfers
@@ -164,3 +165,93 @@ def counts(engine: Engine) -> tuple[int, int]:
             connection.execute(select(func.count()).select_from(settlements)).scalar_one(),
             connection.execute(select(func.count()).select_from(ledger_transfers)).scalar_one(),
         )
+
+
+# --- the bills of the golden files, worked by hand -----------------------------------------------
+
+# The mother (resident 390, Jinan) at the Jinan pharmacy: 2 × 15.50 class A + 1 × 20.00 class C.
+# 390 × 41: no deductible, ratio 50 %. In scope 31.00 → fund 15.50; class C 20.00 is full
+# self-pay (cash only). Her burden 35.50: 15.50 from her son's grant (acct_mulaid_pay, inside
+# acct_pay), 20.00 cash. She has no account of her own: balc 0.00. Amounts as JSON numbers.
+PHARMACY_INPUT = {
+    "data": {
+        "psn_no": MOTHER,
+        "mdtrt_cert_type": "02",
+        "mdtrt_cert_no": "<mother_id>",
+        "med_type": "41",
+        "medfee_sumamt": 51.0,
+        "psn_setlway": "01",
+        "insutype": "390",
+        "acct_used_flag": "1",
+    },
+    "drugdetail": [
+        {"feedetl_sn": "1", "med_list_codg": "TA", "cnt": 2, "pric": 15.5,
+         "det_item_fee_sumamt": 31.0},
+        {"feedetl_sn": "2", "med_list_codg": "TC", "cnt": 1, "pric": 20, "det_item_fee_sumamt": 20},
+    ],
+}  # fmt: skip
+
+# The son (employee 310, Lanzhou) at the Lanzhou tertiary hospital, outpatient (11):
+# TA 1 × 600.00 class A; TX 2 × 100.00 class B, ceiling 80.00, 10 % first self-pay.
+# TX: over the limit 2 × 20.00 = 40.00; first self-pay 2 × 8.00 = 16.00; in scope 144.00.
+# In scope 744.00; deductible 500.00; fund (744 − 500) × 50 % = 122.00. Burden 678.00: accounts
+# may pay 16.00 + 500.00 + 122.00 = 638.00 (his own account), the over-limit 40.00 is cash.
+# His account holds 7 900.00 (8 000.00 less the 100.00 granted to his mother): balc 7 262.00.
+# Amounts as text.
+OUTPATIENT_INPUT = {
+    "data": {
+        "psn_no": SON,
+        "mdtrt_cert_type": "02",
+        "mdtrt_cert_no": "<son_id>",
+        "mdtrt_id": "MZ20260302001",
+        "med_type": "11",
+        "medfee_sumamt": "800.00",
+        "psn_setlway": "01",
+        "insutype": "310",
+        "acct_used_flag": "1",
+    },
+    "feedetail": [
+        {"feedetl_sn": "1", "med_list_codg": "TA", "cnt": "1", "pric": "600.00",
+         "det_item_fee_sumamt": "600.00"},
+        {"feedetl_sn": "2", "med_list_codg": "TX", "cnt": "2", "pric": "100.00",
+         "det_item_fee_sumamt": "200.00"},
+    ],
+}  # fmt: skip
+
+# The son in hospital (21): TA 1 × 3 000.00. Deductible 1 000.00; fund 2 000.00 × 85 % =
+# 1 700.00; burden 1 300.00 from his own account; balc 6 600.00.
+INPATIENT_INPUT = {
+    "data": {
+        "psn_no": SON,
+        "mdtrt_id": "ZY20260302001",
+        "med_type": "21",
+        "medfee_sumamt": "3000.00",
+        "insutype": "310",
+        "acct_used_flag": "1",
+        "mid_setl_flag": "0",
+    },
+    "feedetail": [
+        {"feedetl_sn": "1", "med_list_codg": "TA", "cnt": "1", "pric": "3000.00"},
+    ],
+}
+
+MSGID = {
+    "2101": "P37010000001202603021000000001",
+    "2102": "P37010000001202603021000000002",
+    "2103": "P37010000001202603021000000003",
+    "2206": "H62010000001202603021000000001",
+    "2207": "H62010000001202603021000000002",
+    "2208": "H62010000001202603021000000003",
+    "2303": "H62010000001202603021000000004",
+    "2304": "H62010000001202603021000000005",
+    "2305": "H62010000001202603021000000006",
+}
+
+
+def ids() -> dict[str, str]:
+    return {"<son_id>": id_number(SON), "<mother_id>": id_number(MOTHER)}
+
+
+def balance(his: His, psn_no: str) -> int:
+    view = run(his.ctx, lambda uow: personal_account_view(his.ctx, uow, "620100", psn_no))
+    return view.available_fen
