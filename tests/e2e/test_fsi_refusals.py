@@ -15,7 +15,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from gongji.api import fsi_transactions
 from gongji.api.fsi_routes import serve
+from gongji.domain.institutions import Institution, InstitutionKind, InstitutionStatus
+from gongji.domain.settlement.benefits import InstitutionLevel
+from gongji.services import institutions
+from gongji.services.context import SYSTEM
 from gongji.services.credentials_lookup import issue_ec_token
 from support.desk import HOSPITAL, PHARMACY
 from support.fsi import (
@@ -276,3 +281,41 @@ def test_concurrent_copies_of_one_settlement_make_one(his: His) -> None:
     assert len({a["output"]["setlinfo"]["setl_id"] for a in answers}) == 1
     assert counts(his.ctx.engine)[0] == 1
     assert balance(his, SON) == 726_200
+
+
+def test_a_suspended_institution_reconciles_but_does_not_settle(his: His) -> None:
+    settled = his.call(fill(envelope("2207", OUTPATIENT_INPUT, MSGID["2207"]), ids())).json()
+    assert settled["infcode"] == 0
+    hospital = Institution(
+        HOSPITAL, "兰州测试医院", "620100", InstitutionKind.HOSPITAL, InstitutionLevel.TERTIARY,
+        True, InstitutionStatus.SUSPENDED,
+    )  # fmt: skip
+    run(his.ctx, lambda uow: institutions.register_institution(his.ctx, uow, SYSTEM, hospital))
+    again = fill(envelope("2207", OUTPATIENT_INPUT, MSGID["2304"]), ids())
+    refused(his.call(again), "institution_suspended", "定点医药机构 H62010000001 已暂停服务")
+    totals = {
+        "insutype": "310", "stmt_begndate": "2026-03-02", "stmt_enddate": "2026-03-02",
+        "medfee_sumamt": "800.00", "fund_pay_sumamt": "122.00", "acct_pay": "638.00",
+        "fixmedins_setl_cnt": 1,
+    }  # fmt: skip
+    reconciled = his.call(envelope("3201", {"data": totals}, "H62010000001202603021000000012"))
+    assert reconciled.json()["output"]["stmtinfo"]["stmt_rslt"] == "0"
+
+
+def test_a_bug_answers_an_envelope_without_a_traceback(
+    his: His, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: Any) -> Any:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setitem(
+        fsi_transactions.TRANSACTIONS,
+        "1101",
+        fsi_transactions.Transaction("人员信息获取", broken, writes=False),
+    )
+    message = envelope("1101", {"data": {"psn_no": SON}}, "H62010000001202603021000000013")
+    response = his.call(message)
+    assert response.status_code == 500
+    assert response.json()["infcode"] == -1
+    assert response.json()["err_msg"] == "系统内部错误，已记录，请稍后重试"
+    assert "secret" not in response.text
