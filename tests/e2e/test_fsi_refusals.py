@@ -319,3 +319,11 @@ def test_a_bug_answers_an_envelope_without_a_traceback(
     assert response.json()["infcode"] == -1
     assert response.json()["err_msg"] == "系统内部错误，已记录，请稍后重试"
     assert "secret" not in response.text
+
+
+def test_the_envelope_is_described_in_openapi(his: His) -> None:
+    spec = his.client.get("/openapi.json").json()
+    for path in ("/fsi/api/rsfComIfsService/callService", "/fsi/api/hospSettService/settV2"):
+        body = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+        assert body["example"]["infno"] == "1101"
+    assert "/api/v1/reconciliation/detail" in spec["paths"]

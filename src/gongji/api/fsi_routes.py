@@ -58,7 +58,37 @@ class FsiPathMismatch(GongjiError):
     message_en: ClassVar[str] = "This path serves transaction {expected} only, not {infno}"
 
 
-@router.post(CALL_SERVICE, summary="National interface: every transaction, by infno")
+_ENVELOPE_EXAMPLE: Final = {
+    "infno": "1101",
+    "msgid": "H62010000001202603021000000000",
+    "mdtrtarea_admvs": "620100",
+    "insuplc_admdvs": "",
+    "recer_sys_code": "HIS",
+    "infver": "V1.0",
+    "opter_type": "1",
+    "opter": "D0001",
+    "opter_name": "李医生",
+    "inf_time": "2026-03-02 10:00:00",
+    "fixmedins_code": "H62010000001",
+    "fixmedins_name": "兰州测试医院",
+    "sign_no": "",
+    "input": {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "620100197001011012"}},
+}
+_OPENAPI: Final = {
+    "description": "The envelope of docs/national-interface.md, signed with the X-Gongji-* "
+    "headers of docs/signing.md. Always answers HTTP 200 with infcode 0 or -1.",
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "object"}, "example": _ENVELOPE_EXAMPLE}
+        },
+    },
+}
+
+
+@router.post(
+    CALL_SERVICE, summary="National interface: every transaction, by infno", openapi_extra=_OPENAPI
+)
 async def call_service(request: Request, ctx: Ctx) -> JSONResponse:
     return await _serve(request, ctx, None)
 
@@ -68,7 +98,11 @@ def _alias_route(path: str, infno: str) -> None:
         return await _serve(request, ctx, infno)
 
     router.add_api_route(
-        path, endpoint, methods=["POST"], summary=f"National interface: {infno} only"
+        path,
+        endpoint,
+        methods=["POST"],
+        summary=f"National interface: {infno} only",
+        openapi_extra=_OPENAPI,
     )
 
 
