@@ -15,8 +15,10 @@ from gongji import __version__
 from gongji.api import admin_routes, auth, import_routes, system, test_clock, wallet_routes
 from gongji.api.clearing_routes import router as clearing_router
 from gongji.api.errors import install_error_handlers
+from gongji.api.fsi_routes import router as fsi_router
 from gongji.api.limits import BodySizeLimit
 from gongji.api.premium_routes import router as premium_router
+from gongji.api.reconciliation_routes import router as reconciliation_router
 from gongji.api.settlement_routes import router as settlement_router
 from gongji.bootstrap import Container
 from gongji.jobs.scheduler import Scheduler
@@ -55,6 +57,8 @@ def create_app(container: Container, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(clearing_router)
     app.include_router(settlement_router)
     app.include_router(premium_router)
+    app.include_router(fsi_router)
+    app.include_router(reconciliation_router)
     if container.settings.test_clock:
         app.include_router(test_clock.router)
     _mount_docs(app)
