@@ -303,9 +303,3 @@ def _date_or_refuse(text: str) -> date:
 @router.get("/admin/clearing")
 def clearing(request: Request, session: OperatorPage) -> Response:
     return _page(request, session, "admin/clearing.html")
-
-
-@router.get("/desk")
-def desk(request: Request) -> Response:
-    """The institutions' settlement desk arrives with settlement; this only says so."""
-    return render(request, "desk.html")
