@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +37,9 @@ from browser.site import (
 
 from gongji.clock import ManualClock
 from gongji.domain.money import format_yuan
-from gongji.services import chart, institutions
+from gongji.services import chart, institutions, settlement
 from gongji.services.context import Context
+from gongji.services.settlement_quote import LineIn, SettleRequest
 from gongji.services.wallet_view import wallet_view
 from gongji.store import settlements_repo
 
@@ -315,8 +317,15 @@ def test_refusals_are_shown_in_the_page_before_and_after_submitting(
 def test_an_operator_works_the_back_office(site: LiveSite, phone: Phone) -> None:
     ctx = site.ctx
     totp = add_operator(ctx, "wang.admin", "admin")
-    open_wallets(ctx, HEAD, SISTER)
+    open_wallets(ctx, HEAD, SISTER, MOTHER)
     link(ctx, HEAD, SISTER, "sibling")  # the registry does not know her: a review
+    link(ctx, HEAD, MOTHER, "parent")
+    answer(ctx, MOTHER, offer(ctx, HEAD, MOTHER, 50_000), accept=True)
+    purchase = SettleRequest(
+        PHARMACY, "t-1", MOTHER.psn_no, "41", (LineIn(MONITOR, Decimal(1), 12_000),)
+    )
+    spent = committed(ctx, lambda uow: settlement.settle(ctx, uow, purchase)).acct_mulaid_pay
+    site.clock.set(datetime(2026, 4, 1, 9, 0, tzinfo=SHANGHAI))  # March has ended
     page = phone()
     page.goto("/admin")
     expect(page).to_have_url(re.compile(r"/admin/login"))
@@ -353,7 +362,21 @@ def test_an_operator_works_the_back_office(site: LiveSite, phone: Phone) -> None
     for path, name in (
         ("/admin/lifecycle", "admin-lifecycle"),
         ("/admin/policy?region=620100", "admin-policy"),
-        ("/admin/clearing", "admin-clearing"),
     ):
         page.goto(path)
         check_page(page, name)
+
+    page.goto("/admin/clearing")
+    expect(page.get_by_role("heading", level=2)).to_contain_text("2026-03 尚未清算")
+    check_page(page, "admin-clearing-open")
+    page.get_by_role("button", name="清算 2026-03").click()
+    expect(page.get_by_role("status")).to_have_text("清算完成，结果已保存")
+    expect(page.locator("#clearing-total")).to_have_text(yuan(spent))  # Lanzhou owes Jinan
+    net = page.locator(".figures-table .net")
+    expect(net).to_have_text([yuan(spent), f"-{yuan(spent)}"])  # 山东 receives, 甘肃 pays
+    picture = page.locator(".clearing-chart img")
+    expect(picture).to_have_attribute("src", "/admin/clearing/2026-03.svg")
+    assert page.evaluate("() => document.querySelector('.clearing-chart img').naturalWidth") > 0
+    check_page(page, "admin-clearing")
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Monthly clearing")

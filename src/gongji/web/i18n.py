@@ -141,6 +141,7 @@ DONE: Final[Words] = {
     "recorded": ("已办理", "Recorded"),
     "settled": ("结算成功", "Settled"),
     "reversed": ("已撤销结算", "Settlement reversed"),
+    "cleared": ("清算完成，结果已保存", "Month cleared; the result is stored"),
 }
 
 POLICY_KEY: Final[Words] = {

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
 from gongji.web import (
+    admin_clearing,
     admin_imports,
     admin_pages,
     desk_pages,
@@ -43,5 +44,6 @@ def install_web(app: FastAPI) -> None:
     for module in (login_pages, wallet_pages, family_pages, give_pages, admin_pages, desk_pages):
         app.include_router(module.router)
     app.include_router(admin_imports.router)
+    app.include_router(admin_clearing.router)
     app.include_router(_fallback)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="web-static")
