@@ -267,6 +267,15 @@ def settle_at_the_pharmacy(site: LiveSite, desk: Any) -> None:
     check_page(desk, "desk-catalogue")
     desk.get_by_role("link", name="English").click()
     expect(desk.get_by_role("heading", level=1)).to_have_text("The catalogue")
+    for path, heading, name in (
+        ("/desk", "Settle a bill", "desk-bill-en"),
+        (f"/desk/settlements/{setl_id}", "Settlement receipt", "desk-receipt-en"),
+        ("/desk/day", "The day's settlements and reconciliation", "desk-day-en"),
+    ):
+        desk.goto(path)
+        expect(desk.get_by_role("heading", level=1)).to_have_text(heading)
+        check_page(desk, name)
+    desk.get_by_role("link", name="中文").click()
 
 
 def _try_amount(page: Any, amount: str) -> None:

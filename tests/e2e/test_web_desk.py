@@ -16,8 +16,9 @@ from fastapi.testclient import TestClient
 
 from gongji.clock import ManualClock
 from gongji.domain.money import format_yuan
-from gongji.services import institutions
+from gongji.services import desk_sessions, institutions
 from gongji.services.context import Context
+from gongji.services.credentials_lookup import issue_ec_token
 from gongji.services.wallet_view import wallet_view
 from gongji.sim import demo
 from gongji.store import settlements_repo
@@ -61,13 +62,13 @@ def key_of(ctx: Context, code: str) -> institutions.IssuedCredentials:
     return run(ctx, lambda uow: institutions.issue_credentials(ctx, uow, code))
 
 
-def signed_in(client: TestClient, issued: institutions.IssuedCredentials) -> str:
-    """Sign the client in at the desk; the CSRF token of its session."""
+def signed_in(client: TestClient, issued: institutions.IssuedCredentials) -> Any:
+    """Sign the client in at the desk; the desk's first page (it holds the session's CSRF)."""
     page = client.get("/desk/login")
     form = {"csrf_token": csrf_of(page), "key_id": issued.key_id, "secret": issued.secret}
     answer_ = client.post("/desk/login", data=form, follow_redirects=False)
     assert answer_.status_code == 303, answer_.text[:300]
-    return csrf_of(client.get("/desk"))
+    return client.get("/desk")
 
 
 def bill(csrf: str, **extra: str) -> dict[str, str]:
@@ -116,7 +117,7 @@ def test_find_quote_settle_print_reverse_and_reconcile(
     family: Context, clock: ManualClock, tmp_path: Path
 ) -> None:
     client = make_client(family, clock, tmp_path)
-    csrf = signed_in(client, key_of(family, PHARMACY))
+    csrf = csrf_of(signed_in(client, key_of(family, PHARMACY)))
 
     found = client.post(
         "/desk/find",
@@ -185,3 +186,38 @@ def test_find_quote_settle_print_reverse_and_reconcile(
     other = TestClient(client.app)
     signed_in(other, key_of(family, HOSPITAL))
     assert other.get(f"/desk/settlements/{setl_id}").status_code == 404
+
+
+def test_every_credential_finds_the_patient_and_an_expired_session_keeps_the_bill(
+    family: Context, clock: ManualClock, tmp_path: Path
+) -> None:
+    client = make_client(family, clock, tmp_path)
+    issued = key_of(family, PHARMACY)
+    csrf = csrf_of(signed_in(client, issued))
+    token = issue_ec_token(family, MOTHER.psn_no)
+    for cert_type, cert_no in (("01", token), ("02", MOTHER.id_number), ("03", MOTHER.id_number),
+                               ("psn_no", MOTHER.psn_no)):  # fmt: skip
+        found = client.post(
+            "/desk/find",
+            data={"csrf_token": csrf, "mdtrt_cert_type": cert_type, "mdtrt_cert_no": cert_no},
+        )
+        assert found.status_code == 200 and MOTHER.id_masked in found.text, cert_type
+    wrong = client.post(
+        "/desk/find",
+        data={"csrf_token": csrf, "mdtrt_cert_type": "01", "mdtrt_cert_no": token[:-2] + "xx"},
+    )
+    assert wrong.status_code == 400 and 'id="f-mdtrt_cert_no-error"' in wrong.text
+    assert "医保电子凭证无效或已过期" in wrong.text
+
+    client.post("/desk/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    assert client.get("/desk", follow_redirects=False).status_code == 303
+    assert client.get("/desk/nowhere").status_code in (303, 404)
+
+    csrf = csrf_of(signed_in(client, issued))
+    run(family, lambda uow: desk_sessions.desk_logout(family, uow, client.cookies["gongji_desk"]))
+    late = client.post("/desk/quote", data=bill(csrf), follow_redirects=False)
+    assert late.status_code == 303
+    assert late.headers["location"] == "/desk/login?next=%2Fdesk&expired=1"
+    again = signed_in(client, issued)
+    assert "已为您保留刚才填写的内容" in again.text
+    assert f'value="{MONITOR}"' in again.text and 'value="120.00"' in again.text

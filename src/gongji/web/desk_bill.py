@@ -20,7 +20,7 @@ from typing import Final
 from gongji.domain.errors import GongjiError
 from gongji.domain.settlement.items import ItemQuantityInvalid
 from gongji.services.context import Context
-from gongji.services.credentials_lookup import resolve_person
+from gongji.services.credentials_lookup import CertType, resolve_person
 from gongji.services.settlement_quote import LineIn, SettleRequest
 from gongji.store.records import PersonRecord
 from gongji.store.uow import UnitOfWork
@@ -80,6 +80,8 @@ def identify(ctx: Context, uow: UnitOfWork, form: Form) -> PersonRecord:
     cert_type = form.get(CERT_TYPE_FIELD)
     if cert_no and cert_type == BY_PSN_NO:
         return resolve_person(ctx, uow, cert_no.upper(), None, None)
+    if cert_no and cert_type == CertType.E_VOUCHER:
+        return resolve_person(ctx, uow, None, cert_type, cert_no)  # a token: case matters
     if cert_no:
         return resolve_person(ctx, uow, None, cert_type, cert_no.upper())
     carried = form.get(PSN_NO_FIELD)
