@@ -36,12 +36,13 @@ from browser.site import (
 )
 
 from gongji.clock import ManualClock
+from gongji.domain.grants import EnrolmentStatus
 from gongji.domain.money import format_yuan
 from gongji.services import chart, institutions, settlement
 from gongji.services.context import Context
 from gongji.services.settlement_quote import LineIn, SettleRequest
 from gongji.services.wallet_view import wallet_view
-from gongji.store import settlements_repo
+from gongji.store import people_repo, settlements_repo
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -368,12 +369,25 @@ def test_an_operator_works_the_back_office(site: LiveSite, phone: Phone) -> None
     expect(page.get_by_role("status")).to_have_text("钱包已冻结")
     check_page(page, "admin-wallets")
 
-    for path, name in (
-        ("/admin/lifecycle", "admin-lifecycle"),
-        ("/admin/policy?region=620100", "admin-policy"),
-    ):
-        page.goto(path)
-        check_page(page, name)
+    page.get_by_label("原因").fill("核查完毕，本人使用")
+    page.get_by_role("button", name="解除冻结", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("钱包已解除冻结")
+
+    page.goto("/admin/lifecycle")
+    check_page(page, "admin-lifecycle")
+    page.locator("summary").filter(has_text="暂停").click()  # open the event's details
+    page.locator("#suspend-psn_no").fill(SISTER.psn_no)
+    page.locator("#suspend-reason").fill("断缴待核")
+    page.get_by_role("button", name="暂停", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("已办理")
+    with ctx.engine.connect() as connection:
+        enrolment = people_repo.current_enrolment(connection, SISTER.psn_no)
+    assert enrolment is not None and enrolment.status == EnrolmentStatus.SUSPENDED
+
+    page.goto("/admin/policy?region=620100&at=2026-03-02")
+    largest = page.locator("ul.policy-list li").filter(has_text="单笔共济金额上限")
+    expect(largest).to_contain_text("2000.00 元")
+    check_page(page, "admin-policy")
 
     page.goto("/admin/clearing")
     expect(page.get_by_role("heading", level=2)).to_contain_text("2026-03 尚未清算")
