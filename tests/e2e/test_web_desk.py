@@ -221,3 +221,40 @@ def test_every_credential_finds_the_patient_and_an_expired_session_keeps_the_bil
     again = signed_in(client, issued)
     assert "已为您保留刚才填写的内容" in again.text
     assert f'value="{MONITOR}"' in again.text and 'value="120.00"' in again.text
+
+
+def test_a_bad_day_or_bad_totals_are_refused_beside_their_field(
+    family: Context, clock: ManualClock, tmp_path: Path
+) -> None:
+    client = make_client(family, clock, tmp_path)
+    signed_in(client, key_of(family, PHARMACY))
+    bad_date = client.get("/desk/day", params={"date": "2026-02-30"})
+    assert bad_date.status_code == 200 and 'id="d-date-error"' in bad_date.text
+    bad_count = client.get(
+        "/desk/day",
+        params={"check": "1", "fixmedins_setl_cnt": "one", "medfee_sumamt": "0"},
+    )
+    assert 'id="f-fixmedins_setl_cnt-error"' in bad_count.text and "笔数应为整数" in bad_count.text
+    assert "stmt_rslt" not in bad_count.text
+    too_precise = client.get(
+        "/desk/day",
+        params={
+            "check": "1",
+            "fixmedins_setl_cnt": "0",
+            "medfee_sumamt": "1.001",
+            "fund_pay_sumamt": "0",
+            "acct_pay": "0",
+        },
+    )
+    assert 'id="f-medfee_sumamt-error"' in too_precise.text
+    nothing = client.get(
+        "/desk/day",
+        params={
+            "check": "1",
+            "fixmedins_setl_cnt": "0",
+            "medfee_sumamt": "0",
+            "fund_pay_sumamt": "0",
+            "acct_pay": "0",
+        },
+    )
+    assert "stmt_rslt = 0" in nothing.text  # nothing settled, nothing claimed: balanced
