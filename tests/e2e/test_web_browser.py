@@ -185,7 +185,10 @@ def test_a_family_links_up_and_shares_money_in_the_browser(site: LiveSite, phone
     (grant,) = committed(ctx, lambda uow: wallet_view(ctx, uow, MOTHER.psn_no)).received
     assert ledger_fen(ctx, chart.earmark(grant.grant.id)) == 50_000
 
-    settle_at_the_pharmacy(site, phone())
+    mother.goto("/wallet")
+    mother.get_by_role("link", name="出示医保电子凭证（看病买药时）").click()
+    check_page(mother, "wallet-voucher")
+    settle_at_the_pharmacy(site, phone(), mother.locator("#ec-token").inner_text())
 
     quota_fen = ledger_fen(ctx, chart.earmark(grant.grant.id))
     assert quota_fen == 50_000 - 7_200  # the grant paid acct_mulaid_pay, 72.00
@@ -199,6 +202,8 @@ def test_a_family_links_up_and_shares_money_in_the_browser(site: LiveSite, phone
     assert own_fen == 750_000  # 8 000.00 − 500.00 moved into the grant's earmark
     son.goto("/wallet")
     expect(son.locator(".big.money")).to_contain_text(yuan(own_fen))
+    earmarked = son.locator("#account-h ~ dl.figures dd").nth(2)  # shared, not yet used
+    expect(earmarked).to_have_text(yuan(quota_fen))
     check_page(son, "wallet-home")
     son.goto("/wallet/history")
     expect(son.locator(".bar-given")).to_have_count(1)
@@ -213,8 +218,9 @@ def test_a_family_links_up_and_shares_money_in_the_browser(site: LiveSite, phone
     expect(son.get_by_role("heading", level=1)).to_have_text("My health wallet")
 
 
-def settle_at_the_pharmacy(site: LiveSite, desk: Any) -> None:
-    """济南市示范大药房 signs in at its desk with its key, finds the mother by her ID card, sells
+def settle_at_the_pharmacy(site: LiveSite, desk: Any, e_voucher: str) -> None:
+    """济南市示范大药房 signs in at its desk with its key, finds the mother by her ID card and by
+    the e-voucher her phone shows, sells
     her a 120.00 blood-pressure monitor that her son's grant pays for, prints the receipt and
     looks at the day; the receipt's figures are the stored settlement's."""
     ctx = site.ctx
@@ -233,6 +239,10 @@ def settle_at_the_pharmacy(site: LiveSite, desk: Any) -> None:
     desk.get_by_role("button", name="查找参保人").click()
     expect(desk.locator("#patient-name")).to_have_text("王**")
     assert MOTHER.id_number not in desk.content()
+    desk.get_by_label("就诊凭证类型").select_option("01")
+    desk.get_by_label("凭证号码").fill(e_voucher)  # as a scanner types it
+    desk.get_by_role("button", name="查找参保人").click()
+    expect(desk.locator("#patient-name")).to_have_text("王**")
     desk.locator("#f-item_code_0").fill(MONITOR)
     desk.locator("#f-unit_price_0").fill("120.00")
     desk.get_by_role("button", name="预结算").click()
