@@ -73,15 +73,15 @@ def update_item(connection: Connection, item: CatalogueItem, now_us: int) -> Non
 
 
 def search_items(connection: Connection, text: str, limit: int) -> list[CatalogueItem]:
-    """Items whose code or name contains ``text`` (all when empty), by code, at most ``limit``."""
+    """Items whose code or name contains ``text`` in any case (all when empty), by code."""
     statement = select(catalogue_items).order_by(catalogue_items.c.code).limit(limit)
     if text:
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
         statement = statement.where(
             or_(
-                catalogue_items.c.code.like(pattern, escape="\\"),
-                catalogue_items.c.name.like(pattern, escape="\\"),
+                catalogue_items.c.code.ilike(pattern, escape="\\"),
+                catalogue_items.c.name.ilike(pattern, escape="\\"),
             )
         )
     return [_item(row) for row in connection.execute(statement)]
