@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from browser.site import (
     LiveSite,
     add_operator,
     answer,
+    committed,
     link,
     live_site,
     offer,
@@ -34,6 +36,13 @@ from browser.site import (
 )
 
 from gongji.clock import ManualClock
+from gongji.domain.grants import EnrolmentStatus
+from gongji.domain.money import format_yuan
+from gongji.services import chart, institutions, settlement
+from gongji.services.context import Context
+from gongji.services.settlement_quote import LineIn, SettleRequest
+from gongji.services.wallet_view import wallet_view
+from gongji.store import people_repo, settlements_repo
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -41,6 +50,8 @@ except ImportError:  # reported by the fixture: skip locally, fail in CI
     sync_playwright = None
 
 CHROMIUM = Path("/usr/bin/chromium")
+PHARMACY = "P37010000001"  # 济南市示范大药房
+MONITOR = "C14020100001000000014"  # 电子血压计: class B, 20 % first self-pay
 IN_CI = os.environ.get("CI", "").lower() == "true"
 LAUNCH_ARGS = [
     "--no-sandbox",
@@ -112,9 +123,24 @@ def open_own_wallet(page: Any) -> None:
     expect(page.get_by_role("status")).to_have_text("医保钱包已开通")
 
 
+def ledger_fen(ctx: Context, account_id: str) -> int:
+    """What a credit-normal ledger account holds now, read from the ledger itself."""
+    found = committed(ctx, lambda uow: ctx.ledger.accounts_in(uow, [account_id]))
+    return found[account_id].credit_available
+
+
+def yuan(fen: int) -> str:
+    """Fen as the pages write yuan: thousands grouped, two decimals."""
+    whole, cents = format_yuan(fen).split(".")
+    return f"{int(whole):,}.{cents}"
+
+
 def test_a_family_links_up_and_shares_money_in_the_browser(site: LiveSite, phone: Phone) -> None:
-    """张建国 signs in, opens his wallet, proposes his mother and his sister; his mother signs in,
-    opens hers, confirms; he gives her 500.00 and she accepts."""
+    """The story: 张建国 signs in, opens his wallet, proposes his mother (and his sister); his
+    mother signs in, opens hers, confirms; he gives her 500.00 and she accepts; a Jinan pharmacy
+    settles a 120.00 purchase at its desk that draws on it; he sees the history and the chart.
+    Every figure a page shows is compared with the ledger."""
+    ctx = site.ctx
     son = phone()
     sign_in(son, site, HEAD.mobile, shoot="login")
     check_page(son, "wallet-home-unopened")
@@ -138,6 +164,7 @@ def test_a_family_links_up_and_shares_money_in_the_browser(site: LiveSite, phone
     expect(mother.get_by_text("张** · 我的子女")).to_be_visible()
     mother.get_by_role("button", name="确认", exact=True).click()
     expect(mother.locator(".state-active")).to_have_text("已生效")
+    check_page(mother, "family-confirmed")
 
     son.goto("/wallet/give")
     check_page(son, "give")
@@ -155,12 +182,33 @@ def test_a_family_links_up_and_shares_money_in_the_browser(site: LiveSite, phone
     mother.get_by_role("button", name="接收", exact=True).click()
     expect(mother.get_by_role("status")).to_have_text("已接收共济额度")
     expect(mother.locator("#received-h + dl")).to_contain_text("500.00")
+    (grant,) = committed(ctx, lambda uow: wallet_view(ctx, uow, MOTHER.psn_no)).received
+    assert ledger_fen(ctx, chart.earmark(grant.grant.id)) == 50_000
 
+    mother.goto("/wallet")
+    mother.get_by_role("link", name="出示医保电子凭证（看病买药时）").click()
+    check_page(mother, "wallet-voucher")
+    settle_at_the_pharmacy(site, phone(), mother.locator("#ec-token").inner_text())
+
+    quota_fen = ledger_fen(ctx, chart.earmark(grant.grant.id))
+    assert quota_fen == 50_000 - 7_200  # the grant paid acct_mulaid_pay, 72.00
+    mother.goto("/wallet")
+    expect(mother.locator("#received-h + dl")).to_contain_text(f"{yuan(quota_fen)} 元")
+    check_page(mother, "wallet-home-after-purchase")
+
+    own_fen = ledger_fen(ctx, chart.personal_current(HEAD.region, HEAD.psn_no)) + ledger_fen(
+        ctx, chart.personal_earlier(HEAD.region, HEAD.psn_no)
+    )
+    assert own_fen == 750_000  # 8 000.00 − 500.00 moved into the grant's earmark
     son.goto("/wallet")
-    expect(son.locator(".big.money")).to_contain_text("7,500.00")  # 8 000.00 − 500.00
+    expect(son.locator(".big.money")).to_contain_text(yuan(own_fen))
+    earmarked = son.locator("#account-h ~ dl.figures dd").nth(2)  # shared, not yet used
+    expect(earmarked).to_have_text(yuan(quota_fen))
     check_page(son, "wallet-home")
     son.goto("/wallet/history")
     expect(son.locator(".bar-given")).to_have_count(1)
+    expect(son.locator(".figures-table tbody")).to_contain_text("500.00")
+    expect(son.locator("ol.events")).to_contain_text("亲属使用了共济资金 · 72.00 元")
     check_page(son, "history")
     son.goto("/wallet/authorizations")
     check_page(son, "authorizations")
@@ -168,6 +216,77 @@ def test_a_family_links_up_and_shares_money_in_the_browser(site: LiveSite, phone
     expect(son.get_by_role("heading", level=1)).to_have_text("Family authorizations")
     son.goto("/wallet")
     expect(son.get_by_role("heading", level=1)).to_have_text("My health wallet")
+
+
+def settle_at_the_pharmacy(site: LiveSite, desk: Any, e_voucher: str) -> None:
+    """济南市示范大药房 signs in at its desk with its key, finds the mother by her ID card and by
+    the e-voucher her phone shows, sells
+    her a 120.00 blood-pressure monitor that her son's grant pays for, prints the receipt and
+    looks at the day; the receipt's figures are the stored settlement's."""
+    ctx = site.ctx
+    issued = committed(ctx, lambda uow: institutions.issue_credentials(ctx, uow, PHARMACY))
+    desk.goto("/desk")
+    expect(desk).to_have_url(re.compile(r"/desk/login"))
+    check_page(desk, "desk-login")
+    desk.get_by_label("密钥编号").fill(issued.key_id)
+    desk.get_by_label("密钥", exact=True).fill(issued.secret)
+    desk.get_by_role("button", name="登录", exact=True).click()
+    expect(desk).to_have_url(re.compile(r"/desk$"))
+    check_page(desk, "desk-bill")
+
+    desk.get_by_label("就诊凭证类型").select_option("02")
+    desk.get_by_label("凭证号码").fill(MOTHER.id_number)
+    desk.get_by_role("button", name="查找参保人").click()
+    expect(desk.locator("#patient-name")).to_have_text("王**")
+    assert MOTHER.id_number not in desk.content()
+    desk.get_by_label("就诊凭证类型").select_option("01")
+    desk.get_by_label("凭证号码").fill(e_voucher)  # as a scanner types it
+    desk.get_by_role("button", name="查找参保人").click()
+    expect(desk.locator("#patient-name")).to_have_text("王**")
+    desk.locator("#f-item_code_0").fill(MONITOR)
+    desk.locator("#f-unit_price_0").fill("120.00")
+    desk.get_by_role("button", name="预结算").click()
+    expect(desk.locator("#amt-medfee_sumamt")).to_have_text("120.00")
+    expect(desk.locator("#amt-acct_mulaid_pay")).to_have_text("72.00")
+    check_page(desk, "desk-quote")
+    desk.get_by_role("button", name="确认结算").click()
+    expect(desk.get_by_role("status")).to_have_text("结算成功")
+    check_page(desk, "desk-receipt")
+    setl_id = desk.locator("#setl-id").inner_text()
+    with ctx.engine.connect() as connection:
+        stored = settlements_repo.settlement(connection, setl_id)
+    assert stored is not None and stored.psn_no == MOTHER.psn_no
+    for name, fen in stored.amounts().items():
+        expect(desk.locator(f"#amt-{name}")).to_have_text(yuan(fen))
+    desk.emulate_media(media="print")
+    expect(desk.locator("header.top")).to_be_hidden()
+    desk.emulate_media(media="screen")
+
+    desk.goto("/desk/day")
+    expect(desk.locator("#ours-fixmedins_setl_cnt")).to_have_text("1")
+    expect(desk.locator("#ours-medfee_sumamt")).to_have_text(yuan(stored.medfee_sumamt))
+    check_page(desk, "desk-day")
+    desk.get_by_label("结算笔数").fill("1")
+    desk.get_by_label("医疗费总额（元）").fill("120.00")
+    desk.get_by_label("基金支付总额（元）").fill(format_yuan(stored.fund_pay_sumamt))
+    desk.get_by_label("个人账户支出（元）").fill(format_yuan(stored.acct_pay))
+    desk.get_by_role("button", name="对账").click()
+    expect(desk.locator(".verdict .big-message")).to_contain_text("平：双方合计一致")
+    check_page(desk, "desk-reconciled")
+    desk.goto("/desk/catalogue?q=血压")
+    expect(desk.locator("tbody tr")).to_have_count(1)
+    check_page(desk, "desk-catalogue")
+    desk.get_by_role("link", name="English").click()
+    expect(desk.get_by_role("heading", level=1)).to_have_text("The catalogue")
+    for path, heading, name in (
+        ("/desk", "Settle a bill", "desk-bill-en"),
+        (f"/desk/settlements/{setl_id}", "Settlement receipt", "desk-receipt-en"),
+        ("/desk/day", "The day's settlements and reconciliation", "desk-day-en"),
+    ):
+        desk.goto(path)
+        expect(desk.get_by_role("heading", level=1)).to_have_text(heading)
+        check_page(desk, name)
+    desk.get_by_role("link", name="中文").click()
 
 
 def _try_amount(page: Any, amount: str) -> None:
@@ -218,8 +337,15 @@ def test_refusals_are_shown_in_the_page_before_and_after_submitting(
 def test_an_operator_works_the_back_office(site: LiveSite, phone: Phone) -> None:
     ctx = site.ctx
     totp = add_operator(ctx, "wang.admin", "admin")
-    open_wallets(ctx, HEAD, SISTER)
+    open_wallets(ctx, HEAD, SISTER, MOTHER)
     link(ctx, HEAD, SISTER, "sibling")  # the registry does not know her: a review
+    link(ctx, HEAD, MOTHER, "parent")
+    answer(ctx, MOTHER, offer(ctx, HEAD, MOTHER, 50_000), accept=True)
+    purchase = SettleRequest(
+        PHARMACY, "t-1", MOTHER.psn_no, "41", (LineIn(MONITOR, Decimal(1), 12_000),)
+    )
+    spent = committed(ctx, lambda uow: settlement.settle(ctx, uow, purchase)).acct_mulaid_pay
+    site.clock.set(datetime(2026, 4, 1, 9, 0, tzinfo=SHANGHAI))  # March has ended
     page = phone()
     page.goto("/admin")
     expect(page).to_have_url(re.compile(r"/admin/login"))
@@ -253,10 +379,37 @@ def test_an_operator_works_the_back_office(site: LiveSite, phone: Phone) -> None
     expect(page.get_by_role("status")).to_have_text("钱包已冻结")
     check_page(page, "admin-wallets")
 
-    for path, name in (
-        ("/admin/lifecycle", "admin-lifecycle"),
-        ("/admin/policy?region=620100", "admin-policy"),
-        ("/admin/clearing", "admin-clearing"),
-    ):
-        page.goto(path)
-        check_page(page, name)
+    page.get_by_label("原因").fill("核查完毕，本人使用")
+    page.get_by_role("button", name="解除冻结", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("钱包已解除冻结")
+
+    page.goto("/admin/lifecycle")
+    check_page(page, "admin-lifecycle")
+    page.locator("summary").filter(has_text="暂停").click()  # open the event's details
+    page.locator("#suspend-psn_no").fill(SISTER.psn_no)
+    page.locator("#suspend-reason").fill("断缴待核")
+    page.get_by_role("button", name="暂停", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("已办理")
+    with ctx.engine.connect() as connection:
+        enrolment = people_repo.current_enrolment(connection, SISTER.psn_no)
+    assert enrolment is not None and enrolment.status == EnrolmentStatus.SUSPENDED
+
+    page.goto("/admin/policy?region=620100&at=2026-03-02")
+    largest = page.locator("ul.policy-list li").filter(has_text="单笔共济金额上限")
+    expect(largest).to_contain_text("2000.00 元")
+    check_page(page, "admin-policy")
+
+    page.goto("/admin/clearing")
+    expect(page.get_by_role("heading", level=2)).to_contain_text("2026-03 尚未清算")
+    check_page(page, "admin-clearing-open")
+    page.get_by_role("button", name="清算 2026-03").click()
+    expect(page.get_by_role("status")).to_have_text("清算完成，结果已保存")
+    expect(page.locator("#clearing-total")).to_have_text(yuan(spent))  # Lanzhou owes Jinan
+    net = page.locator(".figures-table .net")
+    expect(net).to_have_text([yuan(spent), f"-{yuan(spent)}"])  # 山东 receives, 甘肃 pays
+    picture = page.locator(".clearing-chart img")
+    expect(picture).to_have_attribute("src", "/admin/clearing/2026-03.svg")
+    assert page.evaluate("() => document.querySelector('.clearing-chart img').naturalWidth") > 0
+    check_page(page, "admin-clearing")
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Monthly clearing")

@@ -138,6 +138,18 @@ def get_item(ctx: Context, uow: UnitOfWork, code: str) -> CatalogueEntry:
     return CatalogueEntry(item, updated_at_us or 0)
 
 
+SEARCH_LIMIT_MAX: Final = 200
+SEARCH_TEXT_LENGTH_MAX: Final = 40
+
+
+def search_catalogue(
+    ctx: Context, uow: UnitOfWork, text: str, limit: int = 50
+) -> list[CatalogueItem]:
+    """Items whose code or name contains ``text`` (the desk's item picker), by code."""
+    bounded = max(1, min(limit, SEARCH_LIMIT_MAX))
+    return repo.search_items(uow.connection, text.strip()[:SEARCH_TEXT_LENGTH_MAX], bounded)
+
+
 # --- one line of a file --------------------------------------------------------------------
 
 

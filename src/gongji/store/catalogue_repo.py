@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, insert, or_, select, update
 
 from gongji.domain.settlement.items import CatalogueItem, ItemCategory, ItemClass
 from gongji.store.tables_institutions import catalogue_items
@@ -70,3 +70,18 @@ def insert_item(connection: Connection, item: CatalogueItem, now_us: int) -> Non
 def update_item(connection: Connection, item: CatalogueItem, now_us: int) -> None:
     statement = update(catalogue_items).where(catalogue_items.c.code == item.code)
     connection.execute(statement.values(**_columns(item), updated_at_us=now_us))
+
+
+def search_items(connection: Connection, text: str, limit: int) -> list[CatalogueItem]:
+    """Items whose code or name contains ``text`` in any case (all when empty), by code."""
+    statement = select(catalogue_items).order_by(catalogue_items.c.code).limit(limit)
+    if text:
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        statement = statement.where(
+            or_(
+                catalogue_items.c.code.ilike(pattern, escape="\\"),
+                catalogue_items.c.name.ilike(pattern, escape="\\"),
+            )
+        )
+    return [_item(row) for row in connection.execute(statement)]

@@ -1,5 +1,5 @@
 """经办后台: the ledger check verdict, the kinship review queue, wallet freezes, lifecycle
-events, the policy in force, and the monthly clearing (a placeholder until clearing lands).
+events and the policy in force. The monthly clearing is in admin_clearing.
 
 Operators never move money here: no form takes an amount. Each page names the roles it needs
 (``admin`` passes every check), and the services check them again. Persons appear by psn_no and
@@ -248,7 +248,7 @@ def lifecycle_event(request: Request, posted: OperatorPost) -> Response:
     return see_other(request, f"/admin/lifecycle?done=recorded&event={event}")
 
 
-# --- policy and clearing -----------------------------------------------------------------------
+# --- policy -------------------------------------------------------------------------------------
 
 
 def policy_text(value: PolicyValue, key: str, lang: i18n.Lang) -> str:
@@ -298,14 +298,3 @@ def _date_or_refuse(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise FieldError("at", DateInvalid()) from None
-
-
-@router.get("/admin/clearing")
-def clearing(request: Request, session: OperatorPage) -> Response:
-    return _page(request, session, "admin/clearing.html")
-
-
-@router.get("/desk")
-def desk(request: Request) -> Response:
-    """The institutions' settlement desk arrives with settlement; this only says so."""
-    return render(request, "desk.html")

@@ -117,6 +117,9 @@ EVENT: Final[Words] = {
     "moved": ("转移接续", "moved to another area"),
     "death_recorded": ("登记死亡", "death recorded"),
     "inheritance_paid": ("继承支付", "inheritance paid"),
+    "settled": ("医保结算", "settled at an institution"),
+    "settlement_reversed": ("结算已撤销", "settlement reversed"),
+    "shared_money_spent": ("亲属使用了共济资金", "a relative spent shared money"),
 }
 
 DONE: Final[Words] = {
@@ -136,6 +139,9 @@ DONE: Final[Words] = {
     "unfrozen": ("钱包已解除冻结", "Wallet unfrozen"),
     "reviewed": ("审核结果已保存", "Review saved"),
     "recorded": ("已办理", "Recorded"),
+    "settled": ("结算成功", "Settled"),
+    "reversed": ("已撤销结算", "Settlement reversed"),
+    "cleared": ("清算完成，结果已保存", "Month cleared; the result is stored"),
 }
 
 POLICY_KEY: Final[Words] = {
@@ -160,4 +166,46 @@ POLICY_KEY: Final[Words] = {
     "wallet_place_of_use_change_allowed": ("允许变更使用地", "place of use change allowed"),
     "payment_order": ("支付顺序", "payment order"),
     "business_timezone": ("业务时区", "business time zone"),
+}
+
+SETTLEMENT_FIELD: Final[Words] = {
+    "medfee_sumamt": ("医疗费总额", "total medical fees"),
+    "fulamt_ownpay_amt": ("全自费金额", "fully self-paid"),
+    "overlmt_selfpay": ("超限价自费费用", "self-paid above price ceilings"),
+    "preselfpay_amt": ("先行自付金额", "first self-payment (class B)"),
+    "inscp_scp_amt": ("符合政策范围金额", "within policy scope"),
+    "act_pay_dedc": ("实际支付起付线", "deductible applied"),
+    "hifp_pay": ("统筹基金支出", "pooled fund pays"),
+    "fund_pay_sumamt": ("基金支付总额", "all funds pay"),
+    "hosp_part_amt": ("医院负担金额", "institution bears"),
+    "psn_part_amt": ("个人负担总金额", "the person bears"),
+    "acct_pay": ("个人账户支出", "paid from the personal account"),
+    "acct_mulaid_pay": ("个人账户共济支付金额", "paid from family mutual aid"),
+    "psn_cash_pay": ("个人现金支出", "paid in cash"),
+    "balc": ("个人账户余额", "personal account balance after"),
+}
+
+MED_TYPE: Final[Words] = {
+    "11": ("普通门诊", "outpatient"),
+    "14": ("门诊慢特病", "chronic and special outpatient"),
+    "21": ("住院", "inpatient"),
+    "41": ("定点药店购药", "pharmacy purchase"),
+}
+
+CERT_TYPE: Final[Words] = {
+    "02": ("居民身份证", "resident ID card"),
+    "03": ("社会保障卡", "social security card"),
+    "01": ("医保电子凭证", "e-voucher (QR code)"),
+    "psn_no": ("人员编号", "person number (psn_no)"),
+}
+
+DRAW_KIND: Final[Words] = {
+    "own": ("本人个人账户", "own personal account"),
+    "grant": ("亲属共济额度", "family grant quota"),
+    "authorization": ("家庭共济授权", "family authorization"),
+}
+
+SETTLEMENT_KIND: Final[Words] = {
+    "settlement": ("结算", "settlement"),
+    "reversal": ("撤销", "reversal"),
 }

@@ -46,6 +46,11 @@ _TABLES: Final[Mapping[str, i18n.Words]] = {
     "event": i18n.EVENT,
     "done": i18n.DONE,
     "policy": i18n.POLICY_KEY,
+    "field": i18n.SETTLEMENT_FIELD,
+    "med_type": i18n.MED_TYPE,
+    "cert": i18n.CERT_TYPE,
+    "draw": i18n.DRAW_KIND,
+    "setl_kind": i18n.SETTLEMENT_KIND,
 }
 
 

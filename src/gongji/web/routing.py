@@ -34,6 +34,7 @@ STATUS_BY_CODE: Final = {
     "csrf_refused": 403,
     "unauthorized": 401,
     "login_failed": 401,
+    "desk_login_failed": 401,
     "otp_rate_limited": 429,
     "request_too_large": 413,
 }
@@ -44,11 +45,15 @@ _HTTP_MESSAGES: Final = {
     413: ("提交的内容过大（上限 1 MB）", "What was sent is too large (1 MB at most)"),
 }
 _INTERNAL: Final = ("系统内部错误，已记录。请稍后再试。", "Internal error; it has been logged.")
+_LOGIN_OF: Final = {ActorKind.OPERATOR: "/admin/login", ActorKind.INSTITUTION: "/desk/login"}
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 def home_of(path: str) -> str:
-    return "/admin" if path.startswith("/admin") else "/wallet"
+    for area in ("/admin", "/desk"):
+        if path.startswith(area):
+            return area
+    return "/wallet"
 
 
 def error_page(request: Request, status: int, message: str, code: str = "") -> Response:
@@ -80,7 +85,7 @@ def internal_error_page(request: Request) -> Response:
 
 def sign_in_redirect(request: Request, needed: SignInNeeded) -> Response:
     """To the area's sign-in page, coming back to the page (and draft) afterwards."""
-    login = "/admin/login" if needed.kind is ActorKind.OPERATOR else "/login"
+    login = _LOGIN_OF.get(needed.kind, "/login")
     if request.method == "GET":
         back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return see_other(request, f"{login}?{urlencode({'next': back})}")

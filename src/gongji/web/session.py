@@ -2,8 +2,10 @@
 
 A session is the same opaque bearer token :mod:`gongji.services.identity` issues to the API, kept
 in an ``HttpOnly; SameSite=Lax`` cookie (``Secure`` over https): the server stores only its hash,
-signing out revokes it, and expiry is the token's own. Persons and operators have separate
-cookies (the operator's limited to ``/admin``), so one browser can hold both without mixing them.
+signing out revokes it, and expiry is the token's own. Persons, operators and institution desks
+have separate cookies (the operator's limited to ``/admin``, the desk's to ``/desk``), so one
+browser can hold all three without mixing them. A desk session comes from the institution's
+signing key (gongji.services.desk_sessions).
 
 CSRF: every form carries ``csrf_token`` = HMAC of what the session is bound to (the session token;
 before sign-in, a random ``gongji_pre`` cookie) under the vault's key. A cross-site page can make
@@ -30,11 +32,13 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from gongji.domain.errors import GongjiError
-from gongji.services import identity
+from gongji.services import desk_sessions, identity
 from gongji.services.context import Actor, ActorKind, Context
+from gongji.store.uow import run_in_transaction
 
 PERSON_COOKIE: Final = "gongji_session"
 OPERATOR_COOKIE: Final = "gongji_admin"
+DESK_COOKIE: Final = "gongji_desk"
 PRE_COOKIE: Final = "gongji_pre"
 DRAFT_COOKIE: Final = "gongji_draft"
 CSRF_FIELD: Final = "csrf_token"
@@ -44,8 +48,15 @@ FORM_FILES_MAX: Final = 1
 FIELD_LENGTH_MAX: Final = 2_000
 DRAFT_TTL_S: Final = 15 * 60
 DRAFT_BYTES_MAX: Final = 2_000
-_SECRET_FIELDS: Final = frozenset({CSRF_FIELD, PAGE_FIELD, "code", "password", "totp"})
-_COOKIE_PATHS: Final = {PERSON_COOKIE: "/", OPERATOR_COOKIE: "/admin"}
+_SECRET_FIELDS: Final = frozenset(
+    {CSRF_FIELD, PAGE_FIELD, "code", "password", "totp", "secret", "mdtrt_cert_no"}
+)
+_COOKIE_PATHS: Final = {PERSON_COOKIE: "/", OPERATOR_COOKIE: "/admin", DESK_COOKIE: "/desk"}
+_COOKIE_OF: Final = {
+    ActorKind.PERSON: PERSON_COOKIE,
+    ActorKind.OPERATOR: OPERATOR_COOKIE,
+    ActorKind.INSTITUTION: DESK_COOKIE,
+}
 
 
 class CsrfRefused(GongjiError):
@@ -151,15 +162,25 @@ def check_pre_csrf(request: Request, form: Form) -> None:
 # --- sessions --------------------------------------------------------------------------------
 
 
+def _resolve(ctx: Context, kind: ActorKind, token: str) -> Actor:
+    if kind is ActorKind.INSTITUTION:
+        return run_in_transaction(
+            ctx.engine,
+            lambda uow: desk_sessions.resolve_desk_token(ctx, uow, token),
+            read_only=True,
+        )
+    return identity.resolve_token(ctx, ctx.engine, token)
+
+
 def _session(request: Request, kind: ActorKind, form: Form | None) -> Session:
     ctx = context_of(request)
-    token = request.cookies.get(PERSON_COOKIE if kind is ActorKind.PERSON else OPERATOR_COOKIE)
+    token = request.cookies.get(_COOKIE_OF[kind])
     if not token:
         raise SignInNeeded(kind)
     if form is not None:
         check_csrf(ctx, token, form)
     try:
-        actor = identity.resolve_token(ctx, ctx.engine, token)
+        actor = _resolve(ctx, kind, token)
     except identity.Unauthorized:
         raise SignInNeeded(kind, form) from None
     if actor.kind is not kind:
@@ -175,6 +196,10 @@ def operator_session(request: Request) -> Session:
     return _session(request, ActorKind.OPERATOR, None)
 
 
+def desk_session(request: Request) -> Session:
+    return _session(request, ActorKind.INSTITUTION, None)
+
+
 def person_post(request: Request, form: FormBody) -> Posted:
     return Posted(_session(request, ActorKind.PERSON, form), form)
 
@@ -183,10 +208,16 @@ def operator_post(request: Request, form: FormBody) -> Posted:
     return Posted(_session(request, ActorKind.OPERATOR, form), form)
 
 
+def desk_post(request: Request, form: FormBody) -> Posted:
+    return Posted(_session(request, ActorKind.INSTITUTION, form), form)
+
+
 PersonPage = Annotated[Session, Depends(person_session)]
 OperatorPage = Annotated[Session, Depends(operator_session)]
 PersonPost = Annotated[Posted, Depends(person_post)]
 OperatorPost = Annotated[Posted, Depends(operator_post)]
+DeskPage = Annotated[Session, Depends(desk_session)]
+DeskPost = Annotated[Posted, Depends(desk_post)]
 
 
 def set_cookie(
@@ -210,9 +241,7 @@ def clear_cookie(response: Response, name: str) -> None:
 
 def start_session(request: Request, response: Response, kind: ActorKind, token: str) -> None:
     """A browser-session cookie: the token's own expiry decides, the cookie is not persisted."""
-    set_cookie(
-        request, response, PERSON_COOKIE if kind is ActorKind.PERSON else OPERATOR_COOKIE, token
-    )
+    set_cookie(request, response, _COOKIE_OF[kind], token)
 
 
 # --- drafts ----------------------------------------------------------------------------------

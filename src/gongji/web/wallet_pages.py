@@ -18,6 +18,7 @@ from starlette.responses import Response
 from gongji.domain.errors import GongjiError
 from gongji.services import grants, wallet_view, wallets
 from gongji.services.context import Context
+from gongji.services.credentials_lookup import EC_TOKEN_VALID_S, issue_ec_token
 from gongji.store.uow import UnitOfWork
 from gongji.web import i18n
 from gongji.web.forms import FieldError, commit, errors_for, read, required
@@ -66,6 +67,19 @@ def _region_name(ctx: Context, code: str | None) -> str:
 @router.get("/wallet")
 def home(request: Request, session: PersonPage) -> Response:
     return _home(request, session)
+
+
+@router.get("/wallet/voucher")
+def voucher(request: Request, session: PersonPage) -> Response:
+    """医保电子凭证: the token a desk scans (or types) to find this person. It is made fresh on
+    each visit, names only this person, and stops identifying anyone alone after a few hours
+    (gongji.services.credentials_lookup); nothing is stored for it."""
+    ctx = context_of(request)
+    token = issue_ec_token(ctx, session.actor.id)
+    expires_at_us = ctx.now_us() + EC_TOKEN_VALID_S * 1_000_000
+    return render(
+        request, "wallet/voucher.html", session=session, token=token, expires_at_us=expires_at_us
+    )
 
 
 def _offer_answer(request: Request, posted: Posted, action: grants.Action, done: str) -> Response:

@@ -1,5 +1,6 @@
 """What every page must satisfy in a browser: nothing wider than the screen, a title, one h1,
-a label for every input, alt text for every image; and a screenshot of it for people to look at.
+a label for every input, alt text for every image, a switch to the other language; and a
+screenshot of it for people to look at.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ _ACCESSIBILITY_PROBLEMS = """() => {
   if (!document.documentElement.lang) problems.push("no lang on <html>");
   const h1 = document.querySelectorAll("h1");
   if (h1.length !== 1) problems.push(`${h1.length} <h1> elements`);
+  const other = document.documentElement.lang === "en" ? "中文" : "English";
+  const switcher = document.querySelector("header.top a[lang]");
+  if (!switcher || switcher.textContent.trim() !== other) problems.push("no language switch");
   for (const input of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
     const byFor = input.id && document.querySelector(`label[for="${CSS.escape(input.id)}"]`);
     const named = byFor || input.closest("label") || input.getAttribute("aria-label")

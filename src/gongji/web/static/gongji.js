@@ -1,6 +1,7 @@
-/* gongji pages: the one script. It only checks a typed amount against the limits the page
-   states (data-* attributes written by the server, in the server's own words); the server
-   checks again on submit. Nothing here is needed for a page to work. */
+/* gongji pages: the one script. It checks a typed amount against the limits the page states
+   (data-* attributes written by the server, in the server's own words; the server checks again
+   on submit), and makes [data-print] buttons print the page (the browser's own print works as
+   well). Nothing here is needed for a page to work. */
 (function () {
   "use strict";
 
@@ -43,6 +44,9 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
     var inputs = document.querySelectorAll("input[data-check-output]");
     Array.prototype.forEach.call(inputs, function (input) {
       input.addEventListener("input", function () { check(input); });
