@@ -190,7 +190,9 @@ def test_quote_settle_get_list_and_reverse(counter: Counter) -> None:
     assert counter.received(MOTHER) == 50_000
     used = run(
         counter.ctx,
-        lambda uow: settlements_repo.read_accumulator(uow.connection, MOTHER, 2026, "390"),
+        lambda uow: settlements_repo.read_accumulator(
+            uow.connection, MOTHER, 2026, "390", "outpatient"
+        ),
     )
     assert used == (0, 0)
 

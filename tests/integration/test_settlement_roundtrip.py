@@ -66,13 +66,19 @@ def test_settle_then_reverse_restores_everything(
         run(ctx, lambda uow: grants.accept(ctx, uow, person_actor(WIFE), grant.id))
     run(ctx, lambda uow: authorizations.bind(ctx, uow, person_actor(SON), WIFE, quota_fen))
 
-    def snapshot() -> tuple[int, int, int, tuple[int, int]]:
+    def snapshot() -> tuple[int, int, int, list[tuple[int, int]]]:
         son = run(ctx, lambda uow: personal_account_view(ctx, uow, "620100", SON)).available_fen
         wife = run(ctx, lambda uow: personal_account_view(ctx, uow, "620100", WIFE)).available_fen
         received = run(ctx, lambda uow: wallet_view(ctx, uow, WIFE)).received_total_fen
-        used = run(
-            ctx, lambda uow: settlements_repo.read_accumulator(uow.connection, WIFE, 2026, "310")
-        )
+        used = [
+            run(
+                ctx,
+                lambda uow: settlements_repo.read_accumulator(
+                    uow.connection, WIFE, 2026, "310", pool
+                ),
+            )
+            for pool in ("outpatient", "chronic", "inpatient")
+        ]
         return son, wife, received, used
 
     before = snapshot()

@@ -84,6 +84,33 @@ def test_own_account_pays_the_deductible_at_a_hospital(desk: Desk) -> None:
     assert row.balc == 790_000 == desk.available(SON)
 
 
+def test_inpatient_and_outpatient_keep_their_own_deductibles_and_caps(desk: Desk) -> None:
+    # Shipped illustrative tables, insutype 310: inpatient (pool "inpatient") deductible 1 000.00 at
+    # 85 %; outpatient 11 and pharmacy 41 share pool "outpatient", deductible 500.00 at 50 %.
+    def settled(
+        request_id: str, price_fen: int, med_type: str, institution: str
+    ) -> tuple[int, int]:
+        request = bill(SON, request_id, ("TA", "1", price_fen), med_type=med_type,
+                       institution=institution)  # fmt: skip
+        row = run(desk.ctx, lambda uow: settle(desk.ctx, uow, request))
+        return row.act_pay_dedc, row.fund_pay_sumamt
+
+    # A 1 200.00 stay: 1 000.00 deductible, then 200.00 × 85 % = 170.00 from the fund.
+    assert settled("stay", 120_000, "21", HOSPITAL) == (100_000, 17_000)
+    # The stay used none of the outpatient deductible: a 100.00 visit is all under it.
+    assert settled("visit", 10_000, "11", HOSPITAL) == (10_000, 0)
+    # A pharmacy purchase shares the outpatient pool: 400.00 deductible left, 50.00 × 50 % = 25.00.
+    assert settled("pharmacy", 45_000, "41", PHARMACY) == (40_000, 2_500)
+
+    def used(pool: str) -> tuple[int, int]:
+        return run(
+            desk.ctx,
+            lambda uow: settlements_repo.read_accumulator(uow.connection, SON, 2026, "310", pool),
+        )
+
+    assert (used("inpatient"), used("outpatient")) == ((100_000, 17_000), (50_000, 2_500))
+
+
 def test_own_account_two_grants_an_authorization_and_cash(desk: Desk) -> None:
     # The wife (own 50.00) buys a 200.00 class B item with 100 % first self-pay at the hospital:
     # the fund pays nothing; she pays 50.00 from her own account, 30.00 and 20.00 from two
@@ -160,16 +187,24 @@ def test_the_same_request_twice_is_one_settlement(desk: Desk) -> None:
 def test_reversal_restores_balances_accumulators_and_the_grant(desk: Desk) -> None:
     grant_id = desk.give(SON, MOTHER, 50_000)
     row = run(desk.ctx, lambda uow: settle(desk.ctx, uow, bill(MOTHER, "jn-3", ("TA", "2", 6_000))))
+
+    def used() -> tuple[int, int]:
+        return run(
+            desk.ctx,
+            lambda uow: settlements_repo.read_accumulator(
+                uow.connection, MOTHER, 2026, "390", "outpatient"
+            ),
+        )
+
+    assert row.benefit_pool == "outpatient"  # a pharmacy purchase draws on outpatient pooling
+    assert used() == (row.act_pay_dedc, row.fund_pay_sumamt) != (0, 0)
     undone = run(desk.ctx, lambda uow: reverse(desk.ctx, uow, PHARMACY, row.setl_id, "jn-3-r"))
     assert undone.reverses == row.setl_id
     assert {k: -v for k, v in row.amounts().items() if k != "balc"} == {
         k: v for k, v in undone.amounts().items() if k != "balc"
     }
     assert desk.received(MOTHER) == 50_000
-    used = run(
-        desk.ctx, lambda uow: settlements_repo.read_accumulator(uow.connection, MOTHER, 2026, "390")
-    )
-    assert used == (0, 0)
+    assert used() == (0, 0)
     again = run(desk.ctx, lambda uow: reverse(desk.ctx, uow, PHARMACY, row.setl_id, "jn-3-r"))
     assert again == undone
     with pytest.raises(GongjiError) as caught:

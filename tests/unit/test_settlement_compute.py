@@ -153,7 +153,7 @@ def test_med_type_14_chronic_disease_cap_exceeded() -> None:
     # psn = 10634 − 5000 = 5634; payable = 1370 + 0 + 4264 = 5634.
     # Burden 4264 by [7764, 1500]: 3573.58, 690.41 → 3573 + 690 = 4263, 1 fen to L1 → 3574, 690.
     rule = TABLE.lookup("310", "14", SECONDARY, RETIRED)
-    assert rule == BenefitRule(0, D("0.85"), 1_200_000)
+    assert rule == BenefitRule(0, D("0.85"), 1_200_000, pool="14")  # no pool given: its own
     bill = [line("2", 4567, B, prop="0.15"), line("1", 1500, category=ItemCategory.EXAMINATION)]
     f = compute_settlement(bill, rule, YearToDate(0, 1_195_000))
     assert totals(f) == {
@@ -337,10 +337,10 @@ def test_split_by_weights() -> None:
 @pytest.mark.parametrize(
     ("level", "employment", "expected"),
     [
-        (PRIMARY, EMPLOYED, BenefitRule(20_000, D("0.60"), 400_000)),
-        (PRIMARY, RETIRED, BenefitRule(20_000, D("0.70"), 500_000)),
-        (SECONDARY, EMPLOYED, BenefitRule(40_000, D("0.50"), 400_000)),
-        (TERTIARY, RETIRED, BenefitRule(40_000, D("0.60"), 500_000)),
+        (PRIMARY, EMPLOYED, BenefitRule(20_000, D("0.60"), 400_000, "outpatient")),
+        (PRIMARY, RETIRED, BenefitRule(20_000, D("0.70"), 500_000, "outpatient")),
+        (SECONDARY, EMPLOYED, BenefitRule(40_000, D("0.50"), 400_000, "outpatient")),
+        (TERTIARY, RETIRED, BenefitRule(40_000, D("0.60"), 500_000, "outpatient")),
     ],
 )
 def test_hefei_example(
@@ -431,7 +431,19 @@ def test_check_benefits_lists_every_bad_entry_and_duplicates() -> None:
 
 def test_parse_benefits_accepts_missing_wildcards_and_decimal_ratios() -> None:
     table = parse_benefits([_entry(level=None, employment=None, ratio=D("0.55"))])
-    assert table.lookup("310", "11", TERTIARY, RETIRED) == BenefitRule(20_000, D("0.55"), 400_000)
+    expected = BenefitRule(20_000, D("0.55"), 400_000, pool="11")
+    assert table.lookup("310", "11", TERTIARY, RETIRED) == expected
+
+
+def test_a_benefit_pool_is_named_or_the_med_types_own() -> None:
+    any_scheme = _entry(level=None, employment=None)
+    shared = {**any_scheme, "med_type": "41", "pool": "outpatient"}
+    table = parse_benefits([{**any_scheme, "pool": "outpatient"}, shared])
+    assert table.lookup("310", "11", TERTIARY, RETIRED).pool == "outpatient"
+    assert table.lookup("310", "41", TERTIARY, RETIRED).pool == "outpatient"
+    for bad in ("", "Outpatient", "门诊", "x" * 17, 7):
+        problems = check_benefits([{**_entry(), "pool": bad}])
+        assert [p.detail["field"] for p in problems] == ["pool"], bad
 
 
 def test_benefit_rule_refuses_bad_values() -> None:

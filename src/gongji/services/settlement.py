@@ -70,6 +70,7 @@ def settle(ctx: Context, uow: UnitOfWork, request: SettleRequest) -> SettlementR
         request.psn_no,
         planned.year,
         planned.enrolment.insutype,
+        planned.benefit_pool,
         after.deductible_used_fen,
         after.fund_paid_fen,
         ctx.now_us(),
@@ -186,6 +187,7 @@ def _settlement_row(ctx: Context, setl_id: str, planned: Quote) -> SettlementRow
         insured_region=planned.enrolment.region,
         treatment_region=planned.institution.region,
         med_type=request.med_type,
+        benefit_pool=planned.benefit_pool,
         business_date=planned.business_date,
         year=planned.year,
         created_at_us=ctx.now_us(),
@@ -260,9 +262,8 @@ def reverse(
         raise SettlementNotReversible()
     if rows.reversal_of(uow.connection, setl_id) is not None:
         raise SettlementAlreadyReversed()
-    used = rows.lock_accumulator(
-        uow.connection, original.psn_no, original.year, original.insutype, ctx.now_us()
-    )
+    year_key = (original.psn_no, original.year, original.insutype, original.benefit_pool)
+    used = rows.lock_accumulator(uow.connection, *year_key, ctx.now_us())
     reversal_id = new_id("S", ctx.now_us())
     draws = rows.draws_of(uow.connection, setl_id)
     _post_reversal(ctx, uow, reversal_id, original, draws)
@@ -272,9 +273,7 @@ def reverse(
     rows.insert_settlement(uow.connection, row)
     rows.set_accumulator(
         uow.connection,
-        original.psn_no,
-        original.year,
-        original.insutype,
+        *year_key,
         used[0] - original.act_pay_dedc,
         used[1] - original.fund_pay_sumamt,
         ctx.now_us(),
@@ -368,6 +367,7 @@ def _reversal_row(
         insured_region=original.insured_region,
         treatment_region=original.treatment_region,
         med_type=original.med_type,
+        benefit_pool=original.benefit_pool,
         business_date=local_today.isoformat(),
         year=original.year,
         created_at_us=ctx.now_us(),

@@ -99,6 +99,7 @@ class Quote:
     enrolment: EnrolmentRecord
     year: int
     business_date: str
+    benefit_pool: str
     figures: SettlementFigures
     plan: PaymentPlan
     draws: tuple[PlannedDraw, ...]
@@ -125,14 +126,11 @@ def quote(ctx: Context, uow: UnitOfWork, request: SettleRequest, *, lock: bool =
         institution.level,
         Employment(enrolment.employment),
     )
+    year_key = (request.psn_no, local_today.year, enrolment.insutype, rule.pool)
     used = (
-        settlements_repo.lock_accumulator(
-            uow.connection, request.psn_no, local_today.year, enrolment.insutype, ctx.now_us()
-        )
+        settlements_repo.lock_accumulator(uow.connection, *year_key, ctx.now_us())
         if lock
-        else settlements_repo.read_accumulator(
-            uow.connection, request.psn_no, local_today.year, enrolment.insutype
-        )
+        else settlements_repo.read_accumulator(uow.connection, *year_key)
     )
     figures = compute_settlement(bill, rule, YearToDate(*used))
     own = _own_source(ctx, uow, enrolment, request, lock)
@@ -155,6 +153,7 @@ def quote(ctx: Context, uow: UnitOfWork, request: SettleRequest, *, lock: bool =
         enrolment,
         local_today.year,
         local_today.isoformat(),
+        rule.pool,
         figures,
         plan,
         tuple(draws),

@@ -12,7 +12,8 @@ from gongji.sim.settle_bench import DatabaseSettleResult, SettleReport, SettleRo
 def render_settle(report: SettleReport) -> Group:
     setting = ", ".join(f"{name} {value}" for name, value in report.environment.items())
     fixed = [row.clients for result in report.results for row in result.rows if row.mode != "max"]
-    threads = f"{report.clients} client threads" + (f" ({fixed[0]} at a fixed rate)" if fixed else "")
+    at_rate = f" ({fixed[0]} at a fixed rate)" if fixed else ""
+    threads = f"{report.clients} client threads{at_rate}"
     header = Text(
         f"gongji bench settle, {report.started_at}: {setting}\n"
         f"{report.persons} insured persons; {report.mix}; {threads};"

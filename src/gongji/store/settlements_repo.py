@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, case, func, insert, select, update
 
 from gongji.store.engine import is_sqlite
+from gongji.store.tables_people import persons
 from gongji.store.tables_settlements import (
     AMOUNT_COLUMNS,
     accumulators,
@@ -31,6 +32,7 @@ class SettlementRow:
     insured_region: str
     treatment_region: str
     med_type: str
+    benefit_pool: str
     business_date: str
     year: int
     created_at_us: int
@@ -156,17 +158,20 @@ def draws_between(connection: Connection, first_date: str, last_date: str) -> li
 
 
 def lock_accumulator(
-    connection: Connection, psn_no: str, year: int, insutype: str, now_us: int
+    connection: Connection, psn_no: str, year: int, insutype: str, pool: str, now_us: int
 ) -> tuple[int, int]:
-    """The person's (deductible used, fund paid) for the year, row-locked; created at zero.
+    """The person's (deductible used, fund paid) in a benefit pool for the year, row-locked;
+    created at zero.
 
-    The lock doubles as the per-person settlement lock: two settlements of one person queue here.
+    Every settlement of a person takes the lock of the person's row first (on SQLite the write
+    transaction already serialises them), so two settlements of one person queue even when they
+    draw on different pools.
     """
-    key = (
-        accumulators.c.psn_no == psn_no,
-        accumulators.c.year == year,
-        accumulators.c.insutype == insutype,
-    )
+    if not is_sqlite(connection.engine):
+        connection.execute(
+            select(persons.c.psn_no).where(persons.c.psn_no == psn_no).with_for_update()
+        )
+    key = _accumulator_key(psn_no, year, insutype, pool)
     statement = select(accumulators.c.deductible_used_fen, accumulators.c.fund_paid_fen).where(*key)
     if not is_sqlite(connection.engine):
         statement = statement.with_for_update()
@@ -180,6 +185,7 @@ def lock_accumulator(
                 "psn_no": psn_no,
                 "year": year,
                 "insutype": insutype,
+                "pool": pool,
                 "deductible_used_fen": 0,
                 "fund_paid_fen": 0,
                 "updated_at_us": now_us,
@@ -190,15 +196,22 @@ def lock_accumulator(
 
 
 def read_accumulator(
-    connection: Connection, psn_no: str, year: int, insutype: str
+    connection: Connection, psn_no: str, year: int, insutype: str, pool: str
 ) -> tuple[int, int]:
     statement = select(accumulators.c.deductible_used_fen, accumulators.c.fund_paid_fen).where(
-        accumulators.c.psn_no == psn_no,
-        accumulators.c.year == year,
-        accumulators.c.insutype == insutype,
+        *_accumulator_key(psn_no, year, insutype, pool)
     )
     row = connection.execute(statement).first()
     return (0, 0) if row is None else (int(row[0]), int(row[1]))
+
+
+def _accumulator_key(psn_no: str, year: int, insutype: str, pool: str) -> tuple[Any, ...]:
+    return (
+        accumulators.c.psn_no == psn_no,
+        accumulators.c.year == year,
+        accumulators.c.insutype == insutype,
+        accumulators.c.pool == pool,
+    )
 
 
 def set_accumulator(
@@ -206,17 +219,14 @@ def set_accumulator(
     psn_no: str,
     year: int,
     insutype: str,
+    pool: str,
     deductible_used_fen: int,
     fund_paid_fen: int,
     now_us: int,
 ) -> None:
     connection.execute(
         update(accumulators)
-        .where(
-            accumulators.c.psn_no == psn_no,
-            accumulators.c.year == year,
-            accumulators.c.insutype == insutype,
-        )
+        .where(*_accumulator_key(psn_no, year, insutype, pool))
         .values(
             deductible_used_fen=deductible_used_fen,
             fund_paid_fen=fund_paid_fen,

@@ -3,8 +3,8 @@ from, and each person's yearly accumulators of deductible and fund paid.
 
 A settlement row is never edited: a reversal is a second row with negated amounts that names
 the one it reverses (unique, so a settlement is reversed at most once). Accumulators are the one
-mutable summary, changed under a row lock in the same transaction as the settlement.
-Created by migration 0004.
+mutable summary, one per person, year, insutype and benefit pool, changed under a row lock in
+the same transaction as the settlement. Created by migration 0004.
 """
 
 from __future__ import annotations
@@ -44,12 +44,14 @@ settlements = Table(
     Column("insured_region", String(6), nullable=False),
     Column("treatment_region", String(6), nullable=False),
     Column("med_type", String(6), nullable=False),
+    Column("benefit_pool", String(16), nullable=False),  # the accumulator it drew on
     Column("business_date", String(10), nullable=False),
     Column("year", Integer, nullable=False),
     Column("created_at_us", BigInteger, nullable=False),
     *(Column(name, BigInteger, nullable=False) for name in AMOUNT_COLUMNS),
     UniqueConstraint("institution_code", "request_id", name="uq_settlements_request"),
     Index("ix_settlements_institution_day", "institution_code", "business_date"),
+    Index("ix_settlements_day", "business_date"),  # the month's reversals, for clearing
 )
 
 settlement_items = Table(
@@ -92,6 +94,7 @@ accumulators = Table(
     Column("psn_no", String(32), primary_key=True),
     Column("year", Integer, primary_key=True),
     Column("insutype", String(3), primary_key=True),
+    Column("pool", String(16), primary_key=True),  # the benefit rule's pool (outpatient, …)
     Column("deductible_used_fen", BigInteger, nullable=False),
     Column("fund_paid_fen", BigInteger, nullable=False),
     Column("updated_at_us", BigInteger, nullable=False),

@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from gongji.domain.clearing import Month, parse_month
 from gongji.domain.errors import GongjiError
-from gongji.reports.clearing_svg import clearing_svg
+from gongji.reports.clearing_svg import render_svg
 from gongji.services import clearing
 from gongji.services.clearing import ClearingRun
 from gongji.services.context import Context, Role
@@ -42,7 +42,7 @@ SVG_HEADERS: Final = {
 
 def clearing_picture(run: ClearingRun, names: Mapping[str, str]) -> str:
     """The flow chart of a cleared month as an SVG document (the hook for the picture)."""
-    return clearing_svg(run, names)
+    return render_svg(run, names)
 
 
 def region_names(ctx: Context) -> dict[str, str]:

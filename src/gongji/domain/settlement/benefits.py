@@ -9,6 +9,7 @@ for the patient, never for a contributor.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -24,9 +25,19 @@ BENEFIT_ENTRIES_MAX: Final = 10_000
 """Most entries one table may hold; a province's table has a few hundred."""
 
 _ENTRY_KEYS: Final = frozenset(
-    {"insutype", "med_type", "level", "employment", "deductible_fen", "ratio", "annual_cap_fen"}
+    {
+        "insutype",
+        "med_type",
+        "level",
+        "employment",
+        "deductible_fen",
+        "ratio",
+        "annual_cap_fen",
+        "pool",
+    }
 )
-_REQUIRED_KEYS: Final = _ENTRY_KEYS - {"level", "employment"}
+_REQUIRED_KEYS: Final = _ENTRY_KEYS - {"level", "employment", "pool"}
+_POOL: Final = re.compile(r"[a-z0-9_]{1,16}")
 _RATIO_TEXT_LENGTH_MAX: Final = 16
 _AMOUNT_FEN_MAX: Final = 10**13
 
@@ -69,11 +80,18 @@ class Employment(StrEnum):
 
 @dataclass(frozen=True)
 class BenefitRule:
-    """Yearly deductible (起付线), the fund's ratio above it, and the annual cap (封顶线)."""
+    """Yearly deductible (起付线), the fund's ratio above it, and the annual cap (封顶线).
+
+    ``pool`` names the yearly account of deductible used and fund paid that the rule draws on:
+    outpatient and inpatient care have their own deductibles and caps, while pharmacy purchases
+    usually share the outpatient pool (门诊统筹). A policy entry without ``pool`` has one of its
+    own, named by its ``med_type``.
+    """
 
     deductible_fen: int
     ratio: Decimal
     annual_cap_fen: int
+    pool: str = ""
 
     def __post_init__(self) -> None:
         for field, amount in (
@@ -84,6 +102,8 @@ class BenefitRule:
                 raise BenefitValueInvalid(field=field, value=str(amount))
         if not isinstance(self.ratio, Decimal) or not _ratio_ok(self.ratio):
             raise BenefitValueInvalid(field="ratio", value=str(self.ratio))
+        if self.pool and not _POOL.fullmatch(self.pool):
+            raise BenefitValueInvalid(field="pool", value=self.pool[:40])
 
 
 @dataclass(frozen=True)
@@ -162,7 +182,7 @@ def hefei_example_table() -> BenefitTable:
             (Employment.EMPLOYED, Decimal(0), 400_000),
             (Employment.RETIRED, Decimal("0.10"), 500_000),
         ):
-            rule = BenefitRule(deductible_fen, ratio + bonus, cap_fen)
+            rule = BenefitRule(deductible_fen, ratio + bonus, cap_fen, pool="outpatient")
             rows.append(BenefitEntry("310", "11", level, employment, rule))
     return BenefitTable(tuple(rows))
 
@@ -188,7 +208,7 @@ def check_benefits(raw: Sequence[Mapping[str, object]]) -> list[BenefitValueInva
 
 def parse_benefits(raw: Sequence[Mapping[str, object]]) -> BenefitTable:
     """Build a table from a list of dicts (keys: insutype, med_type, level, employment,
-    deductible_fen, ratio as a string such as ``"0.6"``, annual_cap_fen).
+    deductible_fen, ratio as a string such as ``"0.6"``, annual_cap_fen, and optionally pool).
 
     ``level`` and ``employment`` may be ``"*"`` or absent for "any". Refuses with the first
     problem :func:`check_benefits` finds; use that to show them all.
@@ -206,14 +226,19 @@ def _parse_entry(mapping: Mapping[str, object]) -> BenefitEntry:
     missing = sorted(_REQUIRED_KEYS - set(mapping))
     if missing:
         raise BenefitValueInvalid(field=missing[0], reason="missing")
+    med_type = _code(mapping, "med_type")
+    pool = mapping.get("pool", med_type)
+    if not isinstance(pool, str) or not _POOL.fullmatch(pool):
+        raise BenefitValueInvalid(field="pool", value=str(pool)[:40])
     rule = BenefitRule(
         deductible_fen=_amount(mapping, "deductible_fen"),
         ratio=_ratio(mapping["ratio"]),
         annual_cap_fen=_amount(mapping, "annual_cap_fen"),
+        pool=pool,
     )
     return BenefitEntry(
         insutype=_code(mapping, "insutype"),
-        med_type=_code(mapping, "med_type"),
+        med_type=med_type,
         level=_optional(mapping, "level", InstitutionLevel),
         employment=_optional(mapping, "employment", Employment),
         rule=rule,
