@@ -133,10 +133,10 @@ def test_2303_2304_2305_inpatient(his: His) -> None:
 
 def test_3201_totals_balanced_and_not(his: His) -> None:
     # The hospital settles the outpatient bill, then the inpatient one, and reconciles the day
-    # for insutype 310. The yearly deductible is one per person and insutype: the outpatient
-    # bill used 500.00 of it, so in hospital only 500.00 more is due and the fund pays
-    # 2 500.00 × 85 % = 2 125.00. Totals: 3 800.00; fund 122.00 + 2 125.00 = 2 247.00;
-    # accounts 638.00 + 875.00 = 1 513.00.
+    # for insutype 310. Outpatient and inpatient care keep their own deductibles (benefit pools):
+    # the stay pays its full 1 000.00 deductible and the fund 2 000.00 × 85 % = 1 700.00, as if
+    # alone. Totals: 3 800.00; fund 122.00 + 1 700.00 = 1 822.00; accounts 638.00 + 1 300.00 =
+    # 1 938.00.
     for infno, bill in (("2207", OUTPATIENT_INPUT), ("2304", INPATIENT_INPUT)):
         sent = his.call(fill(envelope(infno, bill, MSGID[infno]), ids())).json()
         assert sent["infcode"] == 0, sent["err_msg"]
@@ -147,8 +147,8 @@ def test_3201_totals_balanced_and_not(his: His) -> None:
         "stmt_begndate": "2026-03-02",
         "stmt_enddate": "2026-03-02",
         "medfee_sumamt": "3800.00",
-        "fund_pay_sumamt": "2247.00",
-        "acct_pay": "1513.00",
+        "fund_pay_sumamt": "1822.00",
+        "acct_pay": "1938.00",
         "fixmedins_setl_cnt": "2",
     }
     balanced = golden(
@@ -156,7 +156,7 @@ def test_3201_totals_balanced_and_not(his: His) -> None:
     )
     assert balanced["stmtinfo"]["stmt_rslt"] == "0"
     # The HIS missed a refund of 12.00 paid from the account and counts one bill too many.
-    wrong = {**totals, "medfee_sumamt": 3812.0, "acct_pay": 1525.0, "fixmedins_setl_cnt": 3}
+    wrong = {**totals, "medfee_sumamt": 3812.0, "acct_pay": 1950.0, "fixmedins_setl_cnt": 3}
     unbalanced = golden(
         his, "3201_unbalanced", envelope("3201", {"data": wrong}, "H62010000001202603021000000008")
     )
