@@ -120,6 +120,8 @@ EVENT: Final[Words] = {
     "settled": ("医保结算", "settled at an institution"),
     "settlement_reversed": ("结算已撤销", "settlement reversed"),
     "shared_money_spent": ("亲属使用了共济资金", "a relative spent shared money"),
+    "premium_paid": ("缴纳保费", "premium paid"),
+    "premium_paid_for_me": ("亲属为我代缴保费", "a relative paid my premium"),
 }
 
 DONE: Final[Words] = {
