@@ -316,7 +316,7 @@ def test_demo_catalogue_loads_without_errors_twice(ctx: Context) -> None:
 
 HEFEI, HEFEI_DISTRICT, ANHUI, LANZHOU = "340100", "340102", "340000", "620100"
 TODAY = date(2026, 3, 2)
-NATIONAL_OUTPATIENT = BenefitRule(50_000, Decimal("0.50"), 300_000)
+NATIONAL_OUTPATIENT = BenefitRule(50_000, Decimal("0.50"), 300_000, pool="outpatient")
 
 
 def rule(
