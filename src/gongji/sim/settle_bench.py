@@ -380,7 +380,7 @@ def _store(
     if database == "sqlite":
         with tempfile.TemporaryDirectory(prefix="gongji-settle-db-") as directory:
             url = f"sqlite:///{Path(directory) / 'settle.db'}"
-            engine = make_engine(url)
+            engine = make_engine(url, pool_size=POOL_SIZE)
             try:
                 yield engine, url, None, None
             finally:

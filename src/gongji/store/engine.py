@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -27,25 +27,34 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+SQLITE_THREADS_MAX: Final = 40
+"""AnyIO's default thread limit, which FastAPI's sync endpoints share."""
+
+
 def make_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -> Engine:
     """The one place that turns a database URL into a configured engine."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, pool_size=pool_size)
     if parsed.get_backend_name() == "postgresql":
         return _postgres_engine(url, schema=schema, pool_size=pool_size)
     raise ValueError(f"unsupported database URL (sqlite or postgresql only): {parsed.drivername}")
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, *, pool_size: int) -> Engine:
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     if parsed.database in (None, "", ":memory:"):
         raise ValueError("an in-memory SQLite database cannot be shared or use WAL: give a file")
+    # Connections to a file are cheap and writers queue on SQLite's lock anyway, so the pool may
+    # grow to as many threads as the server runs sync endpoints on (AnyIO's default limiter):
+    # a burst then waits on busy_timeout, never on an exhausted pool.
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        pool_size=pool_size,
+        max_overflow=max(pool_size, SQLITE_THREADS_MAX),
     )
 
     @event.listens_for(engine, "connect")
