@@ -274,6 +274,10 @@ def _load_state(connection: Connection, transfers: Sequence[Transfer], now_us: i
 
 
 def _write_state(connection: Connection, state: BatchState) -> None:
-    rows.insert_transfers(connection, state.new_transfers)
-    rows.insert_resolutions(connection, state.new_resolutions, state.now_us)
-    rows.update_balances(connection, {i: state.accounts[i] for i in sorted(state.touched)})
+    rows.write_batch(
+        connection,
+        state.new_transfers,
+        state.new_resolutions,
+        state.now_us,
+        {i: state.accounts[i] for i in sorted(state.touched)},
+    )

@@ -5,19 +5,19 @@ of Python (cache key, parameter processing, result proxy, events) against about 
 driver itself, and a single transfer runs four of them; that overhead, not the database, was
 most of a transfer's cost. The SQL is fixed text per dialect (SQLite ``?`` with one
 placeholder per id; PostgreSQL ``= ANY(array)`` and ``unnest`` so that one statement, prepared
-once by psycopg, serves any batch size). Driver errors are wrapped back into SQLAlchemy's
-:class:`~sqlalchemy.exc.DBAPIError` so that ``run_in_transaction`` retries and callers see
-exactly what they saw through Core.
+once by psycopg, serves any batch size). Errors come back as SQLAlchemy's, as through Core
+(see :mod:`gongji.store.raw`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError, StatementError
+
+from gongji.store.raw import run, run_many
 
 IN_CLAUSE_CHUNK = 500  # stays under SQLite's bound-parameter limit and keeps plans cheap
 
@@ -43,25 +43,25 @@ _PG_SELECT_TRANSFERS = f"SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE i
 _PG_SELECT_RESOLUTIONS = (
     "SELECT pending_id, outcome FROM ledger_pending_resolutions WHERE pending_id = ANY(%s::text[])"
 )
-# WITH ORDINALITY ... ORDER BY: ``seq`` (the history order) follows the batch's order.
-_PG_INSERT_TRANSFERS = (
-    f"INSERT INTO ledger_transfers ({TRANSFER_COLUMNS})"
+# Data-modifying CTEs: all three writes in one statement. WITH ORDINALITY ... ORDER BY makes
+# ``seq`` (the history order) follow the batch's order.
+_PG_WRITE_BATCH = (
+    "WITH new_transfers AS ("
+    f" INSERT INTO ledger_transfers ({TRANSFER_COLUMNS})"
     " SELECT v.id, v.debit, v.credit, v.amount, v.pending_id, v.ledger, v.code, v.flags,"
     " v.expires_at_us, v.ref, v.timestamp_us"
     " FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[], %s::int[],"
     " %s::int[], %s::int[], %s::bigint[], %s::text[], %s::bigint[]) WITH ORDINALITY"
     " AS v(id, debit, credit, amount, pending_id, ledger, code, flags, expires_at_us, ref,"
     " timestamp_us, n) ORDER BY v.n"
-)
-_PG_UPDATE_BALANCES = (
-    "UPDATE ledger_accounts AS a SET debits_pending = v.dp, debits_posted = v.dpo,"
+    "), new_resolutions AS ("
+    " INSERT INTO ledger_pending_resolutions (pending_id, outcome, transfer_id, timestamp_us)"
+    " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[])"
+    ")"
+    " UPDATE ledger_accounts AS a SET debits_pending = v.dp, debits_posted = v.dpo,"
     " credits_pending = v.cp, credits_posted = v.cpo"
     " FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[])"
     " AS v(id, dp, dpo, cp, cpo) WHERE a.id = v.id"
-)
-_PG_INSERT_RESOLUTIONS = (
-    "INSERT INTO ledger_pending_resolutions (pending_id, outcome, transfer_id, timestamp_us)"
-    " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[])"
 )
 
 _SQLITE_INSERT_TRANSFERS = (
@@ -92,45 +92,6 @@ def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
 
 def is_sqlite_connection(connection: Connection) -> bool:
     return connection.dialect.name == "sqlite"
-
-
-def _wrapped(connection: Connection, statement: str, error: Any) -> StatementError:
-    """What SQLAlchemy would have raised; a lost connection is invalidated as it would be."""
-    dialect = connection.dialect
-    lost = dialect.is_disconnect(error, connection.connection.dbapi_connection, None)
-    if lost:
-        connection.invalidate(error)
-    wrapped: StatementError = DBAPIError.instance(
-        statement,
-        None,
-        error,
-        dialect.loaded_dbapi.Error,
-        connection_invalidated=lost,
-        dialect=dialect,
-    )
-    return wrapped
-
-
-def run(connection: Connection, statement: str, params: Sequence[Any]) -> Sequence[Any]:
-    """Execute one statement in the connection's transaction; its rows (none for writes)."""
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(statement, params)
-        return cursor.fetchall() if cursor.description else ()
-    except connection.dialect.loaded_dbapi.Error as error:
-        raise _wrapped(connection, statement, error) from error
-    finally:
-        cursor.close()
-
-
-def run_many(connection: Connection, statement: str, params: Sequence[Sequence[Any]]) -> None:
-    cursor = connection.connection.cursor()
-    try:
-        cursor.executemany(statement, params)
-    except connection.dialect.loaded_dbapi.Error as error:
-        raise _wrapped(connection, statement, error) from error
-    finally:
-        cursor.close()
 
 
 def _select_by_key(
@@ -192,30 +153,39 @@ def select_resolutions(
     return _select_by_key(connection, "resolutions", pending_ids)
 
 
-def _columns(values: list[tuple[Any, ...]]) -> list[list[Any]]:
-    """Rows to one array per column, for ``unnest`` (rows all have the same width)."""
+def _columns(values: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows to one array per column, for ``unnest``; ``width`` empty arrays when no rows."""
+    if not values:
+        return [[] for _ in range(width)]
     return [list(column) for column in zip(*values, strict=True)]
 
 
-def insert_transfers(connection: Connection, values: list[tuple[Any, ...]]) -> None:
-    """``values`` in ``TRANSFER_COLUMNS`` order, inserted in list order."""
-    if is_sqlite_connection(connection):
-        run_many(connection, _SQLITE_INSERT_TRANSFERS, values)
-    else:
-        run(connection, _PG_INSERT_TRANSFERS, _columns(values))
+def write_batch(
+    connection: Connection,
+    transfers: list[tuple[Any, ...]],
+    resolutions: list[tuple[Any, ...]],
+    balances: list[tuple[str, int, int, int, int]],
+) -> None:
+    """A batch's writes: new transfers (``TRANSFER_COLUMNS`` order, inserted in list order),
+    resolutions (pending_id, outcome, transfer_id, timestamp_us) and final balances (id,
+    debits_pending, debits_posted, credits_pending, credits_posted).
 
-
-def update_balances(connection: Connection, values: list[tuple[str, int, int, int, int]]) -> None:
-    """``values``: (id, debits_pending, debits_posted, credits_pending, credits_posted)."""
-    if is_sqlite_connection(connection):
-        run_many(connection, _SQLITE_UPDATE_BALANCES, [(*v[1:], v[0]) for v in values])
-    else:
-        run(connection, _PG_UPDATE_BALANCES, _columns(values))
-
-
-def insert_resolutions(connection: Connection, values: list[tuple[Any, ...]]) -> None:
-    """``values``: (pending_id, outcome, transfer_id, timestamp_us)."""
-    if is_sqlite_connection(connection):
-        run_many(connection, _SQLITE_INSERT_RESOLUTIONS, values)
-    else:
-        run(connection, _PG_INSERT_RESOLUTIONS, _columns(values))
+    PostgreSQL gets them as one statement (one round trip); SQLite as one ``executemany``
+    each, which costs no round trip.
+    """
+    if not (transfers or resolutions or balances):
+        return
+    if not is_sqlite_connection(connection):
+        params = [
+            *_columns(transfers, 11),
+            *_columns(resolutions, 4),
+            *_columns(balances, 5),
+        ]
+        run(connection, _PG_WRITE_BATCH, params)
+        return
+    if transfers:
+        run_many(connection, _SQLITE_INSERT_TRANSFERS, transfers)
+    if resolutions:
+        run_many(connection, _SQLITE_INSERT_RESOLUTIONS, resolutions)
+    if balances:
+        run_many(connection, _SQLITE_UPDATE_BALANCES, [(*v[1:], v[0]) for v in balances])
