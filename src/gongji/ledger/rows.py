@@ -85,6 +85,23 @@ def load_balances(connection: Connection, ids: Iterable[str], *, lock: bool) -> 
     }
 
 
+def load_transfers_and_balances(
+    connection: Connection, transfer_ids: Iterable[str], account_ids: Iterable[str]
+) -> tuple[dict[str, Transfer], dict[str, Balances]]:
+    """:func:`load_transfers` and locked :func:`load_balances` at once (one round trip on
+    PostgreSQL), for a batch whose accounts do not depend on the transfers read."""
+    transfer_rows, balance_rows = driver.select_transfers_and_lock_balances(
+        connection, transfer_ids, account_ids
+    )
+    return (
+        {row[0]: transfer_from_values(row) for row in transfer_rows},
+        {
+            id_: Balances(ledger, account_flags(flags), dp, dpo, cp, cpo)
+            for id_, ledger, flags, dp, dpo, cp, cpo in balance_rows
+        },
+    )
+
+
 def is_sqlite_connection(connection: Connection) -> bool:
     return driver.is_sqlite_connection(connection)
 
