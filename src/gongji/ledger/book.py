@@ -257,14 +257,25 @@ def _account_shape(new: NewAccount) -> CreateAccountResult | None:
 
 
 def _load_state(connection: Connection, transfers: Sequence[Transfer], now_us: int) -> BatchState:
-    ids = {t.id for t in transfers if t.id} | {t.pending_id for t in transfers if t.pending_id}
+    pending_ids = {t.pending_id for t in transfers if t.pending_id}
+    if not pending_ids:
+        # Nothing resolves a pending transfer, so the accounts to lock are the events' own: both
+        # reads go at once. (A known pending transfer that an event's id repeats is compared by
+        # its fields only; its accounts are neither read nor changed.)
+        account_ids = {t.debit_account_id for t in transfers}
+        account_ids |= {t.credit_account_id for t in transfers}
+        account_ids.discard("")
+        known, accounts = rows.load_transfers_and_balances(
+            connection, {t.id for t in transfers if t.id}, account_ids
+        )
+        return BatchState(now_us=now_us, accounts=accounts, transfers=known, resolutions={})
+    ids = {t.id for t in transfers if t.id} | pending_ids
     known = rows.load_transfers(connection, ids)
     account_ids = {t.debit_account_id for t in transfers} | {t.credit_account_id for t in transfers}
     account_ids |= {t.debit_account_id for t in known.values() if t.is_pending}
     account_ids |= {t.credit_account_id for t in known.values() if t.is_pending}
     account_ids.discard("")
     accounts = rows.load_balances(connection, account_ids, lock=True)
-    pending_ids = {t.pending_id for t in transfers if t.pending_id}
     return BatchState(
         now_us=now_us,
         accounts=accounts,
@@ -274,6 +285,10 @@ def _load_state(connection: Connection, transfers: Sequence[Transfer], now_us: i
 
 
 def _write_state(connection: Connection, state: BatchState) -> None:
-    rows.insert_transfers(connection, state.new_transfers)
-    rows.insert_resolutions(connection, state.new_resolutions, state.now_us)
-    rows.update_balances(connection, {i: state.accounts[i] for i in sorted(state.touched)})
+    rows.write_batch(
+        connection,
+        state.new_transfers,
+        state.new_resolutions,
+        state.now_us,
+        {i: state.accounts[i] for i in sorted(state.touched)},
+    )

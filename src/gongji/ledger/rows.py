@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, insert, or_, select, update
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy import Connection, Row, and_, insert, or_, select, update
 
+from gongji.ledger import driver
 from gongji.ledger.apply import Balances, Resolution
 from gongji.ledger.types import (
     Account,
@@ -17,20 +17,11 @@ from gongji.ledger.types import (
     Transfer,
     TransferFlags,
 )
-from gongji.store.engine import is_sqlite
 from gongji.store.tables import ledger_accounts, ledger_pending_resolutions, ledger_transfers
-
-IN_CLAUSE_CHUNK = 500  # stays under SQLite's bound-parameter limit and keeps plans cheap
 
 A = ledger_accounts.c
 T = ledger_transfers.c
 P = ledger_pending_resolutions.c
-
-
-def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
-    ordered = sorted(values)
-    for start in range(0, len(ordered), IN_CLAUSE_CHUNK):
-        yield ordered[start : start + IN_CLAUSE_CHUNK]
 
 
 def account_from_row(row: Row[Any]) -> Account:
@@ -65,52 +56,93 @@ def transfer_from_row(row: Row[Any]) -> Transfer:
     )
 
 
-# Built once: a statement made afresh per call costs more Python than the query itself takes
-# on SQLite (construction, coercion, cache key); "ids" is an expanding IN parameter.
-_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
-_SELECT_ACCOUNTS = select(ledger_accounts).where(A.id.in_(_IDS)).order_by(A.id)
-_SELECT_ACCOUNTS_LOCKED = _SELECT_ACCOUNTS.with_for_update()
-_SELECT_TRANSFERS = select(ledger_transfers).where(T.id.in_(_IDS))
-_SELECT_RESOLUTIONS = select(P.pending_id, P.outcome).where(P.pending_id.in_(_IDS))
+_ACCOUNT_FLAGS: dict[int, AccountFlags] = {}
+
+
+def account_flags(value: int) -> AccountFlags:
+    """``AccountFlags(value)``, memoised: the Enum constructor costs ~5 µs per account row."""
+    flags = _ACCOUNT_FLAGS.get(value)
+    if flags is None:
+        flags = _ACCOUNT_FLAGS[value] = AccountFlags(value)
+    return flags
 
 
 def load_accounts(connection: Connection, ids: Iterable[str], *, lock: bool) -> dict[str, Account]:
     """Accounts by id; with ``lock`` on PostgreSQL, rows are locked in id order (no deadlocks)."""
-    return {row.id: account_from_row(row) for row in _account_rows(connection, ids, lock)}
+    return {
+        row[0]: account_from_values(row)
+        for row in driver.select_accounts(connection, ids, lock=lock)
+    }
 
 
 def load_balances(connection: Connection, ids: Iterable[str], *, lock: bool) -> dict[str, Balances]:
     """As :func:`load_accounts`, straight into what a batch applies to (one object per row)."""
-    return {row.id: balances_from_row(row) for row in _account_rows(connection, ids, lock)}
+    return {
+        id_: Balances(ledger, account_flags(flags), dp, dpo, cp, cpo)
+        for id_, ledger, flags, dp, dpo, cp, cpo in driver.select_accounts(
+            connection, ids, lock=lock, balances_only=True
+        )
+    }
 
 
-def _account_rows(connection: Connection, ids: Iterable[str], lock: bool) -> Iterator[Row[Any]]:
-    locked = lock and not is_sqlite_connection(connection)
-    statement = _SELECT_ACCOUNTS_LOCKED if locked else _SELECT_ACCOUNTS
-    for chunk in _chunks(ids):
-        yield from connection.execute(statement, {"ids": chunk})
+def load_transfers_and_balances(
+    connection: Connection, transfer_ids: Iterable[str], account_ids: Iterable[str]
+) -> tuple[dict[str, Transfer], dict[str, Balances]]:
+    """:func:`load_transfers` and locked :func:`load_balances` at once (one round trip on
+    PostgreSQL), for a batch whose accounts do not depend on the transfers read."""
+    transfer_rows, balance_rows = driver.select_transfers_and_lock_balances(
+        connection, transfer_ids, account_ids
+    )
+    return (
+        {row[0]: transfer_from_values(row) for row in transfer_rows},
+        {
+            id_: Balances(ledger, account_flags(flags), dp, dpo, cp, cpo)
+            for id_, ledger, flags, dp, dpo, cp, cpo in balance_rows
+        },
+    )
 
 
 def is_sqlite_connection(connection: Connection) -> bool:
-    return is_sqlite(connection.engine)
+    return driver.is_sqlite_connection(connection)
 
 
 def load_transfers(connection: Connection, ids: Iterable[str]) -> dict[str, Transfer]:
-    found: dict[str, Transfer] = {}
-    for chunk in _chunks(ids):
-        for row in connection.execute(_SELECT_TRANSFERS, {"ids": chunk}):
-            found[row.id] = transfer_from_row(row)
-    return found
+    return {row[0]: transfer_from_values(row) for row in driver.select_transfers(connection, ids)}
 
 
 def load_resolutions(
     connection: Connection, pending_ids: Iterable[str]
 ) -> dict[str, PendingOutcome]:
-    found: dict[str, PendingOutcome] = {}
-    for chunk in _chunks(pending_ids):
-        for row in connection.execute(_SELECT_RESOLUTIONS, {"ids": chunk}):
-            found[row.pending_id] = PendingOutcome(row.outcome)
-    return found
+    return {
+        pending_id: PendingOutcome(outcome)
+        for pending_id, outcome in driver.select_resolutions(connection, pending_ids)
+    }
+
+
+def account_from_values(row: Sequence[Any]) -> Account:
+    """From a row in ``driver.ACCOUNT_COLUMNS`` order."""
+    (id_, ledger, code, region, flags, dp, dpo, cp, cpo, ref, timestamp_us) = row
+    return Account(
+        id_, ledger, code, region, AccountFlags(flags), dp, dpo, cp, cpo, ref, timestamp_us
+    )
+
+
+def transfer_from_values(row: Sequence[Any]) -> Transfer:
+    """From a row in ``driver.TRANSFER_COLUMNS`` order."""
+    (id_, debit, credit, amount, pending_id, ledger, code, flags, expires, ref, timestamp_us) = row
+    return Transfer(
+        id=id_,
+        debit_account_id=debit,
+        credit_account_id=credit,
+        amount=amount,
+        ledger=ledger,
+        code=code,
+        flags=TransferFlags(flags),
+        pending_id=pending_id,
+        expires_at_us=expires,
+        ref=ref,
+        timestamp_us=timestamp_us,
+    )
 
 
 def due_pending(connection: Connection, now_us: int, limit: int) -> list[Transfer]:
@@ -197,75 +229,36 @@ def insert_accounts(connection: Connection, accounts: Sequence[Account]) -> None
     )
 
 
-def insert_transfers(connection: Connection, transfers: Sequence[Transfer]) -> None:
-    if not transfers:
-        return
-    connection.execute(
-        insert(ledger_transfers),
+def write_batch(
+    connection: Connection,
+    transfers: Sequence[Transfer],
+    resolutions: Sequence[Resolution],
+    now_us: int,
+    balances: Mapping[str, Balances],
+) -> None:
+    """New transfers (in order), new resolutions and the final balances of touched accounts."""
+    driver.write_batch(
+        connection,
         [
-            {
-                "id": t.id,
-                "debit_account_id": t.debit_account_id,
-                "credit_account_id": t.credit_account_id,
-                "amount": t.amount,
-                "pending_id": t.pending_id,
-                "ledger": t.ledger,
-                "code": t.code,
-                "flags": int(t.flags),
-                "expires_at_us": t.expires_at_us,
-                "ref": t.ref,
-                "timestamp_us": t.timestamp_us,
-            }
+            (
+                t.id,
+                t.debit_account_id,
+                t.credit_account_id,
+                t.amount,
+                t.pending_id,
+                t.ledger,
+                t.code,
+                int(t.flags),
+                t.expires_at_us,
+                t.ref,
+                t.timestamp_us,
+            )
             for t in transfers
         ],
-    )
-
-
-def insert_resolutions(
-    connection: Connection, resolutions: Sequence[Resolution], now_us: int
-) -> None:
-    if not resolutions:
-        return
-    connection.execute(
-        insert(ledger_pending_resolutions),
+        [(r.pending_id, r.outcome.value, r.transfer_id, now_us) for r in resolutions],
         [
-            {
-                "pending_id": r.pending_id,
-                "outcome": r.outcome.value,
-                "transfer_id": r.transfer_id,
-                "timestamp_us": now_us,
-            }
-            for r in resolutions
-        ],
-    )
-
-
-_UPDATE_BALANCES = (
-    update(ledger_accounts)
-    .where(A.id == bindparam("account_id"))
-    .values(
-        debits_pending=bindparam("dp"),
-        debits_posted=bindparam("dpo"),
-        credits_pending=bindparam("cp"),
-        credits_posted=bindparam("cpo"),
-    )
-)
-
-
-def update_balances(connection: Connection, accounts: Mapping[str, Balances]) -> None:
-    if not accounts:
-        return
-    connection.execute(
-        _UPDATE_BALANCES,
-        [
-            {
-                "account_id": account_id,
-                "dp": b.debits_pending,
-                "dpo": b.debits_posted,
-                "cp": b.credits_pending,
-                "cpo": b.credits_posted,
-            }
-            for account_id, b in accounts.items()
+            (account_id, b.debits_pending, b.debits_posted, b.credits_pending, b.credits_posted)
+            for account_id, b in balances.items()
         ],
     )
 

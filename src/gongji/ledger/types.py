@@ -30,6 +30,8 @@ class TransferFlags(IntFlag):
 
 
 TWO_PHASE_FLAGS = TransferFlags.PENDING | TransferFlags.POST_PENDING | TransferFlags.VOID_PENDING
+_PENDING_BIT = int(TransferFlags.PENDING)
+_RESOLVING_BITS = int(TransferFlags.POST_PENDING | TransferFlags.VOID_PENDING)
 
 
 class PendingOutcome(StrEnum):
@@ -102,11 +104,11 @@ class Transfer:
 
     @property
     def is_pending(self) -> bool:
-        return bool(self.flags & TransferFlags.PENDING)
+        return bool(int(self.flags) & _PENDING_BIT)  # int(): an IntFlag operator costs ~2 µs
 
     @property
     def resolves_pending(self) -> bool:
-        return bool(self.flags & (TransferFlags.POST_PENDING | TransferFlags.VOID_PENDING))
+        return bool(int(self.flags) & _RESOLVING_BITS)
 
     @property
     def posts_amount(self) -> bool:

@@ -12,14 +12,20 @@ An optional ``schema`` (used by tests for isolation) is put first on the ``searc
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
+
+from gongji.store.raw import run
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY_OPTION = "gongji_read_only"
+PING_AFTER_IDLE_S = 1.0
+_IDLE_SINCE = "gongji_idle_since"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -71,7 +77,9 @@ def _sqlite_engine(url: str, *, pool_size: int) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        # Through the driver: every transaction pays for this, and Core's execute costs more
+        # than the BEGIN itself (see store/raw.py); errors still arrive as SQLAlchemy's.
+        run(connection, "BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -85,11 +93,39 @@ def _postgres_engine(url: str, *, schema: str | None, pool_size: int) -> Engine:
         if not _SCHEMA_NAME.match(schema):
             raise ValueError(f"invalid schema name: {schema!r}")
         connect_args["options"] = f"-csearch_path={schema}"
-    return create_engine(
+    engine = create_engine(
         parsed,
         connect_args=connect_args,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         isolation_level="READ COMMITTED",
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """``pool_pre_ping``, but only for a connection idle longer than ``PING_AFTER_IDLE_S``.
+
+    A ping is a round trip on every checkout, as long as a whole single-transfer transaction's
+    share of network waits; a connection checked in a moment ago is as alive as one can know
+    without asking. A dead one is discarded and replaced, as ``pool_pre_ping`` would.
+    """
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def _mark_idle(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError(str(error)) from error
+        if not alive:
+            raise DisconnectionError("the connection did not answer its ping")

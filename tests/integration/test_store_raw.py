@@ -1,0 +1,86 @@
+"""The hot path through the DB-API cursor (store/raw.py, ledger/driver.py) and the idle-only ping.
+
+A statement sent past SQLAlchemy must still fail the way one sent through it does (a
+SQLAlchemy ``DBAPIError`` that ``run_in_transaction`` recognises), or retries and callers
+change behaviour. A PostgreSQL connection that died while idle must be replaced, not handed out.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from conftest import PG_URL, PostgresSchema, require_postgres
+from gongji.clock import ManualClock
+from gongji.ledger import driver
+from gongji.ledger.book import Ledger
+from gongji.ledger.types import CreateTransferResult, NewAccount, Transfer
+from gongji.store import engine as engine_module
+from gongji.store.migrate import upgrade
+from gongji.store.uow import UnitOfWork, is_retryable
+
+R = CreateTransferResult
+
+
+def _ledger_with_one_transfer(engine: Engine, clock: ManualClock) -> Ledger:
+    ledger = Ledger(engine, clock)
+    accounts = [NewAccount("a", 1, 1), NewAccount("b", 1, 1)]
+    assert [str(r) for r in ledger.create_accounts(accounts)] == ["ok", "ok"]
+    assert ledger.create_transfers([Transfer("t1", "a", "b", 7, 1, 1)]) == [R.OK]
+    return ledger
+
+
+def test_a_driver_error_arrives_as_sqlalchemys_and_changes_nothing(
+    engine: Engine, clock: ManualClock
+) -> None:
+    ledger = _ledger_with_one_transfer(engine, clock)
+    duplicate = ("t1", "a", "b", 5, None, 1, 1, 0, None, None, 1)
+    with pytest.raises(IntegrityError) as caught, UnitOfWork(engine) as uow:
+        driver.write_batch(uow.connection, [duplicate], [], [("a", 0, 12, 0, 0)])
+        uow.commit()
+    assert isinstance(caught.value, DBAPIError)
+    assert is_retryable(caught.value)  # a racing writer's id: the retry answers "exists"
+    assert ledger.lookup_accounts(["a"])["a"].debits_posted == 7
+    assert ledger.transfer_count() == 1
+
+
+def test_a_batch_is_recorded_in_its_order(engine: Engine, clock: ManualClock) -> None:
+    ledger = _ledger_with_one_transfer(engine, clock)
+    ids = [f"z{n:02d}" if n % 2 else f"a{n:02d}" for n in range(40)]
+    batch = [Transfer(i, "a", "b", 1, 1, 1) for i in ids]
+    assert ledger.create_transfers(batch) == [R.OK] * len(batch)
+    history = ledger.account_history("b", limit=100).transfers
+    assert [t.id for t in history] == ["t1", *ids]
+    assert ledger.lookup_accounts(["b"])["b"].credits_posted == 7 + 40
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("ping_after_idle_s", [0.0, 3600.0])
+def test_a_connection_that_died_idle(
+    pg_schema: PostgresSchema, monkeypatch: pytest.MonkeyPatch, ping_after_idle_s: float
+) -> None:
+    """Idle past the limit: pinged and replaced. Used a moment ago: not pinged, so the dead
+    connection fails its transaction (as it could between a ping and the query anyway), is
+    invalidated, and the next transaction gets a live one."""
+    require_postgres()
+    monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_S", ping_after_idle_s)
+    engine = pg_schema.engine(pool_size=1)
+    try:
+        upgrade(engine)
+        with engine.connect() as connection:
+            pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            # With a timeout, pg_terminate_backend waits until the backend is gone.
+            stopped = text("SELECT pg_terminate_backend(:pid, 5000)")
+            assert connection.execute(stopped, {"pid": pid}).scalar_one()
+        admin.dispose()
+        if ping_after_idle_s > 0:
+            with pytest.raises(DBAPIError) as caught, engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            assert caught.value.connection_invalidated
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+    finally:
+        engine.dispose()
