@@ -129,16 +129,21 @@ class BenchReport:
         return Group(header, *(_table(result, self.seconds) for result in self.results))
 
 
-def run_ledger_bench(options: BenchOptions) -> BenchReport:
-    unknown = set(options.databases) - set(DATABASES)
-    if unknown:
-        raise BenchError(f"unknown database {sorted(unknown)[0]!r} (sqlite or postgres)")
-    environment = {
+def machine() -> dict[str, str]:
+    """What a bench report records of where it ran (the database server's version is added)."""
+    return {
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "cpus": str(os.cpu_count()),
         "platform": platform.platform(),
     }
+
+
+def run_ledger_bench(options: BenchOptions) -> BenchReport:
+    unknown = set(options.databases) - set(DATABASES)
+    if unknown:
+        raise BenchError(f"unknown database {sorted(unknown)[0]!r} (sqlite or postgres)")
+    environment = machine()
     started_at = SystemClock().now().isoformat(timespec="seconds")
     results: list[DatabaseResult] = []
     if "sqlite" in options.databases:

@@ -26,11 +26,9 @@ import itertools
 import json
 import math
 import os
-import platform
 import random
 import secrets
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -54,7 +52,7 @@ from gongji.services import settlement
 from gongji.services.context import Context
 from gongji.services.settlement_quote import SettleRequest
 from gongji.services.signing import sign_request
-from gongji.sim.ledger_bench import BenchError, ensure_database
+from gongji.sim.ledger_bench import BenchError, ensure_database, machine
 from gongji.sim.settle_load import (
     Outcome,
     Send,
@@ -148,12 +146,7 @@ def run_settle_bench(options: SettleOptions) -> SettleReport:
     unknown = (set(options.databases) - set(DATABASES)) | (set(options.layers) - set(LAYERS))
     if unknown:
         raise BenchError(f"unknown database or layer {sorted(unknown)[0]!r}")
-    environment = {
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "cpus": str(os.cpu_count()),
-        "platform": platform.platform(),
-    }
+    environment = machine()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     results = []
     for database in options.databases:
