@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from gongji.clock import ManualClock
-from gongji.services import grants, institutions
+from gongji.services import institutions
 from gongji.services.accounts import personal_account_view
 from gongji.services.context import Context
 from gongji.services.signing import sign_request
@@ -29,7 +29,7 @@ from gongji.store.tables import ledger_transfers
 from gongji.store.tables_settlements import accumulators, settlements
 from support.api import make_client
 from support.desk import HOSPITAL, PHARMACY, open_desks
-from support.world import at, build_context, insured, person_actor, relate, run
+from support.world import at, build_context, give, insured, relate, run
 
 SON, MOTHER = "P620100000001", "P370100000001"
 BASE = "/api/v1/settlements"
@@ -71,11 +71,7 @@ class Counter:
     hospital: Till
 
     def give(self, by: str, to: str, amount_fen: int) -> str:
-        grant = run(
-            self.ctx, lambda uow: grants.offer(self.ctx, uow, person_actor(by), to, amount_fen)
-        )
-        run(self.ctx, lambda uow: grants.accept(self.ctx, uow, person_actor(to), grant.id))
-        return grant.id
+        return give(self.ctx, by, to, amount_fen)
 
     def received(self, psn_no: str) -> int:
         return run(self.ctx, lambda uow: wallet_view(self.ctx, uow, psn_no)).received_total_fen

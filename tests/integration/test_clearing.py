@@ -22,7 +22,7 @@ from gongji.domain.errors import GongjiError
 from gongji.domain.institutions import Institution, InstitutionKind, InstitutionStatus
 from gongji.domain.settlement.benefits import InstitutionLevel
 from gongji.jobs.monthly_clearing import month_before, run_monthly_clearing
-from gongji.services import grants, institutions
+from gongji.services import institutions
 from gongji.services.clearing import ClearingRun, clearing_of, compute_clearing, run_clearing
 from gongji.services.context import SYSTEM, Context
 from gongji.services.settlement import reverse, settle
@@ -30,7 +30,7 @@ from gongji.store.settlements_repo import SettlementRow
 from gongji.store.tables_clearing import clearing_lines, clearing_runs
 from gongji.store.uow import UnitOfWork
 from support.desk import HOSPITAL, bill, open_desks
-from support.world import at, build_context, insured, person_actor, relate, run
+from support.world import at, build_context, give, insured, relate, run
 
 SON, WIFE, BROTHER = "P620100000001", "P620100000002", "P370100000002"
 MOTHER, NIECE, SISTER = "P370100000001", "P370100000003", "P371400000001"
@@ -43,11 +43,7 @@ class Family:
     clock: ManualClock
 
     def give(self, by: str, to: str, amount_fen: int) -> str:
-        grant = run(
-            self.ctx, lambda uow: grants.offer(self.ctx, uow, person_actor(by), to, amount_fen)
-        )
-        run(self.ctx, lambda uow: grants.accept(self.ctx, uow, person_actor(to), grant.id))
-        return grant.id
+        return give(self.ctx, by, to, amount_fen)
 
     def buy(
         self, when: str, psn_no: str, request_id: str, *line: tuple[str, str, int], **how: Any

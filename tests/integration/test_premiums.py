@@ -18,14 +18,13 @@ from sqlalchemy import Engine, func, select
 from gongji.clock import ManualClock
 from gongji.domain.errors import GongjiError
 from gongji.domain.premiums import PremiumKind, PremiumSource
-from gongji.services import grants
 from gongji.services.accounts import parts_available
 from gongji.services.context import Context
 from gongji.services.premiums import PremiumOrder, PremiumPaid, pay, premiums_of
 from gongji.services.wallet_view import wallet_view
 from gongji.store.tables import ledger_transfers
 from gongji.store.tables_clearing import premium_payments
-from support.world import at, build_context, insured, person_actor, relate, run
+from support.world import at, build_context, give, insured, person_actor, relate, run
 
 SON, MOTHER, WIFE, STRANGER = "P620100000001", "P370100000001", "P620100000002", "P370100000009"
 RESIDENT, CARE = PremiumKind.RESIDENT, PremiumKind.LONG_TERM_CARE
@@ -49,11 +48,7 @@ class Family:
         return caught.value.code
 
     def give(self, by: str, to: str, amount_fen: int) -> str:
-        grant = run(
-            self.ctx, lambda uow: grants.offer(self.ctx, uow, person_actor(by), to, amount_fen)
-        )
-        run(self.ctx, lambda uow: grants.accept(self.ctx, uow, person_actor(to), grant.id))
-        return grant.id
+        return give(self.ctx, by, to, amount_fen)
 
     def parts(self, psn_no: str) -> tuple[int, int]:
         found = run(self.ctx, lambda uow: parts_available(self.ctx, uow, "620100", psn_no))

@@ -22,7 +22,7 @@ from gongji.services.settlement_quote import quote
 from gongji.services.wallet_view import wallet_view
 from gongji.store import settlements_repo
 from support.desk import HOSPITAL, PHARMACY, bill, open_desks
-from support.world import at, build_context, insured, person_actor, relate, run
+from support.world import at, build_context, give, insured, person_actor, relate, run
 
 SON, MOTHER, WIFE = "P620100000001", "P370100000001", "P620100000002"
 
@@ -33,11 +33,7 @@ class Desk:
     clock: ManualClock
 
     def give(self, by: str, to: str, amount_fen: int) -> str:
-        grant = run(
-            self.ctx, lambda uow: grants.offer(self.ctx, uow, person_actor(by), to, amount_fen)
-        )
-        run(self.ctx, lambda uow: grants.accept(self.ctx, uow, person_actor(to), grant.id))
-        return grant.id
+        return give(self.ctx, by, to, amount_fen)
 
     def available(self, psn_no: str, region: str = "620100") -> int:
         view = run(self.ctx, lambda uow: personal_account_view(self.ctx, uow, region, psn_no))

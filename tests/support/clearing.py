@@ -10,20 +10,15 @@ from __future__ import annotations
 from gongji.clock import ManualClock
 from gongji.domain.institutions import Institution, InstitutionKind, InstitutionStatus
 from gongji.domain.settlement.benefits import InstitutionLevel
-from gongji.services import grants, institutions
+from gongji.services import institutions
 from gongji.services.context import SYSTEM, Context
 from gongji.services.settlement import settle
 from support.desk import HOSPITAL, bill, open_desks
-from support.world import at, insured, person_actor, relate, run
+from support.world import at, give, insured, relate, run
 
 SON, MOTHER, BROTHER = "P620100000001", "P370100000001", "P370100000002"
 GUANGZHOU_PHARMACY = "P44010000001"
 PROVINCE_NAMES = ("甘肃省", "山东省", "广东省")
-
-
-def _give(ctx: Context, by: str, to: str, amount_fen: int) -> None:
-    grant = run(ctx, lambda uow: grants.offer(ctx, uow, person_actor(by), to, amount_fen))
-    run(ctx, lambda uow: grants.accept(ctx, uow, person_actor(to), grant.id))
 
 
 def march_spending(ctx: Context, clock: ManualClock) -> None:
@@ -44,8 +39,8 @@ def march_spending(ctx: Context, clock: ManualClock) -> None:
     insured(ctx, BROTHER, region="370100", current=50_000, name="张建军")
     relate(ctx, SON, MOTHER, "parent")
     relate(ctx, BROTHER, SON, "sibling")
-    _give(ctx, SON, MOTHER, 50_000)
-    _give(ctx, BROTHER, SON, 10_000)
+    give(ctx, SON, MOTHER, 50_000)
+    give(ctx, BROTHER, SON, 10_000)
     requests = [
         bill(MOTHER, "c1", ("TA", "2", 6_000)),  # fund 60.00, grant 60.00
         bill(MOTHER, "c2", ("TA", "1", 4_000), institution=GUANGZHOU_PHARMACY),  # grant 20.00

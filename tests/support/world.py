@@ -17,7 +17,7 @@ from gongji.clock import ManualClock
 from gongji.domain.grants import EnrolmentStatus
 from gongji.domain.ids import make_resident_id
 from gongji.ledger.book import Ledger
-from gongji.services import relationships, wallets
+from gongji.services import grants, relationships, wallets
 from gongji.services.context import Actor, ActorKind, Context, Role
 from gongji.services.persons import PersonInput, register_person
 from gongji.services.pii import Vault
@@ -133,6 +133,15 @@ def relate(
             ),
         )
     return proposed.id
+
+
+def give(ctx: Context, contributor: str, recipient: str, amount_fen: int) -> str:
+    """An accepted grant (offered and accepted at the clock's time); its id."""
+    grant = run(
+        ctx, lambda uow: grants.offer(ctx, uow, person_actor(contributor), recipient, amount_fen)
+    )
+    run(ctx, lambda uow: grants.accept(ctx, uow, person_actor(recipient), grant.id))
+    return grant.id
 
 
 def record_kinship(ctx: Context, person: str, relative: str, kind: str) -> None:

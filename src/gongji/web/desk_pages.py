@@ -51,6 +51,7 @@ from gongji.web.session import (
     csrf_token,
     load_draft,
     local_path,
+    page_within,
     pre_binding,
     set_cookie,
     start_session,
@@ -93,8 +94,7 @@ def desk_sign_in(request: Request, form: FormBody) -> Response:
         errors = {FORM: error.message(i18n.language(request))}
         values = {"key_id": key_id, "next": form.get("next")}
         return _login_page(request, status=401, values=values, errors=errors)
-    wanted = local_path(form.get("next"), "/desk")
-    response = see_other(request, wanted if wanted.startswith("/desk") else "/desk")
+    response = see_other(request, page_within(form.get("next"), "/desk"))
     start_session(request, response, ActorKind.INSTITUTION, issued.token)
     return response
 

@@ -39,6 +39,7 @@ from gongji.web.session import (
     context_of,
     csrf_token,
     local_path,
+    page_within,
     pre_binding,
     set_cookie,
     start_session,
@@ -67,11 +68,6 @@ def _login_page(request: Request, template: str, *, status: int = 200, **context
     if new:
         set_cookie(request, response, PRE_COOKIE, binding)
     return response
-
-
-def _next(form: Form, default: str, prefix: str) -> str:
-    wanted = local_path(form.get("next"), default)
-    return wanted if wanted.startswith(prefix) else default
 
 
 # --- persons ---------------------------------------------------------------------------------
@@ -121,7 +117,7 @@ def send_code(request: Request, form: FormBody) -> Response:
         return _mobile_refused(request, form, problem.error)
     except GongjiError as error:
         return _mobile_refused(request, form, error)
-    next_page = _next(form, "/wallet", "/wallet")
+    next_page = page_within(form.get("next"), "/wallet")
     response = see_other(request, "/login?" + urlencode({"step": "code", "next": next_page}))
     sealed = ctx.vault.encrypt(mobile, context="web login mobile")
     set_cookie(request, response, LOGIN_COOKIE, sealed, max_age=LOGIN_COOKIE_MAX_AGE_S)
@@ -162,7 +158,7 @@ def sign_in(request: Request, form: FormBody) -> Response:
         candidates = error.detail.get("candidates", [])
         errors = errors_for(error, lang, _CODE_FIELDS)
         return _code_step(request, mobile, status=400, errors=errors, candidates=candidates)
-    response = see_other(request, _next(form, "/wallet", "/wallet"))
+    response = see_other(request, page_within(form.get("next"), "/wallet"))
     start_session(request, response, ActorKind.PERSON, issued.token)
     clear_cookie(response, LOGIN_COOKIE)
     return response
@@ -197,7 +193,7 @@ def operator_sign_in(request: Request, form: FormBody) -> Response:
         errors = {FORM: error.message(i18n.language(request))}
         values = {"name": name, "next": form.get("next")}
         return _login_page(request, "admin/login.html", status=401, values=values, errors=errors)
-    response = see_other(request, _next(form, "/admin", "/admin"))
+    response = see_other(request, page_within(form.get("next"), "/admin"))
     start_session(request, response, ActorKind.OPERATOR, issued.token)
     return response
 

@@ -254,6 +254,13 @@ def local_path(text: str | None, default: str) -> str:
     return text
 
 
+def page_within(text: str | None, area: str) -> str:
+    """Where to go after signing in to ``area`` (/wallet, /desk, /admin): a page of that area
+    only, else the area's home — a desk session never lands on an operator's page."""
+    wanted = local_path(text, area)
+    return wanted if wanted.startswith(area) else area
+
+
 def save_draft(request: Request, response: Response, form: Form) -> None:
     ctx = context_of(request)
     page = local_path(form.fields.get(PAGE_FIELD), "")
