@@ -4,14 +4,15 @@ Why not SQLAlchemy Core here: on the 2-core bench machine a Core statement costs
 of Python (cache key, parameter processing, result proxy, events) against about 10 µs for the
 driver itself, and a single transfer runs four of them; that overhead, not the database, was
 most of a transfer's cost. The SQL is fixed text per dialect (SQLite ``?`` with one
-placeholder per id; PostgreSQL ``= ANY(array)`` and ``unnest`` so that one statement, prepared
-once by psycopg, serves any batch size). Errors come back as SQLAlchemy's, as through Core
+placeholder per id; PostgreSQL scalar lists for small batches and ``= ANY(array)`` and
+``unnest`` beyond, so that one statement, prepared once by psycopg, serves any large batch). Errors come back as SQLAlchemy's, as through Core
 (see :mod:`gongji.store.raw`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -20,6 +21,11 @@ from sqlalchemy import Connection
 from gongji.store.raw import run, run_many, wrapped
 
 IN_CLAUSE_CHUNK = 500  # stays under SQLite's bound-parameter limit and keeps plans cheap
+PG_SCALAR_ROWS_MAX = 16
+"""Up to this many rows a PostgreSQL statement takes scalar parameters (``IN`` and ``VALUES``
+lists, one prepared statement per shape); beyond it, arrays. psycopg's list dumper inspects
+every array's elements in Python, about 25 µs an array, and a written batch sends twenty:
+for a single transfer that was a third of the client's time."""
 
 ACCOUNT_COLUMNS = (
     "id, ledger, code, region, flags, debits_pending, debits_posted, credits_pending,"
@@ -33,18 +39,8 @@ BALANCE_COLUMNS = (
     "id, ledger, flags, debits_pending, debits_posted, credits_pending, credits_posted"
 )
 
-_PG_SELECT_ACCOUNTS = (
-    f"SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = ANY(%s::text[]) ORDER BY id"
-)
-_PG_SELECT_BALANCES = (
-    f"SELECT {BALANCE_COLUMNS} FROM ledger_accounts WHERE id = ANY(%s::text[]) ORDER BY id"
-)
-_PG_SELECT_TRANSFERS = f"SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE id = ANY(%s::text[])"
-_PG_SELECT_RESOLUTIONS = (
-    "SELECT pending_id, outcome FROM ledger_pending_resolutions WHERE pending_id = ANY(%s::text[])"
-)
 # Data-modifying CTEs: all three writes in one statement. WITH ORDINALITY ... ORDER BY makes
-# ``seq`` (the history order) follow the batch's order.
+# ``seq`` (the history order) follow the batch's order. (Small batches: _pg_small_write.)
 _PG_WRITE_BATCH = (
     "WITH new_transfers AS ("
     f" INSERT INTO ledger_transfers ({TRANSFER_COLUMNS})"
@@ -77,11 +73,44 @@ _SQLITE_INSERT_RESOLUTIONS = (
 )
 
 
-@lru_cache(maxsize=64)
-def _sqlite_select(columns: str, table: str, key: str, count: int, ordered: bool) -> str:
-    marks = ", ".join("?" * count)
-    order = f" ORDER BY {key}" if ordered else ""
-    return f"SELECT {columns} FROM {table} WHERE {key} IN ({marks}){order}"
+@dataclass(frozen=True, slots=True)
+class _Select:
+    """One kind of keyed read: which columns of which table, by which key."""
+
+    columns: str
+    table: str
+    key: str
+    ordered: bool = False  # accounts come back in id order: the order their locks are taken
+    lock: bool = False
+
+
+_SELECTS = {
+    "accounts": _Select(ACCOUNT_COLUMNS, "ledger_accounts", "id", ordered=True),
+    "accounts_locked": _Select(ACCOUNT_COLUMNS, "ledger_accounts", "id", ordered=True, lock=True),
+    "balances": _Select(BALANCE_COLUMNS, "ledger_accounts", "id", ordered=True),
+    "balances_locked": _Select(BALANCE_COLUMNS, "ledger_accounts", "id", ordered=True, lock=True),
+    "transfers": _Select(TRANSFER_COLUMNS, "ledger_transfers", "id"),
+    "resolutions": _Select("pending_id, outcome", "ledger_pending_resolutions", "pending_id"),
+}
+
+
+@lru_cache(maxsize=256)
+def _select_statement(kind: str, count: int, sqlite: bool) -> str:
+    """``count`` placeholders for SQLite and for a small PostgreSQL read; for a larger one,
+    ``= ANY(array)``, which serves any size with one prepared statement."""
+    select = _SELECTS[kind]
+    if sqlite or count <= PG_SCALAR_ROWS_MAX:
+        mark = "?" if sqlite else "%s"
+        where = f"{select.key} IN ({', '.join([mark] * count)})"
+    else:
+        where = f"{select.key} = ANY(%s::text[])"
+    order = f" ORDER BY {select.key}" if select.ordered else ""
+    lock = " FOR UPDATE" if select.lock and not sqlite else ""
+    return f"SELECT {select.columns} FROM {select.table} WHERE {where}{order}{lock}"
+
+
+def _select_params(chunk: list[str], sqlite: bool) -> Sequence[Any]:
+    return chunk if sqlite or len(chunk) <= PG_SCALAR_ROWS_MAX else (chunk,)
 
 
 def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
@@ -98,40 +127,10 @@ def _select_by_key(
     connection: Connection, kind: str, ids: Iterable[str]
 ) -> Iterator[tuple[Any, ...]]:
     """Rows whose key is in ``ids``, asked for in sorted chunks (accounts: in id order)."""
-    columns, table, key, pg_statement = _SELECTS[kind]
-    ordered = table == "ledger_accounts"
     sqlite = is_sqlite_connection(connection)
     for chunk in _chunks(ids):
-        if sqlite:
-            statement = _sqlite_select(columns, table, key, len(chunk), ordered)
-            yield from run(connection, statement, chunk)
-        else:
-            yield from run(connection, pg_statement, (chunk,))
-
-
-_SELECTS = {
-    "accounts": (ACCOUNT_COLUMNS, "ledger_accounts", "id", _PG_SELECT_ACCOUNTS),
-    "accounts_locked": (
-        ACCOUNT_COLUMNS,
-        "ledger_accounts",
-        "id",
-        _PG_SELECT_ACCOUNTS + " FOR UPDATE",
-    ),
-    "balances": (BALANCE_COLUMNS, "ledger_accounts", "id", _PG_SELECT_BALANCES),
-    "balances_locked": (
-        BALANCE_COLUMNS,
-        "ledger_accounts",
-        "id",
-        _PG_SELECT_BALANCES + " FOR UPDATE",
-    ),
-    "transfers": (TRANSFER_COLUMNS, "ledger_transfers", "id", _PG_SELECT_TRANSFERS),
-    "resolutions": (
-        "pending_id, outcome",
-        "ledger_pending_resolutions",
-        "pending_id",
-        _PG_SELECT_RESOLUTIONS,
-    ),
-}
+        statement = _select_statement(kind, len(chunk), sqlite)
+        yield from run(connection, statement, _select_params(chunk, sqlite))
 
 
 def select_accounts(
@@ -153,19 +152,22 @@ def select_transfers_and_lock_balances(
     """
     transfer_ids, account_ids = sorted(transfer_ids), sorted(account_ids)
     small = max(len(transfer_ids), len(account_ids)) <= IN_CLAUSE_CHUNK
-    if is_sqlite_connection(connection) or not small:
+    if is_sqlite_connection(connection) or not small or not transfer_ids or not account_ids:
         return (
             list(select_transfers(connection, transfer_ids)),
             list(select_accounts(connection, account_ids, lock=True, balances_only=True)),
         )
     dbapi_connection = connection.connection.dbapi_connection
-    lock_balances = _SELECTS["balances_locked"][3]
+    lock_balances = _select_statement("balances_locked", len(account_ids), False)
     try:
         with dbapi_connection.pipeline():  # type: ignore[union-attr]
             transfers = dbapi_connection.cursor()  # type: ignore[union-attr]
-            transfers.execute(_PG_SELECT_TRANSFERS, (transfer_ids,))
+            transfers.execute(
+                _select_statement("transfers", len(transfer_ids), False),
+                _select_params(transfer_ids, False),
+            )
             balances = dbapi_connection.cursor()  # type: ignore[union-attr]
-            balances.execute(lock_balances, (account_ids,))
+            balances.execute(lock_balances, _select_params(account_ids, False))
             return transfers.fetchall(), balances.fetchall()
     except connection.dialect.loaded_dbapi.Error as error:
         raise wrapped(connection, lock_balances, error) from error
@@ -188,6 +190,36 @@ def _columns(values: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
     return [list(column) for column in zip(*values, strict=True)]
 
 
+@lru_cache(maxsize=256)
+def _pg_small_write(transfers: int, resolutions: int, balances: int) -> str:
+    """The array statement's counterpart for a small batch: ``VALUES`` lists, which PostgreSQL
+    scans (and so numbers ``seq``) in the order written."""
+    parts = []
+    if transfers:
+        row = "(" + ", ".join(["%s"] * 11) + ")"
+        parts.append(
+            f"new_transfers AS (INSERT INTO ledger_transfers ({TRANSFER_COLUMNS})"
+            f" VALUES {', '.join([row] * transfers)})"
+        )
+    if resolutions:
+        row = "(%s, %s, %s, %s)"
+        parts.append(
+            "new_resolutions AS (INSERT INTO ledger_pending_resolutions"
+            " (pending_id, outcome, transfer_id, timestamp_us)"
+            f" VALUES {', '.join([row] * resolutions)})"
+        )
+    prefix = f"WITH {', '.join(parts)} " if parts else ""
+    if not balances:
+        return f"{prefix}SELECT 1"
+    row = "(%s::text, %s::bigint, %s::bigint, %s::bigint, %s::bigint)"
+    return (
+        f"{prefix}UPDATE ledger_accounts AS a SET debits_pending = v.dp, debits_posted = v.dpo,"
+        " credits_pending = v.cp, credits_posted = v.cpo"
+        f" FROM (VALUES {', '.join([row] * balances)}) AS v(id, dp, dpo, cp, cpo)"
+        " WHERE a.id = v.id"
+    )
+
+
 def write_batch(
     connection: Connection,
     transfers: list[tuple[Any, ...]],
@@ -204,6 +236,11 @@ def write_batch(
     if not (transfers or resolutions or balances):
         return
     if not is_sqlite_connection(connection):
+        if max(len(transfers), len(resolutions), len(balances)) <= PG_SCALAR_ROWS_MAX:
+            statement = _pg_small_write(len(transfers), len(resolutions), len(balances))
+            flat = [value for row in (*transfers, *resolutions, *balances) for value in row]
+            run(connection, statement, flat)
+            return
         params = [
             *_columns(transfers, 11),
             *_columns(resolutions, 4),
