@@ -35,9 +35,12 @@ def test_a_driver_error_arrives_as_sqlalchemys_and_changes_nothing(
     engine: Engine, clock: ManualClock
 ) -> None:
     ledger = _ledger_with_one_transfer(engine, clock)
-    duplicate = ("t1", "a", "b", 5, None, 1, 1, 0, None, None, 1)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, num FROM ledger_accounts"))
+        nums = {id_: num for id_, num in rows}
+    duplicate = ("t1", nums["a"], nums["b"], 5, None, 1, 1, 0, None, None, 1)
     with pytest.raises(IntegrityError) as caught, UnitOfWork(engine) as uow:
-        driver.write_batch(uow.connection, [duplicate], [], [("a", 0, 12, 0, 0)])
+        driver.write_batch(uow.connection, [duplicate], [], [(nums["a"], 0, 12, 0, 0)])
         uow.commit()
     assert isinstance(caught.value, DBAPIError)
     assert is_retryable(caught.value)  # a racing writer's id: the retry answers "exists"

@@ -41,14 +41,18 @@ _CREDITS_BOUNDED = int(AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS)
 
 @dataclass(slots=True)
 class Balances:
-    """Mutable balances of one account while a batch is applied."""
+    """Mutable balances of one account while a batch is applied. ``flags`` are
+    :class:`AccountFlags` as a plain int (tested bit by bit, see ``_CLOSED``). ``num`` is the
+    account's row number in the database, which the transfers written for it store; deciding
+    ignores it."""
 
     ledger: int
-    flags: AccountFlags
+    flags: int
     debits_pending: int
     debits_posted: int
     credits_pending: int
     credits_posted: int
+    num: int = 0
 
     def snapshot(self) -> tuple[int, int, int, int]:
         return (self.debits_pending, self.debits_posted, self.credits_pending, self.credits_posted)
@@ -75,6 +79,7 @@ class BatchState:
     new_transfers: list[Transfer] = field(default_factory=list)
     new_resolutions: list[Resolution] = field(default_factory=list)
     touched: set[str] = field(default_factory=set)
+    journaling: bool = True  # off while a lone event is applied: it fails before it changes
     _journal: list[tuple[str, tuple[int, int, int, int]]] = field(default_factory=list)
 
     def mark(self) -> tuple[int, int, int]:
@@ -94,7 +99,8 @@ class BatchState:
 
     def change(self, account_id: str) -> Balances:
         balances = self.accounts[account_id]
-        self._journal.append((account_id, balances.snapshot()))
+        if self.journaling:
+            self._journal.append((account_id, balances.snapshot()))
         self.touched.add(account_id)
         return balances
 
@@ -120,13 +126,17 @@ def apply_batch(state: BatchState, events: Sequence[Transfer]) -> list[CreateTra
 
 
 def _apply_chain(state: BatchState, chain: Sequence[Transfer]) -> list[CreateTransferResult]:
+    chain_open = bool(int(chain[-1].flags) & _LINKED)
+    # Only a chain can be undone after an event changed balances: a lone event is refused
+    # before it changes anything, so it needs no journal (a third of a batch's bookkeeping).
+    state.journaling = len(chain) > 1 or chain_open
     mark = state.mark()
     codes: list[CreateTransferResult] = []
     for event in chain:
         codes.append(apply_one(state, event))
         if codes[-1] not in SUCCESS_RESULTS:
             break
-    chain_open = bool(int(chain[-1].flags) & _LINKED)
+    state.journaling = True
     if not chain_open and codes[-1] in SUCCESS_RESULTS:
         return codes
     if len(chain) == 1 and not chain_open:
@@ -308,9 +318,9 @@ def _check_accounts(state: BatchState, event: Transfer) -> CreateTransferResult 
         return R.ACCOUNTS_MUST_HAVE_THE_SAME_LEDGER
     if event.ledger != debit.ledger:
         return R.TRANSFER_MUST_HAVE_THE_SAME_LEDGER_AS_ACCOUNTS
-    if int(debit.flags) & _CLOSED:
+    if debit.flags & _CLOSED:
         return R.DEBIT_ACCOUNT_CLOSED
-    if int(credit.flags) & _CLOSED:
+    if credit.flags & _CLOSED:
         return R.CREDIT_ACCOUNT_CLOSED
     return None
 
@@ -320,9 +330,9 @@ def _check_bounds(debit: Balances, credit: Balances, amount: int) -> CreateTrans
     credit_total = credit.credits_pending + credit.credits_posted + amount
     if debit_total > BALANCE_MAX or credit_total > BALANCE_MAX:
         return R.OVERFLOWS_BALANCE
-    if int(debit.flags) & _DEBITS_BOUNDED and (debit_total > debit.credits_posted):
+    if debit.flags & _DEBITS_BOUNDED and (debit_total > debit.credits_posted):
         return R.EXCEEDS_CREDITS
-    if int(credit.flags) & _CREDITS_BOUNDED and (credit_total > credit.debits_posted):
+    if credit.flags & _CREDITS_BOUNDED and (credit_total > credit.debits_posted):
         return R.EXCEEDS_DEBITS
     return None
 
@@ -383,9 +393,9 @@ def _check_against_pending(event: Transfer, pending: Transfer) -> CreateTransfer
 
 
 def _closed_account(state: BatchState, event: Transfer) -> CreateTransferResult | None:
-    if int(state.accounts[event.debit_account_id].flags) & _CLOSED:
+    if state.accounts[event.debit_account_id].flags & _CLOSED:
         return R.DEBIT_ACCOUNT_CLOSED
-    if int(state.accounts[event.credit_account_id].flags) & _CLOSED:
+    if state.accounts[event.credit_account_id].flags & _CLOSED:
         return R.CREDIT_ACCOUNT_CLOSED
     return None
 

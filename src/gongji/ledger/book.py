@@ -290,5 +290,6 @@ def _write_state(connection: Connection, state: BatchState) -> None:
         state.new_transfers,
         state.new_resolutions,
         state.now_us,
-        {i: state.accounts[i] for i in sorted(state.touched)},
+        state.accounts,
+        sorted(state.touched),
     )

@@ -72,21 +72,21 @@ def _check_transfer_shapes(connection: Connection, report: CheckReport) -> None:
         select(
             T.id,
             T.amount,
-            T.debit_account_id,
-            T.credit_account_id,
+            T.debit_num,
+            T.credit_num,
             T.ledger,
             debit.c.ledger.label("debit_ledger"),
             credit.c.ledger.label("credit_ledger"),
         )
         .select_from(ledger_transfers)
-        .outerjoin(debit, debit.c.id == T.debit_account_id)
-        .outerjoin(credit, credit.c.id == T.credit_account_id)
+        .outerjoin(debit, debit.c.num == T.debit_num)
+        .outerjoin(credit, credit.c.num == T.credit_num)
     )
     for row in connection.execute(statement):
         report.transfers += 1
         if row.amount <= 0:
             report.add(f"transfer {row.id}: amount {row.amount} is not positive")
-        if row.debit_account_id == row.credit_account_id:
+        if row.debit_num == row.credit_num:
             report.add(f"transfer {row.id}: debits and credits the same account")
         if row.debit_ledger is None or row.credit_ledger is None:
             report.add(f"transfer {row.id}: names an account that does not exist")
@@ -120,7 +120,8 @@ def _check_resolutions(connection: Connection, report: CheckReport) -> None:
         report.add(f"transfer {row.id}: resolves a pending transfer without its resolution")
 
 
-def _sums(connection: Connection, side: Any) -> dict[str, tuple[int, int]]:
+def _sums(connection: Connection, side: Any) -> dict[int, tuple[int, int]]:
+    """Posted and open pending amounts per account number on one side of the transfers."""
     not_posting = int(TransferFlags.PENDING | TransferFlags.VOID_PENDING)
     is_pending = T.flags.op("&")(int(TransferFlags.PENDING)) != 0
     posted = func.sum(case((T.flags.op("&")(not_posting) == 0, T.amount), else_=literal(0)))
@@ -130,12 +131,12 @@ def _sums(connection: Connection, side: Any) -> dict[str, tuple[int, int]]:
 
 
 def _check_balances(connection: Connection, report: CheckReport) -> None:
-    debits = _sums(connection, T.debit_account_id)
-    credits = _sums(connection, T.credit_account_id)
+    debits = _sums(connection, T.debit_num)
+    credits = _sums(connection, T.credit_num)
     totals = [0, 0, 0, 0]
     for row in connection.execute(select(ledger_accounts).order_by(A.id)):
         report.accounts += 1
-        expected = (*debits.get(row.id, (0, 0)), *credits.get(row.id, (0, 0)))
+        expected = (*debits.get(row.num, (0, 0)), *credits.get(row.num, (0, 0)))
         actual = (row.debits_posted, row.debits_pending, row.credits_posted, row.credits_pending)
         names = ("debits_posted", "debits_pending", "credits_posted", "credits_pending")
         for name, have, want in zip(names, actual, expected, strict=True):

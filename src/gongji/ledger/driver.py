@@ -3,9 +3,11 @@
 Why not SQLAlchemy Core here: on the 2-core bench machine a Core statement costs about 150 µs
 of Python (cache key, parameter processing, result proxy, events) against about 10 µs for the
 driver itself, and a single transfer runs four of them; that overhead, not the database, was
-most of a transfer's cost. The SQL is fixed text per dialect (SQLite ``?`` with one
-placeholder per id; PostgreSQL scalar lists for small batches and ``= ANY(array)`` and
-``unnest`` beyond, so that one statement, prepared once by psycopg, serves any large batch). Errors come back as SQLAlchemy's, as through Core
+most of a transfer's cost. The SQL is fixed text per dialect and shape: SQLite ``?`` with
+one placeholder per value; PostgreSQL scalar lists for small batches, and beyond them
+``= ANY(array)`` and ``unnest``, so that one statement, prepared once by psycopg, serves any
+large batch. Transfers name their accounts by row number (``num``) in the database and by id
+everywhere else; the statements translate. Errors come back as SQLAlchemy's, as through Core
 (see :mod:`gongji.store.raw`).
 """
 
@@ -32,21 +34,31 @@ ACCOUNT_COLUMNS = (
     " credits_posted, ref, timestamp_us"
 )
 TRANSFER_COLUMNS = (
-    "id, debit_account_id, credit_account_id, amount, pending_id, ledger, code, flags,"
-    " expires_at_us, ref, timestamp_us"
+    "t.id, d.id, c.id, t.amount, t.pending_id, t.ledger, t.code, t.flags, t.expires_at_us,"
+    " t.ref, t.timestamp_us"
 )
+"""A transfer as read: its accounts by id, through their numbers (see ``_TRANSFERS``)."""
+TRANSFER_INSERT_COLUMNS = (
+    "id, debit_num, credit_num, amount, pending_id, ledger, code, flags, expires_at_us, ref,"
+    " timestamp_us"
+)
+"""A transfer as written: its accounts by number."""
 BALANCE_COLUMNS = (
-    "id, ledger, flags, debits_pending, debits_posted, credits_pending, credits_posted"
+    "id, ledger, flags, debits_pending, debits_posted, credits_pending, credits_posted, num"
+)
+_TRANSFERS = (
+    "ledger_transfers AS t JOIN ledger_accounts AS d ON d.num = t.debit_num"
+    " JOIN ledger_accounts AS c ON c.num = t.credit_num"
 )
 
 # Data-modifying CTEs: all three writes in one statement. WITH ORDINALITY ... ORDER BY makes
 # ``seq`` (the history order) follow the batch's order. (Small batches: _pg_small_write.)
 _PG_WRITE_BATCH = (
     "WITH new_transfers AS ("
-    f" INSERT INTO ledger_transfers ({TRANSFER_COLUMNS})"
+    f" INSERT INTO ledger_transfers ({TRANSFER_INSERT_COLUMNS})"
     " SELECT v.id, v.debit, v.credit, v.amount, v.pending_id, v.ledger, v.code, v.flags,"
     " v.expires_at_us, v.ref, v.timestamp_us"
-    " FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[], %s::int[],"
+    " FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::int[],"
     " %s::int[], %s::int[], %s::bigint[], %s::text[], %s::bigint[]) WITH ORDINALITY"
     " AS v(id, debit, credit, amount, pending_id, ledger, code, flags, expires_at_us, ref,"
     " timestamp_us, n) ORDER BY v.n"
@@ -56,16 +68,17 @@ _PG_WRITE_BATCH = (
     ")"
     " UPDATE ledger_accounts AS a SET debits_pending = v.dp, debits_posted = v.dpo,"
     " credits_pending = v.cp, credits_posted = v.cpo"
-    " FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[])"
-    " AS v(id, dp, dpo, cp, cpo) WHERE a.id = v.id"
+    " FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[])"
+    " AS v(num, dp, dpo, cp, cpo) WHERE a.num = v.num"
 )
 
 _SQLITE_INSERT_TRANSFERS = (
-    f"INSERT INTO ledger_transfers ({TRANSFER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO ledger_transfers ({TRANSFER_INSERT_COLUMNS})"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _SQLITE_UPDATE_BALANCES = (
     "UPDATE ledger_accounts SET debits_pending = ?, debits_posted = ?, credits_pending = ?,"
-    " credits_posted = ? WHERE id = ?"
+    " credits_posted = ? WHERE num = ?"
 )
 _SQLITE_INSERT_RESOLUTIONS = (
     "INSERT INTO ledger_pending_resolutions (pending_id, outcome, transfer_id, timestamp_us)"
@@ -78,7 +91,7 @@ class _Select:
     """One kind of keyed read: which columns of which table, by which key."""
 
     columns: str
-    table: str
+    source: str
     key: str
     ordered: bool = False  # accounts come back in id order: the order their locks are taken
     lock: bool = False
@@ -89,7 +102,7 @@ _SELECTS = {
     "accounts_locked": _Select(ACCOUNT_COLUMNS, "ledger_accounts", "id", ordered=True, lock=True),
     "balances": _Select(BALANCE_COLUMNS, "ledger_accounts", "id", ordered=True),
     "balances_locked": _Select(BALANCE_COLUMNS, "ledger_accounts", "id", ordered=True, lock=True),
-    "transfers": _Select(TRANSFER_COLUMNS, "ledger_transfers", "id"),
+    "transfers": _Select(TRANSFER_COLUMNS, _TRANSFERS, "t.id"),
     "resolutions": _Select("pending_id, outcome", "ledger_pending_resolutions", "pending_id"),
 }
 
@@ -106,7 +119,7 @@ def _select_statement(kind: str, count: int, sqlite: bool) -> str:
         where = f"{select.key} = ANY(%s::text[])"
     order = f" ORDER BY {select.key}" if select.ordered else ""
     lock = " FOR UPDATE" if select.lock and not sqlite else ""
-    return f"SELECT {select.columns} FROM {select.table} WHERE {where}{order}{lock}"
+    return f"SELECT {select.columns} FROM {select.source} WHERE {where}{order}{lock}"
 
 
 def _select_params(chunk: list[str], sqlite: bool) -> Sequence[Any]:
@@ -198,7 +211,7 @@ def _pg_small_write(transfers: int, resolutions: int, balances: int) -> str:
     if transfers:
         row = "(" + ", ".join(["%s"] * 11) + ")"
         parts.append(
-            f"new_transfers AS (INSERT INTO ledger_transfers ({TRANSFER_COLUMNS})"
+            f"new_transfers AS (INSERT INTO ledger_transfers ({TRANSFER_INSERT_COLUMNS})"
             f" VALUES {', '.join([row] * transfers)})"
         )
     if resolutions:
@@ -211,12 +224,12 @@ def _pg_small_write(transfers: int, resolutions: int, balances: int) -> str:
     prefix = f"WITH {', '.join(parts)} " if parts else ""
     if not balances:
         return f"{prefix}SELECT 1"
-    row = "(%s::text, %s::bigint, %s::bigint, %s::bigint, %s::bigint)"
+    row = "(%s::bigint, %s::bigint, %s::bigint, %s::bigint, %s::bigint)"
     return (
         f"{prefix}UPDATE ledger_accounts AS a SET debits_pending = v.dp, debits_posted = v.dpo,"
         " credits_pending = v.cp, credits_posted = v.cpo"
-        f" FROM (VALUES {', '.join([row] * balances)}) AS v(id, dp, dpo, cp, cpo)"
-        " WHERE a.id = v.id"
+        f" FROM (VALUES {', '.join([row] * balances)}) AS v(num, dp, dpo, cp, cpo)"
+        " WHERE a.num = v.num"
     )
 
 
@@ -224,11 +237,11 @@ def write_batch(
     connection: Connection,
     transfers: list[tuple[Any, ...]],
     resolutions: list[tuple[Any, ...]],
-    balances: list[tuple[str, int, int, int, int]],
+    balances: list[tuple[int, int, int, int, int]],
 ) -> None:
-    """A batch's writes: new transfers (``TRANSFER_COLUMNS`` order, inserted in list order),
-    resolutions (pending_id, outcome, transfer_id, timestamp_us) and final balances (id,
-    debits_pending, debits_posted, credits_pending, credits_posted).
+    """A batch's writes: new transfers (``TRANSFER_INSERT_COLUMNS`` order, inserted in list
+    order), resolutions (pending_id, outcome, transfer_id, timestamp_us) and final balances
+    (num, debits_pending, debits_posted, credits_pending, credits_posted).
 
     PostgreSQL gets them as one statement (one round trip); SQLite as one ``executemany``
     each, which costs no round trip.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, insert, or_, select, update
+from sqlalchemy import Connection, Row, Select, and_, insert, or_, select, update
 
 from gongji.ledger import driver
 from gongji.ledger.apply import Balances, Resolution
@@ -56,17 +56,6 @@ def transfer_from_row(row: Row[Any]) -> Transfer:
     )
 
 
-_ACCOUNT_FLAGS: dict[int, AccountFlags] = {}
-
-
-def account_flags(value: int) -> AccountFlags:
-    """``AccountFlags(value)``, memoised: the Enum constructor costs ~5 µs per account row."""
-    flags = _ACCOUNT_FLAGS.get(value)
-    if flags is None:
-        flags = _ACCOUNT_FLAGS[value] = AccountFlags(value)
-    return flags
-
-
 def load_accounts(connection: Connection, ids: Iterable[str], *, lock: bool) -> dict[str, Account]:
     """Accounts by id; with ``lock`` on PostgreSQL, rows are locked in id order (no deadlocks)."""
     return {
@@ -78,8 +67,8 @@ def load_accounts(connection: Connection, ids: Iterable[str], *, lock: bool) -> 
 def load_balances(connection: Connection, ids: Iterable[str], *, lock: bool) -> dict[str, Balances]:
     """As :func:`load_accounts`, straight into what a batch applies to (one object per row)."""
     return {
-        id_: Balances(ledger, account_flags(flags), dp, dpo, cp, cpo)
-        for id_, ledger, flags, dp, dpo, cp, cpo in driver.select_accounts(
+        id_: Balances(ledger, flags, dp, dpo, cp, cpo, num)
+        for id_, ledger, flags, dp, dpo, cp, cpo, num in driver.select_accounts(
             connection, ids, lock=lock, balances_only=True
         )
     }
@@ -96,8 +85,8 @@ def load_transfers_and_balances(
     return (
         {row[0]: transfer_from_values(row) for row in transfer_rows},
         {
-            id_: Balances(ledger, account_flags(flags), dp, dpo, cp, cpo)
-            for id_, ledger, flags, dp, dpo, cp, cpo in balance_rows
+            id_: Balances(ledger, flags, dp, dpo, cp, cpo, num)
+            for id_, ledger, flags, dp, dpo, cp, cpo, num in balance_rows
         },
     )
 
@@ -145,11 +134,37 @@ def transfer_from_values(row: Sequence[Any]) -> Transfer:
     )
 
 
+_DEBIT = ledger_accounts.alias("d")
+_CREDIT = ledger_accounts.alias("c")
+
+
+def _select_transfers() -> Select[Any]:
+    """Transfers with their accounts' ids (a transfer row holds their numbers), and ``seq``."""
+    return select(
+        T.seq,
+        T.id,
+        _DEBIT.c.id.label("debit_account_id"),
+        _CREDIT.c.id.label("credit_account_id"),
+        T.amount,
+        T.pending_id,
+        T.ledger,
+        T.code,
+        T.flags,
+        T.expires_at_us,
+        T.ref,
+        T.timestamp_us,
+    ).select_from(
+        ledger_transfers.join(_DEBIT, _DEBIT.c.num == T.debit_num).join(
+            _CREDIT, _CREDIT.c.num == T.credit_num
+        )
+    )
+
+
 def due_pending(connection: Connection, now_us: int, limit: int) -> list[Transfer]:
     """Unresolved pending transfers whose deadline is at or before ``now_us``, oldest first."""
     unresolved = ~select(P.pending_id).where(P.pending_id == T.id).exists()
     statement = (
-        select(ledger_transfers)
+        _select_transfers()
         .where(and_(T.expires_at_us.is_not(None), T.expires_at_us <= now_us, unresolved))
         .order_by(T.expires_at_us, T.seq)
         .limit(limit)
@@ -160,33 +175,12 @@ def due_pending(connection: Connection, now_us: int, limit: int) -> list[Transfe
 def account_transfers(
     connection: Connection, account_id: str, after_seq: int, limit: int
 ) -> list[tuple[int, Transfer]]:
-    involves = or_(T.debit_account_id == account_id, T.credit_account_id == account_id)
-    statement = (
-        select(ledger_transfers).where(involves, T.seq > after_seq).order_by(T.seq).limit(limit)
-    )
+    num = connection.execute(select(A.num).where(A.id == account_id)).scalar_one_or_none()
+    if num is None:
+        return []
+    involves = or_(T.debit_num == num, T.credit_num == num)
+    statement = _select_transfers().where(involves, T.seq > after_seq).order_by(T.seq).limit(limit)
     return [(row.seq, transfer_from_row(row)) for row in connection.execute(statement)]
-
-
-def balances_of(account: Account) -> Balances:
-    return Balances(
-        ledger=account.ledger,
-        flags=account.flags,
-        debits_pending=account.debits_pending,
-        debits_posted=account.debits_posted,
-        credits_pending=account.credits_pending,
-        credits_posted=account.credits_posted,
-    )
-
-
-def balances_from_row(row: Row[Any]) -> Balances:
-    return Balances(
-        ledger=row.ledger,
-        flags=AccountFlags(row.flags),
-        debits_pending=row.debits_pending,
-        debits_posted=row.debits_posted,
-        credits_pending=row.credits_pending,
-        credits_posted=row.credits_posted,
-    )
 
 
 def new_account(new: NewAccount, now_us: int) -> Account:
@@ -234,16 +228,18 @@ def write_batch(
     transfers: Sequence[Transfer],
     resolutions: Sequence[Resolution],
     now_us: int,
-    balances: Mapping[str, Balances],
+    accounts: Mapping[str, Balances],
+    touched: Iterable[str],
 ) -> None:
-    """New transfers (in order), new resolutions and the final balances of touched accounts."""
+    """New transfers (in order), new resolutions and the final balances of the ``touched``
+    accounts. ``accounts`` holds every account the transfers name (for their numbers)."""
     driver.write_batch(
         connection,
         [
             (
                 t.id,
-                t.debit_account_id,
-                t.credit_account_id,
+                accounts[t.debit_account_id].num,
+                accounts[t.credit_account_id].num,
                 t.amount,
                 t.pending_id,
                 t.ledger,
@@ -257,8 +253,8 @@ def write_batch(
         ],
         [(r.pending_id, r.outcome.value, r.transfer_id, now_us) for r in resolutions],
         [
-            (account_id, b.debits_pending, b.debits_posted, b.credits_pending, b.credits_posted)
-            for account_id, b in balances.items()
+            (b.num, b.debits_pending, b.debits_posted, b.credits_pending, b.credits_posted)
+            for b in (accounts[account_id] for account_id in touched)
         ],
     )
 

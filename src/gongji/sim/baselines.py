@@ -22,11 +22,10 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 
 from gongji.sim.workload import FUNDING_FEN, TRANSFER_FEN_MAX, Step, StepFactory, pair
-from gongji.store.engine import SQLITE_BUSY_TIMEOUT_MS
+from gongji.store.engine import SQLITE_BUSY_TIMEOUT_MS, SQLITE_PRAGMAS
 
 PGBENCH_TIMEOUT_S = 600
 _TPS = re.compile(r"tps = ([0-9.]+) \(without initial connection time\)")
-_SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 _SCHEMA = (
     "CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL)",
     "CREATE TABLE transfers (id INTEGER PRIMARY KEY, debit_id INTEGER NOT NULL,"
@@ -40,7 +39,7 @@ _RECORD = "INSERT INTO transfers (debit_id, credit_id, amount, timestamp_us) VAL
 def _sqlite_connect(path: Path) -> sqlite3.Connection:
     """The durability the ledger's engine sets; autocommit, so that we write BEGIN ourselves."""
     connection = sqlite3.connect(path, isolation_level=None, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
-    for pragma in _SQLITE_PRAGMAS:
+    for pragma in SQLITE_PRAGMAS:
         connection.execute(f"PRAGMA {pragma}")
     return connection
 

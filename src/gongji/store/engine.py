@@ -23,6 +23,18 @@ from sqlalchemy.exc import DisconnectionError
 from gongji.store.raw import run
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_WAL_AUTOCHECKPOINT_PAGES = 8_000
+"""About 32 MB of WAL between checkpoints (SQLite's default: 1 000 pages). A batch of 1 000
+transfers writes some 2 000 pages, so with the default every such commit also checkpointed;
+with more room, pages that several commits rewrite (accounts, the history indexes' ends) are
+copied to the database once. Measured: 34 000 → 37 000 transfers/s for batches of 1 000."""
+SQLITE_PRAGMAS: Final = (
+    "journal_mode=WAL",
+    "synchronous=FULL",
+    f"wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT_PAGES}",
+    f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+)
+"""What every connection to a SQLite file sets (the bench's baseline sets the same)."""
 READ_ONLY_OPTION = "gongji_read_only"
 PING_AFTER_IDLE_S = 1.0
 _IDLE_SINCE = "gongji_idle_since"
@@ -68,10 +80,8 @@ def _sqlite_engine(url: str, *, pool_size: int) -> Engine:
         # Let us issue BEGIN ourselves: pysqlite's implicit BEGIN is always DEFERRED.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        for pragma in (*SQLITE_PRAGMAS, "foreign_keys=ON"):
+            cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

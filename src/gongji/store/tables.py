@@ -1,5 +1,5 @@
 """The tables, as SQLAlchemy Core metadata. Alembic migrations are the source of truth for the
-schema in a database; this module mirrors them for queries (checked by a test).
+schema in a database; this module mirrors them for queries.
 
 Money columns are BIGINT fen; times are BIGINT microseconds since the Unix epoch (UTC) so that
 SQLite and PostgreSQL compare them the same way.
@@ -15,16 +15,22 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    text,
 )
 
 metadata = MetaData()
 
 ID_LENGTH_MAX = 64
 
+ROW_NUMBER = BigInteger().with_variant(Integer, "sqlite")  # SQLite: the rowid itself
+
+# An account is known by its text id; its row number ``num`` is what transfers store, because
+# the history indexes over them are written on every commit (migration 0006 says why).
 ledger_accounts = Table(
     "ledger_accounts",
     metadata,
-    Column("id", String(ID_LENGTH_MAX), primary_key=True),
+    Column("num", ROW_NUMBER, primary_key=True, autoincrement=True),
+    Column("id", String(ID_LENGTH_MAX), nullable=False),
     Column("ledger", Integer, nullable=False),
     Column("code", Integer, nullable=False),
     Column("region", String(6), nullable=False),
@@ -35,17 +41,16 @@ ledger_accounts = Table(
     Column("credits_posted", BigInteger, nullable=False),
     Column("ref", String(ID_LENGTH_MAX), nullable=True),
     Column("timestamp_us", BigInteger, nullable=False),
+    Index("ux_ledger_accounts_id", "id", unique=True),
 )
 
 ledger_transfers = Table(
     "ledger_transfers",
     metadata,
-    Column(
-        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
-    Column("id", String(ID_LENGTH_MAX), nullable=False, unique=True),
-    Column("debit_account_id", String(ID_LENGTH_MAX), nullable=False),
-    Column("credit_account_id", String(ID_LENGTH_MAX), nullable=False),
+    Column("seq", ROW_NUMBER, primary_key=True, autoincrement=True),
+    Column("id", String(ID_LENGTH_MAX), nullable=False),
+    Column("debit_num", BigInteger, nullable=False),
+    Column("credit_num", BigInteger, nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("pending_id", String(ID_LENGTH_MAX), nullable=True),
     Column("ledger", Integer, nullable=False),
@@ -54,9 +59,16 @@ ledger_transfers = Table(
     Column("expires_at_us", BigInteger, nullable=True),
     Column("ref", String(ID_LENGTH_MAX), nullable=True),
     Column("timestamp_us", BigInteger, nullable=False),
-    Index("ix_ledger_transfers_debit", "debit_account_id", "seq"),
-    Index("ix_ledger_transfers_credit", "credit_account_id", "seq"),
-    Index("ix_ledger_transfers_expires", "expires_at_us"),
+    Index("ux_ledger_transfers_id", "id", unique=True),
+    # On SQLite the migration leaves out seq: the rowid, which seq is, ends every index.
+    Index("ix_ledger_transfers_debit", "debit_num", "seq"),
+    Index("ix_ledger_transfers_credit", "credit_num", "seq"),
+    Index(
+        "ix_ledger_transfers_expires",
+        "expires_at_us",
+        sqlite_where=text("expires_at_us IS NOT NULL"),
+        postgresql_where=text("expires_at_us IS NOT NULL"),
+    ),
 )
 
 # One row per pending transfer that has been posted, voided or expired. The primary key is what

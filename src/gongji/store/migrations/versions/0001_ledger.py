@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from gongji.store.append_only import forbid_update_and_delete
+
 revision = "0001_ledger"
 down_revision = None
 branch_labels = None
@@ -64,31 +66,7 @@ def upgrade() -> None:
         sa.Column("timestamp_us", sa.BigInteger, nullable=False),
     )
     for table in APPEND_ONLY:
-        _forbid_update_and_delete(table)
-
-
-def _forbid_update_and_delete(table: str) -> None:
-    """Nothing posted is ever edited: the database itself refuses UPDATE and DELETE."""
-    if op.get_bind().dialect.name == "sqlite":
-        for action in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-            )
-        return
-    op.execute(
-        "CREATE OR REPLACE FUNCTION gongji_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        "BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME "
-        "USING ERRCODE = 'insufficient_privilege'; END $$"
-    )
-    op.execute(
-        f"CREATE TRIGGER {table}_no_update_delete BEFORE UPDATE OR DELETE ON {table} "
-        "FOR EACH ROW EXECUTE FUNCTION gongji_append_only()"
-    )
-    op.execute(
-        f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-        "FOR EACH STATEMENT EXECUTE FUNCTION gongji_append_only()"
-    )
+        forbid_update_and_delete(table)
 
 
 def downgrade() -> None:
