@@ -43,14 +43,15 @@ OPTIONAL: Final = ("insuplc_admdvs", "dev_no", "dev_safe_info", "cainfo", "signt
 
 _INFNO: Final = re.compile(r"[0-9]{4}")
 _MSGID: Final = re.compile(r"[A-Za-z0-9_-]{1,30}")
-_REGION: Final = re.compile(r"[0-9]{6}")
+REGION_PATTERN: Final = re.compile(r"[0-9]{6}")
+"""An administrative division code as the platform writes it (six digits)."""
 _INF_TIME: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 _FIXMEDINS_CODE: Final = re.compile(r"[A-Z0-9]{12}")
 _PATTERNS: Final = {
     "infno": _INFNO,
     "msgid": _MSGID,
-    "mdtrtarea_admvs": _REGION,
-    "insuplc_admdvs": _REGION,
+    "mdtrtarea_admvs": REGION_PATTERN,
+    "insuplc_admdvs": REGION_PATTERN,
     "inf_time": _INF_TIME,
     "fixmedins_code": _FIXMEDINS_CODE,
 }
@@ -120,7 +121,7 @@ def parse_envelope(message: Mapping[str, Any]) -> Envelope:
 def region_of(message: Mapping[str, Any]) -> str:
     """The province of the place of treatment, for ``inf_refmsgid``; ``000000`` if unreadable."""
     region = message.get("mdtrtarea_admvs")
-    if isinstance(region, str) and _REGION.fullmatch(region):
+    if isinstance(region, str) and REGION_PATTERN.fullmatch(region):
         return region[:2] + "0000"
     return "000000"
 

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any, ClassVar, Final
 
 from gongji.api import fsi_settlement as s
-from gongji.api.fsi_envelope import Envelope
+from gongji.api.fsi_envelope import REGION_PATTERN, Envelope
 from gongji.domain.errors import GongjiError
 from gongji.domain.grants import INSUTYPE_EMPLOYEE
 from gongji.domain.money import parse_yuan
@@ -37,7 +37,6 @@ TOTAL_LABELS: Final = {
 }
 _ID: Final = re.compile(r"[A-Za-z0-9_.:-]{1,40}")
 _INSUTYPE: Final = re.compile(r"[0-9]{3}")
-_REGION: Final = re.compile(r"[0-9]{6}")
 _DATE: Final = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})( [0-9]{2}:[0-9]{2}:[0-9]{2})?")
 _COUNT: Final = re.compile(r"-?[0-9]{1,9}")
 
@@ -95,7 +94,7 @@ def reconcile(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) ->
     clr_type = f.text(data, "clr_type", required=False)
     if clr_type is not None and clr_type not in CLR_TYPES:
         raise f.FsiFieldInvalid(field="clr_type", expected="（应为 11、21 或 41）")
-    setl_optins = f.text(data, "setl_optins", required=False, pattern=_REGION)
+    setl_optins = f.text(data, "setl_optins", required=False, pattern=REGION_PATTERN)
     theirs = Totals(
         int(f.required_text(data, "fixmedins_setl_cnt", pattern=_COUNT)),
         _amount(data, "medfee_sumamt"),
