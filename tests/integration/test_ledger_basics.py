@@ -224,6 +224,41 @@ def test_a_refused_batch_writes_nothing(engine: Engine, clock: ManualClock) -> N
     assert ledger.create_transfers([post("x", "p")]) == [R.OK]
 
 
+def test_a_recorded_id_answers_exists_even_where_a_new_transfer_would_be_refused(
+    engine: Engine, clock: ManualClock
+) -> None:
+    # create_transfers first applies a batch as if its ids were new, without reading them.
+    # "a" cannot pay 30 twice: a retry of t1 decided as new would say exceeds_credits.
+    ledger = Ledger(engine, clock)
+    bounded = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
+    accounts = [NewAccount("a", 1, 1, flags=bounded), NewAccount("b", 1, 1), NewAccount("c", 1, 1)]
+    assert set(ledger.create_accounts(accounts)) == {CreateAccountResult.OK}
+    assert ledger.create_transfers([plain("fund", "c", "a", 40)]) == [R.OK]
+    assert ledger.create_transfers([plain("t1", amount=30)]) == [R.OK]
+
+    assert ledger.create_transfers([plain("t1", amount=30)]) == [R.EXISTS]
+    assert ledger.create_transfers([plain("t2", amount=5), plain("t1", amount=30)]) == [
+        R.OK,
+        R.EXISTS,
+    ]
+    assert ledger.create_transfers([plain("t3", amount=5), plain("t1", amount=31)]) == [
+        R.OK,
+        R.EXISTS_WITH_DIFFERENT_AMOUNT,
+    ]
+    assert ledger.create_transfers([plain("t4", amount=5), plain("t4", amount=5)]) == [
+        R.EXCEEDS_CREDITS,
+        R.EXCEEDS_CREDITS,
+    ]
+    assert ledger.create_transfers([plain("t5", "c", "b", 5), plain("t5", "c", "b", 5)]) == [
+        R.OK,
+        R.EXISTS,
+    ]
+    assert ledger.transfer_count() == count_rows(engine, ledger_transfers) == 5
+    balances = ledger.lookup_accounts(["a", "b"])
+    assert balances["a"].debits_posted == 40
+    assert balances["b"].credits_posted == 45
+
+
 def test_transfer_count_counts_rows_even_after_a_rolled_back_insert(
     engine: Engine, clock: ManualClock
 ) -> None:

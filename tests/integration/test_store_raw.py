@@ -7,6 +7,8 @@ change behaviour. A PostgreSQL connection that died while idle must be replaced,
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -18,7 +20,8 @@ from gongji.ledger.book import Ledger
 from gongji.ledger.types import CreateTransferResult, NewAccount, Transfer
 from gongji.store import engine as engine_module
 from gongji.store.migrate import upgrade
-from gongji.store.uow import UnitOfWork, is_retryable
+from gongji.store.raw import PooledConnection, run
+from gongji.store.uow import UnitOfWork, is_retryable, run_on_pooled_connection
 
 R = CreateTransferResult
 
@@ -48,6 +51,42 @@ def test_a_driver_error_arrives_as_sqlalchemys_and_changes_nothing(
     assert ledger.transfer_count() == 1
 
 
+def test_work_on_a_pooled_connection_that_fails_changes_nothing(
+    engine: Engine, clock: ManualClock
+) -> None:
+    ledger = _ledger_with_one_transfer(engine, clock)
+
+    def work(connection: PooledConnection) -> None:
+        run(connection, "UPDATE ledger_accounts SET debits_posted = 99 WHERE id = 'a'")
+        raise RuntimeError("after a write")
+
+    with pytest.raises(RuntimeError):
+        run_on_pooled_connection(engine, work)
+    assert ledger.lookup_accounts(["a"])["a"].debits_posted == 7
+
+
+def test_work_on_a_pooled_connection_runs_again_after_a_conflict(
+    engine: Engine, clock: ManualClock
+) -> None:
+    ledger = _ledger_with_one_transfer(engine, clock)
+    attempts: list[int] = []
+
+    def work(connection: PooledConnection) -> int:
+        attempts.append(len(attempts) + 1)
+        run(connection, f"UPDATE ledger_accounts SET ref = 'attempt {len(attempts)}'")
+        if len(attempts) == 1:  # what a racing writer's id looks like
+            run(
+                connection,
+                "INSERT INTO ledger_accounts (id, ledger, code, region, flags,"
+                " debits_pending, debits_posted, credits_pending, credits_posted, timestamp_us)"
+                " VALUES ('b', 1, 1, '', 0, 0, 0, 0, 0, 0)",
+            )
+        return len(attempts)
+
+    assert run_on_pooled_connection(engine, work) == 2
+    assert {a.ref for a in ledger.lookup_accounts(["a", "b"]).values()} == {"attempt 2"}
+
+
 def test_a_batch_is_recorded_in_its_order(engine: Engine, clock: ManualClock) -> None:
     ledger = _ledger_with_one_transfer(engine, clock)
     ids = [f"z{n:02d}" if n % 2 else f"a{n:02d}" for n in range(40)]
@@ -58,10 +97,24 @@ def test_a_batch_is_recorded_in_its_order(engine: Engine, clock: ManualClock) ->
     assert ledger.lookup_accounts(["b"])["b"].credits_posted == 7 + 40
 
 
+def _select_through_core(engine: Engine) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def _select_through_the_pooled_connection(engine: Engine) -> None:
+    """The ledger's own batches run on the pool's DB-API connection, not Core's."""
+    run_on_pooled_connection(engine, lambda connection: run(connection, "SELECT 1"))
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("ping_after_idle_s", [0.0, 3600.0])
+@pytest.mark.parametrize("use", [_select_through_core, _select_through_the_pooled_connection])
 def test_a_connection_that_died_idle(
-    pg_schema: PostgresSchema, monkeypatch: pytest.MonkeyPatch, ping_after_idle_s: float
+    pg_schema: PostgresSchema,
+    monkeypatch: pytest.MonkeyPatch,
+    ping_after_idle_s: float,
+    use: Callable[[Engine], None],
 ) -> None:
     """Idle past the limit: pinged and replaced. Used a moment ago: not pinged, so the dead
     connection fails its transaction (as it could between a ping and the query anyway), is
@@ -80,9 +133,10 @@ def test_a_connection_that_died_idle(
             assert connection.execute(stopped, {"pid": pid}).scalar_one()
         admin.dispose()
         if ping_after_idle_s > 0:
-            with pytest.raises(DBAPIError) as caught, engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            with pytest.raises(DBAPIError) as caught:
+                use(engine)
             assert caught.value.connection_invalidated
+        use(engine)
         with engine.connect() as connection:
             assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
     finally:

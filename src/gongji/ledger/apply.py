@@ -117,6 +117,10 @@ def apply_batch(state: BatchState, events: Sequence[Transfer]) -> list[CreateTra
     results: list[CreateTransferResult] = []
     start = 0
     while start < len(events):
+        if not int(events[start].flags) & _LINKED:
+            results.append(_apply_lone(state, events[start]))
+            start += 1
+            continue
         end = start
         while end < len(events) - 1 and int(events[end].flags) & _LINKED:
             end += 1
@@ -125,21 +129,26 @@ def apply_batch(state: BatchState, events: Sequence[Transfer]) -> list[CreateTra
     return results
 
 
+def _apply_lone(state: BatchState, event: Transfer) -> CreateTransferResult:
+    """An event outside any chain is refused before it changes anything, so it needs no
+    journal (which was a third of a batch's bookkeeping)."""
+    state.journaling = False
+    try:
+        return apply_one(state, event)
+    finally:
+        state.journaling = True
+
+
 def _apply_chain(state: BatchState, chain: Sequence[Transfer]) -> list[CreateTransferResult]:
+    """Linked events: all succeed, or the journal undoes those that did."""
     chain_open = bool(int(chain[-1].flags) & _LINKED)
-    # Only a chain can be undone after an event changed balances: a lone event is refused
-    # before it changes anything, so it needs no journal (a third of a batch's bookkeeping).
-    state.journaling = len(chain) > 1 or chain_open
     mark = state.mark()
     codes: list[CreateTransferResult] = []
     for event in chain:
         codes.append(apply_one(state, event))
         if codes[-1] not in SUCCESS_RESULTS:
             break
-    state.journaling = True
     if not chain_open and codes[-1] in SUCCESS_RESULTS:
-        return codes
-    if len(chain) == 1 and not chain_open:
         return codes
     state.rollback(mark)
     results = [R.LINKED_EVENT_FAILED] * len(chain)

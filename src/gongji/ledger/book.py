@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 
 from gongji.clock import Clock, to_us
 from gongji.ledger import rows
@@ -26,8 +27,9 @@ from gongji.ledger.types import (
     NewAccount,
     Transfer,
 )
+from gongji.store.raw import Executor
 from gongji.store.tables import ledger_transfers
-from gongji.store.uow import UnitOfWork, run_in_transaction
+from gongji.store.uow import UnitOfWork, run_in_transaction, run_on_pooled_connection
 
 BATCH_SIZE_MAX = 8_190  # TigerBeetle's batch limit: bounds memory and lock time per transaction
 PAGE_SIZE_MAX = 1_000
@@ -42,6 +44,16 @@ class HistoryPage:
 
 class BatchTooLarge(ValueError):
     pass
+
+
+class _NotAllNew(Exception):
+    """A batch applied as if its ids were new must be decided again knowing the recorded ones:
+    one of them is recorded, or an event was refused where ``exists`` might be the answer."""
+
+
+_DECIDED_WITHOUT_RECORDED_IDS = frozenset({CreateTransferResult.OK, CreateTransferResult.EXISTS})
+"""Results that stand if the insert then meets no recorded id (``exists``: a repeat within the
+batch, whose first occurrence is inserted)."""
 
 
 class Ledger:
@@ -85,23 +97,60 @@ class Ledger:
         return results
 
     def create_transfers(self, transfers: Sequence[Transfer]) -> list[CreateTransferResult]:
+        """A batch in its own transaction.
+
+        A batch that resolves no pending transfer is first applied as if none of its ids were
+        recorded yet, without reading them. That stands when every event succeeds and the
+        insert meets no recorded id. Otherwise the batch runs again, reading them: a retried
+        request, or a refusal that an ``exists`` must take precedence over (rare, and then one
+        read more). The read it saves was an eighth of a single transfer's time on SQLite.
+        """
         _check_batch_size(len(transfers))
-
-        def work(uow: UnitOfWork) -> list[CreateTransferResult]:
-            results = self.create_transfers_in(uow, transfers)
-            uow.commit()
-            return results
-
-        return run_in_transaction(self._engine, work)
+        if not any(t.pending_id for t in transfers):
+            try:
+                return run_on_pooled_connection(
+                    self._engine, lambda connection: self._create_new(connection, transfers)
+                )
+            except _NotAllNew:
+                pass
+        return run_on_pooled_connection(
+            self._engine, lambda connection: self._create(connection, transfers)
+        )
 
     def create_transfers_in(
         self, uow: UnitOfWork, transfers: Sequence[Transfer]
     ) -> list[CreateTransferResult]:
         """Apply a batch inside a caller's unit of work; the caller commits with its own writes."""
-        connection = uow.connection
+        return self._create(uow.connection, transfers)
+
+    def _create(
+        self, connection: Executor, transfers: Sequence[Transfer]
+    ) -> list[CreateTransferResult]:
         state = _load_state(connection, transfers, to_us(self._clock.now()))
         results = apply_batch(state, transfers)
         _write_state(connection, state)
+        return results
+
+    def _create_new(
+        self, connection: Executor, transfers: Sequence[Transfer]
+    ) -> list[CreateTransferResult]:
+        """As :meth:`_create` for a batch whose ids are assumed new (see create_transfers)."""
+        account_ids = {t.debit_account_id for t in transfers}
+        account_ids |= {t.credit_account_id for t in transfers}
+        account_ids.discard("")
+        state = BatchState(
+            now_us=to_us(self._clock.now()),
+            accounts=rows.load_balances(connection, account_ids, lock=True),
+            transfers={},
+            resolutions={},
+        )
+        results = apply_batch(state, transfers)
+        if any(result not in _DECIDED_WITHOUT_RECORDED_IDS for result in results):
+            raise _NotAllNew
+        try:
+            _write_state(connection, state)
+        except IntegrityError as error:
+            raise _NotAllNew from error
         return results
 
     def lookup_accounts(self, ids: Iterable[str]) -> dict[str, Account]:
@@ -256,7 +305,7 @@ def _account_shape(new: NewAccount) -> CreateAccountResult | None:
     return None
 
 
-def _load_state(connection: Connection, transfers: Sequence[Transfer], now_us: int) -> BatchState:
+def _load_state(connection: Executor, transfers: Sequence[Transfer], now_us: int) -> BatchState:
     pending_ids = {t.pending_id for t in transfers if t.pending_id}
     if not pending_ids:
         # Nothing resolves a pending transfer, so the accounts to lock are the events' own: both
@@ -284,7 +333,7 @@ def _load_state(connection: Connection, transfers: Sequence[Transfer], now_us: i
     )
 
 
-def _write_state(connection: Connection, state: BatchState) -> None:
+def _write_state(connection: Executor, state: BatchState) -> None:
     rows.write_batch(
         connection,
         state.new_transfers,

@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection
-
-from gongji.store.raw import run, run_many, wrapped
+from gongji.store.raw import Executor, run, run_many, wrapped
 
 IN_CLAUSE_CHUNK = 500  # stays under SQLite's bound-parameter limit and keeps plans cheap
 PG_SCALAR_ROWS_MAX = 16
@@ -132,12 +130,12 @@ def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
         yield ordered[start : start + IN_CLAUSE_CHUNK]
 
 
-def is_sqlite_connection(connection: Connection) -> bool:
+def is_sqlite_connection(connection: Executor) -> bool:
     return connection.dialect.name == "sqlite"
 
 
 def _select_by_key(
-    connection: Connection, kind: str, ids: Iterable[str]
+    connection: Executor, kind: str, ids: Iterable[str]
 ) -> Iterator[tuple[Any, ...]]:
     """Rows whose key is in ``ids``, asked for in sorted chunks (accounts: in id order)."""
     sqlite = is_sqlite_connection(connection)
@@ -147,7 +145,7 @@ def _select_by_key(
 
 
 def select_accounts(
-    connection: Connection, ids: Iterable[str], *, lock: bool, balances_only: bool = False
+    connection: Executor, ids: Iterable[str], *, lock: bool, balances_only: bool = False
 ) -> Iterator[tuple[Any, ...]]:
     """Account rows in id order; on PostgreSQL ``lock`` takes their row locks in that order
     (SQLite holds the database's write lock since ``BEGIN IMMEDIATE``)."""
@@ -156,7 +154,7 @@ def select_accounts(
 
 
 def select_transfers_and_lock_balances(
-    connection: Connection, transfer_ids: Iterable[str], account_ids: Iterable[str]
+    connection: Executor, transfer_ids: Iterable[str], account_ids: Iterable[str]
 ) -> tuple[Sequence[Any], Sequence[Any]]:
     """Both reads of a batch whose accounts are known without reading its transfers (it
     resolves no pending transfer): transfer rows, and balance rows locked in id order.
@@ -186,12 +184,12 @@ def select_transfers_and_lock_balances(
         raise wrapped(connection, lock_balances, error) from error
 
 
-def select_transfers(connection: Connection, ids: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+def select_transfers(connection: Executor, ids: Iterable[str]) -> Iterator[tuple[Any, ...]]:
     return _select_by_key(connection, "transfers", ids)
 
 
 def select_resolutions(
-    connection: Connection, pending_ids: Iterable[str]
+    connection: Executor, pending_ids: Iterable[str]
 ) -> Iterator[tuple[Any, ...]]:
     return _select_by_key(connection, "resolutions", pending_ids)
 
@@ -234,7 +232,7 @@ def _pg_small_write(transfers: int, resolutions: int, balances: int) -> str:
 
 
 def write_batch(
-    connection: Connection,
+    connection: Executor,
     transfers: list[tuple[Any, ...]],
     resolutions: list[tuple[Any, ...]],
     balances: list[tuple[int, int, int, int, int]],

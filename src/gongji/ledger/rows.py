@@ -17,6 +17,7 @@ from gongji.ledger.types import (
     Transfer,
     TransferFlags,
 )
+from gongji.store.raw import Executor
 from gongji.store.tables import ledger_accounts, ledger_pending_resolutions, ledger_transfers
 
 A = ledger_accounts.c
@@ -56,7 +57,7 @@ def transfer_from_row(row: Row[Any]) -> Transfer:
     )
 
 
-def load_accounts(connection: Connection, ids: Iterable[str], *, lock: bool) -> dict[str, Account]:
+def load_accounts(connection: Executor, ids: Iterable[str], *, lock: bool) -> dict[str, Account]:
     """Accounts by id; with ``lock`` on PostgreSQL, rows are locked in id order (no deadlocks)."""
     return {
         row[0]: account_from_values(row)
@@ -64,7 +65,7 @@ def load_accounts(connection: Connection, ids: Iterable[str], *, lock: bool) -> 
     }
 
 
-def load_balances(connection: Connection, ids: Iterable[str], *, lock: bool) -> dict[str, Balances]:
+def load_balances(connection: Executor, ids: Iterable[str], *, lock: bool) -> dict[str, Balances]:
     """As :func:`load_accounts`, straight into what a batch applies to (one object per row)."""
     return {
         id_: Balances(ledger, flags, dp, dpo, cp, cpo, num)
@@ -75,7 +76,7 @@ def load_balances(connection: Connection, ids: Iterable[str], *, lock: bool) -> 
 
 
 def load_transfers_and_balances(
-    connection: Connection, transfer_ids: Iterable[str], account_ids: Iterable[str]
+    connection: Executor, transfer_ids: Iterable[str], account_ids: Iterable[str]
 ) -> tuple[dict[str, Transfer], dict[str, Balances]]:
     """:func:`load_transfers` and locked :func:`load_balances` at once (one round trip on
     PostgreSQL), for a batch whose accounts do not depend on the transfers read."""
@@ -91,17 +92,15 @@ def load_transfers_and_balances(
     )
 
 
-def is_sqlite_connection(connection: Connection) -> bool:
+def is_sqlite_connection(connection: Executor) -> bool:
     return driver.is_sqlite_connection(connection)
 
 
-def load_transfers(connection: Connection, ids: Iterable[str]) -> dict[str, Transfer]:
+def load_transfers(connection: Executor, ids: Iterable[str]) -> dict[str, Transfer]:
     return {row[0]: transfer_from_values(row) for row in driver.select_transfers(connection, ids)}
 
 
-def load_resolutions(
-    connection: Connection, pending_ids: Iterable[str]
-) -> dict[str, PendingOutcome]:
+def load_resolutions(connection: Executor, pending_ids: Iterable[str]) -> dict[str, PendingOutcome]:
     return {
         pending_id: PendingOutcome(outcome)
         for pending_id, outcome in driver.select_resolutions(connection, pending_ids)
@@ -224,7 +223,7 @@ def insert_accounts(connection: Connection, accounts: Sequence[Account]) -> None
 
 
 def write_batch(
-    connection: Connection,
+    connection: Executor,
     transfers: Sequence[Transfer],
     resolutions: Sequence[Resolution],
     now_us: int,

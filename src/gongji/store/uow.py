@@ -10,6 +10,9 @@ Use::
 
     result = run_in_transaction(engine, work)
 
+A transaction that sends only driver-level statements (:mod:`gongji.store.raw`) can skip Core's
+``Connection`` with :func:`run_on_pooled_connection`: same transaction, same retries.
+
 Retried: PostgreSQL serialization failures (40001) and deadlocks (40P01), unique violations
 (23505, and SQLite's UNIQUE / PRIMARY KEY constraint errors: a racing writer inserted the same
 idempotency key first; the retry then sees it), and SQLite's "database is locked" past the busy
@@ -28,7 +31,8 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from gongji.store.engine import READ_ONLY_OPTION
+from gongji.store.engine import READ_ONLY_OPTION, is_sqlite
+from gongji.store.raw import PooledConnection, run, wrapped
 
 T = TypeVar("T")
 
@@ -117,3 +121,38 @@ def run_in_transaction(
                 raise
             time.sleep(RETRY_BACKOFF_BASE_S * (2 ** min(attempt, 6)) * random.random())
     raise RuntimeError("unreachable: the retry loop returns or raises")
+
+
+def run_on_pooled_connection(
+    engine: Engine,
+    work: Callable[[PooledConnection], T],
+    *,
+    attempts_max: int = RETRY_ATTEMPTS_MAX,
+) -> T:
+    """As :func:`run_in_transaction` for a write, on the pool's DB-API connection: ``work``
+    sends its statements through :mod:`gongji.store.raw` and returns, and this commits. An
+    exception from ``work`` rolls the transaction back; a retryable one runs it again."""
+    for attempt in range(1, attempts_max + 1):
+        connection = PooledConnection(engine.raw_connection(), engine.dialect)
+        try:
+            return _commit_after(connection, work, sqlite=is_sqlite(engine))
+        except DBAPIError as error:
+            if attempt == attempts_max or not is_retryable(error):
+                raise
+            time.sleep(RETRY_BACKOFF_BASE_S * (2 ** min(attempt, 6)) * random.random())
+        finally:
+            connection.connection.close()  # back to the pool, which rolls back what is open
+    raise RuntimeError("unreachable: the retry loop returns or raises")
+
+
+def _commit_after(
+    connection: PooledConnection, work: Callable[[PooledConnection], T], *, sqlite: bool
+) -> T:
+    if sqlite:  # pysqlite runs in autocommit here (see store/engine.py): we BEGIN ourselves
+        run(connection, "BEGIN IMMEDIATE")
+    result = work(connection)
+    try:
+        connection.connection.commit()
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise wrapped(connection, "COMMIT", error) from error
+    return result
