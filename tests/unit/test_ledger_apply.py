@@ -424,7 +424,7 @@ def test_a_plain_transfer_moves_posted_balances() -> None:
     state = given(fresh_state(), t("t1", amount=7))
     assert balances(state, "a") == (0, 7, 0, 0)
     assert balances(state, "b") == (0, 0, 0, 7)
-    assert state.transfers["t1"].timestamp_us == NOW
+    assert state.new_transfers == [t("t1", amount=7)]  # the writer stamps it with NOW
     assert state.touched == {"a", "b"}
 
 

@@ -70,7 +70,11 @@ class Resolution:
 
 @dataclass(slots=True)
 class BatchState:
-    """What a batch may read and change. ``transfers`` holds known transfers by id."""
+    """What a batch may read and change. ``transfers`` holds known transfers by id.
+
+    New transfers are kept as their events came (``timestamp_us`` as the client left it): they
+    are all recorded at ``now_us``, which the writer stamps. Copying each event to stamp it was
+    a tenth of the time a large batch spent here."""
 
     now_us: int
     accounts: dict[str, Balances]
@@ -295,25 +299,8 @@ def _create(state: BatchState, event: Transfer) -> CreateTransferResult:
     else:
         debit.debits_posted += event.amount
         credit.credits_posted += event.amount
-    state.record(_stamped(event, state.now_us))
+    state.record(event)
     return R.OK
-
-
-def _stamped(event: Transfer, now_us: int) -> Transfer:
-    """The event as recorded (``dataclasses.replace`` costs several times this)."""
-    return Transfer(
-        event.id,
-        event.debit_account_id,
-        event.credit_account_id,
-        event.amount,
-        event.ledger,
-        event.code,
-        event.flags,
-        event.pending_id,
-        event.expires_at_us,
-        event.ref,
-        now_us,
-    )
 
 
 def _check_accounts(state: BatchState, event: Transfer) -> CreateTransferResult | None:
@@ -419,10 +406,7 @@ def _release_and_post(state: BatchState, pending: Transfer, event: Transfer) -> 
         debit.debits_posted += event.amount
         credit.credits_posted += event.amount
     outcome = PendingOutcome.POSTED if posting else PendingOutcome.VOIDED
-    state.record(
-        _stamped(event, state.now_us),
-        Resolution(pending.id, outcome, event.id),
-    )
+    state.record(event, Resolution(pending.id, outcome, event.id))
 
 
 def expire(state: BatchState, pending: Transfer) -> bool:

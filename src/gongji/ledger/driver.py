@@ -74,9 +74,9 @@ _SQLITE_INSERT_TRANSFERS = (
     f"INSERT INTO ledger_transfers ({TRANSFER_INSERT_COLUMNS})"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_SQLITE_UPDATE_BALANCES = (
-    "UPDATE ledger_accounts SET debits_pending = ?, debits_posted = ?, credits_pending = ?,"
-    " credits_posted = ? WHERE num = ?"
+_SQLITE_UPDATE_BALANCES = (  # numbered: the rows come as (num, balances...), unreordered
+    "UPDATE ledger_accounts SET debits_pending = ?2, debits_posted = ?3, credits_pending = ?4,"
+    " credits_posted = ?5 WHERE num = ?1"
 )
 _SQLITE_INSERT_RESOLUTIONS = (
     "INSERT INTO ledger_pending_resolutions (pending_id, outcome, transfer_id, timestamp_us)"
@@ -264,4 +264,4 @@ def write_batch(
     if resolutions:
         run_many(connection, _SQLITE_INSERT_RESOLUTIONS, resolutions)
     if balances:
-        run_many(connection, _SQLITE_UPDATE_BALANCES, [(*v[1:], v[0]) for v in balances])
+        run_many(connection, _SQLITE_UPDATE_BALANCES, balances)

@@ -230,8 +230,9 @@ def write_batch(
     accounts: Mapping[str, Balances],
     touched: Iterable[str],
 ) -> None:
-    """New transfers (in order), new resolutions and the final balances of the ``touched``
-    accounts. ``accounts`` holds every account the transfers name (for their numbers)."""
+    """New transfers (in order, recorded at ``now_us``), new resolutions and the final balances
+    of the ``touched`` accounts. ``accounts`` holds every account the transfers name (for their
+    numbers)."""
     driver.write_batch(
         connection,
         [
@@ -246,7 +247,7 @@ def write_batch(
                 int(t.flags),
                 t.expires_at_us,
                 t.ref,
-                t.timestamp_us,
+                now_us,
             )
             for t in transfers
         ],
