@@ -20,17 +20,19 @@ from gongji.clock import ManualClock
 from gongji.domain.clearing import NetPosition, PairLine, parse_month
 from gongji.domain.errors import GongjiError
 from gongji.domain.institutions import Institution, InstitutionKind, InstitutionStatus
+from gongji.domain.premiums import PremiumKind, PremiumSource
 from gongji.domain.settlement.benefits import InstitutionLevel
 from gongji.jobs.monthly_clearing import month_before, run_monthly_clearing
 from gongji.services import institutions
 from gongji.services.clearing import ClearingRun, clearing_of, compute_clearing, run_clearing
 from gongji.services.context import SYSTEM, Context
+from gongji.services.premiums import PremiumOrder, pay
 from gongji.services.settlement import reverse, settle
 from gongji.store.settlements_repo import SettlementRow
 from gongji.store.tables_clearing import clearing_lines, clearing_runs
 from gongji.store.uow import UnitOfWork
 from support.desk import HOSPITAL, bill, open_desks
-from support.world import at, build_context, give, insured, relate, run
+from support.world import at, build_context, give, insured, person_actor, relate, run
 
 SON, WIFE, BROTHER = "P620100000001", "P620100000002", "P370100000002"
 MOTHER, NIECE, SISTER = "P370100000001", "P370100000003", "P371400000001"
@@ -162,6 +164,43 @@ def test_a_month_is_cleared_per_city_pair_province_pair_and_province(family: Fam
     )
     assert [p.net_fen for p in march.net_positions()] == [4_500, 2_000, -6_500]
     assert (march.total_fen, march.draws) == (15_000, 7)
+
+
+def test_premiums_paid_with_a_relatives_money_are_cleared_where_they_were_paid(
+    family: Family,
+) -> None:
+    f = family
+    f.clock.set(at("2026-03-10 10:00:00"))
+    # The son's own account (Lanzhou) pays his mother's resident premium in Jinan: 400.00.
+    pay_premium(f.ctx, SON, MOTHER, PremiumSource.OWN_ACCOUNT)
+    # The niece pays her own from her aunt's grant: Dezhou's money spent in Jinan.
+    f.give(SISTER, NIECE, 50_000)
+    pay_premium(f.ctx, NIECE, NIECE, PremiumSource.GRANTS)
+    # Inside Lanzhou: nothing to clear. In April: another month.
+    f.give(SON, WIFE, 10_000)
+    pay_premium(f.ctx, WIFE, SON, PremiumSource.GRANTS, PremiumKind.LONG_TERM_CARE)
+    f.clock.set(at("2026-04-01 00:10:00"))
+    pay_premium(f.ctx, SON, MOTHER, PremiumSource.OWN_ACCOUNT, PremiumKind.LONG_TERM_CARE)
+
+    march = f.clear("2026-04-05 09:00:00", "2026-03").clearing
+    assert march.lines == (
+        PairLine("371400", "370100", 40_000, 1),
+        PairLine("620100", "370100", 40_000, 1),
+    )
+    assert march.province_lines() == (PairLine("620000", "370000", 40_000, 1),)
+    april = f.clear("2026-05-05 09:00:00", "2026-04").clearing
+    assert april.lines == (PairLine("620100", "370100", 9_000, 1),)
+
+
+def pay_premium(
+    ctx: Context,
+    payer: str,
+    psn_no: str,
+    source: PremiumSource,
+    kind: PremiumKind = PremiumKind.RESIDENT,
+) -> None:
+    order = PremiumOrder(psn_no, 2026, kind, source)
+    run(ctx, lambda uow: pay(ctx, uow, person_actor(payer), order))
 
 
 def test_a_second_run_changes_nothing(family: Family) -> None:

@@ -11,8 +11,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import Engine, func, select
 
 from gongji.clock import ManualClock
@@ -22,8 +25,9 @@ from gongji.services.accounts import parts_available
 from gongji.services.context import Context
 from gongji.services.premiums import PremiumOrder, PremiumPaid, pay, premiums_of
 from gongji.services.wallet_view import wallet_view
+from gongji.store.migrate import SCRIPT_LOCATION, upgrade
 from gongji.store.tables import ledger_transfers
-from gongji.store.tables_clearing import premium_payments
+from gongji.store.tables_clearing import premium_draws, premium_payments
 from support.world import at, build_context, give, insured, person_actor, relate, run
 
 SON, MOTHER, WIFE, STRANGER = "P620100000001", "P370100000001", "P620100000002", "P370100000009"
@@ -209,3 +213,35 @@ def test_earlier_years_only_regions_pay_from_earlier_years(family: Family) -> No
     assert [(d.account_id, d.amount_fen) for d in paid.draws] == [
         (f"pa:371400:{other}:old", 40_000)
     ]
+
+
+def test_premiums_paid_before_their_draws_were_kept_are_described_from_the_ledger(
+    family: Family,
+) -> None:
+    """Migration 0007 fills ``premium_draws`` for earlier premiums from their ledger transfers:
+    undone and redone, it must give back exactly the rows that paying wrote."""
+    family.pay(SON, MOTHER, RESIDENT, OWN)
+    family.give(SON, MOTHER, 30_000)
+    family.clock.set(at("2026-03-03 07:30:00"))  # Beijing time; still 2 March in UTC
+    family.pay(MOTHER, SON, CARE, GRANTS)
+    written = _premium_draws(family.ctx.engine)
+    assert [(r.source, r.contributor_region, r.region, r.amount_fen, r.business_date)
+            for r in written] == [
+        ("own", "620100", "370100", 40_000, "2026-03-02"),  # for the mother
+        ("grant", "620100", "620100", 9_000, "2026-03-03"),  # for the son
+    ]  # fmt: skip
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    with family.ctx.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0006_ledger_integer_keys")
+    assert upgrade(family.ctx.engine) == "0007_premium_draws"
+    assert _premium_draws(family.ctx.engine) == written
+
+
+def _premium_draws(engine: Engine) -> list[Any]:
+    with engine.connect() as connection:
+        statement = select(premium_draws).order_by(
+            premium_draws.c.psn_no, premium_draws.c.kind, premium_draws.c.seq
+        )
+        return list(connection.execute(statement))

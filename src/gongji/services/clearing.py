@@ -61,10 +61,12 @@ def compute_clearing(uow: UnitOfWork, month: Month) -> Clearing:
     """The month's clearing as the postings say now; reads only (``run_clearing`` stores it).
 
     Settled draws count in the month of their settlement, reversed ones (negatively) in the
-    month of their reversal, so recomputing a past month later gives the same figures.
+    month of their reversal, premiums paid with a relative's money in the month of payment, so
+    recomputing a past month later gives the same figures.
     """
     first, last = month.first.isoformat(), month.last.isoformat()
     settled = repo.shared_draw_sums(uow.connection, first, last)
+    settled += repo.premium_draw_sums(uow.connection, first, last)
     reversed_ = repo.reversed_draw_sums(uow.connection, first, last)
     flows = [Flow(s.contributor_region, s.treatment_region, s.amount_fen, s.draws) for s in settled]
     flows += [

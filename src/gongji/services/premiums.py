@@ -48,7 +48,7 @@ from gongji.services.grants import party_facts
 from gongji.services.persons import governing_enrolment, require_person
 from gongji.store import clearing_repo
 from gongji.store import people_repo as repo
-from gongji.store.clearing_repo import PremiumRow
+from gongji.store.clearing_repo import PremiumDrawRow, PremiumRow
 from gongji.store.records import EnrolmentRecord
 from gongji.store.uow import UnitOfWork
 
@@ -72,6 +72,7 @@ class PremiumDraw:
     source_id: str  # the payer's psn_no, or the grant id
     account_id: str
     contributor: str
+    contributor_region: str
     amount_fen: int
 
 
@@ -115,7 +116,23 @@ def pay(ctx: Context, uow: UnitOfWork, actor: Actor, order: PremiumOrder) -> Pre
         amount_fen=amount_fen,
         paid_at_us=ctx.now_us(),
     )
-    clearing_repo.insert_premium_payment(uow.connection, row)
+    business_date = ctx.today().isoformat()
+    clearing_repo.insert_premium_payment(
+        uow.connection,
+        row,
+        [
+            PremiumDrawRow(
+                d.kind,
+                d.source_id,
+                d.contributor,
+                d.contributor_region,
+                insured.region,
+                d.amount_fen,
+                business_date,
+            )
+            for d in draws
+        ],
+    )
     _events(ctx, uow, row, draws)
     return PremiumPaid(row, tuple(draws))
 
@@ -164,7 +181,7 @@ def _own_draws(ctx: Context, uow: UnitOfWork, payer: str, amount_fen: int) -> li
         (chart.personal_earlier(enrolment.region, payer), earlier),
     )
     return [
-        PremiumDraw("own", payer, account_id, payer, amount)
+        PremiumDraw("own", payer, account_id, payer, enrolment.region, amount)
         for account_id, amount in accounts
         if amount > 0
     ]
@@ -186,7 +203,14 @@ def _grant_draws(ctx: Context, uow: UnitOfWork, payer: str, amount_fen: int) -> 
         )
     parts = allocate_in_order(amount_fen, [left for _, left in sources])
     return [
-        PremiumDraw("grant", grant.id, chart.earmark(grant.id), grant.contributor, part)
+        PremiumDraw(
+            "grant",
+            grant.id,
+            chart.earmark(grant.id),
+            grant.contributor,
+            grant.contributor_region,
+            part,
+        )
         for (grant, _), part in zip(sources, parts, strict=False)
         if part > 0
     ]

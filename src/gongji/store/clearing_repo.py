@@ -1,7 +1,8 @@
 """SQL for monthly clearing (清算) and premiums paid for relatives (代缴). No decisions.
 
-Clearing reads shared draws already summed per (contributor region, treatment region): a month
-of postings stays a few hundred rows however many settlements it holds.
+Clearing reads shared draws already summed per (contributor region, region where the money was
+spent): a month of postings stays a few hundred rows however many settlements and premiums it
+holds.
 """
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, func, insert, or_, select
 
-from gongji.store.tables_clearing import clearing_lines, clearing_runs, premium_payments
+from gongji.store.tables_clearing import (
+    clearing_lines,
+    clearing_runs,
+    premium_draws,
+    premium_payments,
+)
 from gongji.store.tables_settlements import settlement_draws, settlements
 
 SHARED_DRAW_KINDS = ("grant", "authorization")
@@ -59,6 +65,19 @@ class PremiumRow:
     paid_at_us: int
 
 
+@dataclass(frozen=True, slots=True)
+class PremiumDrawRow:
+    """One draw of a premium payment (its key and place come from the payment)."""
+
+    source: str  # own | grant
+    source_id: str
+    contributor: str
+    contributor_region: str
+    region: str
+    amount_fen: int
+    business_date: str
+
+
 def _sums(connection: Connection, statement: Select[Any]) -> list[DrawSum]:
     return [
         DrawSum(str(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in connection.execute(statement)
@@ -76,6 +95,17 @@ def shared_draw_sums(connection: Connection, first_date: str, last_date: str) ->
             d.c.business_date <= last_date,
         )
         .group_by(d.c.contributor_region, d.c.treatment_region)
+    )
+    return _sums(connection, statement)
+
+
+def premium_draw_sums(connection: Connection, first_date: str, last_date: str) -> list[DrawSum]:
+    """Draws of premiums paid on business dates first..last: all of them are mutual aid."""
+    d = premium_draws
+    statement = (
+        select(d.c.contributor_region, d.c.region, func.sum(d.c.amount_fen), func.count())
+        .where(d.c.business_date >= first_date, d.c.business_date <= last_date)
+        .group_by(d.c.contributor_region, d.c.region)
     )
     return _sums(connection, statement)
 
@@ -143,9 +173,19 @@ def premium_payment(connection: Connection, psn_no: str, year: int, kind: str) -
     return None if row is None else PremiumRow(**dict(row))
 
 
-def insert_premium_payment(connection: Connection, row: PremiumRow) -> None:
+def insert_premium_payment(
+    connection: Connection, row: PremiumRow, draws: Sequence[PremiumDrawRow]
+) -> None:
     connection.execute(
         insert(premium_payments), [{f.name: getattr(row, f.name) for f in fields(row)}]
+    )
+    connection.execute(
+        insert(premium_draws),
+        [
+            {"psn_no": row.psn_no, "year": row.year, "kind": row.kind, "seq": seq}
+            | {f.name: getattr(draw, f.name) for f in fields(draw)}
+            for seq, draw in enumerate(draws)
+        ],
     )
 
 

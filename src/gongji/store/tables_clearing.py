@@ -2,13 +2,14 @@
 
 A clearing run is stored once per month: its lines (who owes whom, per province and city pair)
 are the result that was published; running the month again returns them unchanged.
-A premium payment is unique per person, year and kind, so paying twice is refused by the key.
-Created by migration 0005.
+A premium payment is unique per person, year and kind, so paying twice is refused by the key;
+its draws say whose money paid it, from which region, so that monthly clearing can count it.
+Created by migration 0005; ``premium_draws`` by 0007.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, String, Table
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Table
 
 from gongji.store.tables import metadata
 
@@ -49,3 +50,25 @@ premium_payments = Table(
 )
 
 CLEARING_TABLES = (clearing_runs, clearing_lines, premium_payments)
+"""The tables migration 0005 creates as they stand here: not to be changed in place."""
+
+premium_draws = Table(
+    "premium_draws",
+    metadata,
+    # The payment's key, and the draw's place in it (its ledger transfer is ``pm:…:{seq}``).
+    Column("psn_no", String(32), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("source", String(8), nullable=False),  # own (the payer's account) | grant
+    Column("source_id", String(64), nullable=False),  # the payer's psn_no, or the grant id
+    Column("contributor", String(32), nullable=False),  # whose account money it was
+    Column("contributor_region", String(6), nullable=False),
+    Column("region", String(6), nullable=False),  # where it was spent: the premium's region
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("business_date", String(10), nullable=False),
+    Index("ix_premium_draws_date", "business_date"),
+)
+"""Every draw of a premium is mutual-aid money (共济): the own account pays only for a relative,
+and grants are a relative's money. Created by migration 0007, which fills it for the premiums
+paid before it from the ledger."""
