@@ -73,6 +73,14 @@ def test_dezhou_shares_earlier_years_money_only_from_2025() -> None:
     assert not SHIPPED.resolve("370100", date(2030, 6, 1)).policy.mutual_aid_earlier_years_only
 
 
+def test_a_resolution_is_remembered_per_region_and_date() -> None:
+    book = SHIPPED.merged_with(parse_policy_toml("", "empty.toml"))  # a book nobody resolved
+    first = book.resolve("371400", date(2025, 3, 1))
+    assert book.resolve("371400", date(2025, 3, 1)) is first
+    assert book.resolve("371400", date(2024, 3, 1)) == SHIPPED.resolve("371400", date(2024, 3, 1))
+    assert book.resolve("371400", date(2024, 3, 1)).policy != first.policy  # Dezhou, 2025 rule
+
+
 def test_provenance_names_the_entry_and_the_file() -> None:
     resolved = SHIPPED.resolve(DEZHOU, date(2025, 1, 1))
     assert resolved.source_of("mutual_aid_earlier_years_only") == (
