@@ -7,29 +7,35 @@ is stored as decimal text: a binary float column could not hold 0.1 exactly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import Connection, Row, insert, or_, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
 from gongji.domain.settlement.items import CatalogueItem, ItemCategory, ItemClass
+from gongji.store import raw
 from gongji.store.tables_institutions import catalogue_items
 
 LOOKUP_CHUNK: Final = 1_000
 """Codes per ``IN (…)`` list: a bill may have thousands of lines, SQLite binds at most 32 766."""
 
 
-def _item(row: Row[Any]) -> CatalogueItem:
+_ITEM_COLUMNS = ", ".join(column.name for column in catalogue_items.columns)
+
+
+def _item(row: Sequence[Any]) -> CatalogueItem:
+    """From a row of every column in table order (``select(catalogue_items)`` or text)."""
+    code, name, item_class, selfpay_prop, ceiling, account_payable, category, listed, _at = row
     return CatalogueItem(
-        code=row.code,
-        name=row.name,
-        item_class=ItemClass(row.item_class),
-        category=ItemCategory(row.category),
-        selfpay_prop=Decimal(row.selfpay_prop),
-        price_ceiling_fen=row.price_ceiling_fen,
-        account_payable=bool(row.account_payable),
-        in_catalogue=bool(row.in_catalogue),
+        code=code,
+        name=name,
+        item_class=ItemClass(item_class),
+        category=ItemCategory(category),
+        selfpay_prop=Decimal(selfpay_prop),
+        price_ceiling_fen=ceiling,
+        account_payable=bool(account_payable),
+        in_catalogue=bool(listed),
     )
 
 
@@ -50,11 +56,12 @@ def items_by_code(connection: Connection, codes: Iterable[str]) -> dict[str, Cat
     wanted = sorted(set(codes))
     found: dict[str, CatalogueItem] = {}
     for start in range(0, len(wanted), LOOKUP_CHUNK):
-        statement = select(catalogue_items).where(
-            catalogue_items.c.code.in_(wanted[start : start + LOOKUP_CHUNK])
-        )
-        for row in connection.execute(statement):
-            found[row.code] = _item(row)
+        chunk = wanted[start : start + LOOKUP_CHUNK]
+        names = [f"c{n}" for n in range(len(chunk))]
+        marks = ", ".join(f":{name}" for name in names)
+        statement = f"SELECT {_ITEM_COLUMNS} FROM catalogue_items WHERE code IN ({marks})"
+        for row in raw.fetch(connection, statement, dict(zip(names, chunk, strict=True))):
+            found[row[0]] = _item(row)
     return found
 
 

@@ -7,14 +7,15 @@ by plain equality.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from gongji.domain.institutions import Institution, InstitutionKind, InstitutionStatus
 from gongji.domain.settlement.benefits import InstitutionLevel
+from gongji.store import raw
 from gongji.store.tables_institutions import institution_credentials, institutions, request_nonces
 
 LOOKUP_CHUNK: Final = 1_000
@@ -59,17 +60,23 @@ class CredentialRow:
     revoked_at_us: int | None
 
 
-def _record(row: Row[Any]) -> InstitutionRecord:
+_INSTITUTION_COLUMNS = ", ".join(column.name for column in institutions.columns)
+_INSTITUTION = f"SELECT {_INSTITUTION_COLUMNS} FROM institutions WHERE code = :code"
+
+
+def _record(row: Sequence[Any]) -> InstitutionRecord:
+    """From a row of every column in table order (``select(institutions)`` or the text above)."""
+    code, name, region, kind, level, supports_wallet, status, created_at_us, updated_at_us = row
     value = Institution(
-        code=row.code,
-        name=row.name,
-        region=row.region,
-        kind=InstitutionKind(row.kind),
-        level=InstitutionLevel(row.level),
-        supports_wallet=bool(row.supports_wallet),
-        status=InstitutionStatus(row.status),
+        code=code,
+        name=name,
+        region=region,
+        kind=InstitutionKind(kind),
+        level=InstitutionLevel(level),
+        supports_wallet=bool(supports_wallet),
+        status=InstitutionStatus(status),
     )
-    return InstitutionRecord(value, row.created_at_us, row.updated_at_us)
+    return InstitutionRecord(value, created_at_us, updated_at_us)
 
 
 def _columns(value: Institution) -> dict[str, Any]:
@@ -82,8 +89,8 @@ def _columns(value: Institution) -> dict[str, Any]:
 
 
 def institution(connection: Connection, code: str) -> InstitutionRecord | None:
-    row = connection.execute(select(institutions).where(institutions.c.code == code)).first()
-    return None if row is None else _record(row)
+    found = raw.fetch(connection, _INSTITUTION, {"code": code})
+    return _record(found[0]) if found else None
 
 
 def institutions_by_code(connection: Connection, codes: Iterable[str]) -> dict[str, Institution]:

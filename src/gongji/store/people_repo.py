@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Select, Table, and_, func, insert, or_, select, update
 
+from gongji.store import raw
 from gongji.store.engine import is_sqlite
 from gongji.store.records import (
     AuthorizationRecord,
@@ -48,6 +49,24 @@ def _locked(connection: Connection, statement: Select[Any], lock: bool) -> Selec
     return statement
 
 
+def _for_update(connection: Connection, lock: bool) -> str:
+    """The row-lock clause of a text statement (see ``_locked``)."""
+    return " FOR UPDATE" if lock and not is_sqlite(connection.engine) else ""
+
+
+def _filters(**equal_to: str | None) -> tuple[list[str], dict[str, Any]]:
+    """``column = :column`` for every given value (a column's name is its parameter's)."""
+    given = {column: value for column, value in equal_to.items() if value is not None}
+    return [f"{column} = :{column}" for column in given], dict(given)
+
+
+def _in_list(column: str, values: Sequence[str], params: dict[str, Any]) -> str:
+    """``column IN (:column_0, …)``, its values added to ``params``; never-true when empty."""
+    names = [f"{column}_{n}" for n in range(len(values))]
+    params.update(zip(names, values, strict=True))
+    return f"{column} IN ({', '.join(f':{name}' for name in names)})" if names else "1 = 0"
+
+
 def _one(connection: Connection, statement: Select[Any], record: type[R]) -> R | None:
     row = connection.execute(statement).mappings().first()
     return None if row is None else record(**dict(row))
@@ -63,10 +82,12 @@ _PERSON_COLUMNS = _columns(persons, PersonRecord)
 # --- persons -------------------------------------------------------------------------------
 
 
+_PERSON = f"SELECT {raw.column_list(PersonRecord)} FROM persons WHERE psn_no = :psn_no"
+
+
 def person(connection: Connection, psn_no: str) -> PersonRecord | None:
-    return _one(
-        connection, select(*_PERSON_COLUMNS).where(persons.c.psn_no == psn_no), PersonRecord
-    )
+    found = raw.fetch(connection, _PERSON, {"psn_no": psn_no})
+    return PersonRecord(*found[0]) if found else None
 
 
 def person_by_id_hash(connection: Connection, id_hash: str) -> PersonRecord | None:
@@ -99,13 +120,16 @@ def set_death_date(connection: Connection, psn_no: str, death_date: str) -> None
 _ENROLMENT_COLUMNS = _columns(enrolments, EnrolmentRecord)
 
 
+_ENROLMENTS_OF = (
+    f"SELECT {raw.column_list(EnrolmentRecord)} FROM enrolments WHERE psn_no = :psn_no"
+    " ORDER BY start_date DESC, id DESC"
+)
+
+
 def enrolments_of(connection: Connection, psn_no: str) -> list[EnrolmentRecord]:
-    statement = (
-        select(*_ENROLMENT_COLUMNS)
-        .where(enrolments.c.psn_no == psn_no)
-        .order_by(enrolments.c.start_date.desc(), enrolments.c.id.desc())
-    )
-    return _all(connection, statement, EnrolmentRecord)
+    return [
+        EnrolmentRecord(*row) for row in raw.fetch(connection, _ENROLMENTS_OF, {"psn_no": psn_no})
+    ]
 
 
 def current_enrolment(connection: Connection, psn_no: str) -> EnrolmentRecord | None:
@@ -137,12 +161,14 @@ def update_enrolment(connection: Connection, enrolment_id: int, **values: Any) -
 
 # --- wallets -------------------------------------------------------------------------------
 
-_WALLET_COLUMNS = _columns(wallets, WalletRecord)
+
+_WALLET = f"SELECT {raw.column_list(WalletRecord)} FROM wallets WHERE psn_no = :psn_no"
 
 
 def wallet(connection: Connection, psn_no: str, *, lock: bool = False) -> WalletRecord | None:
-    statement = select(*_WALLET_COLUMNS).where(wallets.c.psn_no == psn_no)
-    return _one(connection, _locked(connection, statement, lock), WalletRecord)
+    statement = _WALLET + _for_update(connection, lock)
+    found = raw.fetch(connection, statement, {"psn_no": psn_no})
+    return WalletRecord(*found[0]) if found else None
 
 
 def lock_wallets(connection: Connection, psn_nos: Sequence[str]) -> None:
@@ -253,17 +279,16 @@ def grants_by(
     limit: int = 1000,
 ) -> list[GrantRecord]:
     """Grants matching every given filter, oldest offer first (the order shared money is used)."""
-    statement = select(*_GRANT_COLUMNS)
-    if contributor is not None:
-        statement = statement.where(grants.c.contributor == contributor)
-    if recipient is not None:
-        statement = statement.where(grants.c.recipient == recipient)
-    if relationship_id is not None:
-        statement = statement.where(grants.c.relationship_id == relationship_id)
+    where, params = _filters(
+        contributor=contributor, recipient=recipient, relationship_id=relationship_id
+    )
     if states is not None:
-        statement = statement.where(grants.c.state.in_(states))
-    statement = statement.order_by(grants.c.offered_at_us, grants.c.id).limit(limit)
-    return _all(connection, _locked(connection, statement, lock), GrantRecord)
+        where.append(_in_list("state", states, params))
+    statement = (
+        f"SELECT {raw.column_list(GrantRecord)} FROM grants WHERE {' AND '.join(where) or '1 = 1'}"
+        f" ORDER BY offered_at_us, id LIMIT {int(limit)}{_for_update(connection, lock)}"
+    )
+    return [GrantRecord(*row) for row in raw.fetch(connection, statement, params)]
 
 
 def count_offers_on(
@@ -328,17 +353,15 @@ def authorizations_by(
     lock: bool = False,
 ) -> list[AuthorizationRecord]:
     """Matching authorizations in binding order (the order settlement draws them)."""
-    statement = select(*_AUTHORIZATION_COLUMNS)
-    if contributor is not None:
-        statement = statement.where(authorizations.c.contributor == contributor)
-    if recipient is not None:
-        statement = statement.where(authorizations.c.recipient == recipient)
-    if relationship_id is not None:
-        statement = statement.where(authorizations.c.relationship_id == relationship_id)
-    if status is not None:
-        statement = statement.where(authorizations.c.status == status)
-    statement = statement.order_by(authorizations.c.binding_seq, authorizations.c.id)
-    return _all(connection, _locked(connection, statement, lock), AuthorizationRecord)
+    where, params = _filters(
+        contributor=contributor, recipient=recipient, relationship_id=relationship_id, status=status
+    )
+    statement = (
+        f"SELECT {raw.column_list(AuthorizationRecord)} FROM authorizations"
+        f" WHERE {' AND '.join(where) or '1 = 1'}"
+        f" ORDER BY binding_seq, id{_for_update(connection, lock)}"
+    )
+    return [AuthorizationRecord(*row) for row in raw.fetch(connection, statement, params)]
 
 
 def authorizations_of(connection: Connection, psn_no: str) -> list[AuthorizationRecord]:
@@ -380,6 +403,12 @@ def insert_inheritance(connection: Connection, values: dict[str, Any]) -> None:
 # --- events --------------------------------------------------------------------------------
 
 
+_RECORD_EVENT = (
+    "INSERT INTO person_events (psn_no, kind, detail, actor, at_us)"
+    " VALUES (:psn_no, :kind, :detail, :actor, :at_us)"
+)
+
+
 def record_event(
     connection: Connection, psn_no: str, kind: str, actor: str, at_us: int, **detail: Any
 ) -> None:
@@ -390,7 +419,7 @@ def record_event(
         "actor": actor,
         "at_us": at_us,
     }
-    connection.execute(insert(person_events), [values])
+    raw.execute(connection, _RECORD_EVENT, values)
 
 
 def events_of(

@@ -2,15 +2,19 @@
 
 A SQLAlchemy Core statement costs on the order of 100–150 µs of Python per execution (cache
 key, parameter processing, result proxy, events); the driver itself about 10 µs. Where that
-overhead dominates (the ledger's write path, each transaction's ``BEGIN``), the SQL goes to the
-driver as fixed text. Driver errors are wrapped back into SQLAlchemy's
+overhead dominates (the ledger's write path, each transaction's ``BEGIN``, the dozen keyed reads
+and writes of a settlement), the SQL goes to the driver as fixed text; the settlement's use
+``:name`` parameters (:func:`fetch`). Driver errors are wrapped back into SQLAlchemy's
 :class:`~sqlalchemy.exc.DBAPIError` (and a lost connection is invalidated) so that
 ``run_in_transaction`` retries and callers see exactly what they would through Core.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
+from functools import lru_cache
 from typing import Any, TypeAlias
 
 from sqlalchemy import Connection, Dialect, PoolProxiedConnection
@@ -54,7 +58,10 @@ def wrapped(connection: Executor, statement: str, error: Any) -> StatementError:
     return result
 
 
-def run(connection: Executor, statement: str, params: Sequence[Any] = ()) -> Sequence[Any]:
+Params: TypeAlias = Sequence[Any] | Mapping[str, Any]
+
+
+def run(connection: Executor, statement: str, params: Params = ()) -> Sequence[Any]:
     """Execute one statement in the connection's transaction; its rows (none for writes)."""
     cursor = connection.connection.cursor()
     try:
@@ -66,7 +73,11 @@ def run(connection: Executor, statement: str, params: Sequence[Any] = ()) -> Seq
         cursor.close()
 
 
-def run_many(connection: Executor, statement: str, params: Sequence[Sequence[Any]]) -> None:
+def run_many(
+    connection: Executor,
+    statement: str,
+    params: Sequence[Sequence[Any]] | Sequence[Mapping[str, Any]],
+) -> None:
     cursor = connection.connection.cursor()
     try:
         cursor.executemany(statement, params)
@@ -74,3 +85,41 @@ def run_many(connection: Executor, statement: str, params: Sequence[Sequence[Any
         raise wrapped(connection, statement, error) from error
     finally:
         cursor.close()
+
+
+# --- named parameters, for the keyed reads and writes of a settlement ---------------------------
+
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+@lru_cache(maxsize=1024)
+def in_paramstyle(statement: str, sqlite: bool) -> str:
+    """A statement written with ``:name`` parameters as its driver takes it: sqlite3 reads
+    ``:name`` itself, psycopg wants ``%(name)s``. (``::type`` casts are left alone.)"""
+    return statement if sqlite else _NAMED.sub(r"%(\1)s", statement)
+
+
+def fetch(connection: Executor, statement: str, params: Mapping[str, Any]) -> Sequence[Any]:
+    """Rows of a ``:name``-parameter statement (``execute`` for one that returns none)."""
+    return run(connection, in_paramstyle(statement, connection.dialect.name == "sqlite"), params)
+
+
+execute = fetch
+
+
+def execute_many(connection: Executor, statement: str, params: Sequence[Mapping[str, Any]]) -> None:
+    if params:
+        sqlite = connection.dialect.name == "sqlite"
+        run_many(connection, in_paramstyle(statement, sqlite), params)
+
+
+def column_list(record: type[Any]) -> str:
+    """A dataclass's field names as a column list: records are read as ``record(*row)``."""
+    return ", ".join(f.name for f in fields(record))
+
+
+def insert_statement(table: str, record: type[Any]) -> str:
+    """``INSERT`` of every field of ``record`` into ``table``, as named parameters."""
+    names = [f.name for f in fields(record)]
+    marks = ", ".join(f":{name}" for name in names)
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})"

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from sqlalchemy import Connection, case, func, insert, select, update
+from sqlalchemy import Connection, case, func, select
 
+from gongji.store import raw
 from gongji.store.engine import is_sqlite
-from gongji.store.tables_people import persons
 from gongji.store.tables_settlements import (
     AMOUNT_COLUMNS,
-    accumulators,
     settlement_draws,
     settlement_items,
     settlements,
@@ -82,14 +81,18 @@ def settlement(connection: Connection, setl_id: str) -> SettlementRow | None:
     return None if row is None else SettlementRow(**dict(row))
 
 
+_BY_REQUEST = (
+    f"SELECT {raw.column_list(SettlementRow)} FROM settlements"
+    " WHERE institution_code = :institution_code AND request_id = :request_id"
+)
+
+
 def by_request(
     connection: Connection, institution_code: str, request_id: str
 ) -> SettlementRow | None:
-    statement = select(*_SETTLEMENT_COLUMNS).where(
-        settlements.c.institution_code == institution_code, settlements.c.request_id == request_id
-    )
-    row = connection.execute(statement).mappings().first()
-    return None if row is None else SettlementRow(**dict(row))
+    params = {"institution_code": institution_code, "request_id": request_id}
+    found = raw.fetch(connection, _BY_REQUEST, params)
+    return SettlementRow(*found[0]) if found else None
 
 
 def reversal_of(connection: Connection, setl_id: str) -> SettlementRow | None:
@@ -114,13 +117,23 @@ def list_for_institution(
     return [SettlementRow(**dict(row)) for row in connection.execute(statement).mappings()]
 
 
+_INSERT_SETTLEMENT = raw.insert_statement("settlements", SettlementRow)
+_INSERT_DRAW = raw.insert_statement("settlement_draws", DrawRow)
+
+
 def insert_settlement(connection: Connection, row: SettlementRow) -> None:
-    connection.execute(insert(settlements), [{f.name: getattr(row, f.name) for f in fields(row)}])
+    raw.execute(connection, _INSERT_SETTLEMENT, asdict(row))
 
 
 def insert_items(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows with every column of ``settlement_items`` but its key's defaults, by name."""
     if rows:
-        connection.execute(insert(settlement_items), list(rows))
+        names = list(rows[0])
+        statement = (
+            f"INSERT INTO settlement_items ({', '.join(names)})"
+            f" VALUES ({', '.join(f':{name}' for name in names)})"
+        )
+        raw.execute_many(connection, statement, rows)
 
 
 def items_of(connection: Connection, setl_id: str) -> list[dict[str, Any]]:
@@ -133,11 +146,7 @@ def items_of(connection: Connection, setl_id: str) -> list[dict[str, Any]]:
 
 
 def insert_draws(connection: Connection, rows: Sequence[DrawRow]) -> None:
-    if rows:
-        connection.execute(
-            insert(settlement_draws),
-            [{f.name: getattr(r, f.name) for f in fields(r)} for r in rows],
-        )
+    raw.execute_many(connection, _INSERT_DRAW, [asdict(r) for r in rows])
 
 
 def draws_of(connection: Connection, setl_id: str) -> list[DrawRow]:
@@ -157,6 +166,21 @@ def draws_between(connection: Connection, first_date: str, last_date: str) -> li
     return [DrawRow(**dict(row)) for row in connection.execute(statement).mappings()]
 
 
+_ACCUMULATOR_KEY = "psn_no = :psn_no AND year = :year AND insutype = :insutype AND pool = :pool"
+_READ_ACCUMULATOR = (
+    f"SELECT deductible_used_fen, fund_paid_fen FROM accumulators WHERE {_ACCUMULATOR_KEY}"
+)
+_LOCK_PERSON = "SELECT psn_no FROM persons WHERE psn_no = :psn_no FOR UPDATE"
+_NEW_ACCUMULATOR = (
+    "INSERT INTO accumulators (psn_no, year, insutype, pool, deductible_used_fen, fund_paid_fen,"
+    " updated_at_us) VALUES (:psn_no, :year, :insutype, :pool, 0, 0, :now_us)"
+)
+_SET_ACCUMULATOR = (
+    "UPDATE accumulators SET deductible_used_fen = :deductible_used_fen,"
+    f" fund_paid_fen = :fund_paid_fen, updated_at_us = :now_us WHERE {_ACCUMULATOR_KEY}"
+)
+
+
 def lock_accumulator(
     connection: Connection, psn_no: str, year: int, insutype: str, pool: str, now_us: int
 ) -> tuple[int, int]:
@@ -167,51 +191,23 @@ def lock_accumulator(
     transaction already serialises them), so two settlements of one person queue even when they
     draw on different pools.
     """
-    if not is_sqlite(connection.engine):
-        connection.execute(
-            select(persons.c.psn_no).where(persons.c.psn_no == psn_no).with_for_update()
-        )
-    key = _accumulator_key(psn_no, year, insutype, pool)
-    statement = select(accumulators.c.deductible_used_fen, accumulators.c.fund_paid_fen).where(*key)
-    if not is_sqlite(connection.engine):
-        statement = statement.with_for_update()
-    row = connection.execute(statement).first()
-    if row is not None:
-        return int(row[0]), int(row[1])
-    connection.execute(
-        insert(accumulators),
-        [
-            {
-                "psn_no": psn_no,
-                "year": year,
-                "insutype": insutype,
-                "pool": pool,
-                "deductible_used_fen": 0,
-                "fund_paid_fen": 0,
-                "updated_at_us": now_us,
-            }
-        ],
-    )
+    key = {"psn_no": psn_no, "year": year, "insutype": insutype, "pool": pool}
+    postgres = not is_sqlite(connection.engine)
+    if postgres:
+        raw.fetch(connection, _LOCK_PERSON, {"psn_no": psn_no})
+    found = raw.fetch(connection, _READ_ACCUMULATOR + (" FOR UPDATE" if postgres else ""), key)
+    if found:
+        return int(found[0][0]), int(found[0][1])
+    raw.execute(connection, _NEW_ACCUMULATOR, {**key, "now_us": now_us})
     return 0, 0
 
 
 def read_accumulator(
     connection: Connection, psn_no: str, year: int, insutype: str, pool: str
 ) -> tuple[int, int]:
-    statement = select(accumulators.c.deductible_used_fen, accumulators.c.fund_paid_fen).where(
-        *_accumulator_key(psn_no, year, insutype, pool)
-    )
-    row = connection.execute(statement).first()
-    return (0, 0) if row is None else (int(row[0]), int(row[1]))
-
-
-def _accumulator_key(psn_no: str, year: int, insutype: str, pool: str) -> tuple[Any, ...]:
-    return (
-        accumulators.c.psn_no == psn_no,
-        accumulators.c.year == year,
-        accumulators.c.insutype == insutype,
-        accumulators.c.pool == pool,
-    )
+    key = {"psn_no": psn_no, "year": year, "insutype": insutype, "pool": pool}
+    found = raw.fetch(connection, _READ_ACCUMULATOR, key)
+    return (int(found[0][0]), int(found[0][1])) if found else (0, 0)
 
 
 def set_accumulator(
@@ -224,15 +220,16 @@ def set_accumulator(
     fund_paid_fen: int,
     now_us: int,
 ) -> None:
-    connection.execute(
-        update(accumulators)
-        .where(*_accumulator_key(psn_no, year, insutype, pool))
-        .values(
-            deductible_used_fen=deductible_used_fen,
-            fund_paid_fen=fund_paid_fen,
-            updated_at_us=now_us,
-        )
-    )
+    params = {
+        "psn_no": psn_no,
+        "year": year,
+        "insutype": insutype,
+        "pool": pool,
+        "deductible_used_fen": deductible_used_fen,
+        "fund_paid_fen": fund_paid_fen,
+        "now_us": now_us,
+    }
+    raw.execute(connection, _SET_ACCUMULATOR, params)
 
 
 def totals(
