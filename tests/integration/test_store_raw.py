@@ -7,6 +7,7 @@ change behaviour. A PostgreSQL connection that died while idle must be replaced,
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -141,3 +142,33 @@ def test_a_connection_that_died_idle(
             assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
     finally:
         engine.dispose()
+
+
+def test_sqlite_writers_of_a_process_take_turns_and_readers_do_not_wait(
+    engine: Engine, clock: ManualClock
+) -> None:
+    """On SQLite a second writer queues on the process's writer lock (not in SQLite's sleeping
+    busy handler) until the first one leaves; a reader never queues. PostgreSQL: no queue."""
+    _ledger_with_one_transfer(engine, clock)
+    order: list[str] = []
+    first_in = threading.Event()
+
+    def second_writer() -> None:
+        first_in.wait()
+        with UnitOfWork(engine):
+            order.append("second writer in")
+
+    thread = threading.Thread(target=second_writer)
+    thread.start()
+    with UnitOfWork(engine):
+        first_in.set()
+        thread.join(timeout=0.3)  # the second writer waits (on SQLite) while we hold the turn
+        with UnitOfWork(engine, read_only=True) as reader:
+            reader.connection.execute(text("SELECT 1"))
+            order.append("reader done")
+        order.append("first writer out")
+    thread.join()
+    if engine.dialect.name == "sqlite":
+        assert order == ["reader done", "first writer out", "second writer in"]
+    else:
+        assert order == ["second writer in", "reader done", "first writer out"]

@@ -25,13 +25,14 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from gongji.store.engine import READ_ONLY_OPTION, is_sqlite
+from gongji.store.engine import READ_ONLY_OPTION, is_sqlite, writer_turn
 from gongji.store.raw import PooledConnection, run, wrapped
 
 T = TypeVar("T")
@@ -53,12 +54,19 @@ class UnitOfWork:
         self._read_only = read_only
         self._committed = False
         self._connection: Connection | None = None
+        self._turn: AbstractContextManager[Any] = nullcontext()
 
     def __enter__(self) -> UnitOfWork:
-        connection = self._engine.connect()
-        if self._read_only:
-            connection = connection.execution_options(**{READ_ONLY_OPTION: True})
-        connection.begin()
+        self._turn = nullcontext() if self._read_only else writer_turn(self._engine)
+        self._turn.__enter__()
+        try:
+            connection = self._engine.connect()
+            if self._read_only:
+                connection = connection.execution_options(**{READ_ONLY_OPTION: True})
+            connection.begin()
+        except BaseException:
+            self._turn.__exit__(None, None, None)
+            raise
         self._connection = connection
         return self
 
@@ -73,8 +81,11 @@ class UnitOfWork:
             if not self._committed:
                 connection.rollback()
         finally:
-            connection.close()
-            self._connection = None
+            try:
+                connection.close()
+            finally:
+                self._connection = None
+                self._turn.__exit__(None, None, None)
 
     @property
     def connection(self) -> Connection:
@@ -133,15 +144,17 @@ def run_on_pooled_connection(
     sends its statements through :mod:`gongji.store.raw` and returns, and this commits. An
     exception from ``work`` rolls the transaction back; a retryable one runs it again."""
     for attempt in range(1, attempts_max + 1):
-        connection = PooledConnection(engine.raw_connection(), engine.dialect)
         try:
-            return _commit_after(connection, work, sqlite=is_sqlite(engine))
+            with writer_turn(engine):
+                connection = PooledConnection(engine.raw_connection(), engine.dialect)
+                try:
+                    return _commit_after(connection, work, sqlite=is_sqlite(engine))
+                finally:
+                    connection.connection.close()  # to the pool, which rolls back what is open
         except DBAPIError as error:
             if attempt == attempts_max or not is_retryable(error):
                 raise
             time.sleep(RETRY_BACKOFF_BASE_S * (2 ** min(attempt, 6)) * random.random())
-        finally:
-            connection.connection.close()  # back to the pool, which rolls back what is open
     raise RuntimeError("unreachable: the retry loop returns or raises")
 
 
