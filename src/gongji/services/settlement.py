@@ -57,7 +57,6 @@ def settle(ctx: Context, uow: UnitOfWork, request: SettleRequest) -> SettlementR
     planned = quote(ctx, uow, request, lock=True)
     check_settlement(planned.figures)
     setl_id = new_id("S", ctx.now_us())
-    _post(ctx, uow, setl_id, planned)
     row = _settlement_row(ctx, setl_id, planned)
     rows.insert_settlement(uow.connection, row)
     rows.insert_items(uow.connection, _item_rows(setl_id, planned))
@@ -100,6 +99,7 @@ def settle(ctx: Context, uow: UnitOfWork, request: SettleRequest) -> SettlementR
                 amount_fen=draw.amount_fen,
                 recipient=request.psn_no,
             )
+    _post(ctx, uow, setl_id, planned)  # last: see _post
     return row
 
 
@@ -113,6 +113,13 @@ def _same_request(
 
 
 def _post(ctx: Context, uow: UnitOfWork, setl_id: str, planned: Quote) -> None:
+    """The settlement's money, in one ledger batch: the transaction's last statements.
+
+    Every settlement of an institution (and of an insured region's fund) credits (debits) the
+    same account, so on PostgreSQL its row lock is what concurrent settlements queue for; taken
+    last, it is held only until the commit. (The person's own accounts and quotas were locked
+    while quoting, so the amounts cannot change in between.)
+    """
     institution, enrolment = planned.institution, planned.enrolment
     payable = chart.institution_payable(institution.code)
     accounts: list[NewAccount] = [
@@ -266,7 +273,7 @@ def reverse(
     used = rows.lock_accumulator(uow.connection, *year_key, ctx.now_us())
     reversal_id = new_id("S", ctx.now_us())
     draws = rows.draws_of(uow.connection, setl_id)
-    _post_reversal(ctx, uow, reversal_id, original, draws)
+    _post_reversal(ctx, uow, reversal_id, original, draws)  # before balc is read
     row = _reversal_row(
         ctx, reversal_id, request_id, fingerprint, original, _balance(ctx, uow, original)
     )
