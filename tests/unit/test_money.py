@@ -201,6 +201,12 @@ def test_parse_yuan_refuses_absurd_sizes(value: str | Decimal | int) -> None:
     assert caught.value.code == "amount_too_large"
 
 
+def test_a_refused_decimal_is_shown_as_written() -> None:
+    with pytest.raises(AmountTooLarge) as caught:
+        parse_yuan(Decimal("1E+999999999"))
+    assert caught.value.detail["value"] == "1E+999999999"
+
+
 def test_every_refusal_is_a_gongji_error() -> None:
     for value in ("x", "0.001", "-1", "1e3"):
         with pytest.raises(GongjiError):

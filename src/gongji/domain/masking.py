@@ -21,6 +21,7 @@ _ID_CHARACTERS: Final = frozenset("0123456789Xx")
 _PHONE_LENGTH_MIN: Final = 8
 _PHONE_KEEP_HEAD: Final = 3
 _PHONE_KEEP_TAIL: Final = 4
+_PHONE_HIDDEN_MIN: Final = 4
 
 COMPOUND_SURNAMES: Final = frozenset(
     {
@@ -67,12 +68,16 @@ def mask_name(text: str) -> str:
 def mask_phone(text: str) -> str:
     """Keep the first 3 and last 4 digits: ``13812345678`` → ``138****5678``.
 
-    Shorter than 8 characters there is too little left to hide, so everything is hidden.
+    At least ``_PHONE_HIDDEN_MIN`` characters are hidden, so a shorter number (a landline of 8
+    digits) shows fewer of its ends: ``12345678`` → ``12****78``. Shorter than 8 characters
+    there is too little left to hide, so everything is hidden.
     """
     if not isinstance(text, str):
         return _UNKNOWN_MASKED
     phone = text.strip()
     if len(phone) < _PHONE_LENGTH_MIN:
         return MASK * len(phone)
-    hidden = len(phone) - _PHONE_KEEP_HEAD - _PHONE_KEEP_TAIL
-    return phone[:_PHONE_KEEP_HEAD] + MASK * hidden + phone[-_PHONE_KEEP_TAIL:]
+    shown = min(_PHONE_KEEP_HEAD + _PHONE_KEEP_TAIL, len(phone) - _PHONE_HIDDEN_MIN)
+    head = min(_PHONE_KEEP_HEAD, shown // 2)
+    tail = shown - head
+    return phone[:head] + MASK * (len(phone) - shown) + phone[-tail:]
