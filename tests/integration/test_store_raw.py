@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from conftest import PG_URL, PostgresSchema, require_postgres
+from conftest import PG_URL, PostgresSchema, require_postgres, sqlite_url
 from gongji.clock import ManualClock
 from gongji.ledger import driver
 from gongji.ledger.book import Ledger
 from gongji.ledger.types import CreateTransferResult, NewAccount, Transfer
 from gongji.store import engine as engine_module
+from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
 from gongji.store.raw import PooledConnection, run
 from gongji.store.uow import UnitOfWork, is_retryable, run_on_pooled_connection
+from gongji.store.writers import LOCK_FILE_SUFFIX, writer_turn
 
 R = CreateTransferResult
 
@@ -172,3 +175,33 @@ def test_sqlite_writers_of_a_process_take_turns_and_readers_do_not_wait(
         assert order == ["reader done", "first writer out", "second writer in"]
     else:
         assert order == ["second writer in", "reader done", "first writer out"]
+
+
+def test_sqlite_writers_of_two_processes_take_turns_on_the_file_lock(tmp_path: Path) -> None:
+    """Two engines on one file stand for two server processes: the second one's writer waits
+    on ``<database>-writer.lock`` (``flock``) while the first holds its turn, even before the
+    first has begun a transaction (so it is the file lock, not SQLite's, that it waits for)."""
+    url = sqlite_url(tmp_path)
+    first, second = make_engine(url), make_engine(url)
+    try:
+        upgrade(first)
+        order: list[str] = []
+        first_in = threading.Event()
+
+        def second_process_writer() -> None:
+            first_in.wait()
+            with UnitOfWork(second):
+                order.append("second in")
+
+        thread = threading.Thread(target=second_process_writer)
+        thread.start()
+        with writer_turn(first):
+            first_in.set()
+            thread.join(timeout=0.3)
+            order.append("first out")
+        thread.join()
+        assert order == ["first out", "second in"]
+        assert Path(f"{first.url.database}{LOCK_FILE_SUFFIX}").exists()
+    finally:
+        first.dispose()
+        second.dispose()

@@ -12,10 +12,7 @@ An optional ``schema`` (used by tests for isolation) is put first on the ``searc
 from __future__ import annotations
 
 import re
-import threading
 import time
-import weakref
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, Final
 
@@ -46,31 +43,6 @@ _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
-
-
-_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
-_WRITERS_GUARD = threading.Lock()
-
-
-def writer_turn(engine: Engine) -> AbstractContextManager[Any]:
-    """Held around each write transaction on SQLite: a process's writers queue here.
-
-    SQLite admits one writer; the others wait in its busy handler, which sleeps 1, 2, 5, 10 …
-    up to 100 ms between tries, however soon the lock comes free. A settlement holds the lock
-    for about 2 ms, so with sixteen threads a writer could sleep through many turns: the
-    slowest 1 % of settlements took over half a second (docs/benchmarks.md). A lock in
-    Python hands over as soon as it is released. Other processes on the same file still meet in
-    the busy handler. Reentrant, so a thread that opens a second write transaction inside its
-    first waits in SQLite's busy handler, as before, rather than here for ever. PostgreSQL
-    locks rows, not the database: nothing to queue for.
-    """
-    if not is_sqlite(engine):
-        return nullcontext()
-    with _WRITERS_GUARD:
-        lock = _WRITERS.get(engine)
-        if lock is None:
-            lock = _WRITERS[engine] = threading.RLock()
-    return lock
 
 
 SQLITE_THREADS_MAX: Final = 40

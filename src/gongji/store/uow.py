@@ -32,8 +32,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from gongji.store.engine import READ_ONLY_OPTION, is_sqlite, writer_turn
+from gongji.store.engine import READ_ONLY_OPTION, is_sqlite
 from gongji.store.raw import PooledConnection, run, wrapped
+from gongji.store.writers import writer_turn
 
 T = TypeVar("T")
 

@@ -1,0 +1,119 @@
+"""Write transactions on SQLite take turns: within a process on a lock, between processes on a
+file lock beside the database.
+
+SQLite admits one writer; the others wait in its busy handler, which sleeps 1, 2, 5, 10 … up to
+100 ms between tries, however soon the lock comes free. A settlement holds the lock for about
+2 ms, so with sixteen threads a writer could sleep through many turns: the slowest 1 % of
+settlements took over half a second (docs/benchmarks.md). A Python lock hands over as soon as
+it is released, and so, between the server processes of one database file, does ``flock`` on
+``<database>-writer.lock``.
+
+Every write unit of work holds its engine's turn from before ``BEGIN IMMEDIATE`` until after
+its commit or rollback. Reentrant: a thread that opens a second write transaction inside its
+first takes no new turn, and then waits in SQLite's busy handler as before. The file lock is
+waited for at most SQLite's busy timeout, by polling in steps of under 2 ms; past that the
+writer goes on without it and SQLite's busy handler decides, so a stuck process delays others
+no longer than before. PostgreSQL locks rows, not the database: it takes no turns.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import weakref
+from contextlib import AbstractContextManager, nullcontext
+from types import TracebackType
+from typing import Any, Final
+
+from sqlalchemy import Engine
+
+from gongji.store.engine import SQLITE_BUSY_TIMEOUT_MS
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: writers of several processes meet in SQLite alone
+    fcntl = None  # type: ignore[assignment]
+
+LOCK_FILE_SUFFIX: Final = "-writer.lock"
+_POLL_FIRST_S: Final = 0.0002
+_POLL_MAX_S: Final = 0.002
+
+
+class WriterTurn:
+    """One engine's turn: a reentrant lock for its threads, a file lock for other processes."""
+
+    def __init__(self, lock_path: str | None, wait_max_s: float) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._lock_path = lock_path if fcntl is not None else None
+        self._wait_max_s = wait_max_s
+        self._fd: int | None = None
+        self._fd_pid = 0
+        self._holds_file = False
+
+    def __enter__(self) -> WriterTurn:
+        self._lock.acquire()
+        if self._depth == 0 and self._lock_path is not None:
+            try:
+                self._holds_file = self._take_file_lock()
+            except BaseException:
+                self._lock.release()
+                raise
+        self._depth += 1
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._depth -= 1
+        try:
+            if self._depth == 0 and self._holds_file and self._fd is not None:
+                self._holds_file = False
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
+
+    def _take_file_lock(self) -> bool:
+        """True once held; False if it stayed taken for ``wait_max_s`` (SQLite decides then)."""
+        fd = self._file()
+        deadline = time.monotonic() + self._wait_max_s
+        pause = _POLL_FIRST_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(pause)
+                pause = min(pause * 2, _POLL_MAX_S)
+
+    def _file(self) -> int:
+        """The lock file, opened once per process (a forked child must not share the parent's
+        open file: ``flock`` would count them as one holder)."""
+        if self._fd is None or self._fd_pid != os.getpid():
+            assert self._lock_path is not None
+            self._fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._fd_pid = os.getpid()
+        return self._fd
+
+
+_TURNS: weakref.WeakKeyDictionary[Engine, WriterTurn] = weakref.WeakKeyDictionary()
+_TURNS_GUARD = threading.Lock()
+
+
+def writer_turn(engine: Engine) -> AbstractContextManager[Any]:
+    """What a write transaction on ``engine`` holds around itself (nothing on PostgreSQL)."""
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _TURNS_GUARD:
+        turn = _TURNS.get(engine)
+        if turn is None:
+            database = engine.url.database
+            lock_path = f"{database}{LOCK_FILE_SUFFIX}" if database else None
+            turn = _TURNS[engine] = WriterTurn(lock_path, SQLITE_BUSY_TIMEOUT_MS / 1000)
+    return turn
