@@ -11,12 +11,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from gongji.domain.institutions import Institution, InstitutionKind, InstitutionStatus
 from gongji.domain.settlement.benefits import InstitutionLevel
 from gongji.store import raw
-from gongji.store.tables_institutions import institution_credentials, institutions, request_nonces
+from gongji.store.tables_institutions import institution_credentials, institutions
 
 LOOKUP_CHUNK: Final = 1_000
 """Codes per ``IN (…)`` list: far inside SQLite's and PostgreSQL's bound-parameter limits."""
@@ -129,16 +129,14 @@ def update_institution(connection: Connection, value: Institution, now_us: int) 
 # --- credentials ---------------------------------------------------------------------------
 
 
+_CREDENTIAL = (
+    f"SELECT {raw.column_list(CredentialRow)} FROM institution_credentials WHERE key_id = :key_id"
+)
+
+
 def credential(connection: Connection, key_id: str) -> CredentialRow | None:
-    statement = select(
-        institution_credentials.c.key_id,
-        institution_credentials.c.institution_code,
-        institution_credentials.c.secret_enc,
-        institution_credentials.c.created_at_us,
-        institution_credentials.c.revoked_at_us,
-    ).where(institution_credentials.c.key_id == key_id)
-    row = connection.execute(statement).mappings().first()
-    return None if row is None else CredentialRow(**dict(row))
+    found = raw.fetch(connection, _CREDENTIAL, {"key_id": key_id})
+    return CredentialRow(*found[0]) if found else None
 
 
 def credentials_of(connection: Connection, institution_code: str) -> list[CredentialRow]:
@@ -185,22 +183,26 @@ def revoke_credential(connection: Connection, key_id: str, now_us: int) -> bool:
 # --- nonces --------------------------------------------------------------------------------
 
 
+_NONCE_SEEN = "SELECT seen_at_us FROM request_nonces WHERE key_id = :key_id AND nonce = :nonce"
+_INSERT_NONCE = (
+    "INSERT INTO request_nonces (key_id, nonce, seen_at_us) VALUES (:key_id, :nonce, :seen_at_us)"
+)
+_PURGE_NONCES = "DELETE FROM request_nonces WHERE seen_at_us < :before_us"
+
+
 def nonce_seen(connection: Connection, key_id: str, nonce: str) -> bool:
-    statement = select(request_nonces.c.seen_at_us).where(
-        request_nonces.c.key_id == key_id, request_nonces.c.nonce == nonce
-    )
-    return connection.execute(statement).first() is not None
+    return bool(raw.fetch(connection, _NONCE_SEEN, {"key_id": key_id, "nonce": nonce}))
 
 
 def insert_nonce(connection: Connection, key_id: str, nonce: str, now_us: int) -> None:
     """Raises a unique violation when a racing request inserted the same nonce first."""
-    row = {"key_id": key_id, "nonce": nonce, "seen_at_us": now_us}
-    connection.execute(insert(request_nonces), [row])
+    params = {"key_id": key_id, "nonce": nonce, "seen_at_us": now_us}
+    raw.execute(connection, _INSERT_NONCE, params)
 
 
 def purge_nonces(connection: Connection, before_us: int, key_id: str | None = None) -> int:
     """Delete nonces seen before ``before_us`` (of one key, or of all); returns how many."""
-    statement = delete(request_nonces).where(request_nonces.c.seen_at_us < before_us)
-    if key_id is not None:
-        statement = statement.where(request_nonces.c.key_id == key_id)
-    return connection.execute(statement).rowcount
+    if key_id is None:
+        return raw.changed(connection, _PURGE_NONCES, {"before_us": before_us})
+    params = {"before_us": before_us, "key_id": key_id}
+    return raw.changed(connection, _PURGE_NONCES + " AND key_id = :key_id", params)

@@ -107,6 +107,19 @@ def fetch(connection: Executor, statement: str, params: Mapping[str, Any]) -> Se
 execute = fetch
 
 
+def changed(connection: Executor, statement: str, params: Mapping[str, Any]) -> int:
+    """How many rows a ``:name``-parameter ``UPDATE`` or ``DELETE`` changed."""
+    sql = in_paramstyle(statement, connection.dialect.name == "sqlite")
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise wrapped(connection, sql, error) from error
+    finally:
+        cursor.close()
+
+
 def execute_many(connection: Executor, statement: str, params: Sequence[Mapping[str, Any]]) -> None:
     if params:
         sqlite = connection.dialect.name == "sqlite"

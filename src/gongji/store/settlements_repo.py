@@ -136,26 +136,29 @@ def insert_items(connection: Connection, rows: Sequence[dict[str, Any]]) -> None
         raw.execute_many(connection, statement, rows)
 
 
+_ITEMS_OF = (
+    f"SELECT {', '.join(c.name for c in settlement_items.columns)} FROM settlement_items"
+    " WHERE setl_id = :setl_id ORDER BY line_no"
+)
+
+
 def items_of(connection: Connection, setl_id: str) -> list[dict[str, Any]]:
-    statement = (
-        select(settlement_items)
-        .where(settlement_items.c.setl_id == setl_id)
-        .order_by(settlement_items.c.line_no)
-    )
-    return [dict(row) for row in connection.execute(statement).mappings()]
+    names = [c.name for c in settlement_items.columns]
+    found = raw.fetch(connection, _ITEMS_OF, {"setl_id": setl_id})
+    return [dict(zip(names, row, strict=True)) for row in found]
 
 
 def insert_draws(connection: Connection, rows: Sequence[DrawRow]) -> None:
     raw.execute_many(connection, _INSERT_DRAW, [asdict(r) for r in rows])
 
 
+_DRAWS_OF = (
+    f"SELECT {raw.column_list(DrawRow)} FROM settlement_draws WHERE setl_id = :setl_id ORDER BY seq"
+)
+
+
 def draws_of(connection: Connection, setl_id: str) -> list[DrawRow]:
-    statement = (
-        select(*_DRAW_COLUMNS)
-        .where(settlement_draws.c.setl_id == setl_id)
-        .order_by(settlement_draws.c.seq)
-    )
-    return [DrawRow(**dict(row)) for row in connection.execute(statement).mappings()]
+    return [DrawRow(*row) for row in raw.fetch(connection, _DRAWS_OF, {"setl_id": setl_id})]
 
 
 def draws_between(connection: Connection, first_date: str, last_date: str) -> list[DrawRow]:
