@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
+from gongji import __version__
 from gongji.api.app import create_app
 from gongji.api.deps import require_operator, require_person
 from gongji.api.writes import write
@@ -30,6 +31,7 @@ from gongji.services.context import Actor, Context, Role
 from gongji.services.persons import PersonInput, register_person
 from gongji.services.sms import LogSmsGateway
 from gongji.store import people_repo
+from gongji.store.migrate import current_revision, head_revision
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 MOBILE = "13812345678"
@@ -119,6 +121,20 @@ def operator_token(ctx: Context, name: str, *roles: str) -> str:
         ctx, lambda uow: identity.issue_operator_token(ctx, uow, name)
     )
     return issued.token
+
+
+def test_health_names_the_database_and_its_schema_revision(
+    client: TestClient, engine: Engine
+) -> None:
+    answer = client.get("/api/v1/health")
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "status": "ok",
+        "version": __version__,
+        "database": engine.dialect.name,
+        "schema_revision": head_revision(),
+    }
+    assert head_revision() == current_revision(engine)  # Alembic's own reading agrees
 
 
 # --- signing in -----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from gongji import __version__
 from gongji.bootstrap import Container
 from gongji.ledger.check import check_ledger
-from gongji.store.migrate import current_revision
+from gongji.store.migrate import recorded_revision
 
 router = APIRouter(tags=["system"])
 
@@ -44,7 +44,7 @@ def health(request: Request) -> Health:
         status="ok",
         version=__version__,
         database=container.engine.dialect.name,
-        schema_revision=current_revision(container.engine),
+        schema_revision=recorded_revision(container.engine),
     )
 
 

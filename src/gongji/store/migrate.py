@@ -8,6 +8,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from gongji.store import raw
+from gongji.store.uow import UnitOfWork, run_in_transaction
+
 SCRIPT_LOCATION = "gongji.store:migrations"
 
 
@@ -29,6 +32,18 @@ def upgrade(engine: Engine, revision: str = "head") -> str | None:
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def recorded_revision(engine: Engine) -> str | None:
+    """The revision in ``alembic_version`` of a database gongji has migrated (it migrates on
+    every start), read in one statement: the health endpoint's answer. Alembic's own reading
+    first reflects the table, a third of a health request's time under load."""
+
+    def read(uow: UnitOfWork) -> str | None:
+        rows = raw.fetch(uow.connection, "SELECT version_num FROM alembic_version", {})
+        return str(rows[0][0]) if rows else None
+
+    return run_in_transaction(engine, read, read_only=True)
 
 
 def head_revision() -> str | None:
