@@ -205,3 +205,26 @@ def test_sqlite_writers_of_two_processes_take_turns_on_the_file_lock(tmp_path: P
     finally:
         first.dispose()
         second.dispose()
+
+
+def test_a_unit_of_work_that_need_not_be_durable_leaves_the_pool_durable(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """``durable=False`` relaxes that one commit (SQLite ``synchronous`` 1 instead of 2,
+    PostgreSQL ``synchronous_commit`` off) and hands the connection back as it found it."""
+    if engine.dialect.name == "sqlite":
+        engine = make_engine(sqlite_url(tmp_path), pool_size=1)  # one connection, reused
+        setting, relaxed, durable = "PRAGMA synchronous", 1, 2
+    else:
+        setting, relaxed, durable = "SHOW synchronous_commit", "off", "on"
+    try:
+        with UnitOfWork(engine, durable=False) as uow:
+            assert run(uow.connection, setting)[0][0] == relaxed
+            uow.commit()
+        with UnitOfWork(engine, durable=False) as uow:
+            pass  # rolled back: restored all the same
+        with UnitOfWork(engine) as uow:
+            assert run(uow.connection, setting)[0][0] == durable
+    finally:
+        if engine.dialect.name == "sqlite":
+            engine.dispose()

@@ -23,6 +23,14 @@ within the window as often as wanted, for example to read a person's data again 
 to race a copy of itself through a slow command. Committed first, a replay is refused even if
 the command later fails. The price is small and deliberate: a client that retries a failed
 request must sign it again with a fresh nonce, which is what a client does anyway.
+
+The nonce's commit does not wait for the disk (``durable=False``, gongji.store.uow): it was
+half of a signed settlement's disk flushes, the biggest single cost of one over HTTP. Only a
+crash of the machine itself (power, kernel; not of gongji) can lose a nonce, and only one seen
+in the moments before it and not followed by any durable commit: a settlement's own commit
+waits for the disk, and both databases write their log in order, so a request that changed
+anything keeps its nonce. What could be replayed after such a crash is a request that failed
+or was read-only, within its 300 s window.
 """
 
 from __future__ import annotations
@@ -147,7 +155,7 @@ def authenticate(
         remember_nonce(ctx, uow, signed.key_id, signed.nonce)
         uow.commit()
 
-    run_in_transaction(ctx.engine, remember)
+    run_in_transaction(ctx.engine, remember, durable=False)
     return Actor(ActorKind.INSTITUTION, institution_code)
 
 

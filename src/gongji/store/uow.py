@@ -48,11 +48,18 @@ _RETRYABLE_SQLITE_ERRORS = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTR
 
 
 class UnitOfWork:
-    """A connection inside one transaction. Leaving the block without ``commit()`` rolls back."""
+    """A connection inside one transaction. Leaving the block without ``commit()`` rolls back.
 
-    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
+    ``durable=False``: the commit does not wait for the disk (SQLite ``synchronous=NORMAL`` for
+    this transaction, PostgreSQL ``synchronous_commit`` off). For a write whose loss in a crash
+    of the machine (not of gongji) is acceptable; the next durable commit of any transaction
+    makes it durable too, since both databases write their log in order.
+    """
+
+    def __init__(self, engine: Engine, *, read_only: bool = False, durable: bool = True) -> None:
         self._engine = engine
         self._read_only = read_only
+        self._relaxed = not durable and not read_only
         self._committed = False
         self._connection: Connection | None = None
         self._turn: AbstractContextManager[Any] = nullcontext()
@@ -62,13 +69,22 @@ class UnitOfWork:
         self._turn.__enter__()
         try:
             connection = self._engine.connect()
-            if self._read_only:
-                connection = connection.execution_options(**{READ_ONLY_OPTION: True})
-            connection.begin()
         except BaseException:
             self._turn.__exit__(None, None, None)
             raise
         self._connection = connection
+        try:
+            if self._read_only:
+                self._connection = connection.execution_options(**{READ_ONLY_OPTION: True})
+            sqlite = is_sqlite(self._engine)
+            if self._relaxed and sqlite:  # SQLite: before BEGIN, never inside a transaction
+                run(self._connection, "PRAGMA synchronous=NORMAL")
+            self._connection.begin()
+            if self._relaxed and not sqlite:
+                run(self._connection, "SET LOCAL synchronous_commit TO OFF")
+        except BaseException:
+            self.__exit__(None, None, None)  # rolls back, restores, closes, ends the turn
+            raise
         return self
 
     def __exit__(
@@ -83,6 +99,8 @@ class UnitOfWork:
                 connection.rollback()
         finally:
             try:
+                if self._relaxed and is_sqlite(self._engine):
+                    _restore_durability(connection)
                 connection.close()
             finally:
                 self._connection = None
@@ -116,17 +134,28 @@ def is_retryable(error: BaseException) -> bool:
     return False
 
 
+def _restore_durability(connection: Connection) -> None:
+    """Back to ``SQLITE_PRAGMAS``' ``synchronous=FULL`` before the pool hands the connection on;
+    a connection that cannot be set back is discarded instead."""
+    try:
+        run(connection, "PRAGMA synchronous=FULL")
+    except DBAPIError:
+        if not connection.invalidated:
+            connection.invalidate()
+
+
 def run_in_transaction(
     engine: Engine,
     work: Callable[[UnitOfWork], T],
     *,
     read_only: bool = False,
+    durable: bool = True,
     attempts_max: int = RETRY_ATTEMPTS_MAX,
 ) -> T:
     """Run ``work`` in a fresh unit of work, again (at most ``attempts_max`` times) on conflict."""
     for attempt in range(1, attempts_max + 1):
         try:
-            with UnitOfWork(engine, read_only=read_only) as uow:
+            with UnitOfWork(engine, read_only=read_only, durable=durable) as uow:
                 return work(uow)
         except DBAPIError as error:
             if attempt == attempts_max or not is_retryable(error):
