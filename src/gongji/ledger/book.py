@@ -135,12 +135,9 @@ class Ledger:
         self, connection: Executor, transfers: Sequence[Transfer]
     ) -> list[CreateTransferResult]:
         """As :meth:`_create` for a batch whose ids are assumed new (see create_transfers)."""
-        account_ids = {t.debit_account_id for t in transfers}
-        account_ids |= {t.credit_account_id for t in transfers}
-        account_ids.discard("")
         state = BatchState(
             now_us=to_us(self._clock.now()),
-            accounts=rows.load_balances(connection, account_ids, lock=True),
+            accounts=rows.load_balances(connection, _accounts_named(transfers), lock=True),
             transfers={},
             resolutions={},
         )
@@ -211,10 +208,9 @@ class Ledger:
         due = rows.due_pending(connection, now_us, min(limit, EXPIRY_BATCH_MAX))
         if not due:
             return 0
-        account_ids = {t.debit_account_id for t in due} | {t.credit_account_id for t in due}
         state = BatchState(
             now_us=now_us,
-            accounts=rows.load_balances(connection, account_ids, lock=True),
+            accounts=rows.load_balances(connection, _accounts_named(due), lock=True),
             transfers={t.id: t for t in due},
             resolutions=rows.load_resolutions(connection, {t.id for t in due}),
         )
@@ -311,19 +307,14 @@ def _load_state(connection: Executor, transfers: Sequence[Transfer], now_us: int
         # Nothing resolves a pending transfer, so the accounts to lock are the events' own: both
         # reads go at once. (A known pending transfer that an event's id repeats is compared by
         # its fields only; its accounts are neither read nor changed.)
-        account_ids = {t.debit_account_id for t in transfers}
-        account_ids |= {t.credit_account_id for t in transfers}
-        account_ids.discard("")
         known, accounts = rows.load_transfers_and_balances(
-            connection, {t.id for t in transfers if t.id}, account_ids
+            connection, {t.id for t in transfers if t.id}, _accounts_named(transfers)
         )
         return BatchState(now_us=now_us, accounts=accounts, transfers=known, resolutions={})
     ids = {t.id for t in transfers if t.id} | pending_ids
     known = rows.load_transfers(connection, ids)
-    account_ids = {t.debit_account_id for t in transfers} | {t.credit_account_id for t in transfers}
-    account_ids |= {t.debit_account_id for t in known.values() if t.is_pending}
-    account_ids |= {t.credit_account_id for t in known.values() if t.is_pending}
-    account_ids.discard("")
+    pending = [t for t in known.values() if t.is_pending]
+    account_ids = _accounts_named([*transfers, *pending])
     accounts = rows.load_balances(connection, account_ids, lock=True)
     return BatchState(
         now_us=now_us,
@@ -331,6 +322,13 @@ def _load_state(connection: Executor, transfers: Sequence[Transfer], now_us: int
         transfers=known,
         resolutions=rows.load_resolutions(connection, pending_ids) if pending_ids else {},
     )
+
+
+def _accounts_named(transfers: Iterable[Transfer]) -> set[str]:
+    """Every account the transfers debit or credit (a post or void may name none: ``""``)."""
+    ids = {t.debit_account_id for t in transfers} | {t.credit_account_id for t in transfers}
+    ids.discard("")
+    return ids
 
 
 def _write_state(connection: Executor, state: BatchState) -> None:

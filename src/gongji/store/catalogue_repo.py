@@ -56,11 +56,10 @@ def items_by_code(connection: Connection, codes: Iterable[str]) -> dict[str, Cat
     wanted = sorted(set(codes))
     found: dict[str, CatalogueItem] = {}
     for start in range(0, len(wanted), LOOKUP_CHUNK):
-        chunk = wanted[start : start + LOOKUP_CHUNK]
-        names = [f"c{n}" for n in range(len(chunk))]
-        marks = ", ".join(f":{name}" for name in names)
-        statement = f"SELECT {_ITEM_COLUMNS} FROM catalogue_items WHERE code IN ({marks})"
-        for row in raw.fetch(connection, statement, dict(zip(names, chunk, strict=True))):
+        params: dict[str, Any] = {}
+        where = raw.in_list("code", wanted[start : start + LOOKUP_CHUNK], params)
+        statement = f"SELECT {_ITEM_COLUMNS} FROM catalogue_items WHERE {where}"
+        for row in raw.fetch(connection, statement, params):
             found[row[0]] = _item(row)
     return found
 

@@ -49,22 +49,10 @@ def _locked(connection: Connection, statement: Select[Any], lock: bool) -> Selec
     return statement
 
 
-def _for_update(connection: Connection, lock: bool) -> str:
-    """The row-lock clause of a text statement (see ``_locked``)."""
-    return " FOR UPDATE" if lock and not is_sqlite(connection.engine) else ""
-
-
 def _filters(**equal_to: str | None) -> tuple[list[str], dict[str, Any]]:
     """``column = :column`` for every given value (a column's name is its parameter's)."""
     given = {column: value for column, value in equal_to.items() if value is not None}
     return [f"{column} = :{column}" for column in given], dict(given)
-
-
-def _in_list(column: str, values: Sequence[str], params: dict[str, Any]) -> str:
-    """``column IN (:column_0, …)``, its values added to ``params``; never-true when empty."""
-    names = [f"{column}_{n}" for n in range(len(values))]
-    params.update(zip(names, values, strict=True))
-    return f"{column} IN ({', '.join(f':{name}' for name in names)})" if names else "1 = 0"
 
 
 def _one(connection: Connection, statement: Select[Any], record: type[R]) -> R | None:
@@ -166,7 +154,7 @@ _WALLET = f"SELECT {raw.column_list(WalletRecord)} FROM wallets WHERE psn_no = :
 
 
 def wallet(connection: Connection, psn_no: str, *, lock: bool = False) -> WalletRecord | None:
-    statement = _WALLET + _for_update(connection, lock)
+    statement = _WALLET + raw.for_update(connection, lock)
     found = raw.fetch(connection, statement, {"psn_no": psn_no})
     return WalletRecord(*found[0]) if found else None
 
@@ -283,10 +271,10 @@ def grants_by(
         contributor=contributor, recipient=recipient, relationship_id=relationship_id
     )
     if states is not None:
-        where.append(_in_list("state", states, params))
+        where.append(raw.in_list("state", states, params))
     statement = (
         f"SELECT {raw.column_list(GrantRecord)} FROM grants WHERE {' AND '.join(where) or '1 = 1'}"
-        f" ORDER BY offered_at_us, id LIMIT {int(limit)}{_for_update(connection, lock)}"
+        f" ORDER BY offered_at_us, id LIMIT {int(limit)}{raw.for_update(connection, lock)}"
     )
     return [GrantRecord(*row) for row in raw.fetch(connection, statement, params)]
 
@@ -359,7 +347,7 @@ def authorizations_by(
     statement = (
         f"SELECT {raw.column_list(AuthorizationRecord)} FROM authorizations"
         f" WHERE {' AND '.join(where) or '1 = 1'}"
-        f" ORDER BY binding_seq, id{_for_update(connection, lock)}"
+        f" ORDER BY binding_seq, id{raw.for_update(connection, lock)}"
     )
     return [AuthorizationRecord(*row) for row in raw.fetch(connection, statement, params)]
 

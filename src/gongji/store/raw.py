@@ -12,7 +12,8 @@ and writes of a settlement), the SQL goes to the driver as fixed text; the settl
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import fields
 from functools import lru_cache
 from typing import Any, TypeAlias
@@ -61,16 +62,23 @@ def wrapped(connection: Executor, statement: str, error: Any) -> StatementError:
 Params: TypeAlias = Sequence[Any] | Mapping[str, Any]
 
 
-def run(connection: Executor, statement: str, params: Params = ()) -> Sequence[Any]:
-    """Execute one statement in the connection's transaction; its rows (none for writes)."""
+@contextmanager
+def _cursor(connection: Executor, statement: str) -> Iterator[Any]:
+    """A cursor of the connection; a driver error on it comes out as SQLAlchemy's."""
     cursor = connection.connection.cursor()
     try:
-        cursor.execute(statement, params)
-        return cursor.fetchall() if cursor.description else ()
+        yield cursor
     except connection.dialect.loaded_dbapi.Error as error:
         raise wrapped(connection, statement, error) from error
     finally:
         cursor.close()
+
+
+def run(connection: Executor, statement: str, params: Params = ()) -> Sequence[Any]:
+    """Execute one statement in the connection's transaction; its rows (none for writes)."""
+    with _cursor(connection, statement) as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if cursor.description else ()
 
 
 def run_many(
@@ -78,13 +86,8 @@ def run_many(
     statement: str,
     params: Sequence[Sequence[Any]] | Sequence[Mapping[str, Any]],
 ) -> None:
-    cursor = connection.connection.cursor()
-    try:
+    with _cursor(connection, statement) as cursor:
         cursor.executemany(statement, params)
-    except connection.dialect.loaded_dbapi.Error as error:
-        raise wrapped(connection, statement, error) from error
-    finally:
-        cursor.close()
 
 
 # --- named parameters, for the keyed reads and writes of a settlement ---------------------------
@@ -99,40 +102,56 @@ def in_paramstyle(statement: str, sqlite: bool) -> str:
     return statement if sqlite else _NAMED.sub(r"%(\1)s", statement)
 
 
+def for_update(connection: Executor, lock: bool = True) -> str:
+    """The row-lock clause to end a text ``SELECT`` with: PostgreSQL locks rows; on SQLite the
+    write transaction holds the database's lock from ``BEGIN IMMEDIATE`` already."""
+    return " FOR UPDATE" if lock and connection.dialect.name != "sqlite" else ""
+
+
+def in_list(column: str, values: Sequence[Any], params: dict[str, Any]) -> str:
+    """``column IN (:column_0, …)``, its values added to ``params``; never true when empty."""
+    names = [f"{column}_{n}" for n in range(len(values))]
+    params.update(zip(names, values, strict=True))
+    return f"{column} IN ({', '.join(f':{name}' for name in names)})" if names else "1 = 0"
+
+
+def _native(connection: Executor, statement: str) -> str:
+    return in_paramstyle(statement, connection.dialect.name == "sqlite")
+
+
 def fetch(connection: Executor, statement: str, params: Mapping[str, Any]) -> Sequence[Any]:
-    """Rows of a ``:name``-parameter statement (``execute`` for one that returns none)."""
-    return run(connection, in_paramstyle(statement, connection.dialect.name == "sqlite"), params)
+    """Rows of a ``:name``-parameter statement."""
+    return run(connection, _native(connection, statement), params)
 
 
-execute = fetch
+def execute(connection: Executor, statement: str, params: Mapping[str, Any]) -> None:
+    """A ``:name``-parameter statement that returns no rows."""
+    run(connection, _native(connection, statement), params)
 
 
 def changed(connection: Executor, statement: str, params: Mapping[str, Any]) -> int:
     """How many rows a ``:name``-parameter ``UPDATE`` or ``DELETE`` changed."""
-    sql = in_paramstyle(statement, connection.dialect.name == "sqlite")
-    cursor = connection.connection.cursor()
-    try:
+    sql = _native(connection, statement)
+    with _cursor(connection, sql) as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
-    except connection.dialect.loaded_dbapi.Error as error:
-        raise wrapped(connection, sql, error) from error
-    finally:
-        cursor.close()
 
 
 def execute_many(connection: Executor, statement: str, params: Sequence[Mapping[str, Any]]) -> None:
     if params:
-        sqlite = connection.dialect.name == "sqlite"
-        run_many(connection, in_paramstyle(statement, sqlite), params)
+        run_many(connection, _native(connection, statement), params)
+
+
+def field_names(record: type[Any]) -> list[str]:
+    """A dataclass's field names, which are its table's column names: read as ``record(*row)``."""
+    return [f.name for f in fields(record)]
 
 
 def column_list(record: type[Any]) -> str:
-    """A dataclass's field names as a column list: records are read as ``record(*row)``."""
-    return ", ".join(f.name for f in fields(record))
+    return ", ".join(field_names(record))
 
 
-def insert_statement(table: str, record: type[Any]) -> str:
-    """``INSERT`` of every field of ``record`` into ``table``, as named parameters."""
-    names = [f.name for f in fields(record)]
-    marks = ", ".join(f":{name}" for name in names)
-    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})"
+def insert_statement(table: str, columns: Sequence[str]) -> str:
+    """``INSERT`` of ``columns`` into ``table``, as named parameters."""
+    marks = ", ".join(f":{name}" for name in columns)
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"

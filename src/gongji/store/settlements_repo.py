@@ -117,8 +117,8 @@ def list_for_institution(
     return [SettlementRow(**dict(row)) for row in connection.execute(statement).mappings()]
 
 
-_INSERT_SETTLEMENT = raw.insert_statement("settlements", SettlementRow)
-_INSERT_DRAW = raw.insert_statement("settlement_draws", DrawRow)
+_INSERT_SETTLEMENT = raw.insert_statement("settlements", raw.field_names(SettlementRow))
+_INSERT_DRAW = raw.insert_statement("settlement_draws", raw.field_names(DrawRow))
 
 
 def insert_settlement(connection: Connection, row: SettlementRow) -> None:
@@ -126,13 +126,9 @@ def insert_settlement(connection: Connection, row: SettlementRow) -> None:
 
 
 def insert_items(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Rows with every column of ``settlement_items`` but its key's defaults, by name."""
+    """Item rows keyed by column name, every row with the same columns."""
     if rows:
-        names = list(rows[0])
-        statement = (
-            f"INSERT INTO settlement_items ({', '.join(names)})"
-            f" VALUES ({', '.join(f':{name}' for name in names)})"
-        )
+        statement = raw.insert_statement("settlement_items", list(rows[0]))
         raw.execute_many(connection, statement, rows)
 
 
@@ -195,10 +191,9 @@ def lock_accumulator(
     draw on different pools.
     """
     key = {"psn_no": psn_no, "year": year, "insutype": insutype, "pool": pool}
-    postgres = not is_sqlite(connection.engine)
-    if postgres:
+    if not is_sqlite(connection.engine):
         raw.fetch(connection, _LOCK_PERSON, {"psn_no": psn_no})
-    found = raw.fetch(connection, _READ_ACCUMULATOR + (" FOR UPDATE" if postgres else ""), key)
+    found = raw.fetch(connection, _READ_ACCUMULATOR + raw.for_update(connection), key)
     if found:
         return int(found[0][0]), int(found[0][1])
     raw.execute(connection, _NEW_ACCUMULATOR, {**key, "now_us": now_us})

@@ -153,15 +153,12 @@ def run_in_transaction(
     attempts_max: int = RETRY_ATTEMPTS_MAX,
 ) -> T:
     """Run ``work`` in a fresh unit of work, again (at most ``attempts_max`` times) on conflict."""
-    for attempt in range(1, attempts_max + 1):
-        try:
-            with UnitOfWork(engine, read_only=read_only, durable=durable) as uow:
-                return work(uow)
-        except DBAPIError as error:
-            if attempt == attempts_max or not is_retryable(error):
-                raise
-            time.sleep(RETRY_BACKOFF_BASE_S * (2 ** min(attempt, 6)) * random.random())
-    raise RuntimeError("unreachable: the retry loop returns or raises")
+
+    def attempt() -> T:
+        with UnitOfWork(engine, read_only=read_only, durable=durable) as uow:
+            return work(uow)
+
+    return _retried(attempt, attempts_max)
 
 
 def run_on_pooled_connection(
@@ -173,18 +170,27 @@ def run_on_pooled_connection(
     """As :func:`run_in_transaction` for a write, on the pool's DB-API connection: ``work``
     sends its statements through :mod:`gongji.store.raw` and returns, and this commits. An
     exception from ``work`` rolls the transaction back; a retryable one runs it again."""
-    for attempt in range(1, attempts_max + 1):
+
+    def attempt() -> T:
+        with writer_turn(engine):
+            connection = PooledConnection(engine.raw_connection(), engine.dialect)
+            try:
+                return _commit_after(connection, work, sqlite=is_sqlite(engine))
+            finally:
+                connection.connection.close()  # to the pool, which rolls back what is open
+
+    return _retried(attempt, attempts_max)
+
+
+def _retried(attempt: Callable[[], T], attempts_max: int) -> T:
+    """``attempt()``, again after a short random pause while it fails retryably."""
+    for number in range(1, attempts_max + 1):
         try:
-            with writer_turn(engine):
-                connection = PooledConnection(engine.raw_connection(), engine.dialect)
-                try:
-                    return _commit_after(connection, work, sqlite=is_sqlite(engine))
-                finally:
-                    connection.connection.close()  # to the pool, which rolls back what is open
+            return attempt()
         except DBAPIError as error:
-            if attempt == attempts_max or not is_retryable(error):
+            if number == attempts_max or not is_retryable(error):
                 raise
-            time.sleep(RETRY_BACKOFF_BASE_S * (2 ** min(attempt, 6)) * random.random())
+            time.sleep(RETRY_BACKOFF_BASE_S * (2 ** min(number, 6)) * random.random())
     raise RuntimeError("unreachable: the retry loop returns or raises")
 
 
