@@ -7,6 +7,8 @@ drove checks clean. Rates are never asserted (no timed assertions): they belong 
 from __future__ import annotations
 
 import json
+import random
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from typer.testing import CliRunner
 from gongji.cli.bench import bench_app
 from gongji.ledger.check import check_ledger
 from gongji.sim.ledger_bench import BenchOptions, BenchReport, run_ledger_bench
+from gongji.sim.workload import TRANSFER_FEN_MAX, pair, transfer_amount
 from gongji.store.engine import make_engine
 
 ROWS = ["single, 1 client", "single, 8 clients", "batch 10", "batch 100", "batch 1000"]
@@ -85,3 +88,15 @@ def test_cli_refuses_an_unreachable_postgres_in_one_line() -> None:
     assert outcome.exit_code != 0
     assert "PostgreSQL unreachable" in outcome.output
     assert "Traceback" not in outcome.output
+
+
+def test_the_workload_draws_two_different_accounts_uniformly_and_amounts_in_range() -> None:
+    rng = random.Random(7)
+    pairs = [pair(rng, 5) for _ in range(20_000)]
+    assert all(debit != credit for debit, credit in pairs)
+    assert {debit for debit, _ in pairs} == {credit for _, credit in pairs} == set(range(5))
+    counts = Counter(pairs)
+    assert len(counts) == 20  # every ordered pair of five accounts
+    assert max(counts.values()) < 1.2 * min(counts.values())  # about 1 000 each
+    amounts = {transfer_amount(rng) for _ in range(20_000)}
+    assert amounts == set(range(1, TRANSFER_FEN_MAX + 1))

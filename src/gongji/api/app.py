@@ -49,15 +49,16 @@ def create_app(container: Container, *, run_jobs: bool = False) -> FastAPI:
     app.state.container = container
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
+    # Routes are matched in this order, one by one: the institutions' settlement traffic first.
+    app.include_router(settlement_router)
+    app.include_router(fsi_router)
     app.include_router(system.router, prefix="/api/v1")
     app.include_router(auth.router)
     app.include_router(wallet_routes.router)
     app.include_router(admin_routes.router)
     app.include_router(import_routes.router)
     app.include_router(clearing_router)
-    app.include_router(settlement_router)
     app.include_router(premium_router)
-    app.include_router(fsi_router)
     app.include_router(reconciliation_router)
     if container.settings.test_clock:
         app.include_router(test_clock.router)

@@ -1,12 +1,15 @@
 """FastAPI dependencies: the container, the context, and who is asking.
 
+Dependencies that do no IO are ``async``: FastAPI runs a plain ``def`` one in the thread pool, a
+hand-off dearer than the function. Those that read the database stay ``def``.
+
 Routes name the actor they need (``require_person``, ``require_operator(Role.CLERK)``); the
 services still check ownership of every object they touch. ``admin`` passes every role check.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -23,16 +26,20 @@ _BEARER = HTTPBearer(
 )
 
 
-def get_container(request: Request) -> Container:
+def container_of(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
 
-def get_context(container: Annotated[Container, Depends(get_container)]) -> Context:
+async def get_container(request: Request) -> Container:
+    return container_of(request)
+
+
+async def get_context(container: Annotated[Container, Depends(get_container)]) -> Context:
     return container.context
 
 
-def bearer_token(
+async def bearer_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
 ) -> str:
     """The token of an ``Authorization: Bearer …`` header, or ``unauthorized``."""
@@ -49,17 +56,17 @@ def current_actor(
     return identity.resolve_token(ctx, ctx.engine, token)
 
 
-def require_person(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+async def require_person(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
     if actor.kind is not ActorKind.PERSON:
         raise Forbidden()
     return actor
 
 
-def require_operator(*roles: Role) -> Callable[[Actor], Actor]:
+def require_operator(*roles: Role) -> Callable[[Actor], Awaitable[Actor]]:
     """An operator holding any of ``roles`` (or ``admin``); none given means any operator."""
     wanted = frozenset(roles)
 
-    def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    async def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         if actor.kind is not ActorKind.OPERATOR:
             raise Forbidden()
         if Role.ADMIN in actor.roles or not wanted or actor.roles & wanted:

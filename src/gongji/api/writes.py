@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from gongji.api.deps import get_container
+from gongji.api.deps import container_of
 from gongji.services import idempotency
 from gongji.services.context import Actor, Context
 from gongji.store.uow import UnitOfWork, run_in_transaction
@@ -53,7 +53,7 @@ def write(
     A refusal (a ``GongjiError``) from the command rolls everything back, the key included, and
     propagates to the error handlers.
     """
-    ctx = get_container(request).context
+    ctx = container_of(request).context
     key = idempotency.validate_key(request.headers.get(IDEMPOTENCY_HEADER))
     fingerprint = idempotency.request_hash(scope_name, as_json(body))
     scope = idempotency.scope_for(actor.label)

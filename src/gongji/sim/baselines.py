@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from gongji.sim.workload import FUNDING_FEN, TRANSFER_FEN_MAX, Step, StepFactory, pair
+from gongji.sim.workload import FUNDING_FEN, Step, StepFactory, pair, transfer_amount
 from gongji.store.engine import SQLITE_BUSY_TIMEOUT_MS, SQLITE_PRAGMAS
 
 PGBENCH_TIMEOUT_S = 600
@@ -65,7 +65,7 @@ def sqlite_baseline_factory(path: Path, accounts: int, seed: int) -> StepFactory
 
         def step() -> int:
             debit, credit = pair(rng, accounts)
-            amount = rng.randint(1, TRANSFER_FEN_MAX)
+            amount = transfer_amount(rng)
             connection.execute("BEGIN IMMEDIATE")
             connection.execute(_DEBIT, (amount, debit))
             connection.execute(_CREDIT, (amount, credit))

@@ -43,7 +43,14 @@ from gongji.ledger.book import Ledger
 from gongji.ledger.check import CheckReport, check_ledger
 from gongji.ledger.types import AccountFlags, CreateTransferResult, NewAccount, Transfer
 from gongji.sim.baselines import pgbench_tps, setup_sqlite_baseline, sqlite_baseline_factory
-from gongji.sim.workload import FUNDING_FEN, TRANSFER_FEN_MAX, Step, StepFactory, measure, pair
+from gongji.sim.workload import (
+    FUNDING_FEN,
+    Step,
+    StepFactory,
+    measure,
+    pair,
+    transfer_amount,
+)
 from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
 
@@ -184,7 +191,7 @@ class _LedgerWorkload:
 
     def _transfer(self, rng: random.Random, transfer_id: str) -> Transfer:
         debit, credit = pair(rng, len(self.account_ids))
-        amount, ids = rng.randint(1, TRANSFER_FEN_MAX), self.account_ids
+        amount, ids = transfer_amount(rng), self.account_ids
         return Transfer(transfer_id, ids[debit], ids[credit], amount, LEDGER, CODE_TRANSFER)
 
 
