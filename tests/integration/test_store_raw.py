@@ -23,7 +23,7 @@ from gongji.ledger.types import CreateTransferResult, NewAccount, Transfer
 from gongji.store import engine as engine_module
 from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
-from gongji.store.raw import PooledConnection, run
+from gongji.store.raw import PooledConnection, query, run
 from gongji.store.uow import UnitOfWork, is_retryable, run_on_pooled_connection
 from gongji.store.writers import LOCK_FILE_SUFFIX, writer_turn
 
@@ -219,12 +219,12 @@ def test_a_unit_of_work_that_need_not_be_durable_leaves_the_pool_durable(
         setting, relaxed, durable = "SHOW synchronous_commit", "off", "on"
     try:
         with UnitOfWork(engine, durable=False) as uow:
-            assert run(uow.connection, setting)[0][0] == relaxed
+            assert query(uow.connection, setting)[0][0] == relaxed
             uow.commit()
         with UnitOfWork(engine, durable=False) as uow:
             pass  # rolled back: restored all the same
         with UnitOfWork(engine) as uow:
-            assert run(uow.connection, setting)[0][0] == durable
+            assert query(uow.connection, setting)[0][0] == durable
     finally:
         if engine.dialect.name == "sqlite":
             engine.dispose()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from gongji.store.raw import Executor, run, run_many, wrapped
+from gongji.store.raw import Executor, query, run, run_many, wrapped
 
 IN_CLAUSE_CHUNK = 500  # stays under SQLite's bound-parameter limit and keeps plans cheap
 PG_SCALAR_ROWS_MAX = 16
@@ -141,7 +141,7 @@ def _select_by_key(
     sqlite = is_sqlite_connection(connection)
     for chunk in _chunks(ids):
         statement = _select_statement(kind, len(chunk), sqlite)
-        yield from run(connection, statement, _select_params(chunk, sqlite))
+        yield from query(connection, statement, _select_params(chunk, sqlite))
 
 
 def select_accounts(

@@ -74,11 +74,22 @@ def _cursor(connection: Executor, statement: str) -> Iterator[Any]:
         cursor.close()
 
 
-def run(connection: Executor, statement: str, params: Params = ()) -> Sequence[Any]:
-    """Execute one statement in the connection's transaction; its rows (none for writes)."""
+def run(connection: Executor, statement: str, params: Params = ()) -> None:
+    """Execute one statement that returns no rows in the connection's transaction."""
     with _cursor(connection, statement) as cursor:
         cursor.execute(statement, params)
-        return cursor.fetchall() if cursor.description else ()
+
+
+def query(connection: Executor, statement: str, params: Params = ()) -> Sequence[Any]:
+    """The rows of one statement that returns rows (``SELECT``, ``… RETURNING``).
+
+    Its own function, not :func:`run` asking the cursor whether there are rows: psycopg builds
+    the whole ``description`` to answer that, which cost as much as a small query's fetch.
+    """
+    with _cursor(connection, statement) as cursor:
+        cursor.execute(statement, params)
+        rows: Sequence[Any] = cursor.fetchall()
+        return rows
 
 
 def run_many(
@@ -121,7 +132,7 @@ def _native(connection: Executor, statement: str) -> str:
 
 def fetch(connection: Executor, statement: str, params: Mapping[str, Any]) -> Sequence[Any]:
     """Rows of a ``:name``-parameter statement."""
-    return run(connection, _native(connection, statement), params)
+    return query(connection, _native(connection, statement), params)
 
 
 def execute(connection: Executor, statement: str, params: Mapping[str, Any]) -> None:
