@@ -174,6 +174,13 @@ def due_pending(connection: Connection, now_us: int, limit: int) -> list[Transfe
 def account_transfers(
     connection: Connection, account_id: str, after_seq: int, limit: int
 ) -> list[tuple[int, Transfer]]:
+    """Up to ``limit`` transfers touching the account after ``after_seq``, with their ``seq``.
+
+    A cursor on ``seq`` misses nothing that commits later: every transfer is inserted while its
+    accounts' rows are locked (``FOR UPDATE`` on PostgreSQL, the one writer on SQLite) until
+    its commit, so the transfers of one account draw their ``seq`` in commit order
+    (tests/integration/test_history_paging.py).
+    """
     num = connection.execute(select(A.num).where(A.id == account_id)).scalar_one_or_none()
     if num is None:
         return []

@@ -4,12 +4,12 @@ No decisions here; the services decide (``gongji.services.identity``, ``.idempot
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, text, update
 
+from gongji.store import raw
 from gongji.store.engine import is_sqlite
 from gongji.store.tables_access import access_tokens, idempotency_keys, one_time_codes, operators
 
@@ -68,7 +68,7 @@ def lock_mobile(connection: Connection, mobile_hash: str) -> None:
     """
     if is_sqlite(connection.engine):
         return
-    key = int.from_bytes(hashlib.sha256(mobile_hash.encode()).digest()[:8], "big", signed=True)
+    key = raw.advisory_key(f"mobile:{mobile_hash}")
     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 

@@ -395,11 +395,26 @@ _RECORD_EVENT = (
     "INSERT INTO person_events (psn_no, kind, detail, actor, at_us)"
     " VALUES (:psn_no, :kind, :detail, :actor, :at_us)"
 )
+# The person's turn is taken inside the statement, before the row draws its seq (a subquery
+# with a volatile function is evaluated first, never merged into the insert's projection).
+_RECORD_EVENT_IN_TURN = (
+    "INSERT INTO person_events (psn_no, kind, detail, actor, at_us)"
+    " SELECT :psn_no, :kind, :detail, :actor, :at_us"
+    " FROM (SELECT pg_advisory_xact_lock(:turn)) AS turn"
+)
 
 
 def record_event(
     connection: Connection, psn_no: str, kind: str, actor: str, at_us: int, **detail: Any
 ) -> None:
+    """One event in the person's history, which readers page through by ``seq``.
+
+    On PostgreSQL a ``seq`` is drawn at insert, not at commit: two transactions writing events
+    for one person could commit in the other order, and a reader whose cursor had passed the
+    later ``seq`` would never see the earlier. So the writers of one person's events take turns
+    (a transaction-scoped advisory lock) from before the insert until they commit. SQLite has
+    one writer at a time already.
+    """
     values = {
         "psn_no": psn_no,
         "kind": kind,
@@ -407,7 +422,11 @@ def record_event(
         "actor": actor,
         "at_us": at_us,
     }
-    raw.execute(connection, _RECORD_EVENT, values)
+    if connection.dialect.name == "sqlite":
+        raw.execute(connection, _RECORD_EVENT, values)
+    else:
+        turn = raw.advisory_key(f"person_events:{psn_no}")
+        raw.execute(connection, _RECORD_EVENT_IN_TURN, {**values, "turn": turn})
 
 
 def events_of(

@@ -11,6 +11,7 @@ and writes of a settlement), the SQL goes to the driver as fixed text; the settl
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -166,3 +167,9 @@ def insert_statement(table: str, columns: Sequence[str]) -> str:
     """``INSERT`` of ``columns`` into ``table``, as named parameters."""
     marks = ", ".join(f":{name}" for name in columns)
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+
+
+def advisory_key(name: str) -> int:
+    """A PostgreSQL advisory lock's 64-bit key for ``name`` (a hash: another name sharing it
+    only waits more, never wrongly less)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
