@@ -9,7 +9,7 @@ money). Rows, in order, each over the same measured window:
   threads in this process (what the code costs without HTTP and signing);
 - ``http``: signed ``POST /api/v1/settlements`` (docs/signing.md) to the real app under uvicorn
   in a separate process on 127.0.0.1, from the same number of client threads, each with its own
-  keep-alive ``httpx`` connection;
+  keep-alive ``httpx2`` connection;
 - ``http health``: ``GET /api/v1/health`` on the same server from the same load generator: the
   ceiling of this HTTP stack and client on this machine. The ``http`` row is reported as a
   ratio of it.
@@ -291,12 +291,12 @@ def _settled(ctx: Context, uow: UnitOfWork, request: SettleRequest) -> Settlemen
 
 
 def _httpx() -> Any:
-    """httpx is a development dependency: only the HTTP rows need it."""
+    """httpx2 is a development dependency: only the HTTP rows need it."""
     try:
-        import httpx
+        import httpx2 as httpx
     except ImportError:
         raise BenchError(
-            "the HTTP rows need httpx (pip install -e '.[dev]'), or run with --service-only"
+            "the HTTP rows need httpx2 (pip install -e '.[dev]'), or run with --service-only"
         ) from None
     return httpx
 

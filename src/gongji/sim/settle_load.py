@@ -8,7 +8,7 @@ soon as it is free; its latency counts from when it was *due*, not from when it 
 server that falls behind shows it in the percentiles instead of slowing the clock (no
 coordinated omission).
 
-Threads, not asyncio: the client libraries (sqlite3, psycopg, httpx's sockets) release the GIL
+Threads, not asyncio: the client libraries (sqlite3, psycopg, httpx2's sockets) release the GIL
 while they wait, and one shape of driver serves the service layer and HTTP alike.
 """
 
