@@ -7,7 +7,9 @@ change behaviour. A PostgreSQL connection that died while idle must be replaced,
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -205,6 +207,35 @@ def test_sqlite_writers_of_two_processes_take_turns_on_the_file_lock(tmp_path: P
     finally:
         first.dispose()
         second.dispose()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_forked_child_takes_its_turns_on_a_lock_file_of_its_own(tmp_path: Path) -> None:
+    """A child forked from a process that has taken turns must open the lock file again: on
+    the parent's open file, ``flock`` would count parent and child as one holder."""
+    engine = make_engine(sqlite_url(tmp_path))
+    released = tmp_path / "child-released"
+    with writer_turn(engine):  # the parent opens the lock file before it forks
+        pass
+    held_read, held_write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child's outcome is read by the parent
+        try:
+            with writer_turn(engine):
+                os.write(held_write, b"held")
+                time.sleep(0.3)
+                released.touch()
+        finally:
+            os._exit(0)
+    try:
+        assert os.read(held_read, 4) == b"held"
+        with writer_turn(engine):
+            assert released.exists()  # the parent's turn came only after the child's ended
+    finally:
+        os.waitpid(child, 0)
+        os.close(held_read)
+        os.close(held_write)
+        engine.dispose()
 
 
 def test_a_unit_of_work_that_need_not_be_durable_leaves_the_pool_durable(
