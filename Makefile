@@ -39,9 +39,9 @@ unit: install
 integration: install
 	$(BIN)/pytest tests/integration
 
-## Long runs, not part of `make test`
+## Long runs, not part of `make test`: the state machine, bank, crash and history tests, 10× as long
 soak: install
-	GONGJI_SOAK=1 $(BIN)/pytest -m slow tests/integration
+	GONGJI_SOAK=$${GONGJI_SOAK:-10} $(BIN)/pytest -m soak --timeout 7200 tests
 
 bench-ledger: install
 	$(BIN)/gongji bench ledger

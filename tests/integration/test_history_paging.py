@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import Engine
 
 from gongji.clock import SystemClock
@@ -24,9 +25,10 @@ from gongji.ledger.book import Ledger
 from gongji.ledger.types import NewAccount, Transfer
 from gongji.store import people_repo
 from gongji.store.uow import UnitOfWork, run_in_transaction
+from support.soak import scaled
 
 WRITERS = 6
-WRITES_PER_WRITER = 15
+WRITES_PER_WRITER = scaled(15)
 PAGE = 4
 PSN_NO = "P00000000000000000001"
 
@@ -72,6 +74,7 @@ def _follow_during(
     return seen
 
 
+@pytest.mark.soak
 def test_a_person_s_events_followed_by_cursor_during_writes_miss_nothing(engine: Engine) -> None:
     def write(number: int, i: int) -> None:
         rng = random.Random(f"{number}-{i}")
@@ -92,6 +95,7 @@ def test_a_person_s_events_followed_by_cursor_during_writes_miss_nothing(engine:
     assert seen == every  # in order, none missed, none twice
 
 
+@pytest.mark.soak
 def test_an_account_s_history_followed_by_cursor_during_writes_misses_nothing(
     engine: Engine,
 ) -> None:

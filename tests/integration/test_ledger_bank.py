@@ -12,6 +12,7 @@ import random
 import threading
 from dataclasses import dataclass, field
 
+import pytest
 from sqlalchemy import Engine, func, select
 
 from gongji.clock import SystemClock
@@ -20,11 +21,12 @@ from gongji.ledger.check import check_ledger
 from gongji.ledger.types import AccountFlags, CreateTransferResult, NewAccount, Transfer
 from gongji.store.tables import ledger_accounts, ledger_transfers
 from gongji.store.uow import run_in_transaction
+from support.soak import scaled
 
 ACCOUNTS = [f"bank-{i}" for i in range(8)]
 WRITERS = 8
 READERS = 2
-TRANSFERS_PER_WRITER = 60
+TRANSFERS_PER_WRITER = scaled(60)
 FUNDING_FEN = 10_000
 R = CreateTransferResult
 
@@ -87,6 +89,7 @@ def _reader(engine: Engine, stop: threading.Event, seen: Observations) -> None:
             seen.minimums.append(int(lowest))
 
 
+@pytest.mark.soak
 def test_concurrent_transfers_keep_the_books_whole(engine: Engine) -> None:
     ledger = Ledger(engine, SystemClock())
     _fund(ledger)

@@ -16,11 +16,14 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from gongji.clock import SystemClock
 from gongji.ledger.book import Ledger
 from gongji.store.engine import make_engine
+from support.soak import scaled
 
-KILLS = 24
+KILLS = scaled(24)
 WRITER = Path(__file__).with_name("crash_writer.py")
 
 
@@ -55,6 +58,7 @@ def _run_and_kill(url: str, run: int, rng: random.Random) -> list[str]:
     return acknowledged
 
 
+@pytest.mark.soak
 def test_sigkill_never_loses_an_acknowledged_transfer(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'crash.db'}"
     rng = random.Random(20261123)

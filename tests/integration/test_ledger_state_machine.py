@@ -39,10 +39,11 @@ from gongji.ledger.check import check_ledger
 from gongji.ledger.types import AccountFlags, NewAccount, Transfer, TransferFlags
 from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
+from support.soak import scaled
 
-# Sized so that each database's run stays under a minute on a 2-core machine.
+# Sized so that each database's run stays under a minute on a 2-core machine (`make soak`: more).
 SETTINGS = settings(
-    max_examples=30,
+    max_examples=scaled(30),
     stateful_step_count=50,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -780,10 +781,12 @@ def machine_for(open_database: Callable[[], Database]) -> type[LedgerMachine]:
     return type("Machine", (LedgerMachine,), {"open_database": open_database})
 
 
+@pytest.mark.soak
 def test_the_ledger_on_sqlite_agrees_with_its_model(tmp_path: Path) -> None:
     run_state_machine_as_test(machine_for(lambda: SqliteDatabase(tmp_path)), settings=SETTINGS)
 
 
+@pytest.mark.soak
 @pytest.mark.postgres
 def test_the_ledger_on_postgres_agrees_with_its_model(pg_schema: Any) -> None:
     # The fixture checks the server (skip on a laptop, fail under CI) and hands us the
