@@ -5,8 +5,10 @@ On PostgreSQL a ``seq`` is drawn when the row is inserted, not when its transact
 a row with a smaller ``seq`` may become visible after one with a larger: a reader that had moved
 its cursor past the larger would never see the smaller. The writers of one history take turns
 from their insert to their commit (SQLite: one writer at a time; PostgreSQL: the account rows'
-locks for a ledger account, a lock per person for a person's events), and these tests hold the
-window between insert and commit open to give a reordering every chance.
+locks for a ledger account, a lock per person for a person's events). The events' writers hold
+the window between insert and commit open to give a reordering every chance: without the lock
+per person, a PostgreSQL reader missed 26 of 90 events. The ledger's windows are short, so its
+test guards the locking more than it provokes a reordering.
 """
 
 from __future__ import annotations
