@@ -173,13 +173,7 @@ def _shown(value: object) -> str:
     """A short text of the offending value for the error detail, as the user would write it
     (``1E+999999999``, not ``Decimal('1E+999999999')``); never echo megabytes."""
     try:
-        text = (
-            value
-            if isinstance(value, str)
-            else str(value)
-            if isinstance(value, Decimal)
-            else repr(value)
-        )
+        text = str(value) if isinstance(value, str | Decimal) else repr(value)
     except ValueError:  # an int past the interpreter's digit limit cannot be written out
         return f"<{type(value).__name__}>"
     if len(text) > _ERROR_VALUE_LENGTH_MAX:

@@ -21,7 +21,7 @@ LOOKUP_CHUNK: Final = 1_000
 """Codes per ``IN (…)`` list: a bill may have thousands of lines, SQLite binds at most 32 766."""
 
 
-_ITEM_COLUMNS = ", ".join(column.name for column in catalogue_items.columns)
+_ITEM_COLUMNS = ", ".join(raw.table_columns(catalogue_items))
 
 
 def _item(row: Sequence[Any]) -> CatalogueItem:

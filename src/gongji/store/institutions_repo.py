@@ -60,7 +60,7 @@ class CredentialRow:
     revoked_at_us: int | None
 
 
-_INSTITUTION_COLUMNS = ", ".join(column.name for column in institutions.columns)
+_INSTITUTION_COLUMNS = ", ".join(raw.table_columns(institutions))
 _INSTITUTION = f"SELECT {_INSTITUTION_COLUMNS} FROM institutions WHERE code = :code"
 
 

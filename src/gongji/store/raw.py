@@ -19,7 +19,7 @@ from dataclasses import fields
 from functools import lru_cache
 from typing import Any, TypeAlias
 
-from sqlalchemy import Connection, Dialect, PoolProxiedConnection
+from sqlalchemy import Connection, Dialect, PoolProxiedConnection, Table
 from sqlalchemy.exc import DBAPIError, StatementError
 
 
@@ -161,6 +161,11 @@ def field_names(record: type[Any]) -> list[str]:
 
 def column_list(record: type[Any]) -> str:
     return ", ".join(field_names(record))
+
+
+def table_columns(table: Table) -> list[str]:
+    """A table's column names in table order: select them all to read a row by position."""
+    return [column.name for column in table.columns]
 
 
 def insert_statement(table: str, columns: Sequence[str]) -> str:

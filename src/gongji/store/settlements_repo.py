@@ -132,16 +132,16 @@ def insert_items(connection: Connection, rows: Sequence[dict[str, Any]]) -> None
         raw.execute_many(connection, statement, rows)
 
 
+_ITEM_COLUMNS = raw.table_columns(settlement_items)
 _ITEMS_OF = (
-    f"SELECT {', '.join(c.name for c in settlement_items.columns)} FROM settlement_items"
+    f"SELECT {', '.join(_ITEM_COLUMNS)} FROM settlement_items"
     " WHERE setl_id = :setl_id ORDER BY line_no"
 )
 
 
 def items_of(connection: Connection, setl_id: str) -> list[dict[str, Any]]:
-    names = [c.name for c in settlement_items.columns]
     found = raw.fetch(connection, _ITEMS_OF, {"setl_id": setl_id})
-    return [dict(zip(names, row, strict=True)) for row in found]
+    return [dict(zip(_ITEM_COLUMNS, row, strict=True)) for row in found]
 
 
 def insert_draws(connection: Connection, rows: Sequence[DrawRow]) -> None:
