@@ -283,6 +283,44 @@ def test_concurrent_copies_of_one_settlement_make_one(his: His) -> None:
     assert balance(his, SON) == 726_200
 
 
+def test_racing_copies_of_one_signed_settlement_settle_once(his: His) -> None:
+    # A captured 2207 sent eight times at once with its one signature: the nonce is spent in
+    # the settlement's own transaction, so one copy settles and the others are replays.
+    message = fill(envelope("2207", OUTPATIENT_INPUT, MSGID["2207"]), ids())
+    body = json.dumps(message, ensure_ascii=False).encode()
+    path = "/fsi/api/rsfComIfsService/callService"
+    headers = his.signed(path, body, HOSPITAL)
+    codes: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def send() -> None:
+        barrier.wait()
+        answer = serve(his.ctx, "POST", path, body, headers)
+        codes.append(answer.headers.get("X-Gongji-Error-Code", "ok"))
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(codes) == ["ok"] + ["signature_replayed"] * 7
+    assert counts(his.ctx.engine)[0] == 1
+    assert balance(his, SON) == 726_200
+
+
+def test_a_refused_settlement_spends_its_nonce(his: His) -> None:
+    message = fill(envelope("2207", OUTPATIENT_INPUT, MSGID["2207"]), ids())
+    message["input"]["feedetail"][0]["med_list_codg"] = "NO-SUCH-ITEM"
+    body = json.dumps(message, ensure_ascii=False).encode()
+    path = "/fsi/api/rsfComIfsService/callService"
+    headers = his.signed(path, body, HOSPITAL)
+    first = his.client.post(path, content=body, headers=headers)
+    assert first.headers["X-Gongji-Error-Code"] == "item_unknown"
+    again = his.client.post(path, content=body, headers=headers)
+    assert again.headers["X-Gongji-Error-Code"] == "signature_replayed"
+    assert counts(his.ctx.engine)[0] == 0
+
+
 def test_a_suspended_institution_reconciles_but_does_not_settle(his: His) -> None:
     settled = his.call(fill(envelope("2207", OUTPATIENT_INPUT, MSGID["2207"]), ids())).json()
     assert settled["infcode"] == 0

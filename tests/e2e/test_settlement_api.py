@@ -351,6 +351,16 @@ def test_signing_refusals(counter: Counter) -> None:
     replay = till.client.post(BASE, content=raw, headers=headers)
     assert (replay.status_code, replay.json()["code"]) == (401, "signature_replayed")
 
+    # A refused settlement spends its nonce all the same: its replay is a replay.
+    bad = json.dumps(
+        mother_bill("s-2", lines=[{"item_code": "NOPE", "quantity": "1", "unit_price": "1.00"}])
+    ).encode()
+    headers = till.headers("POST", BASE, bad, nonce="refused-nonce-0001")
+    refused = till.client.post(BASE, content=bad, headers=headers)
+    assert (refused.status_code, refused.json()["code"]) == (400, "item_unknown")
+    replay = till.client.post(BASE, content=bad, headers=headers)
+    assert (replay.status_code, replay.json()["code"]) == (401, "signature_replayed")
+
     unsigned = till.client.post(BASE, content=raw, headers={"Content-Type": "application/json"})
     assert (unsigned.status_code, unsigned.json()["code"]) == (401, "signature_missing")
 

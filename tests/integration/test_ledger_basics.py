@@ -132,6 +132,23 @@ def test_account_history_pages_through_every_transfer_once_in_order(
         assert seen == expected, limit
 
 
+def test_a_poller_resumes_from_the_last_page(engine: Engine, clock: ManualClock) -> None:
+    ledger = Ledger(engine, clock)
+    open_accounts(ledger, "a", "b", "c")
+    assert ledger.create_transfers([plain("t1", "a", "b", 1), plain("t2", "b", "a", 1)]) == [
+        R.OK, R.OK,
+    ]  # fmt: skip
+    last = ledger.account_history("a", limit=10)
+    assert ([t.id for t in last.transfers], last.next_cursor) == (["t1", "t2"], None)
+    quiet = ledger.account_history("a", cursor=last.resume_cursor)
+    assert (quiet.transfers, quiet.resume_cursor) == ([], last.resume_cursor)
+    assert ledger.create_transfers([plain("t3", "b", "c", 1), plain("t4", "a", "c", 1)]) == [
+        R.OK, R.OK,
+    ]  # fmt: skip
+    later = ledger.account_history("a", cursor=quiet.resume_cursor)
+    assert [t.id for t in later.transfers] == ["t4"]
+
+
 def test_an_account_without_transfers_has_an_empty_history(
     engine: Engine, clock: ManualClock
 ) -> None:

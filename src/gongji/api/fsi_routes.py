@@ -25,12 +25,12 @@ from starlette.concurrency import run_in_threadpool
 
 from gongji.api import fsi_envelope as e
 from gongji.api.deps import get_context
-from gongji.api.fsi_transactions import transaction
+from gongji.api.fsi_transactions import Transaction, transaction
 from gongji.api.institution_auth import signed_target
 from gongji.domain.errors import GongjiError
 from gongji.services import signing
 from gongji.services.context import Context
-from gongji.store.uow import UnitOfWork, run_in_transaction
+from gongji.store.uow import run_in_transaction
 
 log = logging.getLogger("gongji.fsi")
 router = APIRouter(prefix="/fsi/api", tags=["national interface"])
@@ -165,7 +165,27 @@ def _run(
     message: Mapping[str, Any] | None,
     only: str | None,
 ) -> Mapping[str, Any]:
-    institution = signing.authenticate(ctx, method, target, raw, headers).id
+    verified = signing.verify(ctx, method, target, raw, headers)
+    try:
+        envelope, chosen = _chosen(message, verified.institution.id, only)
+    except BaseException:
+        signing.spend_alone(ctx, verified)
+        raise
+    institution = verified.institution.id
+    if chosen.writes:  # the nonce is spent in the transaction's own commit
+        return signing.run_signed_write(
+            ctx, verified, lambda uow: chosen.handler(ctx, uow, envelope, institution)
+        )
+    signing.spend_alone(ctx, verified)
+    return run_in_transaction(
+        ctx.engine, lambda uow: chosen.handler(ctx, uow, envelope, institution), read_only=True
+    )
+
+
+def _chosen(
+    message: Mapping[str, Any] | None, institution: str, only: str | None
+) -> tuple[e.Envelope, Transaction]:
+    """The envelope and its transaction, or the refusal of a message that names neither well."""
     if message is None:
         raise e.FsiMessageInvalid()
     envelope = e.parse_envelope(message)
@@ -173,12 +193,4 @@ def _run(
         raise FsiInstitutionMismatch(fixmedins_code=envelope.fixmedins_code)
     if only is not None and envelope.infno != only:
         raise FsiPathMismatch(expected=only, infno=envelope.infno)
-    chosen = transaction(envelope.infno)
-
-    def work(uow: UnitOfWork) -> Mapping[str, Any]:
-        output = chosen.handler(ctx, uow, envelope, institution)
-        if chosen.writes:
-            uow.commit()
-        return output
-
-    return run_in_transaction(ctx.engine, work, read_only=not chosen.writes)
+    return envelope, transaction(envelope.infno)

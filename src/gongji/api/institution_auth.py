@@ -3,7 +3,8 @@
 It reads the raw body (Starlette keeps it, so the route still parses it), takes the path as
 sent (percent-encoding untouched, plus ``?query`` when there is one) and verifies the request's
 signature (gongji.services.signing, docs/signing.md). The database work runs in the thread pool:
-an async dependency must not block the event loop.
+an async dependency must not block the event loop. ``require_institution`` spends the request's
+nonce at once; ``verify_institution`` leaves that to the route's own write transaction.
 """
 
 from __future__ import annotations
@@ -25,6 +26,17 @@ def signed_target(request: Request) -> str:
     path = path.split("?", 1)[0]  # some servers put the query into raw_path as well
     query = request.scope.get("query_string", b"").decode("latin-1")
     return f"{path}?{query}" if query else path
+
+
+async def verify_institution(
+    request: Request, ctx: Annotated[Context, Depends(get_context)]
+) -> signing.Verified:
+    """The signing institution, its nonce not spent yet: for a route that spends it in its own
+    write transaction with ``signing.run_signed_write``."""
+    body = await request.body()
+    return await run_in_threadpool(
+        signing.verify, ctx, request.method, signed_target(request), body, request.headers
+    )
 
 
 async def require_institution(

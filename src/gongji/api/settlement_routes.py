@@ -25,7 +25,7 @@ from pydantic import Field
 
 from gongji.api.deps import get_context
 from gongji.api.errors import language_of
-from gongji.api.institution_auth import require_institution
+from gongji.api.institution_auth import require_institution, verify_institution
 from gongji.api.reads import read
 from gongji.api.schemas import AmountIn, PsnNo, parse_amount
 from gongji.api.schemas import Request as Body
@@ -33,17 +33,19 @@ from gongji.clock import from_us
 from gongji.domain.errors import GongjiError
 from gongji.domain.money import format_yuan
 from gongji.domain.settlement.items import BILL_LINES_MAX, ItemQuantityInvalid
-from gongji.services import settlement
+from gongji.services import settlement, signing
 from gongji.services.context import BUSINESS_TZ, Actor, Context
 from gongji.services.credentials_lookup import resolve_person
 from gongji.services.errors import NotFound
 from gongji.services.settlement_quote import LineIn, Quote, SettleRequest, quote
 from gongji.store import settlements_repo as rows
 from gongji.store.settlements_repo import DrawRow, SettlementRow
-from gongji.store.uow import UnitOfWork, run_in_transaction
+from gongji.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/v1/settlements", tags=["settlement"])
 Institution = Annotated[Actor, Depends(require_institution)]
+Signed = Annotated[signing.Verified, Depends(verify_institution)]
+"""For the writes: the nonce is spent in the settlement's own transaction (services/signing)."""
 Ctx = Annotated[Context, Depends(get_context)]
 
 LIST_LIMIT_MAX: Final = 1000
@@ -104,31 +106,26 @@ def quote_bill(body: BillBody, institution: Institution, ctx: Ctx) -> dict[str, 
 
 
 @router.post("", status_code=201, summary="Settle (结算), idempotent per request_id")
-def settle_bill(
-    body: SettleBody, request: Request, institution: Institution, ctx: Ctx
-) -> JSONResponse:
-    lines = _lines(body)
-
+def settle_bill(body: SettleBody, request: Request, signed: Signed, ctx: Ctx) -> JSONResponse:
     def work(uow: UnitOfWork) -> dict[str, Any]:
-        row = settlement.settle(ctx, uow, _settle_request(ctx, uow, institution, body, lines))
+        bill = _settle_request(ctx, uow, signed.institution, body, _lines(body))
+        row = settlement.settle(ctx, uow, bill)
         answer = settlement_out(row, rows.items_of(uow.connection, row.setl_id))
         answer["draws"] = [draw_out(d) for d in rows.draws_of(uow.connection, row.setl_id)]
-        uow.commit()
         return answer
 
-    return _committed(ctx, request, work)
+    return _committed(ctx, request, signed, work)
 
 
 @router.post("/{setl_id}/reverse", status_code=201, summary="Reverse (撤销) one of my settlements")
 def reverse_settlement(
-    setl_id: SetlId, body: ReverseBody, request: Request, institution: Institution, ctx: Ctx
+    setl_id: SetlId, body: ReverseBody, request: Request, signed: Signed, ctx: Ctx
 ) -> JSONResponse:
     def work(uow: UnitOfWork) -> dict[str, Any]:
-        row = settlement.reverse(ctx, uow, institution.id, setl_id, body.request_id)
-        uow.commit()
+        row = settlement.reverse(ctx, uow, signed.institution.id, setl_id, body.request_id)
         return settlement_out(row, [])
 
-    return _committed(ctx, request, work)
+    return _committed(ctx, request, signed, work)
 
 
 @router.get("/{setl_id}", summary="One of my settlements, with its items and draws")
@@ -195,11 +192,14 @@ def _settle_request(
 
 
 def _committed(
-    ctx: Context, request: Request, work: Callable[[UnitOfWork], dict[str, Any]]
+    ctx: Context,
+    request: Request,
+    signed: signing.Verified,
+    work: Callable[[UnitOfWork], dict[str, Any]],
 ) -> JSONResponse:
     """Run a write; the refusals particular to settlement get their own status here."""
     try:
-        answer = run_in_transaction(ctx.engine, work)
+        answer = signing.run_signed_write(ctx, signed, work)
     except GongjiError as error:
         status = _STATUS_BY_CODE.get(error.code)
         if status is None:

@@ -38,8 +38,16 @@ EXPIRY_BATCH_MAX = 1_000
 
 @dataclass(frozen=True, slots=True)
 class HistoryPage:
+    """One page of an account's transfers, oldest first.
+
+    ``next_cursor`` asks for the next page and is None on the last one. ``resume_cursor`` is
+    where this page ended (the cursor it was asked with, when empty): a caller that polls for
+    new transfers keeps it and asks again later, even after the last page.
+    """
+
     transfers: list[Transfer]
     next_cursor: str | None
+    resume_cursor: str | None = None
 
 
 class BatchTooLarge(ValueError):
@@ -182,9 +190,11 @@ class Ledger:
 
         def work(uow: UnitOfWork) -> HistoryPage:
             found = rows.account_transfers(uow.connection, account_id, after_seq, limit + 1)
-            page = [transfer for _, transfer in found[:limit]]
-            next_cursor = str(found[limit - 1][0]) if len(found) > limit else None
-            return HistoryPage(page, next_cursor)
+            shown = found[:limit]
+            page = [transfer for _, transfer in shown]
+            resume_cursor = str(shown[-1][0]) if shown else cursor
+            next_cursor = resume_cursor if len(found) > limit else None
+            return HistoryPage(page, next_cursor, resume_cursor)
 
         return run_in_transaction(self._engine, work, read_only=True)
 

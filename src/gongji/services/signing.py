@@ -15,22 +15,28 @@ signature matches (``signature_invalid``); the nonce was not seen with this key
 (``signature_replayed``). The nonce is recorded only for a request whose signature is good, so
 nobody without the secret can fill the nonce table or burn an institution's nonces.
 
-Why the nonce is committed in its own short transaction, before the command runs, rather than
-with the command's effects: a nonce proves a *request* is fresh, whatever the command then does.
-Recorded with the command, a refused or failed command (a rollback) or a read-only one (there
-is nothing to commit) would leave the nonce unused, and a captured request could be replayed
-within the window as often as wanted, for example to read a person's data again and again, or
-to race a copy of itself through a slow command. Committed first, a replay is refused even if
-the command later fails. The price is small and deliberate: a client that retries a failed
-request must sign it again with a fresh nonce, which is what a client does anyway.
+Why a nonce is spent even when the command it came with fails: a nonce proves a *request* is
+fresh, whatever the command then does. Spent only with the command's effects, a refused or
+failed command (a rollback) or a read-only one (there is nothing to commit) would leave the
+nonce unused, and a captured request could be replayed within the window as often as wanted,
+for example to read a person's data again and again. So there are two ways to spend it:
 
-The nonce's commit does not wait for the disk (``durable=False``, gongji.store.uow): it was
-half of a signed settlement's disk flushes, the biggest single cost of one over HTTP. Only a
-crash of the machine itself (power, kernel; not of gongji) can lose a nonce, and only one seen
-in the moments before it and not followed by any durable commit: a settlement's own commit
-waits for the disk, and both databases write their log in order, so a request that changed
-anything keeps its nonce. What could be replayed after such a crash is a request that failed
-or was read-only, within its 300 s window.
+- ``authenticate``: in its own short transaction, before the command runs. For reads and for
+  any route that does not say otherwise.
+- ``verify`` and then ``run_signed_write``: as the first statement of the command's own write
+  transaction, and, if that transaction does not commit, in a short one of its own before the
+  refusal is answered. A settlement then takes one write turn instead of two (on SQLite the
+  writers' turn is what settlements queue for: docs/benchmarks.md). A racing copy of the
+  request waits on the nonce's key, then finds it and is refused; the command ran once.
+
+A request refused before its route runs (a body that fails validation, 422) leaves its nonce
+unspent on the second way: replaying it can only be refused again in the same way.
+
+A nonce committed alone does not wait for the disk (``durable=False``, gongji.store.uow): only
+a crash of the machine itself (power, kernel; not of gongji) can lose it, and only one seen in
+the moments before it and not followed by any durable commit, since both databases write their
+log in order. A request that changed anything keeps its nonce. What could be replayed after
+such a crash is a request that failed or was read-only, within its 300 s window.
 """
 
 from __future__ import annotations
@@ -38,9 +44,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
-from typing import ClassVar, Final
+from typing import ClassVar, Final, TypeVar
 
 from gongji.domain.errors import GongjiError
 from gongji.domain.sm3 import hmac_sm3_hex
@@ -64,6 +71,7 @@ _TIMESTAMP: Final = re.compile(r"[0-9]{1,12}")
 _NONCE: Final = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _SIGNATURE: Final = re.compile(r"[0-9a-fA-F]{64}")
 _US_PER_S: Final = 1_000_000
+T = TypeVar("T")
 
 
 class SignatureMissing(GongjiError):
@@ -108,6 +116,15 @@ class SignedHeaders:
         return int(self.timestamp)
 
 
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """A request whose signature is good and whose nonce was not seen: not yet spent."""
+
+    institution: Actor
+    key_id: str
+    nonce: str
+
+
 # --- the client side: what an institution (or a test, or the bench) sends ------------------------
 
 
@@ -141,22 +158,60 @@ def sign_request(
 def authenticate(
     ctx: Context, method: str, path: str, body: bytes, headers: Mapping[str, str]
 ) -> Actor:
-    """The institution that signed this request, or a refusal. Runs its own two short
-    transactions (a read, then the committed nonce); see the module docstring for why."""
+    """The institution that signed this request, or a refusal; its nonce is spent in a short
+    transaction of its own (see the module docstring)."""
+    verified = verify(ctx, method, path, body, headers)
+    spend_alone(ctx, verified)
+    return verified.institution
+
+
+def verify(
+    ctx: Context, method: str, path: str, body: bytes, headers: Mapping[str, str]
+) -> Verified:
+    """Check the signature and that the nonce is unseen, in a read; the nonce is not spent yet:
+    the caller must ``run_signed_write`` or ``spend_alone`` it."""
     signed = read_headers(headers)
     check_window(ctx, signed.timestamp_s)
-    institution_code = run_in_transaction(
-        ctx.engine,
-        lambda uow: verify_signature(ctx, uow, method, path, body, signed),
-        read_only=True,
-    )
 
-    def remember(uow: UnitOfWork) -> None:
-        remember_nonce(ctx, uow, signed.key_id, signed.nonce)
+    def check(uow: UnitOfWork) -> str:
+        institution_code = verify_signature(ctx, uow, method, path, body, signed)
+        if repo.nonce_seen(uow.connection, signed.key_id, signed.nonce):
+            raise SignatureReplayed()
+        return institution_code
+
+    institution_code = run_in_transaction(ctx.engine, check, read_only=True)
+    return Verified(Actor(ActorKind.INSTITUTION, institution_code), signed.key_id, signed.nonce)
+
+
+def spend_alone(ctx: Context, verified: Verified) -> None:
+    """Spend a verified request's nonce in its own transaction (not waiting for the disk)."""
+
+    def spend(uow: UnitOfWork) -> None:
+        remember_nonce(ctx, uow, verified.key_id, verified.nonce)
         uow.commit()
 
-    run_in_transaction(ctx.engine, remember, durable=False)
-    return Actor(ActorKind.INSTITUTION, institution_code)
+    run_in_transaction(ctx.engine, spend, durable=False)
+
+
+def run_signed_write(ctx: Context, verified: Verified, work: Callable[[UnitOfWork], T]) -> T:
+    """Run a signed command in one write transaction with the request's nonce spent as its
+    first statement, committed when ``work`` returns. If ``work`` raises, the nonce is spent
+    alone before the command's error goes on."""
+
+    def attempt(uow: UnitOfWork) -> T:
+        remember_nonce(ctx, uow, verified.key_id, verified.nonce)
+        result = work(uow)
+        uow.commit()
+        return result
+
+    try:
+        return run_in_transaction(ctx.engine, attempt)
+    except SignatureReplayed:
+        raise
+    except BaseException:
+        with suppress(SignatureReplayed):  # a copy of the request spent it meanwhile
+            spend_alone(ctx, verified)
+        raise
 
 
 def read_headers(headers: Mapping[str, str]) -> SignedHeaders:

@@ -65,25 +65,29 @@ class UnitOfWork:
         self._turn: AbstractContextManager[Any] = nullcontext()
 
     def __enter__(self) -> UnitOfWork:
-        self._turn = nullcontext() if self._read_only else writer_turn(self._engine)
-        self._turn.__enter__()
+        # The connection is checked out before the writer's turn is taken and returned after it
+        # ends: the pool's bookkeeping is not part of the section that writers queue for. (The
+        # SQLite pool has room for every thread that may wait on the turn and more, so a turn's
+        # holder can always open another connection: store/engine.py.)
+        connection = self._engine.connect()
+        self._connection = (
+            connection.execution_options(**{READ_ONLY_OPTION: True})
+            if self._read_only
+            else connection
+        )
         try:
-            connection = self._engine.connect()
-        except BaseException:
-            self._turn.__exit__(None, None, None)
-            raise
-        self._connection = connection
-        try:
-            if self._read_only:
-                self._connection = connection.execution_options(**{READ_ONLY_OPTION: True})
             sqlite = is_sqlite(self._engine)
             if self._relaxed and sqlite:  # SQLite: before BEGIN, never inside a transaction
                 run(self._connection, "PRAGMA synchronous=NORMAL")
+            if not self._read_only:
+                turn = writer_turn(self._engine)
+                turn.__enter__()
+                self._turn = turn
             self._connection.begin()
             if self._relaxed and not sqlite:
                 run(self._connection, "SET LOCAL synchronous_commit TO OFF")
         except BaseException:
-            self.__exit__(None, None, None)  # rolls back, restores, closes, ends the turn
+            self.__exit__(None, None, None)  # rolls back, ends the turn, restores, closes
             raise
         return self
 
@@ -95,8 +99,12 @@ class UnitOfWork:
     ) -> None:
         connection = self.connection
         try:
-            if not self._committed:
-                connection.rollback()
+            try:
+                if not self._committed:
+                    connection.rollback()
+            finally:
+                turn, self._turn = self._turn, nullcontext()
+                turn.__exit__(None, None, None)
         finally:
             try:
                 if self._relaxed and is_sqlite(self._engine):
@@ -104,7 +112,6 @@ class UnitOfWork:
                 connection.close()
             finally:
                 self._connection = None
-                self._turn.__exit__(None, None, None)
 
     @property
     def connection(self) -> Connection:
