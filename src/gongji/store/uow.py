@@ -25,7 +25,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -179,12 +179,18 @@ def run_on_pooled_connection(
     exception from ``work`` rolls the transaction back; a retryable one runs it again."""
 
     def attempt() -> T:
-        with writer_turn(engine):
-            connection = PooledConnection(engine.raw_connection(), engine.dialect)
-            try:
-                return _commit_after(connection, work, sqlite=is_sqlite(engine))
-            finally:
-                connection.connection.close()  # to the pool, which rolls back what is open
+        # As in UnitOfWork: the pool's checkout and check-in stay outside the writer's turn.
+        connection = PooledConnection(engine.raw_connection(), engine.dialect)
+        try:
+            with writer_turn(engine):
+                try:
+                    return _commit_after(connection, work, sqlite=is_sqlite(engine))
+                except BaseException:
+                    with suppress(Exception):  # the pool rolls back at check-in otherwise
+                        connection.connection.rollback()  # before the turn passes on
+                    raise
+        finally:
+            connection.connection.close()  # to the pool
 
     return _retried(attempt, attempts_max)
 
