@@ -168,7 +168,7 @@ def _run(
     verified = signing.verify(ctx, method, target, raw, headers)
     try:
         envelope, chosen = _chosen(message, verified.institution.id, only)
-    except BaseException:
+    except Exception:
         signing.spend_alone(ctx, verified)
         raise
     institution = verified.institution.id

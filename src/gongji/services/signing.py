@@ -208,7 +208,7 @@ def run_signed_write(ctx: Context, verified: Verified, work: Callable[[UnitOfWor
         return run_in_transaction(ctx.engine, attempt)
     except SignatureReplayed:
         raise
-    except BaseException:
+    except Exception:
         with suppress(SignatureReplayed):  # a copy of the request spent it meanwhile
             spend_alone(ctx, verified)
         raise
