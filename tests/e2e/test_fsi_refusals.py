@@ -7,8 +7,7 @@ stable code in ``X-Gongji-Error-Code``, and nothing written.
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from support.fsi import (
     fill,
     ids,
 )
+from support.race import race
 from support.world import run
 
 
@@ -265,18 +265,11 @@ def test_concurrent_copies_of_one_settlement_make_one(his: His) -> None:
     body = json.dumps(message, ensure_ascii=False).encode()
     path = "/fsi/api/rsfComIfsService/callService"
     signed = [his.signed(path, body, HOSPITAL) for _ in range(8)]
-    answers: list[dict[str, Any]] = []
-    barrier = threading.Barrier(len(signed))
 
-    def send(headers: dict[str, str]) -> None:
-        barrier.wait()
-        answers.append(json.loads(serve(his.ctx, "POST", path, body, headers).body))
+    def sender(headers: dict[str, str]) -> Callable[[], dict[str, Any]]:
+        return lambda: json.loads(serve(his.ctx, "POST", path, body, headers).body)
 
-    threads = [threading.Thread(target=send, args=(headers,)) for headers in signed]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = race([sender(headers) for headers in signed])
     assert [a["infcode"] for a in answers] == [0] * 8, [a["err_msg"] for a in answers]
     assert len({a["output"]["setlinfo"]["setl_id"] for a in answers}) == 1
     assert counts(his.ctx.engine)[0] == 1
@@ -290,19 +283,12 @@ def test_racing_copies_of_one_signed_settlement_settle_once(his: His) -> None:
     body = json.dumps(message, ensure_ascii=False).encode()
     path = "/fsi/api/rsfComIfsService/callService"
     headers = his.signed(path, body, HOSPITAL)
-    codes: list[str] = []
-    barrier = threading.Barrier(8)
 
-    def send() -> None:
-        barrier.wait()
+    def send() -> str:
         answer = serve(his.ctx, "POST", path, body, headers)
-        codes.append(answer.headers.get("X-Gongji-Error-Code", "ok"))
+        return answer.headers.get("X-Gongji-Error-Code", "ok")
 
-    threads = [threading.Thread(target=send) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    codes = race([send] * 8)
     assert sorted(codes) == ["ok"] + ["signature_replayed"] * 7
     assert counts(his.ctx.engine)[0] == 1
     assert balance(his, SON) == 726_200

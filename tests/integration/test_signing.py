@@ -9,7 +9,6 @@ HTTP, with the ``require_institution`` dependency on a tiny FastAPI app.
 from __future__ import annotations
 
 import json
-import threading
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Annotated, Any
@@ -29,6 +28,7 @@ from gongji.services import institutions, signing
 from gongji.services.context import SYSTEM, Actor, ActorKind, Context
 from gongji.services.signing import sign_request
 from gongji.store.tables_institutions import request_nonces
+from support.race import race
 from support.world import run
 
 HOSPITAL = "H34010000001"
@@ -203,23 +203,15 @@ def test_nonces_are_forgotten_after_twice_the_window(
 
 def test_racing_copies_of_one_request_pass_once(ctx: Context, clock: ManualClock, key: Any) -> None:
     sent = headers(key, clock)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def attempt() -> None:
+    def attempt() -> str:
         try:
             verify(ctx, sent)
-            result = "ok"
         except GongjiError as error:
-            result = error.code
-        with lock:
-            outcomes.append(result)
+            return error.code
+        return "ok"
 
-    threads = [threading.Thread(target=attempt) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race([attempt] * 6)
     assert sorted(outcomes) == ["ok"] + ["signature_replayed"] * 5
 
 
