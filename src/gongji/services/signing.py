@@ -118,7 +118,7 @@ class SignedHeaders:
 
 @dataclass(frozen=True, slots=True)
 class Verified:
-    """A request whose signature is good and whose nonce was not seen: not yet spent."""
+    """A request whose signature is good; its nonce is not spent yet."""
 
     institution: Actor
     key_id: str
@@ -168,18 +168,15 @@ def authenticate(
 def verify(
     ctx: Context, method: str, path: str, body: bytes, headers: Mapping[str, str]
 ) -> Verified:
-    """Check the signature and that the nonce is unseen, in a read; the nonce is not spent yet:
-    the caller must ``run_signed_write`` or ``spend_alone`` it."""
+    """Check the signature, in a read. The nonce is checked when it is spent: the caller must
+    ``run_signed_write`` or ``spend_alone`` it, and either refuses a replay first thing."""
     signed = read_headers(headers)
     check_window(ctx, signed.timestamp_s)
-
-    def check(uow: UnitOfWork) -> str:
-        institution_code = verify_signature(ctx, uow, method, path, body, signed)
-        if repo.nonce_seen(uow.connection, signed.key_id, signed.nonce):
-            raise SignatureReplayed()
-        return institution_code
-
-    institution_code = run_in_transaction(ctx.engine, check, read_only=True)
+    institution_code = run_in_transaction(
+        ctx.engine,
+        lambda uow: verify_signature(ctx, uow, method, path, body, signed),
+        read_only=True,
+    )
     return Verified(Actor(ActorKind.INSTITUTION, institution_code), signed.key_id, signed.nonce)
 
 
