@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from gongji.cli.bench import bench_app
 from gongji.ledger.check import check_ledger
-from gongji.sim.ledger_bench import BenchOptions, BenchReport, run_ledger_bench
+from gongji.sim.baselines import BaselineMissing, SliceRun
+from gongji.sim.ledger_bench import BenchOptions, BenchReport, _take_turns, run_ledger_bench
 from gongji.sim.workload import TRANSFER_FEN_MAX, pair, transfer_amount
 from gongji.store.engine import make_engine
 
@@ -55,6 +56,43 @@ def test_report_has_every_row_with_its_baseline_and_target(report: BenchReport) 
     assert result.ledger_check.startswith("ledger check: ok")
 
 
+def test_each_ratio_lies_within_its_slices_ratios(report: BenchReport) -> None:
+    for row in report.results[0].rows:
+        assert row.ratio is not None and row.ratio_low is not None and row.ratio_high is not None
+        assert row.ratio_low <= row.ratio <= row.ratio_high
+
+
+def test_the_sides_take_turns_so_that_a_steady_drift_costs_both_alike() -> None:
+    order: list[str] = []
+
+    def side(name: str, rate: float) -> SliceRun:
+        def run(index: int, seconds: float) -> float:
+            order.append(f"{name}{index}")
+            return rate
+
+        return run
+
+    ledger_rates, base_rates = _take_turns(side("L", 1.0), side("B", 2.0), 4, 0.1)
+
+    assert order == ["B0", "L0", "L1", "B1", "B2", "L2", "L3", "B3"]
+    assert (ledger_rates, base_rates) == ([1.0] * 4, [2.0] * 4)
+
+
+def test_a_baseline_that_fails_half_way_leaves_the_row_without_a_ratio() -> None:
+    def ledger(index: int, seconds: float) -> float:
+        return 1.0
+
+    def baseline(index: int, seconds: float) -> float:
+        if index == 2:
+            raise BaselineMissing("pgbench failed: server closed the connection")
+        return 2.0
+
+    ledger_rates, base_rates = _take_turns(ledger, baseline, 4, 0.1)
+
+    assert ledger_rates == [1.0] * 4
+    assert base_rates == []
+
+
 def test_every_ledger_the_bench_drove_checks_clean(report: BenchReport, work_dir: Path) -> None:
     ledgers = sorted(work_dir.glob("ledger-*.db"))
     assert len(ledgers) == len(ROWS)
@@ -73,7 +111,14 @@ def test_json_carries_the_same_figures(report: BenchReport) -> None:
 
     (result,) = data["results"]
     assert [row["label"] for row in result["rows"]] == ROWS
-    assert set(result["rows"][0]) >= {"transfers_per_s", "baseline_per_s", "ratio", "met"}
+    assert set(result["rows"][0]) >= {
+        "transfers_per_s",
+        "baseline_per_s",
+        "ratio",
+        "ratio_low",
+        "ratio_high",
+        "met",
+    }
     assert "targets_met" in result
     assert data["environment"]["sqlite"]
 

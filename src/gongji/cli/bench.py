@@ -48,9 +48,18 @@ def ledger(
     seconds: Annotated[
         float,
         typer.Option(
-            "--seconds", min=0.1, max=SECONDS_MAX, help="Measured seconds per row, after warm-up."
+            "--seconds",
+            min=0.1,
+            max=SECONDS_MAX,
+            help="Measured seconds per side of a row (ledger and baseline), over all its slices.",
         ),
     ] = 5.0,
+    slices: Annotated[
+        int,
+        typer.Option(
+            "--slices", min=1, max=100, help="Turns each side takes, alternating with the other."
+        ),
+    ] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     pg_url: Annotated[
         str | None,
@@ -62,7 +71,7 @@ def ledger(
 ) -> None:
     """Durable transfers/s: single (1 and 8 clients) and batches of 10, 100, 1000, with ratios."""
     databases = DATABASES if database is Database.BOTH else (database.value,)
-    options = BenchOptions(databases=databases, seconds=seconds)
+    options = BenchOptions(databases=databases, seconds=seconds, slices=slices)
     if pg_url is not None:
         options = replace(options, pg_url=pg_url)
     with readable_errors():

@@ -15,16 +15,25 @@ import shutil
 import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from gongji.sim.workload import FUNDING_FEN, Step, StepFactory, pair, transfer_amount
+from gongji.sim.workload import FUNDING_FEN, Step, StepFactory, measure, pair, transfer_amount
 from gongji.store.engine import SQLITE_BUSY_TIMEOUT_MS, SQLITE_PRAGMAS
 
 PGBENCH_TIMEOUT_S = 600
+
+SliceRun = Callable[[int, float], float]
+"""Slice ``index`` of one side of a bench row, about ``seconds`` long: its transfers/s."""
+
+
+class BaselineMissing(RuntimeError):
+    """The baseline cannot run here (no pgbench, a failed run): the row gets no ratio."""
+
+
 _TPS = re.compile(r"tps = ([0-9.]+) \(without initial connection time\)")
 _SCHEMA = (
     "CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL)",
@@ -36,9 +45,15 @@ _CREDIT = "UPDATE accounts SET balance = balance + ? WHERE id = ?"
 _RECORD = "INSERT INTO transfers (debit_id, credit_id, amount, timestamp_us) VALUES (?, ?, ?, ?)"
 
 
-def _sqlite_connect(path: Path) -> sqlite3.Connection:
-    """The durability the ledger's engine sets; autocommit, so that we write BEGIN ourselves."""
-    connection = sqlite3.connect(path, isolation_level=None, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+def _sqlite_connect(path: Path, *, shared: bool = False) -> sqlite3.Connection:
+    """The durability the ledger's engine sets; autocommit, so that we write BEGIN ourselves.
+    ``shared``: used by one thread at a time, but not always the one that opened it."""
+    connection = sqlite3.connect(
+        path,
+        isolation_level=None,
+        timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+        check_same_thread=not shared,
+    )
     for pragma in SQLITE_PRAGMAS:
         connection.execute(f"PRAGMA {pragma}")
     return connection
@@ -57,11 +72,35 @@ def setup_sqlite_baseline(path: Path, accounts: int) -> None:
         connection.close()
 
 
-def sqlite_baseline_factory(path: Path, accounts: int, seed: int) -> StepFactory:
+@contextmanager
+def sqlite_baseline_slices(
+    path: Path, accounts: int, seed: int, clients: int, warmup_s: float
+) -> Iterator[SliceRun]:
+    """The raw loop on a fresh file at ``path``, ``clients`` threads a slice. Each worker keeps
+    its connection (and so its page cache) from slice to slice, as the ledger's pool does."""
+    setup_sqlite_baseline(path, accounts)
+    connections = [_sqlite_connect(path, shared=True) for _ in range(clients)]
+
+    def run(index: int, seconds: float) -> float:
+        factory = _baseline_factory(connections, accounts, seed + index)
+        return measure(factory, clients, seconds, warmup_s) / seconds
+
+    try:
+        yield run
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def _baseline_factory(
+    connections: list[sqlite3.Connection], accounts: int, seed: int
+) -> StepFactory:
+    """Worker ``i`` runs the loop on ``connections[i]``."""
+
     @contextmanager
     def open_step(worker: int) -> Iterator[Step]:
         rng = random.Random(f"{seed}-baseline-{worker}")
-        connection = _sqlite_connect(path)
+        connection = connections[worker]
 
         def step() -> int:
             debit, credit = pair(rng, accounts)
@@ -73,32 +112,35 @@ def sqlite_baseline_factory(path: Path, accounts: int, seed: int) -> StepFactory
             connection.execute("COMMIT")
             return 1
 
-        try:
-            yield step
-        finally:
-            connection.close()
+        yield step
 
     return open_step
 
 
-def pgbench_tps(url: URL, scale: int, clients: int, duration_s: int) -> tuple[float | None, str]:
-    """pgbench ``tpcb-like`` on freshly initialised tables, or None and why it is missing."""
+@contextmanager
+def pgbench_slices(url: URL, scale: int, clients: int) -> Iterator[SliceRun]:
+    """``pgbench`` ``tpcb-like`` on tables initialised once for the row, a run of ``-T`` whole
+    seconds a slice. Its figure leaves out connection time, as the ledger's slices do."""
     executable = shutil.which("pgbench")
     if executable is None:
-        return None, "pgbench not found on PATH"
+        raise BaselineMissing("pgbench not found on PATH")
     connection = [f"--host={url.host}"] if url.host else []
     connection += [f"--port={url.port}"] if url.port else []
     connection += [f"--username={url.username}"] if url.username else []
     env = dict(os.environ, **({"PGPASSWORD": str(url.password)} if url.password else {}))
     init = _run([executable, *connection, "-i", "-q", "-s", str(scale), str(url.database)], env)
     if init.returncode != 0:
-        return None, f"pgbench -i failed: {_last_line(init.stderr)}"
-    load = ["-c", str(clients), "-j", str(min(clients, 2)), "-T", str(duration_s), "-n"]
-    ran = _run([executable, *connection, *load, "-b", "tpcb-like", str(url.database)], env)
-    found = _TPS.search(ran.stdout)
-    if found is None:
-        return None, f"pgbench failed: {_last_line(ran.stderr)}"
-    return float(found.group(1)), ""
+        raise BaselineMissing(f"pgbench -i failed: {_last_line(init.stderr)}")
+
+    def run(_index: int, seconds: float) -> float:
+        load = ["-c", str(clients), "-j", str(min(clients, 2)), "-T", str(round(seconds)), "-n"]
+        ran = _run([executable, *connection, *load, "-b", "tpcb-like", str(url.database)], env)
+        found = _TPS.search(ran.stdout)
+        if found is None:
+            raise BaselineMissing(f"pgbench failed: {_last_line(ran.stderr)}")
+        return float(found.group(1))
+
+    yield run
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -4,8 +4,13 @@ A transfers-per-second figure means little without the disk and database under i
 also measures the cheapest durable write loop the same database allows and reports the ledger as
 a ratio of it: PostgreSQL's ``pgbench`` (built-in ``tpcb-like``, same client count) and, for
 SQLite, a raw ``sqlite3`` loop (BEGIN IMMEDIATE, two UPDATEs, one INSERT, COMMIT) on a file
-beside the ledger's with the same pragmas. Each row's baseline runs just before it, at the
-row's client count (batches: one client), so that drifting load on the machine hits both alike.
+beside the ledger's with the same pragmas, at the row's client count (batches: one client).
+
+The two sides of a row take turns in short slices (baseline, ledger, ledger, baseline, …) rather
+than one after the other: this machine's disk and CPU drift by a fifth within a minute, and a
+ratio of two figures taken ten seconds apart measured that drift as much as the ledger. Each
+row reports the ratio of the two sides' totals and the lowest and highest ratio of a pair of
+adjacent slices, so that a reader sees how much the machine moved while it ran.
 
 Durable means committed under SQLite WAL with ``synchronous=FULL`` (what ``make_engine`` sets)
 or PostgreSQL's default ``synchronous_commit=on``. Every row, baseline or ledger, starts from the
@@ -24,10 +29,11 @@ import platform
 import random
 import re
 import sqlite3
+import statistics
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -42,15 +48,13 @@ from gongji.clock import SystemClock
 from gongji.ledger.book import Ledger
 from gongji.ledger.check import CheckReport, check_ledger
 from gongji.ledger.types import AccountFlags, CreateTransferResult, NewAccount, Transfer
-from gongji.sim.baselines import pgbench_tps, setup_sqlite_baseline, sqlite_baseline_factory
-from gongji.sim.workload import (
-    FUNDING_FEN,
-    Step,
-    StepFactory,
-    measure,
-    pair,
-    transfer_amount,
+from gongji.sim.baselines import (
+    BaselineMissing,
+    SliceRun,
+    pgbench_slices,
+    sqlite_baseline_slices,
 )
+from gongji.sim.workload import FUNDING_FEN, Step, StepFactory, measure, pair, transfer_amount
 from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
 
@@ -65,8 +69,9 @@ _DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 EngineOpener = Callable[[str], AbstractContextManager[Engine]]
 """A fresh, empty database for one row, named by the row; disposed of when the row is done."""
-Baseline = Callable[[int], tuple[float | None, str]]
-"""The baseline's transfers/s at a client count, or None and why it is missing."""
+Baseline = Callable[[int], AbstractContextManager[SliceRun]]
+"""The baseline at a client count, set up fresh for one row: its slices' transfers/s. Raises
+:class:`BaselineMissing` when it cannot run (then the row has no ratio)."""
 
 
 class BenchError(RuntimeError):
@@ -76,8 +81,9 @@ class BenchError(RuntimeError):
 @dataclass(frozen=True, slots=True)
 class BenchOptions:
     databases: tuple[str, ...] = DATABASES
-    seconds: float = 5.0
-    warmup_s: float = 1.0
+    seconds: float = 5.0  # measured seconds per side of a row, over all its slices
+    slices: int = 5  # turns each side takes; PostgreSQL's last at least a second (pgbench -T)
+    warmup_s: float = 0.2  # before each slice, not counted
     accounts: int = 10_000
     clients: tuple[int, ...] = (1, 8)
     batch_sizes: tuple[int, ...] = (10, 100, 1_000)
@@ -98,6 +104,8 @@ class BenchRow:
     transfers_per_s: float
     baseline_per_s: float | None
     ratio: float | None
+    ratio_low: float | None  # the lowest and highest ratio of two adjacent slices
+    ratio_high: float | None
     target_ratio: float | None
     met: bool | None
 
@@ -216,27 +224,76 @@ def _require_ok(what: str, results: Sequence[str]) -> None:
 
 
 def _bench_database(
-    name: str, options: BenchOptions, opener: EngineOpener, baseline: Baseline, description: str
+    name: str,
+    options: BenchOptions,
+    opener: EngineOpener,
+    baseline: Baseline,
+    description: str,
+    slicing: tuple[int, float],
 ) -> DatabaseResult:
-    """Each row: its baseline, then the ledger on a fresh database, back to back.
-
-    Pairing them keeps a ratio honest when the machine's load drifts during the run (a shared
-    machine, a noisy neighbour): both sides of a ratio see the same conditions.
-    """
+    """Each row: the baseline and the ledger on fresh databases, taking turns slice by slice."""
     rows: list[BenchRow] = []
     checks: list[CheckReport] = []
-    refused, missing = 0, set()
+    refused, missing = 0, set[str]()
     for label, clients, size in _plan(options):
-        baseline_rate, why = baseline(clients)
-        missing |= {f"{clients}-client baseline missing: {why}"} if why else set()
-        with opener(label) as engine:
-            count, check, refusals = _measure_ledger(engine, options, label, clients, size)
-        rate = count / options.seconds
-        rows.append(_row(label, clients, size, count, rate, baseline_rate))
-        checks.append(check)
-        refused += refusals
+        with opener(label) as engine, ExitStack() as stack:
+            ledger = _LedgerSide(engine, options, label, clients, size)
+            try:
+                base: SliceRun | None = stack.enter_context(baseline(clients))
+            except BaselineMissing as why:
+                base, missing = None, missing | {f"{clients}-client baseline missing: {why}"}
+            ledger_rates, base_rates = _take_turns(ledger.run, base, *slicing)
+            checks.append(check_ledger(engine))
+        rows.append(_row(label, clients, size, ledger_rates, base_rates, ledger.committed))
+        refused += sum(ledger.workload.refused)
     description = "; ".join([description, *sorted(missing)])
     return DatabaseResult(name, description, _judge(rows), _verdict(checks), refused)
+
+
+def _take_turns(
+    ledger: SliceRun, baseline: SliceRun | None, slices: int, slice_s: float
+) -> tuple[list[float], list[float]]:
+    """Per-slice rates of both sides, in the order B L L B B L …: a drift that is steady over
+    the row costs both sides alike. A baseline that fails half-way is dropped (no ratio)."""
+    ledger_rates: list[float] = []
+    base_rates: list[float] = []
+    for index in range(slices):
+        sides = ["baseline", "ledger"] if index % 2 == 0 else ["ledger", "baseline"]
+        for side in sides:
+            if side == "ledger":
+                ledger_rates.append(ledger(index, slice_s))
+            elif baseline is not None:
+                try:
+                    base_rates.append(baseline(index, slice_s))
+                except BaselineMissing:
+                    baseline, base_rates = None, []
+    return ledger_rates, base_rates
+
+
+@dataclass(slots=True)
+class _LedgerSide:
+    """The ledger's side of a row: a fresh ledger with funded accounts, run slice by slice."""
+
+    engine: Engine
+    options: BenchOptions
+    label: str
+    clients: int
+    batch_size: int
+    workload: _LedgerWorkload = field(init=False)
+    committed: int = 0
+
+    def __post_init__(self) -> None:
+        upgrade(self.engine)
+        ledger = Ledger(self.engine, SystemClock())
+        accounts = _setup_ledger(ledger, self.options.accounts)
+        self.workload = _LedgerWorkload(ledger, accounts, self.options.seed)
+
+    def run(self, index: int, seconds: float) -> float:
+        tag = f"{self.label.replace(' ', '').replace(',', '-')}-{index}"  # ids new per slice
+        factory = self.workload.factory(tag, self.batch_size)
+        count = measure(factory, self.clients, seconds, self.options.warmup_s)
+        self.committed += count
+        return count / seconds
 
 
 def _plan(options: BenchOptions) -> list[tuple[str, int, int]]:
@@ -245,22 +302,20 @@ def _plan(options: BenchOptions) -> list[tuple[str, int, int]]:
     return singles + [(f"batch {size}", 1, size) for size in options.batch_sizes]
 
 
-def _measure_ledger(
-    engine: Engine, options: BenchOptions, label: str, clients: int, batch_size: int
-) -> tuple[int, CheckReport, int]:
-    upgrade(engine)
-    ledger = Ledger(engine, SystemClock())
-    workload = _LedgerWorkload(ledger, _setup_ledger(ledger, options.accounts), options.seed)
-    factory = workload.factory(label.replace(" ", "").replace(",", "-"), batch_size)
-    count = measure(factory, clients, options.seconds, options.warmup_s)
-    return count, check_ledger(engine), sum(workload.refused)
-
-
 def _row(
-    label: str, clients: int, size: int, count: int, rate: float, baseline: float | None
+    label: str,
+    clients: int,
+    size: int,
+    ledger_rates: list[float],
+    base_rates: list[float],
+    committed: int,
 ) -> BenchRow:
-    ratio = rate / baseline if baseline else None
-    return BenchRow(label, clients, size, count, rate, baseline, ratio, None, None)
+    rate = statistics.fmean(ledger_rates)
+    base = statistics.fmean(base_rates) if base_rates else None
+    ratio = rate / base if base else None
+    pairs = [led / b for led, b in zip(ledger_rates, base_rates, strict=False) if b > 0]
+    low, high = (min(pairs), max(pairs)) if base_rates and pairs else (None, None)
+    return BenchRow(label, clients, size, committed, rate, base, ratio, low, high, None, None)
 
 
 def _judge(rows: list[BenchRow]) -> tuple[BenchRow, ...]:
@@ -298,19 +353,18 @@ def _bench_sqlite(options: BenchOptions) -> DatabaseResult:
             finally:
                 engine.dispose()
 
-        def baseline(clients: int) -> tuple[float | None, str]:
+        def baseline(clients: int) -> AbstractContextManager[SliceRun]:
             path = directory / _file_name("baseline", f"{clients}-clients-{uuid.uuid4().hex[:6]}")
-            setup_sqlite_baseline(path, options.accounts)
-            factory = sqlite_baseline_factory(path, options.accounts, options.seed)
-            return measure(
-                factory, clients, options.seconds, options.warmup_s
-            ) / options.seconds, ""
+            return sqlite_baseline_slices(
+                path, options.accounts, options.seed, clients, options.warmup_s
+            )
 
         description = (
             "raw sqlite3 loop (BEGIN IMMEDIATE, 2 UPDATEs, 1 INSERT, COMMIT), a fresh file per row,"
             " WAL, synchronous=FULL, one connection per client thread"
         )
-        return _bench_database("sqlite", options, opener, baseline, description)
+        slicing = options.slices, options.seconds / options.slices
+        return _bench_database("sqlite", options, opener, baseline, description, slicing)
 
 
 def _file_name(kind: str, label: str) -> str:
@@ -344,20 +398,23 @@ def _bench_postgres(options: BenchOptions) -> tuple[DatabaseResult, str]:
             yield engine
 
     scale = max(options.pgbench_scale, *options.clients)  # a branch row per client at least
-    duration_s = _whole_seconds(options.seconds)
+    slices = max(1, min(options.slices, round(options.seconds)))  # pgbench -T: whole seconds
+    slice_s = _whole_seconds(options.seconds / slices)
     description = (
         f"pgbench -b tpcb-like, scale {scale} (pgbench -i -s {scale} before each row),"
-        f" -c C -j min(C,2) -T {duration_s} -n, database {url.database}"
+        f" -c C -j min(C,2) -T {slice_s:g} -n a slice, database {url.database}"
     )
 
-    def baseline(clients: int) -> tuple[float | None, str]:
-        return pgbench_tps(url, scale, clients, duration_s)
+    def baseline(clients: int) -> AbstractContextManager[SliceRun]:
+        return pgbench_slices(url, scale, clients)
 
-    return _bench_database("postgres", options, opener, baseline, description), version
+    slicing = slices, float(slice_s)
+    result = _bench_database("postgres", options, opener, baseline, description, slicing)
+    return result, version
 
 
 def _whole_seconds(seconds: float) -> int:
-    return max(1, round(seconds))  # pgbench -T takes whole seconds
+    return max(1, round(seconds))
 
 
 def ensure_database(url: URL) -> str:
@@ -410,11 +467,14 @@ def throwaway_schema(url: URL, *, pool_size: int) -> Iterator[Engine]:
 def _table(result: DatabaseResult, seconds: float) -> Table:
     verdict = {None: "not judged (no baseline)", True: "met", False: "NOT met"}[result.targets_met]
     table = Table(
-        title=f"{result.database}: durable transfers/s over {seconds:g} s — targets {verdict}",
+        title=(
+            f"{result.database}: durable transfers/s, {seconds:g} s a side taken in turns"
+            f" — targets {verdict}"
+        ),
         caption=f"baseline: {result.baseline}\n{result.ledger_check}; refused: {result.refused}",
         caption_justify="left",
     )
-    for name in ("row", "transfers/s", "baseline/s", "ratio", "target", "met"):
+    for name in ("row", "transfers/s", "baseline/s", "ratio", "slice ratios", "target", "met"):
         table.add_column(name, justify="left" if name == "row" else "right")
     for row in result.rows:
         table.add_row(
@@ -422,10 +482,15 @@ def _table(result: DatabaseResult, seconds: float) -> Table:
             f"{row.transfers_per_s:,.0f}",
             _or_dash(row.baseline_per_s, "{:,.0f}"),
             _or_dash(row.ratio, "{:.2f}×"),
+            _range(row.ratio_low, row.ratio_high),
             _or_dash(row.target_ratio, "≥ {:g}×"),
             {None: "—", True: "yes", False: "NO"}[row.met],
         )
     return table
+
+
+def _range(low: float | None, high: float | None) -> str:
+    return "—" if low is None or high is None else f"{low:.2f}–{high:.2f}×"
 
 
 def _or_dash(value: float | None, template: str) -> str:
