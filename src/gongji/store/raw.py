@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from functools import lru_cache
 from typing import Any, TypeAlias
@@ -63,12 +62,25 @@ def wrapped(connection: Executor, statement: str, error: Any) -> StatementError:
 Params: TypeAlias = Sequence[Any] | Mapping[str, Any]
 
 
-@contextmanager
-def _cursor(connection: Executor, statement: str) -> Iterator[Any]:
-    """A cursor of the connection; a driver error on it comes out as SQLAlchemy's."""
-    cursor = connection.connection.cursor()
+def _send(
+    connection: Executor,
+    statement: str,
+    params: Any,  # Params, or a sequence of them when ``many``
+    *,
+    many: bool = False,
+    fetch: bool = False,
+) -> tuple[Sequence[Any], int]:
+    """One statement (``many``: once per parameter set) on a cursor straight from the DB-API
+    connection: its rows when ``fetch``, and its row count. A driver error comes out as
+    SQLAlchemy's. Neither the pool's cursor proxy nor a context manager: on the ledger's hot
+    path each cost as much as a statement."""
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        yield cursor
+        if many:
+            cursor.executemany(statement, params)
+        else:
+            cursor.execute(statement, params)
+        return (cursor.fetchall() if fetch else ()), cursor.rowcount
     except connection.dialect.loaded_dbapi.Error as error:
         raise wrapped(connection, statement, error) from error
     finally:
@@ -77,8 +89,7 @@ def _cursor(connection: Executor, statement: str) -> Iterator[Any]:
 
 def run(connection: Executor, statement: str, params: Params = ()) -> None:
     """Execute one statement that returns no rows in the connection's transaction."""
-    with _cursor(connection, statement) as cursor:
-        cursor.execute(statement, params)
+    _send(connection, statement, params)
 
 
 def query(connection: Executor, statement: str, params: Params = ()) -> Sequence[Any]:
@@ -87,10 +98,7 @@ def query(connection: Executor, statement: str, params: Params = ()) -> Sequence
     Its own function, not :func:`run` asking the cursor whether there are rows: psycopg builds
     the whole ``description`` to answer that, which cost as much as a small query's fetch.
     """
-    with _cursor(connection, statement) as cursor:
-        cursor.execute(statement, params)
-        rows: Sequence[Any] = cursor.fetchall()
-        return rows
+    return _send(connection, statement, params, fetch=True)[0]
 
 
 def run_many(
@@ -98,8 +106,7 @@ def run_many(
     statement: str,
     params: Sequence[Sequence[Any]] | Sequence[Mapping[str, Any]],
 ) -> None:
-    with _cursor(connection, statement) as cursor:
-        cursor.executemany(statement, params)
+    _send(connection, statement, params, many=True)
 
 
 # --- named parameters, for the keyed reads and writes of a settlement ---------------------------
@@ -143,10 +150,7 @@ def execute(connection: Executor, statement: str, params: Mapping[str, Any]) -> 
 
 def changed(connection: Executor, statement: str, params: Mapping[str, Any]) -> int:
     """How many rows a ``:name``-parameter ``UPDATE`` or ``DELETE`` changed."""
-    sql = _native(connection, statement)
-    with _cursor(connection, sql) as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.rowcount)
+    return _send(connection, _native(connection, statement), params)[1]
 
 
 def execute_many(connection: Executor, statement: str, params: Sequence[Mapping[str, Any]]) -> None:
