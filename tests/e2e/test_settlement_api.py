@@ -361,6 +361,14 @@ def test_signing_refusals(counter: Counter) -> None:
     replay = till.client.post(BASE, content=bad, headers=headers)
     assert (replay.status_code, replay.json()["code"]) == (401, "signature_replayed")
 
+    # So does a signed body the route cannot read (a field of the wrong type).
+    unreadable = json.dumps({**mother_bill("s-3"), "lines": "none"}).encode()
+    headers = till.headers("POST", BASE, unreadable, nonce="invalid-nonce-0001")
+    invalid = till.client.post(BASE, content=unreadable, headers=headers)
+    assert (invalid.status_code, invalid.json()["code"]) == (422, "request_invalid")
+    replay = till.client.post(BASE, content=unreadable, headers=headers)
+    assert (replay.status_code, replay.json()["code"]) == (401, "signature_replayed")
+
     unsigned = till.client.post(BASE, content=raw, headers={"Content-Type": "application/json"})
     assert (unsigned.status_code, unsigned.json()["code"]) == (401, "signature_missing")
 

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gongji.api.institution_auth import spend_unused_nonce
 from gongji.domain.errors import GongjiError
 
 log = logging.getLogger("gongji.api")
@@ -55,15 +56,22 @@ def error_body(code: str, message: str, detail: Any = None) -> dict[str, Any]:
     return {"code": code, "message": message, "detail": detail or {}}
 
 
+def refusal_response(request: Request, error: GongjiError) -> JSONResponse:
+    status = STATUS_BY_CODE.get(error.code, 400)
+    return JSONResponse(dict(error.as_dict(language_of(request))), status_code=status)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GongjiError)
     async def _refusal(request: Request, error: GongjiError) -> JSONResponse:
-        status = STATUS_BY_CODE.get(error.code, 400)
-        body = dict(error.as_dict(language_of(request)))
-        return JSONResponse(body, status_code=status)
+        return refusal_response(request, error)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        try:  # a signed body that the route never read spends its nonce all the same
+            await spend_unused_nonce(request)
+        except GongjiError as refusal:  # signature_replayed: a copy came first
+            return refusal_response(request, refusal)
         english = language_of(request) == "en"
         message = "The request is malformed" if english else "请求格式不正确"
         fields = [

@@ -4,11 +4,14 @@ It reads the raw body (Starlette keeps it, so the route still parses it), takes 
 sent (percent-encoding untouched, plus ``?query`` when there is one) and verifies the request's
 signature (gongji.services.signing, docs/signing.md). The database work runs in the thread pool:
 an async dependency must not block the event loop. ``require_institution`` spends the request's
-nonce at once; ``verify_institution`` leaves that to the route's own write transaction.
+nonce at once; ``verify_institution`` leaves that to the route's own write transaction, and
+leaves a way to spend it in ``request.state`` for a request that never reaches the route (its
+body fails validation: :func:`spend_unused_nonce`).
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -34,9 +37,20 @@ async def verify_institution(
     """The signing institution, its nonce not spent yet: for a route that spends it in its own
     write transaction with ``signing.run_signed_write``."""
     body = await request.body()
-    return await run_in_threadpool(
+    verified = await run_in_threadpool(
         signing.verify, ctx, request.method, signed_target(request), body, request.headers
     )
+    request.state.unused_nonce = partial(signing.spend_alone, ctx, verified)
+    return verified
+
+
+async def spend_unused_nonce(request: Request) -> None:
+    """Spend the nonce of a verified request that is refused before its route runs; raises
+    ``SignatureReplayed`` if it was spent already (the request is a replay)."""
+    spend = getattr(request.state, "unused_nonce", None)
+    if spend is not None:
+        request.state.unused_nonce = None
+        await run_in_threadpool(spend)
 
 
 async def require_institution(
