@@ -160,7 +160,23 @@ def execute_many(connection: Executor, statement: str, params: Sequence[Mapping[
 
 def field_names(record: type[Any]) -> list[str]:
     """A dataclass's field names, which are its table's column names: read as ``record(*row)``."""
-    return [f.name for f in fields(record)]
+    return list(_field_names(record))
+
+
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _field_names(record: type[Any]) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(record)
+    if names is None:
+        names = _FIELD_NAMES[record] = tuple(f.name for f in fields(record))
+    return names
+
+
+def record_params(record: Any) -> dict[str, Any]:
+    """A flat dataclass as a statement's ``:name`` parameters. Shallow: ``dataclasses.asdict``
+    copies every value deeply, which cost 2 % of a settlement's time in the server."""
+    return {name: getattr(record, name) for name in _field_names(type(record))}
 
 
 def column_list(record: type[Any]) -> str:

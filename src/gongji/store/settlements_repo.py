@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import Connection, case, func, select
@@ -122,7 +122,7 @@ _INSERT_DRAW = raw.insert_statement("settlement_draws", raw.field_names(DrawRow)
 
 
 def insert_settlement(connection: Connection, row: SettlementRow) -> None:
-    raw.execute(connection, _INSERT_SETTLEMENT, asdict(row))
+    raw.execute(connection, _INSERT_SETTLEMENT, raw.record_params(row))
 
 
 def insert_items(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
@@ -145,7 +145,7 @@ def items_of(connection: Connection, setl_id: str) -> list[dict[str, Any]]:
 
 
 def insert_draws(connection: Connection, rows: Sequence[DrawRow]) -> None:
-    raw.execute_many(connection, _INSERT_DRAW, [asdict(r) for r in rows])
+    raw.execute_many(connection, _INSERT_DRAW, [raw.record_params(r) for r in rows])
 
 
 _DRAWS_OF = (
