@@ -72,10 +72,10 @@ def test_the_sides_take_turns_so_that_a_steady_drift_costs_both_alike() -> None:
 
         return run
 
-    ledger_rates, base_rates = _take_turns(side("L", 1.0), side("B", 2.0), 4, 0.1)
+    ledger_rates, base_rates, why = _take_turns(side("L", 1.0), side("B", 2.0), 4, 0.1)
 
     assert order == ["B0", "L0", "L1", "B1", "B2", "L2", "L3", "B3"]
-    assert (ledger_rates, base_rates) == ([1.0] * 4, [2.0] * 4)
+    assert (ledger_rates, base_rates, why) == ([1.0] * 4, [2.0] * 4, "")
 
 
 def test_a_baseline_that_fails_half_way_leaves_the_row_without_a_ratio() -> None:
@@ -87,10 +87,11 @@ def test_a_baseline_that_fails_half_way_leaves_the_row_without_a_ratio() -> None
             raise BaselineMissing("pgbench failed: server closed the connection")
         return 2.0
 
-    ledger_rates, base_rates = _take_turns(ledger, baseline, 4, 0.1)
+    ledger_rates, base_rates, why = _take_turns(ledger, baseline, 4, 0.1)
 
     assert ledger_rates == [1.0] * 4
     assert base_rates == []
+    assert why == "pgbench failed: server closed the connection"
 
 
 def test_every_ledger_the_bench_drove_checks_clean(report: BenchReport, work_dir: Path) -> None:

@@ -240,9 +240,12 @@ def _bench_database(
             ledger = _LedgerSide(engine, options, label, clients, size)
             try:
                 base: SliceRun | None = stack.enter_context(baseline(clients))
-            except BaselineMissing as why:
-                base, missing = None, missing | {f"{clients}-client baseline missing: {why}"}
-            ledger_rates, base_rates = _take_turns(ledger.run, base, *slicing)
+                why = ""
+            except BaselineMissing as missing_here:
+                base, why = None, str(missing_here)
+            ledger_rates, base_rates, why_later = _take_turns(ledger.run, base, *slicing)
+            if why or why_later:
+                missing.add(f"{clients}-client baseline missing: {why or why_later}")
             checks.append(check_ledger(engine))
         rows.append(_row(label, clients, size, ledger_rates, base_rates, ledger.committed))
         refused += sum(ledger.workload.refused)
@@ -252,22 +255,25 @@ def _bench_database(
 
 def _take_turns(
     ledger: SliceRun, baseline: SliceRun | None, slices: int, slice_s: float
-) -> tuple[list[float], list[float]]:
-    """Per-slice rates of both sides, in the order B L L B B L …: a drift that is steady over
-    the row costs both sides alike. A baseline that fails half-way is dropped (no ratio)."""
+) -> tuple[list[float], list[float], str]:
+    """Per-slice rates of both sides, in the order B L L B B L …, so that a drift that is
+    steady over the row costs both sides alike. A baseline that fails half-way is dropped: no
+    rates, and why (else ``""``)."""
     ledger_rates: list[float] = []
     base_rates: list[float] = []
+    why = ""
     for index in range(slices):
-        sides = ["baseline", "ledger"] if index % 2 == 0 else ["ledger", "baseline"]
-        for side in sides:
-            if side == "ledger":
-                ledger_rates.append(ledger(index, slice_s))
-            elif baseline is not None:
-                try:
-                    base_rates.append(baseline(index, slice_s))
-                except BaselineMissing:
-                    baseline, base_rates = None, []
-    return ledger_rates, base_rates
+        ledger_first = index % 2 == 1
+        if ledger_first:
+            ledger_rates.append(ledger(index, slice_s))
+        if baseline is not None:
+            try:
+                base_rates.append(baseline(index, slice_s))
+            except BaselineMissing as missing:
+                baseline, base_rates, why = None, [], str(missing)
+        if not ledger_first:
+            ledger_rates.append(ledger(index, slice_s))
+    return ledger_rates, base_rates, why
 
 
 @dataclass(slots=True)
@@ -314,7 +320,7 @@ def _row(
     base = statistics.fmean(base_rates) if base_rates else None
     ratio = rate / base if base else None
     pairs = [led / b for led, b in zip(ledger_rates, base_rates, strict=False) if b > 0]
-    low, high = (min(pairs), max(pairs)) if base_rates and pairs else (None, None)
+    low, high = (min(pairs), max(pairs)) if pairs else (None, None)
     return BenchRow(label, clients, size, committed, rate, base, ratio, low, high, None, None)
 
 
