@@ -3,6 +3,9 @@
 Each transaction has a golden file in tests/data/fsi/: the full request as a HIS sends it and
 the full answer, with what varies between runs normalised (the reply id's random sequence,
 settlement ids, masked ID numbers). The clock is fixed, so times are compared as they are.
+Answers are read as a HIS should read them, amounts as decimals (``parse_float=Decimal``);
+the files keep them as the wire has them, numbers with two decimals (compared by value; the
+digits themselves are checked on the wire by ``test_amounts_are_numbers_with_two_decimals``).
 ``GONGJI_UPDATE_GOLDEN=1`` rewrites the files; read the diff before committing it: the numbers
 in them are the worked examples of the bills, checked by hand.
 
@@ -13,7 +16,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +37,7 @@ from support.fsi import (
     balance,
     build_his,
     counts,
+    decimal_json,
     envelope,
     fill,
     ids,
@@ -55,15 +61,21 @@ def golden(
     """Send ``message`` (placeholders filled from ``values``), compare with the golden file."""
     response = his.call(fill(message, values or {}))
     assert response.status_code == 200, response.text
-    answer = response.json()
+    answer = decimal_json(response)
     assert answer["infcode"] == 0, answer["err_msg"]
     recorded = {"request": message, "response": normalise(answer)}
     path = GOLDEN / f"{name}.json"
     if UPDATE:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(recorded, ensure_ascii=False, indent=2) + "\n", "utf-8")
-    assert recorded == json.loads(path.read_text("utf-8"))
+        path.write_text(_as_golden(recorded) + "\n", "utf-8")
+    assert recorded == json.loads(path.read_text("utf-8"), parse_float=Decimal)
     return answer["output"]
+
+
+def _as_golden(recorded: Any) -> str:
+    """Indented JSON with the amounts written as on the wire: numbers with two decimals."""
+    marked = json.dumps(recorded, ensure_ascii=False, indent=2, default=lambda d: f"@@{d}@@")
+    return re.sub(r'"@@(-?[0-9.]+)@@"', r"\1", marked)
 
 
 # --- golden messages ------------------------------------------------------------------------
@@ -77,18 +89,18 @@ def test_1101_person_info_by_id_card(his: His) -> None:
     )
     output = golden(his, "1101", message, ids())
     assert output["baseinfo"]["psn_no"] == SON
-    assert output["insuinfo"][0]["balc"] == "7900.00"  # 8 000.00 less his grant
+    assert output["insuinfo"][0]["balc"] == Decimal("7900.00")  # 8 000.00 less his grant
 
 
 def test_2101_2102_2103_pharmacy_with_a_grant(his: His) -> None:
     quoted = golden(his, "2101", envelope("2101", PHARMACY_INPUT, MSGID["2101"], PHARMACY), ids())
-    assert quoted["setlinfo"]["acct_mulaid_pay"] == "15.50"
+    assert quoted["setlinfo"]["acct_mulaid_pay"] == Decimal("15.50")
     assert counts(his.ctx.engine)[0] == 0  # pre-settle writes nothing
     settled = golden(his, "2102", envelope("2102", PHARMACY_INPUT, MSGID["2102"], PHARMACY), ids())
     assert {k: settled["setlinfo"][k] for k in ("acct_pay", "acct_mulaid_pay", "psn_cash_pay")} == {
-        "acct_pay": "15.50",
-        "acct_mulaid_pay": "15.50",
-        "psn_cash_pay": "20.00",
+        "acct_pay": Decimal("15.50"),
+        "acct_mulaid_pay": Decimal("15.50"),
+        "psn_cash_pay": Decimal("20.00"),
     }
     reverse = {"data": {"setl_id": "<setl_id>", "psn_no": MOTHER}}
     reversed_ = golden(
@@ -97,13 +109,13 @@ def test_2101_2102_2103_pharmacy_with_a_grant(his: His) -> None:
         envelope("2103", reverse, MSGID["2103"], PHARMACY),
         {"<setl_id>": settled["setlinfo"]["setl_id"]},
     )
-    assert reversed_["setlinfo"]["acct_mulaid_pay"] == "-15.50"
+    assert reversed_["setlinfo"]["acct_mulaid_pay"] == Decimal("-15.50")
     assert reversed_["setlinfo"]["init_setl_id"] == settled["setlinfo"]["setl_id"]
 
 
 def test_2206_2207_2208_outpatient_own_account(his: His) -> None:
     quoted = golden(his, "2206", envelope("2206", OUTPATIENT_INPUT, MSGID["2206"]), ids())
-    assert quoted["setlinfo"]["balc"] == "7262.00"
+    assert quoted["setlinfo"]["balc"] == Decimal("7262.00")
     assert balance(his, SON) == 790_000
     settled = golden(his, "2207", envelope("2207", OUTPATIENT_INPUT, MSGID["2207"]), ids())
     assert balance(his, SON) == 726_200
@@ -163,7 +175,53 @@ def test_3201_totals_balanced_and_not(his: His) -> None:
     assert unbalanced["stmtinfo"]["stmt_rslt"] == "1"
     assert unbalanced["diff"] == {
         "fixmedins_setl_cnt": 1,
-        "medfee_sumamt": "12.00",
-        "fund_pay_sumamt": "0.00",
-        "acct_pay": "12.00",
+        "medfee_sumamt": Decimal("12.00"),
+        "fund_pay_sumamt": Decimal("0.00"),
+        "acct_pay": Decimal("12.00"),
+    }
+
+
+AMOUNTS = (
+    "medfee_sumamt",
+    "fulamt_ownpay_amt",
+    "overlmt_selfpay",
+    "preselfpay_amt",
+    "inscp_scp_amt",
+    "act_pay_dedc",
+    "hifp_pay",
+    "fund_pay_sumamt",
+    "hosp_part_amt",
+    "psn_part_amt",
+    "acct_pay",
+    "acct_mulaid_pay",
+    "psn_cash_pay",
+    "balc",
+    "fund_payamt",
+)
+
+
+def test_amounts_are_numbers_with_two_decimals(his: His) -> None:
+    """As the platform writes them (numbers, so a strictly typed HIS client reads them), with
+    the second decimal kept: ``15.50``, ``20.00``, ``0.00``."""
+    message = fill(envelope("2102", PHARMACY_INPUT, MSGID["2102"], PHARMACY), ids())
+    text = his.call(message).text
+
+    written = dict(re.findall(r'"(\w+)":(-?\d+\.\d+|"[^"]*")', text))
+
+    assert {name: written.get(name) for name in AMOUNTS} == {
+        "medfee_sumamt": "51.00",
+        "fulamt_ownpay_amt": "20.00",
+        "overlmt_selfpay": "0.00",
+        "preselfpay_amt": "0.00",
+        "inscp_scp_amt": "31.00",
+        "act_pay_dedc": "0.00",
+        "hifp_pay": "15.50",
+        "fund_pay_sumamt": "15.50",
+        "hosp_part_amt": "0.00",
+        "psn_part_amt": "35.50",
+        "acct_pay": "15.50",
+        "acct_mulaid_pay": "15.50",
+        "psn_cash_pay": "20.00",
+        "balc": "0.00",
+        "fund_payamt": "15.50",
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from support.fsi import (
     balance,
     build_his,
     counts,
+    decimal_json,
     envelope,
     fill,
     ids,
@@ -203,13 +205,13 @@ def test_1101_by_e_voucher_and_on_the_province_path(his: His) -> None:
     token = run(his.ctx, lambda uow: issue_ec_token(his.ctx, MOTHER))
     data = {"mdtrt_cert_type": "01", "mdtrt_cert_no": token}
     message = envelope("1101", {"data": data}, "P37010000001202603021000000010", PHARMACY)
-    answer = his.call(message, "/fsi/api/fsiPsnInfoService/queryPsnInfo").json()
+    answer = decimal_json(his.call(message, "/fsi/api/fsiPsnInfoService/queryPsnInfo"))
     assert answer["infcode"] == 0, answer["err_msg"]
     assert answer["inf_refmsgid"].startswith("37000020260302100000")
     assert answer["output"]["baseinfo"]["psn_no"] == MOTHER
     assert answer["output"]["insuinfo"] == [
         {"insutype": "390", "psn_insu_stas": "1", "psn_insu_date": "2020-01-01",
-         "paus_insu_date": None, "insuplc_admdvs": "370100", "balc": "0.00"},
+         "paus_insu_date": None, "insuplc_admdvs": "370100", "balc": Decimal("0.00")},
     ]  # fmt: skip
     forged = envelope("1101", {"data": {**data, "mdtrt_cert_no": token[:-1] + "0"}}, "x1", PHARMACY)
     refused(his.call(forged), "mdtrt_cert_invalid", "医保电子凭证无效或已过期，请重新扫码")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,11 @@ def id_number(psn_no: str) -> str:
 _SETL_ID = re.compile(r"S[0-9a-f]{23}")
 _REFMSGID = re.compile(r"[0-9]{6}[0-9]{14}[0-9]{10}")
 _CERTNO = re.compile(r"[0-9]{6}\*{8}[0-9]{3}[0-9X]")
+
+
+def decimal_json(response: Any) -> Any:
+    """An answer read as a HIS should: amounts as decimals, never binary floats."""
+    return json.loads(response.text, parse_float=Decimal)
 
 
 def normalise(answer: dict[str, Any]) -> dict[str, Any]:

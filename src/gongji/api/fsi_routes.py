@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gongji.api import fsi_envelope as e
 from gongji.api.deps import get_context
+from gongji.api.fsi_json import FsiResponse
 from gongji.api.fsi_transactions import Transaction, transaction
 from gongji.api.institution_auth import signed_target
 from gongji.domain.errors import GongjiError
@@ -137,13 +138,13 @@ def serve(
         output = _run(ctx, method, target, raw, headers, message, only)
     except GongjiError as refused:
         body = e.answer(province, received, ctx.clock.now(), None, err_msg(refused))
-        return JSONResponse(body, headers={ERROR_CODE_HEADER: refused.code})
+        return FsiResponse(body, headers={ERROR_CODE_HEADER: refused.code})
     except Exception:
         # A bug, not the caller's fault: logged with its traceback, answered as an envelope.
         log.exception("national interface: unexpected error")
         body = e.answer(province, received, ctx.clock.now(), None, _INTERNAL_ERROR_ZH)
-        return JSONResponse(body, status_code=500, headers={ERROR_CODE_HEADER: "internal_error"})
-    return JSONResponse(e.answer(province, received, ctx.clock.now(), output))
+        return FsiResponse(body, status_code=500, headers={ERROR_CODE_HEADER: "internal_error"})
+    return FsiResponse(e.answer(province, received, ctx.clock.now(), output))
 
 
 def err_msg(refused: GongjiError) -> str:

@@ -26,9 +26,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any, ClassVar, Final
 
 from gongji.api.fsi_envelope import Envelope
+from gongji.api.fsi_json import amount
 from gongji.clock import from_us
 from gongji.domain.errors import GongjiError
 from gongji.domain.money import format_yuan
@@ -229,9 +231,9 @@ def check_declared(
 # --- writing the answer ---------------------------------------------------------------------
 
 
-def yuan(amounts: Mapping[str, int]) -> dict[str, str]:
-    """Amounts in fen as the interface writes them: yuan text with two decimals."""
-    return {name: format_yuan(fen) for name, fen in amounts.items()}
+def yuan(amounts: Mapping[str, int]) -> dict[str, Decimal]:
+    """Amounts in fen as the interface writes them: yuan, two decimals (api/fsi_json.py)."""
+    return {name: amount(fen) for name, fen in amounts.items()}
 
 
 def person_fields(person: PersonRecord, today: date) -> dict[str, Any]:
@@ -272,6 +274,6 @@ def fund_detail(insutype: str, fund_pay_fen: int) -> list[dict[str, Any]]:
         {
             "fund_pay_type": f"{insutype}100",
             "fund_pay_type_name": _FUND_NAMES.get(insutype, "基本医疗保险统筹基金"),
-            "fund_payamt": format_yuan(fund_pay_fen),
+            "fund_payamt": amount(fund_pay_fen),
         }
     ]

@@ -129,9 +129,7 @@ def describe(result: Result) -> str:
         return "对账平"
     differences = totals_out(result.difference)
     parts = [
-        f"{TOTAL_LABELS[name]}相差 {value}"
-        for name, value in differences.items()
-        if value not in (0, "0.00")
+        f"{TOTAL_LABELS[name]}相差 {value}" for name, value in differences.items() if value != 0
     ]
     return "对账不平：" + "；".join(parts)
 
