@@ -143,6 +143,22 @@ def test_2303_2304_2305_inpatient(his: His) -> None:
     assert balance(his, SON) == 790_000
 
 
+def test_9001_9002_sign_in_and_out(his: His) -> None:
+    before = counts(his.ctx.engine)
+    sign_in = {"signIn": {"opter_no": "D0001", "mac": "00:1A:2B:3C:4D:5E", "ip": "10.62.1.23"}}
+    signed_in = golden(his, "9001", envelope("9001", sign_in, "H62010000001202603021000000020"))
+    sign_no = signed_in["signinoutb"]["sign_no"]
+    assert len(sign_no) == 30 and sign_no.startswith("H6201000000120260302100000")
+    sign_out = {"signOut": {"sign_no": "<sign_no>", "opter_no": "D0001"}}
+    golden(
+        his,
+        "9002",
+        envelope("9002", sign_out, "H62010000001202603021000000021"),
+        {"<sign_no>": sign_no},
+    )
+    assert counts(his.ctx.engine) == before  # gongji keeps no sessions
+
+
 def test_3201_totals_balanced_and_not(his: His) -> None:
     # The hospital settles the outpatient bill, then the inpatient one, and reconciles the day
     # for insutype 310. Outpatient and inpatient care keep their own deductibles (benefit pools):

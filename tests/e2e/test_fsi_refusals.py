@@ -201,6 +201,25 @@ def test_a_reversal_of_another_group_or_institution_is_refused(his: His) -> None
     assert balance(his, SON) == 726_200
 
 
+@pytest.mark.parametrize(
+    ("input_", "code", "err_msg"),
+    [
+        ({"signIn": {"mac": "00:1A:2B:3C:4D:5E"}}, "fsi_field_missing",
+         "缺少必填字段：signIn.opter_no"),
+        ({"signIn": {"opter_no": "D0001", "ip": "<script>"}}, "fsi_field_invalid",
+         "字段 signIn.ip 的值不正确（应为 [0-9A-Fa-f:.\\-]{1,45}）"),
+        ({"signOut": {"opter_no": "D0001"}}, "fsi_field_missing", "缺少必填字段：signOut.sign_no"),
+        ({"signOut": {"sign_no": "1 OR 1=1", "opter_no": "D0001"}}, "fsi_field_invalid",
+         "字段 signOut.sign_no 的值不正确（应为 [A-Za-z0-9]{1,30}）"),
+    ],
+)  # fmt: skip
+def test_sign_in_and_out_refusals(
+    his: His, input_: dict[str, Any], code: str, err_msg: str
+) -> None:
+    infno = "9001" if "signIn" in input_ else "9002"
+    refused(his.call(envelope(infno, input_, "H62010000001202603021000000030")), code, err_msg)
+
+
 def test_1101_by_e_voucher_and_on_the_province_path(his: His) -> None:
     token = run(his.ctx, lambda uow: issue_ec_token(his.ctx, MOTHER))
     data = {"mdtrt_cert_type": "01", "mdtrt_cert_no": token}

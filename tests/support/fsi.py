@@ -129,6 +129,7 @@ def id_number(psn_no: str) -> str:
 _SETL_ID = re.compile(r"S[0-9a-f]{23}")
 _REFMSGID = re.compile(r"[0-9]{6}[0-9]{14}[0-9]{10}")
 _CERTNO = re.compile(r"[0-9]{6}\*{8}[0-9]{3}[0-9X]")
+_SIGN_NO = re.compile(r"([A-Z][0-9]{11}[0-9]{14})([0-9]{4})")
 
 
 def decimal_json(response: Any) -> Any:
@@ -139,7 +140,7 @@ def decimal_json(response: Any) -> Any:
 def normalise(answer: dict[str, Any]) -> dict[str, Any]:
     """The answer with what varies between runs replaced: the reply id's random sequence,
     settlement ids (numbered by first appearance), masked ID numbers and the sex they encode
-    (the test world's ID numbers depend on test order)."""
+    (the test world's ID numbers depend on test order), a sign number's random digits."""
     assert _REFMSGID.fullmatch(answer["inf_refmsgid"]), answer["inf_refmsgid"]
     seen: dict[str, str] = {}
 
@@ -157,6 +158,10 @@ def normalise(answer: dict[str, Any]) -> dict[str, Any]:
         if key == "certno" and isinstance(node, str):
             assert _CERTNO.fullmatch(node), node
             return "<certno>"
+        if key == "sign_no" and isinstance(node, str):
+            found = _SIGN_NO.fullmatch(node)
+            assert found, node
+            return f"{found.group(1)}<random>"
         return node
 
     out: dict[str, Any] = walk(answer)

@@ -1,5 +1,6 @@
 """The transactions gongji answers on the national interface, by ``infno``, and the two that are
-not settlements: 1101 (person information) and 3201 (reconciliation of totals).
+not settlements: 1101 (person information) and 3201 (reconciliation of totals). Sign-in and
+sign-out (9001, 9002) are in ``fsi_sign_in``.
 
 Each transaction is a function ``(ctx, uow, envelope, institution code) → output`` run in one
 unit of work; ``writes`` says whether it may commit. Adding a transaction is one line in
@@ -16,6 +17,7 @@ from typing import Any, ClassVar, Final
 
 from gongji.api import fsi_settlement as s
 from gongji.api.fsi_envelope import REGION_PATTERN, Envelope
+from gongji.api.fsi_sign_in import sign_in, sign_out
 from gongji.domain.errors import GongjiError
 from gongji.domain.grants import INSUTYPE_EMPLOYEE
 from gongji.domain.money import parse_yuan
@@ -179,6 +181,8 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
     "2304": Transaction("住院结算", s.settle, writes=True),
     "2305": Transaction("住院结算撤销", s.reverse, writes=True),
     "3201": Transaction("医药机构费用结算对总账", reconcile, writes=False),
+    "9001": Transaction("签到", sign_in, writes=False),
+    "9002": Transaction("签退", sign_out, writes=False),
 }
 
 
