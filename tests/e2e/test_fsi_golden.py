@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from gongji.store.tables_settlements import AMOUNT_COLUMNS
 from support.desk import PHARMACY
 from support.fsi import (
     INPATIENT_INPUT,
@@ -197,23 +198,7 @@ def test_3201_totals_balanced_and_not(his: His) -> None:
     }
 
 
-AMOUNTS = (
-    "medfee_sumamt",
-    "fulamt_ownpay_amt",
-    "overlmt_selfpay",
-    "preselfpay_amt",
-    "inscp_scp_amt",
-    "act_pay_dedc",
-    "hifp_pay",
-    "fund_pay_sumamt",
-    "hosp_part_amt",
-    "psn_part_amt",
-    "acct_pay",
-    "acct_mulaid_pay",
-    "psn_cash_pay",
-    "balc",
-    "fund_payamt",
-)
+AMOUNTS = (*AMOUNT_COLUMNS, "fund_payamt")  # a settlement's, and the fund's share
 
 
 def test_amounts_are_numbers_with_two_decimals(his: His) -> None:

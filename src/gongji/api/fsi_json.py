@@ -35,10 +35,8 @@ def dumps(value: Any) -> str:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, Mapping):
-        fields = (
-            f"{json.dumps(str(key), ensure_ascii=False)}:{dumps(v)}" for key, v in value.items()
-        )
-        return "{" + ",".join(fields) + "}"
+        pairs = (f"{dumps(str(key))}:{dumps(item)}" for key, item in value.items())
+        return "{" + ",".join(pairs) + "}"
     if isinstance(value, list | tuple):
         return "[" + ",".join(dumps(item) for item in value) + "]"
     return json.dumps(value, ensure_ascii=False)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime
 from typing import Any, Final
 
 from gongji.api.fsi_envelope import Envelope
@@ -24,6 +25,7 @@ from gongji.store.uow import UnitOfWork
 OPERATOR_LENGTH_MAX: Final = 20
 _SIGN_NO: Final = re.compile(r"[A-Za-z0-9]{1,30}")
 _ADDRESS: Final = re.compile(r"[0-9A-Fa-f:.\-]{1,45}")  # an IPv4/IPv6 or MAC address
+_SIGN_TIME: Final = "%Y-%m-%d %H:%M:%S"
 
 
 def sign_in(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> dict[str, Any]:
@@ -32,9 +34,9 @@ def sign_in(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> d
     f.required_text(data, "opter_no", length_max=OPERATOR_LENGTH_MAX, where="signIn.")
     for name in ("mac", "ip"):
         f.text(data, name, required=False, pattern=_ADDRESS, where="signIn.")
-    now = ctx.clock.now().astimezone(BUSINESS_TZ)
+    now = _now(ctx)
     sign_no = f"{institution}{now:%Y%m%d%H%M%S}{secrets.randbelow(10_000):04d}"
-    return {"signinoutb": {"sign_time": f"{now:%Y-%m-%d %H:%M:%S}", "sign_no": sign_no}}
+    return {"signinoutb": {"sign_time": f"{now:{_SIGN_TIME}}", "sign_no": sign_no}}
 
 
 def sign_out(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> dict[str, Any]:
@@ -42,5 +44,8 @@ def sign_out(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> 
     data = f.child(env.input, "signOut")
     f.required_text(data, "sign_no", pattern=_SIGN_NO, where="signOut.")
     f.required_text(data, "opter_no", length_max=OPERATOR_LENGTH_MAX, where="signOut.")
-    now = ctx.clock.now().astimezone(BUSINESS_TZ)
-    return {"signoutoutb": {"sign_time": f"{now:%Y-%m-%d %H:%M:%S}"}}
+    return {"signoutoutb": {"sign_time": f"{_now(ctx):{_SIGN_TIME}}"}}
+
+
+def _now(ctx: Context) -> datetime:
+    return ctx.clock.now().astimezone(BUSINESS_TZ)
