@@ -8,6 +8,7 @@ change behaviour. A PostgreSQL connection that died while idle must be replaced,
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -26,8 +27,8 @@ from gongji.store import engine as engine_module
 from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
 from gongji.store.raw import PooledConnection, query, run
-from gongji.store.uow import UnitOfWork, is_retryable, run_on_pooled_connection
-from gongji.store.writers import LOCK_FILE_SUFFIX, writer_turn
+from gongji.store.uow import UnitOfWork, is_retryable, run_on_driver_connection
+from gongji.store.writers import LOCK_FILE_SUFFIX, sqlite_writer_turn, writer_turn
 
 R = CreateTransferResult
 
@@ -67,7 +68,7 @@ def test_work_on_a_pooled_connection_that_fails_changes_nothing(
         raise RuntimeError("after a write")
 
     with pytest.raises(RuntimeError):
-        run_on_pooled_connection(engine, work)
+        run_on_driver_connection(engine, work)
     assert ledger.lookup_accounts(["a"])["a"].debits_posted == 7
 
 
@@ -89,7 +90,7 @@ def test_work_on_a_pooled_connection_runs_again_after_a_conflict(
             )
         return len(attempts)
 
-    assert run_on_pooled_connection(engine, work) == 2
+    assert run_on_driver_connection(engine, work) == 2
     assert {a.ref for a in ledger.lookup_accounts(["a", "b"]).values()} == {"attempt 2"}
 
 
@@ -108,14 +109,14 @@ def _select_through_core(engine: Engine) -> None:
         connection.execute(text("SELECT 1"))
 
 
-def _select_through_the_pooled_connection(engine: Engine) -> None:
-    """The ledger's own batches run on the pool's DB-API connection, not Core's."""
-    run_on_pooled_connection(engine, lambda connection: run(connection, "SELECT 1"))
+def _select_through_a_driver_connection(engine: Engine) -> None:
+    """The ledger's own batches run on a DB-API connection, not Core's."""
+    run_on_driver_connection(engine, lambda connection: run(connection, "SELECT 1"))
 
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("ping_after_idle_s", [0.0, 3600.0])
-@pytest.mark.parametrize("use", [_select_through_core, _select_through_the_pooled_connection])
+@pytest.mark.parametrize("use", [_select_through_core, _select_through_a_driver_connection])
 def test_a_connection_that_died_idle(
     pg_schema: PostgresSchema,
     monkeypatch: pytest.MonkeyPatch,
@@ -259,3 +260,63 @@ def test_a_unit_of_work_that_need_not_be_durable_leaves_the_pool_durable(
     finally:
         if engine.dialect.name == "sqlite":
             engine.dispose()
+
+
+def _driver_connection_of(engine: Engine) -> object:
+    """The DB-API connection a driver-level write transaction ran on."""
+    return run_on_driver_connection(
+        engine, lambda connection: connection.connection.dbapi_connection
+    )
+
+
+def test_sqlite_writes_on_the_writers_own_connection(tmp_path: Path) -> None:
+    """Every driver-level write transaction of a SQLite engine runs on the one connection that
+    comes with the writer's turn, from any thread; a transaction nested in another gets one
+    from the pool instead (the writer's is in use)."""
+    engine = make_engine(sqlite_url(tmp_path))
+    try:
+        upgrade(engine)
+        first = _driver_connection_of(engine)
+        seen: list[object] = []
+        thread = threading.Thread(target=lambda: seen.append(_driver_connection_of(engine)))
+        thread.start()
+        thread.join()
+        assert seen == [first]
+        assert _driver_connection_of(engine) is first
+
+        def nested(connection: PooledConnection) -> tuple[object, object]:
+            with writer_turn(engine):  # same thread: reentrant
+                turn = sqlite_writer_turn(engine)
+                assert turn.borrow_connection(engine) is None  # lent to the outer transaction
+            return connection.connection.dbapi_connection, first
+
+        outer, kept = run_on_driver_connection(engine, nested)
+        assert outer is kept
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_writers_connection_is_replaced_when_lost_and_closed_on_dispose(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    engine = make_engine(sqlite_url(tmp_path))
+    try:
+        upgrade(engine)
+        ledger = _ledger_with_one_transfer(engine, clock)
+        lost = _driver_connection_of(engine)
+
+        def lose_it(connection: PooledConnection) -> None:
+            run(connection, "UPDATE ledger_accounts SET ref = 'lost' WHERE id = 'a'")
+            connection.invalidate(RuntimeError("gone"))  # what a driver error found lost does
+            raise RuntimeError("the connection was lost")
+
+        with pytest.raises(RuntimeError):
+            run_on_driver_connection(engine, lose_it)
+        replacement = _driver_connection_of(engine)
+        assert replacement is not lost
+        assert ledger.create_transfers([Transfer("t2", "a", "b", 1, 1, 1)]) == [R.OK]
+        assert ledger.lookup_accounts(["a"])["a"].ref is None  # the lost write is not there
+    finally:
+        engine.dispose()
+    with pytest.raises(sqlite3.ProgrammingError):  # dispose closed the writer's connection
+        replacement.execute("SELECT 1")  # type: ignore[attr-defined]

@@ -29,7 +29,7 @@ from gongji.ledger.types import (
 )
 from gongji.store.raw import Executor
 from gongji.store.tables import ledger_transfers
-from gongji.store.uow import UnitOfWork, run_in_transaction, run_on_pooled_connection
+from gongji.store.uow import UnitOfWork, run_in_transaction, run_on_driver_connection
 
 BATCH_SIZE_MAX = 8_190  # TigerBeetle's batch limit: bounds memory and lock time per transaction
 PAGE_SIZE_MAX = 1_000
@@ -116,12 +116,12 @@ class Ledger:
         _check_batch_size(len(transfers))
         if not any(t.pending_id for t in transfers):
             try:
-                return run_on_pooled_connection(
+                return run_on_driver_connection(
                     self._engine, lambda connection: self._create_new(connection, transfers)
                 )
             except _NotAllNew:
                 pass
-        return run_on_pooled_connection(
+        return run_on_driver_connection(
             self._engine, lambda connection: self._create(connection, transfers)
         )
 

@@ -11,7 +11,7 @@ Use::
     result = run_in_transaction(engine, work)
 
 A transaction that sends only driver-level statements (:mod:`gongji.store.raw`) can skip Core's
-``Connection`` with :func:`run_on_pooled_connection`: same transaction, same retries.
+``Connection`` with :func:`run_on_driver_connection`: same transaction, same retries.
 
 Retried: PostgreSQL serialization failures (40001) and deadlocks (40P01), unique violations
 (23505, and SQLite's UNIQUE / PRIMARY KEY constraint errors: a racing writer inserted the same
@@ -34,7 +34,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from gongji.store.engine import READ_ONLY_OPTION, is_sqlite
 from gongji.store.raw import PooledConnection, run, wrapped
-from gongji.store.writers import writer_turn
+from gongji.store.writers import sqlite_writer_turn, writer_turn
 
 T = TypeVar("T")
 
@@ -168,27 +168,36 @@ def run_in_transaction(
     return _retried(attempt, attempts_max)
 
 
-def run_on_pooled_connection(
+def run_on_driver_connection(
     engine: Engine,
     work: Callable[[PooledConnection], T],
     *,
     attempts_max: int = RETRY_ATTEMPTS_MAX,
 ) -> T:
-    """As :func:`run_in_transaction` for a write, on the pool's DB-API connection: ``work``
-    sends its statements through :mod:`gongji.store.raw` and returns, and this commits. An
-    exception from ``work`` rolls the transaction back; a retryable one runs it again."""
+    """As :func:`run_in_transaction` for a write, on a DB-API connection: ``work`` sends its
+    statements through :mod:`gongji.store.raw` and returns, and this commits. An exception from
+    ``work`` rolls the transaction back; a retryable one runs it again.
+
+    SQLite: the writer's own connection, which comes with the turn (store/writers.py), unless
+    this transaction is nested in another of the same thread. PostgreSQL: one from the pool.
+    """
+    sqlite = is_sqlite(engine)
 
     def attempt() -> T:
+        if sqlite:
+            turn = sqlite_writer_turn(engine)
+            with turn:
+                kept = turn.borrow_connection(engine)
+                if kept is not None:
+                    try:
+                        return _commit_after(kept, work, sqlite=True)
+                    finally:
+                        turn.return_connection(kept)
         # As in UnitOfWork: the pool's checkout and check-in stay outside the writer's turn.
         connection = PooledConnection(engine.raw_connection(), engine.dialect)
         try:
             with writer_turn(engine):
-                try:
-                    return _commit_after(connection, work, sqlite=is_sqlite(engine))
-                except BaseException:
-                    with suppress(Exception):  # the pool rolls back at check-in otherwise
-                        connection.connection.rollback()  # before the turn passes on
-                    raise
+                return _commit_after(connection, work, sqlite=sqlite)
         finally:
             connection.connection.close()  # to the pool
 
@@ -210,11 +219,18 @@ def _retried(attempt: Callable[[], T], attempts_max: int) -> T:
 def _commit_after(
     connection: PooledConnection, work: Callable[[PooledConnection], T], *, sqlite: bool
 ) -> T:
-    if sqlite:  # pysqlite runs in autocommit here (see store/engine.py): we BEGIN ourselves
-        run(connection, "BEGIN IMMEDIATE")
-    result = work(connection)
+    """``work`` in a transaction of its own, committed; rolled back if anything fails (before
+    the caller's turn passes on: otherwise the pool would, at check-in, or never)."""
     try:
-        connection.connection.commit()
-    except connection.dialect.loaded_dbapi.Error as error:
-        raise wrapped(connection, "COMMIT", error) from error
-    return result
+        if sqlite:  # pysqlite runs in autocommit here (see store/engine.py): we BEGIN ourselves
+            run(connection, "BEGIN IMMEDIATE")
+        result = work(connection)
+        try:
+            connection.connection.commit()
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise wrapped(connection, "COMMIT", error) from error
+        return result
+    except BaseException:
+        with suppress(Exception):
+            connection.connection.rollback()
+        raise

@@ -14,6 +14,13 @@ first takes no new turn, and then waits in SQLite's busy handler as before. The 
 waited for at most SQLite's busy timeout, by polling in steps of under 2 ms; past that the
 writer goes on without it and SQLite's busy handler decides, so a stuck process delays others
 no longer than before. PostgreSQL locks rows, not the database: it takes no turns.
+
+The turn comes with the writer's own connection (:meth:`WriterTurn.borrow_connection`), kept
+open outside the pool for transactions that send only driver-level statements (the ledger's
+batches). Only the turn's holder can write, so one connection serves every writer in turn;
+checking a connection out of the pool and back in cost a single transfer as much Python time as
+its statements, and at eight clients that time, spent while the next writer waits for the GIL,
+stretched every turn (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -26,9 +33,10 @@ from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 from typing import Any, Final
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from gongji.store.engine import SQLITE_BUSY_TIMEOUT_MS
+from gongji.store.raw import PooledConnection
 
 try:
     import fcntl
@@ -51,6 +59,9 @@ class WriterTurn:
         self._fd: int | None = None
         self._fd_pid = 0
         self._holds_file = False
+        self._kept: PooledConnection | None = None
+        self._kept_pid = 0
+        self._lent = False
 
     def __enter__(self) -> WriterTurn:
         self._lock.acquire()
@@ -76,6 +87,37 @@ class WriterTurn:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
         finally:
             self._lock.release()
+
+    def borrow_connection(self, engine: Engine) -> PooledConnection | None:
+        """The writer's own connection, for the holder of the turn, outside any transaction;
+        taken from the pool on first use and kept checked out. None while it is lent already (a
+        write transaction nested in another): the caller then takes one from the pool. Give it
+        back with :meth:`return_connection`, after its commit or rollback."""
+        if self._lent:
+            return None
+        kept = self._kept
+        if kept is None or self._kept_pid != _pid:  # a forked child must not share a connection
+            kept = self._kept = PooledConnection(engine.raw_connection(), engine.dialect)
+            self._kept_pid = _pid
+        self._lent = True
+        return kept
+
+    def return_connection(self, connection: PooledConnection) -> None:
+        """Back from a transaction. One that was invalidated (lost: its DB-API connection is
+        closed) goes back to the pool, and the next holder takes a new one."""
+        self._lent = False
+        if not connection.connection.is_valid:
+            self._kept = None
+            connection.connection.close()
+
+    def close_connection(self) -> None:
+        """Close the writer's connection (the engine is disposed of), unless it is lent."""
+        kept = self._kept
+        if kept is None or self._lent:
+            return
+        self._kept = None
+        if self._kept_pid == _pid:
+            kept.connection.invalidate()  # closes it; a disposed pool would only keep it
 
     def _take_file_lock(self) -> bool:
         """True once held; False if it stayed taken for ``wait_max_s`` (SQLite decides then)."""
@@ -123,10 +165,16 @@ def writer_turn(engine: Engine) -> AbstractContextManager[Any]:
     """What a write transaction on ``engine`` holds around itself (nothing on PostgreSQL)."""
     if engine.dialect.name != "sqlite":
         return nullcontext()
+    return sqlite_writer_turn(engine)
+
+
+def sqlite_writer_turn(engine: Engine) -> WriterTurn:
+    """The turn of a SQLite engine's writers, one per engine."""
     with _TURNS_GUARD:
         turn = _TURNS.get(engine)
         if turn is None:
             database = engine.url.database
             lock_path = f"{database}{LOCK_FILE_SUFFIX}" if database else None
             turn = _TURNS[engine] = WriterTurn(lock_path, SQLITE_BUSY_TIMEOUT_MS / 1000)
+            event.listen(engine, "engine_disposed", lambda _engine: turn.close_connection())
     return turn
