@@ -77,7 +77,8 @@ def sqlite_baseline_slices(
     path: Path, accounts: int, seed: int, clients: int, warmup_s: float
 ) -> Iterator[SliceRun]:
     """The raw loop on a fresh file at ``path``, ``clients`` threads a slice. Each worker keeps
-    its connection (and so its page cache) from slice to slice, as the ledger's pool does."""
+    its connection (and so its page cache) from slice to slice, as the ledger keeps its
+    writer's connection."""
     setup_sqlite_baseline(path, accounts)
     connections = [_sqlite_connect(path, shared=True) for _ in range(clients)]
 
