@@ -15,9 +15,9 @@ waited for at most SQLite's busy timeout, by polling in steps of under 2 ms; pas
 writer goes on without it and SQLite's busy handler decides, so a stuck process delays others
 no longer than before. PostgreSQL locks rows, not the database: it takes no turns.
 
-The turn comes with the writer's own connection (:meth:`WriterTurn.borrow_connection`), kept
-open outside the pool for transactions that send only driver-level statements (the ledger's
-batches). Only the turn's holder can write, so one connection serves every writer in turn;
+The turn comes with the writer's own connection (:meth:`WriterTurn.borrow_connection`), taken
+from the pool once and kept checked out, for transactions that send only driver-level
+statements (the ledger's batches). Only the turn's holder can write, so one connection serves every writer in turn;
 checking a connection out of the pool and back in cost a single transfer as much Python time as
 its statements, and at eight clients that time, spent while the next writer waits for the GIL,
 stretched every turn (docs/benchmarks.md).
