@@ -58,7 +58,7 @@ def test_a_driver_error_arrives_as_sqlalchemys_and_changes_nothing(
     assert ledger.transfer_count() == 1
 
 
-def test_work_on_a_pooled_connection_that_fails_changes_nothing(
+def test_work_on_a_driver_connection_that_fails_changes_nothing(
     engine: Engine, clock: ManualClock
 ) -> None:
     ledger = _ledger_with_one_transfer(engine, clock)
@@ -70,9 +70,13 @@ def test_work_on_a_pooled_connection_that_fails_changes_nothing(
     with pytest.raises(RuntimeError):
         run_on_driver_connection(engine, work)
     assert ledger.lookup_accounts(["a"])["a"].debits_posted == 7
+    # The connection was left outside any transaction (on SQLite the writer's own, which the
+    # next write uses): the next write commits and nothing of the failed one comes with it.
+    assert ledger.create_transfers([Transfer("t2", "a", "b", 1, 1, 1)]) == [R.OK]
+    assert ledger.lookup_accounts(["a"])["a"].debits_posted == 8
 
 
-def test_work_on_a_pooled_connection_runs_again_after_a_conflict(
+def test_work_on_a_driver_connection_runs_again_after_a_conflict(
     engine: Engine, clock: ManualClock
 ) -> None:
     ledger = _ledger_with_one_transfer(engine, clock)

@@ -17,10 +17,10 @@ no longer than before. PostgreSQL locks rows, not the database: it takes no turn
 
 The turn comes with the writer's own connection (:meth:`WriterTurn.borrow_connection`), taken
 from the pool once and kept checked out, for transactions that send only driver-level
-statements (the ledger's batches). Only the turn's holder can write, so one connection serves every writer in turn;
-checking a connection out of the pool and back in cost a single transfer as much Python time as
-its statements, and at eight clients that time, spent while the next writer waits for the GIL,
-stretched every turn (docs/benchmarks.md).
+statements (the ledger's batches). Only the turn's holder can write, so one connection serves
+every writer in turn. Checking a connection out of the pool and back in cost a single transfer
+as much Python time as its statements, and at eight clients that time, spent while the next
+writer waited for the GIL, stretched every turn (docs/benchmarks.md).
 """
 
 from __future__ import annotations
