@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime
 from typing import Any, Final
 
 from gongji.api.fsi_envelope import Envelope
 from gongji.services import fsi_fields as f
-from gongji.services.context import BUSINESS_TZ, Context
+from gongji.services.context import Context
 from gongji.store.uow import UnitOfWork
 
 OPERATOR_LENGTH_MAX: Final = 20
@@ -34,7 +33,7 @@ def sign_in(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> d
     f.required_text(data, "opter_no", length_max=OPERATOR_LENGTH_MAX, where="signIn.")
     for name in ("mac", "ip"):
         f.text(data, name, required=False, pattern=_ADDRESS, where="signIn.")
-    now = _now(ctx)
+    now = ctx.local_now()
     sign_no = f"{institution}{now:%Y%m%d%H%M%S}{secrets.randbelow(10_000):04d}"
     return {"signinoutb": {"sign_time": f"{now:{_SIGN_TIME}}", "sign_no": sign_no}}
 
@@ -44,8 +43,4 @@ def sign_out(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> 
     data = f.child(env.input, "signOut")
     f.required_text(data, "sign_no", pattern=_SIGN_NO, where="signOut.")
     f.required_text(data, "opter_no", length_max=OPERATOR_LENGTH_MAX, where="signOut.")
-    return {"signoutoutb": {"sign_time": f"{_now(ctx):{_SIGN_TIME}}"}}
-
-
-def _now(ctx: Context) -> datetime:
-    return ctx.clock.now().astimezone(BUSINESS_TZ)
+    return {"signoutoutb": {"sign_time": f"{ctx.local_now():{_SIGN_TIME}}"}}
