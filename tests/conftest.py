@@ -17,9 +17,9 @@ import pytest
 from hypothesis import settings
 from sqlalchemy import Engine, create_engine, text
 
-from gongji.clock import ManualClock
+from gongji.core.clock import ManualClock
+from gongji.kernel.context import Context
 from gongji.ledger.check import check_ledger
-from gongji.services.context import Context
 from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
 from support.world import build_context

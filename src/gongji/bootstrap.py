@@ -8,15 +8,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from gongji.clock import Clock, ManualClock, SystemClock
 from gongji.config import Settings
+from gongji.core.clock import Clock, ManualClock, SystemClock
+from gongji.kernel.context import Context
+from gongji.kernel.pii import Vault, load_or_create_key
+from gongji.kernel.reference import load_policy_book, load_regions
+from gongji.kernel.sms import LogSmsGateway, SmsGateway
 from gongji.ledger.book import Ledger
-from gongji.services.benefits import benefit_book
-from gongji.services.context import Context
-from gongji.services.imports import merge_stored_regions
-from gongji.services.pii import Vault, load_or_create_key
-from gongji.services.reference import load_policy_book, load_regions
-from gongji.services.sms import LogSmsGateway, SmsGateway
+from gongji.people.service.imports import merge_stored_regions
+from gongji.settlement.service.benefits import benefit_book
 from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
 

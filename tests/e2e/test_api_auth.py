@@ -18,19 +18,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
 from gongji import __version__
-from gongji.api.app import create_app
 from gongji.api.deps import require_operator, require_person
 from gongji.api.writes import write
+from gongji.app.asgi import create_app
 from gongji.bootstrap import Container
-from gongji.clock import ManualClock
 from gongji.config import Settings
-from gongji.domain.grants import EnrolmentStatus
-from gongji.domain.ids import make_resident_id
-from gongji.services import identity
-from gongji.services.context import Actor, Context, Role
-from gongji.services.persons import PersonInput, register_person
-from gongji.services.sms import LogSmsGateway
-from gongji.store import people_repo
+from gongji.core.clock import ManualClock
+from gongji.core.enrolment import EnrolmentStatus
+from gongji.core.ids import make_resident_id
+from gongji.identity.service import identity
+from gongji.kernel.context import Actor, Context, Role
+from gongji.kernel.sms import LogSmsGateway
+from gongji.people.service.persons import PersonInput, register_person
+from gongji.people.store import people_repo
 from gongji.store.migrate import current_revision, head_revision
 from gongji.store.uow import UnitOfWork, run_in_transaction
 

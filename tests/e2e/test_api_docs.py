@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from gongji.api.app import create_app
+from gongji.app.asgi import create_app
 from gongji.bootstrap import build
 from gongji.config import Settings
 

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy import Engine, func, select
 
-from gongji.clock import ManualClock
-from gongji.services.context import Context
+from gongji.core.clock import ManualClock
+from gongji.kernel.context import Context
 from gongji.store.tables_people import persons
 from support.api import key, make_client, operator_headers
 from support.world import at, build_context

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from gongji.clock import ManualClock
+from gongji.core.clock import ManualClock
+from gongji.kernel.context import Context
 from gongji.ledger.check import check_ledger
-from gongji.services.context import Context
 from gongji.store.tables import ledger_transfers
 from gongji.store.tables_people import grants, relationships
 from support.api import key, make_client, operator_headers, person_headers, post

@@ -18,11 +18,11 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from gongji.cli.main import app
-from gongji.clock import ManualClock
-from gongji.reports import png
-from gongji.reports.clearing import CSV_COLUMNS
-from gongji.reports.png import PNG_SIGNATURE
-from gongji.services.context import Context
+from gongji.core.clock import ManualClock
+from gongji.kernel import png
+from gongji.kernel.context import Context
+from gongji.kernel.png import PNG_SIGNATURE
+from gongji.settlement.reports.clearing import CSV_COLUMNS
 from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
 from gongji.store.tables_clearing import clearing_lines, clearing_runs

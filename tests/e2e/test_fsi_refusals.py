@@ -15,13 +15,17 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from gongji.api import fsi_transactions
-from gongji.api.fsi_routes import serve
-from gongji.domain.institutions import Institution, InstitutionKind, InstitutionStatus
-from gongji.domain.settlement.benefits import InstitutionLevel
-from gongji.services import institutions
-from gongji.services.context import SYSTEM
-from gongji.services.credentials_lookup import issue_ec_token
+from gongji.fsi.http import transactions as fsi_transactions
+from gongji.fsi.http.routes import serve
+from gongji.institutions.domain.institutions import (
+    Institution,
+    InstitutionKind,
+    InstitutionLevel,
+    InstitutionStatus,
+)
+from gongji.institutions.service import institutions
+from gongji.kernel.context import SYSTEM
+from gongji.people.service.credentials_lookup import issue_ec_token
 from support.desk import HOSPITAL, PHARMACY
 from support.fsi import (
     MOTHER,

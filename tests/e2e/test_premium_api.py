@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from gongji.clock import ManualClock
-from gongji.services.context import Context
+from gongji.core.clock import ManualClock
+from gongji.kernel.context import Context
 from gongji.store.tables import ledger_transfers
 from gongji.store.tables_clearing import premium_payments
 from support.api import key, make_client, person_headers, post

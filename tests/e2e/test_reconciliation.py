@@ -1,4 +1,4 @@
-"""Reconciliation through REST (DOMAIN.md §11), on both databases: totals compared with what an
+"""Reconciliation through REST (docs/rules.md §11), on both databases: totals compared with what an
 institution reports, and its detail list compared both ways.
 
 The hospital's day, 2026-03-02 (all outpatient, 11):
@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from gongji.services import settlement
+from gongji.settlement.service import settlement
 from support.desk import HOSPITAL, PHARMACY, bill
 from support.fsi import MOTHER, SON, His, build_his
 from support.world import run

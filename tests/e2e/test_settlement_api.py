@@ -18,13 +18,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from gongji.clock import ManualClock
-from gongji.services import institutions
-from gongji.services.accounts import personal_account_view
-from gongji.services.context import Context
-from gongji.services.signing import sign_request
-from gongji.services.wallet_view import wallet_view
-from gongji.store import settlements_repo
+from gongji.core.clock import ManualClock
+from gongji.identity.service.signing import sign_request
+from gongji.institutions.service import institutions
+from gongji.kernel.context import Context
+from gongji.mutual_aid.service.accounts import personal_account_view
+from gongji.mutual_aid.service.wallet_view import wallet_view
+from gongji.settlement.store import settlements_repo
 from gongji.store.tables import ledger_transfers
 from gongji.store.tables_settlements import accumulators, settlements
 from support.api import make_client

@@ -25,10 +25,10 @@ from browser.site import (
 )
 from fastapi.testclient import TestClient
 
-from gongji.clock import ManualClock
-from gongji.services import clearing, settlement
-from gongji.services.context import Context
-from gongji.services.settlement_quote import LineIn, SettleRequest
+from gongji.core.clock import ManualClock
+from gongji.kernel.context import Context
+from gongji.settlement.service import clearing, settlement
+from gongji.settlement.service.settlement_quote import LineIn, SettleRequest
 from gongji.sim import demo
 from support.api import make_client
 

@@ -35,14 +35,17 @@ from browser.site import (
     open_wallets,
 )
 
-from gongji.clock import ManualClock
-from gongji.domain.grants import EnrolmentStatus
-from gongji.domain.money import format_yuan
-from gongji.services import chart, institutions, settlement
-from gongji.services.context import Context
-from gongji.services.settlement_quote import LineIn, SettleRequest
-from gongji.services.wallet_view import wallet_view
-from gongji.store import people_repo, settlements_repo
+from gongji.core.clock import ManualClock
+from gongji.core.enrolment import EnrolmentStatus
+from gongji.core.money import format_yuan
+from gongji.institutions.service import institutions
+from gongji.kernel import chart
+from gongji.kernel.context import Context
+from gongji.mutual_aid.service.wallet_view import wallet_view
+from gongji.people.store import people_repo
+from gongji.settlement.service import settlement
+from gongji.settlement.service.settlement_quote import LineIn, SettleRequest
+from gongji.settlement.store import settlements_repo
 
 try:
     from playwright.sync_api import expect, sync_playwright

@@ -14,14 +14,15 @@ import pytest
 from browser.site import HEAD, MOTHER, answer, link, offer, open_wallets
 from fastapi.testclient import TestClient
 
-from gongji.clock import ManualClock
-from gongji.domain.money import format_yuan
-from gongji.services import desk_sessions, institutions
-from gongji.services.context import Context
-from gongji.services.credentials_lookup import issue_ec_token
-from gongji.services.wallet_view import wallet_view
+from gongji.core.clock import ManualClock
+from gongji.core.money import format_yuan
+from gongji.identity.service import desk_sessions
+from gongji.institutions.service import institutions
+from gongji.kernel.context import Context
+from gongji.mutual_aid.service.wallet_view import wallet_view
+from gongji.people.service.credentials_lookup import issue_ec_token
+from gongji.settlement.store import settlements_repo
 from gongji.sim import demo
-from gongji.store import settlements_repo
 from support.api import make_client
 from support.world import run
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import sys
 
-from gongji.clock import SystemClock
+from gongji.core.clock import SystemClock
 from gongji.ledger.book import Ledger
 from gongji.ledger.types import AccountFlags, NewAccount, Transfer, TransferFlags
 from gongji.store.engine import make_engine

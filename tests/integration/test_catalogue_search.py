@@ -3,8 +3,8 @@ wildcards typed by a user are plain characters, and the limit holds."""
 
 from __future__ import annotations
 
-from gongji.services import catalogue
-from gongji.services.context import Context
+from gongji.kernel.context import Context
+from gongji.settlement.service import catalogue
 from support.world import run
 
 

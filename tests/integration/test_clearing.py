@@ -1,4 +1,4 @@
-"""Monthly clearing (DOMAIN.md §11) over real settlements, on SQLite and PostgreSQL.
+"""Monthly clearing (docs/rules.md §11) over real settlements, on SQLite and PostgreSQL.
 
 A family spread over Lanzhou (Gansu), Jinan and Dezhou (Shandong) shares money by grants and
 spends it at pharmacies and hospitals in Jinan, Dezhou, Guangzhou and Lanzhou. Business dates
@@ -16,19 +16,28 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from gongji.clock import ManualClock
-from gongji.domain.clearing import NetPosition, PairLine, parse_month
-from gongji.domain.errors import GongjiError
-from gongji.domain.institutions import Institution, InstitutionKind, InstitutionStatus
-from gongji.domain.premiums import PremiumKind, PremiumSource
-from gongji.domain.settlement.benefits import InstitutionLevel
+from gongji.core.clock import ManualClock
+from gongji.core.errors import GongjiError
+from gongji.institutions.domain.institutions import (
+    Institution,
+    InstitutionKind,
+    InstitutionLevel,
+    InstitutionStatus,
+)
+from gongji.institutions.service import institutions
 from gongji.jobs.monthly_clearing import month_before, run_monthly_clearing
-from gongji.services import institutions
-from gongji.services.clearing import ClearingRun, clearing_of, compute_clearing, run_clearing
-from gongji.services.context import SYSTEM, Context
-from gongji.services.premiums import PremiumOrder, pay
-from gongji.services.settlement import reverse, settle
-from gongji.store.settlements_repo import SettlementRow
+from gongji.kernel.context import SYSTEM, Context
+from gongji.mutual_aid.domain.premiums import PremiumKind, PremiumSource
+from gongji.mutual_aid.service.premiums import PremiumOrder, pay
+from gongji.settlement.domain.clearing import NetPosition, PairLine, parse_month
+from gongji.settlement.service.clearing import (
+    ClearingRun,
+    clearing_of,
+    compute_clearing,
+    run_clearing,
+)
+from gongji.settlement.service.settlement import reverse, settle
+from gongji.settlement.store.settlements_repo import SettlementRow
 from gongji.store.tables_clearing import clearing_lines, clearing_runs
 from gongji.store.uow import UnitOfWork
 from support.desk import HOSPITAL, bill, open_desks

@@ -1,4 +1,4 @@
-"""Desk sessions (gongji.services.desk_sessions), on both databases: the institution's own key
+"""Desk sessions (identity.service.desk_sessions), on both databases: the institution's own key
 opens the desk, nothing else does, and revoking the key or signing out ends the session. A desk
 token is never an API bearer token.
 """
@@ -9,10 +9,11 @@ from datetime import timedelta
 
 import pytest
 
-from gongji.clock import ManualClock
-from gongji.domain.errors import GongjiError
-from gongji.services import desk_sessions, identity, institutions
-from gongji.services.context import Actor, ActorKind, Context
+from gongji.core.clock import ManualClock
+from gongji.core.errors import GongjiError
+from gongji.identity.service import desk_sessions, identity
+from gongji.institutions.service import institutions
+from gongji.kernel.context import Actor, ActorKind, Context
 from gongji.store.uow import run_in_transaction
 from support.desk import HOSPITAL, PHARMACY, open_desks
 from support.world import run

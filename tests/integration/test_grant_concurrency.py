@@ -8,12 +8,12 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from gongji.clock import ManualClock
-from gongji.domain.errors import GongjiError
+from gongji.core.clock import ManualClock
+from gongji.core.errors import GongjiError
+from gongji.kernel.context import Context
 from gongji.ledger.check import check_ledger
-from gongji.services import grants
-from gongji.services.accounts import personal_account_view
-from gongji.services.context import Context
+from gongji.mutual_aid.service import grants
+from gongji.mutual_aid.service.accounts import personal_account_view
 from support.world import at, build_context, insured, person_actor, relate, run
 
 SON = "P620100000001"

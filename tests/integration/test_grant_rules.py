@@ -1,4 +1,4 @@
-"""Every rule of DOMAIN.md §6.1 at its exact edges, with the clock in hand. On both databases.
+"""Every rule of docs/rules.md §6.1 at its exact edges, with the clock in hand. On both databases.
 
 The family: 张建国 (Lanzhou employee, 1 800.00 this year, 6 200.00 earlier), his mother
 (resident, Jinan), his wife (employee, Lanzhou).
@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import Engine
 
-from gongji.clock import ManualClock
-from gongji.domain.errors import GongjiError
-from gongji.services import grants
-from gongji.services.accounts import personal_account_view
-from gongji.services.context import Context
+from gongji.core.clock import ManualClock
+from gongji.core.errors import GongjiError
+from gongji.kernel.context import Context
+from gongji.mutual_aid.service import grants
+from gongji.mutual_aid.service.accounts import personal_account_view
 from gongji.store.records import GrantRecord
 from support.world import at, build_context, insured, person_actor, relate, run
 

@@ -21,11 +21,11 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import Engine
 
-from gongji.clock import SystemClock
+from gongji.core.clock import SystemClock
 from gongji.ledger import rows as ledger_rows
 from gongji.ledger.book import Ledger
 from gongji.ledger.types import NewAccount, Transfer
-from gongji.store import people_repo
+from gongji.people.store import people_repo
 from gongji.store.uow import UnitOfWork, run_in_transaction
 from support.soak import scaled
 

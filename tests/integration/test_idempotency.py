@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from gongji.clock import ManualClock
-from gongji.domain.errors import GongjiError
-from gongji.services import idempotency
-from gongji.services.context import Context
-from gongji.store import people_repo
+from gongji.core.clock import ManualClock
+from gongji.core.errors import GongjiError
+from gongji.kernel import idempotency
+from gongji.kernel.context import Context
+from gongji.people.store import people_repo
 from gongji.store.tables_access import idempotency_keys
 from gongji.store.tables_people import person_events
 from gongji.store.uow import UnitOfWork, is_retryable, run_in_transaction

@@ -15,14 +15,14 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from gongji.cli.main import app
-from gongji.clock import ManualClock
-from gongji.domain.grants import EnrolmentStatus
-from gongji.domain.ids import make_resident_id
-from gongji.services import identity
-from gongji.services.context import Actor, ActorKind, Context, Role
-from gongji.services.errors import NotFound
-from gongji.services.persons import PersonInput, register_person
-from gongji.services.sms import LogSmsGateway
+from gongji.core.clock import ManualClock
+from gongji.core.enrolment import EnrolmentStatus
+from gongji.core.ids import make_resident_id
+from gongji.identity.service import identity
+from gongji.kernel.context import Actor, ActorKind, Context, Role
+from gongji.kernel.errors import NotFound
+from gongji.kernel.sms import LogSmsGateway
+from gongji.people.service.persons import PersonInput, register_person
 from gongji.store.tables_access import access_tokens, operators
 from gongji.store.uow import UnitOfWork, run_in_transaction
 

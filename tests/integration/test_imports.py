@@ -1,4 +1,4 @@
-"""Operators' imports (DOMAIN.md §3), the year-end rollover and the demo seed, on both databases
+"""Operators' imports (docs/rules.md §3), the year-end rollover and the demo seed, on both databases
 (the ``ctx`` fixture of conftest runs every test on SQLite and on PostgreSQL).
 
 The files are under tests/data. The clock stands at 2026-03-02 10:00 in Asia/Shanghai, so the
@@ -15,14 +15,16 @@ import pytest
 from sqlalchemy import Table, func, select
 from typer.testing import CliRunner
 
-from gongji.clock import ManualClock
-from gongji.domain.errors import GongjiError
+from gongji.core.clock import ManualClock
+from gongji.core.errors import GongjiError
 from gongji.jobs import rollover
+from gongji.kernel import chart
+from gongji.kernel.context import Actor, ActorKind, Context
+from gongji.kernel.sms import LogSmsGateway
 from gongji.ledger.check import check_ledger
 from gongji.ledger.types import Transfer, TransferFlags
-from gongji.services import chart, relationships
-from gongji.services.context import Actor, ActorKind, Context
-from gongji.services.imports import (
+from gongji.mutual_aid.service import relationships
+from gongji.people.service.imports import (
     ImportResult,
     import_injections,
     import_kinship,
@@ -30,9 +32,8 @@ from gongji.services.imports import (
     import_regions,
     merge_stored_regions,
 )
-from gongji.services.sms import LogSmsGateway
+from gongji.people.store import people_repo
 from gongji.sim import demo
-from gongji.store import people_repo
 from gongji.store.tables_people import kinship_records, persons
 from gongji.store.uow import UnitOfWork, run_in_transaction
 

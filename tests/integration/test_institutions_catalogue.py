@@ -17,25 +17,22 @@ import pytest
 from sqlalchemy import Table, func, select
 from typer.testing import CliRunner
 
-from gongji.clock import ManualClock
-from gongji.domain.errors import GongjiError
-from gongji.domain.institutions import (
+from gongji.core.clock import ManualClock
+from gongji.core.errors import GongjiError
+from gongji.core.policy import parse_policy_toml
+from gongji.institutions.domain.institutions import (
     Institution,
     InstitutionKind,
+    InstitutionLevel,
     InstitutionStatus,
     MedType,
 )
-from gongji.domain.policy import parse_policy_toml
-from gongji.domain.settlement.benefits import (
-    BenefitRule,
-    Employment,
-    InstitutionLevel,
-    hefei_example_table,
-)
-from gongji.domain.settlement.items import ItemCategory, ItemClass
-from gongji.services import benefits, catalogue, institutions
-from gongji.services.context import SYSTEM, Context, Role
-from gongji.services.upsert_import import UpsertResult
+from gongji.institutions.service import institutions
+from gongji.kernel.context import SYSTEM, Context, Role
+from gongji.kernel.upsert_import import UpsertResult
+from gongji.settlement.domain.benefits import BenefitRule, Employment, hefei_example_table
+from gongji.settlement.domain.items import ItemCategory, ItemClass
+from gongji.settlement.service import benefits, catalogue
 from gongji.store.tables_institutions import catalogue_items
 from gongji.store.tables_institutions import institutions as institutions_table
 from gongji.store.uow import UnitOfWork, run_in_transaction

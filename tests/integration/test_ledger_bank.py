@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import Engine, func, select
 
-from gongji.clock import SystemClock
+from gongji.core.clock import SystemClock
 from gongji.ledger.book import Ledger
 from gongji.ledger.check import check_ledger
 from gongji.ledger.types import AccountFlags, CreateTransferResult, NewAccount, Transfer

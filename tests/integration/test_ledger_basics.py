@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from gongji.clock import ManualClock, to_us
+from gongji.core.clock import ManualClock, to_us
 from gongji.ledger.book import BATCH_SIZE_MAX, BatchTooLarge, Ledger
 from gongji.ledger.check import check_ledger
 from gongji.ledger.types import (

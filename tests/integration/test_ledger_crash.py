@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from gongji.clock import SystemClock
+from gongji.core.clock import SystemClock
 from gongji.ledger.book import Ledger
 from gongji.store.engine import make_engine
 from support.soak import scaled

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from conftest import PostgresSchema, require_postgres, sqlite_url
-from gongji.clock import ManualClock
+from gongji.core.clock import ManualClock
 from gongji.ledger.book import Ledger
 from gongji.ledger.check import check_ledger
 from gongji.ledger.types import AccountFlags, CreateTransferResult, NewAccount, Transfer

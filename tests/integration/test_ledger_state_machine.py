@@ -33,7 +33,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import Engine
 
-from gongji.clock import ManualClock, to_us
+from gongji.core.clock import ManualClock, to_us
 from gongji.ledger.book import Ledger
 from gongji.ledger.check import check_ledger
 from gongji.ledger.types import AccountFlags, NewAccount, Transfer, TransferFlags

@@ -1,4 +1,4 @@
-"""Premiums paid for relatives (代缴, DOMAIN.md §9) through the service, on both databases.
+"""Premiums paid for relatives (代缴, docs/rules.md §9) through the service, on both databases.
 
 The son (employee, Lanzhou, 1 800.00 this year + 6 200.00 earlier) pays his mother's resident
 premium (resident, Jinan: 400.00 for 2026 by the national default policy) from his own account;
@@ -18,13 +18,13 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, func, select
 
-from gongji.clock import ManualClock
-from gongji.domain.errors import GongjiError
-from gongji.domain.premiums import PremiumKind, PremiumSource
-from gongji.services.accounts import parts_available
-from gongji.services.context import Context
-from gongji.services.premiums import PremiumOrder, PremiumPaid, pay, premiums_of
-from gongji.services.wallet_view import wallet_view
+from gongji.core.clock import ManualClock
+from gongji.core.errors import GongjiError
+from gongji.kernel.context import Context
+from gongji.mutual_aid.domain.premiums import PremiumKind, PremiumSource
+from gongji.mutual_aid.service.accounts import parts_available
+from gongji.mutual_aid.service.premiums import PremiumOrder, PremiumPaid, pay, premiums_of
+from gongji.mutual_aid.service.wallet_view import wallet_view
 from gongji.store.migrate import SCRIPT_LOCATION, upgrade
 from gongji.store.tables import ledger_transfers
 from gongji.store.tables_clearing import premium_draws, premium_payments

@@ -1,4 +1,4 @@
-"""Relationships (DOMAIN.md §5), authorizations (§6.2) and lifecycle (§10), end to end through
+"""Relationships (docs/rules.md §5), authorizations (§6.2) and lifecycle (§10), end to end through
 the services on both databases. Every ending returns unused quotas and voids open offers.
 """
 
@@ -11,12 +11,12 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine
 
-from gongji.clock import ManualClock
-from gongji.domain.errors import GongjiError
-from gongji.services import authorizations, grants, lifecycle, relationships, wallets
-from gongji.services.accounts import personal_account_view
-from gongji.services.context import Context, Role
-from gongji.store import people_repo
+from gongji.core.clock import ManualClock
+from gongji.core.errors import GongjiError
+from gongji.kernel.context import Context, Role
+from gongji.mutual_aid.service import authorizations, grants, lifecycle, relationships, wallets
+from gongji.mutual_aid.service.accounts import personal_account_view
+from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
 from support.world import (
     IDS,
     at,
@@ -228,8 +228,7 @@ def test_a_move_ends_relationships_and_takes_the_balance_along(world: World) -> 
     assert world.available(region="620100") == 0
     assert world.available(region="440100") == total
     assert (
-        run(world.ctx, lambda uow: people_repo.relationships_of(uow.connection, SON, ["active"]))
-        == []
+        run(world.ctx, lambda uow: aid_repo.relationships_of(uow.connection, SON, ["active"])) == []
     )
 
 

@@ -1,5 +1,5 @@
 """Property test of settlement on a real database (SQLite): for random bills, balances, grants
-and authorizations, the identities of DOMAIN.md §8 hold, nothing is negative, shared money never
+and authorizations, the identities of docs/rules.md §8 hold, nothing is negative, shared money never
 pays what it may not, and settle-then-reverse restores every balance and accumulator.
 """
 
@@ -11,13 +11,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gongji.clock import ManualClock
+from gongji.core.clock import ManualClock
 from gongji.ledger.check import check_ledger
-from gongji.services import authorizations, grants
-from gongji.services.accounts import personal_account_view
-from gongji.services.settlement import reverse, settle
-from gongji.services.wallet_view import wallet_view
-from gongji.store import settlements_repo
+from gongji.mutual_aid.service import authorizations, grants
+from gongji.mutual_aid.service.accounts import personal_account_view
+from gongji.mutual_aid.service.wallet_view import wallet_view
+from gongji.settlement.service.settlement import reverse, settle
+from gongji.settlement.store import settlements_repo
 from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
 from support.desk import HOSPITAL, bill, open_desks

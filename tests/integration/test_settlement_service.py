@@ -1,4 +1,4 @@
-"""Settlement through the services (DOMAIN.md §8), on both databases: worked examples by hand,
+"""Settlement through the services (docs/rules.md §8), on both databases: worked examples by hand,
 the payment order, idempotency, reversal, and concurrency against one grant.
 """
 
@@ -11,16 +11,16 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import Engine
 
-from gongji.clock import ManualClock
-from gongji.domain.errors import GongjiError
+from gongji.core.clock import ManualClock
+from gongji.core.errors import GongjiError
+from gongji.kernel.context import Context
 from gongji.ledger.check import check_ledger
-from gongji.services import authorizations, grants
-from gongji.services.accounts import personal_account_view
-from gongji.services.context import Context
-from gongji.services.settlement import reverse, settle
-from gongji.services.settlement_quote import quote
-from gongji.services.wallet_view import wallet_view
-from gongji.store import settlements_repo
+from gongji.mutual_aid.service import authorizations, grants
+from gongji.mutual_aid.service.accounts import personal_account_view
+from gongji.mutual_aid.service.wallet_view import wallet_view
+from gongji.settlement.service.settlement import reverse, settle
+from gongji.settlement.service.settlement_quote import quote
+from gongji.settlement.store import settlements_repo
 from support.desk import HOSPITAL, PHARMACY, bill, open_desks
 from support.world import at, build_context, give, insured, person_actor, relate, run
 

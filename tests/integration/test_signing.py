@@ -20,13 +20,18 @@ from sqlalchemy import func, select
 
 from gongji.api.errors import install_error_handlers
 from gongji.api.institution_auth import require_institution
-from gongji.clock import ManualClock
-from gongji.domain.errors import GongjiError
-from gongji.domain.institutions import Institution, InstitutionKind, InstitutionStatus
-from gongji.domain.settlement.benefits import InstitutionLevel
-from gongji.services import institutions, signing
-from gongji.services.context import SYSTEM, Actor, ActorKind, Context
-from gongji.services.signing import sign_request
+from gongji.core.clock import ManualClock
+from gongji.core.errors import GongjiError
+from gongji.identity.service import signing
+from gongji.identity.service.signing import sign_request
+from gongji.institutions.domain.institutions import (
+    Institution,
+    InstitutionKind,
+    InstitutionLevel,
+    InstitutionStatus,
+)
+from gongji.institutions.service import institutions
+from gongji.kernel.context import SYSTEM, Actor, ActorKind, Context
 from gongji.store.tables_institutions import request_nonces
 from support.race import race
 from support.world import run

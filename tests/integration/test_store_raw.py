@@ -19,7 +19,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from conftest import PG_URL, PostgresSchema, require_postgres, sqlite_url
-from gongji.clock import ManualClock
+from gongji.core.clock import ManualClock
 from gongji.ledger import driver
 from gongji.ledger.book import Ledger
 from gongji.ledger.types import CreateTransferResult, NewAccount, Transfer

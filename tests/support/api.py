@@ -8,12 +8,12 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from gongji.api.app import create_app
+from gongji.app.asgi import create_app
 from gongji.bootstrap import Container
-from gongji.clock import ManualClock
 from gongji.config import Settings
-from gongji.services import identity
-from gongji.services.context import Context
+from gongji.core.clock import ManualClock
+from gongji.identity.service import identity
+from gongji.kernel.context import Context
 from support.world import run
 
 _keys = itertools.count(1)

@@ -7,12 +7,16 @@ Gansu owes Shandong 60.00 and Guangdong 20.00, Shandong owes Gansu 30.00.
 
 from __future__ import annotations
 
-from gongji.clock import ManualClock
-from gongji.domain.institutions import Institution, InstitutionKind, InstitutionStatus
-from gongji.domain.settlement.benefits import InstitutionLevel
-from gongji.services import institutions
-from gongji.services.context import SYSTEM, Context
-from gongji.services.settlement import settle
+from gongji.core.clock import ManualClock
+from gongji.institutions.domain.institutions import (
+    Institution,
+    InstitutionKind,
+    InstitutionLevel,
+    InstitutionStatus,
+)
+from gongji.institutions.service import institutions
+from gongji.kernel.context import SYSTEM, Context
+from gongji.settlement.service.settlement import settle
 from support.desk import HOSPITAL, bill, open_desks
 from support.world import at, give, insured, relate, run
 

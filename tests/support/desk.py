@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from gongji.domain.institutions import Institution, InstitutionKind, InstitutionStatus
-from gongji.domain.settlement.benefits import InstitutionLevel
-from gongji.services import catalogue, institutions
-from gongji.services.context import SYSTEM, Context
-from gongji.services.settlement_quote import LineIn, SettleRequest
+from gongji.institutions.domain.institutions import (
+    Institution,
+    InstitutionKind,
+    InstitutionLevel,
+    InstitutionStatus,
+)
+from gongji.institutions.service import institutions
+from gongji.kernel.context import SYSTEM, Context
+from gongji.settlement.service import catalogue
+from gongji.settlement.service.settlement_quote import LineIn, SettleRequest
 from support.world import run
 
 HOSPITAL, PHARMACY = "H62010000001", "P37010000001"

@@ -13,11 +13,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from gongji.clock import ManualClock
-from gongji.services import catalogue, grants, institutions
-from gongji.services.accounts import personal_account_view
-from gongji.services.context import Context
-from gongji.services.signing import sign_request
+from gongji.core.clock import ManualClock
+from gongji.identity.service.signing import sign_request
+from gongji.institutions.service import institutions
+from gongji.kernel.context import Context
+from gongji.mutual_aid.service import grants
+from gongji.mutual_aid.service.accounts import personal_account_view
+from gongji.settlement.service import catalogue
 from gongji.store.tables import ledger_transfers
 from gongji.store.tables_settlements import settlements
 from support.desk import HOSPITAL, PHARMACY, open_desks

@@ -13,17 +13,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from gongji.clock import ManualClock
-from gongji.domain.grants import EnrolmentStatus
-from gongji.domain.ids import make_resident_id
+from gongji.core.clock import ManualClock
+from gongji.core.enrolment import EnrolmentStatus
+from gongji.core.ids import make_resident_id
+from gongji.kernel.context import Actor, ActorKind, Context, Role
+from gongji.kernel.pii import Vault
+from gongji.kernel.reference import load_policy_book, load_regions
+from gongji.kernel.sms import LogSmsGateway
 from gongji.ledger.book import Ledger
-from gongji.services import grants, relationships, wallets
-from gongji.services.context import Actor, ActorKind, Context, Role
-from gongji.services.persons import PersonInput, register_person
-from gongji.services.pii import Vault
-from gongji.services.reference import load_policy_book, load_regions
-from gongji.services.sms import LogSmsGateway
-from gongji.store import people_repo
+from gongji.mutual_aid.service import grants, relationships, wallets
+from gongji.people.service.persons import PersonInput, register_person
+from gongji.people.store import people_repo
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 T = TypeVar("T")

@@ -1,4 +1,4 @@
-"""Benefit tables by region and date (gongji.domain.settlement.benefit_book), without a database.
+"""Benefit tables by region and date (gongji.settlement.domain.benefit_book), without a database.
 
 The rule: a city's table for an insutype × med_type beats its province's, which beats the
 national one; the latest version in force wins and replaces older ones whole; tables are never
@@ -13,15 +13,16 @@ from typing import Any
 
 import pytest
 
-from gongji.domain.errors import GongjiError
-from gongji.domain.institutions import (
+from gongji.core.errors import GongjiError
+from gongji.institutions.domain.institutions import (
     InstitutionKind,
+    InstitutionLevel,
     MedTypeNotAllowed,
     check_med_type,
     parse_institution_code,
 )
-from gongji.domain.settlement.benefit_book import BenefitBook, parse_benefit_book
-from gongji.domain.settlement.benefits import Employment, InstitutionLevel
+from gongji.settlement.domain.benefit_book import BenefitBook, parse_benefit_book
+from gongji.settlement.domain.benefits import Employment
 
 PRIMARY, TERTIARY = InstitutionLevel.PRIMARY, InstitutionLevel.TERTIARY
 EMPLOYED = Employment.EMPLOYED

@@ -1,4 +1,4 @@
-"""Monthly clearing (DOMAIN.md §11) by hand: mutual-aid money spent outside the contributor's
+"""Monthly clearing (docs/rules.md §11) by hand: mutual-aid money spent outside the contributor's
 insured region makes the contributor's region owe the region where it was spent.
 
 Regions: 620100 Lanzhou (Gansu 620000), 370100 Jinan and 371400 Dezhou (Shandong 370000),
@@ -12,7 +12,8 @@ from datetime import date
 
 import pytest
 
-from gongji.domain.clearing import (
+from gongji.core.errors import InvariantViolation
+from gongji.settlement.domain.clearing import (
     ClearingMonthInvalid,
     ClearingMonthOpen,
     Flow,
@@ -23,7 +24,6 @@ from gongji.domain.clearing import (
     of_lines,
     parse_month,
 )
-from gongji.domain.errors import InvariantViolation
 
 
 def nets(flows: list[Flow]) -> dict[str, int]:

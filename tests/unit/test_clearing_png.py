@@ -8,10 +8,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from gongji.domain.clearing import Flow, clear
-from gongji.reports import png
-from gongji.reports.clearing_svg import render_svg
-from gongji.services.clearing import ClearingRun
+from gongji.kernel import png
+from gongji.settlement.domain.clearing import Flow, clear
+from gongji.settlement.reports.clearing_svg import render_svg
+from gongji.settlement.service.clearing import ClearingRun
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 NAMES = {"620000": "甘肃省", "370000": "山东省", "440000": "广东省"}

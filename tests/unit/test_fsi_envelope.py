@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from gongji.api import fsi_envelope as e
-from gongji.domain.errors import GongjiError
-from gongji.services.reconciliation import DetailLine, parse_detail_csv
+from gongji.core.errors import GongjiError
+from gongji.fsi.http import envelope as fsi_envelope
+from gongji.settlement.service.reconciliation import DetailLine, parse_detail_csv
 
 FULL = {
     "infno": "2207", "msgid": "H62010000001202603021000000001", "mdtrtarea_admvs": "620100",
@@ -22,24 +22,24 @@ FULL = {
 
 def refusal(message: dict[str, object]) -> str:
     with pytest.raises(GongjiError) as caught:
-        e.parse_envelope(message)
+        fsi_envelope.parse_envelope(message)
     return caught.value.message("zh")
 
 
 def test_numbers_are_decimals_never_floats() -> None:
-    message = e.read_message(b'{"input": {"pric": 31.5, "cnt": 2}}')
+    message = fsi_envelope.read_message(b'{"input": {"pric": 31.5, "cnt": 2}}')
     assert message["input"] == {"pric": Decimal("31.5"), "cnt": 2}
     assert isinstance(message["input"]["pric"], Decimal)
 
 
 @pytest.mark.parametrize("raw", [b"", b"nul", b"[]", b'"text"', b"\xff\xfe", b"[" * 100_000])
 def test_what_is_not_a_json_object_is_refused(raw: bytes) -> None:
-    with pytest.raises(e.FsiMessageInvalid):
-        e.read_message(raw)
+    with pytest.raises(fsi_envelope.FsiMessageInvalid):
+        fsi_envelope.read_message(raw)
 
 
 def test_a_full_envelope_reads_and_whole_numbers_are_codes() -> None:
-    envelope = e.parse_envelope(FULL)
+    envelope = fsi_envelope.parse_envelope(FULL)
     assert (envelope.infno, envelope.fixmedins_code) == ("2207", "H62010000001")
     assert envelope.fields["opter_type"] == "1"
     assert envelope.fields["insuplc_admdvs"] is None  # empty counts as absent
@@ -47,7 +47,7 @@ def test_a_full_envelope_reads_and_whole_numbers_are_codes() -> None:
 
 
 def test_each_required_field_is_named_when_missing() -> None:
-    for name in e.REQUIRED:
+    for name in fsi_envelope.REQUIRED:
         assert refusal({k: v for k, v in FULL.items() if k != name}) == f"缺少必填字段：{name}"
     assert refusal({**FULL, "input": None}) == "缺少必填字段：input"
     assert refusal({**FULL, "input": [1]}) == "字段 input 的值不正确（应为对象）"
@@ -57,14 +57,14 @@ def test_each_required_field_is_named_when_missing() -> None:
 
 def test_the_reply_id_and_times_are_the_platforms() -> None:
     received = datetime(2026, 3, 2, 2, 0, 0, 123_456, tzinfo=UTC)  # 10:00 in Shanghai
-    reply = e.inf_refmsgid(e.region_of(FULL), received)
+    reply = fsi_envelope.inf_refmsgid(fsi_envelope.region_of(FULL), received)
     assert len(reply) == 30 and reply.isdigit()
     assert reply.startswith("62000020260302100000")
-    assert e.region_of({"mdtrtarea_admvs": 620100}) == "000000"  # not text: unreadable
-    assert e.platform_time(received) == "2026-03-02 10:00:00.123"
-    refused = e.answer("620000", received, received, None, "缺少必填字段：msgid")
+    assert fsi_envelope.region_of({"mdtrtarea_admvs": 620100}) == "000000"  # not text: unreadable
+    assert fsi_envelope.platform_time(received) == "2026-03-02 10:00:00.123"
+    refused = fsi_envelope.answer("620000", received, received, None, "缺少必填字段：msgid")
     assert (refused["infcode"], refused["output"]) == (-1, None)
-    assert e.answer("620000", received, received, {"a": 1})["infcode"] == 0
+    assert fsi_envelope.answer("620000", received, received, {"a": 1})["infcode"] == 0
 
 
 def test_a_detail_file_reads_reversals_and_ignores_other_columns() -> None:

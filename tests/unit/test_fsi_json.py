@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from gongji.api.fsi_json import amount, dumps
+from gongji.fsi.http.wire import amount, dumps
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gongji.domain.errors import GongjiError
-from gongji.domain.ids import (
+from gongji.core.errors import GongjiError
+from gongji.core.ids import (
     IdNumberBirthDate,
     IdNumberCharacters,
     IdNumberCheckDigit,

@@ -1,10 +1,10 @@
-"""Kinship: the eight kinds of close relative of DOMAIN.md §5, their labels and inverses."""
+"""Kinship: the eight kinds of close relative of docs/rules.md §5, their labels and inverses."""
 
 from __future__ import annotations
 
 import pytest
 
-from gongji.domain.kinship import Kinship, KinshipKindUnknown, inverse, parse_kinship
+from gongji.people.domain.kinship import Kinship, KinshipKindUnknown, inverse, parse_kinship
 
 LABELS_ZH = {
     "spouse": "配偶",

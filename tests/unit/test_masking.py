@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gongji.domain.masking import mask_id_number, mask_name, mask_phone
+from gongji.core.masking import mask_id_number, mask_name, mask_phone
 
 SETTINGS = settings(derandomize=os.environ.get("CI") == "true", max_examples=300, deadline=None)
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gongji.domain.errors import GongjiError
-from gongji.domain.money import (
+from gongji.core.errors import GongjiError
+from gongji.core.money import (
     AMOUNT_FEN_MAX,
     AMOUNT_TEXT_LENGTH_MAX,
     AmountFloatRefused,

@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 
-from gongji.domain.errors import GongjiError
-from gongji.domain.policy import (
+from gongji.core.errors import GongjiError
+from gongji.core.policy import (
     AuthorizationScope,
     PaymentSource,
     Policy,
     PolicyBook,
     parse_policy_toml,
 )
-from gongji.domain.policy_values import POLICY_KEYS, PolicyError
-from gongji.services.reference import (
+from gongji.core.policy_values import POLICY_KEYS, PolicyError
+from gongji.kernel.reference import (
     SHIPPED_POLICY_SOURCE,
     PolicyFileUnreadable,
     load_policy_book,

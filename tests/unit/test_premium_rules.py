@@ -1,4 +1,4 @@
-"""The rules of premiums paid for relatives that need no storage (DOMAIN.md §9)."""
+"""The rules of premiums paid for relatives that need no storage (docs/rules.md §9)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ from datetime import date
 
 import pytest
 
-from gongji.domain.errors import GongjiError
-from gongji.domain.premiums import (
+from gongji.core.errors import GongjiError
+from gongji.kernel.reference import load_policy_book
+from gongji.mutual_aid.domain.premiums import (
     PremiumKind,
     check_insured,
     check_year,
     premium_amount_fen,
 )
-from gongji.services.reference import load_policy_book
 
 TODAY = date(2026, 3, 2)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gongji.domain.errors import GongjiError
-from gongji.domain.regions import (
+from gongji.core.errors import GongjiError
+from gongji.core.regions import (
     Region,
     RegionCodeInvalid,
     RegionLevel,
@@ -15,7 +15,7 @@ from gongji.domain.regions import (
     province_of,
     validate_region_code,
 )
-from gongji.services.reference import load_regions
+from gongji.kernel.reference import load_regions
 
 
 def test_hierarchy_of_a_district_code() -> None:

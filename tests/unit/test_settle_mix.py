@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from gongji.domain.institutions import InstitutionKind, check_med_type
-from gongji.domain.money import parse_yuan
+from gongji.core.money import parse_yuan
+from gongji.institutions.domain.institutions import InstitutionKind, check_med_type
 from gongji.sim.settle_mix import draw_bill
 from gongji.sim.settle_world import INSTITUTIONS, Key, World
 

@@ -1,4 +1,4 @@
-"""Per-settlement arithmetic (DOMAIN.md §8) and benefit tables (§13), worked by hand.
+"""Per-settlement arithmetic (docs/rules.md §8) and benefit tables (§13), worked by hand.
 
 Amounts are fen. "ded" is act_pay_dedc, "fund" is hifp_pay = fund_pay_sumamt, "psn" is
 psn_part_amt, "payable" is payable_by_accounts = first self-pay + deductible + co-pay.
@@ -12,27 +12,27 @@ from decimal import Decimal
 
 import pytest
 
-from gongji.domain.errors import InvariantViolation
-from gongji.domain.settlement.benefits import (
+from gongji.core.errors import InvariantViolation
+from gongji.institutions.domain.institutions import InstitutionLevel
+from gongji.settlement.domain.benefits import (
     BenefitEntry,
     BenefitRule,
     BenefitRuleMissing,
     BenefitTable,
     BenefitValueInvalid,
     Employment,
-    InstitutionLevel,
     check_benefits,
     hefei_example_table,
     parse_benefits,
 )
-from gongji.domain.settlement.compute import (
+from gongji.settlement.domain.compute import (
     SettlementFigures,
     YearToDate,
     check_settlement,
     compute_settlement,
     split_by_weights,
 )
-from gongji.domain.settlement.items import (
+from gongji.settlement.domain.items import (
     AccountPayPolicy,
     BillEmpty,
     BillLine,

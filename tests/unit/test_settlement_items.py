@@ -1,4 +1,4 @@
-"""Per-item adjudication (DOMAIN.md §8) and what account money may pay of an item (§7).
+"""Per-item adjudication (docs/rules.md §8) and what account money may pay of an item (§7).
 
 Every expected figure is worked out by hand in the comment above it, in fen.
 """
@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from gongji.domain.errors import GongjiError, InvariantViolation
-from gongji.domain.settlement.items import (
+from gongji.core.errors import GongjiError, InvariantViolation
+from gongji.settlement.domain.items import (
     BILL_LINES_MAX,
     AccountPayPolicy,
     BillEmpty,

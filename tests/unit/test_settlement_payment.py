@@ -1,4 +1,4 @@
-"""The payment waterfall (DOMAIN.md §8): own account, grants, authorizations, cash.
+"""The payment waterfall (docs/rules.md §8): own account, grants, authorizations, cash.
 
 Every expected figure is worked out by hand in the comment above it, in fen.
 """
@@ -9,11 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from gongji.domain.errors import InvariantViolation
-from gongji.domain.settlement.benefits import Employment, InstitutionLevel, hefei_example_table
-from gongji.domain.settlement.compute import YearToDate, compute_settlement
-from gongji.domain.settlement.items import BillLine, CatalogueItem, ItemCategory, ItemClass
-from gongji.domain.settlement.payment import (
+from gongji.core.errors import InvariantViolation
+from gongji.institutions.domain.institutions import InstitutionLevel
+from gongji.settlement.domain.benefits import Employment, hefei_example_table
+from gongji.settlement.domain.compute import YearToDate, compute_settlement
+from gongji.settlement.domain.items import BillLine, CatalogueItem, ItemCategory, ItemClass
+from gongji.settlement.domain.payment import (
     SHARED_SOURCES_MAX,
     PaymentOrderInvalid,
     PaymentPlan,

@@ -1,7 +1,7 @@
 """Properties of the settlement arithmetic over random bills, accumulators and balances.
 
 For any bill, rule, year-to-date, policy, balances and payment order: the identities of
-DOMAIN.md §8 hold, nothing is negative, parts add up, accounts never pay more than the
+docs/rules.md §8 hold, nothing is negative, parts add up, accounts never pay more than the
 account-payable amount and no source pays more than it holds.
 """
 
@@ -12,14 +12,14 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gongji.domain.settlement.benefits import BenefitRule
-from gongji.domain.settlement.compute import (
+from gongji.settlement.domain.benefits import BenefitRule
+from gongji.settlement.domain.compute import (
     SettlementFigures,
     YearToDate,
     compute_settlement,
     split_by_weights,
 )
-from gongji.domain.settlement.items import (
+from gongji.settlement.domain.items import (
     AccountPayPolicy,
     BillLine,
     CatalogueItem,
@@ -27,7 +27,7 @@ from gongji.domain.settlement.items import (
     ItemClass,
     adjudicate_line,
 )
-from gongji.domain.settlement.payment import (
+from gongji.settlement.domain.payment import (
     PaymentPlan,
     PaymentStep,
     SharedKind,

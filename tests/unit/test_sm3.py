@@ -12,8 +12,8 @@ import hmac
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gongji.domain.sm3 import BLOCK_SIZE, Sm3, hmac_sm3, hmac_sm3_hex, sm3_digest, sm3_hex
-from gongji.services.signing import sign_request
+from gongji.core.sm3 import BLOCK_SIZE, Sm3, hmac_sm3, hmac_sm3_hex, sm3_digest, sm3_hex
+from gongji.identity.service.signing import sign_request
 
 VECTOR_ABC = "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
 VECTOR_ABCD_16 = "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732"

@@ -1,3 +1,5 @@
-"""HTTP entrypoints: REST under /api/v1 (OpenAPI at /openapi.json, browsable at /docs) and,
-later, the national interface under /fsi. Only this layer chooses HTTP status codes.
+"""The REST front door's plumbing, shared by every area's routes: who is asking (bearer
+tokens, institution signatures), the error body and its HTTP status, request limits, idempotent
+writes, sign-in. Areas keep their own routes in ``<area>/http``; only this layer and those routes
+choose HTTP status codes.
 """

@@ -18,9 +18,9 @@ from gongji.api.deps import bearer_token, current_actor, get_context
 from gongji.api.reads import read
 from gongji.api.schemas import PsnNo
 from gongji.api.schemas import Request as RequestBody
-from gongji.clock import from_us
-from gongji.services import identity
-from gongji.services.context import Actor, ActorKind, Context
+from gongji.core.clock import from_us
+from gongji.identity.service import identity
+from gongji.kernel.context import Actor, ActorKind, Context
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])

@@ -10,15 +10,17 @@ services still check ownership of every object they touch. ``admin`` passes ever
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from gongji.bootstrap import Container
-from gongji.services import identity
-from gongji.services.context import Actor, ActorKind, Context, Role
-from gongji.services.errors import Forbidden
+from gongji.identity.service import identity
+from gongji.kernel.context import Actor, ActorKind, Context, Role
+from gongji.kernel.errors import Forbidden
+
+if TYPE_CHECKING:  # built above every area; FastAPI never sees it in a signature
+    from gongji.bootstrap import Container
 
 _BEARER = HTTPBearer(
     auto_error=False,
@@ -31,12 +33,8 @@ def container_of(request: Request) -> Container:
     return container
 
 
-async def get_container(request: Request) -> Container:
-    return container_of(request)
-
-
-async def get_context(container: Annotated[Container, Depends(get_container)]) -> Context:
-    return container.context
+async def get_context(request: Request) -> Context:
+    return container_of(request).context
 
 
 async def bearer_token(

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gongji.api.institution_auth import spend_unused_nonce
-from gongji.domain.errors import GongjiError
+from gongji.core.errors import GongjiError
 
 log = logging.getLogger("gongji.api")
 

@@ -2,7 +2,7 @@
 
 It reads the raw body (Starlette keeps it, so the route still parses it), takes the path as
 sent (percent-encoding untouched, plus ``?query`` when there is one) and verifies the request's
-signature (gongji.services.signing, docs/signing.md). The database work runs in the thread pool:
+signature (identity.service.signing, docs/signing.md). The database work runs in the thread pool:
 an async dependency must not block the event loop. ``require_institution`` spends the request's
 nonce at once; ``verify_institution`` leaves that to the route's own write transaction, and
 leaves a way to spend it in ``request.state`` for a request that never reaches the route (its
@@ -18,8 +18,8 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from gongji.api.deps import get_context
-from gongji.services import signing
-from gongji.services.context import Actor, Context
+from gongji.identity.service import signing
+from gongji.kernel.context import Actor, Context
 
 
 def signed_target(request: Request) -> str:

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
-from gongji.services.context import Context
+from gongji.kernel.context import Context
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 T = TypeVar("T")

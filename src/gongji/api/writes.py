@@ -18,8 +18,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from gongji.api.deps import container_of
-from gongji.services import idempotency
-from gongji.services.context import Actor, Context
+from gongji.kernel import idempotency
+from gongji.kernel.context import Actor, Context
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"

@@ -18,12 +18,12 @@ from rich.console import Console
 from rich.table import Table
 
 from gongji.cli.common import container, readable_errors, stdout_is_terminal
-from gongji.domain.money import format_yuan
-from gongji.reports import clearing as report
-from gongji.reports.clearing_svg import render_svg
-from gongji.reports.png import PngConverterMissing, svg_to_png
-from gongji.services.clearing import ClearingRun, run_clearing
-from gongji.services.context import Context
+from gongji.core.money import format_yuan
+from gongji.kernel.context import Context
+from gongji.kernel.png import PngConverterMissing, svg_to_png
+from gongji.settlement.reports import clearing as report
+from gongji.settlement.reports.clearing_svg import render_svg
+from gongji.settlement.service.clearing import ClearingRun, run_clearing
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 clearing_app = typer.Typer(

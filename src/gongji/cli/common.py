@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Final, NoReturn, TypeVar
@@ -13,8 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gongji.bootstrap import Container, build
 from gongji.config import Settings
-from gongji.domain.errors import GongjiError
-from gongji.domain.importing import LineError
+from gongji.core.errors import GongjiError
+from gongji.core.importing import LineError
 
 T = TypeVar("T")
 EXIT_CHECK_FAILED = 1
@@ -61,11 +61,6 @@ def container(migrate: bool = True) -> Iterator[Container]:
             yield built
         finally:
             built.close()
-
-
-def run_readably(action: Callable[[], T]) -> T:
-    with readable_errors():
-        return action()
 
 
 def stdout_is_terminal() -> bool:

@@ -1,4 +1,4 @@
-"""`gongji import`: the operators' CSV files (DOMAIN.md §3; formats in docs/import-formats.md).
+"""`gongji import`: the operators' CSV files (docs/rules.md §3; formats in docs/import-formats.md).
 
 All or nothing: a file with any bad line writes nothing, prints each problem with its line and
 exits 2, so the operator fixes the file and imports it again. Importing the same file twice
@@ -16,10 +16,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gongji.cli.common import container, readable_errors, refuse_import, stdout_is_terminal
-from gongji.domain.import_errors import ImportFileUnreadable
-from gongji.services import imports
-from gongji.services.context import Context
-from gongji.services.imports import ImportResult, ProgressCallback
+from gongji.kernel.context import Context
+from gongji.people.domain.import_errors import ImportFileUnreadable
+from gongji.people.service import imports
+from gongji.people.service.imports import ImportResult, ProgressCallback
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 FILE_BYTES_MAX: Final = 512 * 1024 * 1024

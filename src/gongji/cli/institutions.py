@@ -17,11 +17,12 @@ import typer
 
 from gongji.cli.common import container, readable_errors, refuse_import
 from gongji.cli.imports import read_import_file
-from gongji.clock import from_us
-from gongji.domain.money import format_yuan
-from gongji.services import catalogue, institutions
-from gongji.services.context import Context
-from gongji.services.upsert_import import UpsertResult
+from gongji.core.clock import from_us
+from gongji.core.money import format_yuan
+from gongji.institutions.service import institutions
+from gongji.kernel.context import Context
+from gongji.kernel.upsert_import import UpsertResult
+from gongji.settlement.service import catalogue
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 CsvFile = Annotated[

@@ -11,9 +11,9 @@ from typing import Annotated
 import typer
 
 from gongji.cli.common import container, readable_errors
-from gongji.jobs.expire_grants import run_expire_grants
 from gongji.jobs.monthly_clearing import run_monthly_clearing
 from gongji.jobs.rollover import run_rollover
+from gongji.mutual_aid.service.offer_expiry import run_expire_grants
 
 jobs_app = typer.Typer(help="Scheduled work: restartable and idempotent.", no_args_is_help=True)
 run_app = typer.Typer(help="Run one job now.", no_args_is_help=True)
@@ -34,7 +34,7 @@ def rollover(
 
 @run_app.command("expire-grants")
 def expire_grants() -> None:
-    """The 06:00 return (DOMAIN.md §6.1): offers not accepted by their deadline go back."""
+    """The 06:00 return (docs/rules.md §6.1): offers not accepted by their deadline go back."""
     with container() as built, readable_errors():
         expired = run_expire_grants(built.context)
     typer.echo(f"expire-grants: {expired} offers returned")

@@ -87,7 +87,7 @@ def serve(
     """Start the web UI and API (migrating the database first)."""
     import uvicorn
 
-    from gongji.api.app import create_app
+    from gongji.app.asgi import create_app
 
     settings = Settings.from_env()
     host, port = host or settings.host, port or settings.port

@@ -14,9 +14,9 @@ from typing import Annotated, TypeVar
 import typer
 
 from gongji.cli.common import container, fail, readable_errors
-from gongji.services import identity
-from gongji.services.context import Context
-from gongji.services.identity_operators import current_totp
+from gongji.identity.service import identity
+from gongji.identity.service.identity_operators import current_totp
+from gongji.kernel.context import Context
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 T = TypeVar("T")

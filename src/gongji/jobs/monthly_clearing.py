@@ -1,7 +1,7 @@
-"""The monthly clearing (按月清算, DOMAIN.md §1 and §11) as a job: from 01:00 on the first day of
-a month (Asia/Shanghai), clear the month before it. The hour of grace lets settlements begun
-just before midnight commit first: a draw of the old month written after it was stored would
-never be cleared.
+"""The monthly clearing (按月清算, docs/rules.md §1 and §11) as a job: from 01:00 on the first day
+of a month (Asia/Shanghai), clear the month before it. The hour of grace lets settlements begun just
+before midnight commit first: a draw of the old month written after it was stored would never be
+cleared.
 
 Restartable and idempotent through the service: the first run stores the month, every later run
 (the scheduler's every minute, a cron line, two servers at once) finds it stored and is one
@@ -14,8 +14,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Final
 
-from gongji.services.clearing import ClearingRun, run_clearing
-from gongji.services.context import Context
+from gongji.kernel.context import Context
+from gongji.settlement.service.clearing import ClearingRun, run_clearing
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 GRACE: Final = timedelta(hours=1)

@@ -1,4 +1,4 @@
-"""The year-end rollover (结转, DOMAIN.md §3): this year's personal-account money moves into
+"""The year-end rollover (结转, docs/rules.md §3): this year's personal-account money moves into
 earlier years' money, one transfer per person and year.
 
 Restartable and idempotent. Accounts are taken in id order, at most ``BATCH_SIZE_MAX`` per
@@ -15,8 +15,10 @@ from __future__ import annotations
 from functools import partial
 from typing import Final
 
-from gongji.domain.errors import InvariantViolation
-from gongji.domain.import_errors import RolloverYearNotEnded, RolloverYearPast
+from gongji.core.errors import InvariantViolation
+from gongji.kernel import chart
+from gongji.kernel.context import Context
+from gongji.kernel.errors import LedgerRefused
 from gongji.ledger.types import (
     SUCCESS_RESULTS,
     Account,
@@ -24,11 +26,9 @@ from gongji.ledger.types import (
     CreateTransferResult,
     Transfer,
 )
-from gongji.services import chart
-from gongji.services.context import Context
-from gongji.services.errors import LedgerRefused
-from gongji.store import scans_repo
-from gongji.store.scans_repo import AccountKey
+from gongji.people.domain.import_errors import RolloverYearNotEnded, RolloverYearPast
+from gongji.people.store import scans_repo
+from gongji.people.store.scans_repo import AccountKey
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 BATCH_SIZE_MAX: Final = 1_000

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 
-from gongji.jobs.expire_grants import run_expire_grants
 from gongji.jobs.monthly_clearing import run_monthly_clearing
-from gongji.services.context import Context
+from gongji.kernel.context import Context
+from gongji.mutual_aid.service.offer_expiry import run_expire_grants
 
 log = logging.getLogger("gongji.jobs")
 INTERVAL_S = 60.0

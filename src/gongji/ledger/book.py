@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
-from gongji.clock import Clock, to_us
+from gongji.core.clock import Clock, to_us
 from gongji.ledger import rows
 from gongji.ledger.apply import BatchState, apply_batch, expire
 from gongji.ledger.types import (

@@ -13,20 +13,24 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from gongji.domain.errors import InvariantViolation
-from gongji.domain.ids import make_resident_id
-from gongji.domain.institutions import Institution, InstitutionKind, InstitutionStatus
-from gongji.domain.kinship import parse_kinship
-from gongji.domain.masking import mask_id_number
-from gongji.domain.money import format_yuan
-from gongji.domain.settlement.benefits import InstitutionLevel
-from gongji.services.catalogue import seed_catalogue
-from gongji.services.context import SYSTEM, Context
-from gongji.services.identity_operators import create_operator
-from gongji.services.imports import ImportResult, import_kinship, import_persons
-from gongji.services.institutions import register_institution
-from gongji.store import access_repo as operator_repo
-from gongji.store import scans_repo
+from gongji.core.errors import InvariantViolation
+from gongji.core.ids import make_resident_id
+from gongji.core.masking import mask_id_number
+from gongji.core.money import format_yuan
+from gongji.identity.service.identity_operators import create_operator
+from gongji.identity.store import access_repo as operator_repo
+from gongji.institutions.domain.institutions import (
+    Institution,
+    InstitutionKind,
+    InstitutionLevel,
+    InstitutionStatus,
+)
+from gongji.institutions.service.institutions import register_institution
+from gongji.kernel.context import SYSTEM, Context
+from gongji.people.domain.kinship import parse_kinship
+from gongji.people.service.imports import ImportResult, import_kinship, import_persons
+from gongji.people.store import scans_repo
+from gongji.settlement.service.catalogue import seed_catalogue
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 KINSHIP_SOURCE: Final = "demo-kinship.csv"

@@ -44,7 +44,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 
-from gongji.clock import SystemClock
+from gongji.core.clock import SystemClock
 from gongji.ledger.book import Ledger
 from gongji.ledger.check import CheckReport, check_ledger
 from gongji.ledger.types import AccountFlags, CreateTransferResult, NewAccount, Transfer

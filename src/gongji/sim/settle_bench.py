@@ -46,12 +46,13 @@ from sqlalchemy.engine import URL, make_url
 
 from gongji.bootstrap import build
 from gongji.config import Settings
-from gongji.domain.errors import GongjiError
+from gongji.core.errors import GongjiError
+from gongji.identity.service.signing import sign_request
+from gongji.kernel.context import Context
 from gongji.ledger.check import check_ledger
-from gongji.services import settlement
-from gongji.services.context import Context
-from gongji.services.settlement_quote import SettleRequest
-from gongji.services.signing import sign_request
+from gongji.settlement.service import settlement
+from gongji.settlement.service.settlement_quote import SettleRequest
+from gongji.settlement.store.settlements_repo import SettlementRow
 from gongji.sim.ledger_bench import BenchError, ensure_database, machine
 from gongji.sim.settle_load import (
     Outcome,
@@ -66,7 +67,6 @@ from gongji.sim.settle_mix import draw_bill
 from gongji.sim.settle_server import SCHEMA_VARIABLE
 from gongji.sim.settle_world import World, seed_clock, seed_world
 from gongji.store.engine import make_engine
-from gongji.store.settlements_repo import SettlementRow
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 DATABASES: Final = ("sqlite", "postgres")

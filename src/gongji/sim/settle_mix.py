@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from gongji.domain.institutions import InstitutionKind
-from gongji.domain.money import format_yuan
-from gongji.services.settlement_quote import LineIn, SettleRequest
+from gongji.core.money import format_yuan
+from gongji.institutions.domain.institutions import InstitutionKind
+from gongji.settlement.service.settlement_quote import LineIn, SettleRequest
 from gongji.sim.settle_world import World
 
 PHARMACY_SHARE: Final = 0.70

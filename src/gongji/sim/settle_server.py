@@ -20,7 +20,7 @@ from typing import Final
 import uvicorn
 from fastapi import FastAPI
 
-from gongji.api.app import create_app
+from gongji.app.asgi import create_app
 from gongji.bootstrap import build
 from gongji.config import Settings
 from gongji.store.engine import make_engine

@@ -4,7 +4,7 @@ pairs of insured persons of whom one gives the other shared money (a grant).
 Each pair is a Lanzhou employee (职工, a personal account with money in it) and a parent of
 theirs insured as a resident (居民, no personal account of their own), related through the
 kinship registry and holding one accepted grant from the employee. A bill for the employee is
-paid from their own account; a bill for the parent draws on the grant (DOMAIN.md §8, payment
+paid from their own account; a bill for the parent draws on the grant (docs/rules.md §8, payment
 order), so the load's share of shared-money settlements is simply its share of parents' bills.
 
 Everything is written through the services (imports, relationships, wallets, grants), as an
@@ -22,17 +22,22 @@ from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Final, TypeVar
 
-from gongji.clock import ManualClock
-from gongji.domain.errors import InvariantViolation
-from gongji.domain.ids import make_resident_id
-from gongji.domain.institutions import Institution, InstitutionKind, InstitutionStatus
-from gongji.domain.kinship import parse_kinship
-from gongji.domain.money import format_yuan
-from gongji.domain.settlement.benefits import InstitutionLevel
-from gongji.services import grants, institutions, relationships, wallets
-from gongji.services.catalogue import seed_catalogue
-from gongji.services.context import BUSINESS_TZ, SYSTEM, Actor, ActorKind, Context
-from gongji.services.imports import import_kinship, import_persons
+from gongji.core.clock import ManualClock
+from gongji.core.errors import InvariantViolation
+from gongji.core.ids import make_resident_id
+from gongji.core.money import format_yuan
+from gongji.institutions.domain.institutions import (
+    Institution,
+    InstitutionKind,
+    InstitutionLevel,
+    InstitutionStatus,
+)
+from gongji.institutions.service import institutions
+from gongji.kernel.context import BUSINESS_TZ, SYSTEM, Actor, ActorKind, Context
+from gongji.mutual_aid.service import grants, relationships, wallets
+from gongji.people.domain.kinship import parse_kinship
+from gongji.people.service.imports import import_kinship, import_persons
+from gongji.settlement.service.catalogue import seed_catalogue
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 T = TypeVar("T")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, insert, select, update
 
-from gongji.domain.regions import Region, RegionLevel
+from gongji.core.regions import Region, RegionLevel
 from gongji.store.tables_people import regions
 
 

@@ -41,7 +41,7 @@ premium_payments = Table(
     Column("year", Integer, primary_key=True),
     Column(
         "kind", String(16), primary_key=True
-    ),  # resident | long_term_care (gongji.domain.premiums)
+    ),  # resident | long_term_care (gongji.mutual_aid.domain.premiums)
     Column("payer", String(32), nullable=False),
     Column("source", String(16), nullable=False),  # own_account | grants
     Column("region", String(6), nullable=False),

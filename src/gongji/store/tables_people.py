@@ -2,7 +2,7 @@
 records, grants, authorizations, lifecycle events, inheritance payouts.
 
 Personal data (ID number, name, mobile) is stored encrypted (``*_enc``), with a keyed hash for
-look-up (``*_hash``) and a masked copy for display (``*_masked``); see gongji.services.pii.
+look-up (``*_hash``) and a masked copy for display (``*_masked``); see gongji.kernel.pii.
 Created by migration 0002 (which creates these definitions as they stand; change a table only
 through a new migration, after freezing the old definition into the creating migration).
 """

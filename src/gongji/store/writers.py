@@ -10,10 +10,11 @@ it is released, and so, between the server processes of one database file, does 
 
 Every write unit of work holds its engine's turn from before ``BEGIN IMMEDIATE`` until after
 its commit or rollback. Reentrant: a thread that opens a second write transaction inside its
-first takes no new turn, and then waits in SQLite's busy handler as before. The file lock is
-waited for at most SQLite's busy timeout, by polling in steps of under 2 ms; past that the
-writer goes on without it and SQLite's busy handler decides, so a stuck process delays others
-no longer than before. PostgreSQL locks rows, not the database: it takes no turns.
+first takes no new turn, and its inner transaction waits in SQLite's busy handler. The file
+lock is waited for at most SQLite's busy timeout, by polling in steps of under 2 ms; past that
+the writer goes on without it and SQLite's busy handler decides, so a stuck process delays
+others no longer than the busy timeout would. PostgreSQL locks rows, not the database: it
+takes no turns.
 
 The turn comes with the writer's own connection (:meth:`WriterTurn.borrow_connection`), taken
 from the pool once and kept checked out, for transactions that send only driver-level

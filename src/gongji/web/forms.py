@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import ClassVar, Final, TypeVar
 
-from gongji.domain.errors import GongjiError
-from gongji.domain.money import parse_yuan
-from gongji.services.context import Context
+from gongji.core.errors import GongjiError
+from gongji.core.money import parse_yuan
+from gongji.kernel.context import Context
 from gongji.store.uow import UnitOfWork, run_in_transaction
 from gongji.web.i18n import Lang
 from gongji.web.session import Form

@@ -13,7 +13,7 @@ from typing import Final, Literal
 
 from starlette.requests import Request
 
-from gongji.domain.kinship import Kinship
+from gongji.people.domain.kinship import Kinship
 
 Lang = Literal["zh", "en"]
 LANG_COOKIE: Final = "gongji_lang"

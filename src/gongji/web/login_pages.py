@@ -16,11 +16,11 @@ from cryptography.exceptions import InvalidTag
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from gongji.domain.errors import GongjiError
-from gongji.domain.masking import mask_phone
-from gongji.services import identity
-from gongji.services.context import ActorKind
-from gongji.services.sms import LogSmsGateway
+from gongji.core.errors import GongjiError
+from gongji.core.masking import mask_phone
+from gongji.identity.service import identity
+from gongji.kernel.context import ActorKind
+from gongji.kernel.sms import LogSmsGateway
 from gongji.store.uow import UnitOfWork, run_in_transaction
 from gongji.web import i18n
 from gongji.web.forms import FORM, FieldError, commit, errors_for, required

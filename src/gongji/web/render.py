@@ -17,9 +17,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from gongji.clock import from_us
-from gongji.domain.money import format_yuan
-from gongji.services.context import BUSINESS_TZ
+from gongji.core.clock import from_us
+from gongji.core.money import format_yuan
+from gongji.kernel.context import BUSINESS_TZ
 from gongji.web import i18n
 from gongji.web.session import DRAFT_COOKIE, Session, clear_cookie, load_draft, set_cookie
 

@@ -20,8 +20,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gongji.domain.errors import GongjiError
-from gongji.services.context import ActorKind
+from gongji.core.errors import GongjiError
+from gongji.kernel.context import ActorKind
 from gongji.web import i18n
 from gongji.web.render import render, see_other
 from gongji.web.session import PAGE_FIELD, SignInNeeded, local_path, save_draft

@@ -1,11 +1,11 @@
 """Browser sessions, CSRF and drafts for the pages.
 
-A session is the same opaque bearer token :mod:`gongji.services.identity` issues to the API, kept
+A session is the same opaque bearer token the identity service issues to the API, kept
 in an ``HttpOnly; SameSite=Lax`` cookie (``Secure`` over https): the server stores only its hash,
 signing out revokes it, and expiry is the token's own. Persons, operators and institution desks
 have separate cookies (the operator's limited to ``/admin``, the desk's to ``/desk``), so one
 browser can hold all three without mixing them. A desk session comes from the institution's
-signing key (gongji.services.desk_sessions).
+signing key (gongji.identity.service.desk_sessions).
 
 CSRF: every form carries ``csrf_token`` = HMAC of what the session is bound to (the session token;
 before sign-in, a random ``gongji_pre`` cookie) under the vault's key. A cross-site page can make
@@ -31,9 +31,10 @@ from fastapi import Depends, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from gongji.domain.errors import GongjiError
-from gongji.services import desk_sessions, identity
-from gongji.services.context import Actor, ActorKind, Context
+from gongji.core.errors import GongjiError
+from gongji.identity.service import desk_sessions, identity
+from gongji.kernel.context import Actor, ActorKind, Context, Role
+from gongji.kernel.errors import Forbidden
 from gongji.store.uow import run_in_transaction
 
 PERSON_COOKIE: Final = "gongji_session"
@@ -289,3 +290,10 @@ def load_draft(request: Request) -> dict[str, str] | None:
     if not isinstance(fields, dict):
         return None
     return {str(k): str(v) for k, v in fields.items()}
+
+
+def require_role(session: Session, *roles: Role) -> None:
+    """The page's roles (admin passes every check); the service checks again on writes."""
+    held = session.actor.roles
+    if Role.ADMIN not in held and not held & set(roles):
+        raise Forbidden()

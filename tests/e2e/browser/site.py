@@ -18,13 +18,14 @@ from zoneinfo import ZoneInfo
 import pyotp
 import uvicorn
 
-from gongji.api.app import create_app
+from gongji.app.asgi import create_app
 from gongji.bootstrap import Container, build
-from gongji.clock import ManualClock
 from gongji.config import Settings
-from gongji.services import grants, identity, relationships, wallets
-from gongji.services.context import Actor, ActorKind, Context
-from gongji.services.sms import LogSmsGateway
+from gongji.core.clock import ManualClock
+from gongji.identity.service import identity
+from gongji.kernel.context import Actor, ActorKind, Context
+from gongji.kernel.sms import LogSmsGateway
+from gongji.mutual_aid.service import grants, relationships, wallets
 from gongji.sim import demo
 from gongji.store.uow import UnitOfWork, run_in_transaction
 

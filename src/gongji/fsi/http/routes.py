@@ -1,0 +1,197 @@
+"""The national interface (国家医保信息平台 定点医药机构接口) at
+``POST /fsi/api/rsfComIfsService/callService``, docs/rules.md §8 and docs/national-interface.md.
+
+Every answer is an envelope with HTTP 200: ``infcode`` 0 and the ``output``, or −1 and a
+Chinese ``err_msg`` (the stable refusal code travels in the ``X-Gongji-Error-Code`` header).
+A refused message writes nothing: the transaction runs in one unit of work committed only when
+it succeeded. The request is signed exactly like the REST API (docs/signing.md), with the four
+``X-Gongji-*`` headers over the raw body; ``cainfo`` and ``signtype`` stay what they are on the
+platform (the patient's password check, ``MOCK`` for test traffic) and never replace the
+signature, which must cover them too.
+
+Some provinces give transactions paths of their own; :data:`ALIASES` serves those, and a
+message sent to one must carry that path's ``infno``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Final
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from gongji.api.deps import get_context
+from gongji.api.institution_auth import signed_target
+from gongji.core.errors import GongjiError
+from gongji.fsi.http import envelope as fsi_envelope
+from gongji.fsi.http.transactions import Transaction, transaction
+from gongji.fsi.http.wire import FsiResponse
+from gongji.identity.service import signing
+from gongji.kernel.context import Context
+from gongji.store.uow import run_in_transaction
+
+log = logging.getLogger("gongji.fsi")
+router = APIRouter(prefix="/fsi/api", tags=["national interface"])
+Ctx = Annotated[Context, Depends(get_context)]
+
+CALL_SERVICE: Final = "/rsfComIfsService/callService"
+ALIASES: Final[Mapping[str, str]] = {
+    "/fsiPsnInfoService/queryPsnInfo": "1101",
+    "/outpatientSettleService/saveSettletmentV2": "2207",
+    "/hospSettService/settV2": "2304",
+}
+ERROR_CODE_HEADER: Final = "X-Gongji-Error-Code"
+_INTERNAL_ERROR_ZH: Final = "系统内部错误，已记录，请稍后重试"
+
+
+class FsiInstitutionMismatch(GongjiError):
+    code: ClassVar[str] = "fsi_institution_mismatch"
+    message_zh: ClassVar[str] = "报文中的定点医药机构编号 {fixmedins_code} 与签名机构不一致"
+    message_en: ClassVar[str] = "fixmedins_code {fixmedins_code} is not the signing institution"
+
+
+class FsiPathMismatch(GongjiError):
+    code: ClassVar[str] = "fsi_path_mismatch"
+    message_zh: ClassVar[str] = "该地址只受理交易 {expected}，报文交易编号为 {infno}"
+    message_en: ClassVar[str] = "This path serves transaction {expected} only, not {infno}"
+
+
+_ENVELOPE_EXAMPLE: Final = {
+    "infno": "1101",
+    "msgid": "H62010000001202603021000000000",
+    "mdtrtarea_admvs": "620100",
+    "insuplc_admdvs": "",
+    "recer_sys_code": "HIS",
+    "infver": "V1.0",
+    "opter_type": "1",
+    "opter": "D0001",
+    "opter_name": "李医生",
+    "inf_time": "2026-03-02 10:00:00",
+    "fixmedins_code": "H62010000001",
+    "fixmedins_name": "兰州测试医院",
+    "sign_no": "",
+    "input": {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "620100197001011012"}},
+}
+_OPENAPI: Final = {
+    "description": "The envelope of docs/national-interface.md, signed with the X-Gongji-* "
+    "headers of docs/signing.md. Always answers HTTP 200 with infcode 0 or -1.",
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "object"}, "example": _ENVELOPE_EXAMPLE}
+        },
+    },
+}
+
+
+@router.post(
+    CALL_SERVICE, summary="National interface: every transaction, by infno", openapi_extra=_OPENAPI
+)
+async def call_service(request: Request, ctx: Ctx) -> JSONResponse:
+    return await _serve(request, ctx, None)
+
+
+def _alias_route(path: str, infno: str) -> None:
+    async def endpoint(request: Request, ctx: Ctx) -> JSONResponse:
+        return await _serve(request, ctx, infno)
+
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=["POST"],
+        summary=f"National interface: {infno} only",
+        openapi_extra=_OPENAPI,
+    )
+
+
+for _path, _infno in ALIASES.items():
+    _alias_route(_path, _infno)
+
+
+async def _serve(request: Request, ctx: Ctx, only: str | None) -> JSONResponse:
+    raw = await request.body()
+    target = signed_target(request)
+    headers = dict(request.headers)
+    return await run_in_threadpool(serve, ctx, request.method, target, raw, headers, only)
+
+
+def serve(
+    ctx: Context,
+    method: str,
+    target: str,
+    raw: bytes,
+    headers: Mapping[str, str],
+    only: str | None = None,
+) -> JSONResponse:
+    """Authenticate, read the envelope, run the transaction; always answer an envelope."""
+    received = ctx.clock.now()
+    message: Mapping[str, Any] | None
+    try:
+        message = fsi_envelope.read_message(raw)
+    except GongjiError:
+        message = None
+    province = fsi_envelope.region_of(message) if message is not None else "000000"
+    try:
+        output = _run(ctx, method, target, raw, headers, message, only)
+    except GongjiError as refused:
+        body = fsi_envelope.answer(province, received, ctx.clock.now(), None, err_msg(refused))
+        return FsiResponse(body, headers={ERROR_CODE_HEADER: refused.code})
+    except Exception:
+        # A bug, not the caller's fault: logged with its traceback, answered as an envelope.
+        log.exception("national interface: unexpected error")
+        body = fsi_envelope.answer(province, received, ctx.clock.now(), None, _INTERNAL_ERROR_ZH)
+        return FsiResponse(body, status_code=500, headers={ERROR_CODE_HEADER: "internal_error"})
+    return FsiResponse(fsi_envelope.answer(province, received, ctx.clock.now(), output))
+
+
+def err_msg(refused: GongjiError) -> str:
+    """The Chinese message, naming the field when the message itself does not (an amount's
+    refusal says what is wrong with the value, not where it was)."""
+    message = refused.message("zh")
+    field = refused.detail.get("field")
+    if isinstance(field, str) and field not in message:
+        return f"字段 {field}：{message}"
+    return message
+
+
+def _run(
+    ctx: Context,
+    method: str,
+    target: str,
+    raw: bytes,
+    headers: Mapping[str, str],
+    message: Mapping[str, Any] | None,
+    only: str | None,
+) -> Mapping[str, Any]:
+    verified = signing.verify(ctx, method, target, raw, headers)
+    try:
+        envelope, chosen = _chosen(message, verified.institution.id, only)
+    except Exception:
+        signing.spend_alone(ctx, verified)
+        raise
+    institution = verified.institution.id
+    if chosen.writes:  # the nonce is spent in the transaction's own commit
+        return signing.run_signed_write(
+            ctx, verified, lambda uow: chosen.handler(ctx, uow, envelope, institution)
+        )
+    signing.spend_alone(ctx, verified)
+    return run_in_transaction(
+        ctx.engine, lambda uow: chosen.handler(ctx, uow, envelope, institution), read_only=True
+    )
+
+
+def _chosen(
+    message: Mapping[str, Any] | None, institution: str, only: str | None
+) -> tuple[fsi_envelope.Envelope, Transaction]:
+    """The envelope and its transaction, or the refusal of a message that names neither well."""
+    if message is None:
+        raise fsi_envelope.FsiMessageInvalid()
+    envelope = fsi_envelope.parse_envelope(message)
+    if envelope.fixmedins_code != institution:
+        raise FsiInstitutionMismatch(fixmedins_code=envelope.fixmedins_code)
+    if only is not None and envelope.infno != only:
+        raise FsiPathMismatch(expected=only, infno=envelope.infno)
+    return envelope, transaction(envelope.infno)

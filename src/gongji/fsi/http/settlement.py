@@ -1,0 +1,280 @@
+"""Settlement transactions of the national interface: pre-settle, settle, reverse (docs/rules.md
+§8).
+
+=========  ===========  ======  =======  ==================
+group      pre-settle   settle  reverse  ``med_type``
+=========  ===========  ======  =======  ==================
+pharmacy   2101         2102    2103     41
+outpatient 2206         2207    2208     11, 14
+inpatient  2303         2304    2305     21
+=========  ===========  ======  =======  ==================
+
+The bill comes in one message: ``input.data`` (the patient, ``med_type``, ``acct_used_flag``,
+``medfee_sumamt``) and the lines under ``drugdetail`` or ``feedetail`` (``med_list_codg``,
+``cnt``, ``pric``, optionally ``det_item_fee_sumamt``). The platform's separate registration and
+detail-upload steps (2201, 2204, 2301) are folded into it: gongji keeps no open visit. What the
+institution declares (``medfee_sumamt``, each line's ``det_item_fee_sumamt``, ``insutype``) must
+agree with what gongji computes, or the message is refused before anything is written: a HIS
+that disagrees with the platform about a bill must not settle it.
+
+Idempotency is the message id: ``msgid`` is the institution's request id, so a HIS that resends
+a settle after a timeout gets the settlement already made, never a second one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, ClassVar, Final
+
+from gongji.core.clock import from_us
+from gongji.core.errors import GongjiError
+from gongji.core.money import format_yuan
+from gongji.fsi.domain import fields
+from gongji.fsi.http.envelope import Envelope
+from gongji.fsi.http.wire import amount
+from gongji.kernel.context import BUSINESS_TZ, Context
+from gongji.kernel.errors import NotFound
+from gongji.people.service.credentials_lookup import resolve_person
+from gongji.people.service.persons import require_person
+from gongji.settlement.service import records as rows
+from gongji.settlement.service import settlement
+from gongji.settlement.service.records import SettlementRow
+from gongji.settlement.service.settlement_quote import LineIn, SettleRequest, quote
+from gongji.store.records import PersonRecord
+from gongji.store.uow import UnitOfWork
+
+MED_TYPES_BY_GROUP: Final[Mapping[str, frozenset[str]]] = {
+    "21": frozenset({"41"}),
+    "22": frozenset({"11", "14"}),
+    "23": frozenset({"21"}),
+}
+"""Which medical categories each group of transactions settles (first two digits of infno)."""
+
+DETAIL_NAMES: Final = ("drugdetail", "feedetail")
+_MED_TYPE: Final = re.compile(r"[0-9]{2,6}")
+_FLAG: Final = re.compile(r"[01]")
+_INSUTYPE: Final = re.compile(r"[0-9]{3}")
+_CODE: Final = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+_ID: Final = re.compile(r"[A-Za-z0-9_.:-]{1,40}")
+_FUND_NAMES: Final = {"310": "职工基本医疗保险统筹基金", "390": "城乡居民基本医疗保险基金"}
+
+
+class FsiMedTypeMismatch(GongjiError):
+    code: ClassVar[str] = "fsi_med_type_mismatch"
+    message_zh: ClassVar[str] = "交易 {infno} 不能办理医疗类别 {med_type}（应为 {allowed}）"
+    message_en: ClassVar[str] = "Transaction {infno} cannot settle med_type {med_type} ({allowed})"
+
+
+class FsiAmountMismatch(GongjiError):
+    code: ClassVar[str] = "fsi_amount_mismatch"
+    message_zh: ClassVar[str] = "{field} 为 {declared}，与中心计算结果 {computed} 不符"
+    message_en: ClassVar[str] = "{field} is {declared} but gongji computes {computed}"
+
+
+class FsiInsutypeMismatch(GongjiError):
+    code: ClassVar[str] = "fsi_insutype_mismatch"
+    message_zh: ClassVar[str] = "险种类型 {insutype} 与人员参保信息（{enrolled}）不符"
+    message_en: ClassVar[str] = "insutype {insutype} differs from the person's ({enrolled})"
+
+
+class FsiPersonMismatch(GongjiError):
+    code: ClassVar[str] = "fsi_person_mismatch"
+    message_zh: ClassVar[str] = "人员编号与原结算记录不符"
+    message_en: ClassVar[str] = "psn_no differs from the original settlement's"
+
+
+@dataclass(frozen=True, slots=True)
+class Bill:
+    """A settlement message read: the request, and what the institution declared."""
+
+    request: SettleRequest
+    person: PersonRecord
+    medfee_sumamt_fen: int
+    line_fees_fen: tuple[int | None, ...]
+    insutype: str | None
+    echo: Mapping[str, str | None]  # mdtrt_id, mdtrt_cert_type: sent back as they came
+
+
+# --- the transactions -----------------------------------------------------------------------
+
+
+def pre_settle(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> dict[str, Any]:
+    """2101 / 2206 / 2303: what the bill would cost whom; moves nothing."""
+    bill = read_bill(ctx, uow, env, institution)
+    planned = quote(ctx, uow, bill.request)
+    fees = [item.figures.det_item_fee_sumamt for item in planned.figures.items]
+    check_declared(bill, planned.enrolment.insutype, fees, planned.figures.medfee_sumamt)
+    info = {
+        **bill.echo,
+        **person_fields(bill.person, ctx.today()),
+        "insutype": planned.enrolment.insutype,
+        "med_type": bill.request.med_type,
+        **yuan(settlement.quoted_amounts(planned)),
+        "clr_optins": planned.enrolment.region,
+    }
+    return {
+        "setlinfo": info,
+        "setldetail": fund_detail(planned.enrolment.insutype, planned.figures.fund_pay_sumamt),
+    }
+
+
+def settle(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> dict[str, Any]:
+    """2102 / 2207 / 2304: settle, atomically, once per ``msgid``."""
+    bill = read_bill(ctx, uow, env, institution)
+    row = settlement.settle(ctx, uow, bill.request)
+    fees = [item["det_item_fee_sumamt"] for item in rows.items_of(uow.connection, row.setl_id)]
+    check_declared(bill, row.insutype, fees, row.medfee_sumamt)  # raises before the commit
+    return {
+        "setlinfo": {**bill.echo, **settlement_fields(ctx, row, bill.person)},
+        "setldetail": fund_detail(row.insutype, row.fund_pay_sumamt),
+    }
+
+
+def reverse(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> dict[str, Any]:
+    """2103 / 2208 / 2305: undo one of this institution's settlements of the same group."""
+    data = fields.child(env.input, "data")
+    setl_id = fields.required_text(data, "setl_id", pattern=_ID)
+    psn_no = fields.text(data, "psn_no", required=False, pattern=_ID)
+    original = rows.settlement(uow.connection, setl_id)
+    if original is None or original.institution_code != institution:
+        raise NotFound(what="结算记录")
+    if psn_no is not None and psn_no != original.psn_no:
+        raise FsiPersonMismatch()
+    check_group(env.infno, original.med_type)
+    row = settlement.reverse(ctx, uow, institution, setl_id, env.msgid)
+    person = require_person(uow, row.psn_no)
+    info = {
+        "mdtrt_id": fields.text(data, "mdtrt_id", required=False, pattern=_ID),
+        **settlement_fields(ctx, row, person),
+        "init_setl_id": row.reverses,
+    }
+    return {"setlinfo": info, "setldetail": fund_detail(row.insutype, row.fund_pay_sumamt)}
+
+
+# --- reading the bill -----------------------------------------------------------------------
+
+
+def check_group(infno: str, med_type: str) -> None:
+    allowed = MED_TYPES_BY_GROUP.get(infno[:2], frozenset())
+    if med_type not in allowed:
+        raise FsiMedTypeMismatch(infno=infno, med_type=med_type, allowed="、".join(sorted(allowed)))
+
+
+def read_bill(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> Bill:
+    data = fields.child(env.input, "data")
+    med_type = fields.required_text(data, "med_type", pattern=_MED_TYPE)
+    check_group(env.infno, med_type)
+    acct_used = fields.required_text(data, "acct_used_flag", pattern=_FLAG) == "1"
+    medfee = fields.amount_fen(data, "medfee_sumamt")
+    insutype = fields.text(data, "insutype", required=False, pattern=_INSUTYPE)
+    details = fields.entries([env.input, data], DETAIL_NAMES, "feedetail")
+    lines, fees = _lines(details)
+    person = resolve_person(
+        ctx,
+        uow,
+        fields.text(data, "psn_no", required=False, pattern=_ID),
+        fields.text(data, "mdtrt_cert_type", required=False),
+        fields.text(data, "mdtrt_cert_no", required=False, length_max=128),
+    )
+    request = SettleRequest(
+        institution_code=institution,
+        request_id=env.msgid,
+        psn_no=person.psn_no,
+        med_type=med_type,
+        lines=lines,
+        acct_used_flag=acct_used,
+    )
+    echo = {
+        "mdtrt_id": fields.text(data, "mdtrt_id", required=False, pattern=_ID),
+        "mdtrt_cert_type": fields.text(data, "mdtrt_cert_type", required=False),
+    }
+    return Bill(request, person, medfee or 0, fees, insutype, echo)
+
+
+def _lines(details: Sequence[fields.Node]) -> tuple[tuple[LineIn, ...], tuple[int | None, ...]]:
+    lines: list[LineIn] = []
+    fees: list[int | None] = []
+    for index, detail in enumerate(details):
+        where = f"feedetail[{index}]."
+        code = fields.required_text(detail, "med_list_codg", pattern=_CODE, where=where)
+        price = fields.amount_fen(detail, "pric", where=where) or 0
+        lines.append(LineIn(code, fields.decimal(detail, "cnt", where=where), price))
+        fees.append(fields.amount_fen(detail, "det_item_fee_sumamt", required=False, where=where))
+    return tuple(lines), tuple(fees)
+
+
+def check_declared(
+    bill: Bill, enrolled: str, line_fees_fen: Sequence[int], medfee_sumamt_fen: int
+) -> None:
+    """What the institution declared agrees with what gongji computed, or a refusal."""
+    if bill.insutype is not None and bill.insutype != enrolled:
+        raise FsiInsutypeMismatch(insutype=bill.insutype, enrolled=enrolled)
+    pairs = zip(bill.line_fees_fen, line_fees_fen, strict=True)
+    for index, (declared, computed) in enumerate(pairs):
+        if declared is not None and declared != computed:
+            raise FsiAmountMismatch(
+                field=f"feedetail[{index}].det_item_fee_sumamt",
+                declared=format_yuan(declared),
+                computed=format_yuan(computed),
+            )
+    if bill.medfee_sumamt_fen != medfee_sumamt_fen:
+        raise FsiAmountMismatch(
+            field="medfee_sumamt",
+            declared=format_yuan(bill.medfee_sumamt_fen),
+            computed=format_yuan(medfee_sumamt_fen),
+        )
+
+
+# --- writing the answer ---------------------------------------------------------------------
+
+
+def yuan(amounts: Mapping[str, int]) -> dict[str, Decimal]:
+    """Amounts in fen as the interface writes them: yuan, two decimals (api/fsi_json.py)."""
+    return {name: amount(fen) for name, fen in amounts.items()}
+
+
+def person_fields(person: PersonRecord, today: date) -> dict[str, Any]:
+    """Who the patient is, masked (an institution needs to recognise them, not to copy them)."""
+    born = date.fromisoformat(person.birth_date)
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return {
+        "psn_no": person.psn_no,
+        "psn_name": person.name_masked,
+        "psn_cert_type": "01",
+        "certno": person.id_masked,
+        "gend": person.sex,
+        "brdy": person.birth_date,
+        "age": age,
+    }
+
+
+def settlement_fields(ctx: Context, row: SettlementRow, person: PersonRecord) -> dict[str, Any]:
+    """A stored settlement (or reversal) as ``setlinfo``: ids, patient, amounts, ``balc``."""
+    setl_time = from_us(row.created_at_us).astimezone(BUSINESS_TZ)
+    return {
+        "setl_id": row.setl_id,
+        "medins_setl_id": row.request_id,
+        **person_fields(person, setl_time.date()),
+        "insutype": row.insutype,
+        "med_type": row.med_type,
+        "setl_time": f"{setl_time:%Y-%m-%d %H:%M:%S}",
+        **yuan(row.amounts()),
+        "clr_optins": row.insured_region,
+    }
+
+
+def fund_detail(insutype: str, fund_pay_fen: int) -> list[dict[str, Any]]:
+    """``setldetail``: the fund's share by fund type; empty when the fund paid nothing."""
+    if fund_pay_fen == 0:
+        return []
+    return [
+        {
+            "fund_pay_type": f"{insutype}100",
+            "fund_pay_type_name": _FUND_NAMES.get(insutype, "基本医疗保险统筹基金"),
+            "fund_payamt": amount(fund_pay_fen),
+        }
+    ]

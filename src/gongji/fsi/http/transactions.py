@@ -1,0 +1,193 @@
+"""The transactions gongji answers on the national interface, by ``infno``, and the two that are
+not settlements: 1101 (person information) and 3201 (reconciliation of totals). Sign-in and
+sign-out (9001, 9002) are in ``fsi_sign_in``.
+
+Each transaction is a function ``(ctx, uow, envelope, institution code) → output`` run in one
+unit of work; ``writes`` says whether it may commit. Adding a transaction is one line in
+:data:`TRANSACTIONS` and its function.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ClassVar, Final
+
+from gongji.core.enrolment import INSUTYPE_EMPLOYEE
+from gongji.core.errors import GongjiError
+from gongji.core.money import parse_yuan
+from gongji.fsi.domain import fields
+from gongji.fsi.http import settlement
+from gongji.fsi.http.envelope import REGION_PATTERN, Envelope
+from gongji.fsi.http.sign_in import sign_in, sign_out
+from gongji.kernel.context import Context
+from gongji.mutual_aid.service.accounts import parts_available
+from gongji.people.service import registry
+from gongji.people.service.credentials_lookup import resolve_person
+from gongji.settlement.service.reconciliation import CLR_TYPES, Result, Totals, reconcile_totals
+from gongji.store.uow import UnitOfWork
+
+Handler = Callable[[Context, UnitOfWork, Envelope, str], Mapping[str, Any]]
+
+TOTAL_LABELS: Final = {
+    "fixmedins_setl_cnt": "结算笔数",
+    "medfee_sumamt": "医疗费总额",
+    "fund_pay_sumamt": "基金支付总额",
+    "acct_pay": "个人账户支付总额",
+}
+_ID: Final = re.compile(r"[A-Za-z0-9_.:-]{1,40}")
+_INSUTYPE: Final = re.compile(r"[0-9]{3}")
+_DATE: Final = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})( [0-9]{2}:[0-9]{2}:[0-9]{2})?")
+_COUNT: Final = re.compile(r"-?[0-9]{1,9}")
+
+
+class FsiInfnoUnknown(GongjiError):
+    code: ClassVar[str] = "fsi_infno_unknown"
+    message_zh: ClassVar[str] = "不支持的交易编号：{infno}"
+    message_en: ClassVar[str] = "Unsupported transaction: {infno}"
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    name_zh: str
+    handler: Handler
+    writes: bool
+
+
+def person_info(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> dict[str, Any]:
+    """1101: who holds this credential, their enrolments and own-account balance (``balc``)."""
+    data = fields.child(env.input, "data")
+    person = resolve_person(
+        ctx,
+        uow,
+        fields.text(data, "psn_no", required=False, pattern=_ID),
+        fields.text(data, "mdtrt_cert_type", required=False),
+        fields.text(data, "mdtrt_cert_no", required=False, length_max=128),
+    )
+    insuinfo = []
+    for enrolment in registry.enrolments_of(uow.connection, person.psn_no):
+        balc = 0
+        if enrolment.insutype == INSUTYPE_EMPLOYEE and enrolment.end_date is None:
+            parts = parts_available(ctx, uow, enrolment.region, person.psn_no)
+            balc = parts.current_fen + parts.earlier_fen
+        insuinfo.append(
+            {
+                "insutype": enrolment.insutype,
+                "psn_insu_stas": enrolment.status,
+                "psn_insu_date": enrolment.start_date,
+                "paus_insu_date": enrolment.end_date,
+                "insuplc_admdvs": enrolment.region,
+                **settlement.yuan({"balc": balc}),
+            }
+        )
+    return {
+        "baseinfo": settlement.person_fields(person, ctx.today()),
+        "insuinfo": insuinfo,
+        "idetinfo": [],
+    }
+
+
+def reconcile(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> dict[str, Any]:
+    """3201: the institution's totals for a period against gongji's; ``stmt_rslt`` 0 = 平."""
+    data = fields.child(env.input, "data")
+    insutype = fields.required_text(data, "insutype", pattern=_INSUTYPE)
+    clr_type = fields.text(data, "clr_type", required=False)
+    if clr_type is not None and clr_type not in CLR_TYPES:
+        raise fields.FsiFieldInvalid(field="clr_type", expected="（应为 11、21 或 41）")
+    setl_optins = fields.text(data, "setl_optins", required=False, pattern=REGION_PATTERN)
+    theirs = Totals(
+        int(fields.required_text(data, "fixmedins_setl_cnt", pattern=_COUNT)),
+        _amount(data, "medfee_sumamt"),
+        _amount(data, "fund_pay_sumamt"),
+        _amount(data, "acct_pay"),
+    )
+    result = reconcile_totals(
+        ctx,
+        uow,
+        institution,
+        _date(data, "stmt_begndate"),
+        _date(data, "stmt_enddate"),
+        insutype,
+        theirs,
+        insured_region=setl_optins,
+        med_types=None if clr_type is None else CLR_TYPES[clr_type],
+    )
+    return {
+        "stmtinfo": {
+            "setl_optins": setl_optins,
+            "stmt_rslt": result.stmt_rslt,
+            "stmt_rslt_dscr": describe(result),
+        },
+        "plaf_totals": totals_out(result.ours),
+        "diff": totals_out(result.difference),
+    }
+
+
+def describe(result: Result) -> str:
+    """``对账平``, or what differs, the institution's figure minus gongji's."""
+    if result.balanced:
+        return "对账平"
+    differences = totals_out(result.difference)
+    parts = [
+        f"{TOTAL_LABELS[name]}相差 {value}" for name, value in differences.items() if value != 0
+    ]
+    return "对账不平：" + "；".join(parts)
+
+
+def totals_out(totals: Totals) -> dict[str, Any]:
+    return {
+        "fixmedins_setl_cnt": totals.fixmedins_setl_cnt,
+        **settlement.yuan(
+            {
+                "medfee_sumamt": totals.medfee_sumamt,
+                "fund_pay_sumamt": totals.fund_pay_sumamt,
+                "acct_pay": totals.acct_pay,
+            }
+        ),
+    }
+
+
+def _amount(data: fields.Node, name: str) -> int:
+    """A total may be negative (more refunded than settled), unlike a bill's amounts."""
+    value = data.get(name)
+    if value is None or value == "":
+        raise fields.FsiFieldMissing(field=name)
+    try:
+        return parse_yuan(value, allow_negative=True)
+    except GongjiError as refused:
+        refused.detail["field"] = name
+        raise
+
+
+def _date(data: fields.Node, name: str) -> date:
+    text = fields.required_text(data, name, pattern=_DATE)
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise fields.FsiFieldInvalid(field=name, expected="（应为 yyyy-MM-dd）") from None
+
+
+TRANSACTIONS: Final[Mapping[str, Transaction]] = {
+    "1101": Transaction("人员信息获取", person_info, writes=False),
+    "2101": Transaction("药店预结算", settlement.pre_settle, writes=False),
+    "2102": Transaction("药店结算", settlement.settle, writes=True),
+    "2103": Transaction("药店结算撤销", settlement.reverse, writes=True),
+    "2206": Transaction("门诊预结算", settlement.pre_settle, writes=False),
+    "2207": Transaction("门诊结算", settlement.settle, writes=True),
+    "2208": Transaction("门诊结算撤销", settlement.reverse, writes=True),
+    "2303": Transaction("住院预结算", settlement.pre_settle, writes=False),
+    "2304": Transaction("住院结算", settlement.settle, writes=True),
+    "2305": Transaction("住院结算撤销", settlement.reverse, writes=True),
+    "3201": Transaction("医药机构费用结算对总账", reconcile, writes=False),
+    "9001": Transaction("签到", sign_in, writes=False),
+    "9002": Transaction("签退", sign_out, writes=False),
+}
+
+
+def transaction(infno: str) -> Transaction:
+    found = TRANSACTIONS.get(infno)
+    if found is None:
+        raise FsiInfnoUnknown(infno=infno)
+    return found

@@ -1,0 +1,1 @@
+"""Use cases of this area: load, decide with the rules, write, in the caller's unit of work."""

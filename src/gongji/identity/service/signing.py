@@ -1,0 +1,271 @@
+"""Signed requests from designated institutions: HMAC-SM3 over method, path, time, nonce and
+body hash (the scheme, for integrators, is docs/signing.md).
+
+An institution sends four headers::
+
+    X-Gongji-Key-Id     the key id issued with its secret
+    X-Gongji-Timestamp  unix seconds when it signed
+    X-Gongji-Nonce      16–64 characters of [A-Za-z0-9_-], never reused with this key
+    X-Gongji-Signature  hex HMAC-SM3(secret, "METHOD\\nPATH\\nTIMESTAMP\\nNONCE\\nSHA256_HEX(body)")
+
+Checks, cheapest first, each with its own code: the headers are there and well formed
+(``signature_missing``); the timestamp is within ``WINDOW_S`` of the injected clock, either way
+(``signature_expired``); the key exists and is not revoked (``signature_key_unknown``); the
+signature matches (``signature_invalid``); the nonce was not seen with this key
+(``signature_replayed``). The nonce is recorded only for a request whose signature is good, so
+nobody without the secret can fill the nonce table or burn an institution's nonces.
+
+Why a nonce is spent even when the command it came with fails: a nonce proves a *request* is
+fresh, whatever the command then does. Spent only with the command's effects, a refused or
+failed command (a rollback) or a read-only one (there is nothing to commit) would leave the
+nonce unused, and a captured request could be replayed within the window as often as wanted,
+for example to read a person's data again and again. So there are two ways to spend it:
+
+- ``authenticate``: in its own short transaction, before the command runs. For reads and for
+  any route that does not say otherwise.
+- ``verify`` and then ``run_signed_write``: as the first statement of the command's own write
+  transaction, and, if that transaction does not commit, in a short one of its own before the
+  refusal is answered. A settlement then takes one write turn instead of two (on SQLite the
+  writers' turn is what settlements queue for: docs/benchmarks.md). A racing copy of the
+  request waits on the nonce's key, then finds it and is refused; the command ran once.
+
+A request refused before its route runs (a body that fails validation, 422) leaves its nonce
+unspent on the second way: replaying it can only be refused again in the same way.
+
+A nonce committed alone does not wait for the disk (``durable=False``, gongji.store.uow): only
+a crash of the machine itself (power, kernel; not of gongji) can lose it, and only one seen in
+the moments before it and not followed by any durable commit, since both databases write their
+log in order. A request that changed anything keeps its nonce. What could be replayed after
+such a crash is a request that failed or was read-only, within its 300 s window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Callable, Mapping
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import ClassVar, Final, TypeVar
+
+from gongji.core.errors import GongjiError
+from gongji.core.sm3 import hmac_sm3_hex
+from gongji.identity.store import nonces_repo as repo
+from gongji.institutions.service.institutions import credential_secret, live_credential
+from gongji.kernel.context import Actor, ActorKind, Context
+from gongji.store.uow import UnitOfWork, run_in_transaction
+
+HEADER_KEY_ID: Final = "X-Gongji-Key-Id"
+HEADER_TIMESTAMP: Final = "X-Gongji-Timestamp"
+HEADER_NONCE: Final = "X-Gongji-Nonce"
+HEADER_SIGNATURE: Final = "X-Gongji-Signature"
+
+WINDOW_S: Final = 300
+NONCE_KEPT_S: Final = 2 * WINDOW_S
+"""A request stamped at the window's far edge may be seen at its near edge and replayed until
+the opposite edge: 2 × the window after it was seen, no copy can pass the time check."""
+
+_KEY_ID: Final = re.compile(r"[A-Za-z0-9._-]{1,40}")
+_TIMESTAMP: Final = re.compile(r"[0-9]{1,12}")
+_NONCE: Final = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_SIGNATURE: Final = re.compile(r"[0-9a-fA-F]{64}")
+_US_PER_S: Final = 1_000_000
+T = TypeVar("T")
+
+
+class SignatureMissing(GongjiError):
+    code: ClassVar[str] = "signature_missing"
+    message_zh: ClassVar[str] = "请求缺少签名信息或格式不正确：{header}"
+    message_en: ClassVar[str] = "The request signature header is missing or malformed: {header}"
+
+
+class SignatureExpired(GongjiError):
+    code: ClassVar[str] = "signature_expired"
+    message_zh: ClassVar[str] = "请求时间戳超出允许范围（±{window_s} 秒），请校准时钟后重新签名"
+    message_en: ClassVar[str] = "The request timestamp is outside ±{window_s} s; check the clock"
+
+
+class SignatureKeyUnknown(GongjiError):
+    code: ClassVar[str] = "signature_key_unknown"
+    message_zh: ClassVar[str] = "签名密钥不存在或已吊销"
+    message_en: ClassVar[str] = "The signing key is unknown or revoked"
+
+
+class SignatureInvalid(GongjiError):
+    code: ClassVar[str] = "signature_invalid"
+    message_zh: ClassVar[str] = "请求签名不正确"
+    message_en: ClassVar[str] = "The request signature does not match"
+
+
+class SignatureReplayed(GongjiError):
+    code: ClassVar[str] = "signature_replayed"
+    message_zh: ClassVar[str] = "该请求已处理过（随机数重复），请使用新的随机数重新签名"
+    message_en: ClassVar[str] = "The nonce was used already; sign again with a fresh nonce"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedHeaders:
+    key_id: str
+    timestamp: str
+    nonce: str
+    signature: str
+
+    @property
+    def timestamp_s(self) -> int:
+        return int(self.timestamp)
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """A request whose signature is good; its nonce is not spent yet."""
+
+    institution: Actor
+    key_id: str
+    nonce: str
+
+
+# --- the client side: what an institution (or a test, or the bench) sends ------------------------
+
+
+def string_to_sign(method: str, path: str, timestamp: int | str, nonce: str, body: bytes) -> str:
+    body_hash = hashlib.sha256(body).hexdigest()
+    return f"{method.upper()}\n{path}\n{timestamp}\n{nonce}\n{body_hash}"
+
+
+def signature_of(
+    secret: str | bytes, method: str, path: str, timestamp: int | str, nonce: str, body: bytes
+) -> str:
+    key = secret.encode() if isinstance(secret, str) else secret
+    return hmac_sm3_hex(key, string_to_sign(method, path, timestamp, nonce, body).encode())
+
+
+def sign_request(
+    key_id: str, secret: str, method: str, path: str, body: bytes, timestamp: int, nonce: str
+) -> dict[str, str]:
+    """The four headers of a signed request. ``path`` includes ``?query`` if there is one."""
+    return {
+        HEADER_KEY_ID: key_id,
+        HEADER_TIMESTAMP: str(timestamp),
+        HEADER_NONCE: nonce,
+        HEADER_SIGNATURE: signature_of(secret, method, path, timestamp, nonce, body),
+    }
+
+
+# --- the server side --------------------------------------------------------------------------
+
+
+def authenticate(
+    ctx: Context, method: str, path: str, body: bytes, headers: Mapping[str, str]
+) -> Actor:
+    """The institution that signed this request, or a refusal; its nonce is spent in a short
+    transaction of its own (see the module docstring)."""
+    verified = verify(ctx, method, path, body, headers)
+    spend_alone(ctx, verified)
+    return verified.institution
+
+
+def verify(
+    ctx: Context, method: str, path: str, body: bytes, headers: Mapping[str, str]
+) -> Verified:
+    """Check the signature, in a read. The nonce is checked when it is spent: the caller must
+    ``run_signed_write`` or ``spend_alone`` it, and either refuses a replay first thing."""
+    signed = read_headers(headers)
+    check_window(ctx, signed.timestamp_s)
+    institution_code = run_in_transaction(
+        ctx.engine,
+        lambda uow: verify_signature(ctx, uow, method, path, body, signed),
+        read_only=True,
+    )
+    return Verified(Actor(ActorKind.INSTITUTION, institution_code), signed.key_id, signed.nonce)
+
+
+def spend_alone(ctx: Context, verified: Verified) -> None:
+    """Spend a verified request's nonce in its own transaction (not waiting for the disk)."""
+
+    def spend(uow: UnitOfWork) -> None:
+        remember_nonce(ctx, uow, verified.key_id, verified.nonce)
+        uow.commit()
+
+    run_in_transaction(ctx.engine, spend, durable=False)
+
+
+def run_signed_write(ctx: Context, verified: Verified, work: Callable[[UnitOfWork], T]) -> T:
+    """Run a signed command in one write transaction with the request's nonce spent as its
+    first statement, committed when ``work`` returns. If ``work`` raises, the nonce is spent
+    alone before the command's error goes on."""
+
+    def attempt(uow: UnitOfWork) -> T:
+        remember_nonce(ctx, uow, verified.key_id, verified.nonce)
+        result = work(uow)
+        uow.commit()
+        return result
+
+    try:
+        return run_in_transaction(ctx.engine, attempt)
+    except SignatureReplayed:
+        raise
+    except Exception:
+        with suppress(SignatureReplayed):  # a copy of the request spent it meanwhile
+            spend_alone(ctx, verified)
+        raise
+
+
+def read_headers(headers: Mapping[str, str]) -> SignedHeaders:
+    """The four signature headers (names in any case), each well formed."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    values: list[str] = []
+    for name, pattern in (
+        (HEADER_KEY_ID, _KEY_ID),
+        (HEADER_TIMESTAMP, _TIMESTAMP),
+        (HEADER_NONCE, _NONCE),
+        (HEADER_SIGNATURE, _SIGNATURE),
+    ):
+        value = lowered.get(name.lower(), "").strip()
+        if pattern.fullmatch(value) is None:
+            raise SignatureMissing(header=name)
+        values.append(value)
+    key_id, timestamp, nonce, signature = values
+    return SignedHeaders(key_id, timestamp, nonce, signature.lower())
+
+
+def check_window(ctx: Context, timestamp_s: int) -> None:
+    """Stale and future timestamps alike: a clock far ahead could pre-sign requests."""
+    skew_us = abs(ctx.now_us() - timestamp_s * _US_PER_S)
+    if skew_us > WINDOW_S * _US_PER_S:
+        raise SignatureExpired(window_s=WINDOW_S)
+
+
+def verify_signature(
+    ctx: Context, uow: UnitOfWork, method: str, path: str, body: bytes, signed: SignedHeaders
+) -> str:
+    """The institution code behind a live key whose secret made this signature."""
+    credential = live_credential(ctx, uow, signed.key_id)
+    if credential is None:
+        raise SignatureKeyUnknown()
+    secret = credential_secret(ctx, credential)
+    # The timestamp is signed as sent (its text), so nothing is lost in a round trip via int.
+    expected = signature_of(secret, method, path, signed.timestamp, signed.nonce, body)
+    if not hmac.compare_digest(expected, signed.signature):
+        raise SignatureInvalid()
+    return credential.institution_code
+
+
+def remember_nonce(ctx: Context, uow: UnitOfWork, key_id: str, nonce: str) -> None:
+    """Record a nonce of a verified request, or refuse it as a replay.
+
+    A racing copy of the same request inserts the same primary key: one of the two hits the
+    unique violation, its transaction is retried whole (gongji.store.uow) and then sees the
+    nonce. This key's expired nonces are purged on the way, so the table stays the size of
+    one window of traffic without a separate job.
+    """
+    now_us = ctx.now_us()
+    if repo.nonce_seen(uow.connection, key_id, nonce):
+        raise SignatureReplayed()
+    repo.purge_nonces(uow.connection, now_us - NONCE_KEPT_S * _US_PER_S, key_id)
+    repo.insert_nonce(uow.connection, key_id, nonce, now_us)
+
+
+def purge_nonces(ctx: Context, uow: UnitOfWork) -> int:
+    """Forget every nonce too old to matter (keys that stopped signing keep some otherwise)."""
+    return repo.purge_nonces(uow.connection, ctx.now_us() - NONCE_KEPT_S * _US_PER_S)

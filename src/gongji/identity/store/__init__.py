@@ -1,0 +1,1 @@
+"""This area's SQL over the shared schema. No decisions."""

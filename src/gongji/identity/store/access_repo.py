@@ -1,0 +1,140 @@
+"""SQL for access and replay safety: one-time codes, bearer tokens, operators, idempotency keys.
+No decisions here; the services decide (``gongji.identity.service.identity``, ``.idempotency``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, text, update
+
+from gongji.store import raw
+from gongji.store.engine import is_sqlite
+from gongji.store.tables_access import access_tokens, one_time_codes, operators
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRow:
+    id: int
+    mobile_hash: str
+    code_hash: str
+    created_at_us: int
+    expires_at_us: int
+    attempts: int
+    used_at_us: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRow:
+    token_hash: str
+    subject_kind: str
+    subject_id: str
+    created_at_us: int
+    expires_at_us: int
+    revoked_at_us: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorRow:
+    name: str
+    roles: str
+    password_hash: str | None
+    totp_secret_enc: str | None
+    region: str | None
+    disabled: int
+    created_at_us: int
+
+
+# --- per-mobile serialization ---------------------------------------------------------------
+
+
+def lock_mobile(connection: Connection, mobile_hash: str) -> None:
+    """Serialize work on one mobile number until the transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock keyed by the hash (READ COMMITTED would
+    otherwise let two requests both count four codes and both insert a fifth). SQLite: the
+    write transaction already holds the database's write lock (``BEGIN IMMEDIATE``).
+    """
+    if is_sqlite(connection.engine):
+        return
+    key = raw.advisory_key(f"mobile:{mobile_hash}")
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+# --- one-time codes -------------------------------------------------------------------------
+
+
+def count_codes_after(connection: Connection, mobile_hash: str, after_us: int) -> int:
+    statement = select(func.count()).where(
+        one_time_codes.c.mobile_hash == mobile_hash, one_time_codes.c.created_at_us > after_us
+    )
+    return int(connection.execute(statement).scalar_one())
+
+
+def insert_code(connection: Connection, values: dict[str, Any]) -> None:
+    connection.execute(insert(one_time_codes), [values])
+
+
+def latest_code(connection: Connection, mobile_hash: str) -> CodeRow | None:
+    statement = (
+        select(one_time_codes)
+        .where(one_time_codes.c.mobile_hash == mobile_hash)
+        .order_by(one_time_codes.c.id.desc())
+        .limit(1)
+    )
+    row = connection.execute(statement).mappings().first()
+    return None if row is None else CodeRow(**dict(row))
+
+
+def update_code(connection: Connection, code_id: int, **values: Any) -> None:
+    connection.execute(
+        update(one_time_codes).where(one_time_codes.c.id == code_id).values(**values)
+    )
+
+
+def purge_codes(connection: Connection, expired_before_us: int) -> int:
+    statement = delete(one_time_codes).where(one_time_codes.c.expires_at_us < expired_before_us)
+    return int(connection.execute(statement).rowcount or 0)
+
+
+# --- bearer tokens --------------------------------------------------------------------------
+
+
+def insert_token(connection: Connection, values: dict[str, Any]) -> None:
+    connection.execute(insert(access_tokens), [values])
+
+
+def token(connection: Connection, token_hash: str) -> TokenRow | None:
+    statement = select(access_tokens).where(access_tokens.c.token_hash == token_hash)
+    row = connection.execute(statement).mappings().first()
+    return None if row is None else TokenRow(**dict(row))
+
+
+def revoke_token(connection: Connection, token_hash: str, at_us: int) -> bool:
+    statement = (
+        update(access_tokens)
+        .where(access_tokens.c.token_hash == token_hash, access_tokens.c.revoked_at_us.is_(None))
+        .values(revoked_at_us=at_us)
+    )
+    return bool(connection.execute(statement).rowcount)
+
+
+def purge_tokens(connection: Connection, expired_before_us: int) -> int:
+    statement = delete(access_tokens).where(access_tokens.c.expires_at_us < expired_before_us)
+    return int(connection.execute(statement).rowcount or 0)
+
+
+# --- operators ------------------------------------------------------------------------------
+
+
+def operator(connection: Connection, name: str) -> OperatorRow | None:
+    row = connection.execute(select(operators).where(operators.c.name == name)).mappings().first()
+    return None if row is None else OperatorRow(**dict(row))
+
+
+def insert_operator(connection: Connection, values: dict[str, Any]) -> None:
+    connection.execute(insert(operators), [values])
+
+
+# --- idempotency keys -----------------------------------------------------------------------

@@ -1,0 +1,79 @@
+"""What every service needs, handed in once by bootstrap: database, clock, ledger, the vault for
+personal data, the policy book and the reference regions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from gongji.core.clock import Clock, to_us
+from gongji.core.policy import Policy, PolicyBook
+from gongji.core.regions import Region
+from gongji.kernel.pii import Vault
+from gongji.kernel.sms import SmsGateway
+from gongji.ledger.book import Ledger
+
+BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
+
+
+class ActorKind(StrEnum):
+    PERSON = "person"
+    OPERATOR = "operator"
+    SYSTEM = "system"
+    INSTITUTION = "institution"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    CLERK = "clerk"
+    REVIEWER = "reviewer"
+    RISK_OFFICER = "risk_officer"
+    AUDITOR = "auditor"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asks. Services check ownership and roles against it; entrypoints build it."""
+
+    kind: ActorKind
+    id: str
+    roles: frozenset[Role] = frozenset()
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind.value}:{self.id}"
+
+
+SYSTEM = Actor(ActorKind.SYSTEM, "gongji")
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    engine: Engine
+    clock: Clock
+    ledger: Ledger
+    vault: Vault
+    policies: PolicyBook
+    regions: dict[str, Region]
+    sms: SmsGateway
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def now_us(self) -> int:
+        return to_us(self.clock.now())
+
+    def local_now(self) -> datetime:
+        """The business time (Asia/Shanghai): quiet hours, the day's count, 06:00 expiry."""
+        return self.clock.now().astimezone(BUSINESS_TZ)
+
+    def today(self) -> date:
+        return self.local_now().date()
+
+    def policy(self, region: str, on: date | None = None) -> Policy:
+        return self.policies.resolve(region, on or self.today()).policy

@@ -1,0 +1,1 @@
+"""This area's REST routes: parse, call a use case, answer."""

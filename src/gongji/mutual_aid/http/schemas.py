@@ -1,0 +1,240 @@
+"""Request and response bodies of the mutual-aid API: wallets, relationships, grants,
+authorizations and a person's history. Amounts are yuan strings with two decimals ("500.00").
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from gongji.api.schemas import AmountIn, PsnNo, Region, Request, Text, iso
+from gongji.core.money import format_yuan
+from gongji.mutual_aid.service.wallet_view import GrantLine, WalletView
+from gongji.store.records import AuthorizationRecord, GrantRecord, RelationshipRecord, WalletRecord
+
+
+class OnBehalfOf(Request):
+    id_number: Annotated[str, Field(min_length=15, max_length=18)]
+    name: Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class OpenWalletIn(Request):
+    place_of_use: Region
+    on_behalf_of: OnBehalfOf | None = None
+
+
+class PlaceOfUseIn(Request):
+    place_of_use: Region
+
+
+class ProposeIn(Request):
+    id_number: Annotated[str, Field(min_length=15, max_length=18)]
+    name: Annotated[str, Field(min_length=1, max_length=40)]
+    kind: Annotated[str, Field(min_length=1, max_length=24)]
+
+
+class OfferIn(Request):
+    recipient: PsnNo
+    amount: AmountIn
+
+
+class BindIn(Request):
+    recipient: PsnNo
+    quota: AmountIn | None = None
+
+
+class ReasonIn(Request):
+    reason: Text
+
+
+class ReviewIn(Request):
+    approve: bool
+    note: Text
+
+
+class WalletOut(BaseModel):
+    psn_no: str
+    status: str
+    place_of_use: str
+    opened_by: str
+    opened_at: str | None
+    status_reason: str | None
+
+    @classmethod
+    def of(cls, wallet: WalletRecord) -> WalletOut:
+        return cls(
+            psn_no=wallet.psn_no,
+            status=wallet.status,
+            place_of_use=wallet.place_of_use,
+            opened_by=wallet.opened_by,
+            opened_at=iso(wallet.opened_at_us),
+            status_reason=wallet.status_reason,
+        )
+
+
+class GrantOut(BaseModel):
+    id: str
+    contributor: str
+    recipient: str
+    amount: str
+    state: str
+    offered_at: str | None
+    expires_at: str | None
+    accepted_at: str | None
+    closed_at: str | None
+    close_reason: str | None
+
+    @classmethod
+    def of(cls, grant: GrantRecord) -> GrantOut:
+        return cls(
+            id=grant.id,
+            contributor=grant.contributor,
+            recipient=grant.recipient,
+            amount=format_yuan(grant.amount_fen),
+            state=grant.state,
+            offered_at=iso(grant.offered_at_us),
+            expires_at=iso(grant.expires_at_us),
+            accepted_at=iso(grant.accepted_at_us),
+            closed_at=iso(grant.closed_at_us),
+            close_reason=grant.close_reason,
+        )
+
+
+class GrantLineOut(GrantOut):
+    counterpart: str
+    counterpart_name: str
+    left: str
+
+    @classmethod
+    def of_line(cls, line: GrantLine) -> GrantLineOut:
+        return cls(
+            **GrantOut.of(line.grant).model_dump(),
+            counterpart=line.counterpart,
+            counterpart_name=line.counterpart_name_masked,
+            left=format_yuan(line.left_fen),
+        )
+
+
+class RelationshipOut(BaseModel):
+    id: str
+    proposer: str
+    relative: str
+    kind: str
+    status: str
+    verification: str
+    created_at: str | None
+    end_reason: str | None
+
+    @classmethod
+    def of(cls, relationship: RelationshipRecord) -> RelationshipOut:
+        return cls(
+            id=relationship.id,
+            proposer=relationship.proposer,
+            relative=relationship.relative,
+            kind=relationship.kind,
+            status=relationship.status,
+            verification=relationship.verification,
+            created_at=iso(relationship.created_at_us),
+            end_reason=relationship.end_reason,
+        )
+
+
+class AuthorizationOut(BaseModel):
+    id: str
+    contributor: str
+    recipient: str
+    quota: str | None
+    used: str
+    binding_seq: int
+    status: str
+
+    @classmethod
+    def of(cls, authorization: AuthorizationRecord) -> AuthorizationOut:
+        quota = authorization.quota_fen
+        return cls(
+            id=authorization.id,
+            contributor=authorization.contributor,
+            recipient=authorization.recipient,
+            quota=None if quota is None else format_yuan(quota),
+            used=format_yuan(authorization.used_fen),
+            binding_seq=authorization.binding_seq,
+            status=authorization.status,
+        )
+
+
+class AccountOut(BaseModel):
+    region: str
+    this_year: str
+    earlier_years: str
+    earmarked: str
+    available: str
+
+
+class TodayOut(BaseModel):
+    grants_left: int
+    largest_amount: str
+    quiet_hours_now: bool
+    quiet_hours: str
+    offer_expiry: str
+
+
+class WalletViewOut(BaseModel):
+    psn_no: str
+    name: str
+    insutype: str | None
+    region: str | None
+    wallet: WalletOut | None
+    personal_account: AccountOut | None
+    received: list[GrantLineOut]
+    received_total: str
+    given: list[GrantLineOut]
+    offers_to_me: list[GrantLineOut]
+    today: TodayOut | None
+
+    @classmethod
+    def of(cls, view: WalletView) -> WalletViewOut:
+        account = view.account
+        today = view.today
+        return cls(
+            psn_no=view.psn_no,
+            name=view.name_masked,
+            insutype=view.insutype,
+            region=view.region,
+            wallet=WalletOut.of(view.wallet) if view.wallet else None,
+            personal_account=None
+            if account is None
+            else AccountOut(
+                region=account.region,
+                this_year=format_yuan(account.current_fen),
+                earlier_years=format_yuan(account.earlier_fen),
+                earmarked=format_yuan(account.earmarked_fen),
+                available=format_yuan(account.available_fen),
+            ),
+            received=[GrantLineOut.of_line(line) for line in view.received],
+            received_total=format_yuan(view.received_total_fen),
+            given=[GrantLineOut.of_line(line) for line in view.given],
+            offers_to_me=[GrantLineOut.of_line(line) for line in view.offers_to_me],
+            today=None
+            if today is None
+            else TodayOut(
+                grants_left=today.grants_left,
+                largest_amount=format_yuan(today.largest_amount_fen),
+                quiet_hours_now=today.quiet_hours_now,
+                quiet_hours=today.quiet_hours,
+                offer_expiry=today.offer_expiry,
+            ),
+        )
+
+
+class EventOut(BaseModel):
+    seq: int
+    kind: str
+    at: str | None
+    actor: str
+    detail: dict[str, Any]
+
+
+class HistoryOut(BaseModel):
+    events: list[EventOut]
+    next_cursor: str | None

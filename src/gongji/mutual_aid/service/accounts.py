@@ -1,0 +1,81 @@
+"""The personal account as a person sees it: this year, earlier years, earmarked, available.
+
+Earmarked money is what open offers reserve (pending debits) plus what accepted grants still
+hold in their quota accounts: it is still the contributor's, but cannot be spent by them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gongji.core.policy import Policy
+from gongji.kernel import chart
+from gongji.kernel.context import Context
+from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
+from gongji.store.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalAccountView:
+    region: str
+    current_fen: int
+    earlier_fen: int
+    reserved_fen: int  # by offers not yet accepted
+    quota_held_fen: int  # in accepted grants not yet spent
+
+    @property
+    def earmarked_fen(self) -> int:
+        return self.reserved_fen + self.quota_held_fen
+
+    @property
+    def available_fen(self) -> int:
+        return self.current_fen + self.earlier_fen - self.reserved_fen
+
+
+@dataclass(frozen=True, slots=True)
+class PartsAvailable:
+    current_fen: int
+    earlier_fen: int
+
+    def for_mutual_aid(self, policy: Policy) -> int:
+        return (
+            self.earlier_fen
+            if policy.mutual_aid_earlier_years_only
+            else self.current_fen + self.earlier_fen
+        )
+
+
+def parts_available(
+    ctx: Context, uow: UnitOfWork, region: str, psn_no: str, *, lock: bool = False
+) -> PartsAvailable:
+    ids = (chart.personal_current(region, psn_no), chart.personal_earlier(region, psn_no))
+    found = ctx.ledger.accounts_in(uow, ids, lock=lock)
+    current, earlier = (found.get(i) for i in ids)
+    return PartsAvailable(
+        current.credit_available if current else 0,
+        earlier.credit_available if earlier else 0,
+    )
+
+
+def personal_account_view(
+    ctx: Context, uow: UnitOfWork, region: str, psn_no: str
+) -> PersonalAccountView:
+    ids = (chart.personal_current(region, psn_no), chart.personal_earlier(region, psn_no))
+    found = ctx.ledger.accounts_in(uow, ids)
+    current, earlier = (found.get(i) for i in ids)
+    active = aid_repo.grants_by(uow.connection, contributor=psn_no, states=["active"])
+    quotas = ctx.ledger.accounts_in(uow, [chart.earmark(g.id) for g in active])
+    return PersonalAccountView(
+        region=region,
+        current_fen=current.credit_balance if current else 0,
+        earlier_fen=earlier.credit_balance if earlier else 0,
+        reserved_fen=(current.debits_pending if current else 0)
+        + (earlier.debits_pending if earlier else 0),
+        quota_held_fen=sum(a.credit_balance for a in quotas.values()),
+    )
+
+
+def quotas_received_fen(ctx: Context, uow: UnitOfWork, psn_no: str) -> int:
+    active = aid_repo.grants_by(uow.connection, recipient=psn_no, states=["active"])
+    quotas = ctx.ledger.accounts_in(uow, [chart.earmark(g.id) for g in active])
+    return sum(a.credit_balance for a in quotas.values())

@@ -1,0 +1,122 @@
+"""How a grant's money moves in the ledger: reserve on offer, post on accept, void on reject or
+relationship end, and move back what a quota still holds.
+
+Transfer ids are derived from the grant id (``G…:offer:cur``), so every movement is idempotent
+and a grant's whole story can be read back from the ledger by its id.
+"""
+
+from __future__ import annotations
+
+from gongji.core.clock import from_us
+from gongji.kernel import chart
+from gongji.kernel.context import BUSINESS_TZ, Context
+from gongji.kernel.errors import LedgerRefused
+from gongji.ledger.types import CreateTransferResult, Transfer, TransferFlags
+from gongji.store.records import GrantRecord
+from gongji.store.uow import UnitOfWork
+
+OK = CreateTransferResult.OK
+_PARTS = ("cur", "old")
+
+
+def _parts(grant: GrantRecord) -> list[tuple[str, int]]:
+    amounts = (grant.from_current_fen, grant.from_earlier_fen)
+    return [(part, amount) for part, amount in zip(_PARTS, amounts, strict=True) if amount > 0]
+
+
+def personal_part(grant: GrantRecord, part: str) -> str:
+    if part == "cur":
+        return chart.personal_current(grant.contributor_region, grant.contributor)
+    return chart.personal_earlier(grant.contributor_region, grant.contributor)
+
+
+def _linked(index: int, count: int) -> TransferFlags:
+    return TransferFlags.LINKED if index < count - 1 else TransferFlags.NONE
+
+
+def reserve(ctx: Context, uow: UnitOfWork, grant: GrantRecord) -> None:
+    """Pending transfers from the account parts into the grant's quota, expiring at the deadline."""
+    ctx.ledger.create_accounts_in(uow, [chart.earmark_account(grant.id, grant.contributor_region)])
+    parts = _parts(grant)
+    transfers = [
+        Transfer(
+            f"{grant.id}:offer:{part}",
+            personal_part(grant, part),
+            chart.earmark(grant.id),
+            amount,
+            chart.LEDGER_CNY,
+            chart.TransferCode.GRANT_OFFER,
+            TransferFlags.PENDING | _linked(index, len(parts)),
+            expires_at_us=grant.expires_at_us,
+            ref=grant.id,
+        )
+        for index, (part, amount) in enumerate(parts)
+    ]
+    _require_ok(ctx.ledger.create_transfers_in(uow, transfers), f"the offer of {grant.id}")
+
+
+def resolve_offer(
+    ctx: Context, uow: UnitOfWork, grant: GrantRecord, *, post: bool
+) -> list[CreateTransferResult]:
+    """Post (accept) or void (reject, relationship ended) the offer's pending transfers."""
+    verb, flag = (
+        ("post", TransferFlags.POST_PENDING) if post else ("void", TransferFlags.VOID_PENDING)
+    )
+    parts = _parts(grant)
+    transfers = [
+        Transfer(
+            f"{grant.id}:{verb}:{part}",
+            "",
+            "",
+            0,
+            0,
+            0,
+            flag | _linked(index, len(parts)),
+            pending_id=f"{grant.id}:offer:{part}",
+            ref=grant.id,
+        )
+        for index, (part, _) in enumerate(parts)
+    ]
+    return ctx.ledger.create_transfers_in(uow, transfers)
+
+
+def void_offer(ctx: Context, uow: UnitOfWork, grant: GrantRecord) -> None:
+    """Release an offer's reservation, whether by void or, past its deadline, by expiry."""
+    results = resolve_offer(ctx, uow, grant, post=False)
+    if CreateTransferResult.PENDING_TRANSFER_EXPIRED in results:
+        ctx.ledger.expire_pending_in(uow)
+        return
+    _require_ok(results, f"the void of {grant.id}")
+
+
+def return_left(ctx: Context, uow: UnitOfWork, grant: GrantRecord) -> int:
+    """Move what the quota still holds back to the contributor; returns the amount.
+
+    Within the year of the offer, earlier years' money goes back to earlier years; after a
+    year-end rollover, everything goes to earlier years, where this year's money now is too.
+    """
+    quota_id = chart.earmark(grant.id)
+    quota = ctx.ledger.accounts_in(uow, [quota_id], lock=True).get(quota_id)
+    left = quota.credit_available if quota else 0
+    same_year = from_us(grant.offered_at_us).astimezone(BUSINESS_TZ).year == ctx.today().year
+    to_earlier = min(left, grant.from_earlier_fen) if same_year else left
+    transfers = [
+        Transfer(
+            f"{grant.id}:return:{part}",
+            quota_id,
+            personal_part(grant, part),
+            amount,
+            chart.LEDGER_CNY,
+            chart.TransferCode.GRANT_RETURN,
+            ref=grant.id,
+        )
+        for part, amount in (("old", to_earlier), ("cur", left - to_earlier))
+        if amount > 0
+    ]
+    _require_ok(ctx.ledger.create_transfers_in(uow, transfers), f"the return of {grant.id}")
+    return left
+
+
+def _require_ok(results: list[CreateTransferResult], what: str) -> None:
+    if any(result is not OK for result in results):
+        raise LedgerRefused(what, results)

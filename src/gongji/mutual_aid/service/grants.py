@@ -1,0 +1,344 @@
+"""Grants (共济额度, docs/rules.md §6.1): offer, accept, reject, revoke, return, and the 06:00
+return of offers not accepted.
+
+Money: an offer is a pending ledger transfer from the contributor's personal account into the
+grant's own quota account (linked, one per account part), so the money is reserved but not yet
+moved; accept posts it, reject and expiry void it; revoke and return move what is left in the
+quota back. Decisions that read then write (the day's count, the open offer, the balance) run
+with both wallets locked in person-number order, so concurrent commands see each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from gongji.core.clock import from_us, to_us
+from gongji.core.enrolment import INSUTYPE_EMPLOYEE, EnrolmentStatus, WalletStatus
+from gongji.core.policy import Policy
+from gongji.kernel.context import BUSINESS_TZ, Actor, ActorKind, Context
+from gongji.kernel.errors import Forbidden, LedgerRefused, NotFound
+from gongji.kernel.idgen import new_id
+from gongji.ledger.types import CreateTransferResult
+from gongji.mutual_aid.domain import grant_errors
+from gongji.mutual_aid.domain.grants import (
+    GrantState,
+    OfferFacts,
+    PartyFacts,
+    check_accept,
+    check_offer,
+    check_recipient,
+    check_relationship,
+    check_revoke,
+    offer_expires_at,
+    split_sources,
+)
+from gongji.mutual_aid.service import grant_money
+from gongji.mutual_aid.service.accounts import PartsAvailable, parts_available, quotas_received_fen
+from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
+from gongji.people.service import registry
+from gongji.people.service.persons import governing_enrolment
+from gongji.store.records import GrantRecord, RelationshipRecord
+from gongji.store.uow import UnitOfWork
+
+OK = CreateTransferResult.OK
+Action = Callable[[Context, UnitOfWork, Actor, str], GrantRecord]
+"""The shape of accept, reject, revoke and give_back: one grant, by its id, for an actor."""
+OPEN_STATES = (GrantState.OFFERED.value, GrantState.ACTIVE.value)
+
+
+def party_facts(uow: UnitOfWork, psn_no: str) -> PartyFacts:
+    enrolment = governing_enrolment(uow, psn_no)
+    person = registry.person(uow.connection, psn_no)
+    wallet = aid_repo.wallet(uow.connection, psn_no)
+    status = EnrolmentStatus(enrolment.status) if enrolment else None
+    if person is not None and person.death_date:
+        status = EnrolmentStatus.TERMINATED
+    return PartyFacts(
+        enrolment_status=status,
+        insutype=enrolment.insutype if enrolment else None,
+        has_personal_account=enrolment is not None and enrolment.insutype == INSUTYPE_EMPLOYEE,
+        wallet_status=WalletStatus(wallet.status) if wallet else None,
+    )
+
+
+def offer(
+    ctx: Context, uow: UnitOfWork, actor: Actor, recipient: str, amount_fen: int
+) -> GrantRecord:
+    """Earmark ``amount_fen`` of the actor's personal account for ``recipient``."""
+    contributor = _person(actor)
+    aid_repo.lock_wallets(uow.connection, [contributor, recipient])
+    if registry.person(uow.connection, recipient) is None:
+        raise NotFound(what="亲属")
+    enrolment = governing_enrolment(uow, contributor)
+    if enrolment is None:
+        raise grant_errors.EnrolmentNotActive(role="共济人")
+    local_now = ctx.local_now()
+    policy = ctx.policy(enrolment.region, local_now.date())
+    relationship = aid_repo.relationship_between(
+        uow.connection, contributor, recipient, ["active", "pending_review"]
+    )
+    parts = parts_available(ctx, uow, enrolment.region, contributor, lock=True)
+    facts = _offer_facts(ctx, uow, contributor, recipient, amount_fen, relationship, parts, policy)
+    check_offer(facts, policy)
+    if relationship is None:
+        raise grant_errors.RelationshipNotActive()
+    from_current, from_earlier = split_sources(
+        amount_fen, parts.current_fen, parts.earlier_fen, policy
+    )
+    record = _new_grant(
+        ctx,
+        relationship_id=relationship.id,
+        contributor=contributor,
+        recipient=recipient,
+        contributor_region=enrolment.region,
+        amount_fen=amount_fen,
+        from_current_fen=from_current,
+        from_earlier_fen=from_earlier,
+        expires_at_us=to_us(offer_expires_at(local_now, policy)),
+    )
+    aid_repo.insert_grant(uow.connection, record)
+    created = _grant(uow, str(record["id"]))
+    grant_money.reserve(ctx, uow, created)
+    _events(ctx, uow, created, "grant_offered", actor, amount_fen=amount_fen)
+    return created
+
+
+def _offer_facts(
+    ctx: Context,
+    uow: UnitOfWork,
+    contributor: str,
+    recipient: str,
+    amount_fen: int,
+    relationship: RelationshipRecord | None,
+    parts: PartsAvailable,
+    policy: Policy,
+) -> OfferFacts:
+    local_now = ctx.local_now()
+    today = local_now.date()
+    count_all = policy.grants_per_day_count_rejected_and_expired
+    return OfferFacts(
+        amount_fen=amount_fen,
+        local_now=local_now,
+        contributor=party_facts(uow, contributor),
+        recipient=party_facts(uow, recipient),
+        same_person=contributor == recipient,
+        relationship_active=relationship is not None,
+        relationship_verified=relationship is not None and relationship.status == "active",
+        offers_today=_offers_today(uow, contributor, today, count_all),
+        open_offer_to_recipient=_open_offer(uow, contributor, recipient),
+        granted_this_month_fen=aid_repo.granted_between(
+            uow.connection, contributor, *_month(today)
+        ),
+        granted_this_year_fen=aid_repo.granted_between(uow.connection, contributor, *_year(today)),
+        own_available_fen=parts.for_mutual_aid(policy),
+        received_quota_fen=quotas_received_fen(ctx, uow, contributor),
+    )
+
+
+def _person(actor: Actor) -> str:
+    if actor.kind is not ActorKind.PERSON:
+        raise Forbidden()
+    return actor.id
+
+
+def _offers_today(uow: UnitOfWork, contributor: str, today: date, count_all: bool) -> int:
+    states = None if count_all else [*OPEN_STATES, GrantState.CLOSED.value]
+    return aid_repo.count_offers_on(uow.connection, contributor, today.isoformat(), states)
+
+
+def _open_offer(uow: UnitOfWork, contributor: str, recipient: str) -> bool:
+    found = aid_repo.grants_by(
+        uow.connection,
+        contributor=contributor,
+        recipient=recipient,
+        states=[GrantState.OFFERED.value],
+        limit=1,
+    )
+    return bool(found)
+
+
+def _month(day: date) -> tuple[str, str]:
+    return day.replace(day=1).isoformat(), day.isoformat()
+
+
+def _year(day: date) -> tuple[str, str]:
+    return day.replace(month=1, day=1).isoformat(), day.isoformat()
+
+
+def _new_grant(ctx: Context, **values: object) -> dict[str, object]:
+    """A grant row as offered now; ``values`` name its parties, money and deadline."""
+    now_us = ctx.now_us()
+    return {
+        "id": new_id("G", now_us),
+        "state": GrantState.OFFERED.value,
+        "business_date": ctx.today().isoformat(),
+        "offered_at_us": now_us,
+        "accepted_at_us": None,
+        "closed_at_us": None,
+        "close_reason": None,
+        **values,
+    }
+
+
+def accept(ctx: Context, uow: UnitOfWork, actor: Actor, grant_id: str) -> GrantRecord:
+    grant = _locked_grant(uow, actor, grant_id, role="recipient")
+    local_now = ctx.local_now()
+    check_accept(
+        GrantState(grant.state), local_now, from_us(grant.expires_at_us).astimezone(BUSINESS_TZ)
+    )
+    relationship = aid_repo.relationship(uow.connection, grant.relationship_id)
+    check_relationship(
+        relationship is not None and relationship.status in ("active", "pending_review"),
+        relationship is not None and relationship.status == "active",
+    )
+    check_recipient(party_facts(uow, grant.recipient))
+    results = grant_money.resolve_offer(ctx, uow, grant, post=True)
+    if CreateTransferResult.PENDING_TRANSFER_EXPIRED in results:
+        raise grant_errors.GrantOfferExpired()
+    if any(result is not OK for result in results):
+        raise LedgerRefused(f"the acceptance of {grant.id}", results)
+    now_us = ctx.now_us()
+    aid_repo.update_grant(
+        uow.connection, grant.id, state=GrantState.ACTIVE.value, accepted_at_us=now_us
+    )
+    _events(ctx, uow, grant, "grant_accepted", actor)
+    return _grant(uow, grant.id)
+
+
+def reject(ctx: Context, uow: UnitOfWork, actor: Actor, grant_id: str) -> GrantRecord:
+    grant = _locked_grant(uow, actor, grant_id, role="recipient")
+    if grant.state != GrantState.OFFERED:
+        raise grant_errors.GrantNotOffered(state=grant.state)
+    _void_offer(ctx, uow, grant, GrantState.REJECTED, "rejected")
+    _events(ctx, uow, grant, "grant_rejected", actor)
+    return _grant(uow, grant.id)
+
+
+def revoke(ctx: Context, uow: UnitOfWork, actor: Actor, grant_id: str) -> GrantRecord:
+    """The contributor takes back what is left, allowed only N days after acceptance."""
+    grant = _locked_grant(uow, actor, grant_id, role="contributor")
+    policy = ctx.policy(grant.contributor_region)
+    accepted_on = from_us(grant.accepted_at_us or 0).astimezone(BUSINESS_TZ).date()
+    check_revoke(GrantState(grant.state), accepted_on, ctx.today(), policy)
+    returned = return_quota(ctx, uow, grant, "revoked")
+    _events(ctx, uow, grant, "grant_revoked", actor, returned_fen=returned)
+    return _grant(uow, grant.id)
+
+
+def give_back(ctx: Context, uow: UnitOfWork, actor: Actor, grant_id: str) -> GrantRecord:
+    """The recipient returns what is left of an active grant (退回)."""
+    grant = _locked_grant(uow, actor, grant_id, role="recipient")
+    if grant.state != GrantState.ACTIVE:
+        raise grant_errors.GrantNotActive(state=grant.state)
+    returned = return_quota(ctx, uow, grant, "returned")
+    _events(ctx, uow, grant, "grant_returned", actor, returned_fen=returned)
+    return _grant(uow, grant.id)
+
+
+def return_quota(ctx: Context, uow: UnitOfWork, grant: GrantRecord, reason: str) -> int:
+    """Move what is left in an active grant's quota back to the contributor; close the grant."""
+    left = grant_money.return_left(ctx, uow, grant)
+    _close(ctx, uow, grant, GrantState.CLOSED, reason)
+    return left
+
+
+def _void_offer(
+    ctx: Context, uow: UnitOfWork, grant: GrantRecord, state: GrantState, reason: str
+) -> None:
+    grant_money.void_offer(ctx, uow, grant)
+    _close(ctx, uow, grant, state, reason)
+
+
+def _close(
+    ctx: Context, uow: UnitOfWork, grant: GrantRecord, state: GrantState, reason: str
+) -> None:
+    aid_repo.update_grant(
+        uow.connection, grant.id, state=state.value, closed_at_us=ctx.now_us(), close_reason=reason
+    )
+
+
+def release_relationship_grants(
+    ctx: Context, uow: UnitOfWork, relationship_id: str, reason: str
+) -> int:
+    """When a relationship ends: void its open offers and return its active quotas."""
+    grants = aid_repo.grants_by(
+        uow.connection, relationship_id=relationship_id, states=list(OPEN_STATES), lock=True
+    )
+    for grant in grants:
+        if grant.state == GrantState.OFFERED:
+            _void_offer(ctx, uow, grant, GrantState.CLOSED, reason)
+        else:
+            return_quota(ctx, uow, grant, reason)
+        _events(ctx, uow, grant, "grant_closed", None, reason=reason)
+    return len(grants)
+
+
+def expire_due_offers(ctx: Context, uow: UnitOfWork, limit: int = 500) -> int:
+    """The 06:00 return: offers past their deadline become expired and their money is released.
+
+    Safe to run twice, concurrently with accepts, and after a kill: only offers still ``offered``
+    are touched (rows locked), and the ledger resolves each pending transfer once.
+    """
+    due = aid_repo.due_offers(uow.connection, ctx.now_us(), limit)
+    if not due:
+        return 0
+    ctx.ledger.expire_pending_in(uow)
+    for grant in due:
+        _close(ctx, uow, grant, GrantState.EXPIRED, "expired")
+        _events(ctx, uow, grant, "grant_expired", None)
+    return len(due)
+
+
+def _grant(uow: UnitOfWork, grant_id: str, *, lock: bool = False) -> GrantRecord:
+    found = aid_repo.grant(uow.connection, grant_id, lock=lock)
+    if found is None:
+        raise NotFound(what="共济记录")
+    return found
+
+
+def _locked_grant(uow: UnitOfWork, actor: Actor, grant_id: str, *, role: str) -> GrantRecord:
+    """The actor's grant (as ``role``), read again under both parties' wallet locks.
+
+    Wallets first, in person-number order, then the grant row: the order every grant command
+    takes, so two commands on one family queue instead of deadlocking.
+    """
+    _person(actor)
+    grant = _grant_for(uow, grant_id, actor, role=role)
+    aid_repo.lock_wallets(uow.connection, [grant.contributor, grant.recipient])
+    return _grant(uow, grant_id, lock=True)
+
+
+def _grant_for(uow: UnitOfWork, grant_id: str, actor: Actor, *, role: str) -> GrantRecord:
+    """The grant, if the actor is its contributor or recipient as ``role`` requires; else 404."""
+    grant = aid_repo.grant(uow.connection, grant_id)
+    if grant is None or getattr(grant, role) != actor.id:
+        raise NotFound(what="共济记录")
+    return grant
+
+
+def grant_visible_to(uow: UnitOfWork, actor: Actor, grant_id: str) -> GrantRecord:
+    grant = aid_repo.grant(uow.connection, grant_id)
+    allowed = actor.kind is ActorKind.OPERATOR or (
+        grant is not None and actor.id in (grant.contributor, grant.recipient)
+    )
+    if grant is None or not allowed:
+        raise NotFound(what="共济记录")
+    return grant
+
+
+def _events(
+    ctx: Context,
+    uow: UnitOfWork,
+    grant: GrantRecord,
+    kind: str,
+    actor: Actor | None,
+    **detail: object,
+) -> None:
+    """The same event in both parties' histories."""
+    label = actor.label if actor else "system:jobs"
+    now_us = ctx.now_us()
+    for psn_no in (grant.contributor, grant.recipient):
+        registry.record_event(
+            uow.connection, psn_no, kind, label, now_us, grant_id=grant.id, **detail
+        )

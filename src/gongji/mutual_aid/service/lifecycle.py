@@ -1,0 +1,279 @@
+"""Lifecycle events (docs/rules.md §10), done by operators: suspend, resume, terminate, move to
+another pooling area, death, and the one inheritance payout.
+
+Termination, a move and death end every relationship of the person first (quotas go back to
+their contributors, open offers are voided); only then do balances move, so nothing shared is
+left behind in the old region's books.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from gongji.core.enrolment import INSUTYPE_EMPLOYEE, EnrolmentStatus
+from gongji.kernel import chart
+from gongji.kernel.context import Actor, ActorKind, Context, Role
+from gongji.kernel.errors import Forbidden, LedgerRefused, NotFound, RegionUnknown
+from gongji.ledger.types import CreateTransferResult, Transfer
+from gongji.mutual_aid.domain import wallet_errors
+from gongji.mutual_aid.service import relationships as relationship_service
+from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
+from gongji.people.service import registry
+from gongji.people.service.persons import open_personal_account, require_person
+from gongji.store.records import EnrolmentRecord
+from gongji.store.uow import UnitOfWork
+
+CLERKS = frozenset({Role.ADMIN, Role.CLERK})
+OK_OR_EXISTS = {CreateTransferResult.OK, CreateTransferResult.EXISTS}
+
+
+@dataclass(frozen=True, slots=True)
+class Heir:
+    name: str
+    id_number_masked: str
+    share_fen: int
+
+
+def _require_clerk(actor: Actor) -> None:
+    if actor.kind is not ActorKind.OPERATOR or not actor.roles & CLERKS:
+        raise Forbidden()
+
+
+def _enrolment(uow: UnitOfWork, psn_no: str) -> EnrolmentRecord:
+    require_person(uow, psn_no)
+    found = registry.current_enrolment(uow.connection, psn_no)
+    if found is None:
+        raise NotFound(what="参保信息")
+    return found
+
+
+def suspend(
+    ctx: Context, uow: UnitOfWork, actor: Actor, psn_no: str, reason: str
+) -> EnrolmentRecord:
+    return _change_status(
+        ctx, uow, actor, psn_no, EnrolmentStatus.NORMAL, EnrolmentStatus.SUSPENDED, reason
+    )
+
+
+def resume(
+    ctx: Context, uow: UnitOfWork, actor: Actor, psn_no: str, reason: str
+) -> EnrolmentRecord:
+    return _change_status(
+        ctx, uow, actor, psn_no, EnrolmentStatus.SUSPENDED, EnrolmentStatus.NORMAL, reason
+    )
+
+
+def _change_status(
+    ctx: Context,
+    uow: UnitOfWork,
+    actor: Actor,
+    psn_no: str,
+    wanted: EnrolmentStatus,
+    new: EnrolmentStatus,
+    reason: str,
+) -> EnrolmentRecord:
+    _require_clerk(actor)
+    _require_reason(reason)
+    aid_repo.lock_wallets(uow.connection, [psn_no])
+    enrolment = _enrolment(uow, psn_no)
+    if enrolment.status != wanted:
+        raise wallet_errors.EnrolmentStateInvalid(status=enrolment.status)
+    now_us = ctx.now_us()
+    registry.update_enrolment(uow.connection, enrolment.id, status=new.value, updated_at_us=now_us)
+    registry.record_event(
+        uow.connection, psn_no, f"enrolment_{new.name.lower()}", actor.label, now_us, reason=reason
+    )
+    return _enrolment(uow, psn_no)
+
+
+def _close_enrolment(ctx: Context, uow: UnitOfWork, enrolment_id: int, on: date) -> None:
+    registry.update_enrolment(
+        uow.connection,
+        enrolment_id,
+        status=EnrolmentStatus.TERMINATED.value,
+        end_date=on.isoformat(),
+        updated_at_us=ctx.now_us(),
+    )
+
+
+def _require_reason(reason: str) -> None:
+    if not reason.strip() or len(reason) > 200:
+        raise wallet_errors.ReasonRequired()
+
+
+def terminate(
+    ctx: Context, uow: UnitOfWork, actor: Actor, psn_no: str, on: date, reason: str
+) -> EnrolmentRecord:
+    _require_clerk(actor)
+    _require_reason(reason)
+    enrolment = _enrolment(uow, psn_no)
+    if enrolment.status == EnrolmentStatus.TERMINATED:
+        raise wallet_errors.EnrolmentStateInvalid(status=enrolment.status)
+    relationship_service.end_all_of(ctx, uow, psn_no, "terminated")
+    now_us = ctx.now_us()
+    _close_enrolment(ctx, uow, enrolment.id, on)
+    registry.record_event(
+        uow.connection,
+        psn_no,
+        "enrolment_terminated",
+        actor.label,
+        now_us,
+        reason=reason,
+        on=on.isoformat(),
+    )
+    return enrolment
+
+
+def move(
+    ctx: Context, uow: UnitOfWork, actor: Actor, psn_no: str, new_region: str, on: date
+) -> EnrolmentRecord:
+    """转移接续: relationships end, the old enrolment closes, the balance moves with the person."""
+    _require_clerk(actor)
+    if new_region not in ctx.regions:
+        raise RegionUnknown(region=new_region)
+    old = _enrolment(uow, psn_no)
+    if old.status == EnrolmentStatus.TERMINATED:
+        raise wallet_errors.EnrolmentStateInvalid(status=old.status)
+    if old.region == new_region:
+        raise wallet_errors.SameRegion()
+    relationship_service.end_all_of(ctx, uow, psn_no, "moved")
+    now_us = ctx.now_us()
+    _close_enrolment(ctx, uow, old.id, on)
+    registry.insert_enrolment(
+        uow.connection,
+        {
+            "psn_no": psn_no,
+            "insutype": old.insutype,
+            "region": new_region,
+            "status": old.status,
+            "employment": old.employment,
+            "start_date": on.isoformat(),
+            "end_date": None,
+            "updated_at_us": now_us,
+        },
+    )
+    if old.insutype == INSUTYPE_EMPLOYEE:
+        _move_balances(ctx, uow, psn_no, old.region, new_region)
+    registry.record_event(
+        uow.connection, psn_no, "moved", actor.label, now_us, old=old.region, new=new_region
+    )
+    return _enrolment(uow, psn_no)
+
+
+def _move_balances(ctx: Context, uow: UnitOfWork, psn_no: str, old: str, new: str) -> None:
+    open_personal_account(ctx, uow, new, psn_no, 0, 0)
+    ids = {
+        "cur": (chart.personal_current(old, psn_no), chart.personal_current(new, psn_no)),
+        "old": (chart.personal_earlier(old, psn_no), chart.personal_earlier(new, psn_no)),
+    }
+    found = ctx.ledger.accounts_in(uow, [source for source, _ in ids.values()], lock=True)
+    transfers = [
+        Transfer(
+            f"move:{old}:{new}:{psn_no}:{part}",
+            source,
+            target,
+            found[source].credit_available,
+            chart.LEDGER_CNY,
+            chart.TransferCode.MOVE_REGION,
+            ref=psn_no,
+        )
+        for part, (source, target) in ids.items()
+        if source in found and found[source].credit_available > 0
+    ]
+    results = ctx.ledger.create_transfers_in(uow, transfers)
+    if not set(results) <= OK_OR_EXISTS:
+        raise LedgerRefused("the move of a personal account", results)
+
+
+def record_death(
+    ctx: Context, uow: UnitOfWork, actor: Actor, psn_no: str, on: date, certificate_no: str
+) -> None:
+    _require_clerk(actor)
+    person = require_person(uow, psn_no)
+    if person.death_date:
+        raise wallet_errors.PersonDeceased()
+    if not certificate_no.strip():
+        raise wallet_errors.HeirsRequired()
+    relationship_service.end_all_of(ctx, uow, psn_no, "death")
+    enrolment = registry.current_enrolment(uow.connection, psn_no)
+    now_us = ctx.now_us()
+    if enrolment is not None and enrolment.status != EnrolmentStatus.TERMINATED:
+        _close_enrolment(ctx, uow, enrolment.id, on)
+    registry.set_death_date(uow.connection, psn_no, on.isoformat())
+    wallet = aid_repo.wallet(uow.connection, psn_no)
+    if wallet is not None and wallet.status != "closed":
+        aid_repo.update_wallet(
+            uow.connection, psn_no, status="closed", status_reason="death", updated_at_us=now_us
+        )
+    registry.record_event(
+        uow.connection,
+        psn_no,
+        "death_recorded",
+        actor.label,
+        now_us,
+        on=on.isoformat(),
+        certificate_no=certificate_no,
+    )
+
+
+def pay_inheritance(
+    ctx: Context, uow: UnitOfWork, actor: Actor, psn_no: str, certificate_no: str, heirs: list[Heir]
+) -> int:
+    """Pay the whole balance (earlier and this year's) once to the named heirs. Returns fen paid."""
+    _require_clerk(actor)
+    person = require_person(uow, psn_no)
+    if not person.death_date:
+        raise wallet_errors.PersonNotDeceased()
+    if not heirs or not certificate_no.strip():
+        raise wallet_errors.HeirsRequired()
+    if registry.inheritance_paid(uow.connection, psn_no):
+        raise wallet_errors.InheritanceAlreadyPaid()
+    enrolments = [
+        e for e in registry.enrolments_of(uow.connection, psn_no) if e.insutype == INSUTYPE_EMPLOYEE
+    ]
+    region = enrolments[0].region if enrolments else ""
+    paid = _pay_out(ctx, uow, region, psn_no) if region else 0
+    registry.insert_inheritance(
+        uow.connection,
+        {
+            "psn_no": psn_no,
+            "death_certificate_no": certificate_no.strip(),
+            "heirs": json.dumps([_heir_json(h) for h in heirs], ensure_ascii=False),
+            "amount_fen": paid,
+            "operator": actor.id,
+            "paid_at_us": ctx.now_us(),
+        },
+    )
+    registry.record_event(
+        uow.connection, psn_no, "inheritance_paid", actor.label, ctx.now_us(), amount_fen=paid
+    )
+    return paid
+
+
+def _heir_json(heir: Heir) -> dict[str, object]:
+    return {"name": heir.name, "id": heir.id_number_masked, "share_fen": heir.share_fen}
+
+
+def _pay_out(ctx: Context, uow: UnitOfWork, region: str, psn_no: str) -> int:
+    ctx.ledger.create_accounts_in(uow, [chart.inheritance_account(region, psn_no)])
+    sources = [chart.personal_earlier(region, psn_no), chart.personal_current(region, psn_no)]
+    found = ctx.ledger.accounts_in(uow, sources, lock=True)
+    transfers = [
+        Transfer(
+            f"inherit:{source}",
+            source,
+            chart.inheritance_payout(region, psn_no),
+            found[source].credit_available,
+            chart.LEDGER_CNY,
+            chart.TransferCode.INHERITANCE,
+            ref=psn_no,
+        )
+        for source in sources
+        if source in found and found[source].credit_available > 0
+    ]
+    results = ctx.ledger.create_transfers_in(uow, transfers)
+    if not set(results) <= OK_OR_EXISTS:
+        raise LedgerRefused("the inheritance payout", results)
+    return sum(t.amount for t in transfers)

@@ -1,0 +1,229 @@
+"""SQL for wallets, relationships, grants and authorizations. No decisions.
+
+``lock=True`` takes PostgreSQL row locks (``FOR UPDATE``); on SQLite the whole write transaction
+already holds the database's write lock from ``BEGIN IMMEDIATE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+
+from gongji.store import raw
+from gongji.store.query import all_rows, equal_filters, locked, one, record_columns
+from gongji.store.records import (
+    AuthorizationRecord,
+    GrantRecord,
+    RelationshipRecord,
+    WalletRecord,
+)
+from gongji.store.tables_people import (
+    authorizations,
+    grants,
+    relationships,
+    wallets,
+)
+
+_WALLET = f"SELECT {raw.column_list(WalletRecord)} FROM wallets WHERE psn_no = :psn_no"
+
+
+def wallet(connection: Connection, psn_no: str, *, lock: bool = False) -> WalletRecord | None:
+    statement = _WALLET + raw.for_update(connection, lock)
+    found = raw.fetch(connection, statement, {"psn_no": psn_no})
+    return WalletRecord(*found[0]) if found else None
+
+
+def lock_wallets(connection: Connection, psn_nos: Sequence[str]) -> None:
+    """Lock several wallets in psn_no order: the one order every command uses, so no deadlock."""
+    statement = select(wallets.c.psn_no).where(wallets.c.psn_no.in_(sorted(set(psn_nos))))
+    connection.execute(locked(connection, statement.order_by(wallets.c.psn_no), True)).all()
+
+
+def insert_wallet(connection: Connection, values: dict[str, Any]) -> None:
+    connection.execute(insert(wallets), [values])
+
+
+def update_wallet(connection: Connection, psn_no: str, **values: Any) -> None:
+    connection.execute(update(wallets).where(wallets.c.psn_no == psn_no).values(**values))
+
+
+_RELATIONSHIP_COLUMNS = record_columns(relationships, RelationshipRecord)
+
+
+def relationship(
+    connection: Connection, relationship_id: str, *, lock: bool = False
+) -> RelationshipRecord | None:
+    statement = select(*_RELATIONSHIP_COLUMNS).where(relationships.c.id == relationship_id)
+    return one(connection, locked(connection, statement, lock), RelationshipRecord)
+
+
+def relationships_of(
+    connection: Connection, psn_no: str, statuses: Sequence[str] | None = None
+) -> list[RelationshipRecord]:
+    involves = or_(relationships.c.proposer == psn_no, relationships.c.relative == psn_no)
+    statement = select(*_RELATIONSHIP_COLUMNS).where(involves)
+    if statuses is not None:
+        statement = statement.where(relationships.c.status.in_(statuses))
+    return all_rows(
+        connection, statement.order_by(relationships.c.created_at_us), RelationshipRecord
+    )
+
+
+def relationship_between(
+    connection: Connection, a: str, b: str, statuses: Sequence[str]
+) -> RelationshipRecord | None:
+    pair = or_(
+        and_(relationships.c.proposer == a, relationships.c.relative == b),
+        and_(relationships.c.proposer == b, relationships.c.relative == a),
+    )
+    statement = select(*_RELATIONSHIP_COLUMNS).where(pair, relationships.c.status.in_(statuses))
+    return one(connection, statement, RelationshipRecord)
+
+
+def relationships_with_status(
+    connection: Connection, status: str, limit: int
+) -> list[RelationshipRecord]:
+    statement = select(*_RELATIONSHIP_COLUMNS).where(relationships.c.status == status)
+    return all_rows(
+        connection,
+        statement.order_by(relationships.c.created_at_us).limit(limit),
+        RelationshipRecord,
+    )
+
+
+def insert_relationship(connection: Connection, values: dict[str, Any]) -> None:
+    connection.execute(insert(relationships), [values])
+
+
+def update_relationship(connection: Connection, relationship_id: str, **values: Any) -> None:
+    connection.execute(
+        update(relationships).where(relationships.c.id == relationship_id).values(**values)
+    )
+
+
+_GRANT_COLUMNS = record_columns(grants, GrantRecord)
+
+
+def grant(connection: Connection, grant_id: str, *, lock: bool = False) -> GrantRecord | None:
+    statement = select(*_GRANT_COLUMNS).where(grants.c.id == grant_id)
+    return one(connection, locked(connection, statement, lock), GrantRecord)
+
+
+def grants_by(
+    connection: Connection,
+    *,
+    contributor: str | None = None,
+    recipient: str | None = None,
+    relationship_id: str | None = None,
+    states: Sequence[str] | None = None,
+    lock: bool = False,
+    limit: int = 1000,
+) -> list[GrantRecord]:
+    """Grants matching every given filter, oldest offer first (the order shared money is used)."""
+    where, params = equal_filters(
+        contributor=contributor, recipient=recipient, relationship_id=relationship_id
+    )
+    if states is not None:
+        where.append(raw.in_list("state", states, params))
+    statement = (
+        f"SELECT {raw.column_list(GrantRecord)} FROM grants WHERE {' AND '.join(where) or '1 = 1'}"
+        f" ORDER BY offered_at_us, id LIMIT {int(limit)}{raw.for_update(connection, lock)}"
+    )
+    return [GrantRecord(*row) for row in raw.fetch(connection, statement, params)]
+
+
+def count_offers_on(
+    connection: Connection, contributor: str, business_date: str, states: Sequence[str] | None
+) -> int:
+    statement = select(func.count()).where(
+        grants.c.contributor == contributor, grants.c.business_date == business_date
+    )
+    if states is not None:
+        statement = statement.where(grants.c.state.in_(states))
+    return int(connection.execute(statement).scalar_one())
+
+
+def granted_between(connection: Connection, contributor: str, first: str, last: str) -> int:
+    """Sum of amounts offered on business dates first..last inclusive, rejected/expired excluded."""
+    statement = select(func.coalesce(func.sum(grants.c.amount_fen), 0)).where(
+        grants.c.contributor == contributor,
+        grants.c.business_date >= first,
+        grants.c.business_date <= last,
+        grants.c.state.not_in(("rejected", "expired")),
+    )
+    return int(connection.execute(statement).scalar_one())
+
+
+def due_offers(connection: Connection, now_us: int, limit: int) -> list[GrantRecord]:
+    statement = (
+        select(*_GRANT_COLUMNS)
+        .where(grants.c.state == "offered", grants.c.expires_at_us <= now_us)
+        .order_by(grants.c.expires_at_us, grants.c.id)
+        .limit(limit)
+    )
+    return all_rows(connection, locked(connection, statement, True), GrantRecord)
+
+
+def insert_grant(connection: Connection, values: dict[str, Any]) -> None:
+    connection.execute(insert(grants), [values])
+
+
+def update_grant(connection: Connection, grant_id: str, **values: Any) -> None:
+    connection.execute(update(grants).where(grants.c.id == grant_id).values(**values))
+
+
+_AUTHORIZATION_COLUMNS = record_columns(authorizations, AuthorizationRecord)
+
+
+def authorization(
+    connection: Connection, authorization_id: str, *, lock: bool = False
+) -> AuthorizationRecord | None:
+    statement = select(*_AUTHORIZATION_COLUMNS).where(authorizations.c.id == authorization_id)
+    return one(connection, locked(connection, statement, lock), AuthorizationRecord)
+
+
+def authorizations_by(
+    connection: Connection,
+    *,
+    contributor: str | None = None,
+    recipient: str | None = None,
+    relationship_id: str | None = None,
+    status: str | None = None,
+    lock: bool = False,
+) -> list[AuthorizationRecord]:
+    """Matching authorizations in binding order (the order settlement draws them)."""
+    where, params = equal_filters(
+        contributor=contributor, recipient=recipient, relationship_id=relationship_id, status=status
+    )
+    statement = (
+        f"SELECT {raw.column_list(AuthorizationRecord)} FROM authorizations"
+        f" WHERE {' AND '.join(where) or '1 = 1'}"
+        f" ORDER BY binding_seq, id{raw.for_update(connection, lock)}"
+    )
+    return [AuthorizationRecord(*row) for row in raw.fetch(connection, statement, params)]
+
+
+def authorizations_of(connection: Connection, psn_no: str) -> list[AuthorizationRecord]:
+    involves = or_(authorizations.c.contributor == psn_no, authorizations.c.recipient == psn_no)
+    statement = select(*_AUTHORIZATION_COLUMNS).where(involves)
+    statement = statement.order_by(authorizations.c.binding_seq, authorizations.c.id)
+    return all_rows(connection, statement, AuthorizationRecord)
+
+
+def next_binding_seq(connection: Connection, recipient: str) -> int:
+    statement = select(func.coalesce(func.max(authorizations.c.binding_seq), 0)).where(
+        authorizations.c.recipient == recipient
+    )
+    return int(connection.execute(statement).scalar_one()) + 1
+
+
+def insert_authorization(connection: Connection, values: dict[str, Any]) -> None:
+    connection.execute(insert(authorizations), [values])
+
+
+def update_authorization(connection: Connection, authorization_id: str, **values: Any) -> None:
+    connection.execute(
+        update(authorizations).where(authorizations.c.id == authorization_id).values(**values)
+    )

@@ -1,0 +1,149 @@
+"""Who the patient at the counter is: a person number, or a medical credential (就诊凭证).
+
+A designated institution names the patient by ``psn_no`` or by ``mdtrt_cert_type`` and
+``mdtrt_cert_no`` (national code table ``mdtrt_cert_type``):
+
+``01`` e-voucher (医保电子凭证)
+    The patient's app shows a QR code; the institution's scanner turns it into a token. gongji's
+    token is stateless: ``base64url("psn_no:expiry")`` plus an HMAC of that text under the
+    vault's look-up key, so only gongji can make one, it names one person and it expires
+    (:data:`EC_TOKEN_VALID_S`). Nothing is stored per token, so issuing one costs no write.
+``02`` resident ID card (居民身份证)
+    The 18-character number, found by the vault's keyed hash (the number is never stored in
+    clear and never searched as text).
+``03`` social security card (社会保障卡)
+    Its number is the holder's ID number (社会保障号码 = 公民身份号码), so it is read as ``02``.
+
+When both a person number and a credential are sent they must name the same person, so a card
+cannot be used to settle on someone else's number. An expired e-voucher still corroborates a
+person number (an inpatient stay outlasts any QR code); alone, it no longer identifies anyone.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from enum import StrEnum
+from typing import ClassVar, Final
+
+from gongji.core.errors import GongjiError
+from gongji.core.ids import parse_resident_id
+from gongji.kernel.context import Context
+from gongji.kernel.errors import NotFound
+from gongji.people.service.persons import require_person
+from gongji.people.store import people_repo as repo
+from gongji.store.records import PersonRecord
+from gongji.store.uow import UnitOfWork
+
+EC_TOKEN_VALID_S: Final = 4 * 3600
+"""How long an e-voucher token identifies its holder on its own: one visit, not one year."""
+
+EC_TOKEN_LENGTH_MAX: Final = 128
+_EC_CONTEXT: Final = "ec token v1"
+_US_PER_S: Final = 1_000_000
+
+
+class CertType(StrEnum):
+    """``mdtrt_cert_type`` values gongji reads."""
+
+    E_VOUCHER = "01"
+    ID_CARD = "02"
+    SOCIAL_SECURITY_CARD = "03"
+
+
+class CredentialMissing(GongjiError):
+    code: ClassVar[str] = "mdtrt_cert_missing"
+    message_zh: ClassVar[str] = "请提供人员编号，或就诊凭证类型和凭证编号"
+    message_en: ClassVar[str] = "Send psn_no, or mdtrt_cert_type with mdtrt_cert_no"
+
+
+class CredentialTypeUnknown(GongjiError):
+    code: ClassVar[str] = "mdtrt_cert_type_unknown"
+    message_zh: ClassVar[str] = (
+        "不支持的就诊凭证类型：{mdtrt_cert_type}（支持 01 电子凭证、02 身份证、03 社保卡）"
+    )
+    message_en: ClassVar[str] = "Unsupported mdtrt_cert_type {mdtrt_cert_type} (01, 02 or 03)"
+
+
+class CredentialInvalid(GongjiError):
+    """An e-voucher token gongji did not make, or one that has expired."""
+
+    code: ClassVar[str] = "mdtrt_cert_invalid"
+    message_zh: ClassVar[str] = "医保电子凭证无效或已过期，请重新扫码"
+    message_en: ClassVar[str] = "The e-voucher is invalid or expired; scan it again"
+
+
+class CredentialMismatch(GongjiError):
+    code: ClassVar[str] = "mdtrt_cert_mismatch"
+    message_zh: ClassVar[str] = "就诊凭证与人员编号不是同一人"
+    message_en: ClassVar[str] = "The credential and psn_no name different persons"
+
+
+def issue_ec_token(ctx: Context, psn_no: str, valid_s: int = EC_TOKEN_VALID_S) -> str:
+    """An e-voucher token for ``psn_no`` (what the wallet app's QR code carries)."""
+    expires_s = ctx.now_us() // _US_PER_S + valid_s
+    payload = base64.urlsafe_b64encode(f"{psn_no}:{expires_s}".encode()).decode().rstrip("=")
+    return f"{payload}.{_mac(ctx, payload)}"
+
+
+def resolve_person(
+    ctx: Context,
+    uow: UnitOfWork,
+    psn_no: str | None,
+    cert_type: str | None,
+    cert_no: str | None,
+) -> PersonRecord:
+    """The person named by the number, the credential, or both (which must then agree)."""
+    if not cert_no:
+        if not psn_no:
+            raise CredentialMissing()
+        return require_person(uow, psn_no)
+    kind = _cert_type(cert_type)
+    if kind is CertType.E_VOUCHER:
+        holder, expired = _ec_holder(ctx, cert_no)
+        if expired and not psn_no:
+            raise CredentialInvalid()
+        found = require_person(uow, holder)
+    else:
+        found = _by_id_number(ctx, uow, cert_no)
+    if psn_no and found.psn_no != psn_no:
+        raise CredentialMismatch()
+    return found
+
+
+def _cert_type(text: str | None) -> CertType:
+    if text not in {kind.value for kind in CertType}:
+        raise CredentialTypeUnknown(mdtrt_cert_type=str(text)[:8])
+    return CertType(text)
+
+
+def _by_id_number(ctx: Context, uow: UnitOfWork, number: str) -> PersonRecord:
+    checked = parse_resident_id(number, today=ctx.today())
+    found = repo.person_by_id_hash(
+        uow.connection, ctx.vault.lookup_hash(checked.number, context="id_number")
+    )
+    if found is None:
+        raise NotFound(what="人员")
+    return found
+
+
+def _ec_holder(ctx: Context, token: str) -> tuple[str, bool]:
+    """The token's person number and whether it has expired; a forged token is refused."""
+    payload, _, mac = token.partition(".")
+    if len(token) > EC_TOKEN_LENGTH_MAX or not token.isascii():
+        raise CredentialInvalid()
+    if not hmac.compare_digest(mac, _mac(ctx, payload)):
+        raise CredentialInvalid()
+    try:
+        text = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+        psn_no, expires = text.rsplit(":", 1)
+        expires_s = int(expires)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise CredentialInvalid() from None
+    return psn_no, expires_s * _US_PER_S < ctx.now_us()
+
+
+def _mac(ctx: Context, payload: str) -> str:
+    # 32 hex characters (128 bits) keep the token short enough for a QR code.
+    return ctx.vault.lookup_hash(payload, context=_EC_CONTEXT)[:32]

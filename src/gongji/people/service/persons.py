@@ -1,0 +1,151 @@
+"""Registering insured persons and their enrolments, and reading who a person is.
+
+Registration is idempotent: the same person and enrolment registered again change nothing; the
+same person number with a different ID number is refused. An employee enrolment (310) opens the
+two personal-account parts in the ledger, and an opening balance is posted once per part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from gongji.core.enrolment import INSUTYPE_EMPLOYEE, EnrolmentStatus
+from gongji.core.ids import parse_resident_id
+from gongji.kernel import chart
+from gongji.kernel.context import Context
+from gongji.kernel.errors import LedgerRefused, NotFound, PersonExists, RegionUnknown
+from gongji.ledger.types import CreateTransferResult, Transfer
+from gongji.people.store import people_repo as repo
+from gongji.store.records import EnrolmentRecord, PersonRecord
+from gongji.store.uow import UnitOfWork
+
+OK_OR_EXISTS = {CreateTransferResult.OK, CreateTransferResult.EXISTS}
+
+
+@dataclass(frozen=True, slots=True)
+class PersonInput:
+    psn_no: str
+    id_number: str
+    name: str
+    mobile: str | None
+    insutype: str
+    region: str
+    status: EnrolmentStatus
+    employment: str  # employed | retired
+    start_date: date
+    current_fen: int = 0
+    earlier_fen: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    psn_no: str
+    created_person: bool
+    created_enrolment: bool
+
+
+def register_person(ctx: Context, uow: UnitOfWork, data: PersonInput) -> Registered:
+    """Create (or find unchanged) the person, the enrolment and, for 310, the personal account."""
+    if data.region not in ctx.regions:
+        raise RegionUnknown(region=data.region)
+    identity = parse_resident_id(data.id_number, today=ctx.today())
+    created_person = _ensure_person(
+        ctx, uow, data, identity.number, identity.sex.value, identity.birth_date
+    )
+    connection = uow.connection
+    start = data.start_date.isoformat()
+    existing = repo.find_enrolment(connection, data.psn_no, data.insutype, data.region, start)
+    if existing is None:
+        repo.insert_enrolment(
+            connection,
+            {
+                "psn_no": data.psn_no,
+                "insutype": data.insutype,
+                "region": data.region,
+                "status": data.status.value,
+                "employment": data.employment,
+                "start_date": start,
+                "end_date": None,
+                "updated_at_us": ctx.now_us(),
+            },
+        )
+    if data.insutype == INSUTYPE_EMPLOYEE:
+        open_personal_account(
+            ctx, uow, data.region, data.psn_no, data.current_fen, data.earlier_fen
+        )
+    return Registered(data.psn_no, created_person, existing is None)
+
+
+def _ensure_person(
+    ctx: Context, uow: UnitOfWork, data: PersonInput, number: str, sex: str, birth: date
+) -> bool:
+    id_hash = ctx.vault.lookup_hash(number, context="id_number")
+    known = repo.person(uow.connection, data.psn_no)
+    if known is not None:
+        if known.id_hash != id_hash:
+            raise PersonExists(psn_no=data.psn_no)
+        return False
+    if repo.person_by_id_hash(uow.connection, id_hash) is not None:
+        raise PersonExists(psn_no=data.psn_no)
+    id_number, name = ctx.vault.id_number(number), ctx.vault.name(data.name)
+    mobile = ctx.vault.mobile(data.mobile) if data.mobile else None
+    repo.insert_person(
+        uow.connection,
+        {
+            "psn_no": data.psn_no,
+            "id_hash": id_number.hash,
+            "id_enc": id_number.enc,
+            "id_masked": id_number.masked,
+            "name_hash": name.hash,
+            "name_enc": name.enc,
+            "name_masked": name.masked,
+            "mobile_hash": mobile.hash if mobile else None,
+            "mobile_enc": mobile.enc if mobile else None,
+            "mobile_masked": mobile.masked if mobile else None,
+            "sex": sex,
+            "birth_date": birth.isoformat(),
+            "death_date": None,
+            "created_at_us": ctx.now_us(),
+        },
+    )
+    return True
+
+
+def open_personal_account(
+    ctx: Context, uow: UnitOfWork, region: str, psn_no: str, current_fen: int, earlier_fen: int
+) -> None:
+    """Ledger accounts of both parts and their opening balances, each posted at most once."""
+    ctx.ledger.create_accounts_in(
+        uow, [chart.injection_account(region), *chart.personal_accounts(region, psn_no)]
+    )
+    opening = [
+        Transfer(
+            f"open:{region}:{psn_no}:{part}",
+            chart.injection_source(region),
+            account,
+            amount,
+            chart.LEDGER_CNY,
+            chart.TransferCode.OPENING_BALANCE,
+            ref=psn_no,
+        )
+        for part, account, amount in (
+            ("cur", chart.personal_current(region, psn_no), current_fen),
+            ("old", chart.personal_earlier(region, psn_no), earlier_fen),
+        )
+        if amount > 0
+    ]
+    results = ctx.ledger.create_transfers_in(uow, opening)
+    if not set(results) <= OK_OR_EXISTS:
+        raise LedgerRefused("opening balances", results)
+
+
+def require_person(uow: UnitOfWork, psn_no: str) -> PersonRecord:
+    found = repo.person(uow.connection, psn_no)
+    if found is None:
+        raise NotFound(what="人员")
+    return found
+
+
+def governing_enrolment(uow: UnitOfWork, psn_no: str) -> EnrolmentRecord | None:
+    return repo.current_enrolment(uow.connection, psn_no)

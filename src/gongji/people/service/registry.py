@@ -1,0 +1,45 @@
+"""The people area's public face for other areas' use cases: read a person and their
+enrolments, take note of a death or an enrolment change, record an event in their history.
+
+Other areas run these inside their own unit of work (they take its connection), so a grant and
+the event that says so commit together. They are the people area's SQL, named here so that no
+other area reaches into ``gongji.people.store``.
+"""
+
+from __future__ import annotations
+
+from gongji.people.store.people_repo import (
+    current_enrolment,
+    enrolments_of,
+    events_of,
+    find_enrolment,
+    inheritance_paid,
+    insert_enrolment,
+    insert_inheritance,
+    kinship_recorded,
+    person,
+    person_by_id_hash,
+    persons_by_mobile_hash,
+    persons_by_no,
+    record_event,
+    set_death_date,
+    update_enrolment,
+)
+
+__all__ = [
+    "current_enrolment",
+    "enrolments_of",
+    "events_of",
+    "find_enrolment",
+    "inheritance_paid",
+    "insert_enrolment",
+    "insert_inheritance",
+    "kinship_recorded",
+    "person",
+    "person_by_id_hash",
+    "persons_by_mobile_hash",
+    "persons_by_no",
+    "record_event",
+    "set_death_date",
+    "update_enrolment",
+]

@@ -1,0 +1,286 @@
+"""/api/v1/settlements for designated institutions: pre-settle, settle, reverse and read back.
+
+Every route is signed by the institution (``require_institution``, docs/signing.md) and acts for
+it alone: another institution's settlement answers 404, as if it did not exist. Idempotency is
+the institution's own ``request_id`` (docs/rules.md §8), not an Idempotency-Key header: the same
+request id with the same bill answers the settlement already made, with another bill
+``422 settlement_request_reused``.
+
+Amounts cross this edge as yuan strings with two decimals (``"120.00"``) under the national
+field names; a JSON number with a fraction is refused (``amount_float_refused``), never read as
+a binary float. Quantities are decimal strings (``"2"``, ``"0.5"``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import Field
+
+from gongji.api.deps import get_context
+from gongji.api.errors import language_of
+from gongji.api.institution_auth import require_institution, verify_institution
+from gongji.api.reads import read
+from gongji.api.schemas import AmountIn, PsnNo, parse_amount
+from gongji.api.schemas import Request as Body
+from gongji.core.clock import from_us
+from gongji.core.errors import GongjiError
+from gongji.core.money import format_yuan
+from gongji.identity.service import signing
+from gongji.kernel.context import BUSINESS_TZ, Actor, Context
+from gongji.kernel.errors import NotFound
+from gongji.people.service.credentials_lookup import resolve_person
+from gongji.settlement.domain.items import BILL_LINES_MAX, ItemQuantityInvalid
+from gongji.settlement.service import settlement
+from gongji.settlement.service.settlement_quote import LineIn, Quote, SettleRequest, quote
+from gongji.settlement.store import settlements_repo as rows
+from gongji.settlement.store.settlements_repo import DrawRow, SettlementRow
+from gongji.store.uow import UnitOfWork
+
+router = APIRouter(prefix="/api/v1/settlements", tags=["settlement"])
+Institution = Annotated[Actor, Depends(require_institution)]
+Signed = Annotated[signing.Verified, Depends(verify_institution)]
+"""For the writes: the nonce is spent in the settlement's own transaction (services/signing)."""
+Ctx = Annotated[Context, Depends(get_context)]
+
+LIST_LIMIT_MAX: Final = 1000
+"""Most settlements one day's listing returns; ``truncated`` says when there were more."""
+
+# Refusals whose status is not the default 400 here (errors.py maps the shared ones).
+_STATUS_BY_CODE: Final = {"settlement_request_reused": 422, "settlement_already_reversed": 409}
+_QUANTITY: Final = re.compile(r"[0-9]{1,12}(\.[0-9]{1,12})?")
+_ITEM_AMOUNTS: Final = (
+    "det_item_fee_sumamt",
+    "fulamt_ownpay_amt",
+    "overlmt_amt",
+    "preselfpay_amt",
+    "inscp_scp_amt",
+)
+
+RequestId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
+SetlId = Annotated[str, Path(min_length=1, max_length=40)]
+
+
+class LineBody(Body):
+    item_code: Annotated[str, Field(min_length=1, max_length=40)]
+    quantity: Annotated[str, Field(min_length=1, max_length=25)]
+    unit_price: AmountIn
+
+
+class BillBody(Body):
+    """A bill: the patient by ``psn_no`` or by credential, the category, the lines."""
+
+    request_id: RequestId | None = None
+    psn_no: PsnNo | None = None
+    mdtrt_cert_type: Annotated[str, Field(min_length=1, max_length=2)] | None = None
+    mdtrt_cert_no: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    med_type: Annotated[str, Field(pattern=r"^[0-9]{2,6}$")]
+    acct_used_flag: bool = True
+    lines: Annotated[list[LineBody], Field(min_length=1, max_length=BILL_LINES_MAX)]
+
+
+class SettleBody(BillBody):
+    request_id: RequestId
+
+
+class ReverseBody(Body):
+    request_id: RequestId
+
+
+# --- routes ---------------------------------------------------------------------------------
+
+
+@router.post("/quote", summary="Pre-settle (预结算): what the bill would cost whom; moves nothing")
+def quote_bill(body: BillBody, institution: Institution, ctx: Ctx) -> dict[str, Any]:
+    lines = _lines(body)
+
+    def work(uow: UnitOfWork) -> Quote:
+        return quote(ctx, uow, _settle_request(ctx, uow, institution, body, lines))
+
+    return quote_out(read(ctx, work))
+
+
+@router.post("", status_code=201, summary="Settle (结算), idempotent per request_id")
+def settle_bill(body: SettleBody, request: Request, signed: Signed, ctx: Ctx) -> JSONResponse:
+    def work(uow: UnitOfWork) -> dict[str, Any]:
+        bill = _settle_request(ctx, uow, signed.institution, body, _lines(body))
+        row = settlement.settle(ctx, uow, bill)
+        answer = settlement_out(row, rows.items_of(uow.connection, row.setl_id))
+        answer["draws"] = [draw_out(d) for d in rows.draws_of(uow.connection, row.setl_id)]
+        return answer
+
+    return _committed(ctx, request, signed, work)
+
+
+@router.post("/{setl_id}/reverse", status_code=201, summary="Reverse (撤销) one of my settlements")
+def reverse_settlement(
+    setl_id: SetlId, body: ReverseBody, request: Request, signed: Signed, ctx: Ctx
+) -> JSONResponse:
+    def work(uow: UnitOfWork) -> dict[str, Any]:
+        row = settlement.reverse(ctx, uow, signed.institution.id, setl_id, body.request_id)
+        return settlement_out(row, [])
+
+    return _committed(ctx, request, signed, work)
+
+
+@router.get("/{setl_id}", summary="One of my settlements, with its items and draws")
+def get_settlement(setl_id: SetlId, institution: Institution, ctx: Ctx) -> dict[str, Any]:
+    def work(uow: UnitOfWork) -> dict[str, Any]:
+        row = rows.settlement(uow.connection, setl_id)
+        if row is None or row.institution_code != institution.id:
+            raise NotFound(what="结算记录")
+        answer = settlement_out(row, rows.items_of(uow.connection, setl_id))
+        answer["draws"] = [draw_out(d) for d in rows.draws_of(uow.connection, setl_id)]
+        return answer
+
+    return read(ctx, work)
+
+
+@router.get("", summary="My settlements and reversals of one business day (Asia/Shanghai)")
+def list_settlements(
+    institution: Institution,
+    ctx: Ctx,
+    on: Annotated[date, Query(alias="date")],
+    limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = LIST_LIMIT_MAX,
+) -> dict[str, Any]:
+    day = on.isoformat()
+    found = read(
+        ctx,
+        lambda uow: rows.list_for_institution(uow.connection, institution.id, day, day, limit + 1),
+    )
+    return {
+        "date": day,
+        "settlements": [settlement_out(row, None) for row in found[:limit]],
+        "truncated": len(found) > limit,
+    }
+
+
+# --- requests in ----------------------------------------------------------------------------
+
+
+def _lines(body: BillBody) -> tuple[LineIn, ...]:
+    """Bill lines in fen; prices and quantities refused here, before any database work."""
+    return tuple(
+        LineIn(line.item_code, _quantity(line), parse_amount(line.unit_price))
+        for line in body.lines
+    )
+
+
+def _quantity(line: LineBody) -> Decimal:
+    if _QUANTITY.fullmatch(line.quantity) is None:
+        raise ItemQuantityInvalid(item_code=line.item_code, quantity=line.quantity[:25])
+    return Decimal(line.quantity)
+
+
+def _settle_request(
+    ctx: Context, uow: UnitOfWork, institution: Actor, body: BillBody, lines: tuple[LineIn, ...]
+) -> SettleRequest:
+    person = resolve_person(ctx, uow, body.psn_no, body.mdtrt_cert_type, body.mdtrt_cert_no)
+    return SettleRequest(
+        institution_code=institution.id,
+        request_id=body.request_id or "",
+        psn_no=person.psn_no,
+        med_type=body.med_type,
+        lines=lines,
+        acct_used_flag=body.acct_used_flag,
+    )
+
+
+def _committed(
+    ctx: Context,
+    request: Request,
+    signed: signing.Verified,
+    work: Callable[[UnitOfWork], dict[str, Any]],
+) -> JSONResponse:
+    """Run a write; the refusals particular to settlement get their own status here."""
+    try:
+        answer = signing.run_signed_write(ctx, signed, work)
+    except GongjiError as error:
+        status = _STATUS_BY_CODE.get(error.code)
+        if status is None:
+            raise
+        return JSONResponse(dict(error.as_dict(language_of(request))), status_code=status)
+    return JSONResponse(answer, status_code=201)
+
+
+# --- answers out ----------------------------------------------------------------------------
+
+
+def settlement_out(row: SettlementRow, items: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """A settlement (or reversal) under the national names, amounts as yuan strings."""
+    answer: dict[str, Any] = {
+        "setl_id": row.setl_id,
+        "kind": row.kind,
+        "reverses": row.reverses,
+        "request_id": row.request_id,
+        "fixmedins_code": row.institution_code,
+        "psn_no": row.psn_no,
+        "insutype": row.insutype,
+        "med_type": row.med_type,
+        "insuplc_admdvs": row.insured_region,
+        "mdtrtarea_admvs": row.treatment_region,
+        "setl_date": row.business_date,
+        "setl_time": from_us(row.created_at_us).astimezone(BUSINESS_TZ).isoformat(),
+        **{name: format_yuan(fen) for name, fen in row.amounts().items()},
+    }
+    if items is not None:
+        answer["items"] = [item_out(item) for item in items]
+    return answer
+
+
+def item_out(item: Mapping[str, Any]) -> dict[str, Any]:
+    """One bill line as stored (or as quoted, under the same keys)."""
+    return {
+        "line_no": item["line_no"],
+        "item_code": item["item_code"],
+        "quantity": item["quantity"],
+        "unit_price": format_yuan(item["unit_price_fen"]),
+        **{name: format_yuan(item[name]) for name in _ITEM_AMOUNTS},
+        "acct_payable": format_yuan(item["account_payable_fen"]),
+    }
+
+
+def draw_out(draw: DrawRow) -> dict[str, Any]:
+    """Where part of the personal burden came from (the contributor's number is not shown)."""
+    return {
+        "seq": draw.seq,
+        "kind": draw.kind,
+        "source_id": draw.source_id,
+        "contributor_region": draw.contributor_region,
+        "amount": format_yuan(draw.amount_fen),
+    }
+
+
+def quote_out(planned: Quote) -> dict[str, Any]:
+    items = [
+        {
+            "line_no": n,
+            "item_code": item.figures.item_code,
+            "quantity": str(line.quantity),
+            "unit_price_fen": line.unit_price_fen,
+            **{name: getattr(item.figures, name) for name in _ITEM_AMOUNTS},
+            "account_payable_fen": item.account_payable_fen,
+        }
+        for n, (line, item) in enumerate(zip(planned.bill, planned.figures.items, strict=True))
+    ]
+    amounts = settlement.quoted_amounts(planned)
+    return {
+        "psn_no": planned.request.psn_no,
+        "insutype": planned.enrolment.insutype,
+        "med_type": planned.request.med_type,
+        "insuplc_admdvs": planned.enrolment.region,
+        "mdtrtarea_admvs": planned.institution.region,
+        **{name: format_yuan(fen) for name, fen in amounts.items()},
+        "items": [item_out(item) for item in items],
+        "draws": [
+            {"kind": d.kind, "contributor_region": d.contributor_region,
+             "amount": format_yuan(d.amount_fen)}
+            for d in planned.draws
+        ],
+    }  # fmt: skip

@@ -1,0 +1,150 @@
+"""The desk's bill form: who the patient is, the medical category, the lines; read into the
+settlement service's :class:`SettleRequest`, and each refusal put beside the field it concerns.
+
+The patient is named once by credential (ID card, social security card, e-voucher or person
+number). After that the page carries only the person number in a hidden field, never the ID
+number: what the cashier typed is not echoed back (personal data is masked in every output).
+A newly typed credential always wins over the carried number, so the next patient at the
+counter cannot be settled on the previous one's number.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
+
+from gongji.core.errors import GongjiError
+from gongji.kernel.context import Context
+from gongji.people.service.credentials_lookup import CertType, resolve_person
+from gongji.settlement.domain.items import ItemQuantityInvalid
+from gongji.settlement.service.settlement_quote import LineIn, SettleRequest
+from gongji.store.records import PersonRecord
+from gongji.store.uow import UnitOfWork
+from gongji.web.forms import FORM, FieldError, read_amount, required
+from gongji.web.session import Form
+
+LINE_ROWS_MAX: Final = 8
+"""Bill lines one desk form carries (the form's field limit allows it); longer bills come from
+the HIS over the API."""
+
+LINE_ROWS_MIN: Final = 3
+PSN_NO_FIELD: Final = "psn_no"
+CERT_TYPE_FIELD: Final = "mdtrt_cert_type"
+CERT_NO_FIELD: Final = "mdtrt_cert_no"
+BY_PSN_NO: Final = "psn_no"
+_QUANTITY: Final = re.compile(r"[0-9]{1,12}(\.[0-9]{1,12})?")
+_PSN_NO: Final = re.compile(r"[A-Za-z0-9]{1,32}")
+_REQUEST_ID: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_FIELDS: Final = {
+    "mdtrt_cert_missing": CERT_NO_FIELD,
+    "mdtrt_cert_type_unknown": CERT_TYPE_FIELD,
+    "mdtrt_cert_invalid": CERT_NO_FIELD,
+    "mdtrt_cert_mismatch": CERT_NO_FIELD,
+    "not_found": CERT_NO_FIELD,
+    "id_number_length": CERT_NO_FIELD,
+    "id_number_characters": CERT_NO_FIELD,
+    "id_number_region": CERT_NO_FIELD,
+    "id_number_birth_date": CERT_NO_FIELD,
+    "id_number_check_digit": CERT_NO_FIELD,
+    "id_number_sequence": CERT_NO_FIELD,
+    "person_not_insured": CERT_NO_FIELD,
+    "settlement_suspended": CERT_NO_FIELD,
+    "med_type_not_allowed": "med_type",
+    "bill_empty": "item_code_0",
+}
+_LINE_CODES: Final = frozenset(
+    {"item_unknown", "item_quantity_invalid", "item_price_invalid", "catalogue_item_invalid"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Bill:
+    med_type: str
+    lines: tuple[LineIn, ...]
+    acct_used: bool
+
+
+def line_rows(values: Mapping[str, str]) -> int:
+    """How many line rows the form shows: those filled, one spare, at least three."""
+    filled = [n for n in range(LINE_ROWS_MAX) if values.get(f"item_code_{n}", "").strip()]
+    return min(LINE_ROWS_MAX, max(LINE_ROWS_MIN, (filled[-1] + 2) if filled else 0))
+
+
+def identify(ctx: Context, uow: UnitOfWork, form: Form) -> PersonRecord:
+    """The patient: a newly typed credential, else the person number the page carries."""
+    cert_no = form.get(CERT_NO_FIELD)
+    cert_type = form.get(CERT_TYPE_FIELD)
+    if cert_no and cert_type == BY_PSN_NO:
+        return resolve_person(ctx, uow, cert_no.upper(), None, None)
+    if cert_no and cert_type == CertType.E_VOUCHER:
+        return resolve_person(ctx, uow, None, cert_type, cert_no)  # a token: case matters
+    if cert_no:
+        return resolve_person(ctx, uow, None, cert_type, cert_no.upper())
+    carried = form.get(PSN_NO_FIELD)
+    if carried and _PSN_NO.fullmatch(carried):
+        return resolve_person(ctx, uow, carried, None, None)
+    return resolve_person(ctx, uow, None, None, None)  # refuses: name the patient
+
+
+def read_bill(form: Form) -> Bill:
+    """The category and the filled line rows (a row without an item code is ignored)."""
+    med_type = required(form, "med_type", "医疗类别", "the medical category")
+    lines = []
+    for n in range(LINE_ROWS_MAX):
+        code = form.get(f"item_code_{n}").upper()
+        if not code:
+            continue
+        quantity_text = form.get(f"quantity_{n}") or "1"
+        if _QUANTITY.fullmatch(quantity_text) is None:
+            error = ItemQuantityInvalid(item_code=code[:40], quantity=quantity_text[:25])
+            raise FieldError(f"quantity_{n}", error)
+        lines.append(LineIn(code, Decimal(quantity_text), read_amount(form, f"unit_price_{n}")))
+    return Bill(med_type, tuple(lines), form.get("acct_used_flag") == "1")
+
+
+def new_request_id(ctx: Context) -> str:
+    """The institution request id a quoted bill is settled under: settling twice (a double
+    click, a reload) answers the settlement already made."""
+    return f"DESK-{ctx.now_us()}-{secrets.token_hex(4)}"
+
+
+def request_id_of(form: Form) -> str:
+    found = form.get("request_id")
+    if _REQUEST_ID.fullmatch(found) is None:
+        raise FieldError(FORM, _RequestIdMissing())
+    return found
+
+
+def settle_request(
+    institution_code: str, request_id: str, psn_no: str, bill: Bill
+) -> SettleRequest:
+    return SettleRequest(
+        institution_code=institution_code,
+        request_id=request_id,
+        psn_no=psn_no,
+        med_type=bill.med_type,
+        lines=bill.lines,
+        acct_used_flag=bill.acct_used,
+    )
+
+
+def field_of(error: GongjiError, form: Form) -> str:
+    """The field a refusal concerns: a line's own code field for a line's problem."""
+    if error.code in _LINE_CODES:
+        codes = error.detail.get("codes") or [error.detail.get("item_code")]
+        wanted = {str(code) for code in codes if code}
+        for n in range(LINE_ROWS_MAX):
+            if form.get(f"item_code_{n}").upper() in wanted:
+                return f"item_code_{n}"
+        return FORM
+    return _FIELDS.get(error.code, FORM)
+
+
+class _RequestIdMissing(GongjiError):
+    code = "desk_request_id_missing"
+    message_zh = "请先预结算，核对金额后再结算"
+    message_en = "Pre-settle first, check the figures, then settle"

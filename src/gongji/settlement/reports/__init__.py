@@ -1,0 +1,1 @@
+"""Results rendered as files people and other systems read."""

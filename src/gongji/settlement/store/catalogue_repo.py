@@ -1,0 +1,93 @@
+"""SQL for the medical-insurance catalogue (``catalogue_items``). No decisions.
+
+Rows come back as the settlement rules' own :class:`~gongji.settlement.domain.items.CatalogueItem`
+so an import compares a file's line with the stored item by plain equality. The self-pay ratio
+is stored as decimal text: a binary float column could not hold 0.1 exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any, Final
+
+from sqlalchemy import Connection, insert, or_, select, update
+
+from gongji.settlement.domain.items import CatalogueItem, ItemCategory, ItemClass
+from gongji.store import raw
+from gongji.store.tables_institutions import catalogue_items
+
+LOOKUP_CHUNK: Final = 1_000
+"""Codes per ``IN (…)`` list: a bill may have thousands of lines, SQLite binds at most 32 766."""
+
+
+_ITEM_COLUMNS = ", ".join(raw.table_columns(catalogue_items))
+
+
+def _item(row: Sequence[Any]) -> CatalogueItem:
+    """From a row of every column in table order (``select(catalogue_items)`` or text)."""
+    code, name, item_class, selfpay_prop, ceiling, account_payable, category, listed, _at = row
+    return CatalogueItem(
+        code=code,
+        name=name,
+        item_class=ItemClass(item_class),
+        category=ItemCategory(category),
+        selfpay_prop=Decimal(selfpay_prop),
+        price_ceiling_fen=ceiling,
+        account_payable=bool(account_payable),
+        in_catalogue=bool(listed),
+    )
+
+
+def _columns(item: CatalogueItem) -> dict[str, Any]:
+    return {
+        "code": item.code,
+        "name": item.name,
+        "item_class": item.item_class.value,
+        "selfpay_prop": str(item.selfpay_prop),
+        "price_ceiling_fen": item.price_ceiling_fen,
+        "account_payable": int(item.account_payable),
+        "category": item.category.value,
+        "in_catalogue": int(item.in_catalogue),
+    }
+
+
+def items_by_code(connection: Connection, codes: Iterable[str]) -> dict[str, CatalogueItem]:
+    wanted = sorted(set(codes))
+    found: dict[str, CatalogueItem] = {}
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        params: dict[str, Any] = {}
+        where = raw.in_list("code", wanted[start : start + LOOKUP_CHUNK], params)
+        statement = f"SELECT {_ITEM_COLUMNS} FROM catalogue_items WHERE {where}"
+        for row in raw.fetch(connection, statement, params):
+            found[row[0]] = _item(row)
+    return found
+
+
+def item_updated_at_us(connection: Connection, code: str) -> int | None:
+    statement = select(catalogue_items.c.updated_at_us).where(catalogue_items.c.code == code)
+    return connection.execute(statement).scalar_one_or_none()
+
+
+def insert_item(connection: Connection, item: CatalogueItem, now_us: int) -> None:
+    connection.execute(insert(catalogue_items), [{**_columns(item), "updated_at_us": now_us}])
+
+
+def update_item(connection: Connection, item: CatalogueItem, now_us: int) -> None:
+    statement = update(catalogue_items).where(catalogue_items.c.code == item.code)
+    connection.execute(statement.values(**_columns(item), updated_at_us=now_us))
+
+
+def search_items(connection: Connection, text: str, limit: int) -> list[CatalogueItem]:
+    """Items whose code or name contains ``text`` in any case (all when empty), by code."""
+    statement = select(catalogue_items).order_by(catalogue_items.c.code).limit(limit)
+    if text:
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        statement = statement.where(
+            or_(
+                catalogue_items.c.code.ilike(pattern, escape="\\"),
+                catalogue_items.c.name.ilike(pattern, escape="\\"),
+            )
+        )
+    return [_item(row) for row in connection.execute(statement)]

@@ -1,0 +1,257 @@
+"""SQL for settlements, their items and draws, and accumulators. No decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sqlalchemy import Connection, case, func, select
+
+from gongji.store import raw
+from gongji.store.engine import is_sqlite
+from gongji.store.tables_settlements import (
+    AMOUNT_COLUMNS,
+    settlement_draws,
+    settlement_items,
+    settlements,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementRow:
+    setl_id: str
+    institution_code: str
+    request_id: str
+    request_hash: str
+    kind: str
+    reverses: str | None
+    psn_no: str
+    insutype: str
+    insured_region: str
+    treatment_region: str
+    med_type: str
+    benefit_pool: str
+    business_date: str
+    year: int
+    created_at_us: int
+    medfee_sumamt: int
+    fulamt_ownpay_amt: int
+    overlmt_selfpay: int
+    preselfpay_amt: int
+    inscp_scp_amt: int
+    act_pay_dedc: int
+    hifp_pay: int
+    fund_pay_sumamt: int
+    hosp_part_amt: int
+    psn_part_amt: int
+    acct_pay: int
+    acct_mulaid_pay: int
+    psn_cash_pay: int
+    balc: int
+
+    def amounts(self) -> dict[str, int]:
+        return {name: int(getattr(self, name)) for name in AMOUNT_COLUMNS}
+
+
+@dataclass(frozen=True, slots=True)
+class DrawRow:
+    setl_id: str
+    seq: int
+    kind: str
+    source_id: str
+    account_id: str
+    contributor: str
+    contributor_region: str
+    amount_fen: int
+    business_date: str
+    treatment_region: str
+
+
+_SETTLEMENT_COLUMNS = [settlements.c[f.name] for f in fields(SettlementRow)]
+_DRAW_COLUMNS = [settlement_draws.c[f.name] for f in fields(DrawRow)]
+
+
+def settlement(connection: Connection, setl_id: str) -> SettlementRow | None:
+    row = (
+        connection.execute(select(*_SETTLEMENT_COLUMNS).where(settlements.c.setl_id == setl_id))
+        .mappings()
+        .first()
+    )
+    return None if row is None else SettlementRow(**dict(row))
+
+
+_BY_REQUEST = (
+    f"SELECT {raw.column_list(SettlementRow)} FROM settlements"
+    " WHERE institution_code = :institution_code AND request_id = :request_id"
+)
+
+
+def by_request(
+    connection: Connection, institution_code: str, request_id: str
+) -> SettlementRow | None:
+    params = {"institution_code": institution_code, "request_id": request_id}
+    found = raw.fetch(connection, _BY_REQUEST, params)
+    return SettlementRow(*found[0]) if found else None
+
+
+def reversal_of(connection: Connection, setl_id: str) -> SettlementRow | None:
+    statement = select(*_SETTLEMENT_COLUMNS).where(settlements.c.reverses == setl_id)
+    row = connection.execute(statement).mappings().first()
+    return None if row is None else SettlementRow(**dict(row))
+
+
+def list_for_institution(
+    connection: Connection, institution_code: str, first_date: str, last_date: str, limit: int
+) -> list[SettlementRow]:
+    statement = (
+        select(*_SETTLEMENT_COLUMNS)
+        .where(
+            settlements.c.institution_code == institution_code,
+            settlements.c.business_date >= first_date,
+            settlements.c.business_date <= last_date,
+        )
+        .order_by(settlements.c.created_at_us, settlements.c.setl_id)
+        .limit(limit)
+    )
+    return [SettlementRow(**dict(row)) for row in connection.execute(statement).mappings()]
+
+
+_INSERT_SETTLEMENT = raw.insert_statement("settlements", raw.field_names(SettlementRow))
+_INSERT_DRAW = raw.insert_statement("settlement_draws", raw.field_names(DrawRow))
+
+
+def insert_settlement(connection: Connection, row: SettlementRow) -> None:
+    raw.execute(connection, _INSERT_SETTLEMENT, raw.record_params(row))
+
+
+def insert_items(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Item rows keyed by column name, every row with the same columns."""
+    if rows:
+        statement = raw.insert_statement("settlement_items", list(rows[0]))
+        raw.execute_many(connection, statement, rows)
+
+
+_ITEM_COLUMNS = raw.table_columns(settlement_items)
+_ITEMS_OF = (
+    f"SELECT {', '.join(_ITEM_COLUMNS)} FROM settlement_items"
+    " WHERE setl_id = :setl_id ORDER BY line_no"
+)
+
+
+def items_of(connection: Connection, setl_id: str) -> list[dict[str, Any]]:
+    found = raw.fetch(connection, _ITEMS_OF, {"setl_id": setl_id})
+    return [dict(zip(_ITEM_COLUMNS, row, strict=True)) for row in found]
+
+
+def insert_draws(connection: Connection, rows: Sequence[DrawRow]) -> None:
+    raw.execute_many(connection, _INSERT_DRAW, [raw.record_params(r) for r in rows])
+
+
+_DRAWS_OF = (
+    f"SELECT {raw.column_list(DrawRow)} FROM settlement_draws WHERE setl_id = :setl_id ORDER BY seq"
+)
+
+
+def draws_of(connection: Connection, setl_id: str) -> list[DrawRow]:
+    return [DrawRow(*row) for row in raw.fetch(connection, _DRAWS_OF, {"setl_id": setl_id})]
+
+
+_ACCUMULATOR_KEY = "psn_no = :psn_no AND year = :year AND insutype = :insutype AND pool = :pool"
+_READ_ACCUMULATOR = (
+    f"SELECT deductible_used_fen, fund_paid_fen FROM accumulators WHERE {_ACCUMULATOR_KEY}"
+)
+_LOCK_PERSON = "SELECT psn_no FROM persons WHERE psn_no = :psn_no FOR UPDATE"
+_NEW_ACCUMULATOR = (
+    "INSERT INTO accumulators (psn_no, year, insutype, pool, deductible_used_fen, fund_paid_fen,"
+    " updated_at_us) VALUES (:psn_no, :year, :insutype, :pool, 0, 0, :now_us)"
+)
+_SET_ACCUMULATOR = (
+    "UPDATE accumulators SET deductible_used_fen = :deductible_used_fen,"
+    f" fund_paid_fen = :fund_paid_fen, updated_at_us = :now_us WHERE {_ACCUMULATOR_KEY}"
+)
+
+
+def lock_accumulator(
+    connection: Connection, psn_no: str, year: int, insutype: str, pool: str, now_us: int
+) -> tuple[int, int]:
+    """The person's (deductible used, fund paid) in a benefit pool for the year, row-locked;
+    created at zero.
+
+    Every settlement of a person takes the lock of the person's row first (on SQLite the write
+    transaction already serialises them), so two settlements of one person queue even when they
+    draw on different pools.
+    """
+    key = {"psn_no": psn_no, "year": year, "insutype": insutype, "pool": pool}
+    if not is_sqlite(connection.engine):
+        raw.fetch(connection, _LOCK_PERSON, {"psn_no": psn_no})
+    found = raw.fetch(connection, _READ_ACCUMULATOR + raw.for_update(connection), key)
+    if found:
+        return int(found[0][0]), int(found[0][1])
+    raw.execute(connection, _NEW_ACCUMULATOR, {**key, "now_us": now_us})
+    return 0, 0
+
+
+def read_accumulator(
+    connection: Connection, psn_no: str, year: int, insutype: str, pool: str
+) -> tuple[int, int]:
+    key = {"psn_no": psn_no, "year": year, "insutype": insutype, "pool": pool}
+    found = raw.fetch(connection, _READ_ACCUMULATOR, key)
+    return (int(found[0][0]), int(found[0][1])) if found else (0, 0)
+
+
+def set_accumulator(
+    connection: Connection,
+    psn_no: str,
+    year: int,
+    insutype: str,
+    pool: str,
+    deductible_used_fen: int,
+    fund_paid_fen: int,
+    now_us: int,
+) -> None:
+    params = {
+        "psn_no": psn_no,
+        "year": year,
+        "insutype": insutype,
+        "pool": pool,
+        "deductible_used_fen": deductible_used_fen,
+        "fund_paid_fen": fund_paid_fen,
+        "now_us": now_us,
+    }
+    raw.execute(connection, _SET_ACCUMULATOR, params)
+
+
+def totals(
+    connection: Connection,
+    institution_code: str,
+    first_date: str,
+    last_date: str,
+    *,
+    insutype: str | None = None,
+    insured_region: str | None = None,
+    med_types: Sequence[str] | None = None,
+) -> tuple[int, int, int, int]:
+    """(net count, medfee_sumamt, fund_pay_sumamt, acct_pay) of an institution's settlements
+    by business date; a reversal counts −1 and its amounts are already negated."""
+    net_count = func.sum(case((settlements.c.kind == "reversal", -1), else_=1))
+    conditions = [
+        settlements.c.institution_code == institution_code,
+        settlements.c.business_date >= first_date,
+        settlements.c.business_date <= last_date,
+    ]
+    if insutype is not None:
+        conditions.append(settlements.c.insutype == insutype)
+    if insured_region is not None:
+        conditions.append(settlements.c.insured_region == insured_region)
+    if med_types is not None:
+        conditions.append(settlements.c.med_type.in_(list(med_types)))
+    statement = select(
+        net_count,
+        func.sum(settlements.c.medfee_sumamt),
+        func.sum(settlements.c.fund_pay_sumamt),
+        func.sum(settlements.c.acct_pay),
+    ).where(*conditions)
+    row = connection.execute(statement).one()
+    count, medfee, fund, acct = (int(value or 0) for value in row)
+    return count, medfee, fund, acct
