@@ -7,6 +7,7 @@ import json
 import typer
 
 from gongji.bootstrap import build
+from gongji.cli.audit import audit_app
 from gongji.cli.bench import bench_app
 from gongji.cli.clearing import clearing_app
 from gongji.cli.common import EXIT_CHECK_FAILED, container, readable_errors
@@ -42,6 +43,7 @@ app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(bench_app, name="bench")
 app.add_typer(policy_app, name="policy")
 app.add_typer(clearing_app, name="clearing")
+app.add_typer(audit_app, name="audit")
 
 
 @db_app.command("upgrade")

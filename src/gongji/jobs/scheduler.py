@@ -1,4 +1,5 @@
-"""The in-process scheduler of `gongji serve`: runs the due jobs every minute in a thread.
+"""The in-process scheduler of `gongji serve`: runs the due jobs every minute in a thread (the
+06:00 return of offers, the monthly clearing, the audit trail's daily anchor).
 
 Each job is idempotent and cheap when there is nothing to do, so "every minute" both keeps the
 06:00 return on time and repairs a missed run after a restart. Production deployments with
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from gongji.audit.service.log import anchor_yesterday
 from gongji.jobs.monthly_clearing import run_monthly_clearing
 from gongji.kernel.context import Context
 from gongji.mutual_aid.service.offer_expiry import run_expire_grants
@@ -52,3 +54,9 @@ class Scheduler:
                 )
         except Exception:  # as above: retried next minute
             log.exception("monthly clearing failed; will retry")
+        try:
+            anchored = anchor_yesterday(self._ctx)  # once a day; later calls read it back
+            if anchored is not None:
+                log.debug("audit anchor %s: record %d", anchored.day, anchored.last_seq)
+        except Exception:  # as above: retried next minute
+            log.exception("audit anchor failed; will retry")

@@ -1,0 +1,1 @@
+"""Recording, verifying, anchoring and searching the audit trail."""
