@@ -27,8 +27,8 @@ from fastapi.testclient import TestClient
 
 from gongji.core.clock import ManualClock
 from gongji.kernel.context import Context
+from gongji.settlement.domain.bill import LineIn, SettleRequest
 from gongji.settlement.service import clearing, settlement
-from gongji.settlement.service.settlement_quote import LineIn, SettleRequest
 from gongji.sim import demo
 from support.api import make_client
 

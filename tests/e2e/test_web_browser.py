@@ -43,8 +43,8 @@ from gongji.kernel import chart
 from gongji.kernel.context import Context
 from gongji.mutual_aid.service.wallet_view import wallet_view
 from gongji.people.store import people_repo
+from gongji.settlement.domain.bill import LineIn, SettleRequest
 from gongji.settlement.service import settlement
-from gongji.settlement.service.settlement_quote import LineIn, SettleRequest
 from gongji.settlement.store import settlements_repo
 
 try:

@@ -12,8 +12,8 @@ from gongji.institutions.domain.institutions import (
 )
 from gongji.institutions.service import institutions
 from gongji.kernel.context import SYSTEM, Context
+from gongji.settlement.domain.bill import LineIn, SettleRequest
 from gongji.settlement.service import catalogue
-from gongji.settlement.service.settlement_quote import LineIn, SettleRequest
 from support.world import run
 
 HOSPITAL, PHARMACY = "H62010000001", "P37010000001"

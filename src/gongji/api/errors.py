@@ -37,6 +37,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "login_failed": 401,
     "clearing_month_open": 409,
     "premium_already_paid": 409,
+    "settlement_request_reused": 422,
+    "settlement_already_reversed": 409,
 }
 
 _HTTP_MESSAGES = {

@@ -50,8 +50,8 @@ from gongji.core.errors import GongjiError
 from gongji.identity.service.signing import sign_request
 from gongji.kernel.context import Context
 from gongji.ledger.check import check_ledger
+from gongji.settlement.domain.bill import SettleRequest
 from gongji.settlement.service import settlement
-from gongji.settlement.service.settlement_quote import SettleRequest
 from gongji.settlement.store.settlements_repo import SettlementRow
 from gongji.sim.ledger_bench import BenchError, ensure_database, machine
 from gongji.sim.settle_load import (

@@ -15,7 +15,7 @@ from typing import Final
 
 from gongji.core.money import format_yuan
 from gongji.institutions.domain.institutions import InstitutionKind
-from gongji.settlement.service.settlement_quote import LineIn, SettleRequest
+from gongji.settlement.domain.bill import LineIn, SettleRequest
 from gongji.sim.settle_world import World
 
 PHARMACY_SHARE: Final = 0.70

@@ -40,10 +40,11 @@ from gongji.kernel.context import BUSINESS_TZ, Context
 from gongji.kernel.errors import NotFound
 from gongji.people.service.credentials_lookup import resolve_person
 from gongji.people.service.persons import require_person
+from gongji.settlement.domain.bill import LineIn, SettleRequest
 from gongji.settlement.service import records as rows
 from gongji.settlement.service import settlement
 from gongji.settlement.service.records import SettlementRow
-from gongji.settlement.service.settlement_quote import LineIn, SettleRequest, quote
+from gongji.settlement.service.settlement_quote import quote
 from gongji.store.records import PersonRecord
 from gongji.store.uow import UnitOfWork
 

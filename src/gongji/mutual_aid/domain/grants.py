@@ -16,6 +16,7 @@ from gongji.core.enrolment import RECIPIENT_INSUTYPES, EnrolmentStatus, WalletSt
 from gongji.core.money import format_yuan
 from gongji.core.policy import Policy
 from gongji.mutual_aid.domain import grant_errors
+from gongji.mutual_aid.domain.sharing import AccountPart, shareable_parts
 
 
 class GrantState(StrEnum):
@@ -167,12 +168,9 @@ def check_revoke(state: GrantState, accepted_on: date, today: date, policy: Poli
 def split_sources(
     amount_fen: int, current_fen: int, earlier_fen: int, policy: Policy
 ) -> tuple[int, int]:
-    """How much of a grant comes from this year's and from earlier years' money.
-
-    Earlier-years-only regions (Dezhou) take it all from earlier years; elsewhere this year's
-    money goes first, as in own spending, so older money stays for the holder's own care.
-    """
-    if policy.mutual_aid_earlier_years_only:
+    """How much of a grant comes from this year's and from earlier years' money, in the order
+    :func:`~gongji.mutual_aid.domain.sharing.shareable_parts` draws them."""
+    if AccountPart.CURRENT not in shareable_parts(policy):
         return 0, amount_fen
     from_current = min(amount_fen, max(current_fen, 0))
     return from_current, amount_fen - from_current

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from gongji.core.policy import Policy
 from gongji.kernel import chart
 from gongji.kernel.context import Context
+from gongji.mutual_aid.domain.sharing import AccountPart, shareable_parts
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
 from gongji.store.uow import UnitOfWork
 
@@ -38,11 +39,9 @@ class PartsAvailable:
     earlier_fen: int
 
     def for_mutual_aid(self, policy: Policy) -> int:
-        return (
-            self.earlier_fen
-            if policy.mutual_aid_earlier_years_only
-            else self.current_fen + self.earlier_fen
-        )
+        """What mutual aid may take: the parts ``shareable_parts`` allows."""
+        by_part = {AccountPart.CURRENT: self.current_fen, AccountPart.EARLIER: self.earlier_fen}
+        return sum(by_part[part] for part in shareable_parts(policy))
 
 
 def parts_available(

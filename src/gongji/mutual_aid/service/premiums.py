@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from gongji.core.enrolment import EnrolmentStatus, WalletStatus
+from gongji.core.enrolment import EnrolmentStatus
 from gongji.core.money import allocate_in_order, format_yuan
 from gongji.kernel import chart
 from gongji.kernel.context import Actor, ActorKind, Context
@@ -38,8 +38,10 @@ from gongji.mutual_aid.domain.premiums import (
     check_year,
     premium_amount_fen,
 )
+from gongji.mutual_aid.domain.sharing import check_spender
 from gongji.mutual_aid.service.accounts import parts_available
 from gongji.mutual_aid.service.grants import party_facts
+from gongji.mutual_aid.service.shared_money import grant_sources
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
 from gongji.mutual_aid.store import premiums_repo
 from gongji.mutual_aid.store.premiums_repo import PremiumDrawRow, PremiumRow
@@ -184,45 +186,27 @@ def _own_draws(ctx: Context, uow: UnitOfWork, payer: str, amount_fen: int) -> li
 
 
 def _grant_draws(ctx: Context, uow: UnitOfWork, payer: str, amount_fen: int) -> list[PremiumDraw]:
-    _check_spender(uow, payer)
-    active = aid_repo.grants_by(uow.connection, recipient=payer, states=["active"])
-    quotas = ctx.ledger.accounts_in(uow, [chart.earmark(g.id) for g in active], lock=True)
-    sources = [
-        (grant, quota.credit_available)
-        for grant in active
-        if (quota := quotas.get(chart.earmark(grant.id))) is not None and quota.credit_available > 0
-    ]
-    available = sum(left for _, left in sources)
+    party = party_facts(uow, payer)
+    check_spender(party.enrolment_status, party.wallet_status, PAYER)
+    sources = grant_sources(ctx, uow, payer, lock=True)
+    available = sum(source.available_fen for source in sources)
     if available < amount_fen:
         raise PremiumQuotaInsufficient(
             available=format_yuan(available), amount=format_yuan(amount_fen)
         )
-    parts = allocate_in_order(amount_fen, [left for _, left in sources])
+    parts = allocate_in_order(amount_fen, [source.available_fen for source in sources])
     return [
         PremiumDraw(
             "grant",
-            grant.id,
-            chart.earmark(grant.id),
-            grant.contributor,
-            grant.contributor_region,
+            source.source_id,
+            source.accounts[0][0],
+            source.contributor,
+            source.contributor_region,
             part,
         )
-        for (grant, _), part in zip(sources, parts, strict=False)
+        for source, part in zip(sources, parts, strict=False)
         if part > 0
     ]
-
-
-def _check_spender(uow: UnitOfWork, payer: str) -> None:
-    """Spending shared money: an insured payer with an open wallet that is not frozen."""
-    party = party_facts(uow, payer)
-    if party.enrolment_status is EnrolmentStatus.SUSPENDED:
-        raise grant_errors.PersonSuspended(role=PAYER)
-    if party.enrolment_status is not EnrolmentStatus.NORMAL:
-        raise grant_errors.EnrolmentNotActive(role=PAYER)
-    if party.wallet_status is None or party.wallet_status is WalletStatus.CLOSED:
-        raise grant_errors.WalletNotOpen()
-    if party.wallet_status is WalletStatus.FROZEN:
-        raise grant_errors.WalletFrozen()
 
 
 def _post(

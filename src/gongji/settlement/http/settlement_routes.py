@@ -13,10 +13,8 @@ a binary float. Quantities are decimal strings (``"2"``, ``"0.5"``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -24,21 +22,20 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from gongji.api.deps import get_context
-from gongji.api.errors import language_of
 from gongji.api.institution_auth import require_institution, verify_institution
 from gongji.api.reads import read
 from gongji.api.schemas import AmountIn, PsnNo, parse_amount
 from gongji.api.schemas import Request as Body
 from gongji.core.clock import from_us
-from gongji.core.errors import GongjiError
 from gongji.core.money import format_yuan
 from gongji.identity.service import signing
 from gongji.kernel.context import BUSINESS_TZ, Actor, Context
 from gongji.kernel.errors import NotFound
 from gongji.people.service.credentials_lookup import resolve_person
-from gongji.settlement.domain.items import BILL_LINES_MAX, ItemQuantityInvalid
+from gongji.settlement.domain.bill import LineIn, SettleRequest, parse_quantity
+from gongji.settlement.domain.items import BILL_LINES_MAX
 from gongji.settlement.service import settlement
-from gongji.settlement.service.settlement_quote import LineIn, Quote, SettleRequest, quote
+from gongji.settlement.service.settlement_quote import Quote, quote
 from gongji.settlement.store import settlements_repo as rows
 from gongji.settlement.store.settlements_repo import DrawRow, SettlementRow
 from gongji.store.uow import UnitOfWork
@@ -52,9 +49,6 @@ Ctx = Annotated[Context, Depends(get_context)]
 LIST_LIMIT_MAX: Final = 1000
 """Most settlements one day's listing returns; ``truncated`` says when there were more."""
 
-# Refusals whose status is not the default 400 here (errors.py maps the shared ones).
-_STATUS_BY_CODE: Final = {"settlement_request_reused": 422, "settlement_already_reversed": 409}
-_QUANTITY: Final = re.compile(r"[0-9]{1,12}(\.[0-9]{1,12})?")
 _ITEM_AMOUNTS: Final = (
     "det_item_fee_sumamt",
     "fulamt_ownpay_amt",
@@ -115,7 +109,7 @@ def settle_bill(body: SettleBody, request: Request, signed: Signed, ctx: Ctx) ->
         answer["draws"] = [draw_out(d) for d in rows.draws_of(uow.connection, row.setl_id)]
         return answer
 
-    return _committed(ctx, request, signed, work)
+    return _committed(ctx, signed, work)
 
 
 @router.post("/{setl_id}/reverse", status_code=201, summary="Reverse (撤销) one of my settlements")
@@ -126,7 +120,7 @@ def reverse_settlement(
         row = settlement.reverse(ctx, uow, signed.institution.id, setl_id, body.request_id)
         return settlement_out(row, [])
 
-    return _committed(ctx, request, signed, work)
+    return _committed(ctx, signed, work)
 
 
 @router.get("/{setl_id}", summary="One of my settlements, with its items and draws")
@@ -167,15 +161,13 @@ def list_settlements(
 def _lines(body: BillBody) -> tuple[LineIn, ...]:
     """Bill lines in fen; prices and quantities refused here, before any database work."""
     return tuple(
-        LineIn(line.item_code, _quantity(line), parse_amount(line.unit_price))
+        LineIn(
+            line.item_code,
+            parse_quantity(line.quantity, line.item_code),
+            parse_amount(line.unit_price),
+        )
         for line in body.lines
     )
-
-
-def _quantity(line: LineBody) -> Decimal:
-    if _QUANTITY.fullmatch(line.quantity) is None:
-        raise ItemQuantityInvalid(item_code=line.item_code, quantity=line.quantity[:25])
-    return Decimal(line.quantity)
 
 
 def _settle_request(
@@ -193,20 +185,11 @@ def _settle_request(
 
 
 def _committed(
-    ctx: Context,
-    request: Request,
-    signed: signing.Verified,
-    work: Callable[[UnitOfWork], dict[str, Any]],
+    ctx: Context, signed: signing.Verified, work: Callable[[UnitOfWork], dict[str, Any]]
 ) -> JSONResponse:
-    """Run a write; the refusals particular to settlement get their own status here."""
-    try:
-        answer = signing.run_signed_write(ctx, signed, work)
-    except GongjiError as error:
-        status = _STATUS_BY_CODE.get(error.code)
-        if status is None:
-            raise
-        return JSONResponse(dict(error.as_dict(language_of(request))), status_code=status)
-    return JSONResponse(answer, status_code=201)
+    """Run a signed write (its nonce spent in the same transaction); refusals propagate to the
+    one status table in api/errors.py."""
+    return JSONResponse(signing.run_signed_write(ctx, signed, work), status_code=201)
 
 
 # --- answers out ----------------------------------------------------------------------------

@@ -14,14 +14,13 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Final
 
 from gongji.core.errors import GongjiError
 from gongji.kernel.context import Context
 from gongji.people.service.credentials_lookup import CertType, resolve_person
+from gongji.settlement.domain.bill import LineIn, SettleRequest, parse_quantity
 from gongji.settlement.domain.items import ItemQuantityInvalid
-from gongji.settlement.service.settlement_quote import LineIn, SettleRequest
 from gongji.store.records import PersonRecord
 from gongji.store.uow import UnitOfWork
 from gongji.web.forms import FORM, FieldError, read_amount, required
@@ -36,7 +35,6 @@ PSN_NO_FIELD: Final = "psn_no"
 CERT_TYPE_FIELD: Final = "mdtrt_cert_type"
 CERT_NO_FIELD: Final = "mdtrt_cert_no"
 BY_PSN_NO: Final = "psn_no"
-_QUANTITY: Final = re.compile(r"[0-9]{1,12}(\.[0-9]{1,12})?")
 _PSN_NO: Final = re.compile(r"[A-Za-z0-9]{1,32}")
 _REQUEST_ID: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _FIELDS: Final = {
@@ -98,11 +96,11 @@ def read_bill(form: Form) -> Bill:
         code = form.get(f"item_code_{n}").upper()
         if not code:
             continue
-        quantity_text = form.get(f"quantity_{n}") or "1"
-        if _QUANTITY.fullmatch(quantity_text) is None:
-            error = ItemQuantityInvalid(item_code=code[:40], quantity=quantity_text[:25])
-            raise FieldError(f"quantity_{n}", error)
-        lines.append(LineIn(code, Decimal(quantity_text), read_amount(form, f"unit_price_{n}")))
+        try:
+            quantity = parse_quantity(form.get(f"quantity_{n}") or "1", code)
+        except ItemQuantityInvalid as error:
+            raise FieldError(f"quantity_{n}", error) from None
+        lines.append(LineIn(code, quantity, read_amount(form, f"unit_price_{n}")))
     return Bill(med_type, tuple(lines), form.get("acct_used_flag") == "1")
 
 

@@ -15,23 +15,26 @@ from __future__ import annotations
 
 import hashlib
 
+from gongji.core.clock import from_us
 from gongji.core.enrolment import INSUTYPE_EMPLOYEE
 from gongji.core.errors import InvariantViolation
 from gongji.kernel import chart
-from gongji.kernel.context import Context
+from gongji.kernel.context import BUSINESS_TZ, Context
 from gongji.kernel.errors import LedgerRefused, NotFound
 from gongji.kernel.idgen import new_id
 from gongji.ledger.types import CreateTransferResult, NewAccount, Transfer
 from gongji.mutual_aid.service import records as aid_records
 from gongji.mutual_aid.service.accounts import parts_available
 from gongji.people.service import registry
+from gongji.settlement.domain.bill import SettleRequest
 from gongji.settlement.domain.compute import check_settlement
+from gongji.settlement.domain.decision import PlannedDraw
 from gongji.settlement.domain.settlement_errors import (
     SettlementAlreadyReversed,
     SettlementNotReversible,
     SettlementRequestReused,
 )
-from gongji.settlement.service.settlement_quote import PlannedDraw, Quote, SettleRequest, quote
+from gongji.settlement.service.settlement_quote import Quote, quote
 from gongji.settlement.store import settlements_repo as rows
 from gongji.settlement.store.settlements_repo import DrawRow, SettlementRow
 from gongji.store.uow import UnitOfWork
@@ -56,8 +59,9 @@ def settle(ctx: Context, uow: UnitOfWork, request: SettleRequest) -> SettlementR
         return existing
     planned = quote(ctx, uow, request, lock=True)
     check_settlement(planned.figures)
-    setl_id = new_id("S", ctx.now_us())
-    row = _settlement_row(ctx, setl_id, planned)
+    at_us = planned.at_us  # the one instant of this settlement: its id, rows, events
+    setl_id = new_id("S", at_us)
+    row = _settlement_row(setl_id, planned)
     rows.insert_settlement(uow.connection, row)
     rows.insert_items(uow.connection, _item_rows(setl_id, planned))
     rows.insert_draws(
@@ -72,7 +76,7 @@ def settle(ctx: Context, uow: UnitOfWork, request: SettleRequest) -> SettlementR
         planned.benefit_pool,
         after.deductible_used_fen,
         after.fund_paid_fen,
-        ctx.now_us(),
+        at_us,
     )
     _use_authorizations(uow, planned.draws, sign=1)
     registry.record_event(
@@ -80,7 +84,7 @@ def settle(ctx: Context, uow: UnitOfWork, request: SettleRequest) -> SettlementR
         request.psn_no,
         "settled",
         f"institution:{request.institution_code}",
-        ctx.now_us(),
+        at_us,
         setl_id=setl_id,
         medfee_sumamt=row.medfee_sumamt,
         acct_pay=row.acct_pay,
@@ -93,7 +97,7 @@ def settle(ctx: Context, uow: UnitOfWork, request: SettleRequest) -> SettlementR
                 draw.contributor,
                 "shared_money_spent",
                 f"institution:{request.institution_code}",
-                ctx.now_us(),
+                at_us,
                 setl_id=setl_id,
                 source_id=draw.source_id,
                 amount_fen=draw.amount_fen,
@@ -179,7 +183,7 @@ def quoted_amounts(planned: Quote) -> dict[str, int]:
     }
 
 
-def _settlement_row(ctx: Context, setl_id: str, planned: Quote) -> SettlementRow:
+def _settlement_row(setl_id: str, planned: Quote) -> SettlementRow:
     request = planned.request
     amounts = quoted_amounts(planned)
     return SettlementRow(
@@ -197,7 +201,7 @@ def _settlement_row(ctx: Context, setl_id: str, planned: Quote) -> SettlementRow
         benefit_pool=planned.benefit_pool,
         business_date=planned.business_date,
         year=planned.year,
-        created_at_us=ctx.now_us(),
+        created_at_us=planned.at_us,
         **amounts,
     )
 
@@ -269,13 +273,14 @@ def reverse(
         raise SettlementNotReversible()
     if rows.reversal_of(uow.connection, setl_id) is not None:
         raise SettlementAlreadyReversed()
+    at_us = ctx.now_us()  # the one instant of this reversal
     year_key = (original.psn_no, original.year, original.insutype, original.benefit_pool)
-    used = rows.lock_accumulator(uow.connection, *year_key, ctx.now_us())
-    reversal_id = new_id("S", ctx.now_us())
+    used = rows.lock_accumulator(uow.connection, *year_key, at_us)
+    reversal_id = new_id("S", at_us)
     draws = rows.draws_of(uow.connection, setl_id)
     _post_reversal(ctx, uow, reversal_id, original, draws)  # before balc is read
     row = _reversal_row(
-        ctx, reversal_id, request_id, fingerprint, original, _balance(ctx, uow, original)
+        at_us, reversal_id, request_id, fingerprint, original, _balance(ctx, uow, original)
     )
     rows.insert_settlement(uow.connection, row)
     rows.set_accumulator(
@@ -283,7 +288,7 @@ def reverse(
         *year_key,
         used[0] - original.act_pay_dedc,
         used[1] - original.fund_pay_sumamt,
-        ctx.now_us(),
+        at_us,
     )
     _use_authorizations(uow, draws, sign=-1)
     registry.record_event(
@@ -291,7 +296,7 @@ def reverse(
         original.psn_no,
         "settlement_reversed",
         f"institution:{institution_code}",
-        ctx.now_us(),
+        at_us,
         setl_id=setl_id,
         reversal_id=reversal_id,
     )
@@ -352,7 +357,7 @@ def _balance(ctx: Context, uow: UnitOfWork, original: SettlementRow) -> int:
 
 
 def _reversal_row(
-    ctx: Context,
+    at_us: int,
     reversal_id: str,
     request_id: str,
     fingerprint: str,
@@ -361,7 +366,7 @@ def _reversal_row(
 ) -> SettlementRow:
     negated = {name: -value for name, value in original.amounts().items()}
     negated["balc"] = balc_fen
-    local_today = ctx.today()
+    local_today = from_us(at_us).astimezone(BUSINESS_TZ).date()
     return SettlementRow(
         setl_id=reversal_id,
         institution_code=original.institution_code,
@@ -377,6 +382,6 @@ def _reversal_row(
         benefit_pool=original.benefit_pool,
         business_date=local_today.isoformat(),
         year=original.year,
-        created_at_us=ctx.now_us(),
+        created_at_us=at_us,
         **negated,
     )

@@ -1,0 +1,109 @@
+"""The shared money a person may spend now: the quotas of their accepted grants and what their
+authorizing relatives' accounts may still give (docs/rules.md §6–§7).
+
+Read in the caller's unit of work; with ``lock=True`` the quota and account rows are locked
+(PostgreSQL ``FOR UPDATE``), so what a settlement or a premium plans against cannot change
+before it is drawn.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from gongji.core.enrolment import INSUTYPE_EMPLOYEE, EnrolmentStatus, WalletStatus
+from gongji.kernel import chart
+from gongji.kernel.context import Context
+from gongji.mutual_aid.domain.sharing import (
+    AccountPart,
+    Source,
+    cap_accounts,
+    check_spender,
+    shareable_parts,
+)
+from gongji.mutual_aid.service.accounts import PartsAvailable, parts_available
+from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
+from gongji.people.service.persons import governing_enrolment
+from gongji.store.records import AuthorizationRecord
+from gongji.store.uow import UnitOfWork
+
+PATIENT = "就医人"
+
+
+def spendable_sources(
+    ctx: Context, uow: UnitOfWork, psn_no: str, on: date, *, lock: bool
+) -> list[Source]:
+    """The patient's shared money, grants first (oldest first), then authorizations (binding
+    order); none without an open wallet, a refusal when there is some and it may not be spent.
+    """
+    wallet = aid_repo.wallet(uow.connection, psn_no)
+    if wallet is None or wallet.status == WalletStatus.CLOSED:
+        return []
+    sources = grant_sources(ctx, uow, psn_no, lock=lock) + authorization_sources(
+        ctx, uow, psn_no, on, lock=lock
+    )
+    if sources:
+        enrolment = governing_enrolment(uow, psn_no)
+        status = EnrolmentStatus(enrolment.status) if enrolment else None
+        check_spender(status, WalletStatus(wallet.status), PATIENT)
+    return sources
+
+
+def grant_sources(ctx: Context, uow: UnitOfWork, psn_no: str, *, lock: bool) -> list[Source]:
+    """The quotas of the person's accepted grants that still hold money, oldest grant first."""
+    active = aid_repo.grants_by(uow.connection, recipient=psn_no, states=["active"])
+    quotas = ctx.ledger.accounts_in(uow, [chart.earmark(g.id) for g in active], lock=lock)
+    sources = []
+    for grant in active:
+        quota = quotas.get(chart.earmark(grant.id))
+        if quota is not None and quota.credit_available > 0:
+            account = ((quota.id, quota.credit_available),)
+            sources.append(
+                Source("grant", grant.id, grant.contributor, grant.contributor_region, account)
+            )
+    return sources
+
+
+def authorization_sources(
+    ctx: Context, uow: UnitOfWork, psn_no: str, on: date, *, lock: bool
+) -> list[Source]:
+    """What each active authorization may still give: the contributor's shareable money, up to
+    the quota left; a contributor no longer enrolled normally as an employee gives nothing."""
+    sources = []
+    for authorization in aid_repo.authorizations_by(
+        uow.connection, recipient=psn_no, status="active", lock=lock
+    ):
+        source = _authorization_source(ctx, uow, authorization, on, lock)
+        if source is not None and source.available_fen > 0:
+            sources.append(source)
+    return sources
+
+
+def _authorization_source(
+    ctx: Context, uow: UnitOfWork, authorization: AuthorizationRecord, on: date, lock: bool
+) -> Source | None:
+    contributor = authorization.contributor
+    enrolment = governing_enrolment(uow, contributor)
+    if (
+        enrolment is None
+        or enrolment.status != EnrolmentStatus.NORMAL
+        or enrolment.insutype != INSUTYPE_EMPLOYEE
+    ):
+        return None
+    parts = parts_available(ctx, uow, enrolment.region, contributor, lock=lock)
+    accounts = tuple(
+        _account(enrolment.region, contributor, part, parts)
+        for part in shareable_parts(ctx.policy(enrolment.region, on))
+    )
+    quota_left = (
+        None
+        if authorization.quota_fen is None
+        else authorization.quota_fen - authorization.used_fen
+    )
+    capped = cap_accounts(accounts, quota_left)
+    return Source("authorization", authorization.id, contributor, enrolment.region, capped)
+
+
+def _account(region: str, psn_no: str, part: AccountPart, parts: PartsAvailable) -> tuple[str, int]:
+    if part is AccountPart.CURRENT:
+        return chart.personal_current(region, psn_no), parts.current_fen
+    return chart.personal_earlier(region, psn_no), parts.earlier_fen
