@@ -41,9 +41,9 @@ def hand_written_statements() -> list[tuple[str, str]]:
     statements = []
     for module in _modules():
         for name, value in vars(module).items():
-            if name.isupper() or (name.startswith("_") and name[1:].isupper()):
-                if isinstance(value, str) and _STATEMENT.match(value):
-                    statements.append((f"{module.__name__}.{name}", value))  # type: ignore[attr-defined]
+            constant = name.lstrip("_").isupper()
+            if constant and isinstance(value, str) and _STATEMENT.match(value):
+                statements.append((f"{module.__name__}.{name}", value))  # type: ignore[attr-defined]
     return sorted(statements)
 
 
