@@ -11,7 +11,7 @@ with both wallets locked in person-number order, so concurrent commands see each
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from gongji.core.clock import from_us, to_us
 from gongji.core.enrolment import INSUTYPE_EMPLOYEE, EnrolmentStatus, WalletStatus
@@ -39,6 +39,7 @@ from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
 from gongji.people.service import registry
 from gongji.people.service.persons import governing_enrolment
 from gongji.store.records import GrantRecord, RelationshipRecord
+from gongji.store.rows import GrantRow
 from gongji.store.uow import UnitOfWork
 
 OK = CreateTransferResult.OK
@@ -87,7 +88,7 @@ def offer(
         amount_fen, parts.current_fen, parts.earlier_fen, policy
     )
     record = _new_grant(
-        ctx,
+        local_now,
         relationship_id=relationship.id,
         contributor=contributor,
         recipient=recipient,
@@ -98,7 +99,7 @@ def offer(
         expires_at_us=to_us(offer_expires_at(local_now, policy)),
     )
     aid_repo.insert_grant(uow.connection, record)
-    created = _grant(uow, str(record["id"]))
+    created = _grant(uow, record["id"])
     grant_money.reserve(ctx, uow, created)
     _events(ctx, uow, created, "grant_offered", actor, amount_fen=amount_fen)
     return created
@@ -166,18 +167,36 @@ def _year(day: date) -> tuple[str, str]:
     return day.replace(month=1, day=1).isoformat(), day.isoformat()
 
 
-def _new_grant(ctx: Context, **values: object) -> dict[str, object]:
-    """A grant row as offered now; ``values`` name its parties, money and deadline."""
-    now_us = ctx.now_us()
+def _new_grant(
+    local_now: datetime,
+    *,
+    relationship_id: str,
+    contributor: str,
+    recipient: str,
+    contributor_region: str,
+    amount_fen: int,
+    from_current_fen: int,
+    from_earlier_fen: int,
+    expires_at_us: int,
+) -> GrantRow:
+    """A grant row as offered at ``local_now`` (the instant the offer's rules were checked)."""
+    now_us = to_us(local_now)
     return {
         "id": new_id("G", now_us),
+        "relationship_id": relationship_id,
+        "contributor": contributor,
+        "recipient": recipient,
+        "contributor_region": contributor_region,
+        "amount_fen": amount_fen,
+        "from_current_fen": from_current_fen,
+        "from_earlier_fen": from_earlier_fen,
         "state": GrantState.OFFERED.value,
-        "business_date": ctx.today().isoformat(),
+        "business_date": local_now.date().isoformat(),
         "offered_at_us": now_us,
+        "expires_at_us": expires_at_us,
         "accepted_at_us": None,
         "closed_at_us": None,
         "close_reason": None,
-        **values,
     }
 
 

@@ -24,6 +24,7 @@ from gongji.people.domain.kinship import Kinship, inverse, parse_kinship
 from gongji.people.service import registry
 from gongji.people.service.persons import require_person
 from gongji.store.records import RelationshipRecord
+from gongji.store.rows import RelationshipRow
 from gongji.store.uow import UnitOfWork
 
 Action = Callable[[Context, UnitOfWork, Actor, str], RelationshipRecord]
@@ -62,7 +63,7 @@ def propose(
     if aid_repo.relationship_between(uow.connection, actor.id, relative, open_statuses) is not None:
         raise wallet_errors.RelationshipExists()
     now_us = ctx.now_us()
-    record = {
+    record: RelationshipRow = {
         "id": new_id("R", now_us),
         "proposer": actor.id,
         "relative": relative,
@@ -76,8 +77,8 @@ def propose(
         "end_reason": None,
     }
     aid_repo.insert_relationship(uow.connection, record)
-    _events(ctx, uow, str(record["id"]), "relationship_proposed", actor, relation=relation.value)
-    return _relationship(uow, str(record["id"]))
+    _events(ctx, uow, record["id"], "relationship_proposed", actor, relation=relation.value)
+    return _relationship(uow, record["id"])
 
 
 def _registry_knows(uow: UnitOfWork, proposer: str, relative: str, kind: Kinship) -> bool:

@@ -21,6 +21,7 @@ from gongji.people.domain.kinship import Kinship
 from gongji.people.service import registry
 from gongji.people.service.persons import governing_enrolment, require_person
 from gongji.store.records import WalletRecord
+from gongji.store.rows import WalletRow
 from gongji.store.uow import UnitOfWork
 
 REASON_LENGTH_MAX = 200
@@ -46,7 +47,8 @@ def open_wallet(ctx: Context, uow: UnitOfWork, actor: Actor, request: OpenReques
     now_us = ctx.now_us()
     if existing is not None and existing.status != WalletStatus.CLOSED:
         raise wallet_errors.WalletAlreadyOpen()
-    values = {
+    opened: WalletRow = {
+        "psn_no": holder,
         "status": WalletStatus.OPEN.value,
         "place_of_use": request.place_of_use,
         "opened_by": actor.id,
@@ -55,9 +57,18 @@ def open_wallet(ctx: Context, uow: UnitOfWork, actor: Actor, request: OpenReques
         "updated_at_us": now_us,
     }
     if existing is None:
-        aid_repo.insert_wallet(connection, {"psn_no": holder, **values})
-    else:
-        aid_repo.update_wallet(connection, holder, **values)
+        aid_repo.insert_wallet(connection, opened)
+    else:  # a closed wallet opens again under the same key
+        aid_repo.update_wallet(
+            connection,
+            holder,
+            status=opened["status"],
+            place_of_use=opened["place_of_use"],
+            opened_by=opened["opened_by"],
+            opened_at_us=now_us,
+            status_reason=None,
+            updated_at_us=now_us,
+        )
     registry.record_event(
         connection,
         holder,

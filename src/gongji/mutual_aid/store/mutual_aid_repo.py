@@ -7,7 +7,7 @@ already holds the database's write lock from ``BEGIN IMMEDIATE``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Unpack
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
@@ -18,6 +18,16 @@ from gongji.store.records import (
     GrantRecord,
     RelationshipRecord,
     WalletRecord,
+)
+from gongji.store.rows import (
+    AuthorizationChanges,
+    AuthorizationRow,
+    GrantChanges,
+    GrantRow,
+    RelationshipChanges,
+    RelationshipRow,
+    WalletChanges,
+    WalletRow,
 )
 from gongji.store.tables_people import (
     authorizations,
@@ -41,11 +51,11 @@ def lock_wallets(connection: Connection, psn_nos: Sequence[str]) -> None:
     connection.execute(locked(connection, statement.order_by(wallets.c.psn_no), True)).all()
 
 
-def insert_wallet(connection: Connection, values: dict[str, Any]) -> None:
+def insert_wallet(connection: Connection, values: WalletRow) -> None:
     connection.execute(insert(wallets), [values])
 
 
-def update_wallet(connection: Connection, psn_no: str, **values: Any) -> None:
+def update_wallet(connection: Connection, psn_no: str, **values: Unpack[WalletChanges]) -> None:
     connection.execute(update(wallets).where(wallets.c.psn_no == psn_no).values(**values))
 
 
@@ -93,11 +103,13 @@ def relationships_with_status(
     )
 
 
-def insert_relationship(connection: Connection, values: dict[str, Any]) -> None:
+def insert_relationship(connection: Connection, values: RelationshipRow) -> None:
     connection.execute(insert(relationships), [values])
 
 
-def update_relationship(connection: Connection, relationship_id: str, **values: Any) -> None:
+def update_relationship(
+    connection: Connection, relationship_id: str, **values: Unpack[RelationshipChanges]
+) -> None:
     connection.execute(
         update(relationships).where(relationships.c.id == relationship_id).values(**values)
     )
@@ -166,11 +178,11 @@ def due_offers(connection: Connection, now_us: int, limit: int) -> list[GrantRec
     return all_rows(connection, locked(connection, statement, True), GrantRecord)
 
 
-def insert_grant(connection: Connection, values: dict[str, Any]) -> None:
+def insert_grant(connection: Connection, values: GrantRow) -> None:
     connection.execute(insert(grants), [values])
 
 
-def update_grant(connection: Connection, grant_id: str, **values: Any) -> None:
+def update_grant(connection: Connection, grant_id: str, **values: Unpack[GrantChanges]) -> None:
     connection.execute(update(grants).where(grants.c.id == grant_id).values(**values))
 
 
@@ -219,11 +231,13 @@ def next_binding_seq(connection: Connection, recipient: str) -> int:
     return int(connection.execute(statement).scalar_one()) + 1
 
 
-def insert_authorization(connection: Connection, values: dict[str, Any]) -> None:
+def insert_authorization(connection: Connection, values: AuthorizationRow) -> None:
     connection.execute(insert(authorizations), [values])
 
 
-def update_authorization(connection: Connection, authorization_id: str, **values: Any) -> None:
+def update_authorization(
+    connection: Connection, authorization_id: str, **values: Unpack[AuthorizationChanges]
+) -> None:
     connection.execute(
         update(authorizations).where(authorizations.c.id == authorization_id).values(**values)
     )

@@ -50,6 +50,7 @@ from gongji.people.service.import_rows import (
 from gongji.people.service.persons import PersonInput, register_person
 from gongji.people.store import people_repo
 from gongji.store import reference_repo
+from gongji.store.rows import KinshipRow
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 ProgressCallback = Callable[[int, int], None]
@@ -348,7 +349,7 @@ def import_kinship(
 
 
 def _store_kinship(ctx: Context, uow: UnitOfWork, item: KinshipLine, source: str) -> bool:
-    record = {
+    record: KinshipRow = {
         "person_hash": ctx.vault.lookup_hash(item.id_number, context="id_number"),
         "relative_hash": ctx.vault.lookup_hash(item.relative_id_number, context="id_number"),
         "kind": item.kind.value,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -17,6 +17,13 @@ from gongji.store.query import all_rows, one, record_columns
 from gongji.store.records import (
     EnrolmentRecord,
     PersonRecord,
+)
+from gongji.store.rows import (
+    EnrolmentChanges,
+    EnrolmentRow,
+    InheritanceRow,
+    KinshipRow,
+    PersonRow,
 )
 from gongji.store.tables_people import (
     enrolments,
@@ -55,7 +62,7 @@ def persons_by_no(connection: Connection, psn_nos: Iterable[str]) -> dict[str, P
     return {p.psn_no: p for p in all_rows(connection, statement, PersonRecord)}
 
 
-def insert_person(connection: Connection, values: dict[str, Any]) -> None:
+def insert_person(connection: Connection, values: PersonRow) -> None:
     connection.execute(insert(persons), [values])
 
 
@@ -101,11 +108,13 @@ def find_enrolment(
     return one(connection, statement, EnrolmentRecord)
 
 
-def insert_enrolment(connection: Connection, values: dict[str, Any]) -> None:
+def insert_enrolment(connection: Connection, values: EnrolmentRow) -> None:
     connection.execute(insert(enrolments), [values])
 
 
-def update_enrolment(connection: Connection, enrolment_id: int, **values: Any) -> None:
+def update_enrolment(
+    connection: Connection, enrolment_id: int, **values: Unpack[EnrolmentChanges]
+) -> None:
     connection.execute(update(enrolments).where(enrolments.c.id == enrolment_id).values(**values))
 
 
@@ -126,7 +135,7 @@ def kinship_recorded(
     return connection.execute(statement.limit(1)).first() is not None
 
 
-def insert_kinship_record(connection: Connection, values: dict[str, Any]) -> bool:
+def insert_kinship_record(connection: Connection, values: KinshipRow) -> bool:
     """False when the same record is already there (imports are idempotent)."""
     if kinship_recorded(connection, values["person_hash"], values["relative_hash"], values["kind"]):
         return False
@@ -148,7 +157,7 @@ def inheritance_paid(connection: Connection, psn_no: str) -> bool:
     return connection.execute(statement).first() is not None
 
 
-def insert_inheritance(connection: Connection, values: dict[str, Any]) -> None:
+def insert_inheritance(connection: Connection, values: InheritanceRow) -> None:
     connection.execute(insert(inheritance_payouts), [values])
 
 
