@@ -8,7 +8,7 @@ and a grant's whole story can be read back from the ledger by its id.
 from __future__ import annotations
 
 from gongji.clock import from_us
-from gongji.ledger.types import CreateTransferResult, Transfer, TransferFlags
+from gongji.ledger.types import AMOUNT_MAX, CreateTransferResult, Transfer, TransferFlags
 from gongji.services import chart
 from gongji.services.context import BUSINESS_TZ, Context
 from gongji.services.errors import LedgerRefused
@@ -68,7 +68,7 @@ def resolve_offer(
             f"{grant.id}:{verb}:{part}",
             "",
             "",
-            0,
+            AMOUNT_MAX if post else 0,  # the whole reservation: posted, or released
             0,
             0,
             flag | _linked(index, len(parts)),
