@@ -1,5 +1,5 @@
 """The ledger against TigerBeetle's reference, on SQLite and PostgreSQL: the cases of
-:mod:`conformance_cases`, each a rule of the reference restated in gongji's terms, and the
+:mod:`support.conformance`, each a rule of the reference restated in gongji's terms, and the
 deliberate differences, reported as skipped with their reason.
 
 All cases of one database share it (a fresh one per module), each with its own accounts and ids
@@ -12,14 +12,19 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import count
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
 from conftest import PostgresSchema, require_postgres, sqlite_url
-from conformance_cases import (
+from gongji.clock import ManualClock, to_us
+from gongji.ledger.book import Ledger
+from gongji.ledger.check import check_ledger
+from gongji.ledger.types import NewAccount, Transfer
+from gongji.store.engine import make_engine
+from gongji.store.migrate import upgrade
+from support.conformance import (
     CASES,
     CHART,
     DIFFERENCES,
@@ -32,12 +37,6 @@ from conformance_cases import (
     Recorded,
     Step,
 )
-from gongji.clock import ManualClock, to_us
-from gongji.ledger.book import Ledger
-from gongji.ledger.check import check_ledger
-from gongji.ledger.types import NewAccount, Transfer
-from gongji.store.engine import make_engine
-from gongji.store.migrate import upgrade
 
 START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 _numbers = count()
