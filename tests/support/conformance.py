@@ -1405,7 +1405,12 @@ DIFFERENCES = [
         "gongji counts exists as success inside a chain, so that a whole chain sent again after a"
         " lost answer reads exists for each event rather than failing; a chain is still"
         " all-or-nothing (docs/ledger.md, D1)",
-        [(one(t("t1")), [R.OK]), (one(t("t1", flags=F.NONE), t("t2")), [R.EXISTS, R.OK])],
+        [
+            (one(t("t1", flags=LINKED), t("t2")), [R.OK, R.OK]),
+            (one(t("t1", flags=LINKED), t("t2")), [R.EXISTS, R.EXISTS]),
+            (one(t("t1", flags=LINKED), t("t3")), [R.EXISTS, R.OK]),
+            Balances("a", (0, 30, 0, 0)),
+        ],
     ),
     Difference(
         TR,
