@@ -1,7 +1,8 @@
 """Applying a batch of transfers to an in-memory view of the accounts it touches.
 
-Pure: the caller loads (and locks) the accounts, the transfers whose ids appear in the batch and
-the resolutions of the pending transfers it names, then writes back what this module decides.
+Pure: the caller loads (and locks) the accounts, the transfers and remembered refusals whose ids
+appear in the batch and the resolutions of the pending transfers it names, then writes back what
+this module decides.
 Each event is validated completely before it changes anything, and a linked chain that fails is
 undone through a journal, so a refused transfer or chain leaves no trace.
 """

@@ -55,12 +55,13 @@ class BatchTooLarge(ValueError):
 
 
 class _NotAllNew(Exception):
-    """A batch applied as if its ids were new must be decided again knowing the recorded ones:
-    one of them is recorded, or an event was refused where ``exists`` might be the answer."""
+    """A batch applied as if its ids were new must be decided again knowing them: one of them
+    is recorded or was refused before, or an event was refused where ``exists`` or
+    ``id_already_failed`` might be the answer."""
 
 
 _DECIDED_WITHOUT_RECORDED_IDS = frozenset({CreateTransferResult.OK, CreateTransferResult.EXISTS})
-"""Results that stand if the insert then meets no recorded id (``exists``: a repeat within the
+"""Results that stand if the insert then meets no known id (``exists``: a repeat within the
 batch, whose first occurrence is inserted)."""
 
 
