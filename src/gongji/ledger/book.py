@@ -109,15 +109,15 @@ class Ledger:
         """A batch in its own transaction.
 
         A batch that resolves no pending transfer is first applied as if none of its ids were
-        known yet, without reading them. That stands when every event succeeds and the insert
-        meets no known id: a recorded transfer's (the unique index) or a remembered refusal's
-        (a trigger, migration 0008). Otherwise the batch runs again, reading them: a retried
-        request, or a refusal that an ``exists`` or ``id_already_failed`` must take precedence
-        over (rare, and then one read more). The read it saves was an eighth of a single
-        transfer's time on SQLite.
+        known yet, without reading them. That stands when none of them was refused before (the
+        statement that locks the accounts counts those), every event succeeds and the insert
+        meets no recorded id (the unique index). Otherwise the batch runs again, reading them:
+        a retried request, or a refusal that an ``exists`` or ``id_already_failed`` must take
+        precedence over (rare, and then one read more). The read it saves was an eighth of a
+        single transfer's time on SQLite.
 
-        A batch that read its ids can still meet one that a concurrent batch recorded or
-        refused since (PostgreSQL); it runs once more and reads it.
+        A batch that read its ids can still meet one that a concurrent batch recorded since
+        (PostgreSQL); it runs once more and reads it.
         """
         _check_batch_size(len(transfers))
         if not any(t.pending_id for t in transfers):
@@ -154,11 +154,13 @@ class Ledger:
         self, connection: Executor, transfers: Sequence[Transfer]
     ) -> list[CreateTransferResult]:
         """As :meth:`_create` for a batch whose ids are assumed new (see create_transfers)."""
+        accounts, failures = rows.load_balances_counting_failures(
+            connection, _accounts_named(transfers), {t.id for t in transfers if t.id}
+        )
+        if failures:
+            raise _NotAllNew
         state = BatchState(
-            now_us=to_us(self._clock.now()),
-            accounts=rows.load_balances(connection, _accounts_named(transfers), lock=True),
-            transfers={},
-            resolutions={},
+            now_us=to_us(self._clock.now()), accounts=accounts, transfers={}, resolutions={}
         )
         results = apply_batch(state, transfers)
         if any(result not in _DECIDED_WITHOUT_RECORDED_IDS for result in results):

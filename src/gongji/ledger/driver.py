@@ -175,6 +175,40 @@ def select_accounts(
     return _select_by_key(connection, f"{kind}_locked" if lock else kind, ids)
 
 
+@lru_cache(maxsize=256)
+def _balances_and_failures_statement(accounts: int, transfers: int, sqlite: bool) -> str:
+    """Balance rows locked in id order, each ending with how many of the transfer ids were
+    refused before: an uncorrelated subquery, evaluated once."""
+    locked = _select_statement("balances_locked", accounts, sqlite)
+    failed = _select_statement("known_failures", transfers, sqlite).split(" WHERE ", 1)[1]
+    counted = f", (SELECT count(*) FROM ledger_failed_transfers WHERE {failed}) FROM "
+    return locked.replace(" FROM ", counted, 1)
+
+
+def lock_balances_counting_failures(
+    connection: Executor, account_ids: Iterable[str], transfer_ids: Iterable[str]
+) -> tuple[list[tuple[Any, ...]], int]:
+    """Balance rows locked in id order (as :func:`select_accounts`), and how many of
+    ``transfer_ids`` were refused before: a batch of ids assumed new learns that it must be
+    decided knowing them, at no cost but an index probe in the statement it sends anyway.
+
+    Counted with the first chunk of accounts; 0 when no account is found (every event of such
+    a batch is refused, so it is decided again anyway)."""
+    sqlite = is_sqlite_connection(connection)
+    chunks = list(_chunks(account_ids))
+    transfers = sorted(transfer_ids)
+    if not chunks or not transfers:
+        return list(select_accounts(connection, account_ids, lock=True, balances_only=True)), 0
+    statement = _balances_and_failures_statement(len(chunks[0]), len(transfers), sqlite)
+    params = [*_select_params(transfers, sqlite), *_select_params(chunks[0], sqlite)]
+    first = list(query(connection, statement, params))
+    rows = [row[:-1] for row in first]
+    for chunk in chunks[1:]:
+        locked = _select_statement("balances_locked", len(chunk), sqlite)
+        rows += query(connection, locked, _select_params(chunk, sqlite))
+    return rows, int(first[0][-1]) if first else 0
+
+
 def select_transfers_and_lock_balances(
     connection: Executor, transfer_ids: Iterable[str], account_ids: Iterable[str]
 ) -> tuple[Sequence[Any], Sequence[Any]]:

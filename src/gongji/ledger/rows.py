@@ -80,6 +80,20 @@ Known = tuple[dict[str, Transfer], dict[str, CreateTransferResult]]
 """What the ledger knows of a batch's ids: recorded transfers, and ids refused and remembered."""
 
 
+def load_balances_counting_failures(
+    connection: Executor, account_ids: Iterable[str], transfer_ids: Iterable[str]
+) -> tuple[dict[str, Balances], int]:
+    """Locked :func:`load_balances`, and how many of ``transfer_ids`` were refused before."""
+    balance_rows, failures = driver.lock_balances_counting_failures(
+        connection, account_ids, transfer_ids
+    )
+    balances = {
+        id_: Balances(ledger, flags, dp, dpo, cp, cpo, num)
+        for id_, ledger, flags, dp, dpo, cp, cpo, num in balance_rows
+    }
+    return balances, failures
+
+
 def load_transfers_and_balances(
     connection: Executor, transfer_ids: Iterable[str], account_ids: Iterable[str]
 ) -> tuple[Known, dict[str, Balances]]:
