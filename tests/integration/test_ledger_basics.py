@@ -19,6 +19,7 @@ from gongji.core.clock import ManualClock, to_us
 from gongji.ledger.book import BATCH_SIZE_MAX, BatchTooLarge, Ledger
 from gongji.ledger.check import check_ledger
 from gongji.ledger.types import (
+    AMOUNT_MAX,
     AccountFlags,
     CreateAccountResult,
     CreateTransferResult,
@@ -47,8 +48,9 @@ def pending(id: str, amount: int = 100, expires_at_us: int | None = None) -> Tra
 
 
 def post(id: str, pending_id: str, *, linked: bool = False) -> Transfer:
+    """A post of the whole pending amount."""
     flags = F.POST_PENDING | (F.LINKED if linked else F.NONE)
-    return Transfer(id, "", "", 0, 0, 0, flags, pending_id=pending_id)
+    return Transfer(id, "", "", AMOUNT_MAX, 0, 0, flags, pending_id=pending_id)
 
 
 def void(id: str, pending_id: str) -> Transfer:
@@ -264,7 +266,7 @@ def test_a_recorded_id_answers_exists_even_where_a_new_transfer_would_be_refused
     ]
     assert ledger.create_transfers([plain("t4", amount=5), plain("t4", amount=5)]) == [
         R.EXCEEDS_CREDITS,
-        R.EXCEEDS_CREDITS,
+        R.ID_ALREADY_FAILED,  # refused for want of credits: remembered, so never retried
     ]
     assert ledger.create_transfers([plain("t5", "c", "b", 5), plain("t5", "c", "b", 5)]) == [
         R.OK,
@@ -293,14 +295,23 @@ def test_flags_outside_the_known_ones_are_refused(engine: Engine, clock: ManualC
     ledger = Ledger(engine, clock)
     open_accounts(ledger, "a", "b")
     unknown_bit = NewAccount("x", 1, 1, flags=AccountFlags(8))
-    closed_at_birth = NewAccount("y", 1, 1, flags=AccountFlags.CLOSED)
-    assert (
-        ledger.create_accounts([unknown_bit, closed_at_birth])
-        == [CreateAccountResult.FLAGS_INVALID] * 2
-    )
-    assert ledger.create_transfers([plain("t1", flags=F(16))]) == [R.FLAGS_INVALID]
-    assert ledger.lookup_accounts(["x", "y"]) == {}
+    assert ledger.create_accounts([unknown_bit]) == [CreateAccountResult.FLAGS_INVALID]
+    assert ledger.create_transfers([plain("t1", flags=F(64))]) == [R.FLAGS_INVALID]
+    assert ledger.lookup_accounts(["x"]) == {}
     assert ledger.transfer_count() == 0
+
+
+def test_an_account_may_be_created_closed(engine: Engine, clock: ManualClock) -> None:
+    ledger = Ledger(engine, clock)
+    open_accounts(ledger, "a")
+    closed_at_birth = NewAccount("y", 1, 1, flags=AccountFlags.CLOSED)
+    assert ledger.create_accounts([closed_at_birth]) == [CreateAccountResult.OK]
+    assert ledger.lookup_accounts(["y"])["y"].flags == AccountFlags.CLOSED
+    assert ledger.create_transfers([plain("t1", "a", "y")]) == [R.CREDIT_ACCOUNT_CLOSED]
+    assert ledger.set_account_closed("y", False)
+    # Closed is the account's state, not part of what was asked: the retry still exists.
+    assert ledger.create_accounts([closed_at_birth]) == [CreateAccountResult.EXISTS]
+    assert ledger.create_transfers([plain("t2", "a", "y")]) == [R.OK]
 
 
 def test_an_overlong_ref_is_refused_with_a_code_not_an_error(

@@ -1,8 +1,9 @@
 """The ledger on a real database against a plain-Python model of the rule book, side by side.
 
 A Hypothesis state machine (TigerBeetle's seeded VOPR and auditor, adapted) creates accounts,
-sends batches of transfers (plain, pending, posts and voids, duplicates, linked chains that fail
-or stay open, unknown accounts, amounts that break bounds or overflow), closes accounts, moves the
+sends batches of transfers (plain, pending, balancing, posts and voids, duplicates and retries of
+refused ids, linked chains that fail or stay open, unknown accounts, amounts of zero, amounts that
+break bounds or overflow), closes accounts, moves the
 clock and expires pending transfers, and reopens the database. After every step the results, the
 balances and the recorded transfers must equal the model's and ``check_ledger`` must pass.
 
@@ -58,8 +59,19 @@ UNKNOWN_ACCOUNT = "Z9"
 ID_MAX = 64
 AMOUNT_LIMIT = 2**62
 BALANCE_LIMIT = 2**63 - 1
-LINKED, PENDING, POST, VOID = 1, 2, 4, 8
+LINKED, PENDING, POST, VOID, BALANCING_DEBIT, BALANCING_CREDIT = 1, 2, 4, 8, 16, 32
+BALANCING = BALANCING_DEBIT | BALANCING_CREDIT
 DEBITS_BOUNDED, CREDITS_BOUNDED, CLOSED = 1, 2, 4
+# Refusals that depend on the moment: the id is refused for good (id_already_failed).
+TRANSIENT = {
+    "debit_account_not_found",
+    "credit_account_not_found",
+    "pending_transfer_not_found",
+    "debit_account_closed",
+    "credit_account_closed",
+    "exceeds_credits",
+    "exceeds_debits",
+}
 
 
 # --- the model ------------------------------------------------------------------------------
@@ -115,6 +127,7 @@ class Model:
         self.accounts: dict[str, ModelAccount] = {}
         self.transfers: dict[str, Recorded] = {}
         self.outcomes: dict[str, str] = {}  # pending id → posted | voided | expired
+        self.failed: set[str] = set()  # ids refused for a reason of the moment
 
     # accounts
 
@@ -123,34 +136,37 @@ class Model:
 
     def _create_account(self, new: NewAccount) -> str:
         flags = int(new.flags)
-        refusal = (
+        for refused, code in (
+            (flags & ~(DEBITS_BOUNDED | CREDITS_BOUNDED | CLOSED) != 0, "flags_invalid"),
             (not new.id, "id_must_not_be_empty"),
             (len(new.id) > ID_MAX, "id_too_long"),
-            (flags & ~(DEBITS_BOUNDED | CREDITS_BOUNDED) != 0, "flags_invalid"),
+        ):
+            if refused:
+                return code
+        known = self.accounts.get(new.id)
+        if known is not None:
+            differences = (
+                (flags & ~CLOSED, known.flags & ~CLOSED, "flags"),
+                (new.ref, known.ref, "ref"),
+                (new.region, known.region, "region"),
+                (new.ledger, known.ledger, "ledger"),
+                (new.code, known.code, "code"),
+            )
+            for asked, held, name in differences:
+                if asked != held:
+                    return f"exists_with_different_{name}"
+            return "exists"
+        for refused, code in (
             (flags & 3 == 3, "flags_are_mutually_exclusive"),
             (new.ledger == 0, "ledger_must_not_be_zero"),
             (new.code == 0, "code_must_not_be_zero"),
             (len(new.region) > 6, "region_too_long"),
             (len(new.ref or "") > ID_MAX, "ref_too_long"),
-        )
-        for refused, code in refusal:
+        ):
             if refused:
                 return code
-        known = self.accounts.get(new.id)
-        if known is None:
-            self.accounts[new.id] = ModelAccount(new.ledger, new.code, new.region, flags, new.ref)
-            return "ok"
-        differences = (
-            (flags, known.flags & ~CLOSED, "flags"),
-            (new.ledger, known.ledger, "ledger"),
-            (new.code, known.code, "code"),
-            (new.region, known.region, "region"),
-            (new.ref, known.ref, "ref"),
-        )
-        for asked, held, name in differences:
-            if asked != held:
-                return f"exists_with_different_{name}"
-        return "exists"
+        self.accounts[new.id] = ModelAccount(new.ledger, new.code, new.region, flags, new.ref)
+        return "ok"
 
     def set_closed(self, account_id: str, closed: bool) -> bool:
         account = self.accounts.get(account_id)
@@ -186,6 +202,8 @@ class Model:
             codes.append(self._transfer(event, now))
             if codes[-1] not in OK:
                 break
+        if codes[-1] in TRANSIENT:  # remembered even though the chain is undone
+            self.failed.add(chain[len(codes) - 1].id)
         if codes[-1] in OK and not open_:
             return codes
         self.accounts, self.transfers, self.outcomes = saved
@@ -198,30 +216,41 @@ class Model:
         return out
 
     def _transfer(self, event: Transfer, now: int) -> str:
-        refusal = _shape_refusal(event)
+        refusal = _id_refusal(event)
         if refusal:
             return refusal
         if event.id in self.transfers:
             return self._compare(event, self.transfers[event.id])
+        if event.id in self.failed:
+            return "id_already_failed"
+        refusal = _shape_refusal(event)
+        if refusal:
+            return refusal
         if int(event.flags) & (POST | VOID):
             return self._resolve(event, now)
         return self._create(event, now)
 
-    def _defaults(self, event: Transfer) -> tuple[str, str, int, int, int]:
-        """A post or void takes what it leaves empty (or zero) from its pending transfer."""
-        d, c, amount, ledger, code = (
+    def _defaults(self, event: Transfer) -> tuple[str, str, int, int, int, str | None]:
+        """A post or void takes what it leaves empty (zero, no ref) from its pending transfer; a
+        post of AMOUNT_LIMIT posts the pending amount, a void of 0 voids it."""
+        d, c, amount, ledger, code, ref = (
             event.debit_account_id,
             event.credit_account_id,
             event.amount,
             event.ledger,
             event.code,
+            event.ref,
         )
         if int(event.flags) & (POST | VOID):
             p = self.transfers.get(event.pending_id or "")
             if p is not None:
-                d, c = d or p.debit, c or p.credit
-                amount, ledger, code = amount or p.amount, ledger or p.ledger, code or p.code
-        return d, c, amount, ledger, code
+                d, c, ledger, code = d or p.debit, c or p.credit, ledger or p.ledger, code or p.code
+                ref = p.ref if ref is None else ref
+                if int(event.flags) & VOID and amount == 0:
+                    amount = p.amount
+                if int(event.flags) & POST and amount == AMOUNT_LIMIT:
+                    amount = p.amount
+        return d, c, amount, ledger, code, ref
 
     def _compare(self, event: Transfer, held: Recorded) -> str:
         if int(event.flags) != held.flags:
@@ -230,14 +259,16 @@ class Model:
             return "exists_with_different_pending_id"
         if event.expires_at_us != held.expires_at:
             return "exists_with_different_expires_at"
-        d, c, amount, ledger, code = self._defaults(event)
+        d, c, amount, ledger, code, ref = self._defaults(event)
+        if int(event.flags) & BALANCING and amount > held.amount:
+            amount = held.amount  # a cap above what it moved: the same balancing transfer
         differences = (
             (d, held.debit, "debit_account_id"),
             (c, held.credit, "credit_account_id"),
             (amount, held.amount, "amount"),
+            (ref, held.ref, "ref"),
             (ledger, held.ledger, "ledger"),
             (code, held.code, "code"),
-            (event.ref, held.ref, "ref"),
         )
         for asked, recorded, name in differences:
             if asked != recorded:
@@ -250,14 +281,28 @@ class Model:
             return refusal
         debit = self.accounts[event.debit_account_id]
         credit = self.accounts[event.credit_account_id]
+        amount = self._balanced(event)
         if int(event.flags) & PENDING:
-            debit.debits_pending += event.amount
-            credit.credits_pending += event.amount
+            debit.debits_pending += amount
+            credit.credits_pending += amount
         else:
-            debit.debits_posted += event.amount
-            credit.credits_posted += event.amount
-        self._record(event, event.debit_account_id, event.credit_account_id, event.amount, now)
+            debit.debits_posted += amount
+            credit.credits_posted += amount
+        self._record(event, event.debit_account_id, event.credit_account_id, amount, now)
         return "ok"
+
+    def _balanced(self, event: Transfer) -> int:
+        """A balancing transfer moves what is left to balance, at most its amount."""
+        amount = event.amount
+        debit = self.accounts[event.debit_account_id]
+        credit = self.accounts[event.credit_account_id]
+        if int(event.flags) & BALANCING_DEBIT:
+            left = debit.credits_posted - debit.debits_posted - debit.debits_pending
+            amount = min(amount, max(left, 0))
+        if int(event.flags) & BALANCING_CREDIT:
+            left = credit.debits_posted - credit.credits_posted - credit.credits_pending
+            amount = min(amount, max(left, 0))
+        return amount
 
     def _creation_refusal(self, event: Transfer, now: int) -> str | None:
         debit = self.accounts.get(event.debit_account_id)
@@ -271,8 +316,9 @@ class Model:
             and event.expires_at_us is not None
             and event.expires_at_us <= now
         )
-        debits_after = debit.debits_pending + debit.debits_posted + event.amount
-        credits_after = credit.credits_pending + credit.credits_posted + event.amount
+        amount = self._balanced(event) if debit.ledger == credit.ledger else event.amount
+        debits_after = debit.debits_pending + debit.debits_posted + amount
+        credits_after = credit.credits_pending + credit.credits_posted + amount
         checks = (
             (debit.ledger != credit.ledger, "accounts_must_have_the_same_ledger"),
             (event.ledger != debit.ledger, "transfer_must_have_the_same_ledger_as_accounts"),
@@ -302,12 +348,12 @@ class Model:
         debit, credit = self.accounts[p.debit], self.accounts[p.credit]
         debit.debits_pending -= p.amount
         credit.credits_pending -= p.amount
-        amount = event.amount or p.amount
+        amount = self._defaults(event)[2]
         if posting:
             debit.debits_posted += amount
             credit.credits_posted += amount
         self.outcomes[event.pending_id or ""] = "posted" if posting else "voided"
-        self._record(event, p.debit, p.credit, amount, now, ledger=p.ledger, code=p.code)
+        self._record(event, p.debit, p.credit, amount, now, ledger=p.ledger, code=p.code, ref=p.ref)
         return "ok"
 
     def _resolution_refusal(self, event: Transfer, p: Recorded, now: int) -> str | None:
@@ -323,12 +369,10 @@ class Model:
                 return f"pending_transfer_has_different_{name}"
         posting = bool(int(event.flags) & POST)
         outcome = self.outcomes.get(event.pending_id or "")
+        amount = self._defaults(event)[2]
         checks = (
-            (event.amount > p.amount, "exceeds_pending_transfer_amount"),
-            (
-                not posting and event.amount not in (0, p.amount),
-                "pending_transfer_has_different_amount",
-            ),
+            (amount > p.amount, "exceeds_pending_transfer_amount"),
+            (not posting and amount < p.amount, "pending_transfer_has_different_amount"),
             (outcome == "posted", "pending_transfer_already_posted"),
             (outcome == "voided", "pending_transfer_already_voided"),
             (outcome == "expired", "pending_transfer_expired"),
@@ -348,6 +392,7 @@ class Model:
         *,
         ledger: int | None = None,
         code: int | None = None,
+        ref: str | None = None,
     ) -> None:
         self.transfers[event.id] = Recorded(
             debit=debit,
@@ -358,7 +403,7 @@ class Model:
             flags=int(event.flags),
             pending_id=event.pending_id,
             expires_at=event.expires_at_us,
-            ref=event.ref,
+            ref=event.ref if event.ref is not None else ref,
             timestamp=now,
         )
 
@@ -374,15 +419,24 @@ class Model:
         return expired
 
 
+def _id_refusal(event: Transfer) -> str | None:
+    checks = (
+        (int(event.flags) & ~(LINKED | PENDING | POST | VOID | BALANCING) != 0, "flags_invalid"),
+        (not event.id, "id_must_not_be_empty"),
+        (len(event.id) > ID_MAX, "id_too_long"),
+    )
+    return next((code for refused, code in checks if refused), None)
+
+
 def _shape_refusal(event: Transfer) -> str | None:
     flags = int(event.flags)
     resolving = flags & (POST | VOID) != 0
     checks: list[tuple[bool, str]] = [
-        (not event.id, "id_must_not_be_empty"),
-        (len(event.id) > ID_MAX, "id_too_long"),
         (len(event.ref or "") > ID_MAX, "ref_too_long"),
-        (flags & ~(LINKED | PENDING | POST | VOID) != 0, "flags_invalid"),
-        (bin(flags & (PENDING | POST | VOID)).count("1") > 1, "flags_are_mutually_exclusive"),
+        (
+            resolving and bin(flags & (PENDING | POST | VOID | BALANCING)).count("1") > 1,
+            "flags_are_mutually_exclusive",
+        ),
         (event.amount < 0, "amount_must_not_be_negative"),
         (event.amount > AMOUNT_LIMIT, "amount_too_large"),
     ]
@@ -394,15 +448,14 @@ def _shape_refusal(event: Transfer) -> str | None:
         ]
     else:
         checks += [
+            (not event.debit_account_id, "debit_account_id_must_not_be_empty"),
+            (not event.credit_account_id, "credit_account_id_must_not_be_empty"),
+            (event.debit_account_id == event.credit_account_id, "accounts_must_be_different"),
             (bool(event.pending_id), "pending_id_must_be_empty"),
             (
                 event.expires_at_us is not None and not flags & PENDING,
                 "expires_at_reserved_for_pending_transfer",
             ),
-            (not event.debit_account_id, "debit_account_id_must_not_be_empty"),
-            (not event.credit_account_id, "credit_account_id_must_not_be_empty"),
-            (event.debit_account_id == event.credit_account_id, "accounts_must_be_different"),
-            (event.amount == 0, "amount_must_not_be_zero"),
             (event.ledger == 0, "ledger_must_not_be_zero"),
             (event.code == 0, "code_must_not_be_zero"),
         ]
@@ -445,7 +498,8 @@ class PostgresDatabase:
 # --- drawing events -------------------------------------------------------------------------
 
 accounts_or_unknown = st.sampled_from([*ACCOUNT_IDS * 4, UNKNOWN_ACCOUNT])
-small_or_large = st.sampled_from(["small"] * 5 + ["medium"] * 2 + ["largest"])
+balancing = st.sampled_from([0] * 6 + [BALANCING_DEBIT, BALANCING_CREDIT, BALANCING])
+small_or_large = st.sampled_from(["small"] * 5 + ["medium"] * 2 + ["largest", "zero"])
 
 
 KINDS = {
@@ -460,10 +514,13 @@ KINDS = {
 
 
 def draw_amount(data: st.DataObject) -> int:
-    """Mostly small amounts; some that break bounds; sometimes the largest, which overflows."""
+    """Mostly small amounts; some that break bounds; sometimes the largest, which overflows (or,
+    balancing, moves what is left); now and then zero."""
     size = data.draw(small_or_large)
     if size == "largest":
         return AMOUNT_LIMIT
+    if size == "zero":
+        return 0
     return data.draw(st.integers(1, 40) if size == "small" else st.integers(41, 400))
 
 
@@ -518,7 +575,7 @@ class LedgerMachine(RuleBasedStateMachine):
             amount=draw_amount(data),
             ledger=data.draw(st.sampled_from([self.ledger_of(debit)] * 19 + [2])),
             code=data.draw(st.sampled_from([1, 1, 1, 7])),
-            flags=TransferFlags(flags),
+            flags=TransferFlags(flags | data.draw(balancing)),
             expires_at_us=expires,
             ref=data.draw(st.sampled_from([None, None, None, "r1"])),
         )
@@ -551,11 +608,14 @@ class LedgerMachine(RuleBasedStateMachine):
     ) -> Transfer:
         p = self.pick_pending(data, batch)
         if flags & POST:
-            size = data.draw(st.sampled_from(["all"] * 3 + ["part"] * 2 + ["exact", "more"]))
+            size = data.draw(
+                st.sampled_from(["all"] * 3 + ["part"] * 2 + ["exact", "more", "zero"])
+            )
         else:
-            size = data.draw(st.sampled_from(["all"] * 3 + ["exact", "less"]))
+            size = data.draw(st.sampled_from(["zero"] * 3 + ["exact", "less", "all"]))
         amount = {
-            "all": 0,
+            "all": AMOUNT_LIMIT,
+            "zero": 0,
             "exact": p.amount,
             "more": p.amount + 1,
             "less": max(1, p.amount - 1),
@@ -611,7 +671,8 @@ class LedgerMachine(RuleBasedStateMachine):
                     {"id": ""},
                     {"id": "L" * (ID_MAX + 1)},
                     {"ref": "R" * (ID_MAX + 1)},
-                    {"flags": TransferFlags(16)},
+                    {"flags": TransferFlags(64)},
+                    {"flags": TransferFlags.POST_PENDING | TransferFlags.BALANCING_DEBIT},
                     {"flags": TransferFlags.PENDING | TransferFlags.VOID_PENDING},
                     {"amount": -1},
                     {"amount": AMOUNT_LIMIT + 1},

@@ -114,14 +114,15 @@ def pending(
 def post(
     id: str,
     pending_id: str,
-    amount: int = 0,
+    amount: int = AMOUNT_MAX,
     *,
     flags: TransferFlags = F.NONE,
     ledger: int = 0,
     code: int = 0,
     expires_at_us: int | None = None,
 ) -> Transfer:
-    """A post that leaves accounts (and by default ledger and code) to the pending transfer."""
+    """A post that leaves accounts (and by default ledger and code) to the pending transfer; by
+    default of the whole pending amount."""
     return t(
         id,
         "",
@@ -246,7 +247,12 @@ SCENARIOS = [
     Scenario("an id is required", [t("")], [R.ID_MUST_NOT_BE_EMPTY]),
     Scenario("an id has at most 64 characters", [t(TOO_LONG)], [R.ID_TOO_LONG]),
     Scenario("a ref has at most 64 characters", [t("t1", ref=TOO_LONG)], [R.REF_TOO_LONG]),
-    Scenario("unknown flag bits are refused", [t("t1", flags=F(16))], [R.FLAGS_INVALID]),
+    Scenario("unknown flag bits are refused", [t("t1", flags=F(64))], [R.FLAGS_INVALID]),
+    Scenario(
+        "an id refused for a reason of the moment stays refused",
+        [t("t1", "nobody"), t("t1")],
+        [R.DEBIT_ACCOUNT_NOT_FOUND, R.ID_ALREADY_FAILED],
+    ),
     Scenario(
         "pending and post are exclusive",
         [t("t1", flags=F.PENDING | F.POST_PENDING, pending_id="p")],
@@ -257,7 +263,7 @@ SCENARIOS = [
         [t("t1", flags=F.POST_PENDING | F.VOID_PENDING, pending_id="p")],
         [R.FLAGS_ARE_MUTUALLY_EXCLUSIVE],
     ),
-    Scenario("a zero amount moves nothing", [t("t1", amount=0)], [R.AMOUNT_MUST_NOT_BE_ZERO]),
+    Scenario("a zero amount is an amount", [t("t1", amount=0)], [R.OK]),
     Scenario("amounts are positive", [t("t1", amount=-1)], [R.AMOUNT_MUST_NOT_BE_NEGATIVE]),
     Scenario("amounts are bounded", [t("t1", amount=AMOUNT_MAX + 1)], [R.AMOUNT_TOO_LARGE]),
     Scenario("a ledger is required", [t("t1", ledger=0)], [R.LEDGER_MUST_NOT_BE_ZERO]),
@@ -452,13 +458,21 @@ def test_the_same_id_twice_in_one_batch_is_recorded_once() -> None:
 # --- two-phase transfers --------------------------------------------------------------------
 
 
-def test_posting_with_amount_zero_posts_the_whole_pending_amount() -> None:
+def test_posting_the_maximum_amount_posts_the_whole_pending_amount() -> None:
     state = given(fresh_state(), pending("p", amount=30), post("x", "p"))
     assert balances(state, "a") == (0, 30, 0, 0)
     assert balances(state, "b") == (0, 0, 0, 30)
     recorded = state.transfers["x"]
     assert (recorded.debit_account_id, recorded.credit_account_id) == ("a", "b")
     assert (recorded.amount, recorded.ledger, recorded.code) == (30, 1, 1)
+    assert state.resolutions == {"p": PendingOutcome.POSTED}
+
+
+def test_posting_amount_zero_posts_nothing_and_releases_the_reservation() -> None:
+    state = given(fresh_state(), pending("p", amount=30), post("x", "p", 0))
+    assert balances(state, "a") == (0, 0, 0, 0)
+    assert balances(state, "b") == (0, 0, 0, 0)
+    assert state.transfers["x"].amount == 0
     assert state.resolutions == {"p": PendingOutcome.POSTED}
 
 
@@ -501,12 +515,12 @@ def test_a_void_with_the_wrong_amount_is_refused(
     assert balances(state, "a") == (30, 0, 0, 0)
 
 
-def test_a_repeated_full_post_with_amount_zero_exists() -> None:
+def test_a_repeated_full_post_with_the_maximum_amount_exists() -> None:
     state = given(fresh_state(), pending("p", amount=30), post("x", "p"))
     assert apply_batch(state, [post("x", "p"), post("x", "p", 30)]) == [R.EXISTS, R.EXISTS]
 
 
-def test_a_partial_post_repeated_with_amount_zero_differs_in_amount() -> None:
+def test_a_partial_post_repeated_with_the_maximum_amount_differs_in_amount() -> None:
     state = given(fresh_state(), pending("p", amount=30), post("x", "p", 12))
     assert apply_batch(state, [post("x", "p", 12), post("x", "p")]) == [
         R.EXISTS,
@@ -630,9 +644,9 @@ def test_the_journal_undoes_a_post_so_the_pending_transfer_can_be_posted_again()
 
 def test_the_journal_undoes_repeated_changes_of_one_account_in_order() -> None:
     state = fresh_state()
-    chain = [t(f"t{i}", "a", "b", i, flags=LINKED) for i in range(1, 6)] + [t("bad", amount=0)]
+    chain = [t(f"t{i}", "a", "b", i, flags=LINKED) for i in range(1, 6)] + [t("bad", amount=-1)]
     results = apply_batch(state, chain)
-    assert results == [R.LINKED_EVENT_FAILED] * 5 + [R.AMOUNT_MUST_NOT_BE_ZERO]
+    assert results == [R.LINKED_EVENT_FAILED] * 5 + [R.AMOUNT_MUST_NOT_BE_NEGATIVE]
     assert balances(state, "a") == (0, 0, 0, 0)
     assert balances(state, "b") == (0, 0, 0, 0)
 
@@ -741,7 +755,7 @@ def test_pending_debits_count_against_the_bound() -> None:
     state = given(fresh_state(), pending("p", "saver", "a", 60))
     assert apply_batch(state, [t("t1", "saver", "a", 41)]) == [R.EXCEEDS_CREDITS]
     assert apply_batch(state, [pending("p2", "saver", "a", 41)]) == [R.EXCEEDS_CREDITS]
-    assert apply_batch(state, [t("t1", "saver", "a", 40)]) == [R.OK]
+    assert apply_batch(state, [t("t2", "saver", "a", 40)]) == [R.OK]
 
 
 def test_pending_credits_count_against_the_credit_bound() -> None:
@@ -776,10 +790,10 @@ def test_a_pending_transfer_on_a_closed_account_may_be_voided_but_not_posted() -
     assert apply_batch(state, [void("y", "p1")]) == [R.OK]
     state.accounts["a"].flags &= ~AccountFlags.CLOSED
     state.accounts["b"].flags |= AccountFlags.CLOSED
-    assert apply_batch(state, [post("x", "p2")]) == [R.CREDIT_ACCOUNT_CLOSED]
+    assert apply_batch(state, [post("x2", "p2")]) == [R.CREDIT_ACCOUNT_CLOSED]
 
 
 def test_a_closed_account_refuses_pending_transfers_too() -> None:
     state = fresh_state()
     assert apply_batch(state, [pending("p", "shut", "a")]) == [R.DEBIT_ACCOUNT_CLOSED]
-    assert apply_batch(state, [pending("p", "a", "shut")]) == [R.CREDIT_ACCOUNT_CLOSED]
+    assert apply_batch(state, [pending("p2", "a", "shut")]) == [R.CREDIT_ACCOUNT_CLOSED]

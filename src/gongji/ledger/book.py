@@ -55,12 +55,13 @@ class BatchTooLarge(ValueError):
 
 
 class _NotAllNew(Exception):
-    """A batch applied as if its ids were new must be decided again knowing the recorded ones:
-    one of them is recorded, or an event was refused where ``exists`` might be the answer."""
+    """A batch applied as if its ids were new must be decided again knowing them: one of them
+    is recorded or was refused before, or an event was refused where ``exists`` or
+    ``id_already_failed`` might be the answer."""
 
 
 _DECIDED_WITHOUT_RECORDED_IDS = frozenset({CreateTransferResult.OK, CreateTransferResult.EXISTS})
-"""Results that stand if the insert then meets no recorded id (``exists``: a repeat within the
+"""Results that stand if the insert then meets no known id (``exists``: a repeat within the
 batch, whose first occurrence is inserted)."""
 
 
@@ -108,10 +109,15 @@ class Ledger:
         """A batch in its own transaction.
 
         A batch that resolves no pending transfer is first applied as if none of its ids were
-        recorded yet, without reading them. That stands when every event succeeds and the
-        insert meets no recorded id. Otherwise the batch runs again, reading them: a retried
-        request, or a refusal that an ``exists`` must take precedence over (rare, and then one
-        read more). The read it saves was an eighth of a single transfer's time on SQLite.
+        known yet, without reading them. That stands when none of them was refused before (the
+        statement that locks the accounts counts those), every event succeeds and the insert
+        meets no recorded id (the unique index). Otherwise the batch runs again, reading them:
+        a retried request, or a refusal that an ``exists`` or ``id_already_failed`` must take
+        precedence over (rare, and then one read more). The read it saves was an eighth of a
+        single transfer's time on SQLite.
+
+        A batch that read its ids can still meet one that a concurrent batch recorded since
+        (PostgreSQL); it runs once more and reads it.
         """
         _check_batch_size(len(transfers))
         if not any(t.pending_id for t in transfers):
@@ -121,9 +127,14 @@ class Ledger:
                 )
             except _NotAllNew:
                 pass
-        return run_on_driver_connection(
-            self._engine, lambda connection: self._create(connection, transfers)
-        )
+        try:
+            return run_on_driver_connection(
+                self._engine, lambda connection: self._create(connection, transfers)
+            )
+        except IntegrityError:
+            return run_on_driver_connection(
+                self._engine, lambda connection: self._create(connection, transfers)
+            )
 
     def create_transfers_in(
         self, uow: UnitOfWork, transfers: Sequence[Transfer]
@@ -143,11 +154,13 @@ class Ledger:
         self, connection: Executor, transfers: Sequence[Transfer]
     ) -> list[CreateTransferResult]:
         """As :meth:`_create` for a batch whose ids are assumed new (see create_transfers)."""
+        accounts, failures = rows.load_balances_counting_failures(
+            connection, _accounts_named(transfers), {t.id for t in transfers if t.id}
+        )
+        if failures:
+            raise _NotAllNew
         state = BatchState(
-            now_us=to_us(self._clock.now()),
-            accounts=rows.load_balances(connection, _accounts_named(transfers), lock=True),
-            transfers={},
-            resolutions={},
+            now_us=to_us(self._clock.now()), accounts=accounts, transfers={}, resolutions={}
         )
         results = apply_batch(state, transfers)
         if any(result not in _DECIDED_WITHOUT_RECORDED_IDS for result in results):
@@ -268,18 +281,41 @@ def _parse_cursor(cursor: str | None) -> int:
 
 
 def _account_result(new: NewAccount, known: Account | None) -> CreateAccountResult:
+    """TigerBeetle's precedence: flags and id, then what the id is known as, then the rest."""
     R = CreateAccountResult
-    shape = _account_shape(new)
-    if shape is not None:
-        return shape
-    if known is None:
-        return R.OK
+    refusal = _account_id_refusal(new)
+    if refusal is not None:
+        return refusal
+    if known is not None:
+        return _compare_account(new, known)
+    return _account_shape(new) or R.OK
+
+
+def _account_id_refusal(new: NewAccount) -> CreateAccountResult | None:
+    R = CreateAccountResult
+    if int(new.flags) & ~_KNOWN_ACCOUNT_FLAGS:  # int: ~ on an IntFlag drops unknown bits
+        return R.FLAGS_INVALID
+    if not new.id:
+        return R.ID_MUST_NOT_BE_EMPTY
+    if len(new.id) > ID_LENGTH_MAX:
+        return R.ID_TOO_LONG
+    return None
+
+
+def _compare_account(new: NewAccount, known: Account) -> CreateAccountResult:
+    """``closed`` is left out: it is the account's state, which closing and reopening change
+    after its creation, not part of what was asked for."""
+    R = CreateAccountResult
     comparisons = (
-        (new.flags, known.flags & ~AccountFlags.CLOSED, R.EXISTS_WITH_DIFFERENT_FLAGS),
+        (
+            new.flags & ~AccountFlags.CLOSED,
+            known.flags & ~AccountFlags.CLOSED,
+            R.EXISTS_WITH_DIFFERENT_FLAGS,
+        ),
+        (new.ref, known.ref, R.EXISTS_WITH_DIFFERENT_REF),
+        (new.region, known.region, R.EXISTS_WITH_DIFFERENT_REGION),
         (new.ledger, known.ledger, R.EXISTS_WITH_DIFFERENT_LEDGER),
         (new.code, known.code, R.EXISTS_WITH_DIFFERENT_CODE),
-        (new.region, known.region, R.EXISTS_WITH_DIFFERENT_REGION),
-        (new.ref, known.ref, R.EXISTS_WITH_DIFFERENT_REF),
     )
     for asked, recorded, code in comparisons:
         if asked != recorded:
@@ -287,18 +323,13 @@ def _account_result(new: NewAccount, known: Account | None) -> CreateAccountResu
     return R.EXISTS
 
 
+_BOUNDS = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS | AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS
+_KNOWN_ACCOUNT_FLAGS = int(_BOUNDS | AccountFlags.CLOSED)
+
+
 def _account_shape(new: NewAccount) -> CreateAccountResult | None:
     R = CreateAccountResult
-    bounds = (
-        AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS | AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS
-    )
-    if not new.id:
-        return R.ID_MUST_NOT_BE_EMPTY
-    if len(new.id) > ID_LENGTH_MAX:
-        return R.ID_TOO_LONG
-    if int(new.flags) & ~int(bounds):  # int: ~ on an IntFlag drops unknown bits
-        return R.FLAGS_INVALID
-    if new.flags & bounds == bounds:
+    if new.flags & _BOUNDS == _BOUNDS:
         return R.FLAGS_ARE_MUTUALLY_EXCLUSIVE
     if new.ledger == 0:
         return R.LEDGER_MUST_NOT_BE_ZERO
@@ -317,12 +348,14 @@ def _load_state(connection: Executor, transfers: Sequence[Transfer], now_us: int
         # Nothing resolves a pending transfer, so the accounts to lock are the events' own: both
         # reads go at once. (A known pending transfer that an event's id repeats is compared by
         # its fields only; its accounts are neither read nor changed.)
-        known, accounts = rows.load_transfers_and_balances(
+        (known, failed), accounts = rows.load_transfers_and_balances(
             connection, {t.id for t in transfers if t.id}, _accounts_named(transfers)
         )
-        return BatchState(now_us=now_us, accounts=accounts, transfers=known, resolutions={})
+        return BatchState(
+            now_us=now_us, accounts=accounts, transfers=known, resolutions={}, failed=failed
+        )
     ids = {t.id for t in transfers if t.id} | pending_ids
-    known = rows.load_transfers(connection, ids)
+    known, failed = rows.load_known(connection, ids)
     pending = [t for t in known.values() if t.is_pending]
     account_ids = _accounts_named([*transfers, *pending])
     accounts = rows.load_balances(connection, account_ids, lock=True)
@@ -331,6 +364,7 @@ def _load_state(connection: Executor, transfers: Sequence[Transfer], now_us: int
         accounts=accounts,
         transfers=known,
         resolutions=rows.load_resolutions(connection, pending_ids) if pending_ids else {},
+        failed=failed,
     )
 
 
@@ -349,4 +383,5 @@ def _write_state(connection: Executor, state: BatchState) -> None:
         state.now_us,
         state.accounts,
         sorted(state.touched),
+        state.new_failures,
     )

@@ -84,8 +84,8 @@ def _check_transfer_shapes(connection: Connection, report: CheckReport) -> None:
     )
     for row in connection.execute(statement):
         report.transfers += 1
-        if row.amount <= 0:
-            report.add(f"transfer {row.id}: amount {row.amount} is not positive")
+        if row.amount < 0:
+            report.add(f"transfer {row.id}: amount {row.amount} is negative")
         if row.debit_num == row.credit_num:
             report.add(f"transfer {row.id}: debits and credits the same account")
         if row.debit_ledger is None or row.credit_ledger is None:

@@ -101,6 +101,14 @@ _SELECTS = {
     "balances": _Select(BALANCE_COLUMNS, "ledger_accounts", "id", ordered=True),
     "balances_locked": _Select(BALANCE_COLUMNS, "ledger_accounts", "id", ordered=True, lock=True),
     "transfers": _Select(TRANSFER_COLUMNS, _TRANSFERS, "t.id"),
+    # Known ids (see select_known_ids): transfers marked 0, failed ids marked 1, with their
+    # refusal where a transfer has its ref.
+    "known_transfers": _Select(f"0, {TRANSFER_COLUMNS}", _TRANSFERS, "t.id"),
+    "known_failures": _Select(
+        "1, id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, result, NULL",
+        "ledger_failed_transfers",
+        "id",
+    ),
     "resolutions": _Select("pending_id, outcome", "ledger_pending_resolutions", "pending_id"),
 }
 
@@ -122,6 +130,20 @@ def _select_statement(kind: str, count: int, sqlite: bool) -> str:
 
 def _select_params(chunk: list[str], sqlite: bool) -> Sequence[Any]:
     return chunk if sqlite or len(chunk) <= PG_SCALAR_ROWS_MAX else (chunk,)
+
+
+@lru_cache(maxsize=256)
+def _known_statement(count: int, sqlite: bool) -> str:
+    """Transfers and failed ids by id in one statement: what a batch must know of its ids."""
+    return (
+        f"{_select_statement('known_transfers', count, sqlite)}"
+        f" UNION ALL {_select_statement('known_failures', count, sqlite)}"
+    )
+
+
+def _known_params(chunk: list[str], sqlite: bool) -> Sequence[Any]:
+    params = _select_params(chunk, sqlite)
+    return [*params, *params]
 
 
 def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
@@ -153,19 +175,54 @@ def select_accounts(
     return _select_by_key(connection, f"{kind}_locked" if lock else kind, ids)
 
 
+@lru_cache(maxsize=256)
+def _balances_and_failures_statement(accounts: int, transfers: int, sqlite: bool) -> str:
+    """Balance rows locked in id order, each ending with how many of the transfer ids were
+    refused before: an uncorrelated subquery, evaluated once."""
+    locked = _select_statement("balances_locked", accounts, sqlite)
+    failed = _select_statement("known_failures", transfers, sqlite).split(" WHERE ", 1)[1]
+    counted = f", (SELECT count(*) FROM ledger_failed_transfers WHERE {failed}) FROM "
+    return locked.replace(" FROM ", counted, 1)
+
+
+def lock_balances_counting_failures(
+    connection: Executor, account_ids: Iterable[str], transfer_ids: Iterable[str]
+) -> tuple[list[tuple[Any, ...]], int]:
+    """Balance rows locked in id order (as :func:`select_accounts`), and how many of
+    ``transfer_ids`` were refused before: a batch of ids assumed new learns that it must be
+    decided knowing them, at no cost but an index probe in the statement it sends anyway.
+
+    Counted with the first chunk of accounts; 0 when no account is found (every event of such
+    a batch is refused, so it is decided again anyway)."""
+    sqlite = is_sqlite_connection(connection)
+    chunks = list(_chunks(account_ids))
+    transfers = sorted(transfer_ids)
+    if not chunks or not transfers:
+        return list(select_accounts(connection, account_ids, lock=True, balances_only=True)), 0
+    statement = _balances_and_failures_statement(len(chunks[0]), len(transfers), sqlite)
+    params = [*_select_params(transfers, sqlite), *_select_params(chunks[0], sqlite)]
+    first = list(query(connection, statement, params))
+    rows = [row[:-1] for row in first]
+    for chunk in chunks[1:]:
+        locked = _select_statement("balances_locked", len(chunk), sqlite)
+        rows += query(connection, locked, _select_params(chunk, sqlite))
+    return rows, int(first[0][-1]) if first else 0
+
+
 def select_transfers_and_lock_balances(
     connection: Executor, transfer_ids: Iterable[str], account_ids: Iterable[str]
 ) -> tuple[Sequence[Any], Sequence[Any]]:
     """Both reads of a batch whose accounts are known without reading its transfers (it
     resolves no pending transfer): transfer rows, and balance rows locked in id order.
 
-    PostgreSQL sends them pipelined, with the transaction's BEGIN: one round trip, not three.
+    The transfer rows are :func:`select_known_ids`'. PostgreSQL sends both reads pipelined,
+    with the transaction's BEGIN: one round trip, not three.
     """
     transfer_ids, account_ids = sorted(transfer_ids), sorted(account_ids)
     small = max(len(transfer_ids), len(account_ids)) <= IN_CLAUSE_CHUNK
     if is_sqlite_connection(connection) or not small or not transfer_ids or not account_ids:
         return (
-            list(select_transfers(connection, transfer_ids)),
+            list(select_known_ids(connection, transfer_ids)),
             list(select_accounts(connection, account_ids, lock=True, balances_only=True)),
         )
     dbapi_connection = connection.connection.dbapi_connection
@@ -174,8 +231,7 @@ def select_transfers_and_lock_balances(
         with dbapi_connection.pipeline():  # type: ignore[union-attr]
             transfers = dbapi_connection.cursor()  # type: ignore[union-attr]
             transfers.execute(
-                _select_statement("transfers", len(transfer_ids), False),
-                _select_params(transfer_ids, False),
+                _known_statement(len(transfer_ids), False), _known_params(transfer_ids, False)
             )
             balances = dbapi_connection.cursor()  # type: ignore[union-attr]
             balances.execute(lock_balances, _select_params(account_ids, False))
@@ -186,6 +242,28 @@ def select_transfers_and_lock_balances(
 
 def select_transfers(connection: Executor, ids: Iterable[str]) -> Iterator[tuple[Any, ...]]:
     return _select_by_key(connection, "transfers", ids)
+
+
+def select_known_ids(connection: Executor, ids: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+    """What the ledger knows of these transfer ids, in one read: ``(0, *transfer row)`` for a
+    recorded transfer, ``(1, id, ..., result, None)`` (the result where a transfer row has its
+    ref) for an id refused before and remembered."""
+    sqlite = is_sqlite_connection(connection)
+    for chunk in _chunks(ids):
+        yield from query(
+            connection, _known_statement(len(chunk), sqlite), _known_params(chunk, sqlite)
+        )
+
+
+def insert_failures(connection: Executor, failures: list[tuple[str, str, int]]) -> None:
+    """Remember refused ids (id, result, timestamp_us). Rare, so one plain statement a row; a
+    concurrent batch that remembered the same id first wins."""
+    mark = "?" if is_sqlite_connection(connection) else "%s"
+    statement = (
+        "INSERT INTO ledger_failed_transfers (id, result, timestamp_us)"
+        f" VALUES ({mark}, {mark}, {mark}) ON CONFLICT (id) DO NOTHING"
+    )
+    run_many(connection, statement, failures)
 
 
 def select_resolutions(

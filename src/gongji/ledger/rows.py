@@ -12,6 +12,7 @@ from gongji.ledger.apply import Balances, Resolution
 from gongji.ledger.types import (
     Account,
     AccountFlags,
+    CreateTransferResult,
     NewAccount,
     PendingOutcome,
     Transfer,
@@ -75,21 +76,55 @@ def load_balances(connection: Executor, ids: Iterable[str], *, lock: bool) -> di
     }
 
 
+Known = tuple[dict[str, Transfer], dict[str, CreateTransferResult]]
+"""What the ledger knows of a batch's ids: recorded transfers, and ids refused and remembered."""
+
+
+def load_balances_counting_failures(
+    connection: Executor, account_ids: Iterable[str], transfer_ids: Iterable[str]
+) -> tuple[dict[str, Balances], int]:
+    """Locked :func:`load_balances`, and how many of ``transfer_ids`` were refused before."""
+    balance_rows, failures = driver.lock_balances_counting_failures(
+        connection, account_ids, transfer_ids
+    )
+    balances = {
+        id_: Balances(ledger, flags, dp, dpo, cp, cpo, num)
+        for id_, ledger, flags, dp, dpo, cp, cpo, num in balance_rows
+    }
+    return balances, failures
+
+
 def load_transfers_and_balances(
     connection: Executor, transfer_ids: Iterable[str], account_ids: Iterable[str]
-) -> tuple[dict[str, Transfer], dict[str, Balances]]:
-    """:func:`load_transfers` and locked :func:`load_balances` at once (one round trip on
+) -> tuple[Known, dict[str, Balances]]:
+    """:func:`load_known` and locked :func:`load_balances` at once (one round trip on
     PostgreSQL), for a batch whose accounts do not depend on the transfers read."""
-    transfer_rows, balance_rows = driver.select_transfers_and_lock_balances(
+    known_rows, balance_rows = driver.select_transfers_and_lock_balances(
         connection, transfer_ids, account_ids
     )
     return (
-        {row[0]: transfer_from_values(row) for row in transfer_rows},
+        _known_from_rows(known_rows),
         {
             id_: Balances(ledger, flags, dp, dpo, cp, cpo, num)
             for id_, ledger, flags, dp, dpo, cp, cpo, num in balance_rows
         },
     )
+
+
+def load_known(connection: Executor, ids: Iterable[str]) -> Known:
+    """Recorded transfers and remembered refusals among ``ids``, in one read."""
+    return _known_from_rows(driver.select_known_ids(connection, ids))
+
+
+def _known_from_rows(known_rows: Iterable[Sequence[Any]]) -> Known:
+    transfers: dict[str, Transfer] = {}
+    failed: dict[str, CreateTransferResult] = {}
+    for failure, *values in known_rows:
+        if failure:
+            failed[values[0]] = CreateTransferResult(values[9])
+        else:
+            transfers[values[0]] = transfer_from_values(values)
+    return transfers, failed
 
 
 def is_sqlite_connection(connection: Executor) -> bool:
@@ -236,10 +271,15 @@ def write_batch(
     now_us: int,
     accounts: Mapping[str, Balances],
     touched: Iterable[str],
+    failures: Sequence[tuple[str, CreateTransferResult]] = (),
 ) -> None:
-    """New transfers (in order, recorded at ``now_us``), new resolutions and the final balances
-    of the ``touched`` accounts. ``accounts`` holds every account the transfers name (for their
-    numbers)."""
+    """New transfers (in order, recorded at ``now_us``), new resolutions, the final balances
+    of the ``touched`` accounts and the ids newly refused for good. ``accounts`` holds every
+    account the transfers name (for their numbers)."""
+    if failures:
+        driver.insert_failures(
+            connection, [(event_id, result.value, now_us) for event_id, result in failures]
+        )
     driver.write_batch(
         connection,
         [

@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from enum import IntFlag, StrEnum
 
 ID_LENGTH_MAX = 64
-AMOUNT_MAX = 2**62  # leaves head-room so that no BIGINT balance can overflow
+AMOUNT_MAX = 2**62
+"""The largest amount, which leaves head-room so that no BIGINT balance can overflow. As
+TigerBeetle's ``AMOUNT_MAX`` it also means "all there is": a post of the whole pending amount,
+a balancing transfer without a cap."""
 BALANCE_MAX = 2**63 - 1
 
 
@@ -27,9 +30,12 @@ class TransferFlags(IntFlag):
     PENDING = 2
     POST_PENDING = 4
     VOID_PENDING = 8
+    BALANCING_DEBIT = 16
+    BALANCING_CREDIT = 32
 
 
 TWO_PHASE_FLAGS = TransferFlags.PENDING | TransferFlags.POST_PENDING | TransferFlags.VOID_PENDING
+BALANCING_FLAGS = TransferFlags.BALANCING_DEBIT | TransferFlags.BALANCING_CREDIT
 _PENDING_BIT = int(TransferFlags.PENDING)
 _RESOLVING_BITS = int(TransferFlags.POST_PENDING | TransferFlags.VOID_PENDING)
 
@@ -85,9 +91,14 @@ class Account:
 class Transfer:
     """A transfer as asked for, or as recorded.
 
-    For ``POST_PENDING`` and ``VOID_PENDING``, empty accounts and a zero ledger or code mean "as
-    the pending transfer", and amount 0 means "the pending amount" (a smaller amount posts part
-    and releases the rest).
+    For ``POST_PENDING`` and ``VOID_PENDING``, empty accounts, a zero ledger or code and no
+    ``ref`` mean "as the pending transfer". A post moves ``amount`` (0 is an amount: it posts
+    nothing and releases the reservation) or, with :data:`AMOUNT_MAX`, the whole pending amount;
+    a void releases the whole pending amount and takes 0 or that amount.
+
+    With ``BALANCING_DEBIT`` (``BALANCING_CREDIT``), ``amount`` is a cap: the transfer moves as
+    much as the debit account's credits still cover (the credit account's debits still allow),
+    up to it, and is recorded with what it moved.
     """
 
     id: str
@@ -148,12 +159,12 @@ class CreateTransferResult(StrEnum):
     EXISTS_WITH_DIFFERENT_LEDGER = "exists_with_different_ledger"
     EXISTS_WITH_DIFFERENT_CODE = "exists_with_different_code"
     EXISTS_WITH_DIFFERENT_REF = "exists_with_different_ref"
+    ID_ALREADY_FAILED = "id_already_failed"
     ID_MUST_NOT_BE_EMPTY = "id_must_not_be_empty"
     ID_TOO_LONG = "id_too_long"
     REF_TOO_LONG = "ref_too_long"
     FLAGS_ARE_MUTUALLY_EXCLUSIVE = "flags_are_mutually_exclusive"
     FLAGS_INVALID = "flags_invalid"
-    AMOUNT_MUST_NOT_BE_ZERO = "amount_must_not_be_zero"
     AMOUNT_MUST_NOT_BE_NEGATIVE = "amount_must_not_be_negative"
     AMOUNT_TOO_LARGE = "amount_too_large"
     LEDGER_MUST_NOT_BE_ZERO = "ledger_must_not_be_zero"
@@ -195,3 +206,19 @@ class CreateTransferResult(StrEnum):
 
 
 SUCCESS_RESULTS = frozenset({CreateTransferResult.OK, CreateTransferResult.EXISTS})
+
+TRANSIENT_RESULTS = frozenset(
+    {
+        CreateTransferResult.DEBIT_ACCOUNT_NOT_FOUND,
+        CreateTransferResult.CREDIT_ACCOUNT_NOT_FOUND,
+        CreateTransferResult.PENDING_TRANSFER_NOT_FOUND,
+        CreateTransferResult.DEBIT_ACCOUNT_CLOSED,
+        CreateTransferResult.CREDIT_ACCOUNT_CLOSED,
+        CreateTransferResult.EXCEEDS_CREDITS,
+        CreateTransferResult.EXCEEDS_DEBITS,
+    }
+)
+"""Refusals that depend on the ledger's state at the time, so that the same transfer sent again
+might succeed. The ledger remembers an id refused with one of them and answers
+``id_already_failed`` ever after: a retry never turns a refusal into a success (TigerBeetle
+0.16.4 and later). Every other refusal follows from the transfer itself and repeats anyway."""

@@ -81,3 +81,13 @@ ledger_pending_resolutions = Table(
     Column("transfer_id", String(ID_LENGTH_MAX), nullable=True),
     Column("timestamp_us", BigInteger, nullable=False),
 )
+
+# One row per transfer id the ledger refused: a retry of that id answers the same refusal
+# (TigerBeetle's id_already_failed), never a different outcome. Append-only (migration 0008).
+ledger_failed_transfers = Table(
+    "ledger_failed_transfers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("result", String(64), nullable=False),
+    Column("timestamp_us", BigInteger, nullable=False),
+)

@@ -11,7 +11,7 @@ from gongji.core.clock import from_us
 from gongji.kernel import chart
 from gongji.kernel.context import BUSINESS_TZ, Context
 from gongji.kernel.errors import LedgerRefused
-from gongji.ledger.types import CreateTransferResult, Transfer, TransferFlags
+from gongji.ledger.types import AMOUNT_MAX, CreateTransferResult, Transfer, TransferFlags
 from gongji.store.records import GrantRecord
 from gongji.store.uow import UnitOfWork
 
@@ -68,7 +68,7 @@ def resolve_offer(
             f"{grant.id}:{verb}:{part}",
             "",
             "",
-            0,
+            AMOUNT_MAX if post else 0,  # the whole reservation: posted, or released
             0,
             0,
             flag | _linked(index, len(parts)),

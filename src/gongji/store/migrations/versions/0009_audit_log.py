@@ -2,7 +2,7 @@
 anchors of the chain's head. Both append-only.
 
 Revision ID: 0009_audit_log
-Revises: 0007_premium_draws
+Revises: 0008_ledger_failed_transfers
 Create Date: 2026-12-04
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from gongji.store.append_only import forbid_update_and_delete
 
 revision = "0009_audit_log"
-down_revision = "0007_premium_draws"
+down_revision = "0008_ledger_failed_transfers"
 branch_labels = None
 depends_on = None
 
