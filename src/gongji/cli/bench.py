@@ -16,6 +16,7 @@ from rich.console import Console
 
 from gongji.cli.common import fail, readable_errors
 from gongji.sim.ledger_bench import DATABASES, BenchError, BenchOptions, run_ledger_bench
+from gongji.sim.ledger_render import render_ledger
 from gongji.sim.settle_bench import LAYERS, SettleOptions, run_settle_bench
 from gongji.sim.settle_render import render_settle
 
@@ -82,7 +83,7 @@ def ledger(
     if as_json:
         typer.echo(report.to_json())
     else:
-        Console().print(report.render_table())
+        Console().print(render_ledger(report))
 
 
 @bench_app.command("settle")

@@ -19,7 +19,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Generic, TypeVar
 
@@ -144,3 +144,46 @@ class WindowReadings(Generic[T]):
         self._thread.join()
         first, second = self.readings
         return first, second
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a bench reads at an edge of a window: CPU seconds, round trips, the machine."""
+
+    cpu_s: float
+    trips: int
+    machine: MachineTimes | None
+
+    @classmethod
+    def now(cls, cpu_s: float, trips: int) -> Reading:
+        return cls(cpu_s, trips, machine_times())
+
+
+@dataclass(slots=True)
+class WindowCost:
+    """CPU, round trips and machine time summed over several windows (a row's slices)."""
+
+    cpu_s: float = 0.0
+    trips: int = 0
+    count: int = 0  # what the windows counted: transfers, requests
+    busy: list[float] = field(default_factory=list)
+
+    def add(self, before: Reading, after: Reading, count: int) -> None:
+        self.cpu_s += after.cpu_s - before.cpu_s
+        self.trips += after.trips - before.trips
+        self.count += count
+        share = busy_share(before.machine, after.machine)
+        if share is not None:
+            self.busy.append(share)
+
+    @property
+    def cpu_ms_each(self) -> float | None:
+        return per_request_ms(self.cpu_s, self.count)
+
+    @property
+    def trips_each(self) -> float | None:
+        return self.trips / self.count if self.count else None
+
+    @property
+    def machine_busy(self) -> float | None:
+        return sum(self.busy) / len(self.busy) if self.busy else None

@@ -45,9 +45,10 @@ from sqlalchemy import Engine
 from gongji.bootstrap import build
 from gongji.config import Settings
 from gongji.ledger.check import check_ledger
+from gongji.sim.bench_pg import BenchError
 from gongji.sim.cpu import cores, machine_times
 from gongji.sim.db_trips import TripCounter
-from gongji.sim.ledger_bench import BenchError, machine
+from gongji.sim.ledger_bench import machine
 from gongji.sim.settle_clients import ClientPlan
 from gongji.sim.settle_measure import (
     SettleRow,

@@ -18,8 +18,8 @@ from typing import Final
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 
+from gongji.sim.bench_pg import BenchError, ensure_database
 from gongji.sim.db_trips import TripCounter, count_trips
-from gongji.sim.ledger_bench import BenchError, ensure_database
 from gongji.store.engine import make_engine
 
 POOL_SIZE: Final = 40

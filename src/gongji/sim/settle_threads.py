@@ -24,7 +24,7 @@ from gongji.services import settlement
 from gongji.services.context import Context
 from gongji.services.settlement_quote import SettleRequest
 from gongji.services.signing import sign_request
-from gongji.sim.ledger_bench import BenchError
+from gongji.sim.bench_pg import BenchError
 from gongji.sim.settle_clients import HEALTH_PATH, SETTLE_PATH, refusal_code
 from gongji.sim.settle_load import Outcome, Send, SenderFactory
 from gongji.sim.settle_mix import draw_bill
