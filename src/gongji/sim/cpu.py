@@ -46,8 +46,13 @@ def process_cpu_s(pid: int) -> float | None:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
+    return stat_cpu_s(stat)
+
+
+def stat_cpu_s(stat: str, ticks_per_s: float = _TICKS_PER_S) -> float:
+    """User + system seconds from the text of a ``/proc/PID/stat``."""
     fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS_PER_S
+    return (int(fields[11]) + int(fields[12])) / ticks_per_s
 
 
 def processes_cpu_s(pids: Sequence[int]) -> float:
@@ -65,9 +70,13 @@ class MachineTimes:
 
 def machine_times() -> MachineTimes | None:
     try:
-        first = Path("/proc/stat").read_text().splitlines()[0].split()
-    except (OSError, IndexError):
+        return parse_machine_times(Path("/proc/stat").read_text())
+    except (OSError, IndexError, ValueError):
         return None
+
+
+def parse_machine_times(proc_stat: str) -> MachineTimes:
+    first = proc_stat.splitlines()[0].split()
     values = [int(value) for value in first[1:9]]  # user nice system idle iowait irq softirq steal
     idle = values[3] + values[4]
     return MachineTimes(sum(values) - idle, sum(values))

@@ -247,14 +247,13 @@ def _processes_row(
 ) -> SettleRow:
     clients = options.clients if rate is None else rate_clients(options)
     mode = "max" if rate is None else f"{rate:g}/s"
+    label = f"{layer.replace(' ', '-')}-{mode}-{server.pid}"  # request ids hold no spaces
     plan = ClientPlan(
-        kind, server.host, server.port, world if kind == "settle" else None,
-        f"{layer}-{mode}-{server.pid}", options.seed, min(options.client_processes, clients),
-        clients, options.seconds, options.warmup_s, rate,
+        kind, server.host, server.port, world if kind == "settle" else None, label, options.seed,
+        min(options.client_processes, clients), clients, options.seconds, options.warmup_s, rate,
     )  # fmt: skip
     measured = client_processes(plan, lambda: _server_reading(server))
-    label = (layer, mode, "processes", options.server_workers)
-    return settle_row(label, clients, measured)
+    return settle_row((layer, mode, "processes", options.server_workers), clients, measured)
 
 
 def _threads_rows(server: BenchServer, world: World, options: SettleOptions) -> list[SettleRow]:
