@@ -102,6 +102,7 @@ def http_report(request: pytest.FixtureRequest) -> SettleReport:
         clients=4,
         client_processes=2,
         workers=(2,),
+        rate=20.0,
         pg_url=PG_URL,
     )
     return run_settle_bench(options)
@@ -110,7 +111,7 @@ def http_report(request: pytest.FixtureRequest) -> SettleReport:
 def test_http_rows_carry_server_cpu_round_trips_and_client_cpu(http_report: SettleReport) -> None:
     (result,) = http_report.results
     assert result.ledger_ok, result.ledger_check
-    rows = {row.layer: row for row in result.rows}
+    rows = {row.layer: row for row in result.rows if row.mode == "max"}
     for layer in ("http", "http health"):
         row = rows[layer]
         assert row.generator == "processes" and row.server_workers == 1
@@ -122,6 +123,11 @@ def test_http_rows_carry_server_cpu_round_trips_and_client_cpu(http_report: Sett
         assert row.client_saturated is (row.client_cpu_share >= 0.9) or row.client_saturated
         assert row.machine_busy is not None and 0 < row.machine_busy <= 1
     settle = rows["http"]
+    fixed = next(row for row in result.rows if row.mode == "20/s")
+    assert (
+        fixed.layer == "http" and fixed.refused == {} and fixed.completed == 12
+    )  # 20/s due over 0.6 s
+    assert fixed.cpu_ms_per_request is not None and fixed.cpu_ms_per_request > 0
     assert settle.db_trips_per_request is not None and settle.db_trips_per_request >= 1
     assert settle.presigned is not None and settle.presigned > settle.completed
     assert settle.signed_late == 0

@@ -101,6 +101,7 @@ def _tally(successes: int, refused: int) -> Tally:
         tally.add(Outcome(None, shared=n % 3 == 0), 0.002, 1.0)
     for _ in range(refused):
         tally.add(Outcome("http 409 x"), 0.002, 1.0)
+    tally.in_window = successes + refused  # a closed loop counts what ends in the window
     return tally
 
 
@@ -132,3 +133,15 @@ def test_a_service_row_has_no_client_figures_and_a_saturated_one_says_so() -> No
     busy = ClientUsage(2, (1.9, 1.9), 2.0, 2)
     row = settle_row(("http", "max", "processes", 1), 4, Measured(_tally(10, 0), 5.0, edges, busy))
     assert row.client_saturated is True
+
+
+def test_a_fixed_rate_row_divides_by_what_was_answered_in_the_window() -> None:
+    """Behind its rate, the server spends the window on requests due before it: the CPU is
+    divided by the 300 answered in the window, not by the 1 000 due in it."""
+    tally = _tally(1_000, 0)
+    tally.in_window = 300
+    edges = (Snapshot(0.0, 0, 0.0, None), Snapshot(1.5, 9_000, 0.0, None))
+    row = settle_row(("http", "500/s", "processes", 1), 50, Measured(tally, 100.0, edges, None))
+    assert row.completed == 1_000
+    assert row.cpu_ms_per_request == pytest.approx(5.0)
+    assert row.db_trips_per_request == pytest.approx(30.0)

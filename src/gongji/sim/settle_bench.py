@@ -247,7 +247,8 @@ def _processes_row(
 ) -> SettleRow:
     clients = options.clients if rate is None else rate_clients(options)
     mode = "max" if rate is None else f"{rate:g}/s"
-    label = f"{layer.replace(' ', '-')}-{mode}-{server.pid}"  # request ids hold no spaces
+    kind_of_load = "max" if rate is None else "rate"
+    label = f"{layer.replace(' ', '-')}-{kind_of_load}-{server.pid}"  # ids: letters, digits, -
     plan = ClientPlan(
         kind, server.host, server.port, world if kind == "settle" else None, label, options.seed,
         min(options.client_processes, clients), clients, options.seconds, options.warmup_s, rate,

@@ -50,6 +50,7 @@ class Tally:
     refused: Counter[str] = field(default_factory=Counter)
     shared: int = 0
     last_done: float = 0.0  # monotonic() when the last counted request was answered
+    in_window: int = 0  # requests answered inside the window, whenever they were due
 
     def add(self, outcome: Outcome, latency_s: float, done: float) -> None:
         self.last_done = max(self.last_done, done)
@@ -64,6 +65,7 @@ class Tally:
         self.refused += other.refused
         self.shared += other.shared
         self.last_done = max(self.last_done, other.last_done)
+        self.in_window += other.in_window
 
 
 def percentile_ms(latencies_s: list[float], p: float) -> float | None:
@@ -95,6 +97,7 @@ def closed_loop(
                 return
             if now >= start:
                 tally.add(outcome, now - sent, now)
+                tally.in_window += 1
 
     return _threads(factory, clients, work)
 
@@ -118,6 +121,7 @@ def fixed_rate(
     stream at ``P × rate``.
     """
     start = (time.monotonic() + 0.05 if start is None else start) + offset_s
+    window = (start - offset_s + warmup_s, start - offset_s + warmup_s + seconds)
     due_total = math.ceil((warmup_s + seconds - offset_s) * rate - _EPSILON)
     first_counted = max(0, math.ceil((warmup_s - offset_s) * rate - _EPSILON))
 
@@ -132,6 +136,7 @@ def fixed_rate(
                 done = time.monotonic()
                 if k >= first_counted:
                     tally.add(outcome, done - due, done)
+                tally.in_window += window[0] <= done < window[1]
 
         return work
 

@@ -4,9 +4,10 @@ Every row reads, at the two edges of its measured window, the CPU seconds of the
 measured (the server's processes for HTTP; the bench process itself for the service layer, where
 the clients are threads beside the code they call), its round trips to the database
 (sim/db_trips.py) and the machine's busy time (sim/cpu.py); and, for HTTP, what the clients
-spent. Divided by the requests answered in the window, the first two are the CPU and the trips
-a request costs; the clients' share of the cores they could use says whether the row measured
-the server at all (``client_saturated``).
+spent. Divided by the requests answered in the window (at a fixed rate: whenever they were
+due, since a server that fell behind spends the window on requests due before it), the first
+two are the CPU and the trips a request costs; the clients' share of the cores they could use
+says whether the row measured the server at all (``client_saturated``).
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def settle_row(
     """``label``: (layer, mode, generator, server workers)."""
     tally, (before, after), usage = measured.tally, measured.edges, measured.usage
     latencies = tally.latencies_s
-    answered = len(latencies) + sum(tally.refused.values())
+    answered = tally.in_window  # what the server did between the readings, due when it may
     trips = after.trips - before.trips
     return SettleRow(
         *label,
