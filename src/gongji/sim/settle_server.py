@@ -43,7 +43,7 @@ from gongji.store.engine import make_engine
 SCHEMA_VARIABLE: Final = "GONGJI_BENCH_SCHEMA"
 STATS_VARIABLE: Final = "GONGJI_BENCH_STATS"
 POOL_SIZE: Final = 32  # ≥ what uvicorn's thread pool can run at once against the database
-SERVER_START_S: Final = 90.0  # a shared two-core machine took over 30 s to start two workers
+SERVER_START_S: Final = 180.0  # a shared two-core machine took over 90 s to start four workers
 HEALTH_PATH: Final = "/api/v1/health"
 _COUNTERS: list[TripCounter] = []  # this process's, kept alive with its memory map
 
@@ -119,20 +119,24 @@ def _wait_ready(
     server: BenchServer, process: subprocess.Popen[bytes], log: IO[bytes], workers: int
 ) -> None:
     """Health answers, and every worker has built its app (its counter file is there)."""
-    deadline = time.monotonic() + SERVER_START_S
+    deadline, ready = time.monotonic() + SERVER_START_S, 0
     while time.monotonic() < deadline:
         if process.poll() is not None:
             log.seek(0)
             lines = log.read().decode(errors="replace").strip().splitlines() or ["no output"]
             raise ServerFailed(f"the bench server exited ({process.returncode}): {lines[-1]}")
-        if len(list(server.stats.glob("*.trips"))) >= workers and _healthy(server):
+        ready = len(list(server.stats.glob("*.trips")))
+        if ready >= workers and _healthy(server):
             return
         time.sleep(0.1)
-    raise ServerFailed(f"the bench server did not answer within {SERVER_START_S:g} s")
+    raise ServerFailed(
+        f"the bench server did not answer within {SERVER_START_S:g} s"
+        f" ({ready} of {workers} worker(s) had built the app)"
+    )
 
 
 def _healthy(server: BenchServer) -> bool:
-    connection = http.client.HTTPConnection(server.host, server.port, timeout=1.0)
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=5.0)
     try:
         connection.request("GET", HEALTH_PATH)
         return connection.getresponse().status == 200
