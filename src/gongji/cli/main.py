@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from gongji.bootstrap import Container
+
+WORKER_START_S = 120  # seconds a server worker may take to import and build the app
 
 app = typer.Typer(
     name="gongji",
@@ -138,9 +142,18 @@ def _serve_workers(built: Container, host: str, port: int, workers: int) -> None
             port=port,
             workers=workers,
             log_level="info",
+            **_worker_start_allowance(uvicorn.run),
         )
     finally:
         scheduler.stop()
+
+
+def _worker_start_allowance(run: Callable[..., object]) -> dict[str, Any]:
+    """uvicorn (≥ 0.30) restarts a worker that has not started serving within 5 s; on a busy
+    machine importing and building the app takes longer, and it restarted them for ever."""
+    if "timeout_worker_healthcheck" in inspect.signature(run).parameters:
+        return {"timeout_worker_healthcheck": WORKER_START_S}
+    return {}
 
 
 def worker_app() -> FastAPI:

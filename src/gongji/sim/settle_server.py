@@ -18,6 +18,7 @@ the bench which processes serve (their CPU is read from ``/proc``, sim/cpu.py).
 from __future__ import annotations
 
 import http.client
+import inspect
 import os
 import socket
 import subprocess
@@ -28,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Any, Final
 
 import uvicorn
 from fastapi import FastAPI
@@ -45,6 +46,7 @@ STATS_VARIABLE: Final = "GONGJI_BENCH_STATS"
 POOL_SIZE: Final = 32  # ≥ what uvicorn's thread pool can run at once against the database
 SERVER_START_S: Final = 180.0  # a shared two-core machine took over 90 s to start four workers
 HEALTH_PATH: Final = "/api/v1/health"
+WORKER_START_S: Final = 120
 _COUNTERS: list[TripCounter] = []  # this process's, kept alive with its memory map
 
 
@@ -146,6 +148,15 @@ def _healthy(server: BenchServer) -> bool:
         connection.close()
 
 
+def worker_start_allowance() -> dict[str, Any]:
+    """uvicorn (≥ 0.30) restarts a worker that has not started serving within 5 s: on a busy
+    two-core machine importing and building the app takes longer, and the workers were
+    restarted for ever (the bench saw "0 of 2 workers had built the app" after 180 s)."""
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.run).parameters:
+        return {"timeout_worker_healthcheck": WORKER_START_S}
+    return {}
+
+
 def main(argv: list[str]) -> None:
     port = int(argv[0])
     workers = int(argv[1]) if len(argv) > 1 else 1
@@ -157,6 +168,7 @@ def main(argv: list[str]) -> None:
         workers=workers,
         log_level="warning",
         access_log=False,
+        **worker_start_allowance(),
     )
 
 
