@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test lint unit integration soak bench-ledger bench-settle clean
+.PHONY: install run test lint unit integration soak bench-ledger bench-settle bench-settle-workers clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "gongji needs Python >= 3.11 (python3.11, python3.12 or python3)"; exit 1; }
@@ -49,6 +49,10 @@ bench-ledger: install
 ## Settlements/s through the services and signed HTTP, both databases, plus p99 at 500/s
 bench-settle: install
 	$(BIN)/gongji bench settle --db both --rate 500
+
+## Settlements/s over HTTP at 1, 2, 4 uvicorn workers (PostgreSQL), beside the thread generator
+bench-settle-workers: install
+	$(BIN)/gongji bench settle --db postgres --workers 1,2,4 --compare-threads
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -84,3 +84,79 @@ def test_percentiles_are_nearest_rank() -> None:
     assert percentile_ms(latencies, 99) == pytest.approx(99.0)
     assert percentile_ms([0.007], 99) == pytest.approx(7.0)
     assert percentile_ms([], 50) is None
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def http_report(request: pytest.FixtureRequest) -> SettleReport:
+    """About a second of HTTP load from 2 client processes (PostgreSQL: also 2 server workers)."""
+    if request.param == "postgres":
+        require_postgres()
+    options = replace(
+        TINY,
+        databases=(request.param,),
+        layers=("http",),
+        seconds=0.6,
+        warmup_s=0.2,
+        clients=4,
+        client_processes=2,
+        workers=(2,),
+        rate=20.0,
+        pg_url=PG_URL,
+    )
+    return run_settle_bench(options)
+
+
+def test_http_rows_carry_server_cpu_round_trips_and_client_cpu(http_report: SettleReport) -> None:
+    (result,) = http_report.results
+    assert result.ledger_ok, result.ledger_check
+    rows = {row.layer: row for row in result.rows if row.mode == "max"}
+    for layer in ("http", "http health"):
+        row = rows[layer]
+        assert row.generator == "processes" and row.server_workers == 1
+        assert row.completed > 0 and row.refused == {}
+        assert row.cpu_ms_per_request is not None and 0 < row.cpu_ms_per_request < 1_000
+        assert row.client_processes == 2
+        assert row.client_cpu_s is not None and row.client_cpu_s > 0
+        assert row.client_cpu_share is not None and 0 < row.client_cpu_share <= 1.05
+        assert row.client_saturated is (row.client_cpu_share >= 0.9) or row.client_saturated
+        assert row.machine_busy is not None and 0 < row.machine_busy <= 1
+    settle = rows["http"]
+    fixed = next(row for row in result.rows if row.mode == "20/s")
+    assert (
+        fixed.layer == "http" and fixed.refused == {} and fixed.completed == 12
+    )  # 20/s due over 0.6 s
+    assert fixed.cpu_ms_per_request is not None and fixed.cpu_ms_per_request > 0
+    assert settle.db_trips_per_request is not None and settle.db_trips_per_request >= 1
+    assert settle.presigned is not None and settle.presigned > settle.completed
+    assert settle.signed_late == 0
+    assert settle.health_ratio == pytest.approx(settle.per_s / rows["http health"].per_s)
+
+
+def test_the_workers_row_is_postgres_only_and_reads_every_worker(
+    http_report: SettleReport,
+) -> None:
+    (result,) = http_report.results
+    workers = [row for row in result.rows if row.layer == "http workers"]
+    if result.database == "sqlite":
+        assert workers == []  # SQLite keeps one writer process
+        return
+    (row,) = workers
+    assert row.server_workers == 2 and row.completed > 0
+    assert row.cpu_ms_per_request is not None and row.cpu_ms_per_request > 0
+    assert row.db_trips_per_request is not None and row.db_trips_per_request >= 1
+
+
+def test_cli_json_has_the_cost_fields_and_refuses_bad_workers_in_one_line() -> None:
+    args = ["settle", "--db", "sqlite", "--service-only", "--seconds", "0.3", "--pairs", "5"]
+    result = CliRunner().invoke(bench_app, [*args, "--clients", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.output)["results"][0]["rows"]
+    assert row["cpu_ms_per_request"] > 0 and row["db_trips_per_request"] >= 1
+    assert row["client_saturated"] is None  # the clients are threads of the measured process
+    bad = CliRunner().invoke(bench_app, [*args, "--workers", "1,two"])
+    assert bad.exit_code == 2
+    assert bad.output.strip().splitlines() == [
+        "gongji: --workers wants whole numbers from 1 to 16 separated by commas, not '1,two'"
+    ]

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from gongji.cli.common import fail, readable_errors
 from gongji.sim.ledger_bench import DATABASES, BenchError, BenchOptions, run_ledger_bench
+from gongji.sim.ledger_render import render_ledger
 from gongji.sim.settle_bench import LAYERS, SettleOptions, run_settle_bench
 from gongji.sim.settle_render import render_settle
 
@@ -82,7 +83,7 @@ def ledger(
     if as_json:
         typer.echo(report.to_json())
     else:
-        Console().print(report.render_table())
+        Console().print(render_ledger(report))
 
 
 @bench_app.command("settle")
@@ -95,8 +96,20 @@ def settle(
         ),
     ] = 10.0,
     clients: Annotated[
-        int, typer.Option("--clients", min=1, max=256, help="Concurrent client threads.")
+        int,
+        typer.Option(
+            "--clients", min=1, max=256, help="Concurrent client threads (over all processes)."
+        ),
     ] = 16,
+    client_processes: Annotated[
+        int | None,
+        typer.Option(
+            "--client-processes",
+            min=1,
+            max=64,
+            help="Processes the HTTP clients run in (default: the cores this may use).",
+        ),
+    ] = None,
     rate: Annotated[
         float | None,
         typer.Option(
@@ -107,6 +120,20 @@ def settle(
         int,
         typer.Option("--server-workers", min=1, max=16, help="uvicorn worker processes."),
     ] = 1,
+    workers: Annotated[
+        str | None,
+        typer.Option(
+            "--workers",
+            help="PostgreSQL: also http rows against 1, 2, … uvicorn workers, e.g. 1,2,4"
+            " (SQLite: ignored, it keeps one writer process).",
+        ),
+    ] = None,
+    compare_threads: Annotated[
+        bool,
+        typer.Option(
+            "--compare-threads", help="Also the HTTP rows of the earlier thread generator."
+        ),
+    ] = False,
     pairs: Annotated[
         int,
         typer.Option(
@@ -134,10 +161,15 @@ def settle(
         clients=clients,
         rate=rate,
         server_workers=server_workers,
+        compare_threads=compare_threads,
         pairs=pairs,
     )
     if pg_url is not None:
         options = replace(options, pg_url=pg_url)
+    if client_processes is not None:
+        options = replace(options, client_processes=client_processes)
+    if workers is not None:
+        options = replace(options, workers=worker_counts(workers))
     with readable_errors():
         try:
             report = run_settle_bench(options)
@@ -147,3 +179,14 @@ def settle(
         typer.echo(report.to_json())
     else:
         Console().print(render_settle(report))
+
+
+def worker_counts(text: str) -> tuple[int, ...]:
+    """``--workers 1,2,4``: whole numbers from 1 to 16; anything else is one readable line."""
+    try:
+        counts = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        counts = ()
+    if not counts or not all(1 <= count <= 16 for count in counts):
+        fail(f"--workers wants whole numbers from 1 to 16 separated by commas, not {text!r}")
+    return counts

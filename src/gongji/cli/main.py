@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -10,7 +13,7 @@ from gongji.bootstrap import build
 from gongji.cli.audit import audit_app
 from gongji.cli.bench import bench_app
 from gongji.cli.clearing import clearing_app
-from gongji.cli.common import EXIT_CHECK_FAILED, container, readable_errors
+from gongji.cli.common import EXIT_CHECK_FAILED, container, fail, readable_errors
 from gongji.cli.demo import demo_app
 from gongji.cli.imports import import_app
 from gongji.cli.institutions import catalogue_app, institutions_app
@@ -21,6 +24,13 @@ from gongji.config import Settings
 from gongji.ledger.check import check_ledger
 from gongji.store.engine import make_engine
 from gongji.store.migrate import head_revision, upgrade
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from gongji.bootstrap import Container
+
+WORKER_START_S = 120  # seconds a server worker may take to import and build the app
 
 app = typer.Typer(
     name="gongji",
@@ -85,6 +95,14 @@ def ledger_check(
 def serve(
     host: str | None = typer.Option(None, help="Address to listen on (GONGJI_HOST)."),
     port: int | None = typer.Option(None, help="Port (GONGJI_PORT)."),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        max=64,
+        help="Server processes (uvicorn workers). PostgreSQL only above 1: SQLite keeps one"
+        " writer process, so more than one is refused there.",
+    ),
 ) -> None:
     """Start the web UI and API (migrating the database first)."""
     import uvicorn
@@ -93,7 +111,55 @@ def serve(
 
     settings = Settings.from_env()
     host, port = host or settings.host, port or settings.port
+    if workers > 1 and _is_sqlite_url(settings.database_url):
+        fail(f"--workers {workers} needs PostgreSQL: SQLite keeps one writer process (use 1)")
     with readable_errors():
         built = build(settings)
     typer.echo(f"gongji serving {settings.describe_database()} on http://{host}:{port}")
-    uvicorn.run(create_app(built, run_jobs=True), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(built, run_jobs=True), host=host, port=port, log_level="info")
+        return
+    _serve_workers(built, host, port, workers)
+
+
+def _is_sqlite_url(url: str) -> bool:
+    return url.split(":", 1)[0].split("+", 1)[0] == "sqlite"
+
+
+def _serve_workers(built: Container, host: str, port: int, workers: int) -> None:
+    """``workers`` uvicorn processes, each building its app from the environment
+    (:func:`worker_app`). The job scheduler runs once, here in the supervising process,
+    rather than once in every worker."""
+    import uvicorn
+
+    from gongji.jobs.scheduler import Scheduler
+
+    scheduler = Scheduler(built.context)
+    scheduler.start()
+    try:
+        uvicorn.run(
+            "gongji.cli.main:worker_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            **_worker_start_allowance(uvicorn.run),
+        )
+    finally:
+        scheduler.stop()
+
+
+def _worker_start_allowance(run: Callable[..., object]) -> dict[str, Any]:
+    """uvicorn (≥ 0.30) restarts a worker that has not started serving within 5 s; on a busy
+    machine importing and building the app takes longer, and it restarted them for ever."""
+    if "timeout_worker_healthcheck" in inspect.signature(run).parameters:
+        return {"timeout_worker_healthcheck": WORKER_START_S}
+    return {}
+
+
+def worker_app() -> FastAPI:
+    """One worker's app of ``gongji serve --workers N``: migrated already by the supervisor."""
+    from gongji.app.asgi import create_app
+
+    return create_app(build(Settings.from_env(), migrate=False))

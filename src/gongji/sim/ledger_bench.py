@@ -18,6 +18,11 @@ same fresh state (a new file in a temporary directory; a throw-away schema ``ben
 the ``gongji_bench`` database; ``pgbench -i``) so that no figure depends on an earlier run or on
 the rows measured before it. Concurrency is threads: sqlite3 and psycopg release the GIL while
 they wait on the disk or the server.
+
+Each ledger row also reports what a transfer cost: this process's CPU (the ledger and the client
+threads that call it: no server in between) and round trips to the database, both read at the
+edges of every ledger slice's window (sim/cpu.py, sim/db_trips.py), and the machine's busy share
+over those windows, since the machine is shared.
 """
 
 from __future__ import annotations
@@ -31,18 +36,15 @@ import re
 import sqlite3
 import statistics
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from gongji.core.clock import SystemClock
 from gongji.ledger.book import Ledger
@@ -54,9 +56,14 @@ from gongji.sim.baselines import (
     pgbench_slices,
     sqlite_baseline_slices,
 )
+from gongji.sim.bench_pg import BenchError, ensure_database, throwaway_schema
+from gongji.sim.cpu import Reading, WindowCost, WindowReadings
+from gongji.sim.db_trips import TripCounter, count_trips
 from gongji.sim.workload import FUNDING_FEN, Step, StepFactory, measure, pair, transfer_amount
 from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
+
+__all__ = ["BenchError", "BenchOptions", "ensure_database", "run_ledger_bench"]
 
 DATABASES = ("sqlite", "postgres")
 PG_URL_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/gongji_bench"
@@ -65,17 +72,13 @@ BATCH_TARGET_RATIO = 5.0
 LEDGER, CODE_SOURCE, CODE_PERSONAL, CODE_FUNDING, CODE_TRANSFER = 1, 1, 2, 1, 2
 SOURCE_ID = "bench-source"
 SETUP_CHUNK = 1_000
-_DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
-EngineOpener = Callable[[str], AbstractContextManager[Engine]]
-"""A fresh, empty database for one row, named by the row; disposed of when the row is done."""
+EngineOpener = Callable[[str], AbstractContextManager[tuple[Engine, TripCounter]]]
+"""A fresh, empty database for one row, named by the row, and the counter of its round trips;
+disposed of when the row is done."""
 Baseline = Callable[[int], AbstractContextManager[SliceRun]]
 """The baseline at a client count, set up fresh for one row: its slices' transfers/s. Raises
 :class:`BaselineMissing` when it cannot run (then the row has no ratio)."""
-
-
-class BenchError(RuntimeError):
-    """The bench cannot run (database unreachable, set-up refused): one readable line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,9 @@ class BenchRow:
     ratio_high: float | None
     target_ratio: float | None
     met: bool | None
+    cpu_ms_per_transfer: float | None = None  # this process's CPU (ledger and its clients)
+    db_trips_per_transfer: float | None = None  # round trips to the database (sim/db_trips.py)
+    machine_busy: float | None = None  # share of all cores busy while the ledger ran
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,11 +143,6 @@ class BenchReport:
         for result, dumped in zip(self.results, data["results"], strict=True):
             dumped["targets_met"] = result.targets_met
         return json.dumps(data, ensure_ascii=False, indent=2)
-
-    def render_table(self) -> Group:
-        setting = ", ".join(f"{name} {value}" for name, value in self.environment.items())
-        header = Text(f"gongji bench ledger, {self.started_at}: {setting}")
-        return Group(header, *(_table(result, self.seconds) for result in self.results))
 
 
 def machine() -> dict[str, str]:
@@ -236,8 +237,8 @@ def _bench_database(
     checks: list[CheckReport] = []
     refused, missing = 0, set[str]()
     for label, clients, size in _plan(options):
-        with opener(label) as engine, ExitStack() as stack:
-            ledger = _LedgerSide(engine, options, label, clients, size)
+        with opener(label) as (engine, counter), ExitStack() as stack:
+            ledger = _LedgerSide(engine, options, label, clients, size, counter)
             try:
                 base: SliceRun | None = stack.enter_context(baseline(clients))
                 why = ""
@@ -247,7 +248,8 @@ def _bench_database(
             if why or why_later:
                 missing.add(f"{clients}-client baseline missing: {why or why_later}")
             checks.append(check_ledger(engine))
-        rows.append(_row(label, clients, size, ledger_rates, base_rates, ledger.committed))
+        row = _row(label, clients, size, ledger_rates, base_rates, ledger.committed)
+        rows.append(_with_cost(row, ledger.cost))
         refused += sum(ledger.workload.refused)
     description = "; ".join([description, *sorted(missing)])
     return DatabaseResult(name, description, _judge(rows), _verdict(checks), refused)
@@ -285,8 +287,10 @@ class _LedgerSide:
     label: str
     clients: int
     batch_size: int
+    counter: TripCounter
     workload: _LedgerWorkload = field(init=False)
     committed: int = 0
+    cost: WindowCost = field(default_factory=WindowCost)
 
     def __post_init__(self) -> None:
         upgrade(self.engine)
@@ -297,9 +301,24 @@ class _LedgerSide:
     def run(self, index: int, seconds: float) -> float:
         tag = f"{self.label.replace(' ', '').replace(',', '-')}-{index}"  # ids new per slice
         factory = self.workload.factory(tag, self.batch_size)
+        window = time.monotonic() + self.options.warmup_s  # measure's own window, to within µs
+        readings = WindowReadings(self._reading, window, window + seconds)
         count = measure(factory, self.clients, seconds, self.options.warmup_s)
+        self.cost.add(*readings.result(), count)
         self.committed += count
         return count / seconds
+
+    def _reading(self) -> Reading:
+        return Reading.now(time.process_time(), self.counter.trips)
+
+
+def _with_cost(row: BenchRow, cost: WindowCost) -> BenchRow:
+    return replace(
+        row,
+        cpu_ms_per_transfer=cost.cpu_ms_each,
+        db_trips_per_transfer=cost.trips_each,
+        machine_busy=cost.machine_busy,
+    )
 
 
 def _plan(options: BenchOptions) -> list[tuple[str, int, int]]:
@@ -352,10 +371,12 @@ def _bench_sqlite(options: BenchOptions) -> DatabaseResult:
     with work_dir_for(options.work_dir) as directory:
 
         @contextmanager
-        def opener(label: str) -> Iterator[Engine]:
+        def opener(label: str) -> Iterator[tuple[Engine, TripCounter]]:
             engine = make_engine(f"sqlite:///{directory / _file_name('ledger', label)}")
+            counter = TripCounter()
+            count_trips(engine, counter)
             try:
-                yield engine
+                yield engine, counter
             finally:
                 engine.dispose()
 
@@ -399,9 +420,10 @@ def _bench_postgres(options: BenchOptions) -> tuple[DatabaseResult, str]:
     version = ensure_database(url)
 
     @contextmanager
-    def opener(_label: str) -> Iterator[Engine]:
-        with throwaway_schema(url, pool_size=max(options.clients)) as engine:
-            yield engine
+    def opener(_label: str) -> Iterator[tuple[Engine, TripCounter]]:
+        counter = TripCounter()
+        with throwaway_schema(url, pool_size=max(options.clients), counter=counter) as engine:
+            yield engine, counter
 
     scale = max(options.pgbench_scale, *options.clients)  # a branch row per client at least
     slices = max(1, min(options.slices, round(options.seconds)))  # pgbench -T: whole seconds
@@ -421,83 +443,3 @@ def _bench_postgres(options: BenchOptions) -> tuple[DatabaseResult, str]:
 
 def _whole_seconds(seconds: float) -> int:
     return max(1, round(seconds))
-
-
-def ensure_database(url: URL) -> str:
-    """Create the bench database when missing (through the server's ``postgres`` database)."""
-    name = url.database or ""
-    if not _DATABASE_NAME.match(name):
-        raise BenchError(f"invalid bench database name in the PostgreSQL URL: {name!r}")
-    admin = create_engine(
-        url.set(database="postgres"),
-        isolation_level="AUTOCOMMIT",
-        connect_args={"connect_timeout": 5},
-    )
-    try:
-        with admin.connect() as connection:
-            exists = text("SELECT 1 FROM pg_database WHERE datname = :name")
-            if connection.execute(exists, {"name": name}).scalar() is None:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            show = "SELECT current_setting('server_version'), current_setting('synchronous_commit')"
-            version, synchronous_commit = connection.execute(text(show)).one()
-            return f"{version} (synchronous_commit={synchronous_commit})"
-    except OperationalError as error:
-        first = (str(error.orig).strip().splitlines() or ["no detail"])[0]
-        raise BenchError(f"PostgreSQL unreachable at {url.host}:{url.port}: {first}") from None
-    finally:
-        admin.dispose()
-
-
-@contextmanager
-def throwaway_schema(url: URL, *, pool_size: int) -> Iterator[Engine]:
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-        plain_url = url.render_as_string(hide_password=False)
-        engine = make_engine(plain_url, schema=schema, pool_size=pool_size)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
-            with admin.connect() as connection:
-                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    finally:
-        admin.dispose()
-
-
-# --- Rendering --------------------------------------------------------------------------------
-
-
-def _table(result: DatabaseResult, seconds: float) -> Table:
-    verdict = {None: "not judged (no baseline)", True: "met", False: "NOT met"}[result.targets_met]
-    table = Table(
-        title=(
-            f"{result.database}: durable transfers/s, {seconds:g} s a side taken in turns"
-            f" — targets {verdict}"
-        ),
-        caption=f"baseline: {result.baseline}\n{result.ledger_check}; refused: {result.refused}",
-        caption_justify="left",
-    )
-    for name in ("row", "transfers/s", "baseline/s", "ratio", "slice ratios", "target", "met"):
-        table.add_column(name, justify="left" if name == "row" else "right")
-    for row in result.rows:
-        table.add_row(
-            row.label,
-            f"{row.transfers_per_s:,.0f}",
-            _or_dash(row.baseline_per_s, "{:,.0f}"),
-            _or_dash(row.ratio, "{:.2f}×"),
-            _range(row.ratio_low, row.ratio_high),
-            _or_dash(row.target_ratio, "≥ {:g}×"),
-            {None: "—", True: "yes", False: "NO"}[row.met],
-        )
-    return table
-
-
-def _range(low: float | None, high: float | None) -> str:
-    return "—" if low is None or high is None else f"{low:.2f}–{high:.2f}×"
-
-
-def _or_dash(value: float | None, template: str) -> str:
-    return "—" if value is None else template.format(value)

@@ -8,11 +8,19 @@ money). Rows, in order, each over the same measured window:
 - ``service``: ``services.settlement.settle`` in its own transaction per bill, from client
   threads in this process (what the code costs without HTTP and signing);
 - ``http``: signed ``POST /api/v1/settlements`` (docs/signing.md) to the real app under uvicorn
-  in a separate process on 127.0.0.1, from the same number of client threads, each with its own
-  keep-alive ``httpx2`` connection;
+  in a separate process on 127.0.0.1 (sim/settle_server.py), from the same number of client
+  threads spread over ``client_processes`` processes, requests signed ahead
+  (sim/settle_clients.py);
 - ``http health``: ``GET /api/v1/health`` on the same server from the same load generator: the
-  ceiling of this HTTP stack and client on this machine. The ``http`` row is reported as a
-  ratio of it.
+  ceiling of this HTTP stack on this machine. The ``http`` row is reported as a ratio of it;
+- with ``compare_threads``, the same two rows from the earlier generator (threads of this
+  process, httpx2, signing as they send: sim/settle_threads.py), to show what it held back;
+- with ``workers`` (PostgreSQL only: SQLite keeps one writer process), ``http`` at as fast as
+  it goes against a server of each of those numbers of uvicorn worker processes.
+
+Every row carries the CPU a request cost the server (the bench process for the service rows),
+the round trips to the database per request, and the client processes' CPU share, marked
+``client_saturated`` when the clients were the limit (sim/settle_measure.py).
 
 With ``rate`` set, the service and HTTP rows are also run at that fixed rate (open loop, see
 sim/settle_load.py) to give latency percentiles at a known load. Afterwards the ledger must
@@ -22,65 +30,47 @@ check clean (``gongji ledger check``'s invariants); its verdict is part of the r
 from __future__ import annotations
 
 import base64
-import itertools
 import json
 import math
 import os
-import random
 import secrets
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import Engine
 
 from gongji.bootstrap import build
 from gongji.config import Settings
-from gongji.core.errors import GongjiError
-from gongji.identity.service.signing import sign_request
-from gongji.kernel.context import Context
 from gongji.ledger.check import check_ledger
-from gongji.settlement.domain.bill import SettleRequest
-from gongji.settlement.service import settlement
-from gongji.settlement.store.settlements_repo import SettlementRow
-from gongji.sim.ledger_bench import BenchError, ensure_database, machine
-from gongji.sim.settle_load import (
-    Outcome,
-    Send,
-    SenderFactory,
-    Tally,
-    closed_loop,
-    fixed_rate,
-    percentile_ms,
+from gongji.sim.bench_pg import BenchError
+from gongji.sim.cpu import cores, machine_times
+from gongji.sim.db_trips import TripCounter
+from gongji.sim.ledger_bench import machine
+from gongji.sim.settle_clients import ClientPlan
+from gongji.sim.settle_measure import (
+    SettleRow,
+    Snapshot,
+    client_processes,
+    in_process,
+    settle_row,
+    threads_usage,
 )
-from gongji.sim.settle_mix import draw_bill
-from gongji.sim.settle_server import SCHEMA_VARIABLE
+from gongji.sim.settle_server import BenchServer, ServerFailed, bench_server
+from gongji.sim.settle_store import bench_store
+from gongji.sim.settle_threads import SenderFor, health_sender, http_sender, service_sender
 from gongji.sim.settle_world import World, seed_clock, seed_world
-from gongji.store.engine import make_engine
-from gongji.store.uow import UnitOfWork, run_in_transaction
+
+__all__ = ["SettleOptions", "SettleReport", "SettleRow", "run_settle_bench"]
 
 DATABASES: Final = ("sqlite", "postgres")
 LAYERS: Final = ("service", "http")
 PG_URL_DEFAULT: Final = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SETTLE_PATH: Final = "/api/v1/settlements"
-HEALTH_PATH: Final = "/api/v1/health"
 HTTP_TARGET_PER_S: Final = 1_000.0
 P99_TARGET_MS: Final = 100.0
 P99_TARGET_RATE: Final = 500.0
-SERVER_START_S: Final = 30.0
-POOL_SIZE: Final = 40
-SenderFor = Callable[[str], SenderFactory]
-"""Senders for one row, named by the row (request ids and random streams differ per row)."""
 IN_FLIGHT_S: Final = 0.1  # the p99 target: a fixed rate gets rate × this many threads at least
 
 
@@ -93,28 +83,14 @@ class SettleOptions:
     clients: int = 16
     rate: float | None = None
     server_workers: int = 1  # uvicorn worker processes
+    client_processes: int = field(default_factory=cores)
+    compare_threads: bool = False  # also the earlier thread generator's HTTP rows
+    workers: tuple[int, ...] = ()  # PostgreSQL: http rows at these numbers of server workers
     pairs: int = 1_000  # employee–parent pairs: 2 × this many insured persons
     pg_url: str = field(
         default_factory=lambda: os.environ.get("GONGJI_BENCH_PG_URL", PG_URL_DEFAULT)
     )
     seed: int = 1
-
-
-@dataclass(frozen=True, slots=True)
-class SettleRow:
-    layer: str  # service | http | http health
-    mode: str  # "max" (closed loop) or "500/s" (fixed rate)
-    clients: int
-    completed: int
-    per_s: float
-    shared: int  # settlements that drew shared money (grants)
-    refused: dict[str, int]
-    p50_ms: float | None
-    p95_ms: float | None
-    p99_ms: float | None
-    health_ratio: float | None = None
-    target: str | None = None
-    met: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +109,7 @@ class SettleReport:
     clients: int
     rate: float | None
     server_workers: int
+    client_processes: int
     persons: int
     mix: str
     environment: dict[str, str]
@@ -150,10 +127,15 @@ def run_settle_bench(options: SettleOptions) -> SettleReport:
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     results = []
     for database in options.databases:
-        with _store(database, options) as (engine, url, schema, version):
-            if version:
-                environment["postgresql"] = version
-            results.append(_bench_database(database, engine, url, schema, options))
+        counter = TripCounter()
+        try:
+            with bench_store(database, options.pg_url, counter) as (engine, url, schema, version):
+                if version:
+                    environment["postgresql"] = version
+                store = _Store(engine, url, schema, counter)
+                results.append(_bench_database(database, store, options))
+        except ServerFailed as error:
+            raise BenchError(str(error)) from None
     mix = "70% pharmacy (41), 25% outpatient (11), 5% inpatient (21); 1/3 grant recipients"
     return SettleReport(
         started_at,
@@ -161,6 +143,7 @@ def run_settle_bench(options: SettleOptions) -> SettleReport:
         options.clients,
         options.rate,
         options.server_workers,
+        options.client_processes,
         2 * options.pairs,
         mix,
         environment,
@@ -171,42 +154,122 @@ def run_settle_bench(options: SettleOptions) -> SettleReport:
 # --- one database -----------------------------------------------------------------------------
 
 
-def _bench_database(
-    database: str, engine: Engine, url: str, schema: str | None, options: SettleOptions
-) -> DatabaseSettleResult:
+@dataclass(frozen=True, slots=True)
+class _Store:
+    engine: Engine
+    url: str
+    schema: str | None
+    counter: TripCounter  # the bench process's round trips to it
+
+
+def _bench_database(database: str, store: _Store, options: SettleOptions) -> DatabaseSettleResult:
     with tempfile.TemporaryDirectory(prefix="gongji-settle-") as data_dir:
         key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-        env = {"GONGJI_DATA_DIR": data_dir, "GONGJI_SECRET_KEY": key, "GONGJI_DATABASE_URL": url}
+        env = {
+            "GONGJI_DATA_DIR": data_dir,
+            "GONGJI_SECRET_KEY": key,
+            "GONGJI_DATABASE_URL": store.url,
+        }
         settings = Settings.from_env(env)
         began = time.perf_counter()
-        seeding = build(settings, engine=engine, clock=seed_clock(datetime.now(UTC)))
+        seeding = build(settings, engine=store.engine, clock=seed_clock(datetime.now(UTC)))
         world = seed_world(seeding.context, options.pairs)
         setup_s = time.perf_counter() - began
         rows: list[SettleRow] = []
         if "service" in options.layers:
-            ctx = build(settings, engine=engine, migrate=False).context
-            rows += _rows("service", _service_sender(ctx, world, options.seed), options)
+            ctx = build(settings, engine=store.engine, migrate=False).context
+            rows += _service_rows(service_sender(ctx, world, options.seed), store, options)
         if "http" in options.layers:
-            with _server(env, schema, options.server_workers) as base_url:
-                rows += _rows("http", _http_sender(base_url, world, options.seed), options)
-                health = closed_loop(
-                    _health_sender(base_url), options.clients, options.seconds, options.warmup_s
-                )
-                rows.append(_row("http health", "max", options.clients, options, health))
-    report = check_ledger(engine)
+            rows += _http_rows(env, store, world, options)
+            rows += _workers_rows(database, env, store, world, options)
+    report = check_ledger(store.engine)
     return DatabaseSettleResult(database, setup_s, _judge(rows), report.verdict(), report.ok)
 
 
-def _rows(layer: str, sender: SenderFor, options: SettleOptions) -> list[SettleRow]:
-    """The closed-loop row, then (with ``rate``) the fixed-rate row, of one layer."""
-    tally = closed_loop(sender(f"{layer}-max"), options.clients, options.seconds, options.warmup_s)
-    rows = [_row(layer, "max", options.clients, options, tally)]
+def _service_rows(sender: SenderFor, store: _Store, options: SettleOptions) -> list[SettleRow]:
+    """The closed-loop row, then (with ``rate``) the fixed-rate row, of the service layer."""
+
+    def read() -> Snapshot:
+        return Snapshot(time.process_time(), store.counter.trips, 0.0, machine_times())
+
+    timing: tuple[float, float, float | None] = (options.seconds, options.warmup_s, None)
+    measured = in_process(sender("service-max"), options.clients, timing, read)
+    rows = [settle_row(("service", "max", "in-process", None), options.clients, measured)]
     if options.rate is not None:
-        mode, clients = f"{options.rate:g}/s", rate_clients(options)
-        tally, achieved = fixed_rate(
-            sender(f"{layer}-rate"), clients, options.rate, options.seconds, options.warmup_s
-        )
-        rows.append(_row(layer, mode, clients, options, tally, achieved))
+        clients, timing = rate_clients(options), (options.seconds, options.warmup_s, options.rate)
+        measured = in_process(sender("service-rate"), clients, timing, read)
+        label = ("service", f"{options.rate:g}/s", "in-process", None)
+        rows.append(settle_row(label, clients, measured))
+    return rows
+
+
+def _http_rows(
+    env: dict[str, str], store: _Store, world: World, options: SettleOptions
+) -> list[SettleRow]:
+    workers = options.server_workers
+    rows = []
+    with bench_server(env, store.schema, workers) as server:
+        rows.append(_processes_row(server, world, options, "http", "settle"))
+        if options.rate is not None:
+            rows.append(_processes_row(server, world, options, "http", "settle", options.rate))
+        rows.append(_processes_row(server, world, options, "http health", "health"))
+        if options.compare_threads:
+            rows += _threads_rows(server, world, options)
+    return rows
+
+
+def _workers_rows(
+    database: str, env: dict[str, str], store: _Store, world: World, options: SettleOptions
+) -> list[SettleRow]:
+    """``http`` as fast as it goes at each number of server workers (PostgreSQL only)."""
+    if database != "postgres":
+        return []
+    rows = []
+    for workers in options.workers:
+        with bench_server(env, store.schema, workers) as server:
+            row = _processes_row(server, world, options, "http workers", "settle")
+            rows.append(replace(row, server_workers=workers))
+    return rows
+
+
+def _server_reading(server: BenchServer) -> Snapshot:
+    reading = server.read()
+    return Snapshot(reading.cpu_s, reading.trips, time.process_time(), machine_times())
+
+
+def _processes_row(
+    server: BenchServer,
+    world: World,
+    options: SettleOptions,
+    layer: str,
+    kind: str,
+    rate: float | None = None,
+) -> SettleRow:
+    clients = options.clients if rate is None else rate_clients(options)
+    mode = "max" if rate is None else f"{rate:g}/s"
+    kind_of_load = "max" if rate is None else "rate"
+    label = f"{layer.replace(' ', '-')}-{kind_of_load}-{server.pid}"  # ids: letters, digits, -
+    plan = ClientPlan(
+        kind, server.host, server.port, world if kind == "settle" else None, label, options.seed,
+        min(options.client_processes, clients), clients, options.seconds, options.warmup_s, rate,
+    )  # fmt: skip
+    measured = client_processes(plan, lambda: _server_reading(server))
+    return settle_row((layer, mode, "processes", options.server_workers), clients, measured)
+
+
+def _threads_rows(server: BenchServer, world: World, options: SettleOptions) -> list[SettleRow]:
+    """The earlier generator's ``http`` and ``http health`` rows, as fast as they go."""
+    base_url = f"http://{server.host}:{server.port}"
+    timing = (options.seconds, options.warmup_s, None)
+    rows = []
+    for layer, factory in (
+        ("http", http_sender(base_url, world, options.seed)(f"threads-{server.pid}")),
+        ("http health", health_sender(base_url)),
+    ):
+        measured = in_process(factory, options.clients, timing, lambda: _server_reading(server))
+        measured = replace(measured, usage=threads_usage(measured.edges, options.seconds))
+        label = (layer, "max", "threads", options.server_workers)
+        rows.append(settle_row(label, options.clients, measured))
     return rows
 
 
@@ -217,235 +280,21 @@ def rate_clients(options: SettleOptions) -> int:
     return max(options.clients, math.ceil(options.rate * IN_FLIGHT_S))
 
 
-def _row(
-    layer: str,
-    mode: str,
-    clients: int,
-    options: SettleOptions,
-    tally: Tally,
-    per_s: float | None = None,
-) -> SettleRow:
-    """``per_s``: the achieved rate of a fixed-rate row; a closed loop's is counted here."""
-    latencies = tally.latencies_s
-    return SettleRow(
-        layer=layer,
-        mode=mode,
-        clients=clients,
-        completed=len(latencies),
-        per_s=len(latencies) / options.seconds if per_s is None else per_s,
-        shared=tally.shared,
-        refused=dict(sorted(tally.refused.items())),
-        p50_ms=percentile_ms(latencies, 50),
-        p95_ms=percentile_ms(latencies, 95),
-        p99_ms=percentile_ms(latencies, 99),
-    )
-
-
 def _judge(rows: list[SettleRow]) -> tuple[SettleRow, ...]:
-    """HTTP at full speed: ≥ 1 000/s, and its ratio to health; at 500/s: p99 ≤ 100 ms."""
-    health = next((row for row in rows if row.layer == "http health"), None)
+    """HTTP at full speed: ≥ 1 000/s, and its ratio to health of the same generator; at
+    500/s: p99 ≤ 100 ms. The targets judge the process generator's rows only."""
+    health = {row.generator: row for row in rows if row.layer == "http health"}
     judged = []
     for row in rows:
         if row.layer == "http" and row.mode == "max":
-            ratio = row.per_s / health.per_s if health and health.per_s else None
+            ceiling = health.get(row.generator)
+            ratio = row.per_s / ceiling.per_s if ceiling and ceiling.per_s else None
+            row = replace(row, health_ratio=ratio)
+        if row.generator == "processes" and row.layer == "http" and row.mode == "max":
             met = row.per_s >= HTTP_TARGET_PER_S
-            row = replace(row, health_ratio=ratio, target=f"≥ {HTTP_TARGET_PER_S:,.0f}/s", met=met)
+            row = replace(row, target=f"≥ {HTTP_TARGET_PER_S:,.0f}/s", met=met)
         elif row.layer == "http" and row.mode == f"{P99_TARGET_RATE:g}/s":
             met = row.p99_ms is not None and row.p99_ms <= P99_TARGET_MS and not row.refused
             row = replace(row, target=f"p99 ≤ {P99_TARGET_MS:g} ms", met=met)
         judged.append(row)
     return tuple(judged)
-
-
-# --- senders ----------------------------------------------------------------------------------
-
-
-def _service_sender(ctx: Context, world: World, seed: int) -> SenderFor:
-    def factory(label: str) -> SenderFactory:
-        @contextmanager
-        def open_sender(worker: int) -> Iterator[Send]:
-            rng = random.Random(f"{seed}-{label}-{worker}")
-            numbers = itertools.count()
-
-            def send() -> Outcome:
-                bill = draw_bill(rng, world)
-                code = world.keys[bill.key_index].institution_code
-                request = bill.request(code, f"{label}-{worker}-{next(numbers)}")
-                try:
-                    row = run_in_transaction(ctx.engine, lambda uow: _settled(ctx, uow, request))
-                except GongjiError as error:
-                    return Outcome(error.code)
-                return Outcome(None, row.acct_mulaid_pay > 0)
-
-            yield send
-
-        return open_sender
-
-    return factory
-
-
-def _settled(ctx: Context, uow: UnitOfWork, request: SettleRequest) -> SettlementRow:
-    row = settlement.settle(ctx, uow, request)
-    uow.commit()
-    return row
-
-
-def _httpx() -> Any:
-    """httpx2 is a development dependency: only the HTTP rows need it."""
-    try:
-        import httpx2 as httpx
-    except ImportError:
-        raise BenchError(
-            "the HTTP rows need httpx2 (pip install -e '.[dev]'), or run with --service-only"
-        ) from None
-    return httpx
-
-
-def _http_sender(base_url: str, world: World, seed: int) -> SenderFor:
-    httpx = _httpx()
-
-    def factory(label: str) -> SenderFactory:
-        @contextmanager
-        def open_sender(worker: int) -> Iterator[Send]:
-            rng = random.Random(f"{seed}-{label}-{worker}")
-            numbers = itertools.count()
-            with httpx.Client(base_url=base_url, timeout=60.0) as client:
-
-                def send() -> Outcome:
-                    bill = draw_bill(rng, world)
-                    key = world.keys[bill.key_index]
-                    body = json.dumps(bill.body(f"{label}-{worker}-{next(numbers)}")).encode()
-                    signed = sign_request(
-                        key.key_id, key.secret, "POST", SETTLE_PATH, body,
-                        int(time.time()), uuid.uuid4().hex,
-                    )  # fmt: skip
-                    headers = {**signed, "Content-Type": "application/json"}
-                    try:
-                        answer = client.post(SETTLE_PATH, content=body, headers=headers)
-                    except httpx.HTTPError as error:
-                        return Outcome(f"transport: {type(error).__name__}")
-                    if answer.status_code != 201:
-                        return Outcome(_refusal_code(answer.status_code, answer.content))
-                    return Outcome(None, answer.json().get("acct_mulaid_pay") != "0.00")
-
-                yield send
-
-        return open_sender
-
-    return factory
-
-
-def _health_sender(base_url: str) -> SenderFactory:
-    httpx = _httpx()
-
-    @contextmanager
-    def open_sender(_worker: int) -> Iterator[Send]:
-        with httpx.Client(base_url=base_url, timeout=60.0) as client:
-
-            def send() -> Outcome:
-                try:
-                    answer = client.get(HEALTH_PATH)
-                except httpx.HTTPError as error:
-                    return Outcome(f"transport: {type(error).__name__}")
-                return Outcome(None if answer.status_code == 200 else f"http {answer.status_code}")
-
-            yield send
-
-    return open_sender
-
-
-def _refusal_code(status: int, content: bytes) -> str:
-    try:
-        code = json.loads(content).get("code")
-    except (ValueError, AttributeError):
-        code = None
-    return f"http {status} {code}" if code else f"http {status}"
-
-
-# --- stores and the server --------------------------------------------------------------------
-
-
-@contextmanager
-def _store(
-    database: str, options: SettleOptions
-) -> Iterator[tuple[Engine, str, str | None, str | None]]:
-    """(engine, URL, schema, server version) of a fresh, empty store, removed afterwards."""
-    if database == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="gongji-settle-db-") as directory:
-            url = f"sqlite:///{Path(directory) / 'settle.db'}"
-            engine = make_engine(url, pool_size=POOL_SIZE)
-            try:
-                yield engine, url, None, None
-            finally:
-                engine.dispose()
-        return
-    pg_url = _pg_url(options.pg_url)
-    version = ensure_database(pg_url)
-    plain = pg_url.render_as_string(hide_password=False)
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-        engine = make_engine(plain, schema=schema, pool_size=POOL_SIZE)
-        try:
-            yield engine, plain, schema, version
-        finally:
-            engine.dispose()
-            with admin.connect() as connection:
-                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    finally:
-        admin.dispose()
-
-
-def _pg_url(text_url: str) -> URL:
-    url = make_url(text_url)
-    if url.get_backend_name() != "postgresql":
-        raise BenchError(f"not a PostgreSQL URL: {url.render_as_string()}")
-    return url.set(drivername="postgresql+psycopg") if url.drivername == "postgresql" else url
-
-
-@contextmanager
-def _server(env: dict[str, str], schema: str | None, workers: int) -> Iterator[str]:
-    """The app under uvicorn in a child process on a free loopback port; stopped afterwards."""
-    port = _free_port()
-    command = [sys.executable, "-m", "gongji.sim.settle_server", str(port), str(workers)]
-    env = {**env, SCHEMA_VARIABLE: schema or ""}
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=log, stderr=log)
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            _wait_ready(base_url, process, log)
-            yield base_url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Any) -> None:
-    httpx = _httpx()
-
-    deadline = time.monotonic() + SERVER_START_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            lines = log.read().decode(errors="replace").strip().splitlines() or ["no output"]
-            raise BenchError(f"the bench server exited ({process.returncode}): {lines[-1]}")
-        try:
-            if httpx.get(base_url + HEALTH_PATH, timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise BenchError(f"the bench server did not answer within {SERVER_START_S:g} s")

@@ -8,6 +8,9 @@ soon as it is free; its latency counts from when it was *due*, not from when it 
 server that falls behind shows it in the percentiles instead of slowing the clock (no
 coordinated omission).
 
+Times are ``time.monotonic()``: on Linux one clock for every process of the machine, so client
+processes started apart (sim/settle_clients.py) share the window the bench sets them.
+
 Threads, not asyncio: the client libraries (sqlite3, psycopg, httpx2's sockets) release the GIL
 while they wait, and one shape of driver serves the service layer and HTTP alike.
 """
@@ -46,7 +49,8 @@ class Tally:
     latencies_s: list[float] = field(default_factory=list)
     refused: Counter[str] = field(default_factory=Counter)
     shared: int = 0
-    last_done: float = 0.0  # perf_counter() when the last counted request was answered
+    last_done: float = 0.0  # monotonic() when the last counted request was answered
+    in_window: int = 0  # requests answered inside the window, whenever they were due
 
     def add(self, outcome: Outcome, latency_s: float, done: float) -> None:
         self.last_done = max(self.last_done, done)
@@ -61,6 +65,7 @@ class Tally:
         self.refused += other.refused
         self.shared += other.shared
         self.last_done = max(self.last_done, other.last_done)
+        self.in_window += other.in_window
 
 
 def percentile_ms(latencies_s: list[float], p: float) -> float | None:
@@ -72,46 +77,66 @@ def percentile_ms(latencies_s: list[float], p: float) -> float | None:
     return ordered[rank - 1] * 1000
 
 
-def closed_loop(factory: SenderFactory, clients: int, seconds: float, warmup_s: float) -> Tally:
-    start = time.perf_counter() + warmup_s
+def closed_loop(
+    factory: SenderFactory,
+    clients: int,
+    seconds: float,
+    warmup_s: float,
+    start: float | None = None,
+) -> Tally:
+    """``start``: when warm-up begins (default: now); the window is the ``seconds`` after it."""
+    start = (time.monotonic() if start is None else start) + warmup_s
     end = start + seconds
 
     def work(send: Send, tally: Tally) -> None:
         while True:
-            sent = time.perf_counter()
+            sent = time.monotonic()
             outcome = send()
-            now = time.perf_counter()
+            now = time.monotonic()
             if now >= end:
                 return
             if now >= start:
                 tally.add(outcome, now - sent, now)
+                tally.in_window += 1
 
     return _threads(factory, clients, work)
 
 
 def fixed_rate(
-    factory: SenderFactory, clients: int, rate: float, seconds: float, warmup_s: float
+    factory: SenderFactory,
+    clients: int,
+    rate: float,
+    seconds: float,
+    warmup_s: float,
+    start: float | None = None,
+    offset_s: float = 0.0,
 ) -> tuple[Tally, float]:
     """Requests due at a steady ``rate``; those due inside the window after warm-up count.
 
     Returns the tally and the rate achieved: the counted successes over the time from the first
     one's due time to the last answer (below ``rate`` when the system could not keep up).
+    ``start``: when warm-up begins (default: just after every thread has opened its sender);
+    ``offset_s``: this generator's first request is due that long after it, so that ``P``
+    processes at ``rate / P`` each, offset by ``1 / (P × rate)``, interleave into one steady
+    stream at ``P × rate``.
     """
-    start = time.perf_counter() + 0.05  # every thread has opened its sender by then
-    due_total = math.ceil((warmup_s + seconds) * rate - _EPSILON)
-    first_counted = math.ceil(warmup_s * rate - _EPSILON)
+    start = (time.monotonic() + 0.05 if start is None else start) + offset_s
+    window = (start - offset_s + warmup_s, start - offset_s + warmup_s + seconds)
+    due_total = math.ceil((warmup_s + seconds - offset_s) * rate - _EPSILON)
+    first_counted = max(0, math.ceil((warmup_s - offset_s) * rate - _EPSILON))
 
     def work_for(index: int) -> Callable[[Send, Tally], None]:
         def work(send: Send, tally: Tally) -> None:
             for k in range(index, due_total, clients):
                 due = start + k / rate
-                wait = due - time.perf_counter()
+                wait = due - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
                 outcome = send()
-                done = time.perf_counter()
+                done = time.monotonic()
                 if k >= first_counted:
                     tally.add(outcome, done - due, done)
+                tally.in_window += window[0] <= done < window[1]
 
         return work
 
@@ -119,6 +144,12 @@ def fixed_rate(
     answered = len(tally.latencies_s)
     span_s = max(seconds, tally.last_done - (start + first_counted / rate))
     return tally, answered / span_s
+
+
+def achieved_rate(tally: Tally, window_start: float, seconds: float) -> float:
+    """Counted successes per second from the window's start to the last answer (at least the
+    window): the rate several fixed-rate generators achieved together."""
+    return len(tally.latencies_s) / max(seconds, tally.last_done - window_start)
 
 
 def _threads(

@@ -8,12 +8,18 @@ from rich.text import Text
 
 from gongji.sim.settle_bench import DatabaseSettleResult, SettleReport, SettleRow
 
+COLUMNS = (
+    "layer", "load", "gen", "wk", "per s", "shared", "p50 ms", "p99 ms", "÷ health",
+    "CPU ms/req", "trips/req", "clients CPU", "machine",
+)  # fmt: skip
+LEFT = ("layer", "load", "gen")
+
 
 def render_settle(report: SettleReport) -> Group:
     setting = ", ".join(f"{name} {value}" for name, value in report.environment.items())
     fixed = [row.clients for result in report.results for row in result.rows if row.mode != "max"]
     at_rate = f" ({fixed[0]} at a fixed rate)" if fixed else ""
-    threads = f"{report.clients} client threads{at_rate}"
+    threads = f"{report.clients} client threads{at_rate} in {report.client_processes} processes"
     header = Text(
         f"gongji bench settle, {report.started_at}: {setting}\n"
         f"{report.persons} insured persons; {report.mix}; {threads};"
@@ -28,14 +34,19 @@ def _table(result: DatabaseSettleResult, seconds: float) -> Table:
     table = Table(
         title=f"{result.database}: settlements/s over {seconds:g} s — targets {verdict}",
         caption=(
-            f"load max: as fast as it goes; N/s: requests due at that fixed rate, latency"
-            f" counted from when due. shared: settlements that drew a grant.\n"
+            "load max: as fast as it goes; N/s: requests due at that fixed rate, latency counted"
+            " from when due. gen: in-process (service threads), processes (client processes,"
+            " signed ahead), threads (the earlier httpx2 threads); wk: server workers.\n"
+            "CPU ms/req: the server's CPU (service: the bench process's) per answered request;"
+            " trips/req: round trips to the database; clients CPU: share of the cores the"
+            " clients could use, SATURATED at ≥ 90 % (then the row measured the clients);"
+            " machine: share of all cores busy.\n"
             f"set-up {result.setup_s:.1f} s; {result.ledger_check}"
         ),
         caption_justify="left",
     )
-    for name in ("layer", "load", "per s", "shared", "p50 ms", "p95 ms", "p99 ms", "÷ health"):
-        table.add_column(name, justify="left" if name in ("layer", "load") else "right")
+    for name in COLUMNS:
+        table.add_column(name, justify="left" if name in LEFT else "right")
     for name in ("target", "refused"):
         table.add_column(name, justify="left")
     for row in result.rows:
@@ -44,21 +55,34 @@ def _table(result: DatabaseSettleResult, seconds: float) -> Table:
 
 
 def _cells(row: SettleRow) -> list[str]:
-    """``max``: as fast as it goes (closed loop); ``500/s``: requests due at that fixed rate."""
     refused = ", ".join(f"{code} ×{count}" for code, count in row.refused.items()) or "—"
     shared = row.layer != "http health" and row.completed > 0
     target = "—" if row.target is None else f"{row.target}: {'met' if row.met else 'NOT met'}"
     return [
         row.layer,
         row.mode,
+        row.generator,
+        "—" if row.server_workers is None else str(row.server_workers),
         f"{row.per_s:,.0f}",
         f"{row.shared / row.completed:.0%}" if shared else "—",
-        *(_ms(value) for value in (row.p50_ms, row.p95_ms, row.p99_ms)),
-        "—" if row.health_ratio is None else f"{row.health_ratio:.2f}",
+        _number(row.p50_ms, ",.1f"),
+        _number(row.p99_ms, ",.1f"),
+        _number(row.health_ratio, ".2f"),
+        _number(row.cpu_ms_per_request, ".2f"),
+        _number(row.db_trips_per_request, ".1f"),
+        _clients(row),
+        _number(row.machine_busy, ".0%"),
         target,
         refused,
     ]
 
 
-def _ms(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.1f}"
+def _clients(row: SettleRow) -> str:
+    if row.client_cpu_share is None:
+        return "—"
+    mark = " SATURATED" if row.client_saturated else ""
+    return f"{row.client_cpu_share:.0%} of {row.client_processes}{mark}"
+
+
+def _number(value: float | None, spec: str) -> str:
+    return "—" if value is None else format(value, spec)

@@ -9,13 +9,27 @@ the system clock and no job scheduler. With more than one worker, uvicorn forks 
 server processes on the same port, each building its own app from the environment::
 
     python -m gongji.sim.settle_server PORT [WORKERS]
+
+Each process that builds an app counts its round trips to the database (sim/db_trips.py) into
+``<GONGJI_BENCH_STATS>/<pid>.trips``, a file the bench maps to read them, and whose names tell
+the bench which processes serve (their CPU is read from ``/proc``, sim/cpu.py).
 """
 
 from __future__ import annotations
 
+import http.client
+import inspect
 import os
+import socket
+import subprocess
 import sys
-from typing import Final
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Final
 
 import uvicorn
 from fastapi import FastAPI
@@ -23,10 +37,21 @@ from fastapi import FastAPI
 from gongji.app.asgi import create_app
 from gongji.bootstrap import build
 from gongji.config import Settings
+from gongji.sim.cpu import processes_cpu_s
+from gongji.sim.db_trips import TripCounter, count_trips, read_counts
 from gongji.store.engine import make_engine
 
 SCHEMA_VARIABLE: Final = "GONGJI_BENCH_SCHEMA"
+STATS_VARIABLE: Final = "GONGJI_BENCH_STATS"
 POOL_SIZE: Final = 32  # ≥ what uvicorn's thread pool can run at once against the database
+SERVER_START_S: Final = 180.0  # a shared two-core machine took over 90 s to start four workers
+HEALTH_PATH: Final = "/api/v1/health"
+WORKER_START_S: Final = 120
+_COUNTERS: list[TripCounter] = []  # this process's, kept alive with its memory map
+
+
+class ServerFailed(RuntimeError):
+    """The bench server exited or never answered: one readable line."""
 
 
 def app_from_env() -> FastAPI:
@@ -34,7 +59,102 @@ def app_from_env() -> FastAPI:
     settings = Settings.from_env()
     schema = os.environ.get(SCHEMA_VARIABLE) or None
     engine = make_engine(settings.database_url, schema=schema, pool_size=POOL_SIZE)
+    stats = os.environ.get(STATS_VARIABLE)
+    if stats:
+        _COUNTERS.append(TripCounter(Path(stats) / f"{os.getpid()}.trips"))
+        count_trips(engine, _COUNTERS[-1])
     return create_app(build(settings, migrate=False, engine=engine))
+
+
+@dataclass(frozen=True, slots=True)
+class ServerReading:
+    cpu_s: float  # every serving process's, and uvicorn's supervisor's
+    trips: int  # round trips to the database, all serving processes together
+
+
+@dataclass(frozen=True, slots=True)
+class BenchServer:
+    host: str
+    port: int
+    pid: int  # uvicorn's process: the server itself, or the supervisor of its workers
+    stats: Path
+
+    def pids(self) -> list[int]:
+        workers = [int(path.stem) for path in self.stats.glob("*.trips")]
+        return sorted({self.pid, *workers})
+
+    def read(self) -> ServerReading:
+        trips = sum(sum(read_counts(path)) for path in self.stats.glob("*.trips"))
+        return ServerReading(processes_cpu_s(self.pids()), trips)
+
+
+@contextmanager
+def bench_server(env: dict[str, str], schema: str | None, workers: int) -> Iterator[BenchServer]:
+    """The app under uvicorn in a child process on a free loopback port; stopped afterwards."""
+    port = _free_port()
+    command = [sys.executable, "-m", "gongji.sim.settle_server", str(port), str(workers)]
+    with tempfile.TemporaryDirectory(prefix="gongji-server-") as stats:
+        env = {**os.environ, **env, SCHEMA_VARIABLE: schema or "", STATS_VARIABLE: stats}
+        with tempfile.TemporaryFile() as log:
+            process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+            try:
+                server = BenchServer("127.0.0.1", port, process.pid, Path(stats))
+                _wait_ready(server, process, log, workers)
+                yield server
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_ready(
+    server: BenchServer, process: subprocess.Popen[bytes], log: IO[bytes], workers: int
+) -> None:
+    """Health answers, and every worker has built its app (its counter file is there)."""
+    deadline, ready = time.monotonic() + SERVER_START_S, 0
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            lines = log.read().decode(errors="replace").strip().splitlines() or ["no output"]
+            raise ServerFailed(f"the bench server exited ({process.returncode}): {lines[-1]}")
+        ready = len(list(server.stats.glob("*.trips")))
+        if ready >= workers and _healthy(server):
+            return
+        time.sleep(0.1)
+    raise ServerFailed(
+        f"the bench server did not answer within {SERVER_START_S:g} s"
+        f" ({ready} of {workers} worker(s) had built the app)"
+    )
+
+
+def _healthy(server: BenchServer) -> bool:
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=5.0)
+    try:
+        connection.request("GET", HEALTH_PATH)
+        return connection.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+
+
+def worker_start_allowance() -> dict[str, Any]:
+    """uvicorn (≥ 0.30) restarts a worker that has not started serving within 5 s: on a busy
+    two-core machine importing and building the app takes longer, and the workers were
+    restarted for ever (the bench saw "0 of 2 workers had built the app" after 180 s)."""
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.run).parameters:
+        return {"timeout_worker_healthcheck": WORKER_START_S}
+    return {}
 
 
 def main(argv: list[str]) -> None:
@@ -48,6 +168,7 @@ def main(argv: list[str]) -> None:
         workers=workers,
         log_level="warning",
         access_log=False,
+        **worker_start_allowance(),
     )
 
 

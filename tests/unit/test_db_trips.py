@@ -1,0 +1,56 @@
+"""Round trips counted at the DB-API level (sim/db_trips.py), on a SQLite file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import text
+
+from gongji.sim.db_trips import (
+    BEGINS,
+    COMMITS,
+    ROLLBACKS,
+    STATEMENTS,
+    TripCounter,
+    count_trips,
+    read_counts,
+)
+from gongji.store import raw
+from gongji.store.engine import make_engine
+from gongji.store.uow import UnitOfWork, run_in_transaction
+
+
+def test_raw_statements_begins_and_commits_are_counted(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'trips.db'}")
+    counter = TripCounter()
+    count_trips(engine, counter)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        start = counter.counts()
+
+        def write(uow: UnitOfWork) -> None:
+            connection = uow.connection
+            raw.execute(connection, "INSERT INTO t (id) VALUES (:id)", {"id": 1})
+            raw.execute(connection, "INSERT INTO t (id) VALUES (:id)", {"id": 2})
+            uow.commit()
+
+        run_in_transaction(engine, write)
+        end = counter.counts()
+    finally:
+        engine.dispose()
+    delta = [b - a for a, b in zip(start, end, strict=True)]
+    # BEGIN IMMEDIATE is sent by the code as a statement on SQLite; the two INSERTs; one COMMIT
+    assert delta[STATEMENTS] == 3 and delta[BEGINS] == 0
+    assert delta[COMMITS] == 1 and delta[ROLLBACKS] == 0
+    assert counter.trips == sum(end)
+
+
+def test_counts_in_a_file_are_read_by_another_reader(tmp_path: Path) -> None:
+    path = tmp_path / "123.trips"
+    counter = TripCounter(path)
+    for _ in range(5):
+        counter.add(STATEMENTS)
+    counter.add(COMMITS)
+    assert read_counts(path) == (5, 0, 1, 0)
+    assert read_counts(tmp_path / "missing.trips") == (0, 0, 0, 0)
