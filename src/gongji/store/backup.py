@@ -131,7 +131,7 @@ def pg_tool(name: str) -> str:
 def tool_major(name: str) -> int:
     """The major version of ``pg_dump``/``pg_restore`` (``pg_dump (PostgreSQL) 15.20``)."""
     text = _run([pg_tool(name), "--version"], os.environ).strip()
-    found = re.search(r"(\d+)(?:\.\d+)?", text.rsplit(")", 1)[-1])
+    found = re.search(r"\(PostgreSQL\)\s+(\d+)", text)
     if found is None:
         raise BackupProblem(f"cannot read the version of {name}: {text}")
     return int(found[1])
