@@ -47,6 +47,9 @@ def test_wrong_key_and_missing_key_file_are_refused_with_their_own_exit_codes(
     assert len(lines) == 1 and "secret_key_mismatch" in lines[0]
     assert "拒绝启动" in lines[0] and "refusing to start" in lines[0]
 
+    serve = gongji({**env, "GONGJI_SECRET_KEY": OTHER_KEY, "GONGJI_PORT": "1"}, "serve")
+    assert serve.exit_code == EXIT_KEY_MISMATCH  # refused before it listens
+
     key = tmp_path / "var" / "secret.key"
     key.rename(tmp_path / "kept.key")
     missing = gongji(env, "persons", "token", "P620100000001")

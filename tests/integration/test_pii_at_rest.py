@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
-from conftest import sqlite_url
+from conftest import PostgresSchema, sqlite_url
 from gongji.app.asgi import create_app
 from gongji.bootstrap import Container, build
 from gongji.cli.main import app as cli
@@ -182,3 +182,25 @@ def test_the_migration_leaves_no_clear_birth_date_in_the_file(tmp_path: Path) ->
         )
     engine.dispose()
     assert [born for born in births if born.encode() in blob] == []
+
+
+@pytest.mark.postgres
+def test_the_migration_drops_birth_dates_on_postgres(pg_schema: PostgresSchema) -> None:
+    engine = pg_schema.engine()
+    try:
+        upgrade(engine, "0007_premium_draws")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO persons (psn_no, id_hash, id_enc, id_masked, name_hash, name_enc,"
+                    " name_masked, sex, birth_date, created_at_us) VALUES ('P1', 'h', 'v1:x',"
+                    " '620102********0018', 'h', 'v1:y', '刘*', '1', '1944-02-18', 0)"
+                )
+            )
+        upgrade(engine)
+        with engine.connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("persons")}
+            assert connection.execute(text("SELECT count(*) FROM persons")).scalar_one() == 1
+    finally:
+        engine.dispose()
+    assert "birth_date" not in columns and {"id_enc", "id_masked"} <= columns
