@@ -93,6 +93,9 @@ def test_missing_key_file_next_to_sealed_data_is_refused_not_regenerated(
     engine: Engine, clock: ManualClock, tmp_path: Path
 ) -> None:
     settings = settings_with(tmp_path, None)
+    with pytest.raises(KeyMissing):  # production: never a key made up at first start
+        check_key(engine, settings, SEALED_TABLES, allow_new_key=False)
+    assert not key_file(settings.data_dir).exists()
     vault = check_key(engine, settings, SEALED_TABLES)  # an empty database: a key file is made
     assert key_file(settings.data_dir).stat().st_mode & 0o777 == 0o600
     populated(engine, clock, vault)

@@ -85,14 +85,24 @@ def short(fingerprint_hex: str) -> str:
     return fingerprint_hex[:FINGERPRINT_SHOWN]
 
 
-def check_key(engine: Engine, settings: Settings, sealed: Sequence[SealedTable]) -> Vault:
+def check_key(
+    engine: Engine,
+    settings: Settings,
+    sealed: Sequence[SealedTable],
+    *,
+    allow_new_key: bool = True,
+) -> Vault:
     """The vault of the configured key, once it is known to be the database's own (a database
     without a fingerprint gets one, and a key file is created only for a database that holds
     nothing sealed). ``sealed``: every area's encrypted columns (``bootstrap.SEALED_TABLES``).
+    ``allow_new_key=False`` (production) refuses to create a key file even for an empty
+    database: a production key comes from where keys are kept, never from a first start.
 
     Raises :class:`KeyMissing`, :class:`KeyMismatch` or :class:`KeyRotationUnfinished`.
     """
     key = read_key(settings.secret_key, settings.data_dir)
+    if key is None and not allow_new_key:
+        raise KeyMissing(path=str(key_file(settings.data_dir)))
     state = run_in_transaction(engine, lambda uow: repo.read_state(uow.connection), read_only=True)
     if state is None:
         return _first_start(engine, settings, key, sealed)
