@@ -75,6 +75,19 @@ def test_rotation_then_the_old_key_is_refused(env: dict[str, str], tmp_path: Pat
     assert gongji(env, "operators", "totp", "demo").exit_code == 0  # sealed values open
 
 
+def test_rotation_with_keys_from_the_environment(env: dict[str, str]) -> None:
+    old = {**env, "GONGJI_SECRET_KEY": OTHER_KEY}
+    seeded(old)
+    new_key = base64.urlsafe_b64encode(bytes(range(50, 82))).decode()
+    rotated = gongji({**old, "GONGJI_NEW_SECRET_KEY": new_key}, "keys", "rotate")
+    assert rotated.exit_code == 0, rotated.output
+    assert "set GONGJI_SECRET_KEY to the new key" in rotated.output
+    assert gongji(old, "ledger", "check").exit_code == EXIT_KEY_MISMATCH
+    assert gongji({**env, "GONGJI_SECRET_KEY": new_key}, "ledger", "check").exit_code == 0
+    missing = gongji({**env, "GONGJI_SECRET_KEY": new_key}, "keys", "rotate")
+    assert missing.exit_code == 2 and "GONGJI_NEW_SECRET_KEY" in missing.output
+
+
 def test_an_unfinished_rotation_stops_every_start(env: dict[str, str], tmp_path: Path) -> None:
     seeded(env)
     database = make_engine(f"sqlite:///{tmp_path / 'var' / 'gongji.db'}")
