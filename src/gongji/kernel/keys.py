@@ -36,6 +36,7 @@ from gongji.kernel.pii import (
     key_file,
     new_key,
     read_key,
+    read_key_file,
     write_key_file,
 )
 from gongji.kernel.sealed import SealedTable
@@ -138,8 +139,7 @@ def _first_start(
     if key is None:
         if samples:
             raise KeyMissing(path=str(key_file(settings.data_dir)))
-        key = new_key()
-        write_key_file(key_file(settings.data_dir), key)
+        key = _new_key_file(settings)
     vault = Vault(key)
     for value, context in samples:
         try:
@@ -147,6 +147,17 @@ def _first_start(
         except (InvalidTag, ValueError):
             raise KeyMismatch(given=short(fingerprint(key)), stored="unrecorded") from None
     return _remember(engine, key, vault)
+
+
+def _new_key_file(settings: Settings) -> bytes:
+    """A new key file; when another process starting at the same moment made it first, its."""
+    path = key_file(settings.data_dir)
+    key = new_key()
+    try:
+        write_key_file(path, key)
+    except FileExistsError:
+        return read_key_file(path)
+    return key
 
 
 def _samples(connection: Connection, sealed: Sequence[SealedTable]) -> list[tuple[str, str]]:
