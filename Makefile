@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test lint unit integration soak bench-ledger bench-settle bench-settle-workers clean
+.PHONY: install run test lint unit integration soak security bench-ledger bench-settle bench-settle-workers clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "gongji needs Python >= 3.11 (python3.11, python3.12 or python3)"; exit 1; }
@@ -42,6 +42,13 @@ integration: install
 ## Long runs, not part of `make test`: the state machine, bank, crash and history tests, 10× as long
 soak: install
 	GONGJI_SOAK=$${GONGJI_SOAK:-10} $(BIN)/pytest -m soak --timeout 7200 tests
+
+## Not part of `make test`: schemathesis against /openapi.json with real tokens and signed
+## institution requests; fails on any 5xx or answer outside the schema. About 10 minutes on
+## 2 cores; GONGJI_FUZZ_EXAMPLES=N examples per operation (default 25), 20 minutes at most.
+security: install
+	GONGJI_FUZZ_EXAMPLES=$${GONGJI_FUZZ_EXAMPLES:-25} timeout 1200 $(BIN)/pytest \
+		tests/security/fuzz_api.py -p no:cacheprovider -q --hypothesis-show-statistics
 
 bench-ledger: install
 	$(BIN)/gongji bench ledger

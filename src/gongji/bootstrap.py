@@ -10,15 +10,22 @@ from sqlalchemy import Engine
 
 from gongji.config import Settings
 from gongji.core.clock import Clock, ManualClock, SystemClock
+from gongji.identity.service.identity_operators import SEALED_OPERATORS
+from gongji.institutions.service.institutions import SEALED_CREDENTIALS
 from gongji.kernel.context import Context
-from gongji.kernel.pii import Vault, load_or_create_key
+from gongji.kernel.keys import check_key
 from gongji.kernel.reference import load_policy_book, load_regions
+from gongji.kernel.sealed import SealedTable
 from gongji.kernel.sms import LogSmsGateway, SmsGateway
 from gongji.ledger.book import Ledger
 from gongji.people.service.imports import merge_stored_regions
+from gongji.people.service.persons import SEALED_PERSONS
 from gongji.settlement.service.benefits import benefit_book
 from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
+
+SEALED_TABLES: tuple[SealedTable, ...] = (SEALED_PERSONS, SEALED_OPERATORS, SEALED_CREDENTIALS)
+"""Every column encrypted under the secret key, as the areas declare them (kernel/sealed.py)."""
 
 
 @dataclass(slots=True)
@@ -41,7 +48,10 @@ def build(
     sms: SmsGateway | None = None,
     engine: Engine | None = None,
 ) -> Container:
-    """Everything a process needs. Migrations run here so every entrypoint starts current.
+    """Everything a process needs. Migrations run here so every entrypoint starts current, and
+    the key is checked against the database's fingerprint before anything else reads or writes
+    (``gongji.kernel.keys.check_key``: a missing or wrong key is refused here, not at the first
+    encrypted value).
 
     ``engine`` replaces the one ``settings.database_url`` would make (the settle bench passes a
     PostgreSQL engine bound to a throw-away schema).
@@ -52,12 +62,11 @@ def build(
         upgrade(engine)
     clock = clock or (ManualClock() if settings.test_clock else SystemClock())
     ledger = Ledger(engine, clock)
-    key = load_or_create_key(settings.secret_key, settings.data_dir)
     context = Context(
         engine=engine,
         clock=clock,
         ledger=ledger,
-        vault=Vault(key),
+        vault=check_key(engine, settings, SEALED_TABLES),
         policies=load_policy_book(str(settings.policy_file) if settings.policy_file else None),
         regions={region.code: region for region in load_regions()},
         sms=sms or LogSmsGateway(),

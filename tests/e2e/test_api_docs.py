@@ -47,3 +47,24 @@ def test_the_document_names_no_operation_the_server_lacks(tmp_path: Path) -> Non
     documented = _documented(API_DOC.read_text(encoding="utf-8"))
     api_only = {(method, path) for method, path in documented if path.startswith("/api/")}
     assert api_only - _published(tmp_path) == set()
+
+
+def test_every_operation_documents_the_refusal_body_it_answers(tmp_path: Path) -> None:
+    """A refusal is ``{"code", "message", "detail"}`` whatever its status: the document says so
+    for each operation (a fuzzer or a generated client checks answers against it)."""
+    settings = Settings.from_env({"GONGJI_DATA_DIR": str(tmp_path)})
+    container = build(settings)
+    try:
+        document = create_app(container).openapi()
+    finally:
+        container.close()
+    error = document["components"]["schemas"]["Error"]
+    assert set(error["required"]) == {"code", "message", "detail"}
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            refusal = responses["default"]["content"]["application/json"]["schema"]
+            assert refusal == {"$ref": "#/components/schemas/Error"}, (method, path)
+            if "422" in responses:
+                assert responses["422"]["content"]["application/json"]["schema"] == refusal

@@ -15,6 +15,7 @@ from gongji import __version__
 from gongji.api import auth
 from gongji.api.errors import install_error_handlers
 from gongji.api.limits import BodySizeLimit
+from gongji.api.openapi import describe_refusals
 from gongji.app import system, test_clock
 from gongji.app.pages import install_web
 from gongji.backoffice.http import admin_routes, import_routes
@@ -65,6 +66,7 @@ def create_app(container: Container, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(reconciliation_router)
     if container.settings.test_clock:
         app.include_router(test_clock.router)
+    describe_refusals(app)
     _mount_docs(app)
     install_web(app)  # the pages, `/` among them
     return app

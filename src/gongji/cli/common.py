@@ -15,10 +15,21 @@ from gongji.bootstrap import Container, build
 from gongji.config import Settings
 from gongji.core.errors import GongjiError
 from gongji.core.importing import LineError
+from gongji.kernel.keys import KeyMismatch, KeyMissing, KeyRotationUnfinished
 
 T = TypeVar("T")
 EXIT_CHECK_FAILED = 1
 EXIT_REFUSED = 2
+EXIT_KEY_MISMATCH = 3
+EXIT_KEY_MISSING = 4
+EXIT_KEY_ROTATION_UNFINISHED = 5
+_KEY_EXITS: Final[dict[type[GongjiError], int]] = {
+    KeyMismatch: EXIT_KEY_MISMATCH,
+    KeyMissing: EXIT_KEY_MISSING,
+    KeyRotationUnfinished: EXIT_KEY_ROTATION_UNFINISHED,
+}
+"""A key refused at start-up has its own exit code, so that a supervisor can tell "wrong key"
+from a bad command line and stop restarting a server that cannot start."""
 ERRORS_SHOWN_MAX: Final = 50
 
 
@@ -39,11 +50,16 @@ def refuse_import(kind: str, file: Path, errors: Sequence[LineError]) -> NoRetur
 
 @contextmanager
 def readable_errors() -> Iterator[None]:
-    """Refusals, database and settings problems become one line on stderr and exit 2."""
+    """Refusals, database and settings problems become one line on stderr and exit 2; a key
+    refused at start-up exits 3 (not the database's), 4 (missing) or 5 (rotation unfinished)."""
     try:
         yield
     except typer.Exit:
         raise
+    except (KeyMismatch, KeyMissing, KeyRotationUnfinished) as error:
+        fail(
+            f"{error.code}: {error.message('zh')} / {error.message('en')}", _KEY_EXITS[type(error)]
+        )
     except GongjiError as error:
         fail(f"{error.code}: {error.message('zh')}")
     except SQLAlchemyError as error:

@@ -11,6 +11,7 @@ import typer
 
 from gongji.bootstrap import build
 from gongji.cli.audit import audit_app
+from gongji.cli.backup import backup, restore
 from gongji.cli.bench import bench_app
 from gongji.cli.clearing import clearing_app
 from gongji.cli.common import EXIT_CHECK_FAILED, container, fail, readable_errors
@@ -18,6 +19,7 @@ from gongji.cli.demo import demo_app
 from gongji.cli.imports import import_app
 from gongji.cli.institutions import catalogue_app, institutions_app
 from gongji.cli.jobs import jobs_app
+from gongji.cli.keys import keys_app
 from gongji.cli.people import operators_app, persons_app
 from gongji.cli.policy import policy_app
 from gongji.config import Settings
@@ -54,6 +56,9 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(policy_app, name="policy")
 app.add_typer(clearing_app, name="clearing")
 app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
+app.command("backup")(backup)
+app.command("restore")(restore)
 
 
 @db_app.command("upgrade")

@@ -11,6 +11,7 @@ An optional ``schema`` (used by tests for isolation) is put first on the ``searc
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -61,10 +62,9 @@ def make_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -> 
 
 def _sqlite_engine(url: str, *, pool_size: int) -> Engine:
     parsed = make_url(url)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     if parsed.database in (None, "", ":memory:"):
         raise ValueError("an in-memory SQLite database cannot be shared or use WAL: give a file")
+    private_database_file(Path(parsed.database))
     # Connections to a file are cheap and writers queue on SQLite's lock anyway, so the pool may
     # grow to as many threads as the server runs sync endpoints on (AnyIO's default limiter):
     # a burst then waits on busy_timeout, never on an exhausted pool.
@@ -92,6 +92,24 @@ def _sqlite_engine(url: str, *, pool_size: int) -> Engine:
         run(connection, "BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+SQLITE_COMPANIONS: Final = ("-wal", "-shm", "-journal")
+PRIVATE_FILE_MODE: Final = 0o600
+PRIVATE_DIR_MODE: Final = 0o700
+
+
+def private_database_file(path: Path) -> None:
+    """The database file (and its log files) readable by their owner only, before SQLite
+    opens it: SQLite creates ``-wal`` and ``-shm`` with the database file's own mode, so a file
+    made 0600 here keeps its companions 0600 too. A directory made here is 0700; files left by
+    an earlier version with wider modes are narrowed."""
+    path.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE))
+    for candidate in (path, *(Path(f"{path}{suffix}") for suffix in SQLITE_COMPANIONS)):
+        if candidate.exists() and candidate.stat().st_mode & 0o077:
+            os.chmod(candidate, PRIVATE_FILE_MODE)
 
 
 def _postgres_engine(url: str, *, schema: str | None, pool_size: int) -> Engine:

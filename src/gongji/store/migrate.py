@@ -9,6 +9,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from gongji.store import raw
+from gongji.store.engine import is_sqlite
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 SCRIPT_LOCATION = "gongji.store:migrations"
@@ -23,10 +24,25 @@ def _config() -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> str | None:
     """Bring the schema to ``revision``; returns the revision the database is at afterwards."""
     config = _config()
+    before = current_revision(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
-    return current_revision(engine)
+    after = current_revision(engine)
+    if after != before and is_sqlite(engine):
+        _checkpoint(engine)
+    return after
+
+
+def _checkpoint(engine: Engine) -> None:
+    """Copy the log into the file and empty it: a migration that scrubbed data (0021 dropped
+    persons' clear birth dates with ``secure_delete``) wrote zeroed pages to the log only, and
+    until a checkpoint the file itself still holds the old pages."""
+    connection = engine.raw_connection()  # outside any transaction, which BEGIN would open
+    try:
+        connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+    finally:
+        connection.close()
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -17,7 +17,6 @@ class PersonRecord:
     mobile_hash: str | None
     mobile_masked: str | None
     sex: str
-    birth_date: str
     death_date: str | None
 
 

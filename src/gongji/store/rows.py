@@ -24,7 +24,6 @@ class PersonRow(TypedDict):
     mobile_enc: str | None
     mobile_masked: str | None
     sex: str
-    birth_date: str
     death_date: str | None
     created_at_us: int
 

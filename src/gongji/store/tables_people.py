@@ -3,6 +3,9 @@ records, grants, authorizations, lifecycle events, inheritance payouts.
 
 Personal data (ID number, name, mobile) is stored encrypted (``*_enc``), with a keyed hash for
 look-up (``*_hash``) and a masked copy for display (``*_masked``); see gongji.kernel.pii.
+Nothing stored in clear may rebuild an ID number: the mask keeps the region and the last four
+digits, so the birth date (the eight digits it hides) is read from the encrypted number only
+(migration 0021 dropped the clear ``birth_date``).
 Created by migration 0002 (which creates these definitions as they stand; change a table only
 through a new migration, after freezing the old definition into the creating migration).
 """
@@ -38,7 +41,6 @@ persons = Table(
     Column("mobile_enc", Text, nullable=True),
     Column("mobile_masked", String(20), nullable=True),
     Column("sex", String(1), nullable=False),
-    Column("birth_date", String(10), nullable=False),
     Column("death_date", String(10), nullable=True),
     Column("created_at_us", BigInteger, nullable=False),
 )

@@ -39,7 +39,7 @@ from gongji.fsi.http.wire import amount
 from gongji.kernel.context import BUSINESS_TZ, Context
 from gongji.kernel.errors import NotFound
 from gongji.people.service.credentials_lookup import resolve_person
-from gongji.people.service.persons import require_person
+from gongji.people.service.persons import birth_date_of, require_person
 from gongji.settlement.domain.bill import LineIn, SettleRequest
 from gongji.settlement.service import records as rows
 from gongji.settlement.service import settlement
@@ -111,7 +111,7 @@ def pre_settle(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -
     check_declared(bill, planned.enrolment.insutype, fees, planned.figures.medfee_sumamt)
     info = {
         **bill.echo,
-        **person_fields(bill.person, ctx.today()),
+        **person_fields(ctx, bill.person, ctx.today()),
         "insutype": planned.enrolment.insutype,
         "med_type": bill.request.med_type,
         **yuan(settlement.quoted_amounts(planned)),
@@ -238,9 +238,9 @@ def yuan(amounts: Mapping[str, int]) -> dict[str, Decimal]:
     return {name: amount(fen) for name, fen in amounts.items()}
 
 
-def person_fields(person: PersonRecord, today: date) -> dict[str, Any]:
+def person_fields(ctx: Context, person: PersonRecord, today: date) -> dict[str, Any]:
     """Who the patient is, masked (an institution needs to recognise them, not to copy them)."""
-    born = date.fromisoformat(person.birth_date)
+    born = birth_date_of(ctx, person)
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     return {
         "psn_no": person.psn_no,
@@ -248,7 +248,7 @@ def person_fields(person: PersonRecord, today: date) -> dict[str, Any]:
         "psn_cert_type": "01",
         "certno": person.id_masked,
         "gend": person.sex,
-        "brdy": person.birth_date,
+        "brdy": born.isoformat(),
         "age": age,
     }
 
@@ -259,7 +259,7 @@ def settlement_fields(ctx: Context, row: SettlementRow, person: PersonRecord) ->
     return {
         "setl_id": row.setl_id,
         "medins_setl_id": row.request_id,
-        **person_fields(person, setl_time.date()),
+        **person_fields(ctx, person, setl_time.date()),
         "insutype": row.insutype,
         "med_type": row.med_type,
         "setl_time": f"{setl_time:%Y-%m-%d %H:%M:%S}",

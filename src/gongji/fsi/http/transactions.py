@@ -83,7 +83,7 @@ def person_info(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) 
             }
         )
     return {
-        "baseinfo": settlement.person_fields(person, ctx.today()),
+        "baseinfo": settlement.person_fields(ctx, person, ctx.today()),
         "insuinfo": insuinfo,
         "idetinfo": [],
     }

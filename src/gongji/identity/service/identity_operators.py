@@ -25,6 +25,8 @@ from gongji.identity.store import access_repo as repo
 from gongji.identity.store.access_repo import OperatorRow
 from gongji.kernel.context import Context, Role
 from gongji.kernel.errors import RegionUnknown
+from gongji.kernel.sealed import SealedColumn, SealedTable
+from gongji.store.tables_access import operators
 from gongji.store.uow import UnitOfWork
 
 PASSWORD_LENGTH_MIN = 12
@@ -108,6 +110,10 @@ def stored_roles(text: str) -> frozenset[Role]:
 
 def _totp_context(name: str) -> str:
     return f"operator totp:{name}"
+
+
+SEALED_OPERATORS = SealedTable(operators, "name", (SealedColumn("totp_secret_enc", _totp_context),))
+"""Operators' encrypted TOTP secrets, for the key's check and rotation (gongji.kernel.keys)."""
 
 
 def _check_new(ctx: Context, name: str, password: str | None, region: str | None) -> None:

@@ -36,7 +36,9 @@ from gongji.institutions.store.institutions_repo import CredentialRow
 from gongji.institutions.store.institutions_repo import InstitutionRecord as InstitutionRecord
 from gongji.kernel.context import Actor, ActorKind, Context, Role
 from gongji.kernel.errors import Forbidden, RegionUnknown
+from gongji.kernel.sealed import SealedColumn, SealedTable
 from gongji.kernel.upsert_import import UpsertResult, UpsertSpec, upsert_csv, upsert_values
+from gongji.store.tables_institutions import institution_credentials
 from gongji.store.uow import UnitOfWork
 
 SECRET_BYTES: Final = 32
@@ -181,3 +183,9 @@ def credentials_of(ctx: Context, uow: UnitOfWork, institution_code: str) -> Mapp
 def _secret_context(key_id: str) -> str:
     """Bind the ciphertext to its key id: a secret copied onto another key's row won't open."""
     return f"institution_secret:{key_id}"
+
+
+SEALED_CREDENTIALS = SealedTable(
+    institution_credentials, "key_id", (SealedColumn("secret_enc", _secret_context),)
+)
+"""Institutions' encrypted signing secrets, for the key's check and rotation."""

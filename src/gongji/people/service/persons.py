@@ -15,9 +15,11 @@ from gongji.core.ids import parse_resident_id
 from gongji.kernel import chart
 from gongji.kernel.context import Context
 from gongji.kernel.errors import LedgerRefused, NotFound, PersonExists, RegionUnknown
+from gongji.kernel.sealed import SealedColumn, SealedTable, fixed
 from gongji.ledger.types import CreateTransferResult, Transfer
 from gongji.people.store import people_repo as repo
 from gongji.store.records import EnrolmentRecord, PersonRecord
+from gongji.store.tables_people import persons
 from gongji.store.uow import UnitOfWork
 
 OK_OR_EXISTS = {CreateTransferResult.OK, CreateTransferResult.EXISTS}
@@ -38,6 +40,18 @@ class PersonInput:
     earlier_fen: int = 0
 
 
+SEALED_PERSONS = SealedTable(
+    persons,
+    "psn_no",
+    (
+        SealedColumn("id_enc", fixed("id_number")),
+        SealedColumn("name_enc", fixed("name")),
+        SealedColumn("mobile_enc", fixed("mobile")),
+    ),
+)
+"""The persons' encrypted columns, for the key's check and rotation (gongji.kernel.keys)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Registered:
     psn_no: str
@@ -50,9 +64,7 @@ def register_person(ctx: Context, uow: UnitOfWork, data: PersonInput) -> Registe
     if data.region not in ctx.regions:
         raise RegionUnknown(region=data.region)
     identity = parse_resident_id(data.id_number, today=ctx.today())
-    created_person = _ensure_person(
-        ctx, uow, data, identity.number, identity.sex.value, identity.birth_date
-    )
+    created_person = _ensure_person(ctx, uow, data, identity.number, identity.sex.value)
     connection = uow.connection
     start = data.start_date.isoformat()
     existing = repo.find_enrolment(connection, data.psn_no, data.insutype, data.region, start)
@@ -77,9 +89,7 @@ def register_person(ctx: Context, uow: UnitOfWork, data: PersonInput) -> Registe
     return Registered(data.psn_no, created_person, existing is None)
 
 
-def _ensure_person(
-    ctx: Context, uow: UnitOfWork, data: PersonInput, number: str, sex: str, birth: date
-) -> bool:
+def _ensure_person(ctx: Context, uow: UnitOfWork, data: PersonInput, number: str, sex: str) -> bool:
     id_hash = ctx.vault.lookup_hash(number, context="id_number")
     known = repo.person(uow.connection, data.psn_no)
     if known is not None:
@@ -104,7 +114,6 @@ def _ensure_person(
             "mobile_enc": mobile.enc if mobile else None,
             "mobile_masked": mobile.masked if mobile else None,
             "sex": sex,
-            "birth_date": birth.isoformat(),
             "death_date": None,
             "created_at_us": ctx.now_us(),
         },
@@ -138,6 +147,13 @@ def open_personal_account(
     results = ctx.ledger.create_transfers_in(uow, opening)
     if not set(results) <= OK_OR_EXISTS:
         raise LedgerRefused("opening balances", results)
+
+
+def birth_date_of(ctx: Context, person: PersonRecord) -> date:
+    """The person's birth date, read from the encrypted ID number: it is stored nowhere in
+    clear, since with the mask's region and last four digits it would give the whole number."""
+    number = ctx.vault.decrypt(person.id_enc, context="id_number")
+    return parse_resident_id(number).birth_date
 
 
 def require_person(uow: UnitOfWork, psn_no: str) -> PersonRecord:
