@@ -28,6 +28,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "idempotency_key_reused": 422,
     "request_too_large": 413,
     "otp_rate_limited": 429,
+    "rate_limited": 429,
+    "operator_locked": 429,
     "import_refused": 422,
     "signature_missing": 401,
     "signature_expired": 401,

@@ -113,6 +113,11 @@ class Posted:
         return self.session.actor
 
 
+def client_address(request: Request) -> str | None:
+    """The peer's address: the proxy's own unless GONGJI_TRUST_PROXY put the client's there."""
+    return request.client.host if request.client is not None else None
+
+
 def context_of(request: Request) -> Context:
     ctx: Context = request.app.state.container.context
     return ctx
