@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from gongji.jobs import ledger_check
 from gongji.jobs.monthly_clearing import run_monthly_clearing
 from gongji.kernel.context import Context
 from gongji.mutual_aid.service.offer_expiry import run_expire_grants
@@ -52,3 +53,9 @@ class Scheduler:
                 )
         except Exception:  # as above: retried next minute
             log.exception("monthly clearing failed; will retry")
+        try:
+            checked = ledger_check.run_if_due(self._ctx)
+            if checked is not None:
+                log.info("%s", checked.report.verdict())
+        except Exception:  # as above: retried next minute
+            log.exception("ledger check failed; will retry")
