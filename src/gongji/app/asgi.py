@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gongji import __version__
 from gongji.api import auth
@@ -67,6 +68,11 @@ def create_app(container: Container, *, run_jobs: bool = False) -> FastAPI:
         app.include_router(test_clock.router)
     _mount_docs(app)
     install_web(app)  # the pages, `/` among them
+    if container.settings.trust_proxy:
+        # Behind a TLS proxy: the client's address (rate limits) and scheme (Secure cookies)
+        # from X-Forwarded-For / -Proto. Without the setting these headers are ignored, since
+        # any client could send them.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts="*")
     return app
 
 

@@ -88,10 +88,11 @@ def serve(
     import uvicorn
 
     from gongji.app.asgi import create_app
+    from gongji.app.serving import server_config
 
     settings = Settings.from_env()
     host, port = host or settings.host, port or settings.port
     with readable_errors():
         built = build(settings)
     typer.echo(f"gongji serving {settings.describe_database()} on http://{host}:{port}")
-    uvicorn.run(create_app(built, run_jobs=True), host=host, port=port, log_level="info")
+    uvicorn.Server(server_config(create_app(built, run_jobs=True), host, port)).run()

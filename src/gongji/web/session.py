@@ -229,7 +229,10 @@ DeskPost = Annotated[Posted, Depends(desk_post)]
 def set_cookie(
     request: Request, response: Response, name: str, value: str, *, max_age: int | None = None
 ) -> None:
-    """Every gongji cookie: HttpOnly, SameSite=Lax, Secure when the page came over https."""
+    """Every gongji cookie: HttpOnly, SameSite=Lax, and Secure in production always, elsewhere
+    when the page came over https. Behind a TLS proxy the scheme is the client's only with
+    GONGJI_TRUST_PROXY=1 (``X-Forwarded-Proto``, see ``app.asgi``); production requires it."""
+    production = bool(request.app.state.container.settings.production)
     response.set_cookie(
         name,
         value,
@@ -237,7 +240,7 @@ def set_cookie(
         path=_COOKIE_PATHS.get(name, "/"),
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=production or request.url.scheme == "https",
     )
 
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import ClassVar
+from typing import ClassVar, Final
 
 import pyotp
 from argon2 import PasswordHasher
@@ -32,7 +32,7 @@ from gongji.identity.store import access_repo as repo
 from gongji.identity.store.access_repo import OperatorRow
 from gongji.kernel.context import Context, Role
 from gongji.kernel.errors import RegionUnknown
-from gongji.store.uow import UnitOfWork
+from gongji.store.uow import UnitOfWork, run_in_transaction
 
 PASSWORD_LENGTH_MIN = 12
 PASSWORD_LENGTH_MAX = 256
@@ -41,6 +41,11 @@ TOTP_VALID_WINDOW = 1  # one 30 s step either side: a phone's clock drifts
 _NAME = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
 _TOTP_CODE = re.compile(r"^[0-9]{6}$")
 _HASHER = PasswordHasher()
+
+DEMO_OPERATOR: Final = "demo"
+DEMO_OPERATOR_PASSWORD: Final = "gongji-demo-2026"
+"""The demo database's administrator, whose password the README prints: production refuses to
+start while it still signs in (``known_password_works``)."""
 
 
 class OperatorExists(GongjiError):
@@ -256,6 +261,16 @@ def _totp_step(ctx: Context, operator: OperatorRow, code: str) -> int | None:
             used = operator.last_totp_step
             return step if used is None or step > used else None
     return None
+
+
+def known_password_works(ctx: Context, name: str) -> bool:
+    """Whether the active operator ``name`` still has the published demo password."""
+    found = run_in_transaction(
+        ctx.engine, lambda uow: repo.operator(uow.connection, name), read_only=True
+    )
+    if found is None or found.disabled or found.password_hash is None:
+        return False
+    return _password_matches(found, DEMO_OPERATOR_PASSWORD)
 
 
 def current_totp(ctx: Context, uow: UnitOfWork, name: str) -> str:
