@@ -194,3 +194,31 @@ def test_refusals_and_bugs_keep_the_keep_alive_connection(
         sockets.add(id(connection.sock))
     assert len(sockets) == 1  # one connection served them all
     connection.close()
+
+
+def test_slow_request_heads_are_cut_and_complete_ones_served(
+    live: tuple[int, Context], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from gongji.app import serving
+
+    monkeypatch.setattr(serving, "HEAD_TIMEOUT_S", 0.5)
+    port, _ = live
+    slow = []
+    for _ in range(20):  # each sends half a request head and then nothing
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")
+        slow.append(sock)
+    time.sleep(1.5)
+    for sock in slow:
+        assert sock.recv(1024) == b""  # closed by the server
+        sock.close()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection.request("GET", "/api/v1/health")
+    first = connection.getresponse()
+    assert first.status == 200
+    first.read()
+    time.sleep(0.8)  # an idle keep-alive connection past the head timeout is not cut by it
+    connection.request("GET", "/api/v1/health")
+    assert connection.getresponse().status == 200

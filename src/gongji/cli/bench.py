@@ -18,6 +18,7 @@ from gongji.cli.common import fail, readable_errors
 from gongji.sim.ledger_bench import DATABASES, BenchError, BenchOptions, run_ledger_bench
 from gongji.sim.settle_bench import LAYERS, SettleOptions, run_settle_bench
 from gongji.sim.settle_render import render_settle
+from gongji.sim.starvation_bench import StarvationOptions, run_starvation_bench
 
 SECONDS_MAX = 600.0  # a bench that runs longer than this is a mistake in its arguments
 
@@ -147,3 +148,28 @@ def settle(
         typer.echo(report.to_json())
     else:
         Console().print(render_settle(report))
+
+
+@bench_app.command("starvation")
+def starvation(
+    seconds: Annotated[
+        float,
+        typer.Option("--seconds", min=1.0, max=SECONDS_MAX, help="Measured seconds per phase."),
+    ] = 10.0,
+    attackers: Annotated[
+        int,
+        typer.Option("--attackers", min=3, max=300, help="Anonymous looping connections."),
+    ] = 48,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """A signed quote's latency, idle and while anonymous clients loop the expensive endpoints
+    (ledger check, OTP send, operator login); exit 1 if loaded/idle p50 is over 3×."""
+    options = StarvationOptions(seconds=seconds, attackers=attackers)
+    with readable_errors():
+        try:
+            report = run_starvation_bench(options)
+        except (BenchError, SubprocessError) as error:
+            fail(str(error))
+    typer.echo(report.to_json() if as_json else "\n".join(report.lines()))
+    if not report.ok:
+        raise typer.Exit(1)
