@@ -222,3 +222,35 @@ def test_slow_request_heads_are_cut_and_complete_ones_served(
     time.sleep(0.8)  # an idle keep-alive connection past the head timeout is not cut by it
     connection.request("GET", "/api/v1/health")
     assert connection.getresponse().status == 200
+
+
+def test_the_sign_in_pages_lock_and_limit_like_the_api(
+    client: TestClient, ctx_clock: tuple[Context, ManualClock]
+) -> None:
+    import re
+
+    from gongji.identity.service import identity
+    from support.world import run
+
+    ctx = ctx_clock[0]
+    run(ctx, lambda uow: identity.create_operator(ctx, uow, "alice", ["clerk"], "x" * 12))
+    csrf_field = re.compile(r'name="csrf_token" value="([^"]+)"')
+    page = client.get("/admin/login")
+    csrf = csrf_field.search(page.text)[1]  # type: ignore[index]
+    wrong = {"csrf_token": csrf, "name": "alice", "password": "y" * 12, "totp": "000000"}
+    statuses = [client.post("/admin/login", data=wrong).status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+    assert "账户已锁定" in client.post("/admin/login", data=wrong).text
+    page = client.get("/login")
+    csrf = csrf_field.search(page.text)[1]  # type: ignore[index]
+    sent = [
+        client.post(
+            "/login/code",
+            data={"csrf_token": csrf, "mobile": f"1391931{n:04d}"},
+            follow_redirects=False,
+        ).status_code
+        for n in range(11)
+    ]
+    assert sent == [303] * 10 + [429]
+    refused = client.post("/login/code", data={"csrf_token": csrf, "mobile": "13919319999"})
+    assert "请求过于频繁" in refused.text

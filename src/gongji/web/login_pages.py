@@ -25,7 +25,7 @@ from gongji.store.uow import UnitOfWork, run_in_transaction
 from gongji.web import i18n
 from gongji.web.forms import FORM, FieldError, commit, errors_for, required
 from gongji.web.render import render, see_other
-from gongji.web.routing import WebRoute
+from gongji.web.routing import STATUS_BY_CODE, WebRoute
 from gongji.web.session import (
     OPERATOR_COOKIE,
     PERSON_COOKIE,
@@ -133,8 +133,9 @@ def send_code(request: Request, form: FormBody) -> Response:
 def _mobile_refused(request: Request, form: Form, error: GongjiError) -> Response:
     lang = i18n.language(request)
     errors = errors_for(error, lang, _MOBILE_FIELDS, field="mobile")
+    status = STATUS_BY_CODE.get(error.code, 400)
     return _login_page(
-        request, "login.html", status=400, step="mobile", values=form.kept(), errors=errors
+        request, "login.html", status=status, step="mobile", values=form.kept(), errors=errors
     )
 
 
@@ -210,7 +211,8 @@ def operator_sign_in(request: Request, form: FormBody) -> Response:
     except GongjiError as error:
         errors = {FORM: error.message(i18n.language(request))}
         values = {"name": name, "next": form.get("next")}
-        return _login_page(request, "admin/login.html", status=401, values=values, errors=errors)
+        status = STATUS_BY_CODE.get(error.code, 401)
+        return _login_page(request, "admin/login.html", status=status, values=values, errors=errors)
     response = see_other(request, page_within(form.get("next"), "/admin"))
     start_session(request, response, ActorKind.OPERATOR, issued.token)
     return response
