@@ -14,6 +14,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gongji import __version__
 from gongji.api import auth
+from gongji.api.doors import DoorGuard
 from gongji.api.errors import install_error_handlers
 from gongji.api.limits import BodySizeLimit
 from gongji.app import system, test_clock
@@ -53,6 +54,7 @@ def create_app(container: Container, *, run_jobs: bool = False) -> FastAPI:
     app.state.container = container
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(DoorGuard, ctx=container.context)  # outside: refuses before the body
     # Routes are matched in this order, one by one: the institutions' settlement traffic first.
     app.include_router(settlement_router)
     app.include_router(fsi_router)

@@ -34,6 +34,14 @@ class Limits:
 
     operator_lockout_max_s: int = 86_400
 
+    door_requests_per_address_per_minute: int = 120
+    """Requests to the anonymous doors (sign-in, codes, unauthenticated ledger check) from one
+    client address per minute, refused before the application reads them (api/doors.py)."""
+
+    door_requests_in_flight: int = 4
+    """Anonymous-door requests worked on at once, from everyone: the worker threads they may
+    hold, so that a flood cannot take the threads settlements need."""
+
     enrolment_change_horizon_days: int = 366
     """How far after today a termination or move may be dated: a year's notice at most; a date
     beyond it is a typing mistake, not a plan."""

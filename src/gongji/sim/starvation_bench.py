@@ -17,6 +17,7 @@ separate processes so that their client work does not share the quote client's i
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import itertools
 import json
@@ -49,7 +50,8 @@ QUOTE_PATH: Final = "/api/v1/settlements/quote"
 ATTACKS: Final = ("ledger-check", "otp-send", "operator-login")
 RATIO_TARGET: Final = 3.0
 OPERATOR: Final = "bench-operator"
-ATTACK_WARMUP_S: Final = 3.0
+ATTACK_WARMUP_S: Final = 1.0
+ATTACKERS_START_S: Final = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +155,8 @@ def run_starvation_bench(options: StarvationOptions) -> StarvationReport:
         with _server(env, None, 1) as base_url:
             idle = _quotes(base_url, world, options, "idle")
             attack = _attack(base_url, options)
-            time.sleep(ATTACK_WARMUP_S)  # the attackers are all connected and looping
+            attack.wait_ready()  # every attacker connected and answered once
+            time.sleep(ATTACK_WARMUP_S)
             loaded = _quotes(base_url, world, options, "loaded")
             answered = attack.finish()
     chosen = {"seconds": options.seconds, "attackers": options.attackers, "pairs": options.pairs}
@@ -217,6 +220,12 @@ class Attack:
     processes: list[Any]
     stop: Any
     results: Any
+    ready: Any
+
+    def wait_ready(self) -> None:
+        """Until every attacker thread has been answered at least once."""
+        for _ in self.processes:
+            self.ready.get(timeout=ATTACKERS_START_S)
 
     def finish(self) -> dict[str, dict[str, int]]:
         self.stop.set()
@@ -232,26 +241,31 @@ class Attack:
 def _attack(base_url: str, options: StarvationOptions) -> Attack:
     """One attacker process per kind, each with ``attackers / 3`` looping connections."""
     spawn = multiprocessing.get_context("spawn")
-    results, stop = spawn.Queue(), spawn.Event()
+    results, ready, stop = spawn.Queue(), spawn.Queue(), spawn.Event()
     per_kind = max(1, options.attackers // len(ATTACKS))
     processes = [
-        spawn.Process(target=attack_loop, args=(base_url, kind, per_kind, stop, results))
+        spawn.Process(target=attack_loop, args=(base_url, kind, per_kind, stop, results, ready))
         for kind in ATTACKS
     ]
     for process in processes:
         process.start()
-    return Attack(processes, stop, results)
+    return Attack(processes, stop, results, ready)
 
 
-def attack_loop(base_url: str, kind: str, threads: int, stop: Any, results: Any) -> None:
-    """One attacker process: ``threads`` keep-alive connections looping ``kind``."""
+def attack_loop(
+    base_url: str, kind: str, threads: int, stop: Any, results: Any, ready: Any
+) -> None:
+    """One attacker process: ``threads`` keep-alive connections looping ``kind``; says it is
+    ready once every thread has had an answer."""
     host, port = base_url.removeprefix("http://").split(":")
     counted: Counter[str] = Counter()
     lock = threading.Lock()
+    answered = threading.Barrier(threads + 1)
 
     def loop(worker: int) -> None:
         connection = http.client.HTTPConnection(host, int(port), timeout=120)
         rng = random.Random(f"{kind}-{worker}")
+        first = True
         while not stop.is_set():
             method, path, body = _attack_request(kind, rng)
             try:
@@ -265,14 +279,25 @@ def attack_loop(base_url: str, kind: str, threads: int, stop: Any, results: Any)
                 connection = http.client.HTTPConnection(host, int(port), timeout=120)
             with lock:
                 counted[outcome] += 1
+            if first:
+                first = False
+                _pass(answered)
         connection.close()
 
     workers = [threading.Thread(target=loop, args=(n,)) for n in range(threads)]
     for worker in workers:
         worker.start()
+    _pass(answered)
+    ready.put(kind)
     for worker in workers:
         worker.join()
     results.put((kind, dict(counted)))
+
+
+def _pass(barrier: threading.Barrier) -> None:
+    """Wait at the barrier: every thread after its first answer, the process's main thread."""
+    with contextlib.suppress(threading.BrokenBarrierError):
+        barrier.wait(timeout=ATTACKERS_START_S)
 
 
 def _attack_request(kind: str, rng: random.Random) -> tuple[str, str, bytes | None]:
