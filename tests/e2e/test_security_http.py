@@ -254,3 +254,30 @@ def test_the_sign_in_pages_lock_and_limit_like_the_api(
     assert sent == [303] * 10 + [429]
     refused = client.post("/login/code", data={"csrf_token": csrf, "mobile": "13919319999"})
     assert "请求过于频繁" in refused.text
+
+
+def test_the_door_guard_refuses_a_flood_before_the_application(
+    client: TestClient, ctx_clock: tuple[Context, ManualClock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import func, select
+
+    from gongji.api import doors
+    from gongji.core.limits import Limits
+    from gongji.store.tables_access import one_time_codes
+
+    ctx = ctx_clock[0]
+    monkeypatch.setattr(doors, "REFUSAL_DELAY_S", 0.0)
+    object.__setattr__(ctx, "limits", Limits(door_requests_per_address_per_minute=3))
+    auditor = operator_headers(ctx, "auditor1", "auditor")
+    answers = [
+        client.post("/api/v1/auth/otp", json={"mobile": f"1391931{n:04d}"}, headers=key())
+        for n in range(4)
+    ]
+    assert [a.status_code for a in answers] == [202, 202, 202, 429]
+    assert answers[-1].json()["code"] == "rate_limited"
+    assert int(answers[-1].headers["Retry-After"]) >= 1
+    with ctx.engine.connect() as connection:
+        count = select(func.count()).select_from(one_time_codes)
+        assert connection.execute(count).scalar() == 3  # the fourth never reached the service
+    assert client.get("/api/v1/ledger/check").status_code == 429  # anonymous: a door
+    assert client.get("/api/v1/ledger/check", headers=auditor).json()["code"] == "not_found"
