@@ -267,7 +267,11 @@ def test_the_door_guard_refuses_a_flood_before_the_application(
 
     ctx = ctx_clock[0]
     monkeypatch.setattr(doors, "REFUSAL_DELAY_S", 0.0)
-    object.__setattr__(ctx, "limits", Limits(door_requests_per_address_per_minute=3))
+    object.__setattr__(
+        ctx,
+        "limits",
+        Limits(door_requests_per_address_per_minute=3, door_requests_per_address_per_second=100),
+    )
     auditor = operator_headers(ctx, "auditor1", "auditor")
     answers = [
         client.post("/api/v1/auth/otp", json={"mobile": f"1391931{n:04d}"}, headers=key())
@@ -280,4 +284,9 @@ def test_the_door_guard_refuses_a_flood_before_the_application(
         count = select(func.count()).select_from(one_time_codes)
         assert connection.execute(count).scalar() == 3  # the fourth never reached the service
     assert client.get("/api/v1/ledger/check").status_code == 429  # anonymous: a door
+    object.__setattr__(ctx, "limits", Limits())  # the default: one a second per address
+    ctx.limiter.reset()
+    first = client.post("/api/v1/auth/otp", json={"mobile": "13919310100"}, headers=key())
+    second = client.post("/api/v1/auth/otp", json={"mobile": "13919310101"}, headers=key())
+    assert (first.status_code, second.status_code) == (202, 429)
     assert client.get("/api/v1/ledger/check", headers=auditor).json()["code"] == "not_found"

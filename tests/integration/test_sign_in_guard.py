@@ -4,6 +4,7 @@ operator lockout and its back-off, single-use TOTP codes, and one-time codes per
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -12,12 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from gongji.core.clock import ManualClock
-from gongji.core.limits import Limits
 from gongji.identity.service import identity, identity_operators
 from gongji.kernel.context import Context
-from gongji.kernel.ratelimit import RateLimited
+from gongji.kernel.ratelimit import RateLimited, RateLimiter
 from gongji.store.tables_access import one_time_codes
-from support.world import run
+from support.world import TEST_LIMITS, run
 
 PASSWORD = "correct horse battery"
 
@@ -45,7 +45,7 @@ def hasher(monkeypatch: pytest.MonkeyPatch) -> CountingHasher:
 
 
 def with_limits(ctx: Context, **limits: int) -> Context:
-    object.__setattr__(ctx, "limits", Limits(**limits))
+    object.__setattr__(ctx, "limits", replace(TEST_LIMITS, **limits))
     return ctx
 
 
@@ -83,6 +83,19 @@ def test_rate_limits_refuse_before_any_argon2_work(ctx: Context, hasher: Countin
     with pytest.raises(RateLimited):
         login(ctx, PASSWORD, "000000", name="dave")
     assert hasher.verified == 5
+
+
+def test_argon2_work_has_one_budget_for_every_name_and_address(
+    ctx: Context, hasher: CountingHasher
+) -> None:
+    with_limits(ctx, password_checks_per_second=1)
+    object.__setattr__(ctx, "limiter", RateLimiter(now=lambda: 0.0))  # one instant: no drift
+    create(ctx)
+    with pytest.raises(identity.LoginFailed):
+        login(ctx, "wrong password!", "000000", name="alice", client="10.0.0.1")
+    with pytest.raises(RateLimited):  # another name, another address, the same second
+        login(ctx, "wrong password!", "000000", name="nobody", client="10.0.0.2")
+    assert hasher.verified == 1
 
 
 def test_wrong_passwords_lock_the_operator_with_back_off(

@@ -124,17 +124,7 @@ def login(body: LoginIn, ctx: Ctx, request: Request) -> TokenOut:
 @router.post("/auth/operator-login", response_model=OperatorTokenOut, summary="Operator sign-in")
 def operator_login(body: OperatorLoginIn, ctx: Ctx, request: Request) -> OperatorTokenOut:
     client = client_address(request)
-
-    def check(uow: UnitOfWork) -> identity.IssuedToken:
-        try:
-            return identity.operator_login(
-                ctx, uow, body.name, body.password, body.totp, client=client
-            )
-        except identity.CountedRefusal:
-            uow.commit()  # the wrong attempt counts towards the lockout
-            raise
-
-    issued = _committed(ctx, check)
+    issued = identity.sign_in_operator(ctx, body.name, body.password, body.totp, client=client)
     return OperatorTokenOut(
         token=issued.token,
         expires_at=issued.expires_at.isoformat(),

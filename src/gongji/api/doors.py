@@ -4,9 +4,9 @@ parsing or a worker thread, so it cannot take the threads the institutions' sett
 
 Two limits, both answered at once with ``429 rate_limited``:
 
-- per client address, :data:`core.limits.Limits.door_requests_per_address_per_minute` requests
-  to the anonymous doors (the services count attempts per account again, behind it);
-- at most :data:`core.limits.Limits.door_requests_in_flight` such requests being worked on at
+- per client address, ``Limits.door_requests_per_address_per_second`` and ``…_per_minute``
+  requests to the anonymous doors (the services count attempts per account again, behind it);
+- at most ``Limits.door_requests_in_flight`` such requests being worked on at
   once, whoever sends them: the rest of the server keeps its worker threads.
 
 A refusal is answered after :data:`REFUSAL_DELAY_S` (a timer in the event loop, no thread):
@@ -60,7 +60,12 @@ class DoorGuard:
         address = client[0] if client else "unknown"
         limits = self.ctx.limits
         try:
-            self.ctx.limiter.admit(f"door:{address}", limits.door_requests_per_address_per_minute)
+            self.ctx.limiter.admit_all(
+                [
+                    (f"door second:{address}", limits.door_requests_per_address_per_second, 1.0),
+                    (f"door minute:{address}", limits.door_requests_per_address_per_minute, 60.0),
+                ]
+            )
         except RateLimited as refused:
             await _refuse(scope, receive, send, refused)
             return

@@ -160,11 +160,15 @@ def starvation(
         int,
         typer.Option("--attackers", min=3, max=300, help="Anonymous looping connections."),
     ] = 48,
+    one_address: Annotated[
+        bool,
+        typer.Option("--one-address", help="All attackers from 127.0.0.1 (default: one each)."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """A signed quote's latency, idle and while anonymous clients loop the expensive endpoints
     (ledger check, OTP send, operator login); exit 1 if loaded/idle p50 is over 3×."""
-    options = StarvationOptions(seconds=seconds, attackers=attackers)
+    options = StarvationOptions(seconds=seconds, attackers=attackers, spread=not one_address)
     with readable_errors():
         try:
             report = run_starvation_bench(options)

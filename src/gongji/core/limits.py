@@ -26,6 +26,12 @@ class Limits:
     logins_per_account_per_minute: int = 10
     """Sign-in attempts naming one mobile number or one operator per minute, from anywhere."""
 
+    password_checks_per_second: int = 1
+    """argon2 verifications per second in all, whoever asks: each costs a quarter of a second
+    on every core, so a guessing run spread over many addresses and names (which no per-address
+    or per-name count sees) could otherwise keep the whole machine busy. Operators are few;
+    one sign-in a second is more than a bureau's morning peak."""
+
     operator_failures_before_lockout: int = 5
     """Wrong operator sign-ins in a row after which the name is locked."""
 
@@ -37,6 +43,10 @@ class Limits:
     door_requests_per_address_per_minute: int = 120
     """Requests to the anonymous doors (sign-in, codes, unauthenticated ledger check) from one
     client address per minute, refused before the application reads them (api/doors.py)."""
+
+    door_requests_per_address_per_second: int = 1
+    """The same per second: a minute's allowance must not arrive as one burst, and no one
+    signing in by hand sends two requests to these doors within a second."""
 
     door_requests_in_flight: int = 4
     """Anonymous-door requests worked on at once, from everyone: the worker threads they may

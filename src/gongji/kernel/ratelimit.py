@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from gongji.core.errors import GongjiError
@@ -30,40 +30,42 @@ class RateLimited(GongjiError):
 
 
 class RateLimiter:
-    """``admit(key, per_minute)`` counts one request or raises :class:`RateLimited`."""
+    """``admit(key, allowed)`` counts one request or raises :class:`RateLimited` when ``key``
+    already had ``allowed`` requests in the last ``window_s`` seconds (a minute unless told)."""
 
     def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
         self._now = now
         self._seen: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def admit(self, key: str, per_minute: int) -> None:
+    def admit(self, key: str, allowed: int, window_s: float = WINDOW_S) -> None:
         with self._lock:
             now = self._now()
             times = self._seen.pop(key, None) or deque()
-            while times and times[0] <= now - WINDOW_S:
+            while times and times[0] <= now - window_s:
                 times.popleft()
-            refused = len(times) >= per_minute
+            refused = len(times) >= allowed
             if not refused:
                 times.append(now)
             self._seen[key] = times  # re-inserted last: the dict's order is recency
             if len(self._seen) > KEYS_MAX:
                 del self._seen[next(iter(self._seen))]
         if refused:
-            raise RateLimited(retry_after_s=max(1, int(times[0] + WINDOW_S - now) + 1))
+            raise RateLimited(retry_after_s=max(1, int(times[0] + window_s - now) + 1))
 
-    def admit_all(self, keys: list[tuple[str, int]]) -> None:
-        """Every key counted, or none: a refusal on the second must not spend the first."""
-        for index, (key, per_minute) in enumerate(keys):
+    def admit_all(self, keys: Sequence[tuple[str, int] | tuple[str, int, float]]) -> None:
+        """Every key counted, or none: a refusal on the second must not spend the first.
+        Each is ``(key, allowed)`` for a minute or ``(key, allowed, window_s)``."""
+        for index, (key, allowed, *window) in enumerate(keys):
             try:
-                self.admit(key, per_minute)
+                self.admit(key, allowed, *window)
             except RateLimited:
                 self._forget_last(keys[:index])
                 raise
 
-    def _forget_last(self, keys: list[tuple[str, int]]) -> None:
+    def _forget_last(self, keys: Sequence[tuple[str, int] | tuple[str, int, float]]) -> None:
         with self._lock:
-            for key, _ in keys:
+            for key, *_ in keys:
                 times = self._seen.get(key)
                 if times:
                     times.pop()

@@ -60,6 +60,8 @@ class StarvationOptions:
     attackers: int = 48
     pairs: int = 200
     seed: int = 15
+    spread: bool = True
+    """Each attacking connection from its own loopback address."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +161,12 @@ def run_starvation_bench(options: StarvationOptions) -> StarvationReport:
             time.sleep(ATTACK_WARMUP_S)
             loaded = _quotes(base_url, world, options, "loaded")
             answered = attack.finish()
-    chosen = {"seconds": options.seconds, "attackers": options.attackers, "pairs": options.pairs}
+    chosen = {
+        "seconds": options.seconds,
+        "attackers": options.attackers,
+        "pairs": options.pairs,
+        "spread": options.spread,
+    }
     return StarvationReport(started_at, machine(), chosen, idle, loaded, answered)
 
 
@@ -244,7 +251,10 @@ def _attack(base_url: str, options: StarvationOptions) -> Attack:
     results, ready, stop = spawn.Queue(), spawn.Queue(), spawn.Event()
     per_kind = max(1, options.attackers // len(ATTACKS))
     processes = [
-        spawn.Process(target=attack_loop, args=(base_url, kind, per_kind, stop, results, ready))
+        spawn.Process(
+            target=attack_loop,
+            args=(base_url, kind, per_kind, options.spread, stop, results, ready),
+        )
         for kind in ATTACKS
     ]
     for process in processes:
@@ -253,7 +263,7 @@ def _attack(base_url: str, options: StarvationOptions) -> Attack:
 
 
 def attack_loop(
-    base_url: str, kind: str, threads: int, stop: Any, results: Any, ready: Any
+    base_url: str, kind: str, threads: int, spread: bool, stop: Any, results: Any, ready: Any
 ) -> None:
     """One attacker process: ``threads`` keep-alive connections looping ``kind``; says it is
     ready once every thread has had an answer."""
@@ -262,8 +272,14 @@ def attack_loop(
     lock = threading.Lock()
     answered = threading.Barrier(threads + 1)
 
+    def connect(worker: int) -> http.client.HTTPConnection:
+        # Each connection from its own loopback address (127.0.0.0/8 is all local on Linux), as
+        # a distributed attack would come: a per-address limit alone must not be the defence.
+        source = (f"127.0.{1 + worker // 250}.{2 + worker % 250}", 0) if spread else None
+        return http.client.HTTPConnection(host, int(port), timeout=120, source_address=source)
+
     def loop(worker: int) -> None:
-        connection = http.client.HTTPConnection(host, int(port), timeout=120)
+        connection = connect(worker)
         rng = random.Random(f"{kind}-{worker}")
         first = True
         while not stop.is_set():
@@ -276,7 +292,7 @@ def attack_loop(
             except (OSError, http.client.HTTPException) as error:
                 outcome = f"transport {type(error).__name__}"
                 connection.close()
-                connection = http.client.HTTPConnection(host, int(port), timeout=120)
+                connection = connect(worker)
             with lock:
                 counted[outcome] += 1
             if first:
@@ -306,7 +322,8 @@ def _attack_request(kind: str, rng: random.Random) -> tuple[str, str, bytes | No
     if kind == "otp-send":
         mobile = f"139{rng.randrange(10**8):08d}"
         return "POST", "/api/v1/auth/otp", json.dumps({"mobile": mobile}).encode()
-    login = {"name": OPERATOR, "password": f"wrong-{rng.random():.12f}", "totp": "000000"}
+    name = OPERATOR if rng.random() < 0.5 else f"guess-{rng.randrange(10**9)}"
+    login = {"name": name, "password": f"wrong-{rng.random():.12f}", "totp": "000000"}
     return "POST", "/api/v1/auth/operator-login", json.dumps(login).encode()
 
 

@@ -196,18 +196,8 @@ def operator_sign_in(request: Request, form: FormBody) -> Response:
     ctx = context_of(request)
     name, password, totp = form.get("name"), form.fields.get("password", ""), form.get("totp")
     client = client_address(request)
-
-    def check(uow: UnitOfWork) -> identity.IssuedToken:
-        try:
-            issued = identity.operator_login(ctx, uow, name, password, totp, client=client)
-        except identity.CountedRefusal:
-            uow.commit()  # the wrong attempt counts towards the lockout
-            raise
-        uow.commit()
-        return issued
-
     try:
-        issued = run_in_transaction(ctx.engine, check)
+        issued = identity.sign_in_operator(ctx, name, password, totp, client=client)
     except GongjiError as error:
         errors = {FORM: error.message(i18n.language(request))}
         values = {"name": name, "next": form.get("next")}

@@ -305,6 +305,29 @@ def operator_login(
     return _issue(ctx, uow, ActorKind.OPERATOR, name, OPERATOR_TOKEN_TTL_US, roles)
 
 
+def sign_in_operator(
+    ctx: Context, name: str, password: str, totp_code: str, *, client: str | None = None
+) -> IssuedToken:
+    """What the front doors call: rate limits, then argon2 with no transaction open, then one
+    write transaction for the TOTP step, the failure count and the token (a refusal's count is
+    committed before it propagates)."""
+    ops.admit_sign_in(ctx, client, f"operator:{name[:64]}")
+    checked = ops.check_password(ctx, name, password)
+
+    def work(uow: UnitOfWork) -> IssuedToken:
+        try:
+            operator = ops.check_credentials(ctx, uow, name, password, totp_code, checked)
+        except CountedRefusal:
+            uow.commit()  # the wrong attempt counts towards the lockout
+            raise
+        roles = ops.stored_roles(operator.roles)
+        issued = _issue(ctx, uow, ActorKind.OPERATOR, name, OPERATOR_TOKEN_TTL_US, roles)
+        uow.commit()
+        return issued
+
+    return run_in_transaction(ctx.engine, work)
+
+
 def revoke_token(ctx: Context, uow: UnitOfWork, token: str) -> bool:
     """False when the token is unknown or already revoked."""
     if not _well_formed(token):

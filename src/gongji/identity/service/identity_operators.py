@@ -188,16 +188,53 @@ def admit_sign_in(ctx: Context, client: str | None, account: str) -> None:
     ctx.limiter.admit_all(keys)
 
 
+@dataclass(frozen=True, slots=True)
+class PasswordChecked:
+    """The argon2 verdict on a name and password, reached with no transaction open."""
+
+    password_hash: str | None  # the hash it was checked against; None without a usable operator
+    matches: bool
+
+
+def check_password(ctx: Context, name: str, password: str) -> PasswordChecked:
+    """Refuse a locked operator, else run argon2, outside any write transaction.
+
+    On SQLite a write transaction holds the database's one write lock: argon2 inside it made
+    every other write (a settlement's nonce among them) wait a quarter of a second per guess.
+    """
+    found = run_in_transaction(ctx.engine, lambda uow: _usable(uow, name), read_only=True)
+    if found is not None:
+        _refuse_if_locked(ctx, found)
+    _admit_password_check(ctx)
+    matches = _password_matches(found, password)
+    return PasswordChecked(found.password_hash if found is not None else None, matches)
+
+
+def _usable(uow: UnitOfWork, name: str, *, for_update: bool = False) -> OperatorRow | None:
+    found = repo.operator(uow.connection, name, for_update=for_update) if len(name) <= 64 else None
+    return found if found is not None and not found.disabled else None
+
+
 def check_credentials(
-    ctx: Context, uow: UnitOfWork, name: str, password: str, totp_code: str
+    ctx: Context,
+    uow: UnitOfWork,
+    name: str,
+    password: str,
+    totp_code: str,
+    checked: PasswordChecked | None = None,
 ) -> OperatorRow:
     """The operator when password and TOTP code are both right; ``login_failed`` otherwise
-    (counted: commit before propagating), ``operator_locked`` while a lockout lasts."""
-    found = repo.operator(uow.connection, name, for_update=True) if len(name) <= 64 else None
-    usable = found if found is not None and not found.disabled else None
+    (counted: commit before propagating), ``operator_locked`` while a lockout lasts. With
+    ``checked`` (from :func:`check_password`) argon2 is not run again here."""
+    usable = _usable(uow, name, for_update=True)
     if usable is not None:
         _refuse_if_locked(ctx, usable)
-    password_ok = _password_matches(usable, password)
+    if checked is None:
+        _admit_password_check(ctx)
+        password_ok = _password_matches(usable, password)
+    else:  # a password changed meanwhile invalidates the verdict
+        same = usable is not None and usable.password_hash == checked.password_hash
+        password_ok = checked.matches and same
     step = _totp_step(ctx, usable, totp_code) if usable is not None and password_ok else None
     if usable is None or step is None:
         if usable is not None:
@@ -207,6 +244,11 @@ def check_credentials(
         uow.connection, usable.name, failed_logins=0, locked_until_us=None, last_totp_step=step
     )
     return usable
+
+
+def _admit_password_check(ctx: Context) -> None:
+    """The machine-wide budget of argon2 work (``Limits.password_checks_per_second``)."""
+    ctx.limiter.admit("argon2", ctx.limits.password_checks_per_second, window_s=1.0)
 
 
 def _refuse_if_locked(ctx: Context, operator: OperatorRow) -> None:
