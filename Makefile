@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test lint unit integration soak security bench-ledger bench-settle bench-settle-workers clean
+.PHONY: install run test lint unit integration soak soak-starvation security bench-ledger bench-settle bench-settle-workers clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "gongji needs Python >= 3.11 (python3.11, python3.12 or python3)"; exit 1; }
@@ -21,7 +21,7 @@ install: $(STAMP)
 ## Start gongji on the embedded SQLite default: web UI and API on http://127.0.0.1:8000
 ## (a new database is seeded with the demo family first: `gongji demo seed --if-empty`)
 run: install
-	$(BIN)/gongji demo seed --if-empty && $(BIN)/gongji serve
+	GONGJI_ENV=development $(BIN)/gongji demo seed --if-empty && GONGJI_ENV=development $(BIN)/gongji serve
 
 ## The whole suite: lint, types, architecture, unit, integration (SQLite and PostgreSQL), e2e
 test: install lint
@@ -60,6 +60,9 @@ bench-settle: install
 ## Settlements/s over HTTP at 1, 2, 4 uvicorn workers (PostgreSQL), beside the thread generator
 bench-settle-workers: install
 	$(BIN)/gongji bench settle --db postgres --workers 1,2,4 --compare-threads
+## A signed quote's latency while anonymous clients loop ledger check, OTP send, operator login
+soak-starvation: install
+	$(BIN)/gongji bench starvation --seconds $${GONGJI_STARVATION_SECONDS:-20}
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

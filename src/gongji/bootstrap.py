@@ -10,16 +10,21 @@ from sqlalchemy import Engine
 
 from gongji.config import Settings
 from gongji.core.clock import Clock, ManualClock, SystemClock
-from gongji.identity.service.identity_operators import SEALED_OPERATORS
+from gongji.identity.service.identity_operators import (
+    DEMO_OPERATOR,
+    SEALED_OPERATORS,
+    known_password_works,
+)
 from gongji.institutions.service.institutions import SEALED_CREDENTIALS
 from gongji.kernel.context import Context
 from gongji.kernel.keys import check_key
 from gongji.kernel.reference import load_policy_book, load_regions
 from gongji.kernel.sealed import SealedTable
-from gongji.kernel.sms import LogSmsGateway, SmsGateway
+from gongji.kernel.sms import HttpSmsConfig, HttpSmsGateway, LogSmsGateway, SmsGateway
 from gongji.ledger.book import Ledger
 from gongji.people.service.imports import merge_stored_regions
 from gongji.people.service.persons import SEALED_PERSONS
+from gongji.production import UnsafeSettings, refuse_unsafe, settings_problems
 from gongji.settlement.service.benefits import benefit_book
 from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
@@ -57,6 +62,7 @@ def build(
     PostgreSQL engine bound to a throw-away schema).
     """
     settings = settings or Settings.from_env()
+    refuse_unsafe(settings_problems(settings) if sms is None else [])
     engine = engine or make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
@@ -69,8 +75,28 @@ def build(
         vault=check_key(engine, settings, SEALED_TABLES),
         policies=load_policy_book(str(settings.policy_file) if settings.policy_file else None),
         regions={region.code: region for region in load_regions()},
-        sms=sms or LogSmsGateway(),
+        sms=sms or sms_gateway(settings),
+        limits=settings.limits,
     )
+    if settings.production and known_password_works(context, DEMO_OPERATOR):
+        engine.dispose()
+        raise UnsafeSettings(problems="演示操作员 demo 仍在且仍用公开的演示密码：请停用或改密")
     merge_stored_regions(context)  # regions bureaus imported, over the shipped ones
     benefit_book(context)  # a bad [[benefits]] table is refused at start, not at a settlement
     return Container(settings, engine, clock, ledger, context)
+
+
+def sms_gateway(settings: Settings) -> SmsGateway:
+    """The gateway the settings name (``production.settings_problems`` has vetted them)."""
+    sms = settings.sms
+    if sms.provider != "http":
+        return LogSmsGateway()
+    return HttpSmsGateway(
+        HttpSmsConfig(
+            url=sms.url or "",
+            app_key=sms.app_key or "",
+            app_secret=sms.app_secret or "",
+            sign_name=sms.sign_name or "",
+            template_login=sms.template_login or "",
+        )
+    )

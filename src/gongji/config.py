@@ -8,14 +8,80 @@
 | GONGJI_POLICY_FILE | (none) | a bureau's policy TOML that overrides the shipped defaults |
 | GONGJI_TEST_CLOCK | 0 | 1 enables PUT /api/v1/test/clock (never in production) |
 | GONGJI_SECRET_KEY | (key file) | 32 bytes, URL-safe base64: encrypts personal data at rest |
+| GONGJI_ENV | development | development, test or production (production refuses unsafe settings) |
+| GONGJI_TRUST_PROXY | 0 | 1: behind a TLS proxy; client address and scheme from X-Forwarded-* |
+| GONGJI_SMS_PROVIDER | log | log (development only) or http |
+| GONGJI_SMS_URL, _APP_KEY, _APP_SECRET, _SIGN_NAME, _TEMPLATE_LOGIN | | the HTTP SMS provider |
+| GONGJI_FSI_LOOKUPS_PER_MINUTE, GONGJI_LOGINS_PER_ADDRESS_PER_MINUTE, … | core/limits.py | limits |
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
 from pathlib import Path
+
+from gongji.core.limits import Limits
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+@dataclass(frozen=True, slots=True)
+class SmsSettings:
+    """Where one-time codes go: ``log`` (the development gateway) or ``http`` (a provider)."""
+
+    provider: str = "log"
+    url: str | None = None
+    app_key: str | None = None
+    app_secret: str | None = None
+    sign_name: str | None = None
+    template_login: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SmsSettings:
+        def get(name: str) -> str | None:
+            return env.get(f"GONGJI_SMS_{name}") or None
+
+        return cls(
+            provider=(get("PROVIDER") or "log").lower(),
+            url=get("URL"),
+            app_key=get("APP_KEY"),
+            app_secret=get("APP_SECRET"),
+            sign_name=get("SIGN_NAME"),
+            template_login=get("TEMPLATE_LOGIN"),
+        )
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "0").strip().lower() in ("1", "true", "yes")
+
+
+def _environment(env: Mapping[str, str]) -> Environment:
+    text = env.get("GONGJI_ENV", "development").strip().lower()
+    try:
+        return Environment(text)
+    except ValueError:
+        raise ValueError(
+            f"GONGJI_ENV must be development, test or production, not {text[:20]!r}"
+        ) from None
+
+
+def _limits(env: Mapping[str, str]) -> Limits:
+    """The defaults of core/limits.py, each overridable by GONGJI_<NAME IN CAPITALS>."""
+    chosen: dict[str, int] = {}
+    for item in fields(Limits):
+        text = env.get(f"GONGJI_{item.name.upper()}")
+        if text:
+            if not text.strip().isdigit():
+                raise ValueError(f"GONGJI_{item.name.upper()} must be a whole number")
+            chosen[item.name] = int(text)
+    return Limits(**chosen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +93,10 @@ class Settings:
     policy_file: Path | None
     test_clock: bool
     secret_key: str | None = None
+    environment: Environment = Environment.DEVELOPMENT
+    trust_proxy: bool = False
+    sms: SmsSettings = field(default_factory=SmsSettings)
+    limits: Limits = field(default_factory=Limits)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -40,9 +110,17 @@ class Settings:
             host=env.get("GONGJI_HOST", "127.0.0.1"),
             port=int(env.get("GONGJI_PORT", "8000")),
             policy_file=Path(policy_file) if policy_file else None,
-            test_clock=env.get("GONGJI_TEST_CLOCK", "0") in ("1", "true", "yes"),
+            test_clock=_flag(env, "GONGJI_TEST_CLOCK"),
             secret_key=env.get("GONGJI_SECRET_KEY") or None,
+            environment=_environment(env),
+            trust_proxy=_flag(env, "GONGJI_TRUST_PROXY"),
+            sms=SmsSettings.from_env(env),
+            limits=_limits(env),
         )
+
+    @property
+    def production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
 
     def describe_database(self) -> str:
         """The URL with any password hidden, for logs and error lines."""

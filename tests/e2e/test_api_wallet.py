@@ -180,5 +180,8 @@ def test_operators_review_freeze_and_run_the_expiry_job(story: tuple[TestClient,
     policy = client.get("/api/v1/admin/policy/371400?at=2026-03-02", headers=clerk).json()
     assert policy["values"]["mutual_aid_earlier_years_only"] == "True"
     assert "371400" in policy["sources"]["mutual_aid_earlier_years_only"]
-    clock = client.put("/api/v1/test/clock", json={"now": "2026-03-02T22:30:00+08:00"})
+    late = {"now": "2026-03-02T22:30:00+08:00"}
+    assert client.put("/api/v1/test/clock", json=late).status_code == 401  # even in tests' mode
+    assert client.put("/api/v1/test/clock", json=late, headers=son).status_code == 403
+    clock = client.put("/api/v1/test/clock", json=late, headers=clerk)
     assert clock.status_code == 200

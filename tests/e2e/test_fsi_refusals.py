@@ -237,7 +237,8 @@ def test_1101_by_e_voucher_and_on_the_province_path(his: His) -> None:
          "paus_insu_date": None, "insuplc_admdvs": "370100", "balc": Decimal("0.00")},
     ]  # fmt: skip
     forged = envelope("1101", {"data": {**data, "mdtrt_cert_no": token[:-1] + "0"}}, "x1", PHARMACY)
-    refused(his.call(forged), "mdtrt_cert_invalid", "医保电子凭证无效或已过期，请重新扫码")
+    not_identified = "未能凭所出示的就诊凭证识别参保人，请核对凭证和姓名"
+    refused(his.call(forged), "person_not_identified", not_identified)
 
 
 @pytest.mark.parametrize(

@@ -231,6 +231,9 @@ def test_a_bad_day_or_bad_totals_are_refused_beside_their_field(
     signed_in(client, key_of(family, PHARMACY))
     bad_date = client.get("/desk/day", params={"date": "2026-02-30"})
     assert bad_date.status_code == 200 and 'id="d-date-error"' in bad_date.text
+    for last_day in ("9999-12-31", "0001-01-01"):  # no day after or before it to link
+        edge = client.get("/desk/day", params={"date": last_day})
+        assert edge.status_code == 200 and 'id="d-date-error"' in edge.text
     bad_count = client.get(
         "/desk/day",
         params={"check": "1", "fixmedins_setl_cnt": "one", "medfee_sumamt": "0"},

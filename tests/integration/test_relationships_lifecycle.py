@@ -314,3 +314,28 @@ def test_wallets_open_on_behalf_freeze_and_close(world: World) -> None:
     run(world.ctx, lambda uow: wallets.set_frozen(world.ctx, uow, risk, MOTHER, False, "核查无误"))
     closed = run(world.ctx, lambda uow: wallets.close_wallet(world.ctx, uow, person_actor(WIFE)))
     assert closed.status == "closed"
+
+
+def test_lifecycle_dates_stay_inside_the_enrolment_and_answers_show_the_new_record(
+    world: World,
+) -> None:
+    clerk = operator(Role.CLERK)
+    ctx = world.ctx
+    world.refused(
+        "enrolment_date_too_far",
+        lambda uow: lifecycle.move(ctx, uow, clerk, SON, "440100", date(9999, 12, 31)),
+    )
+    world.refused(
+        "enrolment_date_before_start",
+        lambda uow: lifecycle.terminate(ctx, uow, clerk, SON, date(1, 1, 1), "离职"),
+    )
+    moved = run(ctx, lambda uow: lifecycle.move(ctx, uow, clerk, SON, "440100", date(2026, 4, 1)))
+    assert (moved.region, moved.start_date, moved.end_date) == ("440100", "2026-04-01", None)
+    world.refused(  # the new enrolment starts on 2026-04-01: it cannot end the day before
+        "enrolment_date_before_start",
+        lambda uow: lifecycle.terminate(ctx, uow, clerk, SON, date(2026, 3, 31), "离职"),
+    )
+    ended = run(
+        ctx, lambda uow: lifecycle.terminate(ctx, uow, clerk, SON, date(2026, 6, 30), "离职")
+    )
+    assert (ended.id, ended.end_date, ended.status) == (moved.id, "2026-06-30", "3")

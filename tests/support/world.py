@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from gongji.core.clock import ManualClock
 from gongji.core.enrolment import EnrolmentStatus
 from gongji.core.ids import make_resident_id
+from gongji.core.limits import Limits
 from gongji.kernel.context import Actor, ActorKind, Context, Role
 from gongji.kernel.pii import Vault
 from gongji.kernel.reference import load_policy_book, load_regions
@@ -31,6 +32,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 TEST_SECRET_KEY = bytes(range(32))
 
 
+TEST_LIMITS = Limits(door_requests_per_address_per_second=1_000, password_checks_per_second=1_000)
+"""A test is one client doing everything at machine speed: the per-second limits, which no one
+signing in by hand reaches, would refuse it. Tests of those limits set their own."""
+
+
 def build_context(engine: Engine, clock: ManualClock) -> Context:
     """The Context bootstrap would build, on this engine: the test clock, the development SMS
     gateway (read codes back with ``ctx.sms.last_code(mobile)``) and a fixed vault key.
@@ -43,6 +49,7 @@ def build_context(engine: Engine, clock: ManualClock) -> Context:
         policies=load_policy_book(None),
         regions={r.code: r for r in load_regions()},
         sms=LogSmsGateway(),
+        limits=TEST_LIMITS,
     )
 
 

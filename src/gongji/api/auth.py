@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from gongji.api.deps import bearer_token, current_actor, get_context
+from gongji.api.deps import bearer_token, client_address, current_actor, get_context
 from gongji.api.reads import read
 from gongji.api.schemas import PsnNo
 from gongji.api.schemas import Request as RequestBody
@@ -87,11 +87,12 @@ def _committed(ctx: Context, work: Issue) -> identity.IssuedToken:
 
 
 @router.post("/auth/otp", response_model=OtpOut, status_code=202, summary="Send a sign-in code")
-def request_otp(body: OtpIn, ctx: Ctx) -> OtpOut:
+def request_otp(body: OtpIn, ctx: Ctx, request: Request) -> OtpOut:
     """The same answer whether or not the number is registered; the code goes by SMS."""
+    client = client_address(request)
 
     def work(uow: UnitOfWork) -> identity.CodeRequested:
-        requested = identity.request_code(ctx, uow, body.mobile)
+        requested = identity.request_code(ctx, uow, body.mobile, client=client)
         uow.commit()
         return requested
 
@@ -102,11 +103,15 @@ def request_otp(body: OtpIn, ctx: Ctx) -> OtpOut:
 
 
 @router.post("/auth/login", response_model=TokenOut, summary="Sign in with the code")
-def login(body: LoginIn, ctx: Ctx) -> TokenOut:
+def login(body: LoginIn, ctx: Ctx, request: Request) -> TokenOut:
+    client = client_address(request)
+
     def verify(uow: UnitOfWork) -> identity.IssuedToken:
         try:
-            return identity.verify_code(ctx, uow, body.mobile, body.code, body.psn_no)
-        except identity.OtpRefused:
+            return identity.verify_code(
+                ctx, uow, body.mobile, body.code, body.psn_no, client=client
+            )
+        except identity.CountedRefusal:
             uow.commit()  # the failed attempt must count, though the answer is a refusal
             raise
 
@@ -117,10 +122,9 @@ def login(body: LoginIn, ctx: Ctx) -> TokenOut:
 
 
 @router.post("/auth/operator-login", response_model=OperatorTokenOut, summary="Operator sign-in")
-def operator_login(body: OperatorLoginIn, ctx: Ctx) -> OperatorTokenOut:
-    issued = _committed(
-        ctx, lambda uow: identity.operator_login(ctx, uow, body.name, body.password, body.totp)
-    )
+def operator_login(body: OperatorLoginIn, ctx: Ctx, request: Request) -> OperatorTokenOut:
+    client = client_address(request)
+    issued = identity.sign_in_operator(ctx, body.name, body.password, body.totp, client=client)
     return OperatorTokenOut(
         token=issued.token,
         expires_at=issued.expires_at.isoformat(),

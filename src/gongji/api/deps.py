@@ -33,6 +33,12 @@ def container_of(request: Request) -> Container:
     return container
 
 
+def client_address(request: Request) -> str | None:
+    """The peer's address: the proxy's own unless GONGJI_TRUST_PROXY put the client's there
+    (the app then reads ``X-Forwarded-For``, see ``app.asgi``)."""
+    return request.client.host if request.client is not None else None
+
+
 async def get_context(request: Request) -> Context:
     return container_of(request).context
 

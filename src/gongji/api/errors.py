@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gongji.api.institution_auth import spend_unused_nonce
 from gongji.core.errors import GongjiError
@@ -28,6 +29,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "idempotency_key_reused": 422,
     "request_too_large": 413,
     "otp_rate_limited": 429,
+    "rate_limited": 429,
+    "operator_locked": 429,
     "import_refused": 422,
     "signature_missing": 401,
     "signature_expired": 401,
@@ -88,9 +91,39 @@ def install_error_handlers(app: FastAPI) -> None:
         message = en if language_of(request) == "en" else zh
         return JSONResponse(error_body(code, message), error.status_code)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        english = language_of(request) == "en"
-        message = "Internal error; it has been logged" if english else "系统内部错误，已记录"
-        return JSONResponse(error_body("internal_error", message), 500)
+    app.add_middleware(UnexpectedErrors)
+
+
+class UnexpectedErrors:
+    """Anything unexpected → ``500 internal_error``, the traceback in the log only.
+
+    A plain ASGI middleware rather than an ``Exception`` handler: Starlette re-raises after such
+    a handler has answered, and the server then closes the connection, so a client's keep-alive
+    connection (and every request pipelined on it) would die with one bad request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            request = Request(scope)
+            log.exception("unexpected error on %s %s", request.method, request.url.path)
+            if started:  # half an answer cannot be mended: the server closes the connection
+                raise
+            english = language_of(request) == "en"
+            message = "Internal error; it has been logged" if english else "系统内部错误，已记录"
+            response = JSONResponse(error_body("internal_error", message), 500)
+            await response(scope, receive, send)

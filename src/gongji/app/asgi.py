@@ -10,9 +10,11 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gongji import __version__
 from gongji.api import auth
+from gongji.api.doors import DoorGuard
 from gongji.api.errors import install_error_handlers
 from gongji.api.limits import BodySizeLimit
 from gongji.api.openapi import describe_refusals
@@ -53,6 +55,7 @@ def create_app(container: Container, *, run_jobs: bool = False) -> FastAPI:
     app.state.container = container
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(DoorGuard, ctx=container.context)  # outside: refuses before the body
     # Routes are matched in this order, one by one: the institutions' settlement traffic first.
     app.include_router(settlement_router)
     app.include_router(fsi_router)
@@ -69,6 +72,11 @@ def create_app(container: Container, *, run_jobs: bool = False) -> FastAPI:
     describe_refusals(app)
     _mount_docs(app)
     install_web(app)  # the pages, `/` among them
+    if container.settings.trust_proxy:
+        # Behind a TLS proxy: the client's address (rate limits) and scheme (Secure cookies)
+        # from X-Forwarded-For / -Proto. Without the setting these headers are ignored, since
+        # any client could send them.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts="*")
     return app
 
 

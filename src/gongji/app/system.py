@@ -1,14 +1,25 @@
-"""Health and ledger verdict: what an operator's monitoring polls."""
+"""Health and ledger verdict: what an operator's monitoring polls.
+
+The ledger verdict is the one the ``ledger-check`` job stored last, with when it ran: a full
+check costs seconds on a large ledger, so no request may start one (anonymous clients looping
+it starved the server). Reading it takes an operator's token.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from gongji import __version__
+from gongji.api.deps import require_operator
 from gongji.bootstrap import Container
-from gongji.ledger.check import check_ledger
+from gongji.core.clock import from_us
+from gongji.jobs.ledger_check import last_verdict
+from gongji.kernel.context import Actor
+from gongji.kernel.errors import NotFound
 from gongji.store.migrate import recorded_revision
 
 router = APIRouter(tags=["system"])
@@ -30,6 +41,8 @@ class LedgerVerdict(BaseModel):
     debits_posted_fen: int
     credits_posted_fen: int
     violations: list[str]
+    checked_at: str
+    check_seconds: float
 
 
 def _container(request: Request) -> Container:
@@ -48,9 +61,18 @@ def health(request: Request) -> Health:
     )
 
 
-@router.get("/ledger/check", response_model=LedgerVerdict, summary="Verify every ledger invariant")
-async def ledger_check(request: Request) -> LedgerVerdict:
-    report = await run_in_threadpool(check_ledger, _container(request).engine)
+@router.get(
+    "/ledger/check",
+    response_model=LedgerVerdict,
+    summary="The last stored verdict of the full ledger check (operators)",
+)
+async def ledger_check(
+    request: Request, _: Annotated[Actor, Depends(require_operator())]
+) -> LedgerVerdict:
+    stored = await run_in_threadpool(last_verdict, _container(request).engine)
+    if stored is None:
+        raise NotFound(what="账本检查结果（请先运行 gongji jobs run ledger-check）")
+    report = stored.report
     return LedgerVerdict(
         ok=report.ok,
         verdict=report.verdict(),
@@ -60,4 +82,6 @@ async def ledger_check(request: Request) -> LedgerVerdict:
         debits_posted_fen=report.debits_posted,
         credits_posted_fen=report.credits_posted,
         violations=report.violations,
+        checked_at=from_us(stored.finished_at_us).isoformat(),
+        check_seconds=round((stored.finished_at_us - stored.started_at_us) / 1_000_000, 3),
     )

@@ -1,19 +1,26 @@
 """PUT /api/v1/test/clock: set the clock every rule and job reads. Mounted only when gongji is
-started with GONGJI_TEST_CLOCK=1 (the route does not exist otherwise), for browser and API
-tests of time rules such as quiet hours and the 06:00 return.
+started with GONGJI_TEST_CLOCK=1 (the route does not exist otherwise, and production refuses
+the setting), for browser and API tests of time rules such as quiet hours and the 06:00 return.
+
+Moving the clock moves every token's expiry, every TOTP window and every quiet hour at once, so
+even a test deployment takes an operator's token for it (``admin`` or ``clerk``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
 
+from gongji.api.deps import require_operator
 from gongji.core.clock import ManualClock
 from gongji.core.errors import GongjiError
+from gongji.kernel.context import Actor, Role
 
 router = APIRouter(prefix="/api/v1/test", tags=["test"])
+Clerk = Annotated[Actor, Depends(require_operator(Role.CLERK))]
 
 
 class ClockIn(BaseModel):
@@ -39,7 +46,7 @@ def _clock(request: Request) -> ManualClock:
 
 
 @router.put("/clock", response_model=ClockOut, summary="Set the clock (test deployments only)")
-def set_clock(body: ClockIn, request: Request) -> ClockOut:
+def set_clock(body: ClockIn, request: Request, _: Clerk) -> ClockOut:
     if body.now.tzinfo is None:
         raise ClockNeedsZone()
     _clock(request).set(body.now)

@@ -19,6 +19,7 @@ from gongji.sim.ledger_bench import DATABASES, BenchError, BenchOptions, run_led
 from gongji.sim.ledger_render import render_ledger
 from gongji.sim.settle_bench import LAYERS, SettleOptions, run_settle_bench
 from gongji.sim.settle_render import render_settle
+from gongji.sim.starvation_bench import StarvationOptions, run_starvation_bench
 
 SECONDS_MAX = 600.0  # a bench that runs longer than this is a mistake in its arguments
 
@@ -190,3 +191,32 @@ def worker_counts(text: str) -> tuple[int, ...]:
     if not counts or not all(1 <= count <= 16 for count in counts):
         fail(f"--workers wants whole numbers from 1 to 16 separated by commas, not {text!r}")
     return counts
+
+
+@bench_app.command("starvation")
+def starvation(
+    seconds: Annotated[
+        float,
+        typer.Option("--seconds", min=1.0, max=SECONDS_MAX, help="Measured seconds per phase."),
+    ] = 10.0,
+    attackers: Annotated[
+        int,
+        typer.Option("--attackers", min=3, max=300, help="Anonymous looping connections."),
+    ] = 48,
+    one_address: Annotated[
+        bool,
+        typer.Option("--one-address", help="All attackers from 127.0.0.1 (default: one each)."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """A signed quote's latency, idle and while anonymous clients loop the expensive endpoints
+    (ledger check, OTP send, operator login); exit 1 if loaded/idle p50 is over 3×."""
+    options = StarvationOptions(seconds=seconds, attackers=attackers, spread=not one_address)
+    with readable_errors():
+        try:
+            report = run_starvation_bench(options)
+        except (BenchError, SubprocessError) as error:
+            fail(str(error))
+    typer.echo(report.to_json() if as_json else "\n".join(report.lines()))
+    if not report.ok:
+        raise typer.Exit(1)

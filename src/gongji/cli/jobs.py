@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from gongji.cli.common import container, readable_errors
+from gongji.jobs.ledger_check import run_ledger_check
 from gongji.jobs.monthly_clearing import run_monthly_clearing
 from gongji.jobs.rollover import run_rollover
 from gongji.mutual_aid.service.offer_expiry import run_expire_grants
@@ -47,3 +48,13 @@ def monthly_clearing() -> None:
         cleared = run_monthly_clearing(built.context)
     verdict = "already stored, unchanged" if cleared.stored_earlier else "stored"
     typer.echo(f"clearing {cleared.clearing.month}: {verdict}, digest {cleared.clearing.digest}")
+
+
+@run_app.command("ledger-check")
+def ledger_check() -> None:
+    """The full ledger check, its verdict stored for GET /api/v1/ledger/check; exit 1 if failed."""
+    with container() as built, readable_errors():
+        stored = run_ledger_check(built.context)
+    typer.echo(stored.report.verdict())
+    if not stored.report.ok:
+        raise typer.Exit(1)

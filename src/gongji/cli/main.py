@@ -113,6 +113,7 @@ def serve(
     import uvicorn
 
     from gongji.app.asgi import create_app
+    from gongji.app.serving import server_config
 
     settings = Settings.from_env()
     host, port = host or settings.host, port or settings.port
@@ -122,7 +123,7 @@ def serve(
         built = build(settings)
     typer.echo(f"gongji serving {settings.describe_database()} on http://{host}:{port}")
     if workers == 1:
-        uvicorn.run(create_app(built, run_jobs=True), host=host, port=port, log_level="info")
+        uvicorn.Server(server_config(create_app(built, run_jobs=True), host, port)).run()
         return
     _serve_workers(built, host, port, workers)
 
@@ -137,6 +138,7 @@ def _serve_workers(built: Container, host: str, port: int, workers: int) -> None
     rather than once in every worker."""
     import uvicorn
 
+    from gongji.app.serving import server_options
     from gongji.jobs.scheduler import Scheduler
 
     scheduler = Scheduler(built.context)
@@ -145,10 +147,8 @@ def _serve_workers(built: Container, host: str, port: int, workers: int) -> None
         uvicorn.run(
             "gongji.cli.main:worker_app",
             factory=True,
-            host=host,
-            port=port,
             workers=workers,
-            log_level="info",
+            **server_options(host, port),
             **_worker_start_allowance(uvicorn.run),
         )
     finally:

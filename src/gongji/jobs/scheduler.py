@@ -12,6 +12,7 @@ import logging
 import threading
 
 from gongji.audit.service.log import anchor_yesterday
+from gongji.jobs import ledger_check
 from gongji.jobs.monthly_clearing import run_monthly_clearing
 from gongji.kernel.context import Context
 from gongji.mutual_aid.service.offer_expiry import run_expire_grants
@@ -60,3 +61,9 @@ class Scheduler:
                 log.debug("audit anchor %s: record %d", anchored.day, anchored.last_seq)
         except Exception:  # as above: retried next minute
             log.exception("audit anchor failed; will retry")
+        try:
+            checked = ledger_check.run_if_due(self._ctx)
+            if checked is not None:
+                log.info("%s", checked.report.verdict())
+        except Exception:  # as above: retried next minute
+            log.exception("ledger check failed; will retry")

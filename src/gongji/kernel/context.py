@@ -1,10 +1,11 @@
 """What every service needs, handed in once by bootstrap: database, clock, ledger, the vault for
-personal data, the policy book and the reference regions.
+personal data, the policy book and the reference regions, the front doors' limits and the
+limiter that counts against them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -12,9 +13,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from gongji.core.clock import Clock, to_us
+from gongji.core.limits import Limits
 from gongji.core.policy import Policy, PolicyBook
 from gongji.core.regions import Region
 from gongji.kernel.pii import Vault
+from gongji.kernel.ratelimit import RateLimiter
 from gongji.kernel.sms import SmsGateway
 from gongji.ledger.book import Ledger
 
@@ -61,6 +64,8 @@ class Context:
     policies: PolicyBook
     regions: dict[str, Region]
     sms: SmsGateway
+    limits: Limits = field(default_factory=Limits)
+    limiter: RateLimiter = field(default_factory=RateLimiter)
 
     def now(self) -> datetime:
         return self.clock.now()

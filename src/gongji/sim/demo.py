@@ -17,6 +17,10 @@ from gongji.core.errors import InvariantViolation
 from gongji.core.ids import make_resident_id
 from gongji.core.masking import mask_id_number
 from gongji.core.money import format_yuan
+from gongji.identity.service.identity_operators import DEMO_OPERATOR as DEMO_OPERATOR
+from gongji.identity.service.identity_operators import (
+    DEMO_OPERATOR_PASSWORD as DEMO_OPERATOR_PASSWORD,
+)
 from gongji.identity.service.identity_operators import create_operator
 from gongji.identity.store import access_repo as operator_repo
 from gongji.institutions.domain.institutions import (
@@ -95,9 +99,6 @@ DEMO_INSTITUTIONS: Final = (
 )  # fmt: skip
 """Designated institutions (定点医药机构) for the demo."""
 
-DEMO_OPERATOR: Final = "demo"
-DEMO_OPERATOR_PASSWORD: Final = "gongji-demo-2026"
-"""An administrator for the back office of a demo database; never for a real one."""
 
 HEAD: Final = DEMO_PEOPLE[0]
 

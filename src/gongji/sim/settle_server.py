@@ -6,7 +6,8 @@ It serves the bench's database (``GONGJI_DATABASE_URL``, and ``GONGJI_BENCH_SCHE
 PostgreSQL schema created for the run: kept out of the command line, where a password would
 show in ``ps``), with the personal-data key the world was seeded with (``GONGJI_SECRET_KEY``),
 the system clock and no job scheduler. With more than one worker, uvicorn forks that many
-server processes on the same port, each building its own app from the environment::
+server processes on the same port, each building its own app from the environment (one
+worker runs under ``gongji serve``'s own configuration, app/serving.py)::
 
     python -m gongji.sim.settle_server PORT [WORKERS]
 
@@ -35,6 +36,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from gongji.app.asgi import create_app
+from gongji.app.serving import server_config
 from gongji.bootstrap import build
 from gongji.config import Settings
 from gongji.sim.cpu import processes_cpu_s
@@ -160,6 +162,10 @@ def worker_start_allowance() -> dict[str, Any]:
 def main(argv: list[str]) -> None:
     port = int(argv[0])
     workers = int(argv[1]) if len(argv) > 1 else 1
+    if workers == 1:  # exactly ``gongji serve``'s server: its time limits and connection cap
+        config = server_config(app_from_env(), "127.0.0.1", port, log_level="warning")
+        uvicorn.Server(config).run()
+        return
     uvicorn.run(
         "gongji.sim.settle_server:app_from_env",
         factory=True,

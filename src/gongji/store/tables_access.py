@@ -43,6 +43,10 @@ operators = Table(
     Column("region", String(6), nullable=True),
     Column("disabled", Integer, nullable=False),
     Column("created_at_us", BigInteger, nullable=False),
+    # Added by 0010: the sign-in guard (wrong attempts in a row, lockout, last TOTP step used).
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until_us", BigInteger, nullable=True),
+    Column("last_totp_step", BigInteger, nullable=True),
 )
 
 idempotency_keys = Table(
@@ -57,3 +61,14 @@ idempotency_keys = Table(
 )
 
 ACCESS_TABLES = (access_tokens, one_time_codes, operators, idempotency_keys)
+
+ledger_check_runs = Table(
+    "ledger_check_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at_us", BigInteger, nullable=False),
+    Column("finished_at_us", BigInteger, nullable=False),
+    Column("ok", Integer, nullable=False),
+    Column("report", Text, nullable=False),
+)
+"""Created by 0012: the stored verdicts of full ledger checks (a job), read by the endpoint."""

@@ -173,3 +173,20 @@ PEOPLE_TABLES = (
     person_events,
     inheritance_payouts,
 )
+
+person_lookups = Table(
+    "person_lookups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("institution_code", String(20), nullable=False),
+    Column("psn_no", String(PSN_NO_LENGTH), nullable=True),
+    Column("cert_type", String(8), nullable=False),
+    Column("purpose", String(40), nullable=False),
+    Column("msgid", String(40), nullable=False),
+    Column("operator", String(60), nullable=False),
+    Column("outcome", String(40), nullable=False),
+    Column("at_us", BigInteger, nullable=False),
+    Index("ix_person_lookups_psn", "psn_no", "at_us"),
+    Index("ix_person_lookups_institution", "institution_code", "at_us"),
+)
+"""Created by 0011: every 1101 look-up (who, whom, when, why, outcome), for the audit."""

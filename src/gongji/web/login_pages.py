@@ -25,7 +25,7 @@ from gongji.store.uow import UnitOfWork, run_in_transaction
 from gongji.web import i18n
 from gongji.web.forms import FORM, FieldError, commit, errors_for, required
 from gongji.web.render import render, see_other
-from gongji.web.routing import WebRoute
+from gongji.web.routing import STATUS_BY_CODE, WebRoute
 from gongji.web.session import (
     OPERATOR_COOKIE,
     PERSON_COOKIE,
@@ -36,6 +36,7 @@ from gongji.web.session import (
     PersonPost,
     check_pre_csrf,
     clear_cookie,
+    client_address,
     context_of,
     csrf_token,
     local_path,
@@ -48,7 +49,11 @@ from gongji.web.session import (
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 LOGIN_COOKIE: Final = "gongji_login"
 LOGIN_COOKIE_MAX_AGE_S: Final = 5 * 60
-_MOBILE_FIELDS: Final = {"mobile_invalid": "mobile", "otp_rate_limited": "mobile"}
+_MOBILE_FIELDS: Final = {
+    "mobile_invalid": "mobile",
+    "otp_rate_limited": "mobile",
+    "rate_limited": "mobile",
+}
 _CODE_FIELDS: Final = {
     "otp_invalid": "code",
     "otp_expired": "code",
@@ -112,7 +117,8 @@ def send_code(request: Request, form: FormBody) -> Response:
     ctx = context_of(request)
     try:
         mobile = identity.normalize_mobile(required(form, "mobile", "手机号", "your mobile number"))
-        commit(ctx, lambda uow: identity.request_code(ctx, uow, mobile))
+        client = client_address(request)
+        commit(ctx, lambda uow: identity.request_code(ctx, uow, mobile, client=client))
     except FieldError as problem:
         return _mobile_refused(request, form, problem.error)
     except GongjiError as error:
@@ -127,8 +133,9 @@ def send_code(request: Request, form: FormBody) -> Response:
 def _mobile_refused(request: Request, form: Form, error: GongjiError) -> Response:
     lang = i18n.language(request)
     errors = errors_for(error, lang, _MOBILE_FIELDS, field="mobile")
+    status = STATUS_BY_CODE.get(error.code, 400)
     return _login_page(
-        request, "login.html", status=400, step="mobile", values=form.kept(), errors=errors
+        request, "login.html", status=status, step="mobile", values=form.kept(), errors=errors
     )
 
 
@@ -141,11 +148,12 @@ def sign_in(request: Request, form: FormBody) -> Response:
         return see_other(request, "/login")
     ctx = context_of(request)
     psn_no = form.get("psn_no") or None
+    client = client_address(request)
 
     def verify(uow: UnitOfWork) -> identity.IssuedToken:
         try:
-            issued = identity.verify_code(ctx, uow, mobile, form.get("code"), psn_no)
-        except identity.OtpRefused:
+            issued = identity.verify_code(ctx, uow, mobile, form.get("code"), psn_no, client=client)
+        except identity.CountedRefusal:
             uow.commit()
             raise
         uow.commit()
@@ -187,12 +195,14 @@ def operator_sign_in(request: Request, form: FormBody) -> Response:
     check_pre_csrf(request, form)
     ctx = context_of(request)
     name, password, totp = form.get("name"), form.fields.get("password", ""), form.get("totp")
+    client = client_address(request)
     try:
-        issued = commit(ctx, lambda uow: identity.operator_login(ctx, uow, name, password, totp))
+        issued = identity.sign_in_operator(ctx, name, password, totp, client=client)
     except GongjiError as error:
         errors = {FORM: error.message(i18n.language(request))}
         values = {"name": name, "next": form.get("next")}
-        return _login_page(request, "admin/login.html", status=401, values=values, errors=errors)
+        status = STATUS_BY_CODE.get(error.code, 401)
+        return _login_page(request, "admin/login.html", status=status, values=values, errors=errors)
     response = see_other(request, page_within(form.get("next"), "/admin"))
     start_session(request, response, ActorKind.OPERATOR, issued.token)
     return response

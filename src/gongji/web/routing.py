@@ -36,6 +36,8 @@ STATUS_BY_CODE: Final = {
     "login_failed": 401,
     "desk_login_failed": 401,
     "otp_rate_limited": 429,
+    "rate_limited": 429,
+    "operator_locked": 429,
     "request_too_large": 413,
 }
 _HTTP_MESSAGES: Final = {

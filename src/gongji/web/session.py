@@ -113,6 +113,11 @@ class Posted:
         return self.session.actor
 
 
+def client_address(request: Request) -> str | None:
+    """The peer's address: the proxy's own unless GONGJI_TRUST_PROXY put the client's there."""
+    return request.client.host if request.client is not None else None
+
+
 def context_of(request: Request) -> Context:
     ctx: Context = request.app.state.container.context
     return ctx
@@ -224,7 +229,10 @@ DeskPost = Annotated[Posted, Depends(desk_post)]
 def set_cookie(
     request: Request, response: Response, name: str, value: str, *, max_age: int | None = None
 ) -> None:
-    """Every gongji cookie: HttpOnly, SameSite=Lax, Secure when the page came over https."""
+    """Every gongji cookie: HttpOnly, SameSite=Lax, and Secure in production always, elsewhere
+    when the page came over https. Behind a TLS proxy the scheme is the client's only with
+    GONGJI_TRUST_PROXY=1 (``X-Forwarded-Proto``, see ``app.asgi``); production requires it."""
+    production = bool(request.app.state.container.settings.production)
     response.set_cookie(
         name,
         value,
@@ -232,7 +240,7 @@ def set_cookie(
         path=_COOKIE_PATHS.get(name, "/"),
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=production or request.url.scheme == "https",
     )
 
 

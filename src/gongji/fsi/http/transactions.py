@@ -1,5 +1,5 @@
-"""The transactions gongji answers on the national interface, by ``infno``, and the two that are
-not settlements: 1101 (person information) and 3201 (reconciliation of totals). Sign-in and
+"""The transactions gongji answers on the national interface, by ``infno``, and 3201
+(reconciliation of totals); 1101 (person information) is in ``person_info``. Sign-in and
 sign-out (9001, 9002) are in ``fsi_sign_in``.
 
 Each transaction is a function ``(ctx, uow, envelope, institution code) → output`` run in one
@@ -15,17 +15,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar, Final
 
-from gongji.core.enrolment import INSUTYPE_EMPLOYEE
 from gongji.core.errors import GongjiError
 from gongji.core.money import parse_yuan
 from gongji.fsi.domain import fields
 from gongji.fsi.http import settlement
 from gongji.fsi.http.envelope import REGION_PATTERN, Envelope
+from gongji.fsi.http.person_info import person_info
 from gongji.fsi.http.sign_in import sign_in, sign_out
 from gongji.kernel.context import Context
-from gongji.mutual_aid.service.accounts import parts_available
-from gongji.people.service import registry
-from gongji.people.service.credentials_lookup import resolve_person
 from gongji.settlement.service.reconciliation import CLR_TYPES, Result, Totals, reconcile_totals
 from gongji.store.uow import UnitOfWork
 
@@ -54,39 +51,6 @@ class Transaction:
     name_zh: str
     handler: Handler
     writes: bool
-
-
-def person_info(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> dict[str, Any]:
-    """1101: who holds this credential, their enrolments and own-account balance (``balc``)."""
-    data = fields.child(env.input, "data")
-    person = resolve_person(
-        ctx,
-        uow,
-        fields.text(data, "psn_no", required=False, pattern=_ID),
-        fields.text(data, "mdtrt_cert_type", required=False),
-        fields.text(data, "mdtrt_cert_no", required=False, length_max=128),
-    )
-    insuinfo = []
-    for enrolment in registry.enrolments_of(uow.connection, person.psn_no):
-        balc = 0
-        if enrolment.insutype == INSUTYPE_EMPLOYEE and enrolment.end_date is None:
-            parts = parts_available(ctx, uow, enrolment.region, person.psn_no)
-            balc = parts.current_fen + parts.earlier_fen
-        insuinfo.append(
-            {
-                "insutype": enrolment.insutype,
-                "psn_insu_stas": enrolment.status,
-                "psn_insu_date": enrolment.start_date,
-                "paus_insu_date": enrolment.end_date,
-                "insuplc_admdvs": enrolment.region,
-                **settlement.yuan({"balc": balc}),
-            }
-        )
-    return {
-        "baseinfo": settlement.person_fields(ctx, person, ctx.today()),
-        "insuinfo": insuinfo,
-        "idetinfo": [],
-    }
 
 
 def reconcile(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> dict[str, Any]:
@@ -170,7 +134,8 @@ def _date(data: fields.Node, name: str) -> date:
 
 
 TRANSACTIONS: Final[Mapping[str, Transaction]] = {
-    "1101": Transaction("人员信息获取", person_info, writes=False),
+    # 1101 writes the record of the look-up (people.service.lookups), nothing else.
+    "1101": Transaction("人员信息获取", person_info, writes=True),
     "2101": Transaction("药店预结算", settlement.pre_settle, writes=False),
     "2102": Transaction("药店结算", settlement.settle, writes=True),
     "2103": Transaction("药店结算撤销", settlement.reverse, writes=True),

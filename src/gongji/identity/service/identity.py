@@ -27,9 +27,11 @@ from gongji.core.clock import from_us
 from gongji.core.errors import GongjiError
 from gongji.core.masking import mask_phone
 from gongji.identity.service import identity_operators as ops
+from gongji.identity.service.identity_operators import CountedRefusal as CountedRefusal
 from gongji.identity.service.identity_operators import CreatedOperator as CreatedOperator
 from gongji.identity.service.identity_operators import LoginFailed as LoginFailed
 from gongji.identity.service.identity_operators import OperatorExists as OperatorExists
+from gongji.identity.service.identity_operators import OperatorLocked as OperatorLocked
 from gongji.identity.service.identity_operators import OperatorUnknown as OperatorUnknown
 from gongji.identity.service.identity_operators import RoleUnknown as RoleUnknown
 from gongji.identity.service.identity_operators import create_operator as create_operator
@@ -67,7 +69,7 @@ class OtpRateLimited(GongjiError):
     message_en: ClassVar[str] = "Too many codes requested; try again within the hour"
 
 
-class OtpRefused(GongjiError):
+class OtpRefused(CountedRefusal):
     """A code check that failed after its attempt was counted: commit, then propagate."""
 
 
@@ -161,14 +163,21 @@ def _candidates(connection: Connection, mobile_hash: str) -> list[PersonRecord]:
 # --- one-time codes -------------------------------------------------------------------------
 
 
-def request_code(ctx: Context, uow: UnitOfWork, mobile: str) -> CodeRequested:
+def request_code(
+    ctx: Context, uow: UnitOfWork, mobile: str, *, client: str | None = None
+) -> CodeRequested:
     """Store a fresh code's hash and send the code, if the number belongs to someone.
 
     The row is written either way, so the rate limit and the answer do not tell whether the
-    number is known.
+    number is known. The client's address and the number are counted first (``rate_limited``),
+    so a flood of requests reaches neither the database nor the SMS provider.
     """
     number = normalize_mobile(mobile)
     mobile_hash = _mobile_hash(ctx, number)
+    keys = [(f"otp number:{mobile_hash}", ctx.limits.logins_per_account_per_minute)]
+    if client is not None:
+        keys.insert(0, (f"otp address:{client}", ctx.limits.otp_sends_per_address_per_minute))
+    ctx.limiter.admit_all(keys)
     connection, now_us = uow.connection, ctx.now_us()
     repo.lock_mobile(connection, mobile_hash)
     if repo.count_codes_after(connection, mobile_hash, now_us - HOUR_US) >= CODES_PER_HOUR_MAX:
@@ -190,7 +199,13 @@ def request_code(ctx: Context, uow: UnitOfWork, mobile: str) -> CodeRequested:
 
 
 def verify_code(
-    ctx: Context, uow: UnitOfWork, mobile: str, code: str, psn_no: str | None = None
+    ctx: Context,
+    uow: UnitOfWork,
+    mobile: str,
+    code: str,
+    psn_no: str | None = None,
+    *,
+    client: str | None = None,
 ) -> IssuedToken:
     """Check the number's latest code and sign its person in; the code then is spent.
 
@@ -199,6 +214,7 @@ def verify_code(
     """
     number = normalize_mobile(mobile)
     mobile_hash = _mobile_hash(ctx, number)
+    ops.admit_sign_in(ctx, client, f"mobile:{mobile_hash}")
     connection, now_us = uow.connection, ctx.now_us()
     repo.lock_mobile(connection, mobile_hash)
     row = repo.latest_code(connection, mobile_hash)
@@ -271,12 +287,45 @@ def issue_operator_token(ctx: Context, uow: UnitOfWork, name: str) -> IssuedToke
 
 
 def operator_login(
-    ctx: Context, uow: UnitOfWork, name: str, password: str, totp_code: str
+    ctx: Context,
+    uow: UnitOfWork,
+    name: str,
+    password: str,
+    totp_code: str,
+    *,
+    client: str | None = None,
 ) -> IssuedToken:
-    """Password and TOTP both right, or ``login_failed`` (one answer for every wrong part)."""
+    """Password and TOTP both right, or ``login_failed`` (one answer for every wrong part).
+
+    Rate-limited first (before argon2); a refusal was counted: commit, then propagate.
+    """
+    ops.admit_sign_in(ctx, client, f"operator:{name[:64]}")
     operator = ops.check_credentials(ctx, uow, name, password, totp_code)
     roles = ops.stored_roles(operator.roles)
     return _issue(ctx, uow, ActorKind.OPERATOR, name, OPERATOR_TOKEN_TTL_US, roles)
+
+
+def sign_in_operator(
+    ctx: Context, name: str, password: str, totp_code: str, *, client: str | None = None
+) -> IssuedToken:
+    """What the front doors call: rate limits, then argon2 with no transaction open, then one
+    write transaction for the TOTP step, the failure count and the token (a refusal's count is
+    committed before it propagates)."""
+    ops.admit_sign_in(ctx, client, f"operator:{name[:64]}")
+    checked = ops.check_password(ctx, name, password)
+
+    def work(uow: UnitOfWork) -> IssuedToken:
+        try:
+            operator = ops.check_credentials(ctx, uow, name, password, totp_code, checked)
+        except CountedRefusal:
+            uow.commit()  # the wrong attempt counts towards the lockout
+            raise
+        roles = ops.stored_roles(operator.roles)
+        issued = _issue(ctx, uow, ActorKind.OPERATOR, name, OPERATOR_TOKEN_TTL_US, roles)
+        uow.commit()
+        return issued
+
+    return run_in_transaction(ctx.engine, work)
 
 
 def revoke_token(ctx: Context, uow: UnitOfWork, token: str) -> bool:

@@ -6,15 +6,22 @@ alike, and spends the same argon2 work on an unknown name, so neither the answer
 tells which names exist. The TOTP seed is stored encrypted (bound to the operator's name) and
 shown once, as a provisioning URI, when the operator is created. TOTP windows follow the
 injected clock, like every other time rule.
+
+Guessing is bounded three ways: the front doors' rate limits (per client address and per name,
+counted before any argon2 work, :func:`admit_sign_in`), a lockout after
+``Limits.operator_failures_before_lockout`` wrong attempts in a row that doubles with each
+further one, and single-use TOTP codes (the step of the last accepted code is kept, and only a
+later step is accepted, RFC 6238 §5.2). A locked name is refused before its password is read.
 """
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import ClassVar
+from typing import ClassVar, Final
 
 import pyotp
 from argon2 import PasswordHasher
@@ -27,7 +34,7 @@ from gongji.kernel.context import Context, Role
 from gongji.kernel.errors import RegionUnknown
 from gongji.kernel.sealed import SealedColumn, SealedTable
 from gongji.store.tables_access import operators
-from gongji.store.uow import UnitOfWork
+from gongji.store.uow import UnitOfWork, run_in_transaction
 
 PASSWORD_LENGTH_MIN = 12
 PASSWORD_LENGTH_MAX = 256
@@ -36,6 +43,11 @@ TOTP_VALID_WINDOW = 1  # one 30 s step either side: a phone's clock drifts
 _NAME = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
 _TOTP_CODE = re.compile(r"^[0-9]{6}$")
 _HASHER = PasswordHasher()
+
+DEMO_OPERATOR: Final = "demo"
+DEMO_OPERATOR_PASSWORD: Final = "gongji-demo-2026"
+"""The demo database's administrator, whose password the README prints: production refuses to
+start while it still signs in (``known_password_works``)."""
 
 
 class OperatorExists(GongjiError):
@@ -50,10 +62,21 @@ class OperatorUnknown(GongjiError):
     message_en: ClassVar[str] = "No active operator {name}"
 
 
-class LoginFailed(GongjiError):
+class CountedRefusal(GongjiError):
+    """A sign-in refused after its attempt was counted: the entrypoint commits, then propagates
+    (a rollback would forget the attempt, and the limit with it)."""
+
+
+class LoginFailed(CountedRefusal):
     code: ClassVar[str] = "login_failed"
     message_zh: ClassVar[str] = "用户名、密码或动态口令不正确"
     message_en: ClassVar[str] = "Wrong name, password or one-time code"
+
+
+class OperatorLocked(CountedRefusal):
+    code: ClassVar[str] = "operator_locked"
+    message_zh: ClassVar[str] = "密码错误次数过多，账户已锁定，请 {retry_after_s} 秒后再试"
+    message_en: ClassVar[str] = "Too many wrong sign-ins; locked, try again in {retry_after_s} s"
 
 
 class RoleUnknown(GongjiError):
@@ -147,6 +170,7 @@ def create_operator(
         "region": region,
         "disabled": 0,
         "created_at_us": ctx.now_us(),
+        "failed_logins": 0,
     }
     repo.insert_operator(uow.connection, values)
     uri = pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name=TOTP_ISSUER)
@@ -160,16 +184,99 @@ def require_active(uow: UnitOfWork, name: str) -> OperatorRow:
     return found
 
 
+def admit_sign_in(ctx: Context, client: str | None, account: str) -> None:
+    """Count a sign-in attempt against the client's address and the account it names, or raise
+    ``rate_limited``: called first, before any row is read or any hash computed."""
+    limits = ctx.limits
+    keys = [(f"sign-in account:{account}", limits.logins_per_account_per_minute)]
+    if client is not None:
+        keys.insert(0, (f"sign-in address:{client}", limits.logins_per_address_per_minute))
+    ctx.limiter.admit_all(keys)
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordChecked:
+    """The argon2 verdict on a name and password, reached with no transaction open."""
+
+    password_hash: str | None  # the hash it was checked against; None without a usable operator
+    matches: bool
+
+
+def check_password(ctx: Context, name: str, password: str) -> PasswordChecked:
+    """Refuse a locked operator, else run argon2, outside any write transaction.
+
+    On SQLite a write transaction holds the database's one write lock: argon2 inside it made
+    every other write (a settlement's nonce among them) wait a quarter of a second per guess.
+    """
+    found = run_in_transaction(ctx.engine, lambda uow: _usable(uow, name), read_only=True)
+    if found is not None:
+        _refuse_if_locked(ctx, found)
+    _admit_password_check(ctx)
+    matches = _password_matches(found, password)
+    return PasswordChecked(found.password_hash if found is not None else None, matches)
+
+
+def _usable(uow: UnitOfWork, name: str, *, for_update: bool = False) -> OperatorRow | None:
+    found = repo.operator(uow.connection, name, for_update=for_update) if len(name) <= 64 else None
+    return found if found is not None and not found.disabled else None
+
+
 def check_credentials(
-    ctx: Context, uow: UnitOfWork, name: str, password: str, totp_code: str
+    ctx: Context,
+    uow: UnitOfWork,
+    name: str,
+    password: str,
+    totp_code: str,
+    checked: PasswordChecked | None = None,
 ) -> OperatorRow:
-    """The operator when password and TOTP code are both right; ``login_failed`` otherwise."""
-    found = repo.operator(uow.connection, name) if len(name) <= 64 else None
-    usable = found if found is not None and not found.disabled else None
-    password_ok = _password_matches(usable, password)
-    if usable is None or not password_ok or not _totp_matches(ctx, usable, totp_code):
+    """The operator when password and TOTP code are both right; ``login_failed`` otherwise
+    (counted: commit before propagating), ``operator_locked`` while a lockout lasts. With
+    ``checked`` (from :func:`check_password`) argon2 is not run again here."""
+    usable = _usable(uow, name, for_update=True)
+    if usable is not None:
+        _refuse_if_locked(ctx, usable)
+    if checked is None:
+        _admit_password_check(ctx)
+        password_ok = _password_matches(usable, password)
+    else:  # a password changed meanwhile invalidates the verdict
+        same = usable is not None and usable.password_hash == checked.password_hash
+        password_ok = checked.matches and same
+    step = _totp_step(ctx, usable, totp_code) if usable is not None and password_ok else None
+    if usable is None or step is None:
+        if usable is not None:
+            _count_failure(ctx, uow, usable)
         raise LoginFailed()
+    repo.update_operator(
+        uow.connection, usable.name, failed_logins=0, locked_until_us=None, last_totp_step=step
+    )
     return usable
+
+
+def _admit_password_check(ctx: Context) -> None:
+    """The machine-wide budget of argon2 work (``Limits.password_checks_per_second``)."""
+    ctx.limiter.admit("argon2", ctx.limits.password_checks_per_second, window_s=1.0)
+
+
+def _refuse_if_locked(ctx: Context, operator: OperatorRow) -> None:
+    now_us = ctx.now_us()
+    if operator.locked_until_us is not None and operator.locked_until_us > now_us:
+        wait_s = -(-(operator.locked_until_us - now_us) // 1_000_000)
+        raise OperatorLocked(retry_after_s=wait_s)
+
+
+def _count_failure(ctx: Context, uow: UnitOfWork, operator: OperatorRow) -> None:
+    """One more wrong attempt; from the N-th in a row the name is locked, longer each time."""
+    failures = operator.failed_logins + 1
+    limits = ctx.limits
+    beyond = failures - limits.operator_failures_before_lockout
+    locked_until_us = operator.locked_until_us
+    if beyond >= 0:
+        doubled = limits.operator_lockout_first_s << min(beyond, 32)
+        lockout_s = min(doubled, limits.operator_lockout_max_s)
+        locked_until_us = ctx.now_us() + lockout_s * 1_000_000
+    repo.update_operator(
+        uow.connection, operator.name, failed_logins=failures, locked_until_us=locked_until_us
+    )
 
 
 @cache
@@ -189,11 +296,29 @@ def _password_matches(operator: OperatorRow | None, password: str) -> bool:
     return stored is not None
 
 
-def _totp_matches(ctx: Context, operator: OperatorRow, code: str) -> bool:
+def _totp_step(ctx: Context, operator: OperatorRow, code: str) -> int | None:
+    """The 30-second step the code belongs to, if it is right and later than the last one used:
+    a code seen once (over a shoulder, in a proxy's log) signs nobody in again."""
     if operator.totp_secret_enc is None or not _TOTP_CODE.match(code):
-        return False
+        return None
     secret = ctx.vault.decrypt(operator.totp_secret_enc, context=_totp_context(operator.name))
-    return pyotp.TOTP(secret).verify(code, for_time=ctx.now(), valid_window=TOTP_VALID_WINDOW)
+    totp = pyotp.TOTP(secret)
+    now_step = totp.timecode(ctx.now())
+    for step in range(now_step - TOTP_VALID_WINDOW, now_step + TOTP_VALID_WINDOW + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            used = operator.last_totp_step
+            return step if used is None or step > used else None
+    return None
+
+
+def known_password_works(ctx: Context, name: str) -> bool:
+    """Whether the active operator ``name`` still has the published demo password."""
+    found = run_in_transaction(
+        ctx.engine, lambda uow: repo.operator(uow.connection, name), read_only=True
+    )
+    if found is None or found.disabled or found.password_hash is None:
+        return False
+    return _password_matches(found, DEMO_OPERATOR_PASSWORD)
 
 
 def current_totp(ctx: Context, uow: UnitOfWork, name: str) -> str:

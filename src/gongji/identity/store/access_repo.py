@@ -44,6 +44,9 @@ class OperatorRow:
     region: str | None
     disabled: int
     created_at_us: int
+    failed_logins: int
+    locked_until_us: int | None
+    last_totp_step: int | None
 
 
 # --- per-mobile serialization ---------------------------------------------------------------
@@ -128,9 +131,18 @@ def purge_tokens(connection: Connection, expired_before_us: int) -> int:
 # --- operators ------------------------------------------------------------------------------
 
 
-def operator(connection: Connection, name: str) -> OperatorRow | None:
-    row = connection.execute(select(operators).where(operators.c.name == name)).mappings().first()
+def operator(connection: Connection, name: str, *, for_update: bool = False) -> OperatorRow | None:
+    """``for_update`` holds the row until the transaction ends (PostgreSQL), so two wrong
+    attempts at once count as two; SQLite's write transaction already serializes them."""
+    statement = select(operators).where(operators.c.name == name)
+    if for_update and not is_sqlite(connection.engine):
+        statement = statement.with_for_update()
+    row = connection.execute(statement).mappings().first()
     return None if row is None else OperatorRow(**dict(row))
+
+
+def update_operator(connection: Connection, name: str, **values: Any) -> None:
+    connection.execute(update(operators).where(operators.c.name == name).values(**values))
 
 
 def insert_operator(connection: Connection, values: dict[str, Any]) -> None:

@@ -129,3 +129,15 @@ class SameRegion(GongjiError):
     code: ClassVar[str] = "move_to_same_region"
     message_zh: ClassVar[str] = "转入地与当前参保地相同"
     message_en: ClassVar[str] = "The new region is the current one"
+
+
+class EnrolmentDateBeforeStart(GongjiError):
+    code: ClassVar[str] = "enrolment_date_before_start"
+    message_zh: ClassVar[str] = "日期 {on} 早于该参保记录的开始日期 {start_date}"
+    message_en: ClassVar[str] = "{on} is before the enrolment's start, {start_date}"
+
+
+class EnrolmentDateTooFar(GongjiError):
+    code: ClassVar[str] = "enrolment_date_too_far"
+    message_zh: ClassVar[str] = "日期 {on} 超出允许范围：最晚为 {latest}"
+    message_en: ClassVar[str] = "{on} is too far ahead: {latest} at the latest"

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from gongji.api.deps import get_context, require_person
 from gongji.api.reads import read
-from gongji.api.schemas import PsnNo, iso
+from gongji.api.schemas import PsnNo, WholeNumber, iso
 from gongji.api.schemas import Request as Body
 from gongji.api.writes import write
 from gongji.core.money import format_yuan
@@ -33,7 +33,7 @@ Ctx = Annotated[Context, Depends(get_context)]
 
 class PayPremiumIn(Body):
     psn_no: PsnNo  # whose premium: a verified relative, or myself when paying from grants
-    year: Annotated[int, Field(ge=2000, le=2100)]
+    year: Annotated[WholeNumber, Field(ge=2000, le=2100)]
     kind: PremiumKind
     source: PremiumSource
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from gongji.core.enrolment import INSUTYPE_EMPLOYEE, EnrolmentStatus
 from gongji.kernel import chart
@@ -98,6 +98,27 @@ def _close_enrolment(ctx: Context, uow: UnitOfWork, enrolment_id: int, on: date)
     )
 
 
+def _check_date(ctx: Context, enrolment: EnrolmentRecord, on: date) -> None:
+    """An enrolment ends (or moves) on a day inside it: not before it began, which would store
+    a record that ends before it starts, and not beyond the horizon of
+    ``Limits.enrolment_change_horizon_days`` from today, which is a typing mistake."""
+    if on.isoformat() < enrolment.start_date:
+        raise wallet_errors.EnrolmentDateBeforeStart(
+            on=on.isoformat(), start_date=enrolment.start_date
+        )
+    latest = ctx.today() + timedelta(days=ctx.limits.enrolment_change_horizon_days)
+    if on > latest:
+        raise wallet_errors.EnrolmentDateTooFar(on=on.isoformat(), latest=latest.isoformat())
+
+
+def _stored(uow: UnitOfWork, psn_no: str, enrolment_id: int) -> EnrolmentRecord:
+    """The enrolment as it is now stored: what an answer shows after a change."""
+    found = [e for e in registry.enrolments_of(uow.connection, psn_no) if e.id == enrolment_id]
+    if not found:
+        raise NotFound(what="参保信息")
+    return found[0]
+
+
 def _require_reason(reason: str) -> None:
     if not reason.strip() or len(reason) > 200:
         raise wallet_errors.ReasonRequired()
@@ -111,6 +132,7 @@ def terminate(
     enrolment = _enrolment(uow, psn_no)
     if enrolment.status == EnrolmentStatus.TERMINATED:
         raise wallet_errors.EnrolmentStateInvalid(status=enrolment.status)
+    _check_date(ctx, enrolment, on)
     relationship_service.end_all_of(ctx, uow, psn_no, "terminated")
     now_us = ctx.now_us()
     _close_enrolment(ctx, uow, enrolment.id, on)
@@ -123,7 +145,7 @@ def terminate(
         reason=reason,
         on=on.isoformat(),
     )
-    return enrolment
+    return _stored(uow, psn_no, enrolment.id)
 
 
 def move(
@@ -138,6 +160,7 @@ def move(
         raise wallet_errors.EnrolmentStateInvalid(status=old.status)
     if old.region == new_region:
         raise wallet_errors.SameRegion()
+    _check_date(ctx, old, on)
     relationship_service.end_all_of(ctx, uow, psn_no, "moved")
     now_us = ctx.now_us()
     _close_enrolment(ctx, uow, old.id, on)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import ClassVar
 
+from gongji.core.errors import GongjiError
 from gongji.kernel import chart
 from gongji.kernel.context import Context
 from gongji.mutual_aid.domain.grants import GrantState
@@ -24,6 +26,15 @@ from gongji.store.records import GrantRecord, WalletRecord
 from gongji.store.uow import UnitOfWork
 
 HISTORY_PAGE_MAX = 100
+CURSOR_MAX = 2**63 - 1
+"""An event's sequence is a signed 64-bit column: a larger cursor names no event and would not
+even fit the query's parameter."""
+
+
+class HistoryCursorInvalid(GongjiError):
+    code: ClassVar[str] = "cursor_invalid"
+    message_zh: ClassVar[str] = "翻页游标无效，请从第一页重新查看"
+    message_en: ClassVar[str] = "The page cursor is invalid; start again from the first page"
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +156,7 @@ def history(
     uow: UnitOfWork, psn_no: str, cursor: str | None, limit: int
 ) -> tuple[list[Event], str | None]:
     """The person's events, oldest first, with an opaque cursor for the next page."""
-    after = int(cursor) if cursor and cursor.isdigit() else 0
+    after = _cursor(cursor)
     limit = max(1, min(limit, HISTORY_PAGE_MAX))
     rows = registry.events_of(uow.connection, psn_no, after, limit + 1)
     page = [
@@ -160,3 +171,12 @@ def history(
     ]
     next_cursor = str(page[-1].seq) if len(rows) > limit else None
     return page, next_cursor
+
+
+def _cursor(cursor: str | None) -> int:
+    """The sequence after which a page starts; anything but a cursor this code gave is refused."""
+    if not cursor:
+        return 0
+    if not (cursor.isascii() and cursor.isdigit()) or int(cursor) > CURSOR_MAX:
+        raise HistoryCursorInvalid()
+    return int(cursor)

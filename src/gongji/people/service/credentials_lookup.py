@@ -17,6 +17,12 @@ A designated institution names the patient by ``psn_no`` or by ``mdtrt_cert_type
 When both a person number and a credential are sent they must name the same person, so a card
 cannot be used to settle on someone else's number. An expired e-voucher still corroborates a
 person number (an inpatient stay outlasts any QR code); alone, it no longer identifies anyone.
+
+Person information (1101) is stricter, :func:`identify_presented`: it answers who holds a
+credential the patient *presents* (a live e-voucher, or an ID or social-security card number
+with the holder's name), never a bare person number, and every failure (unknown number, wrong
+name, forged or expired token, a person number naming someone else) is one and the same
+refusal, so no answer tells an institution whether a number or a name is in the register.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, Final
 
@@ -78,6 +85,36 @@ class CredentialMismatch(GongjiError):
     code: ClassVar[str] = "mdtrt_cert_mismatch"
     message_zh: ClassVar[str] = "就诊凭证与人员编号不是同一人"
     message_en: ClassVar[str] = "The credential and psn_no name different persons"
+
+
+class CredentialRequired(GongjiError):
+    code: ClassVar[str] = "mdtrt_cert_required"
+    message_zh: ClassVar[str] = (
+        "人员信息获取须凭参保人出示的就诊凭证（电子凭证，或身份证、社保卡号码及姓名），"
+        "不受理仅凭人员编号的查询"
+    )
+    message_en: ClassVar[str] = (
+        "Person information needs the credential the patient presents (e-voucher, or ID or "
+        "social-security card number with the name), not a bare psn_no"
+    )
+
+
+class PersonNotIdentified(GongjiError):
+    """One answer for every way a presented credential can fail to name someone."""
+
+    code: ClassVar[str] = "person_not_identified"
+    message_zh: ClassVar[str] = "未能凭所出示的就诊凭证识别参保人，请核对凭证和姓名"
+    message_en: ClassVar[str] = "The credential presented names no insured person; check it"
+
+
+@dataclass(frozen=True, slots=True)
+class Presented:
+    """A credential as the patient presented it at the counter; ``name`` for cards."""
+
+    cert_type: str | None
+    cert_no: str
+    name: str | None = None
+    psn_no: str | None = None
 
 
 def issue_ec_token(ctx: Context, psn_no: str, valid_s: int = EC_TOKEN_VALID_S) -> str:
@@ -147,3 +184,32 @@ def _ec_holder(ctx: Context, token: str) -> tuple[str, bool]:
 def _mac(ctx: Context, payload: str) -> str:
     # 32 hex characters (128 bits) keep the token short enough for a QR code.
     return ctx.vault.lookup_hash(payload, context=_EC_CONTEXT)[:32]
+
+
+def identify_presented(ctx: Context, uow: UnitOfWork, presented: Presented) -> PersonRecord:
+    """The holder of a presented credential, or ``person_not_identified`` for every failure.
+
+    A card needs the holder's name: the number alone is printed on too many papers (and was
+    enough, with the masked answer, to rebuild the number). The name is hashed whether or not
+    the number is found, so a miss costs what a hit costs.
+    """
+    kind = _cert_type(presented.cert_type)
+    name_hash = ctx.vault.lookup_hash((presented.name or "").strip(), context="name")
+    try:
+        found = _presented_holder(ctx, uow, kind, presented.cert_no)
+    except GongjiError:
+        raise PersonNotIdentified() from None
+    if kind is not CertType.E_VOUCHER and not hmac.compare_digest(found.name_hash, name_hash):
+        raise PersonNotIdentified()
+    if presented.psn_no and presented.psn_no != found.psn_no:
+        raise PersonNotIdentified()
+    return found
+
+
+def _presented_holder(ctx: Context, uow: UnitOfWork, kind: CertType, cert_no: str) -> PersonRecord:
+    if kind is CertType.E_VOUCHER:
+        holder, expired = _ec_holder(ctx, cert_no)
+        if expired:
+            raise CredentialInvalid()
+        return require_person(uow, holder)
+    return _by_id_number(ctx, uow, cert_no)

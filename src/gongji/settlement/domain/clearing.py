@@ -26,6 +26,10 @@ from gongji.core.errors import GongjiError, InvariantViolation
 from gongji.core.regions import city_of, province_of
 
 _MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+MONTH_YEAR_MIN = 1900
+MONTH_YEAR_MAX = 2999
+"""Months outside these years name no clearing that can exist; refusing them also keeps the
+month's arithmetic (its last day, the day after) inside what ``date`` can hold."""
 
 
 class ClearingMonthInvalid(GongjiError):
@@ -55,7 +59,7 @@ class Month:
 
 def parse_month(text: str) -> Month:
     match = _MONTH.fullmatch(text) if isinstance(text, str) else None
-    if match is None or int(match[1]) < 1900:
+    if match is None or not MONTH_YEAR_MIN <= int(match[1]) <= MONTH_YEAR_MAX:
         raise ClearingMonthInvalid(month=str(text)[:20])
     first = date(int(match[1]), int(match[2]), 1)
     next_first = (first + timedelta(days=31)).replace(day=1)

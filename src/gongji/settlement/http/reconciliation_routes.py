@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from gongji.api.deps import get_context
 from gongji.api.institution_auth import require_institution
 from gongji.api.reads import read
-from gongji.api.schemas import AmountIn
+from gongji.api.schemas import AmountIn, WholeNumber
 from gongji.api.schemas import Request as Body
 from gongji.core.errors import GongjiError
 from gongji.core.money import format_yuan, parse_yuan
@@ -47,7 +47,7 @@ class TotalsIn(Body):
     insutype: Annotated[str, Field(pattern=r"^[0-9]{3}$")] | None = None
     clr_type: Annotated[str, Field(pattern=r"^(11|21|41)$")] | None = None
     setl_optins: Annotated[str, Field(pattern=r"^[0-9]{6}$")] | None = None
-    fixmedins_setl_cnt: Annotated[int, Field(ge=-(10**9), le=10**9)]
+    fixmedins_setl_cnt: Annotated[WholeNumber, Field(ge=-(10**9), le=10**9)]
     medfee_sumamt: AmountIn
     fund_pay_sumamt: AmountIn
     acct_pay: AmountIn

@@ -46,6 +46,8 @@ def read_query(params: Mapping[str, str], today: date) -> DayQuery:
         on = date.fromisoformat(text) if text else today
     except ValueError:
         raise FieldError("date", DateInvalid()) from None
+    if not date.min < on < date.max:  # the page links the day before and the day after
+        raise FieldError("date", DateInvalid())
     if params.get("check") != "1":
         return DayQuery(on, None)
     form = Form({name: params.get(name, "") for name in THEIR_FIELDS})

@@ -4,7 +4,7 @@ The row itself is written at the first start with a key (``gongji.kernel.keys``)
 a migration never sees the key.
 
 Revision ID: 0020_key_state
-Revises: 0009_audit_log
+Revises: 0012_ledger_check_runs
 Create Date: 2026-12-04
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020_key_state"
-down_revision = "0009_audit_log"
+down_revision = "0012_ledger_check_runs"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,63 @@
+"""The guard rails of the front doors: how often anonymous and institutional callers may ask,
+when an operator's sign-in is locked, how far ahead an enrolment change may be dated.
+
+These are deployment settings, not insurance policy: they protect the server and the register,
+they do not change anyone's entitlement, so they live beside the settings (``config.py`` reads
+overrides from the environment) rather than in the policy book that bureaus version by date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    fsi_lookups_per_minute: int = 60
+    """1101 person look-ups per institution per minute: a counter serves one patient at a time;
+    sixty a minute is a busy hospital's peak, far below what harvesting the register needs."""
+
+    otp_sends_per_address_per_minute: int = 10
+    """One-time codes requested from one client address per minute, over every number."""
+
+    logins_per_address_per_minute: int = 20
+    """Sign-in attempts (persons and operators) from one client address per minute."""
+
+    logins_per_account_per_minute: int = 10
+    """Sign-in attempts naming one mobile number or one operator per minute, from anywhere."""
+
+    password_checks_per_second: int = 1
+    """argon2 verifications per second in all, whoever asks: each costs a quarter of a second
+    on every core, so a guessing run spread over many addresses and names (which no per-address
+    or per-name count sees) could otherwise keep the whole machine busy. Operators are few;
+    one sign-in a second is more than a bureau's morning peak."""
+
+    operator_failures_before_lockout: int = 5
+    """Wrong operator sign-ins in a row after which the name is locked."""
+
+    operator_lockout_first_s: int = 60
+    """The first lockout; each further wrong attempt doubles it, up to a day."""
+
+    operator_lockout_max_s: int = 86_400
+
+    door_requests_per_address_per_minute: int = 120
+    """Requests to the anonymous doors (sign-in, codes, unauthenticated ledger check) from one
+    client address per minute, refused before the application reads them (api/doors.py)."""
+
+    door_requests_per_address_per_second: int = 1
+    """The same per second: a minute's allowance must not arrive as one burst, and no one
+    signing in by hand sends two requests to these doors within a second."""
+
+    door_requests_in_flight: int = 4
+    """Anonymous-door requests worked on at once, from everyone: the worker threads they may
+    hold, so that a flood cannot take the threads settlements need."""
+
+    enrolment_change_horizon_days: int = 366
+    """How far after today a termination or move may be dated: a year's notice at most; a date
+    beyond it is a typing mistake, not a plan."""
+
+    def __post_init__(self) -> None:
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"limit {name} must be a whole number of at least 1")

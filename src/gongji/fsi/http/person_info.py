@@ -1,0 +1,122 @@
+"""1101 人员信息获取 as the platform defines it: the institution learns who the patient is from
+the credential the patient presents at the counter, and nothing else.
+
+- ``mdtrt_cert_type`` + ``mdtrt_cert_no``: ``01`` a live e-voucher token; ``02`` an ID card or
+  ``03`` a social-security card number, each with the holder's name (``psn_name``). The
+  platform's other form, ``psn_cert_type`` ``01`` + ``certno`` + ``psn_name``, is read as ``02``.
+- A bare ``psn_no`` is refused (``mdtrt_cert_required``): person numbers are sequential, and
+  answering them let any institution walk the register.
+- Every failure to identify is one refusal, ``person_not_identified`` (people.service.
+  credentials_lookup), so the answers do not tell known numbers from unknown ones.
+- Each institution may look up ``Limits.fsi_lookups_per_minute`` persons a minute; the limiter
+  is asked before anything is read (``rate_limited``).
+- Every look-up, answered or refused for want of a match, is recorded (people.service.lookups)
+  with the institution, its operator, the person, the credential's type and the outcome; the
+  record of a refusal is committed before the refusal is answered.
+
+Birth date and sex are in the answer because the institution has just read them off the
+patient's own credential; they are never answered for a number alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from gongji.core.enrolment import INSUTYPE_EMPLOYEE
+from gongji.fsi.domain import fields
+from gongji.fsi.http import settlement
+from gongji.fsi.http.envelope import Envelope
+from gongji.kernel.context import Context
+from gongji.mutual_aid.service.accounts import parts_available
+from gongji.people.service import registry
+from gongji.people.service.credentials_lookup import (
+    CredentialRequired,
+    PersonNotIdentified,
+    Presented,
+    identify_presented,
+)
+from gongji.people.service.lookups import Lookup, record_lookup
+from gongji.store.records import PersonRecord
+from gongji.store.uow import UnitOfWork
+
+PURPOSE: Final = "1101 人员信息获取"
+_ID_CARD: Final = "02"
+_PSN_CERT_ID_CARD: Final = "01"  # psn_cert_type 01 = 居民身份证 (national code table)
+_NAME_LENGTH_MAX: Final = 50
+
+
+def person_info(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> dict[str, Any]:
+    """1101: who holds the presented credential, their enrolments and own-account balance."""
+    ctx.limiter.admit(f"fsi lookup:{institution}", ctx.limits.fsi_lookups_per_minute)
+    presented = presented_credential(fields.child(env.input, "data"))
+    try:
+        person = identify_presented(ctx, uow, presented)
+    except PersonNotIdentified:
+        _record(ctx, uow, env, institution, presented, None, "person_not_identified")
+        uow.commit()  # the refused look-up stays on record; nothing else was written
+        raise
+    _record(ctx, uow, env, institution, presented, person.psn_no, "answered")
+    return {
+        "baseinfo": settlement.person_fields(ctx, person, ctx.today()),
+        "insuinfo": _insuinfo(ctx, uow, person),
+        "idetinfo": [],
+    }
+
+
+def presented_credential(data: fields.Node) -> Presented:
+    """The credential in the message, or the refusal of a message that presents none."""
+    psn_no = fields.text(data, "psn_no", required=False, length_max=40)
+    cert_type = fields.text(data, "mdtrt_cert_type", required=False, length_max=8)
+    cert_no = fields.text(data, "mdtrt_cert_no", required=False, length_max=128)
+    if cert_no is None:
+        certno = fields.text(data, "certno", required=False, length_max=32)
+        psn_cert_type = fields.text(data, "psn_cert_type", required=False, length_max=8)
+        if certno is None or psn_cert_type not in (None, _PSN_CERT_ID_CARD):
+            raise CredentialRequired()
+        cert_type, cert_no = _ID_CARD, certno
+    name = fields.text(data, "psn_name", required=False, length_max=_NAME_LENGTH_MAX)
+    if cert_type != "01" and name is None:
+        raise fields.FsiFieldMissing(field="psn_name")
+    return Presented(cert_type, cert_no, name, psn_no)
+
+
+def _record(
+    ctx: Context,
+    uow: UnitOfWork,
+    env: Envelope,
+    institution: str,
+    presented: Presented,
+    psn_no: str | None,
+    outcome: str,
+) -> None:
+    operator = f"{env.fields.get('opter') or ''} {env.fields.get('opter_name') or ''}".strip()
+    lookup = Lookup(
+        institution_code=institution,
+        psn_no=psn_no,
+        cert_type=presented.cert_type or "",
+        purpose=PURPOSE,
+        msgid=env.msgid,
+        operator=operator,
+        outcome=outcome,
+    )
+    record_lookup(ctx, uow, lookup)
+
+
+def _insuinfo(ctx: Context, uow: UnitOfWork, person: PersonRecord) -> list[dict[str, Any]]:
+    insuinfo = []
+    for enrolment in registry.enrolments_of(uow.connection, person.psn_no):
+        balc = 0
+        if enrolment.insutype == INSUTYPE_EMPLOYEE and enrolment.end_date is None:
+            parts = parts_available(ctx, uow, enrolment.region, person.psn_no)
+            balc = parts.current_fen + parts.earlier_fen
+        insuinfo.append(
+            {
+                "insutype": enrolment.insutype,
+                "psn_insu_stas": enrolment.status,
+                "psn_insu_date": enrolment.start_date,
+                "paus_insu_date": enrolment.end_date,
+                "insuplc_admdvs": enrolment.region,
+                **settlement.yuan({"balc": balc}),
+            }
+        )
+    return insuinfo
