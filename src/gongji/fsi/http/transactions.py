@@ -19,7 +19,7 @@ from gongji.core.enrolment import INSUTYPE_EMPLOYEE
 from gongji.core.errors import GongjiError
 from gongji.core.money import parse_yuan
 from gongji.fsi.domain import fields
-from gongji.fsi.http import settlement
+from gongji.fsi.http import settlement, visits
 from gongji.fsi.http.envelope import REGION_PATTERN, Envelope
 from gongji.fsi.http.sign_in import sign_in, sign_out
 from gongji.kernel.context import Context
@@ -174,6 +174,11 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
     "2101": Transaction("药店预结算", settlement.pre_settle, writes=False),
     "2102": Transaction("药店结算", settlement.settle, writes=True),
     "2103": Transaction("药店结算撤销", settlement.reverse, writes=True),
+    "2201": Transaction("门诊挂号", visits.register, writes=True),
+    "2202": Transaction("门诊挂号撤销", visits.unregister, writes=True),
+    "2203": Transaction("门诊就诊信息上传", visits.visit_info, writes=True),
+    "2204": Transaction("门诊费用明细信息上传", visits.upload, writes=True),
+    "2205": Transaction("门诊费用明细信息撤销", visits.revoke, writes=True),
     "2206": Transaction("门诊预结算", settlement.pre_settle, writes=False),
     "2207": Transaction("门诊结算", settlement.settle, writes=True),
     "2208": Transaction("门诊结算撤销", settlement.reverse, writes=True),

@@ -133,7 +133,9 @@ def quote(ctx: Context, uow: UnitOfWork, request: SettleRequest, *, lock: bool =
     )
     figures = compute_settlement(bill, rule, YearToDate(*used))
     own = _own_source(ctx, uow, enrolment, request, lock)
-    shared = _shared_sources(ctx, uow, request, lock) if request.use_mutual_aid else []
+    # acct_used_flag 0: no account money of any kind pays, own or shared (docs/rules.md §8).
+    paying_shared = request.use_mutual_aid and request.acct_used_flag
+    shared = _shared_sources(ctx, uow, request, lock) if paying_shared else []
     order = tuple(
         PaymentStep(step.value) for step in ctx.policy(enrolment.region, local_today).payment_order
     )
@@ -156,7 +158,7 @@ def quote(ctx: Context, uow: UnitOfWork, request: SettleRequest, *, lock: bool =
         figures,
         plan,
         tuple(draws),
-        own.available_fen if own else 0,
+        own.available_fen if own else _own_balance(ctx, uow, enrolment, request.psn_no),
         tuple(bill),
     )
 
@@ -191,6 +193,14 @@ def _own_source(
     first_current = ctx.policy(enrolment.region).own_spending_current_year_first
     accounts = (current, earlier) if first_current else (earlier, current)
     return Source("own", request.psn_no, request.psn_no, enrolment.region, accounts)
+
+
+def _own_balance(ctx: Context, uow: UnitOfWork, enrolment: EnrolmentRecord, psn_no: str) -> int:
+    """The own account's available balance when it does not pay: ``balc`` still reports it."""
+    if enrolment.insutype != INSUTYPE_EMPLOYEE:
+        return 0
+    parts = parts_available(ctx, uow, enrolment.region, psn_no)
+    return parts.current_fen + parts.earlier_fen
 
 
 def _shared_sources(
