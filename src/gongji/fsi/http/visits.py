@@ -46,10 +46,12 @@ def patient(ctx: Context, uow: UnitOfWork, data: fields.Node) -> str:
     return person.psn_no
 
 
-def visit_of(uow: UnitOfWork, data: fields.Node, institution: str, kind: VisitKind) -> VisitRow:
+def visit_of(
+    uow: UnitOfWork, data: fields.Node, institution: str, kind: VisitKind, where: str = ""
+) -> VisitRow:
     """The open visit named by ``mdtrt_id`` (and ``psn_no``, required) in ``data``."""
-    mdtrt_id = fields.required_text(data, "mdtrt_id", pattern=ID)
-    psn_no = fields.required_text(data, "psn_no", pattern=ID)
+    mdtrt_id = fields.required_text(data, "mdtrt_id", pattern=ID, where=where)
+    psn_no = fields.required_text(data, "psn_no", pattern=ID, where=where)
     return visits.visit_for(uow, institution, mdtrt_id, kind, psn_no)
 
 
@@ -126,7 +128,7 @@ def read_upload(
     )
     if not details:
         raise fields.FsiFieldMissing(field="feedetail")
-    visit = visit_of(uow, details[0], institution, kind)
+    visit = visit_of(uow, details[0], institution, kind, "feedetail[0].")
     lines, declared = [], []
     for index, node in enumerate(details):
         where = f"feedetail[{index}]."
