@@ -19,7 +19,7 @@ from gongji.core.enrolment import INSUTYPE_EMPLOYEE
 from gongji.core.errors import GongjiError
 from gongji.core.money import parse_yuan
 from gongji.fsi.domain import fields
-from gongji.fsi.http import settlement, visits
+from gongji.fsi.http import settlement, stays, visits
 from gongji.fsi.http.envelope import REGION_PATTERN, Envelope
 from gongji.fsi.http.sign_in import sign_in, sign_out
 from gongji.kernel.context import Context
@@ -182,9 +182,15 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
     "2206": Transaction("门诊预结算", settlement.pre_settle, writes=False),
     "2207": Transaction("门诊结算", settlement.settle, writes=True),
     "2208": Transaction("门诊结算撤销", settlement.reverse, writes=True),
+    "2301": Transaction("住院费用明细上传", stays.upload, writes=True),
+    "2302": Transaction("住院费用明细撤销", stays.revoke, writes=True),
     "2303": Transaction("住院预结算", settlement.pre_settle, writes=False),
     "2304": Transaction("住院结算", settlement.settle, writes=True),
     "2305": Transaction("住院结算撤销", settlement.reverse, writes=True),
+    "2401": Transaction("入院办理", stays.admit, writes=True),
+    "2402": Transaction("出院办理", stays.discharge, writes=True),
+    "2404": Transaction("入院办理撤销", stays.cancel_admission, writes=True),
+    "2405": Transaction("出院办理撤销", stays.cancel_discharge, writes=True),
     "3201": Transaction("医药机构费用结算对总账", reconcile, writes=False),
     "9001": Transaction("签到", sign_in, writes=False),
     "9002": Transaction("签退", sign_out, writes=False),

@@ -156,6 +156,11 @@ def set_state(
     allowed = {VisitState.DISCHARGED: VisitState.OPEN, VisitState.OPEN: VisitState.DISCHARGED}
     if allowed.get(wanted) != visit.state:
         raise rules.VisitStateInvalid(mdtrt_id=visit.mdtrt_id, state=visit.state)
+    if wanted == VisitState.OPEN:  # a settled stay's discharge stands until it is reversed
+        lines = repo.lines(uow.connection, visit.institution_code, visit.mdtrt_id)
+        for line in lines:
+            if line.state == rules.LineState.SETTLED:
+                raise rules.FeesSettled(feedetl_sn=line.feedetl_sn)
     repo.update_visit(
         uow.connection,
         visit.institution_code,
@@ -245,6 +250,8 @@ def revoke(
             if sn not in by_sn:
                 raise rules.FeeLineNotFound(mdtrt_id=mdtrt_id, feedetl_sn=sn)
         chosen = [by_sn[sn] for sn in dict.fromkeys(feedetl_sns)]
+    elif chrg_bchno is None:  # "all": what is settled stays, the rest is revoked
+        chosen = [line for line in chosen if line.state != rules.LineState.SETTLED]
     changing = [line.feedetl_sn for line in rules.check_revocable(_stands(chosen))]
     if changing:
         repo.set_lines(uow.connection, institution, mdtrt_id, changing, "revoked", None)
