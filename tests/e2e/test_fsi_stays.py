@@ -92,8 +92,9 @@ def test_a_stay_from_admission_to_reversal(his: His) -> None:
     )
     err = refused(his, envelope("2304", settle(), f"{MSG}006"), values, "stay_not_discharged")
     assert "mid_setl_flag" in err
-    discharge = {"dscginfo": {**STAY, "insutype": "310", "endtime": "2026-03-02 09:30:00",
-                              "dise_codg": "J18.900", "dise_name": "肺炎", "dscg_way": "1"}}  # fmt: skip
+    leaving = {"insutype": "310", "endtime": "2026-03-02 09:30:00", "dise_codg": "J18.900",
+               "dise_name": "肺炎", "dscg_way": "1"}  # fmt: skip
+    discharge = {"dscginfo": {**STAY, **leaving}}
     golden(his, "2402", envelope("2402", discharge, f"{MSG}007"), values)
     quoted = golden(his, "2303_stay", envelope("2303", settle(), f"{MSG}008"), values)
     assert quoted["setlinfo"]["balc"] == Decimal("6600.00")
