@@ -1,6 +1,6 @@
 """Any interleaving of upload (2204), revoke (2205), settle (2207), resend and reverse (2208)
 of one outpatient visit's batches, on both databases, against a plain model of the line
-states (docs/rules.md §8.2): each line is paid by at most one live settlement, what the live
+states (docs/rules.md §8.6): each line is paid by at most one live settlement, what the live
 settlements charged is exactly what their lines cost, the settlement identities hold on every
 settlement and reversal, and ``gongji ledger check`` passes afterwards.
 

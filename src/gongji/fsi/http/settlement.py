@@ -9,10 +9,11 @@ outpatient 2206         2207    2208     11, 14
 inpatient  2303         2304    2305     21
 =========  ===========  ======  =======  ==================
 
-The bill comes in one message: ``input.data`` (the patient, ``med_type``, ``acct_used_flag``,
-``medfee_sumamt``) and the lines under ``drugdetail`` or ``feedetail`` (``med_list_codg``,
-``cnt``, ``pric``, optionally ``det_item_fee_sumamt``). The platform's separate registration and
-detail-upload steps (2201, 2204, 2301) are folded into it: gongji keeps no open visit. What the
+The bill is ``input.data`` (the patient, ``med_type``, ``acct_used_flag``, ``medfee_sumamt``)
+and its lines: inline under ``drugdetail`` or ``feedetail`` (``med_list_codg``, ``cnt``,
+``pric``, optionally ``det_item_fee_sumamt``), as pharmacies send them, or, without them, the
+lines a hospital uploaded to the visit ``mdtrt_id`` (2204 batch ``chrg_bchno``, 2301 for a stay:
+:mod:`gongji.fsi.http.visits`, :mod:`gongji.fsi.http.stays`). What the
 institution declares (``medfee_sumamt``, each line's ``det_item_fee_sumamt``, ``insutype``) must
 agree with what gongji computes, or the message is refused before anything is written: a HIS
 that disagrees with the platform about a bill must not settle it.

@@ -1,4 +1,4 @@
-"""Visits and their uploaded fee details (docs/rules.md §8.2): the states, and which
+"""Visits and their uploaded fee details (docs/rules.md §8.6): the states, and which
 transitions each state allows. Pure: the store hands in what it read, this says yes or why not.
 
 A visit is ``open`` from registration (2201) or admission (2401); an inpatient stay becomes

@@ -1,5 +1,5 @@
 """Visits and their uploaded fee details, the use cases behind the national interface's
-2201–2205 (outpatient) and 2301/2302, 2401–2405 (inpatient): docs/rules.md §8.2.
+2201–2205 (outpatient) and 2301/2302, 2401–2405 (inpatient): docs/rules.md §8.6.
 
 A hospital's HIS opens a visit, uploads its fee details in charge batches (``chrg_bchno``),
 and settles a batch (outpatient) or the whole stay (inpatient) by the visit's ``mdtrt_id``.
