@@ -29,7 +29,7 @@ from gongji.core.errors import GongjiError
 from gongji.fsi.http import envelope as fsi_envelope
 from gongji.fsi.http.transactions import Transaction, transaction
 from gongji.fsi.http.wire import FsiResponse
-from gongji.identity.service import signing
+from gongji.identity.service import gateway, signing
 from gongji.kernel.context import Context
 from gongji.store.uow import run_in_transaction
 
@@ -166,7 +166,7 @@ def _run(
     message: Mapping[str, Any] | None,
     only: str | None,
 ) -> Mapping[str, Any]:
-    verified = signing.verify(ctx, method, target, raw, headers)
+    verified = gateway.verify_fsi(ctx, method, target, raw, headers)
     try:
         envelope, chosen = _chosen(message, verified.institution.id, only)
     except Exception:
