@@ -134,17 +134,31 @@ def serve(
     except GongjiError:
         message = None
     province = fsi_envelope.region_of(message) if message is not None else "000000"
+    time_format = _time_format(ctx, message)
     try:
         output = _run(ctx, method, target, raw, headers, message, only)
     except GongjiError as refused:
-        body = fsi_envelope.answer(province, received, ctx.clock.now(), None, err_msg(refused))
+        body = fsi_envelope.answer(
+            province, received, ctx.clock.now(), None, err_msg(refused), time_format
+        )
         return FsiResponse(body, headers={ERROR_CODE_HEADER: refused.code})
     except Exception:
         # A bug, not the caller's fault: logged with its traceback, answered as an envelope.
         log.exception("national interface: unexpected error")
-        body = fsi_envelope.answer(province, received, ctx.clock.now(), None, _INTERNAL_ERROR_ZH)
+        body = fsi_envelope.answer(
+            province, received, ctx.clock.now(), None, _INTERNAL_ERROR_ZH, time_format
+        )
         return FsiResponse(body, status_code=500, headers={ERROR_CODE_HEADER: "internal_error"})
-    return FsiResponse(fsi_envelope.answer(province, received, ctx.clock.now(), output))
+    body = fsi_envelope.answer(province, received, ctx.clock.now(), output, None, time_format)
+    return FsiResponse(body)
+
+
+def _time_format(ctx: Context, message: Mapping[str, Any] | None) -> str:
+    """How the province of treatment writes answer times (policy ``fsi_refmsg_time_format``)."""
+    region = message.get("mdtrtarea_admvs") if message is not None else None
+    if not isinstance(region, str) or not fsi_envelope.REGION_PATTERN.fullmatch(region):
+        region = "000000"
+    return ctx.policy(region).fsi_refmsg_time_format
 
 
 def err_msg(refused: GongjiError) -> str:
