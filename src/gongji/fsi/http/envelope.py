@@ -136,10 +136,11 @@ def inf_refmsgid(province: str, received: datetime) -> str:
     return f"{province}{local:%Y%m%d%H%M%S}{sequence:0{REFMSGID_SEQUENCE_DIGITS}d}"
 
 
+NATIONAL_TIME: Final = "yyyy-MM-dd HH:mm:ss.SSS"
 COMPACT_TIME: Final = "yyyyMMddHHmmssSSS"
 
 
-def platform_time(instant: datetime, time_format: str = "yyyy-MM-dd HH:mm:ss.SSS") -> str:
+def platform_time(instant: datetime, time_format: str = NATIONAL_TIME) -> str:
     """``refmsg_time`` and ``respond_time`` in Asia/Shanghai, as the province writes them:
     ``yyyy-MM-dd HH:mm:ss.SSS`` (the national default) or ``yyyyMMddHHmmssSSS``."""
     local = instant.astimezone(BUSINESS_TZ)
@@ -155,7 +156,7 @@ def answer(
     responded: datetime,
     output: Mapping[str, Any] | None,
     err_msg: str | None = None,
-    time_format: str = "yyyy-MM-dd HH:mm:ss.SSS",
+    time_format: str = NATIONAL_TIME,
 ) -> dict[str, Any]:
     """The reply envelope: ``infcode`` 0 with ``output``, or −1 with ``err_msg``.
 

@@ -156,9 +156,12 @@ def serve(
 def _time_format(ctx: Context, message: Mapping[str, Any] | None) -> str:
     """How the province of treatment writes answer times (policy ``fsi_refmsg_time_format``)."""
     region = message.get("mdtrtarea_admvs") if message is not None else None
-    if not isinstance(region, str) or not fsi_envelope.REGION_PATTERN.fullmatch(region):
-        region = "000000"
-    return ctx.policy(region).fsi_refmsg_time_format
+    if isinstance(region, str) and fsi_envelope.REGION_PATTERN.fullmatch(region):
+        try:
+            return ctx.policy(region).fsi_refmsg_time_format
+        except GongjiError:  # not a division code: the answer says so, in the national format
+            pass
+    return fsi_envelope.NATIONAL_TIME
 
 
 def err_msg(refused: GongjiError) -> str:
