@@ -32,6 +32,29 @@ class FsiMsgidReused(GongjiError):
     message_en: ClassVar[str] = "msgid {msgid} was already used for a different message"
 
 
+def undo_key(env: Envelope, output: Mapping[str, Any]) -> dict[str, Any]:
+    """What a 2601 needs to undo this message later: the visit, and the lines it uploaded."""
+    for name in ("data", "result"):
+        found = output.get(name)
+        if isinstance(found, Mapping) and "mdtrt_id" in found:
+            return {"mdtrt_id": found["mdtrt_id"], "psn_no": found.get("psn_no")}
+    lines = output.get("result")
+    details = env.input.get("feedetail")
+    if isinstance(lines, list) and isinstance(details, list) and details:
+        first = details[0]
+        return {
+            "mdtrt_id": first.get("mdtrt_id"),
+            "psn_no": first.get("psn_no"),
+            "feedetl_sn": [line["feedetl_sn"] for line in lines],
+        }
+    return {}
+
+
+def stored(uow: UnitOfWork, institution: str, msgid: str) -> Mapping[str, Any] | None:
+    """What a visit message under ``msgid`` did: ``infno`` and ``undo`` (see :func:`once`)."""
+    return idempotency.stored_response(uow, scope(institution), msgid)
+
+
 def scope(institution: str) -> str:
     return idempotency.scope_for(f"fsi:{institution}")
 
@@ -43,7 +66,8 @@ def once(handler: Handler) -> Handler:
         fingerprint = idempotency.request_hash(f"fsi:{env.infno}", env.input)
 
         def produce() -> Mapping[str, Any]:
-            return {"wire": dumps(handler(ctx, uow, env, institution))}
+            output = handler(ctx, uow, env, institution)
+            return {"wire": dumps(output), "infno": env.infno, "undo": undo_key(env, output)}
 
         try:
             _, body, _ = idempotency.run_idempotent(

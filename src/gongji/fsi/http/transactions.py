@@ -19,7 +19,7 @@ from gongji.core.enrolment import INSUTYPE_EMPLOYEE
 from gongji.core.errors import GongjiError
 from gongji.core.money import parse_yuan
 from gongji.fsi.domain import fields
-from gongji.fsi.http import settlement, stays, visits
+from gongji.fsi.http import reversal, settlement, stays, visits
 from gongji.fsi.http.envelope import REGION_PATTERN, Envelope
 from gongji.fsi.http.sign_in import sign_in, sign_out
 from gongji.kernel.context import Context
@@ -191,6 +191,7 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
     "2402": Transaction("出院办理", stays.discharge, writes=True),
     "2404": Transaction("入院办理撤销", stays.cancel_admission, writes=True),
     "2405": Transaction("出院办理撤销", stays.cancel_discharge, writes=True),
+    "2601": Transaction("冲正交易", reversal.reverse_message, writes=True),
     "3201": Transaction("医药机构费用结算对总账", reconcile, writes=False),
     "9001": Transaction("签到", sign_in, writes=False),
     "9002": Transaction("签退", sign_out, writes=False),
