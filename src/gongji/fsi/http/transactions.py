@@ -19,7 +19,7 @@ from gongji.core.enrolment import INSUTYPE_EMPLOYEE
 from gongji.core.errors import GongjiError
 from gongji.core.money import parse_yuan
 from gongji.fsi.domain import fields
-from gongji.fsi.http import reversal, settlement, stays, visits
+from gongji.fsi.http import queries, reversal, settlement, stays, visits
 from gongji.fsi.http.envelope import REGION_PATTERN, Envelope
 from gongji.fsi.http.sign_in import sign_in, sign_out
 from gongji.kernel.context import Context
@@ -193,6 +193,11 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
     "2405": Transaction("出院办理撤销", stays.cancel_discharge, writes=True),
     "2601": Transaction("冲正交易", reversal.reverse_message, writes=True),
     "3201": Transaction("医药机构费用结算对总账", reconcile, writes=False),
+    "3202": Transaction("医药机构费用结算对明细账", queries.reconcile_detail, writes=False),
+    "5201": Transaction("就诊信息查询", queries.visit_query, writes=False),
+    "5202": Transaction("诊断信息查询", queries.diagnosis_query, writes=False),
+    "5203": Transaction("结算信息查询", queries.settlement_query, writes=False),
+    "5204": Transaction("费用明细查询", queries.fee_query, writes=False),
     "9001": Transaction("签到", sign_in, writes=False),
     "9002": Transaction("签退", sign_out, writes=False),
 }
