@@ -11,6 +11,7 @@ from gongji.cli.bench import bench_app
 from gongji.cli.clearing import clearing_app
 from gongji.cli.common import EXIT_CHECK_FAILED, container, readable_errors
 from gongji.cli.demo import demo_app
+from gongji.cli.fsi import fsi_app
 from gongji.cli.imports import import_app
 from gongji.cli.institutions import catalogue_app, institutions_app
 from gongji.cli.jobs import jobs_app
@@ -42,6 +43,7 @@ app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(bench_app, name="bench")
 app.add_typer(policy_app, name="policy")
 app.add_typer(clearing_app, name="clearing")
+app.add_typer(fsi_app, name="fsi")
 
 
 @db_app.command("upgrade")
