@@ -5,7 +5,6 @@ every answer that differs; exit 1 if any does."""
 
 from __future__ import annotations
 
-import json
 import time
 import urllib.error
 import urllib.request
@@ -17,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from gongji.fsi.domain import replay
+from gongji.fsi.http.wire import dumps
 from gongji.identity.service.gateway import AuthScheme, tif_headers
 from gongji.identity.service.signing import sign_request
 
@@ -46,7 +46,7 @@ def sender(url: str, keys: Mapping[str, tuple[str, str]], scheme: AuthScheme) ->
         if code not in keys:
             raise typer.BadParameter(f"no --key for institution {code!r}")
         key_id, secret = keys[code]
-        body = json.dumps(message, ensure_ascii=False, default=str).encode()
+        body = dumps(message).encode()  # decimals read from the session go out as numbers
         stamp, nonce = int(time.time()), uuid.uuid4().hex
         if scheme is AuthScheme.TIF:
             headers = tif_headers(key_id, secret, stamp, nonce)

@@ -147,15 +147,34 @@ def play(steps: Iterable[Step], send: Send) -> list[Outcome]:
         else:
             outcome.problems = match(step.answer, actual, bound)
             if outcome.problems:
-                outcome.diff = _diff(fill(step.answer, bound), actual)
+                outcome.diff = _diff(resolved(step.answer, actual, bound), actual)
         outcomes.append(outcome)
     return outcomes
 
 
+def resolved(expected: Any, actual: Any, bound: Mapping[str, Any]) -> Any:
+    """The expected answer with its placeholders replaced by what they matched, so that a diff
+    shows only what really differs."""
+    if isinstance(expected, str) and PLACEHOLDER.fullmatch(expected):
+        if expected in (ANY, TIME):
+            return actual
+        return bound.get(expected, expected)
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        return {k: resolved(v, actual.get(k), bound) for k, v in expected.items()}
+    if isinstance(expected, list) and isinstance(actual, list) and len(actual) == len(expected):
+        return [resolved(e, a, bound) for e, a in zip(expected, actual, strict=True)]
+    return expected
+
+
+_MARKED: Final = re.compile(r'"@@(-?[0-9.]+)@@"')
+
+
 def _diff(expected: Any, actual: Any) -> str:
     def lines(value: Any) -> list[str]:
-        text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
-        return text.splitlines()
+        marked = json.dumps(
+            value, ensure_ascii=False, indent=2, sort_keys=True, default=lambda d: f"@@{d}@@"
+        )
+        return _MARKED.sub(r"\1", marked).splitlines()  # decimals as the numbers they are
 
     return "\n".join(
         difflib.unified_diff(lines(expected), lines(actual), "expected", "answered", lineterm="")
