@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -63,7 +63,7 @@ from gongji.sim.settle_load import (
     fixed_rate,
     percentile_ms,
 )
-from gongji.sim.settle_mix import draw_bill
+from gongji.sim.settle_mix import FSI_PATH, VISIT_MIX, draw_bill, draw_visit, send_visit
 from gongji.sim.settle_server import SCHEMA_VARIABLE
 from gongji.sim.settle_world import World, seed_clock, seed_world
 from gongji.store.engine import make_engine
@@ -155,6 +155,7 @@ def run_settle_bench(options: SettleOptions) -> SettleReport:
                 environment["postgresql"] = version
             results.append(_bench_database(database, engine, url, schema, options))
     mix = "70% pharmacy (41), 25% outpatient (11), 5% inpatient (21); 1/3 grant recipients"
+    mix += f"; row 'http fsi visit': {VISIT_MIX}"
     return SettleReport(
         started_at,
         options.seconds,
@@ -189,6 +190,8 @@ def _bench_database(
         if "http" in options.layers:
             with _server(env, schema, options.server_workers) as base_url:
                 rows += _rows("http", _http_sender(base_url, world, options.seed), options)
+                visits = _fsi_visit_sender(base_url, world, options.seed)
+                rows += _rows("http fsi visit", visits, options)
                 health = closed_loop(
                     _health_sender(base_url), options.clients, options.seconds, options.warmup_s
                 )
@@ -327,6 +330,31 @@ def _http_sender(base_url: str, world: World, seed: int) -> SenderFor:
                     if answer.status_code != 201:
                         return Outcome(_refusal_code(answer.status_code, answer.content))
                     return Outcome(None, answer.json().get("acct_mulaid_pay") != "0.00")
+
+                yield send
+
+        return open_sender
+
+    return factory
+
+
+def _fsi_visit_sender(base_url: str, world: World, seed: int) -> SenderFor:
+    """The outpatient-visit mix (settle_mix.send_visit): one send is a whole visit."""
+    httpx = _httpx()
+
+    def factory(label: str) -> SenderFactory:
+        @contextmanager
+        def open_sender(worker: int) -> Iterator[Send]:
+            rng, numbers = random.Random(f"{seed}-{label}-{worker}"), itertools.count()
+            with httpx.Client(base_url=base_url, timeout=60.0) as client:
+
+                def post(body: bytes, headers: Mapping[str, str]) -> Any:
+                    return client.post(FSI_PATH, content=body, headers=dict(headers)).json()
+
+                def send() -> Outcome:
+                    tag = "".join(c for c in label if c.isalnum())[-6:]  # msgid: no spaces
+                    number = f"{tag}{worker:03d}{next(numbers):08d}"
+                    return send_visit(post, world, draw_visit(rng, world), number)
 
                 yield send
 
