@@ -25,7 +25,7 @@ from gongji.mutual_aid.domain.premiums import PremiumKind, PremiumSource
 from gongji.mutual_aid.service.accounts import parts_available
 from gongji.mutual_aid.service.premiums import PremiumOrder, PremiumPaid, pay, premiums_of
 from gongji.mutual_aid.service.wallet_view import wallet_view
-from gongji.store.migrate import SCRIPT_LOCATION, upgrade
+from gongji.store.migrate import SCRIPT_LOCATION, head_revision, upgrade
 from gongji.store.tables import ledger_transfers
 from gongji.store.tables_clearing import premium_draws, premium_payments
 from support.world import at, build_context, give, insured, person_actor, relate, run
@@ -235,7 +235,7 @@ def test_premiums_paid_before_their_draws_were_kept_are_described_from_the_ledge
     with family.ctx.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "0006_ledger_integer_keys")
-    assert upgrade(family.ctx.engine) == "0007_premium_draws"
+    assert upgrade(family.ctx.engine) == head_revision()  # 0007 and every later revision
     assert _premium_draws(family.ctx.engine) == written
 
 
