@@ -122,3 +122,11 @@ def test_mid_stay_settlement_and_cancelled_admission(his: His) -> None:
             values, "fee_line_not_found")  # fmt: skip
     outpatient = {**settle(), "data": {**settle()["data"], "med_type": "11", "chrg_bchno": "X"}}
     refused(his, envelope("2207", outpatient, f"{MSG}008"), values, "visit_kind_mismatch")
+
+
+def test_an_admission_with_nothing_uploaded_is_cancelled(his: His) -> None:
+    values = ids()
+    values["<mdtrt_id>"] = send(his, "2401", ADMIT, 1, values)["result"]["mdtrt_id"]
+    golden(his, "2404", envelope("2404", {"data": STAY}, f"{MSG}002"), values)
+    err = refused(his, envelope("2301", DAYS[0], f"{MSG}003"), values, "visit_cancelled")
+    assert "已撤销" in err
