@@ -129,6 +129,7 @@ def id_number(psn_no: str) -> str:
 
 
 _SETL_ID = re.compile(r"S[0-9a-f]{23}")
+_MDTRT_ID = re.compile(r"M[0-9a-f]{23}")  # a visit's id, as 2201 / 2401 answer it
 _REFMSGID = re.compile(r"[0-9]{6}[0-9]{14}[0-9]{10}")
 _CERTNO = re.compile(r"[0-9]{6}\*{8}[0-9]{3}[0-9X]")
 _SIGN_NO = re.compile(r"([A-Z][0-9]{11}[0-9]{14})([0-9]{4})")
@@ -157,6 +158,8 @@ def normalise(answer: dict[str, Any]) -> dict[str, Any]:
             return [walk(v) for v in node]
         if isinstance(node, str) and _SETL_ID.fullmatch(node):
             return seen.setdefault(node, f"<setl_id:{len(seen) + 1}>")
+        if isinstance(node, str) and _MDTRT_ID.fullmatch(node):
+            return "<mdtrt_id>"
         if key == "certno" and isinstance(node, str):
             assert _CERTNO.fullmatch(node), node
             return "<certno>"

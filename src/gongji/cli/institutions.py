@@ -19,6 +19,7 @@ from gongji.cli.common import container, readable_errors, refuse_import
 from gongji.cli.imports import read_import_file
 from gongji.core.clock import from_us
 from gongji.core.money import format_yuan
+from gongji.identity.service import gateway
 from gongji.institutions.service import institutions
 from gongji.kernel.context import Context
 from gongji.kernel.upsert_import import UpsertResult
@@ -71,6 +72,26 @@ def revoke(key_id: Annotated[str, typer.Argument(help="The key id to revoke.")])
 
         run_in_transaction(built.engine, work)
     typer.echo(f"revoked {key_id}")
+
+
+@institutions_app.command("gateway")
+def gateway_scheme(
+    code: Annotated[str, typer.Argument(help="The 12-character code.")],
+    scheme: Annotated[
+        gateway.AuthScheme, typer.Argument(help="tif: also accept the x-tif-* headers.")
+    ],
+) -> None:
+    """The national interface's authentication for an institution: hmac-sm3 (the default,
+    gongji's signature over the whole body) or tif (the platform gateway's x-tif-* headers as
+    well, signed with the same key: docs/signing.md)."""
+    with container() as built, readable_errors():
+
+        def work(uow: UnitOfWork) -> None:
+            gateway.choose_scheme(built.context, uow, code, scheme)
+            uow.commit()
+
+        run_in_transaction(built.engine, work)
+    typer.echo(f"{code}: {scheme.value}")
 
 
 @institutions_app.command("list")

@@ -16,6 +16,7 @@ from gongji.cli.bench import bench_app
 from gongji.cli.clearing import clearing_app
 from gongji.cli.common import EXIT_CHECK_FAILED, container, fail, readable_errors
 from gongji.cli.demo import demo_app
+from gongji.cli.fsi import fsi_app
 from gongji.cli.imports import import_app
 from gongji.cli.institutions import catalogue_app, institutions_app
 from gongji.cli.jobs import jobs_app
@@ -59,6 +60,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.command("backup")(backup)
 app.command("restore")(restore)
+app.add_typer(fsi_app, name="fsi")
 
 
 @db_app.command("upgrade")

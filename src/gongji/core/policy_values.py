@@ -206,6 +206,16 @@ def parse_timezone(raw: object) -> str:
     return raw
 
 
+REFMSG_TIME_FORMATS = ("yyyy-MM-dd HH:mm:ss.SSS", "yyyyMMddHHmmssSSS")
+"""The two ways provinces write the national interface's ``refmsg_time`` and ``respond_time``."""
+
+
+def parse_refmsg_time_format(raw: object) -> str:
+    if raw not in REFMSG_TIME_FORMATS:
+        raise ValueError(f"one of {', '.join(REFMSG_TIME_FORMATS)} is expected")
+    return str(raw)
+
+
 POLICY_KEYS: Mapping[str, Callable[[object], PolicyValue]] = MappingProxyType(
     {
         "grants_per_day_max": parse_count,
@@ -228,6 +238,7 @@ POLICY_KEYS: Mapping[str, Callable[[object], PolicyValue]] = MappingProxyType(
         "business_timezone": parse_timezone,
         "resident_premium_fen": parse_amount_fen,
         "long_term_care_premium_fen": parse_amount_fen,
+        "fsi_refmsg_time_format": parse_refmsg_time_format,
     }
 )
 """Every policy key, in the order of the ``Policy`` fields, with its parser."""
@@ -261,6 +272,7 @@ class Policy:
     business_timezone: str
     resident_premium_fen: int  # a year's individual resident contribution (§9)
     long_term_care_premium_fen: int  # a year's individual long-term-care contribution (§9)
+    fsi_refmsg_time_format: str  # how the national interface writes its answer times (§8.6)
 
     def __post_init__(self) -> None:
         for item in fields(self):

@@ -126,6 +126,16 @@ def _replay(found: repo.IdempotencyRow, wanted_hash: str) -> tuple[int, dict[str
     return found.status_code, body, True
 
 
+def stored_response(uow: UnitOfWork, scope: str, key: str) -> dict[str, Any] | None:
+    """The answer recorded under a key, if a command under it committed (for a caller that
+    must know what an earlier request did, such as the national interface's 2601)."""
+    found = repo.idempotency_record(uow.connection, scope, key)
+    if found is None or found.status_code == 0:
+        return None
+    body = json.loads(found.response_body)
+    return body if isinstance(body, dict) else None
+
+
 def purge_idempotency_keys(ctx: Context, uow: UnitOfWork, older_than_us: int) -> int:
     """Delete keys created more than ``older_than_us`` ago; never fewer than 48 h are kept."""
     kept_us = max(older_than_us, KEYS_KEPT_MIN_US)

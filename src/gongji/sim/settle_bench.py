@@ -60,7 +60,13 @@ from gongji.sim.settle_measure import (
 )
 from gongji.sim.settle_server import BenchServer, ServerFailed, bench_server
 from gongji.sim.settle_store import bench_store
-from gongji.sim.settle_threads import SenderFor, health_sender, http_sender, service_sender
+from gongji.sim.settle_threads import (
+    SenderFor,
+    health_sender,
+    http_sender,
+    service_sender,
+    visit_sender,
+)
 from gongji.sim.settle_world import World, seed_clock, seed_world
 
 __all__ = ["SettleOptions", "SettleReport", "SettleRow", "run_settle_bench"]
@@ -213,9 +219,23 @@ def _http_rows(
         if options.rate is not None:
             rows.append(_processes_row(server, world, options, "http", "settle", options.rate))
         rows.append(_processes_row(server, world, options, "http health", "health"))
+        rows.append(_visit_row(server, world, options))
         if options.compare_threads:
             rows += _threads_rows(server, world, options)
     return rows
+
+
+def _visit_row(server: BenchServer, world: World, options: SettleOptions) -> SettleRow:
+    """Whole outpatient visits over the national interface (2201 → 2203 → 2204 → 2207), sent
+    by threads: a visit is four dependent messages, which the process generator does not
+    sign ahead."""
+    base_url = f"http://{server.host}:{server.port}"
+    factory = visit_sender(base_url, world, options.seed)(f"visit-{server.pid}")
+    timing = (options.seconds, options.warmup_s, None)
+    measured = in_process(factory, options.clients, timing, lambda: _server_reading(server))
+    measured = replace(measured, usage=threads_usage(measured.edges, options.seconds))
+    label = ("http fsi visit", "max", "threads", options.server_workers)
+    return settle_row(label, options.clients, measured)
 
 
 def _workers_rows(

@@ -8,14 +8,20 @@ three is for a grant recipient (shared money, 共济), the others for the employ
 
 from __future__ import annotations
 
+import json
 import random
+import time
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 from gongji.core.money import format_yuan
+from gongji.identity.service.signing import sign_request
 from gongji.institutions.domain.institutions import InstitutionKind
 from gongji.settlement.domain.bill import LineIn, SettleRequest
+from gongji.sim.settle_load import Outcome
 from gongji.sim.settle_world import World
 
 PHARMACY_SHARE: Final = 0.70
@@ -44,6 +50,8 @@ INFUSION: Final = ("001204000010000", 800)
 CT: Final = ("002103000010000", 26_000)
 
 Line = tuple[str, int]
+Post = Callable[[bytes, Mapping[str, str]], Mapping[str, object]]
+"""Posts a signed national-interface body; the answer envelope."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,3 +123,82 @@ def _inpatient(rng: random.Random) -> tuple[tuple[str, int, int], ...]:
     lines += [(code, 1, price) for code, price in EXAMINATIONS]
     lines += [(code, rng.randint(2, 6), price) for code, price in rng.sample(DRUGS, 3)]
     return tuple(lines)
+
+
+# --- the outpatient-visit mix: a hospital's HIS on the national interface -----------------------
+
+FSI_PATH: Final = "/fsi/api/rsfComIfsService/callService"
+VISIT_MIX: Final = "outpatient visits over the national interface: 2201 → 2204 → 2207 by batch"
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """One outpatient visit to send as three messages; ``shared`` when it is a recipient's."""
+
+    key_index: int
+    psn_no: str
+    lines: tuple[tuple[str, int, int], ...]
+    shared: bool
+
+
+def draw_visit(rng: random.Random, world: World) -> Visit:
+    shared = rng.random() < SHARED_SHARE
+    psn_no = rng.choice(world.parents if shared else world.employees)
+    desks = [n for n, key in enumerate(world.keys) if key.kind is InstitutionKind.HOSPITAL]
+    return Visit(rng.choice(desks), psn_no, _outpatient(rng), shared)
+
+
+def visit_envelope(
+    institution_code: str, infno: str, msgid: str, input_: dict[str, object]
+) -> dict[str, object]:
+    """A message as a HIS fills it in; the place of treatment from the institution code."""
+    return {
+        "infno": infno, "msgid": msgid, "mdtrtarea_admvs": institution_code[1:7],
+        "insuplc_admdvs": "", "recer_sys_code": "HIS", "infver": "V1.0", "opter_type": "1",
+        "opter": "B0001", "opter_name": "bench", "inf_time": "2026-01-01 00:00:00",
+        "fixmedins_code": institution_code, "fixmedins_name": "bench", "input": input_,
+    }  # fmt: skip
+
+
+def visit_inputs(visit: Visit, number: str) -> tuple[dict[str, object], ...]:
+    """The inputs of 2201 and 2204; 2207's needs the ``mdtrt_id`` 2201 answers
+    (:func:`settle_input`)."""
+    register: dict[str, object] = {"data": {"psn_no": visit.psn_no, "ipt_otp_no": f"MZ{number}",
+                         "begntime": "2026-01-01 00:00:00"}}  # fmt: skip
+    lines = [
+        {"feedetl_sn": str(n), "mdtrt_id": "<mdtrt_id>", "psn_no": visit.psn_no,
+         "chrg_bchno": f"CF{number}", "med_list_codg": code, "cnt": qty,
+         "pric": format_yuan(price)}
+        for n, (code, qty, price) in enumerate(visit.lines, start=1)
+    ]  # fmt: skip
+    return register, {"feedetail": lines}
+
+
+def send_visit(post: Post, world: World, visit: Visit, number: str) -> Outcome:
+    """2201, 2204, 2207 of one visit, each signed; the first refusal ends the visit."""
+    key = world.keys[visit.key_index]
+    register, upload = visit_inputs(visit, number)
+    mdtrt_id = ""
+    for infno, input_ in (("2201", register), ("2204", upload), ("2207", None)):
+        if input_ is None:
+            input_ = settle_input(visit, number, mdtrt_id)
+        elif infno == "2204":
+            input_ = json.loads(json.dumps(input_).replace("<mdtrt_id>", mdtrt_id))
+        message = visit_envelope(key.institution_code, infno, f"{number}{infno}", input_)
+        body = json.dumps(message, ensure_ascii=False).encode()
+        headers = sign_request(
+            key.key_id, key.secret, "POST", FSI_PATH, body, int(time.time()), uuid.uuid4().hex
+        )
+        answer: Any = post(body, {**headers, "Content-Type": "application/json"})
+        if answer.get("infcode") != 0:
+            return Outcome(f"fsi {infno}: {answer.get('err_msg')}"[:80])
+        if infno == "2201":
+            mdtrt_id = str(answer["output"]["data"]["mdtrt_id"])
+    return Outcome(None, answer["output"]["setlinfo"]["acct_mulaid_pay"] != 0)
+
+
+def settle_input(visit: Visit, number: str, mdtrt_id: str) -> dict[str, object]:
+    total = sum(qty * price for _, qty, price in visit.lines)
+    return {"data": {"psn_no": visit.psn_no, "med_type": "11", "mdtrt_id": mdtrt_id,
+                     "chrg_bchno": f"CF{number}", "medfee_sumamt": format_yuan(total),
+                     "acct_used_flag": "1"}}  # fmt: skip

@@ -15,7 +15,7 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -28,7 +28,7 @@ from gongji.settlement.service.records import SettlementRow
 from gongji.sim.bench_pg import BenchError
 from gongji.sim.settle_clients import HEALTH_PATH, SETTLE_PATH, refusal_code
 from gongji.sim.settle_load import Outcome, Send, SenderFactory
-from gongji.sim.settle_mix import draw_bill
+from gongji.sim.settle_mix import FSI_PATH, draw_bill, draw_visit, send_visit
 from gongji.sim.settle_world import World
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
@@ -129,3 +129,29 @@ def health_sender(base_url: str) -> SenderFactory:
             yield send
 
     return open_sender
+
+
+def visit_sender(base_url: str, world: World, seed: int) -> SenderFor:
+    """The outpatient-visit mix over the national interface (``settle_mix.send_visit``: 2201 →
+    2203 → 2204 → 2207): one send is a whole visit."""
+    httpx = _httpx()
+
+    def factory(label: str) -> SenderFactory:
+        @contextmanager
+        def open_sender(worker: int) -> Iterator[Send]:
+            rng, numbers = random.Random(f"{seed}-{label}-{worker}"), itertools.count()
+            with httpx.Client(base_url=base_url, timeout=60.0) as client:
+
+                def post(body: bytes, headers: Mapping[str, str]) -> Any:
+                    return client.post(FSI_PATH, content=body, headers=dict(headers)).json()
+
+                def send() -> Outcome:
+                    tag = "".join(c for c in label if c.isalnum())[-6:]  # msgid: no spaces
+                    number = f"{tag}{worker:03d}{next(numbers):08d}"
+                    return send_visit(post, world, draw_visit(rng, world), number)
+
+                yield send
+
+        return open_sender
+
+    return factory

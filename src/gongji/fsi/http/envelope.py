@@ -136,10 +136,18 @@ def inf_refmsgid(province: str, received: datetime) -> str:
     return f"{province}{local:%Y%m%d%H%M%S}{sequence:0{REFMSGID_SEQUENCE_DIGITS}d}"
 
 
-def platform_time(instant: datetime) -> str:
-    """``yyyy-MM-dd HH:mm:ss.SSS`` in Asia/Shanghai, as ``refmsg_time`` and ``respond_time``."""
+NATIONAL_TIME: Final = "yyyy-MM-dd HH:mm:ss.SSS"
+COMPACT_TIME: Final = "yyyyMMddHHmmssSSS"
+
+
+def platform_time(instant: datetime, time_format: str = NATIONAL_TIME) -> str:
+    """``refmsg_time`` and ``respond_time`` in Asia/Shanghai, as the province writes them:
+    ``yyyy-MM-dd HH:mm:ss.SSS`` (the national default) or ``yyyyMMddHHmmssSSS``."""
     local = instant.astimezone(BUSINESS_TZ)
-    return f"{local:%Y-%m-%d %H:%M:%S}.{local.microsecond // 1000:03d}"
+    millis = f"{local.microsecond // 1000:03d}"
+    if time_format == COMPACT_TIME:
+        return f"{local:%Y%m%d%H%M%S}{millis}"
+    return f"{local:%Y-%m-%d %H:%M:%S}.{millis}"
 
 
 def answer(
@@ -148,13 +156,22 @@ def answer(
     responded: datetime,
     output: Mapping[str, Any] | None,
     err_msg: str | None = None,
+    time_format: str = NATIONAL_TIME,
 ) -> dict[str, Any]:
-    """The reply envelope: ``infcode`` 0 with ``output``, or −1 with ``err_msg``."""
+    """The reply envelope: ``infcode`` 0 with ``output``, or −1 with ``err_msg``.
+
+    ``warn_msg``, ``cainfo`` and ``signtype`` are always there, as on the platform, because HIS
+    clients generated from its field list read them: gongji has no warnings, and signs with
+    HTTP headers rather than inside the envelope (docs/national-interface.md, Signing), so all
+    three are ``null``."""
     return {
         "infcode": -1 if err_msg is not None else 0,
         "inf_refmsgid": inf_refmsgid(province, received),
-        "refmsg_time": platform_time(received),
-        "respond_time": platform_time(responded),
+        "refmsg_time": platform_time(received, time_format),
+        "respond_time": platform_time(responded, time_format),
         "err_msg": err_msg,
+        "warn_msg": None,
+        "cainfo": None,
+        "signtype": None,
         "output": output,
     }

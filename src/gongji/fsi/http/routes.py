@@ -29,7 +29,7 @@ from gongji.core.errors import GongjiError
 from gongji.fsi.http import envelope as fsi_envelope
 from gongji.fsi.http.transactions import Transaction, transaction
 from gongji.fsi.http.wire import FsiResponse
-from gongji.identity.service import signing
+from gongji.identity.service import gateway, signing
 from gongji.kernel.context import Context
 from gongji.store.uow import run_in_transaction
 
@@ -134,17 +134,34 @@ def serve(
     except GongjiError:
         message = None
     province = fsi_envelope.region_of(message) if message is not None else "000000"
+    time_format = _time_format(ctx, message)
     try:
         output = _run(ctx, method, target, raw, headers, message, only)
     except GongjiError as refused:
-        body = fsi_envelope.answer(province, received, ctx.clock.now(), None, err_msg(refused))
+        body = fsi_envelope.answer(
+            province, received, ctx.clock.now(), None, err_msg(refused), time_format
+        )
         return FsiResponse(body, headers={ERROR_CODE_HEADER: refused.code})
     except Exception:
         # A bug, not the caller's fault: logged with its traceback, answered as an envelope.
         log.exception("national interface: unexpected error")
-        body = fsi_envelope.answer(province, received, ctx.clock.now(), None, _INTERNAL_ERROR_ZH)
+        body = fsi_envelope.answer(
+            province, received, ctx.clock.now(), None, _INTERNAL_ERROR_ZH, time_format
+        )
         return FsiResponse(body, status_code=500, headers={ERROR_CODE_HEADER: "internal_error"})
-    return FsiResponse(fsi_envelope.answer(province, received, ctx.clock.now(), output))
+    body = fsi_envelope.answer(province, received, ctx.clock.now(), output, None, time_format)
+    return FsiResponse(body)
+
+
+def _time_format(ctx: Context, message: Mapping[str, Any] | None) -> str:
+    """How the province of treatment writes answer times (policy ``fsi_refmsg_time_format``)."""
+    region = message.get("mdtrtarea_admvs") if message is not None else None
+    if isinstance(region, str) and fsi_envelope.REGION_PATTERN.fullmatch(region):
+        try:
+            return ctx.policy(region).fsi_refmsg_time_format
+        except GongjiError:  # not a division code: the answer says so, in the national format
+            pass
+    return fsi_envelope.NATIONAL_TIME
 
 
 def err_msg(refused: GongjiError) -> str:
@@ -166,7 +183,7 @@ def _run(
     message: Mapping[str, Any] | None,
     only: str | None,
 ) -> Mapping[str, Any]:
-    verified = signing.verify(ctx, method, target, raw, headers)
+    verified = gateway.verify_fsi(ctx, method, target, raw, headers)
     try:
         envelope, chosen = _chosen(message, verified.institution.id, only)
     except Exception:

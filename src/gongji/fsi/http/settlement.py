@@ -9,10 +9,11 @@ outpatient 2206         2207    2208     11, 14
 inpatient  2303         2304    2305     21
 =========  ===========  ======  =======  ==================
 
-The bill comes in one message: ``input.data`` (the patient, ``med_type``, ``acct_used_flag``,
-``medfee_sumamt``) and the lines under ``drugdetail`` or ``feedetail`` (``med_list_codg``,
-``cnt``, ``pric``, optionally ``det_item_fee_sumamt``). The platform's separate registration and
-detail-upload steps (2201, 2204, 2301) are folded into it: gongji keeps no open visit. What the
+The bill is ``input.data`` (the patient, ``med_type``, ``acct_used_flag``, ``medfee_sumamt``)
+and its lines: inline under ``drugdetail`` or ``feedetail`` (``med_list_codg``, ``cnt``,
+``pric``, optionally ``det_item_fee_sumamt``), as pharmacies send them, or, without them, the
+lines a hospital uploaded to the visit ``mdtrt_id`` (2204 batch ``chrg_bchno``, 2301 for a stay:
+:mod:`gongji.fsi.http.visits`, :mod:`gongji.fsi.http.stays`). What the
 institution declares (``medfee_sumamt``, each line's ``det_item_fee_sumamt``, ``insutype``) must
 agree with what gongji computes, or the message is refused before anything is written: a HIS
 that disagrees with the platform about a bill must not settle it.
@@ -41,8 +42,9 @@ from gongji.kernel.errors import NotFound
 from gongji.people.service.credentials_lookup import resolve_person
 from gongji.people.service.persons import birth_date_of, require_person
 from gongji.settlement.domain.bill import LineIn, SettleRequest
+from gongji.settlement.domain.visits import VisitKind, VisitState
 from gongji.settlement.service import records as rows
-from gongji.settlement.service import settlement
+from gongji.settlement.service import settlement, visits
 from gongji.settlement.service.records import SettlementRow
 from gongji.settlement.service.settlement_quote import quote
 from gongji.store.records import PersonRecord
@@ -61,6 +63,7 @@ _FLAG: Final = re.compile(r"[01]")
 _INSUTYPE: Final = re.compile(r"[0-9]{3}")
 _CODE: Final = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 _ID: Final = re.compile(r"[A-Za-z0-9_.:-]{1,40}")
+_VISIT_KINDS: Final = {"22": VisitKind.OUTPATIENT, "23": VisitKind.INPATIENT}
 _FUND_NAMES: Final = {"310": "职工基本医疗保险统筹基金", "390": "城乡居民基本医疗保险基金"}
 
 
@@ -88,6 +91,12 @@ class FsiPersonMismatch(GongjiError):
     message_en: ClassVar[str] = "psn_no differs from the original settlement's"
 
 
+class StayNotDischarged(GongjiError):
+    code: ClassVar[str] = "stay_not_discharged"
+    message_zh: ClassVar[str] = "住院 {mdtrt_id} 尚未办理出院，中途结算请传 mid_setl_flag 为 1"
+    message_en: ClassVar[str] = "Stay {mdtrt_id} is not discharged (mid_setl_flag 1 for mid-stay)"
+
+
 @dataclass(frozen=True, slots=True)
 class Bill:
     """A settlement message read: the request, and what the institution declared."""
@@ -98,6 +107,15 @@ class Bill:
     line_fees_fen: tuple[int | None, ...]
     insutype: str | None
     echo: Mapping[str, str | None]  # mdtrt_id, mdtrt_cert_type: sent back as they came
+    uploaded: Uploaded | None = None  # the visit's lines, when the bill is not inline
+
+
+@dataclass(frozen=True, slots=True)
+class Uploaded:
+    """The uploaded lines of a visit a settlement message pays."""
+
+    visit: visits.VisitRow
+    lines: tuple[visits.FeeLineRow, ...]
 
 
 # --- the transactions -----------------------------------------------------------------------
@@ -125,8 +143,10 @@ def pre_settle(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -
 
 def settle(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> dict[str, Any]:
     """2102 / 2207 / 2304: settle, atomically, once per ``msgid``."""
-    bill = read_bill(ctx, uow, env, institution)
+    bill = read_bill(ctx, uow, env, institution, settling=True)
     row = settlement.settle(ctx, uow, bill.request)
+    if bill.uploaded is not None:
+        visits.mark_settled(uow, bill.uploaded.visit, bill.uploaded.lines, row.setl_id)
     fees = [item["det_item_fee_sumamt"] for item in rows.items_of(uow.connection, row.setl_id)]
     check_declared(bill, row.insutype, fees, row.medfee_sumamt)  # raises before the commit
     return {
@@ -147,6 +167,7 @@ def reverse(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> d
         raise FsiPersonMismatch()
     check_group(env.infno, original.med_type)
     row = settlement.reverse(ctx, uow, institution, setl_id, env.msgid)
+    visits.release(uow, setl_id)  # the lines it paid may be settled or revoked again
     person = require_person(uow, row.psn_no)
     info = {
         "mdtrt_id": fields.text(data, "mdtrt_id", required=False, pattern=_ID),
@@ -165,15 +186,19 @@ def check_group(infno: str, med_type: str) -> None:
         raise FsiMedTypeMismatch(infno=infno, med_type=med_type, allowed="、".join(sorted(allowed)))
 
 
-def read_bill(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> Bill:
+def read_bill(
+    ctx: Context, uow: UnitOfWork, env: Envelope, institution: str, *, settling: bool = False
+) -> Bill:
+    """The bill of a settlement message: its lines inline (``feedetail`` / ``drugdetail``), or,
+    without them, the lines uploaded to the visit ``mdtrt_id`` (by 2204 under ``chrg_bchno``
+    for an outpatient visit, by 2301 for an inpatient stay). ``settling`` locks those lines and
+    recognises a resent settlement (its ``msgid``)."""
     data = fields.child(env.input, "data")
     med_type = fields.required_text(data, "med_type", pattern=_MED_TYPE)
     check_group(env.infno, med_type)
     acct_used = fields.required_text(data, "acct_used_flag", pattern=_FLAG) == "1"
     medfee = fields.amount_fen(data, "medfee_sumamt")
     insutype = fields.text(data, "insutype", required=False, pattern=_INSUTYPE)
-    details = fields.entries([env.input, data], DETAIL_NAMES, "feedetail")
-    lines, fees = _lines(details)
     person = resolve_person(
         ctx,
         uow,
@@ -181,6 +206,13 @@ def read_bill(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) ->
         fields.text(data, "mdtrt_cert_type", required=False),
         fields.text(data, "mdtrt_cert_no", required=False, length_max=128),
     )
+    mdtrt_id = fields.text(data, "mdtrt_id", required=False, pattern=_ID)
+    uploaded = _uploaded(uow, env, data, institution, person.psn_no, settling)
+    if uploaded is None:
+        details = fields.entries([env.input, data], DETAIL_NAMES, "feedetail")
+        lines, fees = _lines(details)
+    else:
+        lines, fees = visits.line_ins(uploaded.lines), tuple(None for _ in uploaded.lines)
     request = SettleRequest(
         institution_code=institution,
         request_id=env.msgid,
@@ -190,10 +222,43 @@ def read_bill(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) ->
         acct_used_flag=acct_used,
     )
     echo = {
-        "mdtrt_id": fields.text(data, "mdtrt_id", required=False, pattern=_ID),
+        "mdtrt_id": mdtrt_id,
         "mdtrt_cert_type": fields.text(data, "mdtrt_cert_type", required=False),
     }
-    return Bill(request, person, medfee or 0, fees, insutype, echo)
+    return Bill(request, person, medfee or 0, fees, insutype, echo, uploaded)
+
+
+def _uploaded(
+    uow: UnitOfWork,
+    env: Envelope,
+    data: fields.Node,
+    institution: str,
+    psn_no: str,
+    settling: bool,
+) -> Uploaded | None:
+    """The visit's uploaded lines this message settles, or None for a bill sent inline."""
+    if any(name in node for node in (env.input, data) for name in DETAIL_NAMES):
+        return None
+    group = env.infno[:2]
+    if group not in _VISIT_KINDS:
+        return None
+    mdtrt_id = fields.required_text(data, "mdtrt_id", pattern=_ID)
+    chrg_bchno = None
+    if group == "22":  # an outpatient visit settles one batch at a time
+        chrg_bchno = fields.required_text(data, "chrg_bchno", pattern=_ID)
+    visit = visits.visit_for(uow, institution, mdtrt_id, _VISIT_KINDS[group], psn_no, lock=settling)
+    check_mid_stay(visit, data)
+    request_id = env.msgid if settling else None
+    return Uploaded(visit, tuple(visits.lines_to_settle(uow, visit, chrg_bchno, request_id)))
+
+
+def check_mid_stay(visit: visits.VisitRow, data: fields.Node) -> None:
+    """An inpatient stay settles after discharge (2402), or before it as a mid-stay settlement
+    (中途结算, ``mid_setl_flag`` 1)."""
+    if visit.kind != VisitKind.INPATIENT or visit.state == VisitState.DISCHARGED:
+        return
+    if fields.text(data, "mid_setl_flag", required=False, pattern=_FLAG) != "1":
+        raise StayNotDischarged(mdtrt_id=visit.mdtrt_id)
 
 
 def _lines(details: Sequence[fields.Node]) -> tuple[tuple[LineIn, ...], tuple[int | None, ...]]:
@@ -214,20 +279,24 @@ def check_declared(
     """What the institution declared agrees with what gongji computed, or a refusal."""
     if bill.insutype is not None and bill.insutype != enrolled:
         raise FsiInsutypeMismatch(insutype=bill.insutype, enrolled=enrolled)
-    pairs = zip(bill.line_fees_fen, line_fees_fen, strict=True)
-    for index, (declared, computed) in enumerate(pairs):
-        if declared is not None and declared != computed:
-            raise FsiAmountMismatch(
-                field=f"feedetail[{index}].det_item_fee_sumamt",
-                declared=format_yuan(declared),
-                computed=format_yuan(computed),
-            )
+    check_line_fees(bill.line_fees_fen, line_fees_fen)
     if bill.medfee_sumamt_fen != medfee_sumamt_fen:
         raise FsiAmountMismatch(
             field="medfee_sumamt",
             declared=format_yuan(bill.medfee_sumamt_fen),
             computed=format_yuan(medfee_sumamt_fen),
         )
+
+
+def check_line_fees(declared_fen: Sequence[int | None], computed_fen: Sequence[int]) -> None:
+    """Each line's declared ``det_item_fee_sumamt``, when sent, is ``cnt × pric`` as computed."""
+    for index, (declared, computed) in enumerate(zip(declared_fen, computed_fen, strict=True)):
+        if declared is not None and declared != computed:
+            raise FsiAmountMismatch(
+                field=f"feedetail[{index}].det_item_fee_sumamt",
+                declared=format_yuan(declared),
+                computed=format_yuan(computed),
+            )
 
 
 # --- writing the answer ---------------------------------------------------------------------

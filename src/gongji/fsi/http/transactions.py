@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Final
 from gongji.core.errors import GongjiError
 from gongji.core.money import parse_yuan
 from gongji.fsi.domain import fields
-from gongji.fsi.http import settlement
+from gongji.fsi.http import queries, reversal, settlement, stays, visits
 from gongji.fsi.http.envelope import REGION_PATTERN, Envelope
 from gongji.fsi.http.person_info import person_info
 from gongji.fsi.http.sign_in import sign_in, sign_out
@@ -139,13 +139,30 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
     "2101": Transaction("药店预结算", settlement.pre_settle, writes=False),
     "2102": Transaction("药店结算", settlement.settle, writes=True),
     "2103": Transaction("药店结算撤销", settlement.reverse, writes=True),
+    "2201": Transaction("门诊挂号", visits.register, writes=True),
+    "2202": Transaction("门诊挂号撤销", visits.unregister, writes=True),
+    "2203": Transaction("门诊就诊信息上传", visits.visit_info, writes=True),
+    "2204": Transaction("门诊费用明细信息上传", visits.upload, writes=True),
+    "2205": Transaction("门诊费用明细信息撤销", visits.revoke, writes=True),
     "2206": Transaction("门诊预结算", settlement.pre_settle, writes=False),
     "2207": Transaction("门诊结算", settlement.settle, writes=True),
     "2208": Transaction("门诊结算撤销", settlement.reverse, writes=True),
+    "2301": Transaction("住院费用明细上传", stays.upload, writes=True),
+    "2302": Transaction("住院费用明细撤销", stays.revoke, writes=True),
     "2303": Transaction("住院预结算", settlement.pre_settle, writes=False),
     "2304": Transaction("住院结算", settlement.settle, writes=True),
     "2305": Transaction("住院结算撤销", settlement.reverse, writes=True),
+    "2401": Transaction("入院办理", stays.admit, writes=True),
+    "2402": Transaction("出院办理", stays.discharge, writes=True),
+    "2404": Transaction("入院办理撤销", stays.cancel_admission, writes=True),
+    "2405": Transaction("出院办理撤销", stays.cancel_discharge, writes=True),
+    "2601": Transaction("冲正交易", reversal.reverse_message, writes=True),
     "3201": Transaction("医药机构费用结算对总账", reconcile, writes=False),
+    "3202": Transaction("医药机构费用结算对明细账", queries.reconcile_detail, writes=False),
+    "5201": Transaction("就诊信息查询", queries.visit_query, writes=False),
+    "5202": Transaction("诊断信息查询", queries.diagnosis_query, writes=False),
+    "5203": Transaction("结算信息查询", queries.settlement_query, writes=False),
+    "5204": Transaction("费用明细查询", queries.fee_query, writes=False),
     "9001": Transaction("签到", sign_in, writes=False),
     "9002": Transaction("签退", sign_out, writes=False),
 }

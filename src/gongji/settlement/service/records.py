@@ -5,6 +5,12 @@ reaches into ``gongji.settlement.store``.
 
 from __future__ import annotations
 
-from gongji.settlement.store.settlements_repo import SettlementRow, items_of, settlement
+from gongji.settlement.store.settlements_repo import (
+    SettlementRow,
+    by_request,
+    items_of,
+    reversal_of,
+    settlement,
+)
 
-__all__ = ["SettlementRow", "items_of", "settlement"]
+__all__ = ["SettlementRow", "by_request", "items_of", "reversal_of", "settlement"]

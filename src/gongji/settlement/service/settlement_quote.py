@@ -88,11 +88,9 @@ def quote(
     bill = _bill(ctx, uow, request)
     year_to_date = _year_to_date(uow, request.psn_no, today, enrolment, rule.pool, now, lock)
     own = _own_source(ctx, uow, enrolment, request, today, lock)
-    shared = (
-        spendable_sources(ctx, uow, request.psn_no, today, lock=lock)
-        if request.use_mutual_aid
-        else []
-    )
+    # acct_used_flag 0: no account money of any kind pays, own or shared (docs/rules.md §8).
+    paying_shared = request.use_mutual_aid and request.acct_used_flag
+    shared = spendable_sources(ctx, uow, request.psn_no, today, lock=lock) if paying_shared else []
     order = ctx.policy(enrolment.region, today).payment_order
     facts = SettlementFacts(
         bill, rule, year_to_date, own, tuple(shared), tuple(PaymentStep(s.value) for s in order)
@@ -109,7 +107,7 @@ def quote(
         decided.figures,
         decided.plan,
         decided.draws,
-        own.available_fen if own else 0,
+        own.available_fen if own else _own_balance(ctx, uow, enrolment, request.psn_no),
         facts.bill,
     )
 
@@ -167,3 +165,11 @@ def _own_source(
     first_current = ctx.policy(enrolment.region, today).own_spending_current_year_first
     accounts = (current, earlier) if first_current else (earlier, current)
     return Source("own", request.psn_no, request.psn_no, enrolment.region, accounts)
+
+
+def _own_balance(ctx: Context, uow: UnitOfWork, enrolment: EnrolmentRecord, psn_no: str) -> int:
+    """The own account's available balance when it does not pay: ``balc`` still reports it."""
+    if enrolment.insutype != INSUTYPE_EMPLOYEE:
+        return 0
+    parts = parts_available(ctx, uow, enrolment.region, psn_no)
+    return parts.current_fen + parts.earlier_fen

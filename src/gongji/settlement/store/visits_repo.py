@@ -1,0 +1,202 @@
+"""SQL for visits, their diagnoses and uploaded fee-detail lines. No decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from gongji.store import raw
+from gongji.store.tables_visits import visit_fee_lines  # noqa: F401  (registers the tables)
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRow:
+    institution_code: str
+    mdtrt_id: str
+    kind: str
+    ipt_otp_no: str
+    psn_no: str
+    insutype: str
+    med_type: str
+    state: str
+    begntime: str
+    endtime: str | None
+    created_at_us: int
+    updated_at_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeeLineRow:
+    institution_code: str
+    mdtrt_id: str
+    feedetl_sn: str
+    chrg_bchno: str
+    seq: int
+    item_code: str
+    quantity: str
+    unit_price_fen: int
+    det_item_fee_sumamt: int
+    fee_ocur_time: str | None
+    line_hash: str
+    state: str
+    setl_id: str | None
+    uploaded_at_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class DiagnosisRow:
+    institution_code: str
+    mdtrt_id: str
+    diag_srt_no: int
+    diag_type: str
+    diag_code: str
+    diag_name: str
+    maindiag_flag: str
+
+
+_VISIT = f"SELECT {raw.column_list(VisitRow)} FROM visits"
+_LINES = f"SELECT {raw.column_list(FeeLineRow)} FROM visit_fee_lines"
+_KEY = "institution_code = :institution_code AND mdtrt_id = :mdtrt_id"
+
+
+def visit(
+    connection: Connection, institution_code: str, mdtrt_id: str, *, lock: bool = False
+) -> VisitRow | None:
+    params = {"institution_code": institution_code, "mdtrt_id": mdtrt_id}
+    found = raw.fetch(
+        connection, f"{_VISIT} WHERE {_KEY}{raw.for_update(connection, lock)}", params
+    )
+    return VisitRow(*found[0]) if found else None
+
+
+def visit_by_number(
+    connection: Connection, institution_code: str, kind: str, ipt_otp_no: str
+) -> VisitRow | None:
+    statement = (
+        f"{_VISIT} WHERE institution_code = :institution_code AND kind = :kind"
+        " AND ipt_otp_no = :ipt_otp_no"
+    )
+    params = {"institution_code": institution_code, "kind": kind, "ipt_otp_no": ipt_otp_no}
+    found = raw.fetch(connection, statement, params)
+    return VisitRow(*found[0]) if found else None
+
+
+def visits_of_person(
+    connection: Connection, institution_code: str, psn_no: str, limit: int
+) -> list[VisitRow]:
+    statement = (
+        f"{_VISIT} WHERE institution_code = :institution_code AND psn_no = :psn_no"
+        " ORDER BY created_at_us, mdtrt_id LIMIT :limit"
+    )
+    params = {"institution_code": institution_code, "psn_no": psn_no, "limit": limit}
+    return [VisitRow(*row) for row in raw.fetch(connection, statement, params)]
+
+
+def insert_visit(connection: Connection, row: VisitRow) -> None:
+    statement = raw.insert_statement("visits", raw.field_names(VisitRow))
+    raw.execute(connection, statement, raw.record_params(row))
+
+
+def update_visit(
+    connection: Connection, institution_code: str, mdtrt_id: str, now_us: int, **values: Any
+) -> None:
+    assignments = ", ".join(f"{name} = :{name}" for name in values)
+    params = {
+        **values,
+        "institution_code": institution_code,
+        "mdtrt_id": mdtrt_id,
+        "now_us": now_us,
+    }
+    statement = f"UPDATE visits SET {assignments}, updated_at_us = :now_us WHERE {_KEY}"
+    raw.execute(connection, statement, params)
+
+
+def replace_diagnoses(
+    connection: Connection, institution_code: str, mdtrt_id: str, rows: Sequence[DiagnosisRow]
+) -> None:
+    params = {"institution_code": institution_code, "mdtrt_id": mdtrt_id}
+    raw.execute(connection, f"DELETE FROM visit_diagnoses WHERE {_KEY}", params)
+    statement = raw.insert_statement("visit_diagnoses", raw.field_names(DiagnosisRow))
+    raw.execute_many(connection, statement, [raw.record_params(row) for row in rows])
+
+
+def diagnoses(connection: Connection, institution_code: str, mdtrt_id: str) -> list[DiagnosisRow]:
+    statement = (
+        f"SELECT {raw.column_list(DiagnosisRow)} FROM visit_diagnoses WHERE {_KEY}"
+        " ORDER BY diag_srt_no"
+    )
+    params = {"institution_code": institution_code, "mdtrt_id": mdtrt_id}
+    return [DiagnosisRow(*row) for row in raw.fetch(connection, statement, params)]
+
+
+def lines(
+    connection: Connection,
+    institution_code: str,
+    mdtrt_id: str,
+    *,
+    chrg_bchno: str | None = None,
+    lock: bool = False,
+) -> list[FeeLineRow]:
+    """A visit's lines (of one batch when ``chrg_bchno`` is given), in upload order."""
+    params: dict[str, Any] = {"institution_code": institution_code, "mdtrt_id": mdtrt_id}
+    where = _KEY
+    if chrg_bchno is not None:
+        where += " AND chrg_bchno = :chrg_bchno"
+        params["chrg_bchno"] = chrg_bchno
+    statement = f"{_LINES} WHERE {where} ORDER BY seq{raw.for_update(connection, lock)}"
+    return [FeeLineRow(*row) for row in raw.fetch(connection, statement, params)]
+
+
+def batch_visit(connection: Connection, institution_code: str, chrg_bchno: str) -> str | None:
+    """The visit a charge batch number belongs to at this institution, if it was used."""
+    statement = (
+        "SELECT mdtrt_id FROM visit_fee_lines WHERE institution_code = :institution_code"
+        " AND chrg_bchno = :chrg_bchno LIMIT 1"
+    )
+    params = {"institution_code": institution_code, "chrg_bchno": chrg_bchno}
+    found = raw.fetch(connection, statement, params)
+    return str(found[0][0]) if found else None
+
+
+def next_seq(connection: Connection, institution_code: str, mdtrt_id: str) -> int:
+    statement = f"SELECT COALESCE(MAX(seq), 0) FROM visit_fee_lines WHERE {_KEY}"
+    params = {"institution_code": institution_code, "mdtrt_id": mdtrt_id}
+    return int(raw.fetch(connection, statement, params)[0][0]) + 1
+
+
+def insert_lines(connection: Connection, rows: Sequence[FeeLineRow]) -> None:
+    statement = raw.insert_statement("visit_fee_lines", raw.field_names(FeeLineRow))
+    raw.execute_many(connection, statement, [raw.record_params(row) for row in rows])
+
+
+def set_lines(
+    connection: Connection,
+    institution_code: str,
+    mdtrt_id: str,
+    feedetl_sns: Sequence[str],
+    state: str,
+    setl_id: str | None,
+) -> None:
+    params: dict[str, Any] = {
+        "institution_code": institution_code,
+        "mdtrt_id": mdtrt_id,
+        "state": state,
+        "setl_id": setl_id,
+    }
+    chosen = raw.in_list("feedetl_sn", list(feedetl_sns), params)
+    statement = (
+        f"UPDATE visit_fee_lines SET state = :state, setl_id = :setl_id WHERE {_KEY} AND {chosen}"
+    )
+    raw.execute(connection, statement, params)
+
+
+def release_settled(connection: Connection, setl_id: str) -> int:
+    """Lines paid by ``setl_id`` become uploaded again (its reversal); how many."""
+    statement = (
+        "UPDATE visit_fee_lines SET state = 'uploaded', setl_id = NULL"
+        " WHERE setl_id = :setl_id AND state = 'settled'"
+    )
+    return raw.changed(connection, statement, {"setl_id": setl_id})
