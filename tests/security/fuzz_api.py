@@ -11,7 +11,9 @@ operation (default 25) and pytest-timeout per operation.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import time
 import uuid
@@ -87,6 +89,8 @@ async def _whole_body(receive: Receive) -> bytes:
 def _world() -> tuple[Any, dict[str, str]]:
     data_dir = Path(tempfile.mkdtemp(prefix="gongji-fuzz-"))
     container = build(Settings.from_env({"GONGJI_DATA_DIR": str(data_dir)}))
+    atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
+    atexit.register(container.close)  # runs first: the database is closed before it is removed
     ctx = container.context
     seed(ctx)
     person = run(ctx, lambda uow: identity.issue_person_token(ctx, uow, "P620100000001")).token
