@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from functools import lru_cache
+from typing import TypeVar
 
 from gongji.risk.domain.alerts import Alert, Evidence, Figure, RuleCode, SubjectKind
-from gongji.risk.domain.facts import US_PER_DAY, History
+from gongji.risk.domain.facts import US_PER_DAY
 from gongji.risk.domain.params import RiskPolicy, RiskPolicyBook, RuleParams
+
+T = TypeVar("T")
 
 PolicyFor = Callable[[str], RiskPolicy]
 Focus = Collection[str] | None
@@ -26,9 +30,29 @@ def subjects(index: Mapping[str, object], focus: Focus) -> Iterable[str]:
     return [key for key in focus if key in index]
 
 
-def window_start(history: History, days: int) -> int:
-    """The later of the history's start and ``days`` before its end."""
-    return max(history.start, history.end - days * US_PER_DAY)
+def busiest(
+    rows: Sequence[T], days: int, key: Callable[[T], str], at: Callable[[T], int]
+) -> list[T]:
+    """The rows (in time order) of the ``days``-long span with the most distinct ``key``s.
+
+    "Within a window" in the rules is a sliding span inside the run's window, so that a
+    pattern is found wherever it falls in a long run, not only at its end. Two pointers: one
+    pass however many rows."""
+    span = days * US_PER_DAY
+    seen: Counter[str] = Counter()
+    best = (0, 0, 0)
+    left = 0
+    for right, row in enumerate(rows):
+        seen[key(row)] += 1
+        while at(row) - at(rows[left]) > span:
+            gone = key(rows[left])
+            seen[gone] -= 1
+            if not seen[gone]:
+                del seen[gone]
+            left += 1
+        if len(seen) > best[0]:
+            best = (len(seen), left, right + 1)
+    return list(rows[best[1] : best[2]])
 
 
 def person_alert(

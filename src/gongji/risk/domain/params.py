@@ -50,7 +50,6 @@ class FanOutParams(RuleParams):
 
 @dataclass(frozen=True, slots=True)
 class LoopParams(RuleParams):
-    window_days: int = 90
     min_cycle_fen: int = 10_000
 
 
@@ -89,7 +88,6 @@ class LifecycleParams(RuleParams):
 
 @dataclass(frozen=True, slots=True)
 class InstitutionParams(RuleParams):
-    window_days: int = 30
     min_settlements: int = 20
     min_share_pct: int = 40
     peer_multiple_pct: int = 300

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from gongji.risk.domain.alerts import Alert, Figure, RuleCode
-from gongji.risk.domain.common import Focus, PolicyFor, person_alert, subjects, window_start
+from gongji.risk.domain.common import Focus, PolicyFor, busiest, person_alert, subjects
 from gongji.risk.domain.facts import US_PER_DAY, GrantFact, History, business_day
 from gongji.risk.domain.graph import strongly_connected
 from gongji.risk.domain.params import FanOutParams
@@ -21,10 +21,9 @@ def fan_in(history: History, policy_for: PolicyFor, focus: Focus = None) -> list
         params = policy_for(region).of(RuleCode.FAN_IN)
         if not params.enabled:
             continue
-        start = window_start(history, params.window_days)
-        grants = [g for g in history.by_recipient[psn_no] if g.created_at >= start]
-        busiest = _busiest(grants, params.window_days * US_PER_DAY, "contributor")
-        givers = {g.contributor for g in busiest}
+        grants = [g for g in history.by_recipient[psn_no] if history.in_window(g.created_at)]
+        top = busiest(grants, params.window_days, _contributor, _made)
+        givers = {g.contributor for g in top}
         if len(givers) >= params.min_contributors:
             figures: tuple[Figure, ...] = (
                 ("contributors", len(givers)),
@@ -33,28 +32,10 @@ def fan_in(history: History, policy_for: PolicyFor, focus: Focus = None) -> list
             alerts.append(
                 person_alert(
                     RuleCode.FAN_IN, params, psn_no, region, "many_contributors",
-                    grants=[g.id for g in busiest], persons=sorted(givers), figures=figures,
+                    grants=[g.id for g in top], persons=sorted(givers), figures=figures,
                 )
             )  # fmt: skip
     return alerts
-
-
-def _busiest(grants: list[GrantFact], span: int, party: str) -> list[GrantFact]:
-    """The grants of the ``span``-long window with the most distinct counterparties."""
-    seen: Counter[str] = Counter()
-    best: tuple[int, int, int] = (0, 0, 0)
-    left = 0
-    for right, grant in enumerate(grants):
-        seen[getattr(grant, party)] += 1
-        while grant.created_at - grants[left].created_at > span:
-            other = getattr(grants[left], party)
-            seen[other] -= 1
-            if not seen[other]:
-                del seen[other]
-            left += 1
-        if len(seen) > best[0]:
-            best = (len(seen), left, right + 1)
-    return grants[best[1] : best[2]]
 
 
 def fan_out(history: History, policy_for: PolicyFor, focus: Focus = None) -> list[Alert]:
@@ -68,11 +49,10 @@ def fan_out(history: History, policy_for: PolicyFor, focus: Focus = None) -> lis
         params = policy_for(region).of(RuleCode.FAN_OUT)
         if not params.enabled:
             continue
-        start = window_start(history, params.window_days)
-        grants = [g for g in history.by_contributor[psn_no] if g.created_at >= start]
+        grants = [g for g in history.by_contributor[psn_no] if history.in_window(g.created_at)]
         alerts.extend(_limit_days(grants, params, psn_no, region))
-        busiest = _busiest(grants, params.window_days * US_PER_DAY, "recipient")
-        takers = {g.recipient for g in busiest}
+        top = busiest(grants, params.window_days, _recipient, _made)
+        takers = {g.recipient for g in top}
         if len(takers) >= params.min_recipients:
             figures: tuple[Figure, ...] = (
                 ("recipients", len(takers)),
@@ -81,7 +61,7 @@ def fan_out(history: History, policy_for: PolicyFor, focus: Focus = None) -> lis
             alerts.append(
                 person_alert(
                     RuleCode.FAN_OUT, params, psn_no, region, "many_recipients",
-                    grants=[g.id for g in busiest], persons=sorted(takers), figures=figures,
+                    grants=[g.id for g in top], persons=sorted(takers), figures=figures,
                 )
             )  # fmt: skip
     return alerts
@@ -94,14 +74,15 @@ def _limit_days(
     per_day: defaultdict[int, list[GrantFact]] = defaultdict(list)
     for grant in grants:
         per_day[business_day(grant.created_at)].append(grant)
-    at_limit = [
+    limit_days = [
         day
         for day, made in per_day.items()
         if len(made) >= params.grants_per_day_max or any(g.amount_fen >= near for g in made)
     ]
+    at_limit = busiest(sorted(limit_days), params.window_days, str, _day_us)
     if len(at_limit) < params.min_limit_days:
         return []
-    rows = [g.id for day in sorted(at_limit) for g in per_day[day]]
+    rows = [g.id for day in at_limit for g in per_day[day]]
     figures: tuple[Figure, ...] = (
         ("days_at_limit", len(at_limit)),
         ("threshold", params.min_limit_days),
@@ -114,20 +95,34 @@ def _limit_days(
     ]  # fmt: skip
 
 
+def _contributor(grant: GrantFact) -> str:
+    return grant.contributor
+
+
+def _recipient(grant: GrantFact) -> str:
+    return grant.recipient
+
+
+def _made(grant: GrantFact) -> int:
+    return grant.created_at
+
+
+def _day_us(day: int) -> int:
+    return day * US_PER_DAY
+
+
 def loops(history: History, policy_for: PolicyFor, focus: Focus = None) -> list[Alert]:
     """Money that comes back: every cycle of grants (A → B → … → A) among people of one
-    strongly connected group within the window, each member alerted with the group's grants.
+    strongly connected group within the run's window, each member alerted with the group's grants.
     Spouses' two-way grants are one household's money and are not a loop by themselves."""
     spouses = {
         frozenset((r.holder, r.relative)) for r in history.relationships if r.kind == "spouse"
     }
-    params = policy_for("").of(RuleCode.LOOP)
-    start = window_start(history, params.window_days)
     edges: defaultdict[str, set[str]] = defaultdict(set)
     rows: defaultdict[tuple[str, str], list[GrantFact]] = defaultdict(list)
     for grant in history.grants:
         pair = (grant.contributor, grant.recipient)
-        if grant.created_at >= start and frozenset(pair) not in spouses:
+        if history.in_window(grant.created_at) and frozenset(pair) not in spouses:
             edges[grant.contributor].add(grant.recipient)
             rows[pair].append(grant)
     wanted = None if focus is None else set(focus)

@@ -8,7 +8,7 @@ from collections import Counter
 from statistics import median
 
 from gongji.risk.domain.alerts import Alert, Evidence, Figure, RuleCode, SubjectKind
-from gongji.risk.domain.common import Focus, PolicyFor, person_alert, subjects, window_start
+from gongji.risk.domain.common import Focus, PolicyFor, busiest, person_alert, subjects
 from gongji.risk.domain.facts import US_PER_MINUTE, GrantFact, History, SettlementFact
 from gongji.risk.domain.facts import province_of as province
 from gongji.risk.domain.params import GrantThenCashParams, InstitutionParams
@@ -24,11 +24,12 @@ def grant_then_cash(history: History, policy_for: PolicyFor, focus: Focus = None
         params = policy_for(region).of(RuleCode.GRANT_THEN_CASH)
         if not params.enabled:
             continue
-        start = window_start(history, params.window_days)
         resale = [
             s
             for s in history.spending_of[psn_no]
-            if s.at >= start and s.shared_fen > 0 and s.resellable_fen >= params.min_resellable_fen
+            if history.in_window(s.at)
+            and s.shared_fen > 0
+            and s.resellable_fen >= params.min_resellable_fen
         ]
         if resale:
             received = history.by_recipient.get(psn_no, [])
@@ -87,11 +88,13 @@ def _quick_cash(
 def _repeat_resale(
     resale: list[SettlementFact], params: GrantThenCashParams, psn_no: str, region: str
 ) -> list[Alert]:
-    places = Counter(s.institution for s in resale)
+    places = sorted({s.institution for s in resale})
     alerts = []
-    for institution, times in sorted(places.items()):
+    for institution in places:
+        here = [s for s in resale if s.institution == institution]
+        rows = [s.id for s in busiest(here, params.window_days, _id, _at)]
+        times = len(rows)
         if times >= params.repeat_at_one_institution:
-            rows = [s.id for s in resale if s.institution == institution]
             figures: tuple[Figure, ...] = (("institution", institution), ("times", times))
             figures += (("threshold", params.repeat_at_one_institution),)
             alerts.append(
@@ -118,15 +121,15 @@ def geography(history: History, policy_for: PolicyFor, focus: Focus = None) -> l
         spending = history.spending_of[psn_no]
         own = Counter(s.institution for s in spending if s.shared_fen == 0)
         usual = {code for code, visits in own.items() if visits >= params.usual_min_visits}
-        start = window_start(history, params.window_days)
         away = [
             s
             for s in spending
-            if s.at >= start
+            if history.in_window(s.at)
             and s.shared_fen > 0
             and s.institution not in usual
             and province(s.institution_region) != province(person.region)
         ]
+        away = busiest(away, params.window_days, _id, _at)
         if len(away) >= params.min_settlements:
             figures: tuple[Figure, ...] = (
                 ("away_settlements", len(away)),
@@ -142,9 +145,9 @@ def geography(history: History, policy_for: PolicyFor, focus: Focus = None) -> l
 
 
 def institutions(history: History, policy_for: PolicyFor, focus: Focus = None) -> list[Alert]:
-    """An institution whose share of settled money paid by shared money is at least
-    ``min_share_pct`` and ``peer_multiple_pct`` of the median share of its peers (institutions
-    with ``min_settlements`` or more settlements in the window)."""
+    """An institution whose share of settled money paid by shared money over the run's window
+    is at least ``min_share_pct`` and ``peer_multiple_pct`` of the median share of its peers
+    (institutions with ``min_settlements`` or more settlements in the window)."""
     shares = _shares(history, policy_for)
     if not shares:
         return []
@@ -169,14 +172,21 @@ def _shares(history: History, policy_for: PolicyFor) -> dict[str, tuple[int, lis
         params = policy_for(_region(history, code)).of(RuleCode.INSTITUTION)
         if not params.enabled:
             continue
-        start = window_start(history, params.window_days)
-        inside = [s for s in settled if s.at >= start]
+        inside = [s for s in settled if history.in_window(s.at)]
         total = sum(s.total_fen for s in inside)
         if len(inside) < params.min_settlements or total <= 0:
             continue
         shared = [s for s in inside if s.shared_fen > 0]
         shares[code] = (sum(s.shared_fen for s in shared) * 10_000 // total, [s.id for s in shared])
     return shares
+
+
+def _id(settlement: SettlementFact) -> str:
+    return settlement.id
+
+
+def _at(settlement: SettlementFact) -> int:
+    return settlement.at
 
 
 def _region(history: History, code: str) -> str:
