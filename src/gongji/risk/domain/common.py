@@ -31,13 +31,20 @@ def subjects(index: Mapping[str, object], focus: Focus) -> Iterable[str]:
 
 
 def busiest(
-    rows: Sequence[T], days: int, key: Callable[[T], str], at: Callable[[T], int]
+    rows: Sequence[T],
+    days: int,
+    key: Callable[[T], str],
+    at: Callable[[T], int],
+    at_least: int = 0,
 ) -> list[T]:
     """The rows (in time order) of the ``days``-long span with the most distinct ``key``s.
 
     "Within a window" in the rules is a sliding span inside the run's window, so that a
     pattern is found wherever it falls in a long run, not only at its end. Two pointers: one
-    pass however many rows."""
+    pass however many rows; none at all (an empty answer) when fewer than ``at_least``
+    distinct keys exist in the rows, the common case by far."""
+    if len(set(map(key, rows))) < at_least:
+        return []
     span = days * US_PER_DAY
     seen: Counter[str] = Counter()
     best = (0, 0, 0)

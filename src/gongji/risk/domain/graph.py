@@ -32,7 +32,7 @@ def _visit(
     stack: list[str],
     found: list[set[str]],
 ) -> None:
-    work = [(root, iter(sorted(edges.get(root, ()))))]
+    work = [(root, iter(edges.get(root, ())))]
     index[root] = low[root] = len(index)
     stack.append(root)
     on_stack.add(root)
@@ -50,7 +50,7 @@ def _visit(
             index[step] = low[step] = len(index)
             stack.append(step)
             on_stack.add(step)
-            work.append((step, iter(sorted(edges.get(step, ())))))
+            work.append((step, iter(edges.get(step, ()))))
         elif step in on_stack:
             low[node] = min(low[node], index[step])
 

@@ -21,8 +21,11 @@ def fan_in(history: History, policy_for: PolicyFor, focus: Focus = None) -> list
         params = policy_for(region).of(RuleCode.FAN_IN)
         if not params.enabled:
             continue
-        grants = [g for g in history.by_recipient[psn_no] if history.in_window(g.created_at)]
-        top = busiest(grants, params.window_days, _contributor, _made)
+        received = history.by_recipient[psn_no]
+        if len(received) < params.min_contributors:
+            continue  # most people: no need to look closer
+        grants = [g for g in received if history.in_window(g.created_at)]
+        top = busiest(grants, params.window_days, _contributor, _made, params.min_contributors)
         givers = {g.contributor for g in top}
         if len(givers) >= params.min_contributors:
             figures: tuple[Figure, ...] = (
@@ -49,9 +52,12 @@ def fan_out(history: History, policy_for: PolicyFor, focus: Focus = None) -> lis
         params = policy_for(region).of(RuleCode.FAN_OUT)
         if not params.enabled:
             continue
-        grants = [g for g in history.by_contributor[psn_no] if history.in_window(g.created_at)]
+        given = history.by_contributor[psn_no]
+        if len(given) < min(params.min_limit_days, params.min_recipients):
+            continue  # most people: no need to look closer
+        grants = [g for g in given if history.in_window(g.created_at)]
         alerts.extend(_limit_days(grants, params, psn_no, region))
-        top = busiest(grants, params.window_days, _recipient, _made)
+        top = busiest(grants, params.window_days, _recipient, _made, params.min_recipients)
         takers = {g.recipient for g in top}
         if len(takers) >= params.min_recipients:
             figures: tuple[Figure, ...] = (
@@ -70,6 +76,8 @@ def fan_out(history: History, policy_for: PolicyFor, focus: Focus = None) -> lis
 def _limit_days(
     grants: list[GrantFact], params: FanOutParams, psn_no: str, region: str
 ) -> list[Alert]:
+    if len(grants) < params.min_limit_days:
+        return []
     near = params.grant_amount_max_fen * params.near_limit_pct // 100
     per_day: defaultdict[int, list[GrantFact]] = defaultdict(list)
     for grant in grants:
@@ -79,7 +87,7 @@ def _limit_days(
         for day, made in per_day.items()
         if len(made) >= params.grants_per_day_max or any(g.amount_fen >= near for g in made)
     ]
-    at_limit = busiest(sorted(limit_days), params.window_days, str, _day_us)
+    at_limit = busiest(sorted(limit_days), params.window_days, str, _day_us, params.min_limit_days)
     if len(at_limit) < params.min_limit_days:
         return []
     rows = [g.id for day in at_limit for g in per_day[day]]
@@ -113,25 +121,48 @@ def _day_us(day: int) -> int:
 
 def loops(history: History, policy_for: PolicyFor, focus: Focus = None) -> list[Alert]:
     """Money that comes back: every cycle of grants (A → B → … → A) among people of one
-    strongly connected group within the run's window, each member alerted with the group's grants.
-    Spouses' two-way grants are one household's money and are not a loop by themselves."""
-    spouses = {
-        frozenset((r.holder, r.relative)) for r in history.relationships if r.kind == "spouse"
+    strongly connected group within the run's window, each member alerted with the group's
+    grants. Spouses' two-way grants are one household's money and are not a loop by
+    themselves."""
+    spouses = {(r.holder, r.relative) for r in history.relationships if r.kind == "spouse"}
+    spouses |= {(b, a) for a, b in spouses}
+    pairs = {
+        (g.contributor, g.recipient) for g in history.grants if history.in_window(g.created_at)
     }
+    pairs = _on_cycles(pairs - spouses)
     edges: defaultdict[str, set[str]] = defaultdict(set)
+    for giver, taker in pairs:
+        edges[giver].add(taker)
+    wanted = None if focus is None else set(focus)
+    groups = [
+        group
+        for group in strongly_connected(edges)
+        if len(group) > 1 and (wanted is None or wanted & group)
+    ]
+    if not groups:
+        return []
     rows: defaultdict[tuple[str, str], list[GrantFact]] = defaultdict(list)
     for grant in history.grants:
         pair = (grant.contributor, grant.recipient)
-        if history.in_window(grant.created_at) and frozenset(pair) not in spouses:
-            edges[grant.contributor].add(grant.recipient)
+        if pair in pairs and history.in_window(grant.created_at):
             rows[pair].append(grant)
-    wanted = None if focus is None else set(focus)
     alerts = []
-    for group in strongly_connected(edges):
-        if len(group) < 2 or (wanted is not None and not wanted & group):
-            continue
+    for group in groups:
         alerts.extend(_loop_alerts(history, policy_for, group, edges, rows))
     return alerts
+
+
+def _on_cycles(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Drop, until none is left, every edge from someone who receives nothing or to someone
+    who gives nothing: no cycle passes there. Most grants go to people who give nothing, so
+    the graph left for the search is a small fraction of the window's."""
+    while True:
+        givers = {a for a, _ in pairs}
+        takers = {b for _, b in pairs}
+        kept = {(a, b) for a, b in pairs if a in takers and b in givers}
+        if len(kept) == len(pairs):
+            return kept
+        pairs = kept
 
 
 def _loop_alerts(

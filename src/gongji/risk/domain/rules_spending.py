@@ -89,10 +89,11 @@ def _repeat_resale(
     resale: list[SettlementFact], params: GrantThenCashParams, psn_no: str, region: str
 ) -> list[Alert]:
     places = sorted({s.institution for s in resale})
+    repeat = params.repeat_at_one_institution
     alerts = []
     for institution in places:
         here = [s for s in resale if s.institution == institution]
-        rows = [s.id for s in busiest(here, params.window_days, _id, _at)]
+        rows = [s.id for s in busiest(here, params.window_days, _id, _at, repeat)]
         times = len(rows)
         if times >= params.repeat_at_one_institution:
             figures: tuple[Figure, ...] = (("institution", institution), ("times", times))
@@ -111,10 +112,8 @@ def geography(history: History, policy_for: PolicyFor, focus: Focus = None) -> l
     person's insured region, at institutions that are not their usual ones (visited with
     their own money ``usual_min_visits`` times or more)."""
     alerts = []
-    for psn_no in subjects(history.spending_of, focus):
-        person = history.persons.get(psn_no)
-        if person is None:
-            continue
+    for psn_no in subjects(_away_spenders(history), focus):
+        person = history.persons[psn_no]
         params = policy_for(person.region).of(RuleCode.GEOGRAPHY)
         if not params.enabled:
             continue
@@ -129,7 +128,7 @@ def geography(history: History, policy_for: PolicyFor, focus: Focus = None) -> l
             and s.institution not in usual
             and province(s.institution_region) != province(person.region)
         ]
-        away = busiest(away, params.window_days, _id, _at)
+        away = busiest(away, params.window_days, _id, _at, params.min_settlements)
         if len(away) >= params.min_settlements:
             figures: tuple[Figure, ...] = (
                 ("away_settlements", len(away)),
@@ -142,6 +141,18 @@ def geography(history: History, policy_for: PolicyFor, focus: Focus = None) -> l
                 )
             )  # fmt: skip
     return alerts
+
+
+def _away_spenders(history: History) -> dict[str, None]:
+    """Who spent shared money in another province at all: the only people worth a closer
+    look, found in one pass."""
+    persons = history.persons
+    away: dict[str, None] = {}
+    for s in history.settlements:
+        if s.shared_fen > 0 and s.psn_no in persons:
+            if province(s.institution_region) != province(persons[s.psn_no].region):
+                away[s.psn_no] = None
+    return away
 
 
 def institutions(history: History, policy_for: PolicyFor, focus: Focus = None) -> list[Alert]:
