@@ -72,7 +72,7 @@ def fan_out(pop: Population) -> None:
     for day in range(rng.randint(6, 12) if at_limit else len(takers)):
         taker = takers[day % len(takers)] if not at_limit else takers[0]
         amount = rng.choice((190_000, 200_000)) if at_limit else rng.choice((20_000, 50_000))
-        at = base + day * US_PER_DAY + rng.randint(8, 20) * HOUR_US
+        at = base + day * US_PER_DAY + rng.randint(0, 12) * HOUR_US  # 08:00-20:00 Beijing
         _grant(pop, giver, taker, amount, at, HOUR_US)
     pop.label(RuleCode.FAN_OUT, giver, *takers)
 
