@@ -149,9 +149,9 @@ def _away_spenders(history: History) -> dict[str, None]:
     persons = history.persons
     away: dict[str, None] = {}
     for s in history.settlements:
-        if s.shared_fen > 0 and s.psn_no in persons:
-            if province(s.institution_region) != province(persons[s.psn_no].region):
-                away[s.psn_no] = None
+        home = persons.get(s.psn_no)
+        if s.shared_fen > 0 and home and province(s.institution_region) != province(home.region):
+            away[s.psn_no] = None
     return away
 
 
