@@ -106,7 +106,8 @@ def render(result: Evaluation) -> list[str]:
         f"seed {result.seed}: {result.persons} persons ({result.honest} honest), "
         f"{result.grants} grants, {result.settlements} settlements",
         f"population built in {result.build_s:.1f} s, rules ran in {result.rules_s:.1f} s",
-        f"{'pattern':<16} {'injected':>8} {'found':>6} {'recall':>7} {'alerted':>8} {'precision':>9}",
+        f"{'pattern':<16} {'injected':>8} {'found':>6} {'recall':>7} "
+        f"{'alerted':>8} {'precision':>9}",
     ]
     for row in result.patterns:
         lines.append(

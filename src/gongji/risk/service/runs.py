@@ -39,7 +39,13 @@ class RunResult:
 
 def run(ctx: Context, *, full: bool = False, window_days: int = WINDOW_DAYS_DEFAULT) -> RunResult:
     """One run, in one transaction of its own (read the facts, write the alerts and the run)."""
-    return run_in_transaction(ctx.engine, lambda uow: _run(ctx, uow, full, window_days))
+
+    def work(uow: UnitOfWork) -> RunResult:
+        result = _run(ctx, uow, full, window_days)
+        uow.commit()
+        return result
+
+    return run_in_transaction(ctx.engine, work)
 
 
 def _run(ctx: Context, uow: UnitOfWork, full: bool, window_days: int) -> RunResult:

@@ -45,7 +45,11 @@ def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
 
 
 def _where_parties(columns: Sequence[str], ids: Sequence[str], params: dict[str, Any]) -> str:
-    return "(" + " OR ".join(raw.in_list(c, ids, params) for c in columns) + ")"
+    """``(a IN (:id0, …) OR b IN (:id0, …))``: one set of parameters for every column."""
+    names = [f"id{k}" for k in range(len(ids))]
+    params.update(zip(names, ids, strict=True))
+    listed = ", ".join(f":{name}" for name in names)
+    return "(" + " OR ".join(f"{column} IN ({listed})" for column in columns) + ")"
 
 
 def grants(
