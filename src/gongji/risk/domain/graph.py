@@ -8,6 +8,17 @@ person. Iterative because Python's recursion limit is far below a long chain of 
 from __future__ import annotations
 
 from collections.abc import Mapping, Set
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """Money given by one person to another: the sum and the number of grants."""
+
+    giver: str
+    taker: str
+    amount_fen: int
+    grants: int
 
 
 def strongly_connected(edges: Mapping[str, Set[str]]) -> list[set[str]]:

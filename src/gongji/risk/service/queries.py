@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gongji.audit.service import log
-from gongji.audit.store.audit_repo import AuditQuery
+from gongji.audit.service.log import AuditQuery
 from gongji.kernel.errors import NotFound
 from gongji.risk.domain.alerts import Alert, Evidence, RuleCode, SubjectKind
 from gongji.risk.domain.engine import Score, scores
-from gongji.risk.store import alerts_repo, cases_repo
+from gongji.risk.domain.graph import Edge
+from gongji.risk.store import alerts_repo, cases_repo, facts_repo
 from gongji.risk.store.alerts_repo import AlertRow
 from gongji.risk.store.cases_repo import CaseRow
 from gongji.store.uow import UnitOfWork
@@ -89,3 +90,14 @@ def _as_alert(row: AlertRow) -> Alert:
 def _score(rows: list[AlertRow]) -> int:
     rolled: list[Score] = scores(_as_alert(r) for r in rows)
     return rolled[0].score if rolled else 0
+
+
+def evidence_edges(uow: UnitOfWork, alerts: list[AlertRow]) -> list[Edge]:
+    """Who gave to whom in the grants the alerts name, summed per pair."""
+    ids = [g for a in alerts for g in a.evidence.grants]
+    sums: dict[tuple[str, str], tuple[int, int]] = {}
+    for grant in facts_repo.grants_by_id(uow.connection, ids):
+        pair = (grant.contributor, grant.recipient)
+        amount, count = sums.get(pair, (0, 0))
+        sums[pair] = (amount + grant.amount_fen, count + 1)
+    return [Edge(a, b, fen, n) for (a, b), (fen, n) in sorted(sums.items())]

@@ -183,3 +183,17 @@ def counterparts(connection: Connection, ids: Sequence[str], start: int, end: in
     for grant in grants(connection, start, end, ids):
         found.update((grant.contributor, grant.recipient))
     return found
+
+
+def grants_by_id(connection: Connection, ids: Sequence[str]) -> list[GrantFact]:
+    """The grants an alert names as its evidence."""
+    found: list[GrantFact] = []
+    for chunk in _chunks(sorted(set(ids))):
+        params: dict[str, Any] = {}
+        where = raw.in_list("id", chunk, params)
+        sql = (
+            "SELECT id, contributor, recipient, amount_fen, offered_at_us, accepted_at_us "
+            f"FROM grants WHERE {where}"
+        )
+        found.extend(GrantFact(*row) for row in raw.fetch(connection, sql, params))
+    return found
