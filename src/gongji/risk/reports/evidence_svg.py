@@ -36,7 +36,7 @@ def render_graph(subject: str, edges: Sequence[Edge], title: str) -> str:
     places = layout(subject, people)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SIZE} {SIZE}" '
-        f'width="{SIZE}" height="{SIZE}" role="img" aria-labelledby="eg-t eg-d" '
+        f'width="100%" role="img" aria-labelledby="eg-t eg-d" '
         'class="evidence-graph">',
         f'<title id="eg-t">{escape(title)}</title>',
         f'<desc id="eg-d">{escape(_description(edges))}</desc>',
