@@ -11,9 +11,10 @@ only. Alerts are kept by fingerprint: a rule that sees the same rows again raise
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from gongji.kernel.context import Context
 from gongji.risk.domain.alerts import RuleCode
@@ -39,17 +40,22 @@ class RunResult:
 
 def run(ctx: Context, *, full: bool = False, window_days: int = WINDOW_DAYS_DEFAULT) -> RunResult:
     """One run, in one transaction of its own (read the facts, write the alerts and the run)."""
+    return run_at(ctx.engine, ctx.now_us, full=full, window_days=window_days)
+
+
+def run_at(engine: Engine, now_us: Callable[[], int], *, full: bool, window_days: int) -> RunResult:
+    """``run`` on an engine and a clock alone (the benchmark runs it on its own database)."""
 
     def work(uow: UnitOfWork) -> RunResult:
-        result = _run(ctx, uow, full, window_days)
+        result = _run(now_us, uow, full, window_days)
         uow.commit()
         return result
 
-    return run_in_transaction(ctx.engine, work)
+    return run_in_transaction(engine, work)
 
 
-def _run(ctx: Context, uow: UnitOfWork, full: bool, window_days: int) -> RunResult:
-    started = ctx.now_us()
+def _run(now_us: Callable[[], int], uow: UnitOfWork, full: bool, window_days: int) -> RunResult:
+    started = now_us()
     end = started + 1
     start = end - window_days * US_PER_DAY
     connection = uow.connection
@@ -61,14 +67,15 @@ def _run(ctx: Context, uow: UnitOfWork, full: bool, window_days: int) -> RunResu
         history = _partial(connection, start, end, changed)
         judged, rules = changed, [r for r in RULES if r is not RuleCode.INSTITUTION]
     found = run_rules(history, shipped_policy(), persons=judged, only=rules)
+    fresh = alerts_repo.not_raised(connection, found)
     row = RunRow(
         "full" if after is None else "incremental", start, end, after, end,
         len(history.persons) if judged is None else len(judged), len(history.grants),
-        0, started, ctx.now_us(),
+        len(fresh), started, now_us(),
     )  # fmt: skip
     run_id = alerts_repo.insert_run(connection, row)
-    new = alerts_repo.insert_alerts(connection, found, ctx.now_us(), run_id)
-    return RunResult(run_id, row.mode, row.persons_judged, row.grants_read, len(found), new)
+    alerts_repo.insert_alerts(connection, fresh, now_us(), run_id)
+    return RunResult(run_id, row.mode, row.persons_judged, row.grants_read, len(found), len(fresh))
 
 
 def _full(connection: Connection, start: int, end: int) -> History:

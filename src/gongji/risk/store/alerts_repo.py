@@ -69,6 +69,13 @@ def known_fingerprints(connection: Connection, fingerprints: Sequence[str]) -> s
     return found
 
 
+def not_raised(connection: Connection, alerts: Sequence[Alert]) -> list[Alert]:
+    """The alerts whose fingerprint is not stored yet, each once."""
+    unique = {alert.fingerprint: alert for alert in alerts}
+    known = known_fingerprints(connection, list(unique))
+    return [alert for fingerprint, alert in unique.items() if fingerprint not in known]
+
+
 def insert_alerts(
     connection: Connection,
     alerts: Sequence[Alert],
@@ -79,8 +86,7 @@ def insert_alerts(
     held: bool = False,
 ) -> int:
     """Insert the alerts not raised before (by fingerprint); returns how many are new."""
-    unique = {alert.fingerprint: alert for alert in alerts}
-    new = [a for f, a in unique.items() if f not in known_fingerprints(connection, list(unique))]
+    new = not_raised(connection, alerts)
     if new:
         connection.execute(
             insert(risk_alerts),
