@@ -3,13 +3,18 @@ scheduled rule run over the operational database."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from gongji.cli.common import EXIT_CHECK_FAILED
+from gongji.sim.risk_db_bench import run_bench
 from gongji.sim.risk_eval import evaluate as run_evaluation
 from gongji.sim.risk_eval import render
+from gongji.store.engine import make_engine
+from gongji.store.migrate import upgrade
 
 risk_app = typer.Typer(help="Risk monitoring of mutual aid.", no_args_is_help=True)
 
@@ -38,3 +43,43 @@ def evaluate(
     if short or result.honest_alerted_share > HONEST_ALERTED_MAX:
         typer.echo(f"below target: {', '.join(short) or 'honest persons alerted'}")
         raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+@risk_app.command("bench")
+def bench(
+    persons: Annotated[int, typer.Option("--persons", min=100, max=5_000_000)] = 100_000,
+    seed: Annotated[int, typer.Option("--seed")] = 18,
+    grants_per_employee: Annotated[
+        float, typer.Option("--grants-per-employee", min=0.0, max=100.0)
+    ] = 2.0,
+    change_pct: Annotated[
+        float, typer.Option("--change-pct", min=0.01, max=100.0, help="Persons changed, %.")
+    ] = 1.0,
+    database_url: Annotated[
+        str, typer.Option("--database-url", help="An EMPTY database; default a temporary SQLite.")
+    ] = "",
+) -> None:
+    """Write the synthetic population into a fresh database, time a full rule run over it,
+    change some persons, time the incremental run that follows."""
+    with tempfile.TemporaryDirectory() as scratch:
+        url = database_url or f"sqlite:///{Path(scratch) / 'risk-bench.db'}"
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            result = run_bench(engine, persons, seed, grants_per_employee, change_pct)
+        finally:
+            engine.dispose()
+    typer.echo(
+        f"{engine.dialect.name}: {result.persons} persons, {result.grants} grants, "
+        f"{result.settlements} settlements (written in {result.load_s:.1f} s)"
+    )
+    full, inc = result.full, result.incremental
+    typer.echo(
+        f"full run: {result.full_s:.1f} s, {full.persons_judged} persons judged, "
+        f"{full.grants_read} grants read, {full.alerts_new} alerts"
+    )
+    typer.echo(
+        f"incremental run after {result.changed_persons} persons changed: "
+        f"{result.incremental_s:.2f} s, {inc.persons_judged} persons judged, "
+        f"{inc.grants_read} grants read, {inc.alerts_new} new alerts"
+    )
