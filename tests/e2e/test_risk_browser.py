@@ -1,4 +1,4 @@
-"""Risk monitoring in a real browser (docs/rules.md §16): a risk officer opens an alert, sees
+"""Risk monitoring in a real browser (docs/rules.md §12): a risk officer opens an alert, sees
 the evidence graph, opens a case, freezes the wallet; the frozen wallet can neither receive nor
 spend; the case closes with a recovery; the audit trail shows each step.
 

@@ -1,4 +1,4 @@
-"""Risk monitoring end to end through the services on both databases (docs/rules.md §16):
+"""Risk monitoring end to end through the services on both databases (docs/rules.md §12):
 a full run finds the fan-in on real grants, an incremental run reads only what changed, and a
 risk officer's case freezes the wallet, closes with a recovery and leaves each step in the
 audit trail."""

@@ -1,5 +1,5 @@
 """Each risk rule on small hand-written histories: one that must trip it, and the nearest one
-that must not (docs/rules.md §16.2)."""
+that must not (docs/rules.md §12.2)."""
 
 from __future__ import annotations
 

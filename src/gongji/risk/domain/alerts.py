@@ -9,7 +9,7 @@ from enum import StrEnum
 
 
 class RuleCode(StrEnum):
-    """The eight families of rules (docs/rules.md §16.2)."""
+    """The eight families of rules (docs/rules.md §12.2)."""
 
     FAN_IN = "fan_in"
     FAN_OUT = "fan_out"

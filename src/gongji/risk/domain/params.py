@@ -4,7 +4,7 @@ Each rule has its own parameter table with ``enabled``, ``version`` (stamped on 
 an alert can be read against the rule that raised it), ``weight`` (its share of a score) and
 ``hold`` (a write-time rule holds the grant or settlement for review instead of only flagging
 it). A region changes any of them for itself; a city's change wins over its province's, as in
-the main policy (docs/rules.md §16.1). Values are whole numbers or booleans, refused otherwise.
+the main policy (docs/rules.md §12.1). Values are whole numbers or booleans, refused otherwise.
 """
 
 from __future__ import annotations

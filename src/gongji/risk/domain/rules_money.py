@@ -1,4 +1,4 @@
-"""Rules over who gives to whom: fan-in, fan-out and loops (docs/rules.md §16.2.1–3)."""
+"""Rules over who gives to whom: fan-in, fan-out and loops (docs/rules.md §12.2.1–3)."""
 
 from __future__ import annotations
 

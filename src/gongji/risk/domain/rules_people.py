@@ -1,4 +1,4 @@
-"""Rules over who people are: kinship and lifecycle (docs/rules.md §16.2.6–7)."""
+"""Rules over who people are: kinship and lifecycle (docs/rules.md §12.2.6–7)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Rules over how shared money is spent: grant-then-cash, geography and institutions
-(docs/rules.md §16.2.4, 5 and 8)."""
+(docs/rules.md §12.2.4, 5 and 8)."""
 
 from __future__ import annotations
 
