@@ -39,9 +39,11 @@ def evaluate(
     result = run_evaluation(persons, seed, grants_per_employee, rate)
     for line in render(result):
         typer.echo(line)
-    short = [row.pattern for row in result.patterns if row.recall < RECALL_MIN]
-    if short or result.honest_alerted_share > HONEST_ALERTED_MAX:
-        typer.echo(f"below target: {', '.join(short) or 'honest persons alerted'}")
+    short = [str(row.pattern) for row in result.patterns if row.recall < RECALL_MIN]
+    if result.honest_alerted_share > HONEST_ALERTED_MAX:
+        short.append("honest persons alerted")
+    if short:
+        typer.echo(f"below target: {', '.join(short)}")
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
