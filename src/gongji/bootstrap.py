@@ -16,6 +16,7 @@ from gongji.kernel.reference import load_policy_book, load_regions
 from gongji.kernel.sms import LogSmsGateway, SmsGateway
 from gongji.ledger.book import Ledger
 from gongji.people.service.imports import merge_stored_regions
+from gongji.risk.service.screening import make_screen
 from gongji.settlement.service.benefits import benefit_book
 from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
@@ -61,6 +62,7 @@ def build(
         policies=load_policy_book(str(settings.policy_file) if settings.policy_file else None),
         regions={region.code: region for region in load_regions()},
         sms=sms or LogSmsGateway(),
+        screens=(make_screen(),),  # risk's write-time checks (docs/rules.md §12.4)
     )
     merge_stored_regions(context)  # regions bureaus imported, over the shipped ones
     benefit_book(context)  # a bad [[benefits]] table is refused at start, not at a settlement

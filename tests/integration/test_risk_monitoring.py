@@ -6,7 +6,7 @@ audit trail."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
@@ -17,8 +17,12 @@ from gongji.audit.store.audit_repo import AuditQuery
 from gongji.core.clock import ManualClock
 from gongji.core.errors import GongjiError
 from gongji.kernel.context import Context, Role
-from gongji.mutual_aid.service import grants
+from gongji.mutual_aid.service import grants, wallets
+from gongji.risk.domain.alerts import RuleCode
+from gongji.risk.domain.common import policy_lookup
+from gongji.risk.domain.params import NATIONAL, RiskPolicy, RiskPolicyBook
 from gongji.risk.service import cases, queries, runs
+from gongji.risk.service.screening import make_screen
 from support.world import at, build_context, give, insured, operator, person_actor, relate, run
 
 TAKER = "P620100000900"
@@ -129,3 +133,44 @@ def test_refused_steps_change_nothing(world: World) -> None:
     assert (after.case.state, after.case.recovered_fen) == ("open", 0)
     trail = run(ctx, lambda uow: log.search(uow, AuditQuery(subject=case.id)))
     assert [e.entry.action for e in trail] == ["risk_case_opened"]
+
+
+# --- write-time checks (docs/rules.md §12.4) ----------------------------------------------------
+
+
+def _screened(world: World, **changes: object) -> Context:
+    """The world's context with risk's screen registered (bootstrap does it for the server);
+    ``changes`` alter the national fan-in parameters."""
+    national = dict(NATIONAL.rules)
+    national[RuleCode.FAN_IN] = replace(national[RuleCode.FAN_IN], **changes)
+    policy = policy_lookup(RiskPolicyBook(RiskPolicy(national)))
+    return replace(world.ctx, screens=(make_screen(policy),))
+
+
+def test_the_fifth_contributors_offer_is_flagged_as_it_is_written(world: World) -> None:
+    ctx = _screened(world)
+    for giver in GIVERS[:4]:
+        give(ctx, giver, TAKER, 20_000)
+    assert run(ctx, lambda uow: queries.alert_queue(uow)) == []  # four: a family
+    give(ctx, GIVERS[4], TAKER, 20_000)
+    (flagged,) = run(ctx, lambda uow: queries.alert_queue(uow))
+    assert (flagged.rule, flagged.source, flagged.held) == ("fan_in", "write", False)
+    assert run(ctx, lambda uow: wallets.wallet_status(uow, TAKER)) == "open"
+    assert runs.run(ctx).alerts_new == 0  # the scheduled run sees the same rows
+
+
+def test_where_policy_holds_the_recipients_wallet_is_frozen_for_review(world: World) -> None:
+    ctx = _screened(world, hold=True)
+    for giver in GIVERS[:4]:
+        give(ctx, giver, TAKER, 20_000)
+    offered = run(ctx, lambda uow: grants.offer(ctx, uow, person_actor(GIVERS[4]), TAKER, 20_000))
+    assert offered.state == "offered"  # the write stands
+    (flagged,) = run(ctx, lambda uow: queries.alert_queue(uow))
+    assert flagged.held
+    assert run(ctx, lambda uow: wallets.wallet_status(uow, TAKER)) == "frozen"
+    world.refused(
+        "recipient_wallet_frozen",
+        lambda uow: grants.accept(ctx, uow, person_actor(TAKER), offered.id),
+    )
+    trail = run(ctx, lambda uow: log.search(uow, AuditQuery(subject=TAKER)))
+    assert [e.entry.action for e in trail] == ["risk_write_held"]

@@ -4,6 +4,7 @@ personal data, the policy book and the reference regions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -61,6 +62,8 @@ class Context:
     policies: PolicyBook
     regions: dict[str, Region]
     sms: SmsGateway
+    screens: tuple[Callable[..., None], ...] = ()
+    """Write-time screening callbacks (kernel/screening.py); bootstrap registers risk's."""
 
     def now(self) -> datetime:
         return self.clock.now()
