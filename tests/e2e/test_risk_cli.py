@@ -42,9 +42,10 @@ def test_evaluate_exits_one_below_target(env: dict[str, str]) -> None:
 def test_bench_times_a_full_and_an_incremental_run(env: dict[str, str]) -> None:
     result = CliRunner().invoke(app, ["risk", "bench", "--persons", "1500"], env=env)
     assert result.exit_code == 0, result.output
-    full = re.search(r"full run: [\d.]+ s, (\d+) persons judged", result.output)
+    full = re.search(r"full run: [\d.]+ s \([\d.]+ s CPU\), (\d+) persons judged", result.output)
     inc = re.search(
-        r"incremental run after (\d+) persons changed: [\d.]+ s, (\d+) persons", result.output
+        r"incremental run after (\d+) persons changed: [\d.]+ s \([\d.]+ s CPU\), (\d+) persons",
+        result.output,
     )
     assert full and inc
     assert 0 < int(inc.group(2)) < int(full.group(1)) / 5  # follows the change, not everyone

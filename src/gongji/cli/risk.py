@@ -77,11 +77,13 @@ def bench(
     )
     full, inc = result.full, result.incremental
     typer.echo(
-        f"full run: {result.full_s:.1f} s, {full.persons_judged} persons judged, "
+        f"full run: {result.full_s:.1f} s ({result.full_cpu_s:.1f} s CPU), "
+        f"{full.persons_judged} persons judged, "
         f"{full.grants_read} grants read, {full.alerts_new} alerts"
     )
     typer.echo(
         f"incremental run after {result.changed_persons} persons changed: "
-        f"{result.incremental_s:.2f} s, {inc.persons_judged} persons judged, "
+        f"{result.incremental_s:.2f} s ({result.incremental_cpu_s:.2f} s CPU), "
+        f"{inc.persons_judged} persons judged, "
         f"{inc.grants_read} grants read, {inc.alerts_new} new alerts"
     )
