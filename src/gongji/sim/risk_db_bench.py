@@ -4,8 +4,9 @@ The synthetic population (risk_population.py, risk_fraud.py) is written straight
 operational tables of a fresh database, row for row as the services would leave them (personal
 data fields are placeholders: the rules never read them), in bulk, because writing a million
 grants through the use cases would take hours and measure the use cases, not the run. Then:
-one full run over the window, then ``change_pct`` % of the persons give once more and an
-incremental run reads and judges only them and their counterparts.
+one full run over the window, then ``change_pct`` % of the employees give once more (their
+grants and person events written as the use cases would) and an incremental run reads and
+judges only them and their counterparts.
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ from gongji.sim.risk_eval import synthetic
 from gongji.sim.risk_population import END_US, WINDOW_DAYS, Population
 from gongji.store import raw
 from gongji.store.tables_institutions import institutions as institutions_table
-from gongji.store.tables_people import enrolments, grants, persons, relationships
+from gongji.store.tables_people import (
+    enrolments,
+    grants,
+    person_events,
+    persons,
+    relationships,
+)
 from gongji.store.tables_settlements import settlement_draws, settlements
 
 BATCH = 20_000
@@ -167,4 +174,10 @@ def _change(engine: Engine, population: Population, change_pct: float, now: int)
         at = now + (k % 50 + 1) * US_PER_MINUTE // 2
         made.append(GrantFact(f"GX{k:09d}", giver.psn_no, taker.psn_no, 10_000, at, None))
     _write(engine, grants, (_grant_row(g) for g in made))
+    _write(engine, person_events, (  # as the grant use cases record them, in both histories
+        {"psn_no": psn_no, "kind": "grant_offered", "detail": "{}", "actor": "bench",
+         "at_us": g.created_at}
+        for g in made
+        for psn_no in (g.contributor, g.recipient)
+    ))  # fmt: skip
     return len(chosen)

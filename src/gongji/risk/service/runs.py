@@ -1,12 +1,13 @@
 """The scheduled rule run: full over a window, or incremental over what changed.
 
 A full run reads every fact of the window and judges everyone. An incremental run asks the
-database who changed since the last run's watermark (a grant offered or accepted, a
-relationship made or ended, a settlement, a person's event), widens that to their
-counterparts (a loop or a fan passes through them), reads only their facts and judges only the
-changed persons, so its cost follows the change, not the population (docs/benchmarks.md,
-risk). The institution rule compares an institution with all its peers and runs in full runs
-only. Alerts are kept by fingerprint: a rule that sees the same rows again raises nothing new.
+database who changed since the last run's watermark (the person events after it: a grant
+offered or accepted, a relationship made or ended, a settlement, a death, a move), widens that
+to their counterparts (a loop or a fan passes through them), reads only their facts and judges
+only the changed persons, so its cost follows the change, not the population
+(docs/benchmarks.md, risk). The institution rule compares an institution with all its peers
+and runs in full runs only. Alerts are kept by fingerprint: a rule that sees the same rows
+again raises nothing new.
 """
 
 from __future__ import annotations
@@ -61,15 +62,17 @@ def _run(now_us: Callable[[], int], uow: UnitOfWork, full: bool, window_days: in
     connection = uow.connection
     after = None if full else alerts_repo.watermark(connection)
     if after is None:
+        watermark = facts_repo.last_event(connection)
         history, judged, rules = _full(connection, start, end), None, list(RULES)
     else:
-        changed = sorted(facts_repo.changed_persons(connection, after, end))
+        found_changes, watermark = facts_repo.changes(connection, after, started)
+        changed = sorted(found_changes)
         history = _partial(connection, start, end, changed)
         judged, rules = changed, [r for r in RULES if r is not RuleCode.INSTITUTION]
     found = run_rules(history, shipped_policy(), persons=judged, only=rules)
     fresh = alerts_repo.not_raised(connection, found)
     row = RunRow(
-        "full" if after is None else "incremental", start, end, after, end,
+        "full" if after is None else "incremental", start, end, after, watermark,
         len(history.persons) if judged is None else len(judged), len(history.grants),
         len(fresh), started, now_us(),
     )  # fmt: skip

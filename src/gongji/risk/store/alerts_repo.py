@@ -150,8 +150,8 @@ class RunRow:
     mode: str
     window_start_us: int
     window_end_us: int
-    changes_after_us: int | None
-    watermark_us: int
+    changes_after_seq: int | None
+    watermark_seq: int
     persons_judged: int
     grants_read: int
     alerts_raised: int
@@ -166,6 +166,7 @@ def insert_run(connection: Connection, run: RunRow) -> int:
 
 
 def watermark(connection: Connection) -> int | None:
-    """Up to when the last run saw changes (µs), or ``None`` before the first run."""
-    found = connection.execute(select(func.max(risk_runs.c.watermark_us))).scalar()
+    """The ``person_events`` seq up to which the last run saw every change, or ``None`` before
+    the first run."""
+    found = connection.execute(select(func.max(risk_runs.c.watermark_seq))).scalar()
     return None if found is None else int(found)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from gongji.store import raw
 from gongji.store.tables_risk import (
     risk_case_alerts,
     risk_cases,
@@ -45,7 +46,14 @@ def _row(row: Any) -> CaseRow:
     )  # fmt: skip
 
 
+_NUMBER_TURN = raw.advisory_key("risk_cases:number")
+
+
 def next_number(connection: Connection) -> int:
+    """The next case number. Two officers opening cases at once take turns on PostgreSQL (a
+    transaction-scoped advisory lock, held to commit); SQLite has one writer at a time."""
+    if connection.dialect.name != "sqlite":
+        raw.execute(connection, "SELECT pg_advisory_xact_lock(:turn)", {"turn": _NUMBER_TURN})
     return int(connection.execute(select(func.count()).select_from(risk_cases)).scalar_one()) + 1
 
 

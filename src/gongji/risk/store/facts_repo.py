@@ -155,25 +155,32 @@ def _read(
     return rows
 
 
-def changed_persons(connection: Connection, after_us: int, until_us: int) -> set[str]:
-    """Whoever gave, received, was related, settled or had an event after ``after_us``."""
-    params = {"after": after_us, "until": until_us}
-    statements = (
-        "SELECT contributor, recipient FROM grants WHERE offered_at_us > :after "
-        "AND offered_at_us <= :until",
-        "SELECT contributor, recipient FROM grants WHERE accepted_at_us > :after "
-        "AND accepted_at_us <= :until",
-        "SELECT proposer, relative FROM relationships WHERE updated_at_us > :after "
-        "AND updated_at_us <= :until",
-        "SELECT psn_no, psn_no FROM settlements WHERE created_at_us > :after "
-        "AND created_at_us <= :until",
-        "SELECT psn_no, psn_no FROM person_events WHERE at_us > :after AND at_us <= :until",
-    )
-    changed: set[str] = set()
-    for sql in statements:
-        for first, second in raw.fetch(connection, sql, params):
-            changed.update((first, second))
-    return changed
+QUIET_US = 60_000_000
+"""How old an event must be to count as committed for good on PostgreSQL (see changes)."""
+
+
+def last_event(connection: Connection) -> int:
+    """The newest ``person_events`` seq (its primary key: one index probe)."""
+    found = raw.fetch(connection, "SELECT MAX(seq) FROM person_events", {})
+    return int(found[0][0] or 0)
+
+
+def changes(connection: Connection, after_seq: int, now_us: int) -> tuple[set[str], int]:
+    """Who changed after event ``after_seq``, and the watermark for the next run.
+
+    Every write risk judges leaves an event in the history of each person it touches (an offer
+    or acceptance in both parties', a relationship, a settlement, a death, a move), so the
+    events after the last run's watermark name exactly who changed, read by primary-key range:
+    a run's cost follows the change, not the tables. On PostgreSQL a seq is drawn at insert, not
+    at commit, so a slow transaction may commit a lower seq later; the watermark therefore stops
+    before events younger than ``QUIET_US``, which the next run reads again (judging someone
+    twice raises nothing twice: alerts are kept by fingerprint)."""
+    sql = "SELECT seq, psn_no, at_us FROM person_events WHERE seq > :after"
+    rows = raw.fetch(connection, sql, {"after": after_seq})
+    settled = [int(seq) for seq, _, at_us in rows if at_us < now_us - QUIET_US]
+    fresh = [int(seq) for seq, _, at_us in rows if at_us >= now_us - QUIET_US]
+    watermark = min(fresh) - 1 if fresh else max(settled, default=after_seq)
+    return {str(psn_no) for _, psn_no, _ in rows}, max(after_seq, watermark)
 
 
 def counterparts(connection: Connection, ids: Sequence[str], start: int, end: int) -> set[str]:
