@@ -16,6 +16,7 @@ from gongji.audit.service import log
 from gongji.audit.store.audit_repo import AuditQuery
 from gongji.core.clock import ManualClock
 from gongji.core.errors import GongjiError
+from gongji.jobs.scheduler import Scheduler
 from gongji.kernel.context import Context, Role
 from gongji.mutual_aid.service import grants, wallets
 from gongji.risk.domain.alerts import RuleCode
@@ -174,3 +175,14 @@ def test_where_policy_holds_the_recipients_wallet_is_frozen_for_review(world: Wo
     )
     trail = run(ctx, lambda uow: log.search(uow, AuditQuery(subject=TAKER)))
     assert [e.entry.action for e in trail] == ["risk_write_held"]
+
+
+def test_the_servers_scheduler_runs_risk_at_most_every_fifteen_minutes(world: World) -> None:
+    for giver in GIVERS[:5]:
+        give(world.ctx, giver, TAKER, 20_000)
+    scheduler = Scheduler(world.ctx)
+    scheduler.run_once()
+    scheduler.run_once()  # a minute later: not due
+    queue = run(world.ctx, lambda uow: queries.alert_queue(uow))
+    assert [(a.rule, a.source) for a in queue if a.rule == "fan_in"] == [("fan_in", "run")]
+    assert runs.run(world.ctx).run_id == 2  # the scheduler's was the first and only run
