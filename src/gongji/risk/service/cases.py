@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from gongji.audit.service import log
+from gongji.core.enrolment import WalletStatus
 from gongji.core.errors import GongjiError
 from gongji.institutions.service import institutions
 from gongji.kernel.context import Actor, Context
@@ -132,13 +133,15 @@ def record_recovery(
 
 
 def freeze_wallet(ctx: Context, uow: UnitOfWork, actor: Actor, case_id: str) -> CaseRow:
-    """Freeze the wallet of the case's person: it can then neither give, accept nor spend."""
+    """Freeze the wallet of the case's person: it can then neither give, accept nor spend. A
+    wallet a write-time hold froze already stays frozen, now under the case."""
     require_risk_officer(actor)
     case = _case(uow, case_id)
     check_action_allowed(CaseState(case.state))
     if case.subject_kind != SubjectKind.PERSON:
         raise ActionNotForSubject()
-    wallets.set_frozen(ctx, uow, actor, case.subject, True, f"稽核案件 {case_id}")
+    if wallets.wallet_status(uow, case.subject) is not WalletStatus.FROZEN:  # a hold froze it?
+        wallets.set_frozen(ctx, uow, actor, case.subject, True, f"稽核案件 {case_id}")
     log.record(ctx, uow, actor, "risk_wallet_frozen", subject=case_id, psn_no=case.subject)
     return case
 
