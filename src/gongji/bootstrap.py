@@ -25,6 +25,7 @@ from gongji.ledger.book import Ledger
 from gongji.people.service.imports import merge_stored_regions
 from gongji.people.service.persons import SEALED_PERSONS
 from gongji.production import UnsafeSettings, refuse_unsafe, settings_problems
+from gongji.risk.service.screening import make_screen
 from gongji.settlement.service.benefits import benefit_book
 from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
@@ -77,6 +78,7 @@ def build(
         regions={region.code: region for region in load_regions()},
         sms=sms or sms_gateway(settings),
         limits=settings.limits,
+        screens=(make_screen(),),  # risk's write-time checks (docs/rules.md §12.4)
     )
     if settings.production and known_password_works(context, DEMO_OPERATOR):
         engine.dispose()

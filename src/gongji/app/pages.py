@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from gongji.backoffice.pages import admin_imports, admin_pages
 from gongji.mutual_aid.pages import family_pages, give_pages, wallet_pages
+from gongji.risk.pages import risk_pages
 from gongji.settlement.pages import admin_clearing, desk_pages
 from gongji.web import login_pages
 from gongji.web.routing import WebRoute, http_error_page
@@ -39,5 +40,6 @@ def install_web(app: FastAPI) -> None:
         app.include_router(module.router)
     app.include_router(admin_imports.router)
     app.include_router(admin_clearing.router)
+    app.include_router(risk_pages.router)
     app.include_router(_fallback)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="web-static")

@@ -15,6 +15,7 @@ from gongji.jobs.ledger_check import run_ledger_check
 from gongji.jobs.monthly_clearing import run_monthly_clearing
 from gongji.jobs.rollover import run_rollover
 from gongji.mutual_aid.service.offer_expiry import run_expire_grants
+from gongji.risk.service import runs as risk_runs
 
 jobs_app = typer.Typer(help="Scheduled work: restartable and idempotent.", no_args_is_help=True)
 run_app = typer.Typer(help="Run one job now.", no_args_is_help=True)
@@ -58,3 +59,22 @@ def ledger_check() -> None:
     typer.echo(stored.report.verdict())
     if not stored.report.ok:
         raise typer.Exit(1)
+
+
+@run_app.command("risk")
+def risk(
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Judge everyone (else only who changed since the last run)."),
+    ] = False,
+    window_days: Annotated[int, typer.Option("--window-days", min=1, max=400)] = 90,
+) -> None:
+    """The risk rules (docs/rules.md §12) over the last ``window_days``: incremental (who changed
+    since the last run) every 15 minutes inside `gongji serve`; ``--full`` nightly from cron, as
+    the institution rule compares every institution with its peers in full runs only."""
+    with container() as built, readable_errors():
+        result = risk_runs.run(built.context, full=full, window_days=window_days)
+    typer.echo(
+        f"risk {result.mode} run {result.run_id}: {result.persons_judged} persons judged, "
+        f"{result.grants_read} grants read, {result.alerts_found} alerts, {result.alerts_new} new"
+    )

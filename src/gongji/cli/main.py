@@ -23,6 +23,7 @@ from gongji.cli.jobs import jobs_app
 from gongji.cli.keys import keys_app
 from gongji.cli.people import operators_app, persons_app
 from gongji.cli.policy import policy_app
+from gongji.cli.risk import risk_app
 from gongji.config import Settings
 from gongji.ledger.check import check_ledger
 from gongji.store.engine import make_engine
@@ -61,6 +62,7 @@ app.add_typer(keys_app, name="keys")
 app.command("backup")(backup)
 app.command("restore")(restore)
 app.add_typer(fsi_app, name="fsi")
+app.add_typer(risk_app, name="risk")
 
 
 @db_app.command("upgrade")

@@ -1,5 +1,6 @@
 """The in-process scheduler of `gongji serve`: runs the due jobs every minute in a thread (the
-06:00 return of offers, the monthly clearing, the audit trail's daily anchor).
+06:00 return of offers, the monthly clearing, the audit trail's daily anchor), and the
+incremental risk run every 15 minutes.
 
 Each job is idempotent and cheap when there is nothing to do, so "every minute" both keeps the
 06:00 return on time and repairs a missed run after a restart. Production deployments with
@@ -10,15 +11,18 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from gongji.audit.service.log import anchor_yesterday
 from gongji.jobs import ledger_check
 from gongji.jobs.monthly_clearing import run_monthly_clearing
 from gongji.kernel.context import Context
 from gongji.mutual_aid.service.offer_expiry import run_expire_grants
+from gongji.risk.service import runs as risk_runs
 
 log = logging.getLogger("gongji.jobs")
 INTERVAL_S = 60.0
+RISK_EVERY_S = 900.0
 
 
 class Scheduler:
@@ -27,6 +31,7 @@ class Scheduler:
         self._interval_s = interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="gongji-jobs", daemon=True)
+        self._risk_due = 0.0
 
     def start(self) -> None:
         self._thread.start()
@@ -67,3 +72,18 @@ class Scheduler:
                 log.info("%s", checked.report.verdict())
         except Exception:  # as above: retried next minute
             log.exception("ledger check failed; will retry")
+        self._risk()
+
+    def _risk(self) -> None:
+        """Who changed since the last risk run, every 15 minutes (monotonic, not the clock:
+        a test clock moved by hand must not make it run on every tick)."""
+        if time.monotonic() < self._risk_due:
+            return
+        self._risk_due = time.monotonic() + RISK_EVERY_S
+        try:
+            result = risk_runs.run(self._ctx)
+            if result.alerts_new:
+                log.info("risk %s run: %d new alerts", result.mode, result.alerts_new)
+        except Exception:  # retried at the next turn
+            self._risk_due = 0.0
+            log.exception("risk run failed; will retry")

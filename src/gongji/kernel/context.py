@@ -5,6 +5,7 @@ limiter that counts against them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -66,6 +67,8 @@ class Context:
     sms: SmsGateway
     limits: Limits = field(default_factory=Limits)
     limiter: RateLimiter = field(default_factory=RateLimiter)
+    screens: tuple[Callable[..., None], ...] = ()
+    """Write-time screening callbacks (kernel/screening.py); bootstrap registers risk's."""
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -23,7 +23,7 @@ from gongji.audit.domain.chain import (
     link_hash,
 )
 from gongji.audit.store import audit_repo as repo
-from gongji.audit.store.audit_repo import AuditQuery
+from gongji.audit.store.audit_repo import AuditQuery as AuditQuery
 from gongji.core.clock import to_us
 from gongji.kernel.context import BUSINESS_TZ, Actor, Context
 from gongji.store.uow import UnitOfWork, run_in_transaction

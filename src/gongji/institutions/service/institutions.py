@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import ClassVar, Final, NamedTuple
 
 from gongji.core.errors import GongjiError
@@ -71,6 +72,31 @@ def register_institution(
     _known_region(ctx, value)
     upsert_values(_spec(ctx, uow), [value], 1)
     return get_institution(ctx, uow, value.code)
+
+
+SUSPENDERS = frozenset({Role.ADMIN, Role.RISK_OFFICER})
+
+
+class InstitutionAlreadySuspended(GongjiError):
+    code: ClassVar[str] = "institution_already_suspended"
+    message_zh: ClassVar[str] = "定点医药机构 {institution_code} 已暂停直接结算"
+    message_en: ClassVar[str] = "Institution {institution_code} is already suspended"
+
+
+def suspend(
+    ctx: Context, uow: UnitOfWork, actor: Actor, institution_code: str, reason: str
+) -> InstitutionRecord:
+    """A risk decision: the institution can no longer settle directly (check_can_settle
+    refuses it) until re-registered as active. The caller records ``reason`` in the audit
+    trail with the decision it belongs to."""
+    if actor.kind is not ActorKind.OPERATOR or not actor.roles & SUSPENDERS or not reason.strip():
+        raise Forbidden()
+    found = get_institution(ctx, uow, institution_code)
+    if found.status is InstitutionStatus.SUSPENDED:
+        raise InstitutionAlreadySuspended(institution_code=institution_code)
+    suspended = replace(found.institution, status=InstitutionStatus.SUSPENDED)
+    repo.update_institution(uow.connection, suspended, ctx.now_us())
+    return get_institution(ctx, uow, institution_code)
 
 
 def import_institutions(ctx: Context, uow: UnitOfWork, text: str) -> UpsertResult:

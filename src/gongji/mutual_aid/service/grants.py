@@ -16,9 +16,11 @@ from datetime import date, datetime
 from gongji.core.clock import from_us, to_us
 from gongji.core.enrolment import INSUTYPE_EMPLOYEE, EnrolmentStatus, WalletStatus
 from gongji.core.policy import Policy
+from gongji.kernel import screening
 from gongji.kernel.context import BUSINESS_TZ, Actor, ActorKind, Context
 from gongji.kernel.errors import Forbidden, LedgerRefused, NotFound
 from gongji.kernel.idgen import new_id
+from gongji.kernel.screening import GrantOffered
 from gongji.ledger.types import CreateTransferResult
 from gongji.mutual_aid.domain import grant_errors
 from gongji.mutual_aid.domain.grants import (
@@ -102,6 +104,8 @@ def offer(
     created = _grant(uow, record["id"])
     grant_money.reserve(ctx, uow, created)
     _events(ctx, uow, created, "grant_offered", actor, amount_fen=amount_fen)
+    offered = GrantOffered(created.id, contributor, recipient, amount_fen, ctx.now_us())
+    screening.screen(ctx, uow, offered)  # risk's write-time checks (docs/rules.md §12.4)
     return created
 
 

@@ -152,8 +152,12 @@ def open_personal_account(
 def birth_date_of(ctx: Context, person: PersonRecord) -> date:
     """The person's birth date, read from the encrypted ID number: it is stored nowhere in
     clear, since with the mask's region and last four digits it would give the whole number."""
-    number = ctx.vault.decrypt(person.id_enc, context="id_number")
-    return parse_resident_id(number).birth_date
+    return birth_date_from_enc(ctx, person.id_enc)
+
+
+def birth_date_from_enc(ctx: Context, id_enc: str) -> date:
+    """The birth date in an encrypted ID number (``persons.id_enc``)."""
+    return parse_resident_id(ctx.vault.decrypt(id_enc, context="id_number")).birth_date
 
 
 def require_person(uow: UnitOfWork, psn_no: str) -> PersonRecord:

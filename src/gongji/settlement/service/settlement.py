@@ -18,10 +18,11 @@ import hashlib
 from gongji.core.clock import from_us
 from gongji.core.enrolment import INSUTYPE_EMPLOYEE
 from gongji.core.errors import InvariantViolation
-from gongji.kernel import chart
+from gongji.kernel import chart, screening
 from gongji.kernel.context import BUSINESS_TZ, Context
 from gongji.kernel.errors import LedgerRefused, NotFound
 from gongji.kernel.idgen import new_id
+from gongji.kernel.screening import SharedMoneySpent
 from gongji.ledger.types import CreateTransferResult, NewAccount, Transfer
 from gongji.mutual_aid.service import records as aid_records
 from gongji.mutual_aid.service.accounts import parts_available
@@ -103,7 +104,12 @@ def settle(ctx: Context, uow: UnitOfWork, request: SettleRequest) -> SettlementR
                 amount_fen=draw.amount_fen,
                 recipient=request.psn_no,
             )
-    _post(ctx, uow, setl_id, planned)  # last: see _post
+    _post(ctx, uow, setl_id, planned)  # last but the screening: see _post
+    if row.acct_mulaid_pay and ctx.screens:  # risk's write-time checks (docs/rules.md §12.4)
+        spent = SharedMoneySpent(
+            setl_id, request.psn_no, request.institution_code, row.acct_mulaid_pay, ctx.now_us()
+        )
+        screening.screen(ctx, uow, spent)
     return row
 
 

@@ -1,0 +1,49 @@
+"""Write-time screening: the facts of a write, handed to callbacks that a higher area puts on
+the Context, inside the write's own unit of work.
+
+Risk monitoring sits above mutual aid and settlement (it reads their rows and freezes their
+wallets), so those areas cannot import it; yet its cheapest checks belong at the moment of a
+grant or a settlement. So the lower area states what happened, in the plain values below, and
+calls ``screen``; whoever registered on the Context (bootstrap registers risk) judges. A screen
+may flag the write and hold what follows for review (e.g. freeze a wallet) in the same
+transaction; it never refuses the write, and with no screen registered the call costs a loop
+over an empty tuple.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gongji.kernel.context import Context
+    from gongji.store.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class GrantOffered:
+    grant_id: str
+    contributor: str
+    recipient: str
+    amount_fen: int
+    at_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class SharedMoneySpent:
+    setl_id: str
+    psn_no: str
+    institution_code: str
+    shared_fen: int
+    at_us: int
+
+
+WriteFacts = GrantOffered | SharedMoneySpent
+Screen = Callable[["Context", "UnitOfWork", WriteFacts], None]
+
+
+def screen(ctx: Context, uow: UnitOfWork, facts: WriteFacts) -> None:
+    """Hand ``facts`` to every screen registered on ``ctx``, in the caller's unit of work."""
+    for registered in ctx.screens:
+        registered(ctx, uow, facts)

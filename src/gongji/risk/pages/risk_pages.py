@@ -1,0 +1,145 @@
+"""风险监控: the alert queue, an alert with its evidence graph, a case and its steps, a
+subject's view (an institution's or a person's alerts and cases).
+
+The pages need the risk officer's role (admin passes); the services check it again on every
+write. Persons appear by psn_no only; the evidence is ids, figures and the graph of who gave to
+whom, never a name or an ID number.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from gongji.core.errors import GongjiError
+from gongji.kernel.context import Role
+from gongji.risk.domain.alerts import RuleCode
+from gongji.risk.domain.cases import CaseState
+from gongji.risk.reports.evidence_svg import render_graph
+from gongji.risk.service import cases, queries
+from gongji.web import i18n
+from gongji.web.forms import FieldError, commit, errors_for, read, read_amount, required
+from gongji.web.render import render, see_other
+from gongji.web.routing import WebRoute
+from gongji.web.session import OperatorPage, OperatorPost, Session, context_of, require_role
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+RULE_LABELS = {rule.value: rule.label_zh for rule in RuleCode}
+STATE_LABELS = {state.value: state.label_zh for state in CaseState}
+
+
+def _page(request: Request, session: Session, template: str, **context: Any) -> Response:
+    require_role(session, Role.RISK_OFFICER)
+    return render(
+        request, template, session=session, rules=RULE_LABELS, states=STATE_LABELS, **context
+    )
+
+
+@router.get("/admin/risk")
+def queue(request: Request, session: OperatorPage) -> Response:
+    require_role(session, Role.RISK_OFFICER)
+    ctx = context_of(request)
+    alerts = read(ctx, lambda uow: queries.alert_queue(uow, open_only=True))
+    open_cases = read(ctx, queries.case_list)
+    return _page(request, session, "risk/queue.html", alerts=alerts, cases=open_cases)
+
+
+@router.get("/admin/risk/alerts/{alert_id:int}")
+def alert(request: Request, session: OperatorPage, alert_id: int) -> Response:
+    require_role(session, Role.RISK_OFFICER)
+    ctx = context_of(request)
+
+    def work(uow: Any) -> tuple[Any, str]:
+        found = queries.alert(uow, alert_id)
+        edges = queries.evidence_edges(uow, [found])
+        return found, render_graph(found.subject, edges, _graph_title(found.subject))
+
+    found, graph = read(ctx, work)
+    return _page(request, session, "risk/alert.html", alert=found, graph=graph)
+
+
+def _graph_title(subject: str) -> str:
+    return f"资金往来图：{subject}"
+
+
+@router.post("/admin/risk/alerts/{alert_id:int}/case")
+def open_case(request: Request, posted: OperatorPost, alert_id: int) -> Response:
+    ctx = context_of(request)
+    try:
+        made = commit(ctx, lambda uow: cases.open_case(ctx, uow, posted.actor, alert_id))
+    except GongjiError as problem:
+        return _refused(request, posted.session, problem, f"/admin/risk/alerts/{alert_id}")
+    return see_other(request, f"/admin/risk/cases/{made.id}")
+
+
+def _case_page(request: Request, session: Session, case_id: str, **context: Any) -> Response:
+    ctx = context_of(request)
+
+    def work(uow: Any) -> tuple[Any, str]:
+        detail = queries.case_detail(uow, case_id)
+        edges = queries.evidence_edges(uow, detail.alerts)
+        return detail, render_graph(detail.case.subject, edges, _graph_title(detail.case.subject))
+
+    detail, graph = read(ctx, work)
+    return _page(request, session, "risk/case.html", detail=detail, graph=graph, **context)
+
+
+@router.get("/admin/risk/cases/{case_id}")
+def case(request: Request, session: OperatorPage, case_id: str) -> Response:
+    require_role(session, Role.RISK_OFFICER)
+    return _case_page(request, session, case_id)
+
+
+@router.post("/admin/risk/cases/{case_id}/{verb}")
+def case_step(request: Request, posted: OperatorPost, case_id: str, verb: str) -> Response:
+    ctx, form, actor = context_of(request), posted.form, posted.actor
+    try:
+        if verb == "investigate":
+            commit(ctx, lambda uow: cases.investigate(ctx, uow, actor, case_id))
+        elif verb == "freeze":
+            commit(ctx, lambda uow: cases.freeze_wallet(ctx, uow, actor, case_id))
+        elif verb == "suspend":
+            commit(ctx, lambda uow: cases.suspend_institution(ctx, uow, actor, case_id))
+        elif verb in ("confirm", "unfound"):
+            reason = required(form, "reason", "结案理由", "a reason")
+            recovered = read_amount(form, "recovered") if form.get("recovered") else None
+            confirmed = verb == "confirm"
+            commit(
+                ctx,
+                lambda uow: cases.close(ctx, uow, actor, case_id, confirmed, reason, recovered),
+            )
+        else:
+            return see_other(request, f"/admin/risk/cases/{case_id}")
+    except (FieldError, GongjiError) as problem:
+        return _refused(request, posted.session, problem, case_id=case_id, values=form.kept())
+    return see_other(request, f"/admin/risk/cases/{case_id}?done={verb}")
+
+
+def _refused(
+    request: Request,
+    session: Session,
+    problem: FieldError | GongjiError,
+    back: str = "",
+    *,
+    case_id: str = "",
+    values: Any = None,
+) -> Response:
+    lang = i18n.language(request)
+    if isinstance(problem, FieldError):
+        errors = {problem.name: problem.error.message(lang)}
+    else:
+        errors = errors_for(problem, lang, {"risk_reason_required": "reason"})
+    if case_id:
+        return _case_page(request, session, case_id, status=400, errors=errors, values=values)
+    return _page(request, session, "risk/refused.html", status=400, errors=errors, back=back)
+
+
+@router.get("/admin/risk/subjects/{kind}/{subject}")
+def subject(request: Request, session: OperatorPage, kind: str, subject: str) -> Response:
+    """The institution view (``kind`` institution) or a person's (``kind`` person)."""
+    require_role(session, Role.RISK_OFFICER)
+    ctx = context_of(request)
+    view = read(ctx, lambda uow: queries.subject_view(uow, kind, subject))
+    return _page(request, session, "risk/subject.html", view=view)

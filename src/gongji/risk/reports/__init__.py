@@ -1,0 +1,1 @@
+"""Risk evidence rendered for the eye: the graph of who gave to whom, as SVG."""

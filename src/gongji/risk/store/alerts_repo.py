@@ -1,0 +1,172 @@
+"""SQL of alerts and runs. No decisions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from gongji.risk.domain.alerts import Alert, Evidence
+from gongji.store import raw
+from gongji.store.tables_risk import risk_alerts, risk_case_alerts, risk_runs
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    id: int
+    rule: str
+    rule_version: int
+    reason: str
+    subject_kind: str
+    subject: str
+    region: str
+    weight: int
+    evidence: Evidence
+    source: str
+    held: bool
+    raised_at_us: int
+    case_id: str | None
+
+
+def _evidence_json(evidence: Evidence) -> str:
+    return json.dumps(
+        {
+            "grants": evidence.grants,
+            "settlements": evidence.settlements,
+            "relationships": evidence.relationships,
+            "persons": evidence.persons,
+            "figures": [list(pair) for pair in evidence.figures],
+        },
+        ensure_ascii=False,
+    )
+
+
+def _evidence(text: str) -> Evidence:
+    data = json.loads(text)
+    return Evidence(
+        tuple(data["grants"]),
+        tuple(data["settlements"]),
+        tuple(data["relationships"]),
+        tuple(data["persons"]),
+        tuple((str(k), v) for k, v in data["figures"]),
+    )
+
+
+def known_fingerprints(connection: Connection, fingerprints: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for at in range(0, len(fingerprints), 500):
+        params: dict[str, Any] = {}
+        where = raw.in_list("fingerprint", fingerprints[at : at + 500], params)
+        found.update(
+            r[0]
+            for r in raw.fetch(
+                connection, f"SELECT fingerprint FROM risk_alerts WHERE {where}", params
+            )
+        )
+    return found
+
+
+def not_raised(connection: Connection, alerts: Sequence[Alert]) -> list[Alert]:
+    """The alerts whose fingerprint is not stored yet, each once."""
+    unique = {alert.fingerprint: alert for alert in alerts}
+    known = known_fingerprints(connection, list(unique))
+    return [alert for fingerprint, alert in unique.items() if fingerprint not in known]
+
+
+def insert_alerts(
+    connection: Connection,
+    alerts: Sequence[Alert],
+    now_us: int,
+    run_id: int | None,
+    *,
+    source: str = "run",
+    held: bool = False,
+) -> int:
+    """Insert the alerts not raised before (by fingerprint); returns how many are new."""
+    new = not_raised(connection, alerts)
+    if new:
+        connection.execute(
+            insert(risk_alerts),
+            [
+                {
+                    "fingerprint": a.fingerprint, "rule": a.rule.value,
+                    "rule_version": a.rule_version, "reason": a.reason,
+                    "subject_kind": a.subject_kind.value, "subject": a.subject,
+                    "region": a.region, "weight": a.weight,
+                    "evidence": _evidence_json(a.evidence), "source": source,
+                    "held": int(held), "raised_at_us": now_us, "run_id": run_id,
+                }
+                for a in new
+            ],
+        )  # fmt: skip
+    return len(new)
+
+
+def _row(row: Any) -> AlertRow:
+    return AlertRow(
+        int(row.id), row.rule, int(row.rule_version), row.reason, row.subject_kind, row.subject,
+        row.region, int(row.weight), _evidence(row.evidence), row.source, bool(row.held),
+        int(row.raised_at_us), row.case_id,
+    )  # fmt: skip
+
+
+def _select() -> Any:
+    joined = risk_alerts.outerjoin(
+        risk_case_alerts, risk_case_alerts.c.alert_id == risk_alerts.c.id
+    )
+    return select(risk_alerts, risk_case_alerts.c.case_id).select_from(joined)
+
+
+def queue(connection: Connection, *, open_only: bool, limit: int) -> list[AlertRow]:
+    """Newest first; ``open_only`` leaves out alerts already gathered into a case."""
+    statement = _select().order_by(risk_alerts.c.id.desc()).limit(limit)
+    if open_only:
+        statement = statement.where(risk_case_alerts.c.case_id.is_(None))
+    return [_row(r) for r in connection.execute(statement)]
+
+
+def alert(connection: Connection, alert_id: int) -> AlertRow | None:
+    found = connection.execute(_select().where(risk_alerts.c.id == alert_id)).first()
+    return None if found is None else _row(found)
+
+
+def of_subject(connection: Connection, subject_kind: str, subject: str) -> list[AlertRow]:
+    statement = _select().where(
+        risk_alerts.c.subject_kind == subject_kind, risk_alerts.c.subject == subject
+    )
+    return [_row(r) for r in connection.execute(statement.order_by(risk_alerts.c.id))]
+
+
+def of_case(connection: Connection, case_id: str) -> list[AlertRow]:
+    statement = _select().where(risk_case_alerts.c.case_id == case_id)
+    return [_row(r) for r in connection.execute(statement.order_by(risk_alerts.c.id))]
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    mode: str
+    window_start_us: int
+    window_end_us: int
+    changes_after_seq: int | None
+    watermark_seq: int
+    persons_judged: int
+    grants_read: int
+    alerts_raised: int
+    started_at_us: int
+    finished_at_us: int
+
+
+def insert_run(connection: Connection, run: RunRow) -> int:
+    values = {name: getattr(run, name) for name in RunRow.__dataclass_fields__}
+    result = connection.execute(insert(risk_runs).returning(risk_runs.c.id), [values])
+    return int(result.scalar_one())
+
+
+def watermark(connection: Connection) -> int | None:
+    """The ``person_events`` seq up to which the last run saw every change, or ``None`` before
+    the first run."""
+    found = connection.execute(select(func.max(risk_runs.c.watermark_seq))).scalar()
+    return None if found is None else int(found)

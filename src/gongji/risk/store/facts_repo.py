@@ -1,0 +1,209 @@
+"""The bulk read of the facts a rule run judges: grants, relationships, persons, settlements.
+
+An inter-area read, read-only and named here (docs/architecture.md): a run over a window reads
+a million grants, which a use case per row could not; so risk reads the other areas' tables in
+a handful of plain SELECTs through the driver (``store.raw``, no per-row Core objects) and
+turns each row into a fact at once. Nothing here writes outside the risk tables.
+
+An incremental run names the persons whose facts changed; the read is then limited to their
+rows (in chunks of ids, so the statements stay short on both databases).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection
+
+from gongji.risk.domain.facts import (
+    BUSINESS_OFFSET_US,
+    US_PER_DAY,
+    GrantFact,
+    InstitutionFact,
+    PersonFact,
+    RelationshipFact,
+    SettlementFact,
+)
+from gongji.store import raw
+
+CHUNK = 500
+EMPLOYEE = "310"
+_EPOCH = date(1970, 1, 1)
+
+
+def day_start_us(day: str) -> int:
+    """Business midnight of an ISO date, in µs UTC."""
+    return (date.fromisoformat(day) - _EPOCH).days * US_PER_DAY - BUSINESS_OFFSET_US
+
+
+def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
+    for at in range(0, len(ids), CHUNK):
+        yield ids[at : at + CHUNK]
+
+
+def _where_parties(columns: Sequence[str], ids: Sequence[str], params: dict[str, Any]) -> str:
+    """``(a IN (:id0, …) OR b IN (:id0, …))``: one set of parameters for every column."""
+    names = [f"id{k}" for k in range(len(ids))]
+    params.update(zip(names, ids, strict=True))
+    listed = ", ".join(f":{name}" for name in names)
+    return "(" + " OR ".join(f"{column} IN ({listed})" for column in columns) + ")"
+
+
+def grants(
+    connection: Connection, start: int, end: int, persons: Sequence[str] | None
+) -> list[GrantFact]:
+    sql = (
+        "SELECT id, contributor, recipient, amount_fen, offered_at_us, accepted_at_us "
+        "FROM grants WHERE offered_at_us >= :start AND offered_at_us < :end"
+    )
+    return [GrantFact(*row) for row in _read(connection, sql, start, end, persons, _GRANT_PARTIES)]
+
+
+_GRANT_PARTIES = ("contributor", "recipient")
+
+
+def relationships(
+    connection: Connection, start: int, end: int, persons: Sequence[str] | None
+) -> list[RelationshipFact]:
+    """Every relationship made before the window's end (a relation's age and the count of a
+    kind look back past the window's start)."""
+    sql = (
+        "SELECT id, proposer, relative, kind, created_at_us FROM relationships "
+        "WHERE created_at_us < :end"
+    )
+    rows = _read(connection, sql, start, end, persons, ("proposer", "relative"))
+    return [RelationshipFact(*row) for row in rows]
+
+
+def settlements(
+    connection: Connection, start: int, end: int, persons: Sequence[str] | None
+) -> list[SettlementFact]:
+    """Settlements (not reversals, nor those reversed) with the part paid by shared money and
+    the part spent on items the bureau flags as resellable."""
+    sql = (
+        "SELECT s.setl_id, s.psn_no, s.institution_code, s.treatment_region, s.created_at_us, "
+        "s.medfee_sumamt, "
+        "(SELECT COALESCE(SUM(d.amount_fen), 0) FROM settlement_draws d "
+        " WHERE d.setl_id = s.setl_id AND d.kind <> 'own'), "
+        "(SELECT COALESCE(SUM(i.det_item_fee_sumamt), 0) FROM settlement_items i "
+        " JOIN risk_resellable_items r ON r.item_code = i.item_code WHERE i.setl_id = s.setl_id), "
+        "s.insured_region FROM settlements s "
+        "WHERE s.kind = 'settlement' AND s.created_at_us >= :start AND s.created_at_us < :end "
+        "AND NOT EXISTS (SELECT 1 FROM settlements r2 WHERE r2.reverses = s.setl_id)"
+    )
+    rows = _read(connection, sql, start, end, persons, ("s.psn_no",))
+    return [SettlementFact(*row) for row in rows]
+
+
+def persons(
+    connection: Connection, ids: Sequence[str] | None, born: Callable[[str], date]
+) -> list[PersonFact]:
+    """Each person with their current enrolment's region and insutype, death, termination and
+    last move. The birth date is stored nowhere in clear: ``born`` reads it from the encrypted
+    ID number (``people.service.persons.birth_date_from_enc``)."""
+    sql = (
+        "SELECT p.psn_no, p.id_enc, p.death_date, e.region, e.insutype, e.status, e.end_date "
+        "FROM persons p LEFT JOIN enrolments e ON e.psn_no = p.psn_no AND e.id = "
+        "(SELECT MAX(e2.id) FROM enrolments e2 WHERE e2.psn_no = p.psn_no) WHERE 1 = 1"
+    )
+    moves = _moves(connection, ids)
+    found = []
+    for psn_no, id_enc, died, region, insutype, status, ended in _read(
+        connection, sql, 0, 0, ids, ("p.psn_no",)
+    ):
+        moved_at, moved_from = moves.get(psn_no, (None, None))
+        found.append(
+            PersonFact(
+                psn_no, region or "", born(id_enc), insutype == EMPLOYEE,
+                day_start_us(died) if died else None,
+                day_start_us(ended) if status == "terminated" and ended else None,
+                moved_at, moved_from,
+            )
+        )  # fmt: skip
+    return found
+
+
+def _moves(connection: Connection, ids: Sequence[str] | None) -> dict[str, tuple[int, str]]:
+    sql = "SELECT psn_no, at_us, detail FROM person_events WHERE kind = 'moved'"
+    found: dict[str, tuple[int, str]] = {}
+    for psn_no, at_us, detail in _read(connection, sql, 0, 0, ids, ("psn_no",)):
+        found[psn_no] = (int(at_us), str(json.loads(detail).get("old", "")))
+    return found
+
+
+def institutions(connection: Connection) -> list[InstitutionFact]:
+    rows = raw.fetch(connection, "SELECT code, region, kind FROM institutions", {})
+    return [InstitutionFact(code, region, kind == "pharmacy") for code, region, kind in rows]
+
+
+def _read(
+    connection: Connection,
+    sql: str,
+    start: int,
+    end: int,
+    ids: Sequence[str] | None,
+    parties: Sequence[str],
+) -> list[Sequence[Any]]:
+    params: dict[str, Any] = {"start": start, "end": end}
+    if ids is None:
+        return list(raw.fetch(connection, sql, params))
+    rows: list[Sequence[Any]] = []
+    for chunk in _chunks(sorted(set(ids))):
+        chunk_params = dict(params)
+        where = _where_parties(parties, chunk, chunk_params)
+        rows.extend(raw.fetch(connection, f"{sql} AND {where}", chunk_params))
+    return rows
+
+
+QUIET_US = 60_000_000
+"""How old an event must be to count as committed for good on PostgreSQL (see changes)."""
+
+
+def last_event(connection: Connection) -> int:
+    """The newest ``person_events`` seq (its primary key: one index probe)."""
+    found = raw.fetch(connection, "SELECT MAX(seq) FROM person_events", {})
+    return int(found[0][0] or 0)
+
+
+def changes(connection: Connection, after_seq: int, now_us: int) -> tuple[set[str], int]:
+    """Who changed after event ``after_seq``, and the watermark for the next run.
+
+    Every write risk judges leaves an event in the history of each person it touches (an offer
+    or acceptance in both parties', a relationship, a settlement, a death, a move), so the
+    events after the last run's watermark name exactly who changed, read by primary-key range:
+    a run's cost follows the change, not the tables. On PostgreSQL a seq is drawn at insert, not
+    at commit, so a slow transaction may commit a lower seq later; the watermark therefore stops
+    before events younger than ``QUIET_US``, which the next run reads again (judging someone
+    twice raises nothing twice: alerts are kept by fingerprint)."""
+    sql = "SELECT seq, psn_no, at_us FROM person_events WHERE seq > :after"
+    rows = raw.fetch(connection, sql, {"after": after_seq})
+    settled = [int(seq) for seq, _, at_us in rows if at_us < now_us - QUIET_US]
+    fresh = [int(seq) for seq, _, at_us in rows if at_us >= now_us - QUIET_US]
+    watermark = min(fresh) - 1 if fresh else max(settled, default=after_seq)
+    return {str(psn_no) for _, psn_no, _ in rows}, max(after_seq, watermark)
+
+
+def counterparts(connection: Connection, ids: Sequence[str], start: int, end: int) -> set[str]:
+    """Everyone who gave to or received from ``ids`` in the window: a changed person's loop or
+    fan passes through them."""
+    found: set[str] = set()
+    for grant in grants(connection, start, end, ids):
+        found.update((grant.contributor, grant.recipient))
+    return found
+
+
+def grants_by_id(connection: Connection, ids: Sequence[str]) -> list[GrantFact]:
+    """The grants an alert names as its evidence."""
+    found: list[GrantFact] = []
+    for chunk in _chunks(sorted(set(ids))):
+        params: dict[str, Any] = {}
+        where = raw.in_list("id", chunk, params)
+        sql = (
+            "SELECT id, contributor, recipient, amount_fen, offered_at_us, accepted_at_us "
+            f"FROM grants WHERE {where}"
+        )
+        found.extend(GrantFact(*row) for row in raw.fetch(connection, sql, params))
+    return found
