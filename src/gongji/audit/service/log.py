@@ -131,3 +131,19 @@ def anchor_yesterday(ctx: Context) -> Anchor | None:
 def search(uow: UnitOfWork, query: AuditQuery) -> list[LinkedEntry]:
     """Records matching ``query``, newest first (``query.before_seq`` pages back)."""
     return repo.search(uow.connection, query)
+
+
+def search_by(
+    uow: UnitOfWork,
+    *,
+    actor: str | None = None,
+    subject: str | None = None,
+    action: str | None = None,
+    from_us: int | None = None,
+    to_us: int | None = None,
+    before_seq: int | None = None,
+    limit: int = 100,
+) -> list[LinkedEntry]:
+    """:func:`search` for callers outside the audit area, which do not see its store."""
+    query = AuditQuery(actor, subject, action, from_us, to_us, before_seq, limit)
+    return repo.search(uow.connection, query)
