@@ -8,7 +8,7 @@ each call is a new read, recorded anew.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -17,10 +17,9 @@ from pydantic import BaseModel, Field
 from gongji.api.deps import get_context, require_permission
 from gongji.api.reads import read
 from gongji.api.schemas import Request as RequestBody
-from gongji.audit.service import log as audit
 from gongji.backoffice.http.story_json import story_json, when
-from gongji.backoffice.service import finder, person_story, unmask
-from gongji.kernel.context import BUSINESS_TZ, Actor, Context
+from gongji.backoffice.service import audit_search, finder, person_story, unmask
+from gongji.kernel.context import Actor, Context
 from gongji.kernel.permissions import Permission
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
@@ -81,15 +80,9 @@ def find(
     }
 
 
-def read_story(ctx: Context, uow: UnitOfWork, operator: Actor, psn_no: str) -> Any:
-    story = person_story.person_story(ctx, uow, psn_no)
-    audit.record(ctx, uow, operator, "backoffice.person.view", subject=psn_no)
-    return story
-
-
 @router.get("/persons/{psn_no}", summary="A person's whole story (personal data masked)")
 def person(psn_no: str, operator: Finder, ctx: Ctx) -> dict[str, Any]:
-    story = _committed(ctx, lambda uow: read_story(ctx, uow, operator, psn_no))
+    story = _committed(ctx, lambda uow: person_story.viewed_story(ctx, uow, operator, psn_no))
     return story_json(story)
 
 
@@ -103,20 +96,8 @@ def unmask_person(psn_no: str, body: UnmaskIn, operator: Unmasker, ctx: Ctx) -> 
     return UnmaskOut(psn_no=psn_no, id_number=shown.id_number, name=shown.name, mobile=shown.mobile)
 
 
-def day_bounds_us(first: date | None, last: date | None) -> tuple[int | None, int | None]:
-    """Business days (Asia/Shanghai) as a half-open range of UTC microseconds."""
-
-    def start(day: date) -> int:
-        return int(datetime.combine(day, time(0), tzinfo=BUSINESS_TZ).timestamp() * 1_000_000)
-
-    return (
-        start(first) if first else None,
-        start(last + timedelta(days=1)) if last else None,
-    )
-
-
 @router.get("/audit", summary="Search the audit trail by operator, person and date")
-def audit_search(
+def audit_records(
     _: AuditReader,
     ctx: Ctx,
     operator: Text = "",
@@ -125,16 +106,10 @@ def audit_search(
     last: Annotated[date | None, Query(alias="to")] = None,
     before_seq: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict[str, Any]:
-    from_us, to_us = day_bounds_us(first, last)
     found = read(
         ctx,
-        lambda uow: audit.search_by(
-            uow,
-            actor=f"operator:{operator}" if operator else None,
-            subject=psn_no or None,
-            from_us=from_us,
-            to_us=to_us,
-            before_seq=before_seq,
+        lambda uow: audit_search.search(
+            uow, operator=operator, psn_no=psn_no, first=first, last=last, before_seq=before_seq
         ),
     )
     return {

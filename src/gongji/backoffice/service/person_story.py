@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from gongji.audit.service import log as audit
 from gongji.core.enrolment import INSUTYPE_EMPLOYEE
-from gongji.kernel.context import Context
+from gongji.kernel.context import Actor, Context
 from gongji.mutual_aid.service import authorizations, premiums, relationships
 from gongji.mutual_aid.service import records as aid_records
 from gongji.mutual_aid.service.accounts import PersonalAccountView, personal_account_view
@@ -110,6 +111,13 @@ class PersonStory:
     @property
     def deceased(self) -> bool:
         return self.person.death_date is not None
+
+
+def viewed_story(ctx: Context, uow: UnitOfWork, operator: Actor, psn_no: str) -> PersonStory:
+    """The story as an operator opens it: the view is recorded (who looked at whom, when)."""
+    story = person_story(ctx, uow, psn_no)
+    audit.record(ctx, uow, operator, "backoffice.person.view", subject=psn_no)
+    return story
 
 
 def person_story(ctx: Context, uow: UnitOfWork, psn_no: str) -> PersonStory:
