@@ -1,0 +1,229 @@
+"""SQL of the statistics: which business days changed, a day's figures recomputed from the rows
+of record, and the per-day summary read back. No decisions.
+
+Recomputing reads other areas' tables (grants, wallets, relationships, settlements and their
+draws, premium payments) read-only, by day and through indexes, the third named inter-area
+table read of docs/architecture.md: a summary must count exactly what those rows say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    String,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
+
+from gongji.store.tables_clearing import premium_payments
+from gongji.store.tables_people import grants, relationships, wallets
+from gongji.store.tables_settlements import settlement_draws, settlements
+from gongji.store.tables_stats import stats_daily, stats_state
+
+WATERMARK = "refreshed_until_us"
+SHARED_DRAW_KINDS = ("grant", "authorization")
+# Inline, not a bound parameter: PostgreSQL matches a grouped expression to its GROUP BY by text,
+# and two binds of the same value are two different parameters.
+_COLON = literal_column("':'", String)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    day: str
+    metric: str
+    region: str
+    other: str
+    count: int
+    amount_fen: int
+
+
+def watermark(connection: Connection) -> int:
+    statement = select(stats_state.c.value).where(stats_state.c.name == WATERMARK)
+    found = connection.execute(statement).scalar()
+    return int(found) if found is not None else 0
+
+
+def set_watermark(connection: Connection, value_us: int) -> None:
+    connection.execute(delete(stats_state).where(stats_state.c.name == WATERMARK))
+    connection.execute(insert(stats_state), [{"name": WATERMARK, "value": value_us}])
+
+
+def changed_grant_days(connection: Connection, since_us: int) -> set[str]:
+    g = grants.c
+    changed = or_(g.offered_at_us >= since_us, g.accepted_at_us >= since_us)
+    statement = select(g.business_date).where(or_(changed, g.closed_at_us >= since_us))
+    return {str(day) for day in connection.execute(statement.distinct()).scalars()}
+
+
+def changed_settlement_days(connection: Connection, since_us: int) -> set[str]:
+    """Days of settlements made since, and of those a reversal since has undone."""
+    s = settlements.c
+    made = select(s.business_date, s.reverses).where(s.created_at_us >= since_us)
+    days: set[str] = set()
+    undone: list[str] = []
+    for row in connection.execute(made):
+        days.add(str(row.business_date))
+        if row.reverses:
+            undone.append(str(row.reverses))
+    if undone:
+        originals = select(s.business_date).where(s.setl_id.in_(undone)).distinct()
+        days |= {str(day) for day in connection.execute(originals).scalars()}
+    return days
+
+
+def changed_span_us(connection: Connection, since_us: int) -> tuple[int, int] | None:
+    """The earliest and latest time of a wallet, relationship or premium written since."""
+    spans = []
+    for column in (
+        wallets.c.opened_at_us,
+        relationships.c.created_at_us,
+        relationships.c.updated_at_us,
+        premium_payments.c.paid_at_us,
+    ):
+        found = connection.execute(
+            select(func.min(column), func.max(column)).where(column >= since_us)
+        ).first()
+        if found is not None and found[0] is not None:
+            spans.append((int(found[0]), int(found[1])))
+    if not spans:
+        return None
+    return min(s[0] for s in spans), max(s[1] for s in spans)
+
+
+def replace_day(connection: Connection, day: str, rows: Iterable[Row]) -> None:
+    connection.execute(delete(stats_daily).where(stats_daily.c.day == day))
+    values = [_values(r) for r in rows]
+    if values:
+        connection.execute(insert(stats_daily), values)
+
+
+def _values(row: Row) -> dict[str, Any]:
+    return {
+        "day": row.day,
+        "metric": row.metric,
+        "region": row.region,
+        "other": row.other,
+        "count": row.count,
+        "amount_fen": row.amount_fen,
+    }
+
+
+def _rows(connection: Connection, day: str, metric: str, statement: Any) -> list[Row]:
+    return [
+        Row(day, metric, str(r[0] or ""), str(r[1] or ""), int(r[2]), int(r[3] or 0))
+        for r in connection.execute(statement)
+    ]
+
+
+def day_rows(connection: Connection, day: str, start_us: int, end_us: int) -> list[Row]:
+    """Every figure of one business day, recomputed from the rows of record."""
+    return [
+        *_grant_rows(connection, day),
+        *_spent_rows(connection, day),
+        *_rows(connection, day, "wallets_opened", _wallets(start_us, end_us)),
+        *_rows(connection, day, "relationships", _relationships(start_us, end_us)),
+        *_rows(connection, day, "premiums_for_others", _premiums(start_us, end_us)),
+    ]
+
+
+def _grant_rows(connection: Connection, day: str) -> list[Row]:
+    g = grants.c
+    count, amount = func.count(), func.sum(g.amount_fen)
+    by_state = (
+        select(g.contributor_region, g.state, count, amount)
+        .where(g.business_date == day)
+        .group_by(g.contributor_region, g.state)
+    )
+    accepted = (
+        select(g.contributor_region, literal(""), count, amount)
+        .where(g.business_date == day, g.accepted_at_us.is_not(None))
+        .group_by(g.contributor_region)
+    )
+    return _rows(connection, day, "grants", by_state) + _rows(
+        connection, day, "grants_accepted", accepted
+    )
+
+
+def _spent_rows(connection: Connection, day: str) -> list[Row]:
+    d, s = settlement_draws.c, settlements.c
+    reversal = settlements.alias("reversal")
+    kept = and_(
+        d.business_date == day,
+        d.kind.in_(SHARED_DRAW_KINDS),
+        ~select(reversal.c.setl_id).where(reversal.c.reverses == d.setl_id).exists(),
+    )
+    count, amount = func.count(), func.sum(d.amount_fen)
+    flows = (
+        select(d.contributor_region, d.treatment_region, count, amount)
+        .where(kept)
+        .group_by(d.contributor_region, d.treatment_region)
+    )
+    place = func.substr(s.institution_code, 1, 1) + _COLON + s.med_type
+    by_type = (
+        select(d.treatment_region, place, count, amount)
+        .select_from(settlement_draws.join(settlements, s.setl_id == d.setl_id))
+        .where(kept)
+        .group_by(d.treatment_region, place)
+    )
+    return _rows(connection, day, "spent", flows) + _rows(connection, day, "spent_by_type", by_type)
+
+
+def _wallets(start_us: int, end_us: int) -> Any:
+    w = wallets.c
+    return (
+        select(w.place_of_use, literal(""), func.count(), literal(0))
+        .where(w.opened_at_us >= start_us, w.opened_at_us < end_us)
+        .group_by(w.place_of_use)
+    )
+
+
+def _relationships(start_us: int, end_us: int) -> Any:
+    r = relationships.c
+    other = r.kind + _COLON + r.status
+    return (
+        select(literal(""), other, func.count(), literal(0))
+        .where(r.created_at_us >= start_us, r.created_at_us < end_us)
+        .group_by(other)
+    )
+
+
+def _premiums(start_us: int, end_us: int) -> Any:
+    p = premium_payments.c
+    return (
+        select(p.region, p.kind, func.count(), func.sum(p.amount_fen))
+        .where(p.paid_at_us >= start_us, p.paid_at_us < end_us, p.psn_no != p.payer)
+        .group_by(p.region, p.kind)
+    )
+
+
+def totals(connection: Connection, first_day: str, last_day: str) -> list[Row]:
+    """The summary over days ``first_day``–``last_day`` (both included), by metric and keys."""
+    t = stats_daily.c
+    statement = (
+        select(t.metric, t.region, t.other, func.sum(t.count), func.sum(t.amount_fen))
+        .where(t.day >= first_day, t.day <= last_day)
+        .group_by(t.metric, t.region, t.other)
+    )
+    return [Row("", r[0], r[1], r[2], int(r[3]), int(r[4])) for r in connection.execute(statement)]
+
+
+def by_day(connection: Connection, first_day: str, last_day: str) -> list[Row]:
+    """Per day and metric (regions and keys summed): the series the charts draw."""
+    t = stats_daily.c
+    statement = (
+        select(t.day, t.metric, func.sum(t.count), func.sum(t.amount_fen))
+        .where(t.day >= first_day, t.day <= last_day)
+        .group_by(t.day, t.metric)
+        .order_by(t.day)
+    )
+    return [Row(r[0], r[1], "", "", int(r[2]), int(r[3])) for r in connection.execute(statement)]
