@@ -72,6 +72,12 @@ ENDPOINTS: dict[tuple[str, str], Permission] = {
     ("GET", "/admin/persons/{psn_no}"): P.FIND_PERSONS,
     ("POST", "/admin/persons/{psn_no}/unmask"): P.UNMASK_PERSONAL_DATA,
     ("GET", "/admin/audit"): P.VIEW_AUDIT,
+    ("GET", "/api/v1/admin/stats"): P.VIEW_STATISTICS,
+    ("GET", "/api/v1/admin/stats.csv"): P.VIEW_STATISTICS,
+    ("GET", "/api/v1/admin/stats.xlsx"): P.VIEW_STATISTICS,
+    ("GET", "/admin/stats"): P.VIEW_STATISTICS,
+    ("GET", "/admin/stats.svg"): P.VIEW_STATISTICS,
+    ("GET", "/admin/stats.{kind}"): P.VIEW_STATISTICS,
 }
 
 PARAMS = {

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from gongji.backoffice.service import statistics
 from gongji.cli.common import container, readable_errors
 from gongji.jobs.monthly_clearing import run_monthly_clearing
 from gongji.jobs.rollover import run_rollover
@@ -47,3 +48,11 @@ def monthly_clearing() -> None:
         cleared = run_monthly_clearing(built.context)
     verdict = "already stored, unchanged" if cleared.stored_earlier else "stored"
     typer.echo(f"clearing {cleared.clearing.month}: {verdict}, digest {cleared.clearing.digest}")
+
+
+@run_app.command("stats")
+def stats() -> None:
+    """Refresh the back office's statistics: every business day whose rows changed."""
+    with container() as built, readable_errors():
+        days = statistics.refresh(built.context)
+    typer.echo(f"stats: {days} days refreshed")

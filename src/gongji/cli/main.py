@@ -17,6 +17,7 @@ from gongji.cli.institutions import catalogue_app, institutions_app
 from gongji.cli.jobs import jobs_app
 from gongji.cli.people import operators_app, persons_app
 from gongji.cli.policy import policy_app
+from gongji.cli.stats import stats
 from gongji.config import Settings
 from gongji.ledger.check import check_ledger
 from gongji.store.engine import make_engine
@@ -44,6 +45,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(policy_app, name="policy")
 app.add_typer(clearing_app, name="clearing")
 app.add_typer(audit_app, name="audit")
+app.command("stats")(stats)
 
 
 @db_app.command("upgrade")

@@ -1,5 +1,6 @@
 """The in-process scheduler of `gongji serve`: runs the due jobs every minute in a thread (the
-06:00 return of offers, the monthly clearing, the audit trail's daily anchor).
+06:00 return of offers, the monthly clearing, the audit trail's daily anchor, the back office's
+statistics).
 
 Each job is idempotent and cheap when there is nothing to do, so "every minute" both keeps the
 06:00 return on time and repairs a missed run after a restart. Production deployments with
@@ -12,6 +13,7 @@ import logging
 import threading
 
 from gongji.audit.service.log import anchor_yesterday
+from gongji.backoffice.service import statistics
 from gongji.jobs.monthly_clearing import run_monthly_clearing
 from gongji.kernel.context import Context
 from gongji.mutual_aid.service.offer_expiry import run_expire_grants
@@ -60,3 +62,9 @@ class Scheduler:
                 log.debug("audit anchor %s: record %d", anchored.day, anchored.last_seq)
         except Exception:  # as above: retried next minute
             log.exception("audit anchor failed; will retry")
+        try:
+            days = statistics.refresh(self._ctx)  # only the days whose rows changed
+            if days:
+                log.debug("statistics: %d days refreshed", days)
+        except Exception:  # as above: retried next minute
+            log.exception("statistics refresh failed; will retry")

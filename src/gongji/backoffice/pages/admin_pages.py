@@ -15,13 +15,14 @@ from typing import Any, Final
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from gongji.backoffice.service import statistics
 from gongji.core.errors import GongjiError
 from gongji.core.money import format_yuan
 from gongji.core.policy_values import PolicyValue
 from gongji.identity.service import identity
 from gongji.kernel.context import Context
 from gongji.kernel.errors import RegionUnknown
-from gongji.kernel.permissions import Permission
+from gongji.kernel.permissions import ROLE_NAMES_ZH, Permission
 from gongji.ledger.check import check_ledger
 from gongji.mutual_aid.service import lifecycle, relationships, wallets
 from gongji.mutual_aid.service import records as aid_records
@@ -74,7 +75,17 @@ def dashboard(request: Request, session: OperatorPage) -> Response:
     ctx = context_of(request)
     report = check_ledger(ctx.engine)
     me = read(ctx, lambda uow: identity.who_am_i(ctx, uow, session.actor))
-    return _page(request, session, "admin/home.html", report=report, me=me)
+    today = ctx.today()
+    month = read(ctx, lambda uow: statistics.figures(uow, today.replace(day=1), today))
+    return _page(
+        request,
+        session,
+        "admin/home.html",
+        report=report,
+        me=me,
+        month=month,
+        role_names=[ROLE_NAMES_ZH[role] for role in sorted(session.actor.roles)],
+    )
 
 
 # --- kinship reviews -------------------------------------------------------------------------

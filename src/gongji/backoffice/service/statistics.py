@@ -16,14 +16,37 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import ClassVar
 
 from gongji.backoffice.store import stats_repo as repo
 from gongji.backoffice.store.stats_repo import Row
 from gongji.core.clock import from_us
+from gongji.core.errors import GongjiError
 from gongji.kernel.context import BUSINESS_TZ, Context
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 REWIND_US = 10 * 60 * 1_000_000
+PERIOD_DAYS_MAX = 3_660
+
+
+class PeriodInvalid(GongjiError):
+    code: ClassVar[str] = "period_invalid"
+    message_zh: ClassVar[str] = "统计期间应为 年-月-日，起始不晚于截止，且不超过十年"
+    message_en: ClassVar[str] = "A period is two dates, YYYY-MM-DD, in order, at most ten years"
+
+
+def period(first: str, last: str, today: date) -> tuple[date, date]:
+    """The days asked for; by default this month up to today."""
+    try:
+        end = date.fromisoformat(last) if last else today
+        start = date.fromisoformat(first) if first else end.replace(day=1)
+    except ValueError:
+        raise PeriodInvalid() from None
+    if start > end or (end - start).days > PERIOD_DAYS_MAX:
+        raise PeriodInvalid()
+    return start, end
+
+
 US_PER_DAY = 86_400 * 1_000_000
 
 
@@ -102,6 +125,12 @@ class Figures:
     @property
     def offered(self) -> Amount:
         return sum(self.grants.values(), Amount())
+
+    @property
+    def cross_province(self) -> Amount:
+        """Shared money spent in another province than the contributor's (异地共济)."""
+        pairs = self.province_pairs.items()
+        return sum((amount for (a, b), amount in pairs if a != b), Amount())
 
 
 def figures(uow: UnitOfWork, first: date, last: date) -> Figures:
