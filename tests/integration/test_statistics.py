@@ -24,7 +24,7 @@ from gongji.kernel.context import BUSINESS_TZ, Context
 from gongji.store.tables_clearing import premium_payments
 from gongji.store.tables_people import grants, relationships, wallets
 from gongji.store.tables_settlements import AMOUNT_COLUMNS, settlement_draws, settlements
-from gongji.store.tables_stats import stats_daily, stats_state
+from gongji.store.tables_stats import stats_state, stats_summary
 from support.world import run
 
 FIRST_DAY = date(2026, 3, 1)
@@ -207,13 +207,13 @@ def _write(engine: Engine, rows: list[tuple[object, dict[str, object]]]) -> None
 
 def _stored(engine: Engine) -> list[tuple[object, ...]]:
     with engine.connect() as connection:
-        statement = select(stats_daily).order_by(*stats_daily.primary_key.columns)
+        statement = select(stats_summary).order_by(*stats_summary.primary_key.columns)
         return [tuple(row) for row in connection.execute(statement)]
 
 
 def _clear(engine: Engine) -> None:
     with engine.begin() as connection:
-        for table in (stats_daily, stats_state, grants, settlement_draws, settlements):
+        for table in (stats_summary, stats_state, grants, settlement_draws, settlements):
             connection.execute(delete(table))
         for table in (wallets, relationships, premium_payments):
             connection.execute(delete(table))
@@ -254,8 +254,21 @@ def expected(
     )
 
 
+SPANS = (  # days only; whole months; a whole year; years, months and days together
+    (FIRST_DAY, FIRST_DAY + timedelta(days=9)),
+    (date(2026, 2, 27), date(2026, 3, 31)),
+    (date(2026, 1, 1), date(2026, 12, 31)),
+    (date(2025, 11, 30), date(2027, 1, 2)),
+)
+
+
 def _compare(ctx: Context, want: statistics.Figures) -> None:
-    got = run(ctx, lambda uow: statistics.figures(uow, want.first, want.last))
+    for first, last in SPANS:
+        _compare_span(ctx, want, first, last)
+
+
+def _compare_span(ctx: Context, want: statistics.Figures, first: date, last: date) -> None:
+    got = run(ctx, lambda uow: statistics.figures(uow, first, last))
     for name in (
         "wallets_opened",
         "relationships",
@@ -266,8 +279,8 @@ def _compare(ctx: Context, want: statistics.Figures) -> None:
         "province_pairs",
         "spending_by_type",
     ):
-        assert getattr(got, name) == getattr(want, name), name
-    shared = run(ctx, lambda uow: statistics.series(uow, want.first, want.last))
+        assert getattr(got, name) == getattr(want, name), (name, first, last)
+    shared = run(ctx, lambda uow: statistics.series(uow, first, last))
     assert sum(p.shared_fen for p in shared) == want.accepted.fen
     assert sum(p.spent_fen for p in shared) == want.spent.fen
 

@@ -2,10 +2,11 @@
 relationships by kind, grants by state, yuan shared and spent, by day, month, region and
 province pair, spending by institution type and med_type, premiums paid for relatives.
 
-Figures answer from ``stats_daily``, which :func:`refresh` keeps: it recomputes, whole, every
+Figures answer from ``stats_summary``, which :func:`refresh` keeps: it recomputes, whole, every
 business day whose rows changed since its last run (a grant accepted, expired or returned, a
-settlement or its reversal, a wallet, a relationship, a premium), so a refresh is idempotent and
-a page never scans the ledger or the grant rows. The watermark is read back by ``REWIND_US``
+settlement or its reversal, a wallet, a relationship, a premium), then rolls those days' months
+and years up, so a refresh is idempotent and a page never scans the ledger or the grant rows; a
+year's figures read a year's rows. The watermark is read back by ``REWIND_US``
 because a row's time is taken before its transaction commits; a write that stays uncommitted
 longer than that after taking its time would be counted only when its day is refreshed again.
 """
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import ClassVar
 
+from gongji.backoffice.domain import periods
 from gongji.backoffice.store import stats_repo as repo
 from gongji.backoffice.store.stats_repo import Row
 from gongji.core.clock import from_us
@@ -72,18 +74,45 @@ def dirty_days(uow: UnitOfWork, since_us: int) -> set[str]:
 
 
 def refresh_in(ctx: Context, uow: UnitOfWork) -> int:
-    """Recompute every changed day in the caller's unit of work; returns how many days."""
+    """Recompute every changed day in the caller's unit of work, then the months and years they
+    belong to; returns how many days."""
     now_us = ctx.now_us()
     since = max(repo.watermark(uow.connection) - REWIND_US, 0)
     days = sorted(dirty_days(uow, since))
     for text in days:
-        start = _start_us(date.fromisoformat(text))
-        rows = repo.day_rows(
-            uow.connection, text, start, _start_us(date.fromisoformat(text) + timedelta(days=1))
-        )
-        repo.replace_day(uow.connection, text, rows)
+        day = date.fromisoformat(text)
+        found = repo.day_rows(uow.connection, text, _start_us(day), _start_us(day + timedelta(1)))
+        repo.replace_period(uow.connection, text, shaped(text, found))
+    for month, first, last in sorted({periods.month_of(d) for d in days}):
+        repo.roll_up(uow.connection, month, first, last, len(first))
+    for year, first, last in sorted({periods.year_of(d) for d in days}):
+        repo.roll_up(uow.connection, year, first, last, len(first))
     repo.set_watermark(uow.connection, now_us)
     return len(days)
+
+
+def shaped(day: str, rows: list[Row]) -> list[Row]:
+    """A day's rows as stored: money spent between two cities becomes what left the one and
+    reached the other, and what went between their provinces; plus the day's totals."""
+    kept = [r for r in rows if r.metric != "spent_flow"]
+    moved: dict[tuple[str, str, str], Amount] = defaultdict(Amount)
+    for r in rows:
+        if r.metric == "spent_flow":
+            amount = Amount(r.count, r.amount_fen)
+            for key in (
+                ("spent_out", r.region, ""),
+                ("spent_in", r.other, ""),
+                ("spent_pair", province(r.region), province(r.other)),
+            ):
+                moved[key] = moved[key] + amount
+    kept += [Row(day, m, region, other, a.count, a.fen) for (m, region, other), a in moved.items()]
+    totals = {
+        "grants": _total([r for r in rows if r.metric == "grants"]),
+        "grants_accepted": _total([r for r in rows if r.metric == "grants_accepted"]),
+        "spent": _total([r for r in rows if r.metric == "spent_flow"]),
+    }
+    kept += [Row(day, repo.DAY_TOTAL, "", name, a.count, a.fen) for name, a in totals.items()]
+    return kept
 
 
 def refresh(ctx: Context) -> int:
@@ -134,7 +163,7 @@ class Figures:
 
 
 def figures(uow: UnitOfWork, first: date, last: date) -> Figures:
-    rows = repo.totals(uow.connection, first.isoformat(), last.isoformat())
+    rows = repo.totals(uow.connection, periods.periods(first, last))
     grouped: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
         grouped[row.metric].append(row)
@@ -145,10 +174,10 @@ def figures(uow: UnitOfWork, first: date, last: date) -> Figures:
         relationships=_sum_by(grouped["relationships"], lambda r: r.other.split(":")[0]),
         grants=_amounts_by(grouped["grants"], lambda r: r.other),
         accepted=_total(grouped["grants_accepted"]),
-        spent=_total(grouped["spent"]),
+        spent=_total(grouped["spent_out"]),
         premiums_for_others=_total(grouped["premiums_for_others"]),
         by_region=_by_region(grouped),
-        province_pairs=_amounts_by2(grouped["spent"]),
+        province_pairs=_pairs(grouped["spent_pair"]),
         spending_by_type=_amounts_by(grouped["spent_by_type"], lambda r: r.other),
     )
 
@@ -172,12 +201,8 @@ def _amounts_by(rows: list[Row], key: Callable[[Row], str]) -> dict[str, Amount]
     return dict(found)
 
 
-def _amounts_by2(rows: list[Row]) -> dict[tuple[str, str], Amount]:
-    found: dict[tuple[str, str], Amount] = defaultdict(Amount)
-    for row in rows:
-        pair = (province(row.region), province(row.other))
-        found[pair] = found[pair] + Amount(row.count, row.amount_fen)
-    return dict(found)
+def _pairs(rows: list[Row]) -> dict[tuple[str, str], Amount]:
+    return {(row.region, row.other): Amount(row.count, row.amount_fen) for row in rows}
 
 
 def _by_region(grouped: dict[str, list[Row]]) -> dict[str, dict[str, int]]:
@@ -187,9 +212,10 @@ def _by_region(grouped: dict[str, list[Row]]) -> dict[str, dict[str, int]]:
         found[row.region]["offered"] += row.count
     for row in grouped["grants_accepted"]:
         found[row.region]["shared_fen"] += row.amount_fen
-    for row in grouped["spent"]:
+    for row in grouped["spent_out"]:
         found[row.region]["spent_out_fen"] += row.amount_fen
-        found[row.other]["spent_in_fen"] += row.amount_fen
+    for row in grouped["spent_in"]:
+        found[row.region]["spent_in_fen"] += row.amount_fen
     return {region: dict(values) for region, values in sorted(found.items())}
 
 
@@ -204,7 +230,7 @@ class DayPoint:
 def series(uow: UnitOfWork, first: date, last: date) -> list[DayPoint]:
     """Per day of the period (days without figures too): what the charts draw."""
     points: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in repo.by_day(uow.connection, first.isoformat(), last.isoformat()):
+    for row in repo.day_totals(uow.connection, first.isoformat(), last.isoformat()):
         if row.metric == "grants_accepted":
             points[row.day]["shared"] += row.amount_fen
         elif row.metric == "spent":
@@ -220,3 +246,8 @@ def series(uow: UnitOfWork, first: date, last: date) -> list[DayPoint]:
         )
         day += timedelta(days=1)
     return days
+
+
+def summary_rows(uow: UnitOfWork) -> int:
+    """How many rows the summary holds: what every figure is read from."""
+    return repo.size(uow.connection)

@@ -8,7 +8,7 @@ table read of docs/architecture.md: a summary must count exactly what those rows
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,9 +28,11 @@ from sqlalchemy import (
 from gongji.store.tables_clearing import premium_payments
 from gongji.store.tables_people import grants, relationships, wallets
 from gongji.store.tables_settlements import settlement_draws, settlements
-from gongji.store.tables_stats import stats_daily, stats_state
+from gongji.store.tables_stats import stats_state, stats_summary
 
 WATERMARK = "refreshed_until_us"
+DAY_TOTAL = "day_total"
+DAY_LENGTH = 10
 SHARED_DRAW_KINDS = ("grant", "authorization")
 # Inline, not a bound parameter: PostgreSQL matches a grouped expression to its GROUP BY by text,
 # and two binds of the same value are two different parameters.
@@ -100,22 +102,35 @@ def changed_span_us(connection: Connection, since_us: int) -> tuple[int, int] | 
     return min(s[0] for s in spans), max(s[1] for s in spans)
 
 
-def replace_day(connection: Connection, day: str, rows: Iterable[Row]) -> None:
-    connection.execute(delete(stats_daily).where(stats_daily.c.day == day))
+def replace_period(connection: Connection, period: str, rows: Iterable[Row]) -> None:
+    connection.execute(delete(stats_summary).where(stats_summary.c.period == period))
     values = [_values(r) for r in rows]
     if values:
-        connection.execute(insert(stats_daily), values)
+        connection.execute(insert(stats_summary), values)
 
 
 def _values(row: Row) -> dict[str, Any]:
     return {
-        "day": row.day,
+        "period": row.day,
         "metric": row.metric,
         "region": row.region,
         "other": row.other,
         "count": row.count,
         "amount_fen": row.amount_fen,
     }
+
+
+def roll_up(connection: Connection, period: str, first: str, last: str, length: int) -> None:
+    """Replace ``period`` (a month or a year) by the sum of its parts: the periods of
+    ``length`` characters from ``first`` to ``last``."""
+    t = stats_summary.c
+    parts = (
+        select(t.metric, t.region, t.other, func.sum(t.count), func.sum(t.amount_fen))
+        .where(t.period >= first, t.period <= last, func.length(t.period) == length)
+        .group_by(t.metric, t.region, t.other)
+    )
+    rows = [Row(period, r[0], r[1], r[2], int(r[3]), int(r[4])) for r in connection.execute(parts)]
+    replace_period(connection, period, rows)
 
 
 def _rows(connection: Connection, day: str, metric: str, statement: Any) -> list[Row]:
@@ -175,7 +190,9 @@ def _spent_rows(connection: Connection, day: str) -> list[Row]:
         .where(kept)
         .group_by(d.treatment_region, place)
     )
-    return _rows(connection, day, "spent", flows) + _rows(connection, day, "spent_by_type", by_type)
+    return _rows(connection, day, "spent_flow", flows) + _rows(
+        connection, day, "spent_by_type", by_type
+    )
 
 
 def _wallets(start_us: int, end_us: int) -> Any:
@@ -206,24 +223,28 @@ def _premiums(start_us: int, end_us: int) -> Any:
     )
 
 
-def totals(connection: Connection, first_day: str, last_day: str) -> list[Row]:
-    """The summary over days ``first_day``–``last_day`` (both included), by metric and keys."""
-    t = stats_daily.c
+def totals(connection: Connection, periods: Sequence[str]) -> list[Row]:
+    """The summary over these periods (days, months, years that do not overlap)."""
+    t = stats_summary.c
     statement = (
         select(t.metric, t.region, t.other, func.sum(t.count), func.sum(t.amount_fen))
-        .where(t.day >= first_day, t.day <= last_day)
+        .where(t.period.in_(list(periods)), t.metric != DAY_TOTAL)
         .group_by(t.metric, t.region, t.other)
     )
     return [Row("", r[0], r[1], r[2], int(r[3]), int(r[4])) for r in connection.execute(statement)]
 
 
-def by_day(connection: Connection, first_day: str, last_day: str) -> list[Row]:
-    """Per day and metric (regions and keys summed): the series the charts draw."""
-    t = stats_daily.c
+def day_totals(connection: Connection, first_day: str, last_day: str) -> list[Row]:
+    """Each day's totals (``other`` names the metric): what the charts draw."""
+    t = stats_summary.c
     statement = (
-        select(t.day, t.metric, func.sum(t.count), func.sum(t.amount_fen))
-        .where(t.day >= first_day, t.day <= last_day)
-        .group_by(t.day, t.metric)
-        .order_by(t.day)
+        select(t.period, t.other, t.count, t.amount_fen)
+        .where(t.metric == DAY_TOTAL, t.period >= first_day, t.period <= last_day)
+        .where(func.length(t.period) == DAY_LENGTH)
+        .order_by(t.period)
     )
     return [Row(r[0], r[1], "", "", int(r[2]), int(r[3])) for r in connection.execute(statement)]
+
+
+def size(connection: Connection) -> int:
+    return int(connection.execute(select(func.count()).select_from(stats_summary)).scalar_one())

@@ -1,5 +1,6 @@
-"""Statistics per business day for the back office, kept by the statistics job, and its
-watermark.
+"""Statistics per business day, month and year for the back office, kept by the
+statistics job, and its watermark; the indexes by which the job recomputes one day (grants
+by offer day, wallets, relationships and premiums by time).
 
 Revision ID: 0040_statistics
 Revises: 0009_audit_log
@@ -16,11 +17,18 @@ down_revision = "0009_audit_log"
 branch_labels = None
 depends_on = None
 
+_INDEXES = (
+    ("ix_grants_business_date", "grants", "business_date"),
+    ("ix_wallets_opened_at", "wallets", "opened_at_us"),
+    ("ix_relationships_created_at", "relationships", "created_at_us"),
+    ("ix_premium_payments_paid_at", "premium_payments", "paid_at_us"),
+)
+
 
 def upgrade() -> None:
     op.create_table(
-        "stats_daily",
-        sa.Column("day", sa.String(10), primary_key=True),
+        "stats_summary",
+        sa.Column("period", sa.String(10), primary_key=True),
         sa.Column("metric", sa.String(24), primary_key=True),
         sa.Column("region", sa.String(6), primary_key=True),
         sa.Column("other", sa.String(24), primary_key=True),
@@ -32,8 +40,13 @@ def upgrade() -> None:
         sa.Column("name", sa.String(32), primary_key=True),
         sa.Column("value", sa.BigInteger, nullable=False),
     )
+    op.create_index("ix_stats_summary_metric_period", "stats_summary", ["metric", "period"])
+    for name, table, column in _INDEXES:
+        op.create_index(name, table, [column])
 
 
 def downgrade() -> None:
+    for name, table, _ in _INDEXES:
+        op.drop_index(name, table_name=table)
     op.drop_table("stats_state")
-    op.drop_table("stats_daily")
+    op.drop_table("stats_summary")
