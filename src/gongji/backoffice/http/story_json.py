@@ -43,7 +43,7 @@ def story_json(story: PersonStory) -> Json:
         "death_date": person.death_date,
         "enrolments": [asdict(e) for e in story.enrolments],
         "account": _account(story),
-        "wallet": None if story.wallet is None else asdict(story.wallet),
+        "wallet": _wallet(story),
         "relationships": [
             {
                 "id": line.record.id,
@@ -67,6 +67,19 @@ def story_json(story: PersonStory) -> Json:
         "freezes": [_event(e) for e in story.freezes],
         "inheritance": _inheritance(story),
         "events": [_event(e) for e in story.events],
+    }
+
+
+def _wallet(story: PersonStory) -> Json | None:
+    wallet = story.wallet
+    if wallet is None:
+        return None
+    return {
+        "status": wallet.status,
+        "place_of_use": wallet.place_of_use,
+        "opened_by": wallet.opened_by,
+        "opened_at": when(wallet.opened_at_us),
+        "status_reason": wallet.status_reason,
     }
 
 
