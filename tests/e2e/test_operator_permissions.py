@@ -78,6 +78,8 @@ ENDPOINTS: dict[tuple[str, str], Permission] = {
     ("GET", "/admin/stats"): P.VIEW_STATISTICS,
     ("GET", "/admin/stats.svg"): P.VIEW_STATISTICS,
     ("GET", "/admin/stats.{kind}"): P.VIEW_STATISTICS,
+    ("GET", "/admin/reports"): P.VIEW_REPORTS,
+    ("GET", "/admin/reports.{kind}"): P.VIEW_REPORTS,
 }
 
 PARAMS = {

@@ -13,7 +13,13 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
-from gongji.backoffice.pages import admin_imports, admin_pages, admin_persons, admin_stats
+from gongji.backoffice.pages import (
+    admin_imports,
+    admin_pages,
+    admin_persons,
+    admin_reports,
+    admin_stats,
+)
 from gongji.mutual_aid.pages import family_pages, give_pages, wallet_pages
 from gongji.settlement.pages import admin_clearing, desk_pages
 from gongji.web import login_pages
@@ -40,6 +46,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(admin_imports.router)
     app.include_router(admin_persons.router)
     app.include_router(admin_stats.router)
+    app.include_router(admin_reports.router)
     app.include_router(admin_clearing.router)
     app.include_router(_fallback)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="web-static")

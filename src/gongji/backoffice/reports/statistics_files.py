@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 
 import xlsxwriter  # type: ignore[import-untyped]
 
+from gongji.backoffice.service.reports import MonthlyReport
 from gongji.backoffice.service.statistics import Amount, DayPoint, Figures
 from gongji.core.money import format_yuan
 
@@ -28,6 +29,10 @@ SECTIONS_ZH: Final = {
     "region": "统筹区",
     "province_pair": "跨省流向（参保地→就医地）",
     "spending_type": "机构类型与医疗类别",
+    "region_spent_out": "统筹区共济资金流出",
+    "region_spent_in": "统筹区共济资金流入",
+    "top_institution": "共济资金使用最多的机构",
+    "inheritance_payout": "个人账户继承支付",
 }
 _OVERVIEW: Final = (
     ("wallets_opened", "开通医保钱包"),
@@ -149,3 +154,27 @@ def chart_svg(points: list[DayPoint], title: str) -> str:
         "</svg>",
     ]
     return "\n".join(parts)
+
+
+def report_rows(report: MonthlyReport, names: Mapping[str, str]) -> list[Row]:
+    """The monthly report as the same five columns: regions, flows, top institutions, payouts."""
+    table: list[Row] = []
+    for region, values in report.region_figures.items():
+        name = names.get(region, region)
+        table.append(
+            ("region", region, name, values.get("offered", 0), values.get("shared_fen", 0))
+        )
+        table.append(("region_spent_out", region, name, 0, values.get("spent_out_fen", 0)))
+        table.append(("region_spent_in", region, name, 0, values.get("spent_in_fen", 0)))
+    for (payer, payee), amount in sorted(report.figures.province_pairs.items()):
+        if payer != payee:
+            label = f"{names.get(payer, payer)}→{names.get(payee, payee)}"
+            table.append(("province_pair", f"{payer}>{payee}", label, amount.count, amount.fen))
+    for code, amount in report.top_institutions:
+        table.append(("top_institution", code, code, amount.count, amount.fen))
+    for payout in report.payouts:
+        heirs = len(payout.heirs)
+        table.append(
+            ("inheritance_payout", payout.psn_no, f"{heirs} 名继承人", heirs, payout.amount_fen)
+        )
+    return table

@@ -150,10 +150,16 @@ class Figures:
     by_region: dict[str, dict[str, int]] = field(default_factory=dict)
     province_pairs: dict[tuple[str, str], Amount] = field(default_factory=dict)
     spending_by_type: dict[str, Amount] = field(default_factory=dict)
+    institutions: dict[tuple[str, str], Amount] = field(default_factory=dict)  # (region, code)
 
     @property
     def offered(self) -> Amount:
         return sum(self.grants.values(), Amount())
+
+    def top_institutions(self, region: str | None, count: int) -> list[tuple[str, Amount]]:
+        """Where the most shared money was spent (in ``region``, or anywhere)."""
+        found = [(code, a) for (r, code), a in self.institutions.items() if region in (None, r)]
+        return sorted(found, key=lambda item: (-item[1].fen, item[0]))[:count]
 
     @property
     def cross_province(self) -> Amount:
@@ -179,6 +185,7 @@ def figures(uow: UnitOfWork, first: date, last: date) -> Figures:
         by_region=_by_region(grouped),
         province_pairs=_pairs(grouped["spent_pair"]),
         spending_by_type=_amounts_by(grouped["spent_by_type"], lambda r: r.other),
+        institutions=_pairs(grouped["spent_at"]),
     )
 
 

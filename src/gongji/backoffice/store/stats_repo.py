@@ -190,9 +190,17 @@ def _spent_rows(connection: Connection, day: str) -> list[Row]:
         .where(kept)
         .group_by(d.treatment_region, place)
     )
-    return _rows(connection, day, "spent_flow", flows) + _rows(
-        connection, day, "spent_by_type", by_type
+    by_place = (
+        select(d.treatment_region, s.institution_code, count, amount)
+        .select_from(settlement_draws.join(settlements, s.setl_id == d.setl_id))
+        .where(kept)
+        .group_by(d.treatment_region, s.institution_code)
     )
+    return [
+        *_rows(connection, day, "spent_flow", flows),
+        *_rows(connection, day, "spent_by_type", by_type),
+        *_rows(connection, day, "spent_at", by_place),
+    ]
 
 
 def _wallets(start_us: int, end_us: int) -> Any:

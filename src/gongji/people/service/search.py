@@ -19,7 +19,14 @@ from gongji.people.store.search_repo import InheritancePayout
 from gongji.store.records import PersonRecord
 from gongji.store.uow import UnitOfWork
 
-__all__ = ["InheritancePayout", "Unmasked", "find_persons", "inheritance_payout", "unmasked"]
+__all__ = [
+    "InheritancePayout",
+    "Unmasked",
+    "find_persons",
+    "inheritance_payout",
+    "inheritance_payouts",
+    "unmasked",
+]
 
 
 def find_persons(
@@ -98,3 +105,7 @@ def unmasked(ctx: Context, uow: UnitOfWork, person: PersonRecord) -> Unmasked:
         name=ctx.vault.decrypt(person.name_enc, context="name"),
         mobile=None if mobile is None else ctx.vault.decrypt(mobile, context="mobile"),
     )
+
+
+def inheritance_payouts(uow: UnitOfWork, from_us: int, to_us: int) -> list[InheritancePayout]:
+    return search_repo.payouts_between(uow.connection, from_us, to_us)

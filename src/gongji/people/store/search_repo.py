@@ -62,3 +62,18 @@ def mobile_enc(connection: Connection, psn_no: str) -> str | None:
     statement = select(persons.c.mobile_enc).where(persons.c.psn_no == psn_no)
     row = connection.execute(statement).first()
     return None if row is None or row.mobile_enc is None else str(row.mobile_enc)
+
+
+def payouts_between(connection: Connection, from_us: int, to_us: int) -> list[InheritancePayout]:
+    """Inheritance payouts made in ``[from_us, to_us)``, in the order they were paid."""
+    p = inheritance_payouts.c
+    statement = (
+        select(p.psn_no)
+        .where(p.paid_at_us >= from_us, p.paid_at_us < to_us)
+        .order_by(p.paid_at_us, p.psn_no)
+    )
+    found = [
+        inheritance_payout(connection, str(psn_no))
+        for psn_no in connection.execute(statement).scalars()
+    ]
+    return [payout for payout in found if payout is not None]
