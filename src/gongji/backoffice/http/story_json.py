@@ -16,7 +16,6 @@ from gongji.backoffice.service.person_story import (
     Spend,
 )
 from gongji.core.clock import from_us
-from gongji.core.masking import mask_name
 from gongji.core.money import format_yuan
 from gongji.kernel.context import BUSINESS_TZ
 
@@ -187,7 +186,7 @@ def _inheritance(story: PersonStory) -> Json | None:
         return None
     heirs = [
         {
-            "name": mask_name(str(h.get("name", ""))),
+            "name": h.get("name"),
             "id": h.get("id"),
             "share": yuan(h.get("share_fen")),
         }

@@ -9,10 +9,11 @@ finds the same hash.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gongji.core.errors import GongjiError
 from gongji.core.ids import parse_resident_id
+from gongji.core.masking import mask_name
 from gongji.kernel.context import Context
 from gongji.people.store import people_repo, search_repo
 from gongji.people.store.search_repo import InheritancePayout
@@ -86,7 +87,14 @@ def _by_id_number(ctx: Context, uow: UnitOfWork, text: str) -> list[PersonRecord
 
 
 def inheritance_payout(uow: UnitOfWork, psn_no: str) -> InheritancePayout | None:
-    return search_repo.inheritance_payout(uow.connection, psn_no)
+    """The payout, heirs' names masked: no screen or file of the back office needs them."""
+    found = search_repo.inheritance_payout(uow.connection, psn_no)
+    return None if found is None else _masked(found)
+
+
+def _masked(payout: InheritancePayout) -> InheritancePayout:
+    heirs = [{**heir, "name": mask_name(str(heir.get("name", "")))} for heir in payout.heirs]
+    return replace(payout, heirs=heirs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,4 +116,4 @@ def unmasked(ctx: Context, uow: UnitOfWork, person: PersonRecord) -> Unmasked:
 
 
 def inheritance_payouts(uow: UnitOfWork, from_us: int, to_us: int) -> list[InheritancePayout]:
-    return search_repo.payouts_between(uow.connection, from_us, to_us)
+    return [_masked(p) for p in search_repo.payouts_between(uow.connection, from_us, to_us)]
