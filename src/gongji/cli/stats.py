@@ -55,10 +55,7 @@ def stats(
     if output is Format.CSV:
         typer.echo(files.to_csv(table), nl=False)
     elif output is Format.JSON:
-        keys = files.COLUMNS
-        typer.echo(
-            json.dumps([dict(zip(keys, row, strict=True)) for row in table], ensure_ascii=False)
-        )
+        typer.echo(json.dumps(files.to_json(table), ensure_ascii=False))
     else:
         typer.echo(f"共济统计 {start} — {end}")
         for section, _key, name, count, fen in table:

@@ -33,7 +33,7 @@ def _table(ctx: Context, first: str, last: str) -> tuple[str, list[files.Row]]:
 @router.get("/stats", summary="Business figures of a period (default: this month)")
 def stats_json(_: Reader, ctx: Ctx, first: From = "", last: To = "") -> dict[str, Any]:
     span, table = _table(ctx, first, last)
-    return {"period": span, "rows": [dict(zip(files.COLUMNS, r, strict=True)) for r in table]}
+    return {"period": span, "rows": files.to_json(table)}
 
 
 @router.get("/stats.csv", summary="The figures as CSV")

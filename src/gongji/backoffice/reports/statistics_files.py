@@ -85,6 +85,20 @@ def rows(figures: Figures, names: Mapping[str, str]) -> list[Row]:
     return table
 
 
+def to_json(table: list[Row]) -> list[dict[str, object]]:
+    """The rows as JSON objects, amounts as yuan strings (``None`` where a row has none)."""
+    return [
+        {
+            "section": section,
+            "key": key,
+            "name": name,
+            "count": count,
+            "amount": None if fen is None else format_yuan(fen),
+        }
+        for section, key, name, count, fen in table
+    ]
+
+
 def to_csv(table: list[Row]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
