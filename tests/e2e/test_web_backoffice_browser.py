@@ -143,6 +143,10 @@ def test_statistics_with_a_chart_and_an_export(site: LiveSite, phone: Any) -> No
 def test_a_read_only_analyst_is_refused_the_unmasked_view(site: LiveSite, phone: Any) -> None:
     page = phone()
     operator_signs_in(page, site, "zhao.analyst", "analyst")
+    tabs = page.get_by_role("navigation", name="经办功能")
+    expect(tabs.get_by_role("link", name="统计")).to_be_visible()
+    for offered_to_others in ("数据导入", "钱包冻结", "审计日志"):
+        expect(tabs.get_by_role("link", name=offered_to_others)).to_have_count(0)
     page.goto(f"/admin/persons/{MOTHER.psn_no}")
     expect(page.locator("#no-unmask")).to_be_visible()
     expect(page.get_by_role("button", name="查看完整信息")).to_have_count(0)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     select,
 )
 
+from gongji.store import raw
 from gongji.store.tables_clearing import premium_payments
 from gongji.store.tables_people import grants, relationships, wallets
 from gongji.store.tables_settlements import settlement_draws, settlements
@@ -232,26 +233,35 @@ def _premiums(start_us: int, end_us: int) -> Any:
 
 
 def totals(connection: Connection, periods: Sequence[str]) -> list[Row]:
-    """The summary over these periods (days, months, years that do not overlap)."""
-    t = stats_summary.c
+    """The summary over these periods (days, months, years that do not overlap). Read through
+    the driver's cursor: a year is a few thousand rows, and Core's per-row work was most of the
+    answer's time."""
+    params: dict[str, Any] = {"day_total": DAY_TOTAL}
     statement = (
-        select(t.metric, t.region, t.other, func.sum(t.count), func.sum(t.amount_fen))
-        .where(t.period.in_(list(periods)), t.metric != DAY_TOTAL)
-        .group_by(t.metric, t.region, t.other)
+        "SELECT metric, region, other, SUM(count), SUM(amount_fen) FROM stats_summary"
+        f" WHERE {raw.in_list('period', list(periods), params)} AND metric <> :day_total"
+        " GROUP BY metric, region, other"
     )
-    return [Row("", r[0], r[1], r[2], int(r[3]), int(r[4])) for r in connection.execute(statement)]
+    return [
+        Row("", metric, region, other, int(count), int(fen))
+        for metric, region, other, count, fen in raw.fetch(connection, statement, params)
+    ]
+
+
+_DAY_TOTALS = (
+    "SELECT period, other, count, amount_fen FROM stats_summary"
+    " WHERE metric = :day_total AND period >= :first AND period <= :last"
+    " AND LENGTH(period) = :day_length ORDER BY period"
+)
 
 
 def day_totals(connection: Connection, first_day: str, last_day: str) -> list[Row]:
     """Each day's totals (``other`` names the metric): what the charts draw."""
-    t = stats_summary.c
-    statement = (
-        select(t.period, t.other, t.count, t.amount_fen)
-        .where(t.metric == DAY_TOTAL, t.period >= first_day, t.period <= last_day)
-        .where(func.length(t.period) == DAY_LENGTH)
-        .order_by(t.period)
-    )
-    return [Row(r[0], r[1], "", "", int(r[2]), int(r[3])) for r in connection.execute(statement)]
+    params = {"day_total": DAY_TOTAL, "first": first_day, "last": last_day, "day_length": 10}
+    return [
+        Row(period, other, "", "", int(count), int(fen))
+        for period, other, count, fen in raw.fetch(connection, _DAY_TOTALS, params)
+    ]
 
 
 def size(connection: Connection) -> int:
