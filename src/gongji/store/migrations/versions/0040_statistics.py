@@ -1,6 +1,7 @@
 """Statistics per business day, month and year for the back office, kept by the
 statistics job, and its watermark; the indexes by which the job recomputes one day (grants
-by offer day, wallets, relationships and premiums by time).
+by offer day, wallets, relationships and premiums by time), and the persons' keyed name hash
+for the back office's find by name with region.
 
 Revision ID: 0040_statistics
 Revises: 0009_audit_log
@@ -22,6 +23,8 @@ _INDEXES = (
     ("ix_wallets_opened_at", "wallets", "opened_at_us"),
     ("ix_relationships_created_at", "relationships", "created_at_us"),
     ("ix_premium_payments_paid_at", "premium_payments", "paid_at_us"),
+    # the back office's find by name with region: the keyed name hash, then the region
+    ("ix_persons_name_hash", "persons", "name_hash"),
 )
 
 
