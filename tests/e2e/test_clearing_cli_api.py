@@ -4,6 +4,7 @@ operators' API at /api/v1/clearing (JSON, CSV, SVG, PNG), with its roles and ref
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -28,7 +29,7 @@ from gongji.store.migrate import upgrade
 from gongji.store.tables_clearing import clearing_lines, clearing_runs
 from support.api import key, make_client, operator_headers, person_headers
 from support.clearing import MOTHER, PROVINCE_NAMES, march_spending
-from support.world import at, build_context
+from support.world import TEST_SECRET_KEY, at, build_context
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 MARCH_CSV = [
@@ -68,7 +69,8 @@ def cli_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     clock = ManualClock(at("2026-03-02 10:00:00"))
     march_spending(build_context(engine, clock), clock)
     engine.dispose()
-    yield {"GONGJI_DATA_DIR": str(tmp_path), "COLUMNS": "200"}
+    key = base64.urlsafe_b64encode(TEST_SECRET_KEY).decode()  # the key the data was sealed with
+    yield {"GONGJI_DATA_DIR": str(tmp_path), "GONGJI_SECRET_KEY": key, "COLUMNS": "200"}
 
 
 def _gongji(env: dict[str, str], *args: str) -> tuple[int, str, str]:

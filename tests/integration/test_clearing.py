@@ -7,10 +7,12 @@ are Asia/Shanghai: 23:50 on 31 March is March, 00:10 on 1 April is April.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +29,7 @@ from gongji.institutions.domain.institutions import (
 from gongji.institutions.service import institutions
 from gongji.jobs.monthly_clearing import month_before, run_monthly_clearing
 from gongji.kernel.context import SYSTEM, Context
+from gongji.kernel.reference import load_policy_book
 from gongji.mutual_aid.domain.premiums import PremiumKind, PremiumSource
 from gongji.mutual_aid.service.premiums import PremiumOrder, pay
 from gongji.settlement.domain.clearing import NetPosition, PairLine, parse_month
@@ -101,10 +104,23 @@ def _open_guangzhou(ctx: Context) -> None:
     run(ctx, lambda uow: institutions.register_institution(ctx, uow, SYSTEM, desk))
 
 
+# Lanzhou's patients spend shared money before their own (a bureau's payment_order): the son's
+# purchase is then paid by his brother's grant although his own account holds money
+# (acct_used_flag 0 would refuse shared money too, docs/rules.md §8).
+GRANTS_FIRST_IN_LANZHOU = """\
+[[region]]
+code = "620100"
+effective_from = 2020-01-01
+payment_order = ["grants", "own_account", "authorizations", "cash"]
+"""
+
+
 @pytest.fixture
-def family(engine: Engine) -> Iterator[Family]:
+def family(engine: Engine, tmp_path: Path) -> Iterator[Family]:
     clock = ManualClock(at("2026-02-27 10:00:00"))
-    ctx = build_context(engine, clock)
+    policy = tmp_path / "policy.toml"
+    policy.write_text(GRANTS_FIRST_IN_LANZHOU, "utf-8")
+    ctx = dataclasses.replace(build_context(engine, clock), policies=load_policy_book(str(policy)))
     open_desks(ctx)  # a hospital in Lanzhou, a pharmacy in Jinan
     _open_guangzhou(ctx)
     insured(ctx, SON, current=180_000, earlier=620_000, name="张建国")
@@ -135,8 +151,8 @@ def _february_to_april(f: Family) -> dict[str, SettlementRow]:
     )  # 20.00
     rows["undone"] = f.buy("2026-03-04 10:00:00", MOTHER, "m3", ("TA", "1", 4_000))  # 20.00
     f.undo("2026-03-05 10:00:00", rows["undone"])  # reversed in March: nets out
-    # Class B with 100 % first self-pay: the fund pays nothing; no own account (flag 0).
-    hospital = {"med_type": "11", "institution": HOSPITAL, "acct_used": False}
+    # Class B with 100 % first self-pay: the fund pays nothing; grants pay first in Lanzhou.
+    hospital = {"med_type": "11", "institution": HOSPITAL}
     rows["lanzhou"] = f.buy("2026-03-06 10:00:00", SON, "s1", ("TB", "1", 3_000), **hospital)
     rows["wife"] = f.buy("2026-03-07 10:00:00", WIFE, "w1", ("TB", "1", 1_000), **hospital)
     rows["niece"] = f.buy("2026-03-08 10:00:00", NIECE, "n1", ("TA", "1", 5_000))  # 25.00

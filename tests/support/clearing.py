@@ -38,7 +38,10 @@ def march_spending(ctx: Context, clock: ManualClock) -> None:
         InstitutionStatus.ACTIVE,
     )
     run(ctx, lambda uow: institutions.register_institution(ctx, uow, SYSTEM, guangzhou))
-    insured(ctx, SON, current=180_000, earlier=620_000, name="张建国")
+    # His own account holds just the grant he gives: acct_used_flag 0 would refuse shared money
+    # too (docs/rules.md §8), so his own spending is paid from his brother's grant because his
+    # account is empty, not because he declined it.
+    insured(ctx, SON, current=0, earlier=50_000, name="张建国")
     insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰")
     insured(ctx, BROTHER, region="370100", current=50_000, name="张建军")
     relate(ctx, SON, MOTHER, "parent")
@@ -48,7 +51,7 @@ def march_spending(ctx: Context, clock: ManualClock) -> None:
     requests = [
         bill(MOTHER, "c1", ("TA", "2", 6_000)),  # fund 60.00, grant 60.00
         bill(MOTHER, "c2", ("TA", "1", 4_000), institution=GUANGZHOU_PHARMACY),  # grant 20.00
-        bill(SON, "c3", ("TB", "1", 3_000), med_type="11", institution=HOSPITAL, acct_used=False),
+        bill(SON, "c3", ("TB", "1", 3_000), med_type="11", institution=HOSPITAL),
     ]
     for request in requests:
         row = run(ctx, lambda uow: settle(ctx, uow, request))

@@ -3,8 +3,9 @@
 Dependencies that do no IO are ``async``: FastAPI runs a plain ``def`` one in the thread pool, a
 hand-off dearer than the function. Those that read the database stay ``def``.
 
-Routes name the actor they need (``require_person``, ``require_operator(Role.CLERK)``); the
-services still check ownership of every object they touch. ``admin`` passes every role check.
+Routes name the actor they need (``require_person``, ``require_permission(Permission.…)`` for
+operators, by the matrix of ``kernel/permissions.py``); the services still check ownership of
+every object they touch. ``admin`` passes every role check.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from gongji.identity.service import identity
 from gongji.kernel.context import Actor, ActorKind, Context, Role
 from gongji.kernel.errors import Forbidden
+from gongji.kernel.permissions import Permission, operator_may
 
 if TYPE_CHECKING:  # built above every area; FastAPI never sees it in a signature
     from gongji.bootstrap import Container
@@ -76,5 +78,16 @@ def require_operator(*roles: Role) -> Callable[[Actor], Awaitable[Actor]]:
         if Role.ADMIN in actor.roles or not wanted or actor.roles & wanted:
             return actor
         raise Forbidden()
+
+    return dependency
+
+
+def require_permission(permission: Permission) -> Callable[[Actor], Awaitable[Actor]]:
+    """An operator whose roles grant ``permission`` in the matrix (docs/backoffice.md)."""
+
+    async def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+        if not operator_may(actor, permission):
+            raise Forbidden()
+        return actor
 
     return dependency

@@ -5,6 +5,9 @@ body and the command. The key is required (``idempotency_key_required``); keys a
 the actor, and the request hash covers the command name and the canonical JSON of the body, so
 the same key sent for another command or another body is ``idempotency_key_reused``. A replay
 answers the stored status and body with ``Idempotency-Replayed: true``.
+
+An operator's write is recorded in the audit trail in the same commit (a replay is not a new
+action, so it adds nothing); personal data in the body stays out of the record.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from gongji.api.deps import container_of
+from gongji.audit.service import log as audit
 from gongji.kernel import idempotency
-from gongji.kernel.context import Actor, Context
+from gongji.kernel.context import Actor, ActorKind, Context
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -58,9 +62,15 @@ def write(
     fingerprint = idempotency.request_hash(scope_name, as_json(body))
     scope = idempotency.scope_for(actor.label)
 
+    def run_command(uow: UnitOfWork) -> dict[str, Any]:
+        answer = as_json(command(ctx, uow))
+        if actor.kind is ActorKind.OPERATOR:
+            audit.record_action(ctx, uow, actor, scope_name, as_json(body))
+        return answer
+
     def work(uow: UnitOfWork) -> tuple[int, dict[str, Any], bool]:
         answer = idempotency.run_idempotent(
-            ctx, uow, scope, key, fingerprint, status_code, lambda: as_json(command(ctx, uow))
+            ctx, uow, scope, key, fingerprint, status_code, lambda: run_command(uow)
         )
         uow.commit()
         return answer

@@ -13,7 +13,13 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
-from gongji.backoffice.pages import admin_imports, admin_pages
+from gongji.backoffice.pages import (
+    admin_imports,
+    admin_pages,
+    admin_persons,
+    admin_reports,
+    admin_stats,
+)
 from gongji.mutual_aid.pages import family_pages, give_pages, wallet_pages
 from gongji.risk.pages import risk_pages
 from gongji.settlement.pages import admin_clearing, desk_pages
@@ -39,6 +45,9 @@ def install_web(app: FastAPI) -> None:
     for module in (login_pages, wallet_pages, family_pages, give_pages, admin_pages, desk_pages):
         app.include_router(module.router)
     app.include_router(admin_imports.router)
+    app.include_router(admin_persons.router)
+    app.include_router(admin_stats.router)
+    app.include_router(admin_reports.router)
     app.include_router(admin_clearing.router)
     app.include_router(risk_pages.router)
     app.include_router(_fallback)

@@ -20,6 +20,7 @@ from gongji.sim.ledger_render import render_ledger
 from gongji.sim.settle_bench import LAYERS, SettleOptions, run_settle_bench
 from gongji.sim.settle_render import render_settle
 from gongji.sim.starvation_bench import StarvationOptions, run_starvation_bench
+from gongji.sim.stats_bench import run_stats_bench
 
 SECONDS_MAX = 600.0  # a bench that runs longer than this is a mistake in its arguments
 
@@ -220,3 +221,23 @@ def starvation(
     typer.echo(report.to_json() if as_json else "\n".join(report.lines()))
     if not report.ok:
         raise typer.Exit(1)
+
+
+@bench_app.command("stats")
+def stats(
+    grants: Annotated[
+        int, typer.Option("--grants", min=1_000, max=10_000_000, help="Grants generated.")
+    ] = 1_000_000,
+    repeats: Annotated[int, typer.Option("--repeats", min=1, max=1_000)] = 20,
+) -> None:
+    """Statistics answer times over GRANTS grants (SQLite, throw-away database)."""
+    with readable_errors():
+        report = run_stats_bench(grants, repeats)
+    typer.echo(
+        f"grants {report.grants}, spent draws {report.spent}, summary rows {report.stats_rows}\n"
+        f"load {report.load_s:.1f} s, first refresh {report.refresh_s:.1f} s\n"
+        f"figures of a month: median {report.month_ms[0]:.1f} ms, max {report.month_ms[1]:.1f} ms\n"
+        f"figures of the year: median {report.year_ms[0]:.1f} ms, max {report.year_ms[1]:.1f} ms\n"
+        f"daily series of the year: median {report.series_ms[0]:.1f} ms,"
+        f" max {report.series_ms[1]:.1f} ms"
+    )

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from gongji.backoffice.service import statistics
 from gongji.cli.common import container, readable_errors
 from gongji.jobs.ledger_check import run_ledger_check
 from gongji.jobs.monthly_clearing import run_monthly_clearing
@@ -78,3 +79,11 @@ def risk(
         f"risk {result.mode} run {result.run_id}: {result.persons_judged} persons judged, "
         f"{result.grants_read} grants read, {result.alerts_found} alerts, {result.alerts_new} new"
     )
+
+
+@run_app.command("stats")
+def stats() -> None:
+    """Refresh the back office's statistics: every business day whose rows changed."""
+    with container() as built, readable_errors():
+        days = statistics.refresh(built.context)
+    typer.echo(f"stats: {days} days refreshed")

@@ -24,6 +24,7 @@ from gongji.cli.keys import keys_app
 from gongji.cli.people import operators_app, persons_app
 from gongji.cli.policy import policy_app
 from gongji.cli.risk import risk_app
+from gongji.cli.stats import stats
 from gongji.config import Settings
 from gongji.ledger.check import check_ledger
 from gongji.store.engine import make_engine
@@ -63,6 +64,7 @@ app.command("backup")(backup)
 app.command("restore")(restore)
 app.add_typer(fsi_app, name="fsi")
 app.add_typer(risk_app, name="risk")
+app.command("stats")(stats)
 
 
 @db_app.command("upgrade")

@@ -50,7 +50,9 @@ def operator_create(
     name: Annotated[str, typer.Argument(help="Login name: a-z 0-9 _ . -, 2 to 64 characters.")],
     roles: Annotated[
         list[str],
-        typer.Option("--role", help="admin, clerk, reviewer, risk_officer or auditor; repeatable."),
+        typer.Option(
+            "--role", help="admin, clerk, reviewer, risk_officer, auditor or analyst; repeatable."
+        ),
     ],
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from stdin's first line.")

@@ -1,6 +1,6 @@
 """The in-process scheduler of `gongji serve`: runs the due jobs every minute in a thread (the
-06:00 return of offers, the monthly clearing, the audit trail's daily anchor), and the
-incremental risk run every 15 minutes.
+06:00 return of offers, the monthly clearing, the audit trail's daily anchor, the stored
+ledger check, the back office's statistics), and the incremental risk run every 15 minutes.
 
 Each job is idempotent and cheap when there is nothing to do, so "every minute" both keeps the
 06:00 return on time and repairs a missed run after a restart. Production deployments with
@@ -12,8 +12,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from gongji.audit.service.log import anchor_yesterday
+from gongji.backoffice.service import statistics
 from gongji.jobs import ledger_check
 from gongji.jobs.monthly_clearing import run_monthly_clearing
 from gongji.kernel.context import Context
@@ -46,33 +48,48 @@ class Scheduler:
             self._stop.wait(self._interval_s)
 
     def run_once(self) -> None:
-        try:
-            expired = run_expire_grants(self._ctx)
-            if expired:
-                log.info("expire-grants: %d offers returned", expired)
-        except Exception:  # a failed run is retried next minute; never kill the server
-            log.exception("expire-grants failed; will retry")
-        try:
-            cleared = run_monthly_clearing(self._ctx)
-            if not cleared.stored_earlier:
-                log.info(
-                    "clearing %s stored, digest %s", cleared.clearing.month, cleared.clearing.digest
-                )
-        except Exception:  # as above: retried next minute
-            log.exception("monthly clearing failed; will retry")
-        try:
-            anchored = anchor_yesterday(self._ctx)  # once a day; later calls read it back
-            if anchored is not None:
-                log.debug("audit anchor %s: record %d", anchored.day, anchored.last_seq)
-        except Exception:  # as above: retried next minute
-            log.exception("audit anchor failed; will retry")
-        try:
-            checked = ledger_check.run_if_due(self._ctx)
-            if checked is not None:
-                log.info("%s", checked.report.verdict())
-        except Exception:  # as above: retried next minute
-            log.exception("ledger check failed; will retry")
+        for name, job in self._jobs():
+            try:
+                job()
+            except Exception:  # a failed run is retried next minute; never kill the server
+                log.exception("%s failed; will retry", name)
         self._risk()
+
+    def _jobs(self) -> tuple[tuple[str, Callable[[], None]], ...]:
+        return (
+            ("expire-grants", self._expire_grants),
+            ("monthly clearing", self._clearing),
+            ("audit anchor", self._anchor),
+            ("ledger check", self._ledger_check),
+            ("statistics refresh", self._statistics),
+        )
+
+    def _expire_grants(self) -> None:
+        expired = run_expire_grants(self._ctx)
+        if expired:
+            log.info("expire-grants: %d offers returned", expired)
+
+    def _clearing(self) -> None:
+        cleared = run_monthly_clearing(self._ctx)
+        if not cleared.stored_earlier:
+            log.info(
+                "clearing %s stored, digest %s", cleared.clearing.month, cleared.clearing.digest
+            )
+
+    def _anchor(self) -> None:
+        anchored = anchor_yesterday(self._ctx)  # once a day; later calls read it back
+        if anchored is not None:
+            log.debug("audit anchor %s: record %d", anchored.day, anchored.last_seq)
+
+    def _ledger_check(self) -> None:
+        checked = ledger_check.run_if_due(self._ctx)
+        if checked is not None:
+            log.info("%s", checked.report.verdict())
+
+    def _statistics(self) -> None:
+        days = statistics.refresh(self._ctx)  # only the days whose rows changed
+        if days:
+            log.debug("statistics: %d days refreshed", days)
 
     def _risk(self) -> None:
         """Who changed since the last risk run, every 15 minutes (monotonic, not the clock:

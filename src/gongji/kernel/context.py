@@ -33,11 +33,14 @@ class ActorKind(StrEnum):
 
 
 class Role(StrEnum):
-    ADMIN = "admin"
-    CLERK = "clerk"
-    REVIEWER = "reviewer"
-    RISK_OFFICER = "risk_officer"
-    AUDITOR = "auditor"
+    """Operators' roles; what each may do is the matrix in ``kernel/permissions.py``."""
+
+    ADMIN = "admin"  # 管理员
+    CLERK = "clerk"  # 经办
+    REVIEWER = "reviewer"  # 审核
+    RISK_OFFICER = "risk_officer"  # 稽核
+    AUDITOR = "auditor"  # 审计: reads the audit trail
+    ANALYST = "analyst"  # 只读: figures and reports, masked data only
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,10 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import ClassVar, Final, TypeVar
 
+from gongji.audit.service import log as audit
 from gongji.core.errors import GongjiError
 from gongji.core.money import parse_yuan
-from gongji.kernel.context import Context
+from gongji.kernel.context import Actor, Context
 from gongji.store.uow import UnitOfWork, run_in_transaction
 from gongji.web.i18n import Lang
 from gongji.web.session import Form
@@ -103,6 +104,26 @@ def commit(ctx: Context, work: Callable[[UnitOfWork], T]) -> T:
 
     def committed(uow: UnitOfWork) -> T:
         result = work(uow)
+        uow.commit()
+        return result
+
+    return run_in_transaction(ctx.engine, committed)
+
+
+def audited_commit(
+    ctx: Context,
+    actor: Actor,
+    action: str,
+    work: Callable[[UnitOfWork], T],
+    *,
+    subject: str | None = None,
+    reason: str | None = None,
+) -> T:
+    """An operator's command and its audit record, committed together (or neither)."""
+
+    def committed(uow: UnitOfWork) -> T:
+        result = work(uow)
+        audit.record(ctx, uow, actor, action, subject=subject, reason=reason)
         uow.commit()
         return result
 

@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from gongji.core.clock import from_us
 from gongji.core.money import format_yuan
 from gongji.kernel.context import BUSINESS_TZ
+from gongji.kernel.permissions import Permission, operator_may
 from gongji.web import i18n
 from gongji.web.session import DRAFT_COOKIE, Session, clear_cookie, load_draft, set_cookie
 
@@ -76,7 +77,14 @@ def _environment() -> Environment:
     )
     env.filters["yuan"] = yuan
     env.filters["local_time"] = local_time
+    env.globals["may"] = may
     return env
+
+
+def may(session: Session | None, permission: str) -> bool:
+    """Whether the signed-in operator's roles grant ``permission``: pages offer only what the
+    matrix allows (the routes check it again)."""
+    return session is not None and operator_may(session.actor, Permission(permission))
 
 
 _ENV: Final = _environment()

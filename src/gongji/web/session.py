@@ -33,8 +33,9 @@ from starlette.responses import Response
 
 from gongji.core.errors import GongjiError
 from gongji.identity.service import desk_sessions, identity
-from gongji.kernel.context import Actor, ActorKind, Context, Role
+from gongji.kernel.context import Actor, ActorKind, Context
 from gongji.kernel.errors import Forbidden
+from gongji.kernel.permissions import Permission, operator_may
 from gongji.store.uow import run_in_transaction
 
 PERSON_COOKIE: Final = "gongji_session"
@@ -300,8 +301,7 @@ def load_draft(request: Request) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in fields.items()}
 
 
-def require_role(session: Session, *roles: Role) -> None:
-    """The page's roles (admin passes every check); the service checks again on writes."""
-    held = session.actor.roles
-    if Role.ADMIN not in held and not held & set(roles):
+def require_permission(session: Session, permission: Permission) -> None:
+    """The page's permission in the matrix (docs/backoffice.md); services check writes again."""
+    if not operator_may(session.actor, permission):
         raise Forbidden()

@@ -29,6 +29,12 @@ from gongji.kernel.context import BUSINESS_TZ, Actor, Context
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 RETENTION_DAYS_MIN = 190  # MLPS level 3 (等保三级): logs kept at least six months
+# Keys of a command's fields that carry personal data or bulk content: never copied into a record.
+PRIVATE_KEYS = frozenset(
+    {"name", "id_number", "id_number_masked", "mobile", "heirs", "csv", "password", "totp"}
+)
+DETAIL_TEXT_MAX = 200
+_RECORD_ARGUMENTS = frozenset({"psn_no", "reason", "ctx", "uow", "actor", "action", "subject"})
 
 
 def record(
@@ -48,6 +54,24 @@ def record(
     found = repo.head(uow.connection)
     prev_hash = found[1] if found else GENESIS_HASH
     return repo.append(uow.connection, entry, prev_hash, link_hash(prev_hash, entry))
+
+
+def record_action(
+    ctx: Context, uow: UnitOfWork, actor: Actor, action: str, fields: dict[str, Any]
+) -> int:
+    """Record an operator's command from its fields: ``psn_no`` is the subject, ``reason`` the
+    reason, short scalar fields the detail; personal data and file contents are left out."""
+    subject = fields.get("psn_no") if isinstance(fields.get("psn_no"), str) else None
+    reason = fields.get("reason") if isinstance(fields.get("reason"), str) else None
+    detail = {
+        key: value
+        for key, value in fields.items()
+        if key not in PRIVATE_KEYS
+        and key not in _RECORD_ARGUMENTS
+        and isinstance(value, str | int | bool)
+        and len(str(value)) <= DETAIL_TEXT_MAX
+    }
+    return record(ctx, uow, actor, action, subject=subject, reason=reason, **detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,4 +130,20 @@ def anchor_yesterday(ctx: Context) -> Anchor | None:
 
 def search(uow: UnitOfWork, query: AuditQuery) -> list[LinkedEntry]:
     """Records matching ``query``, newest first (``query.before_seq`` pages back)."""
+    return repo.search(uow.connection, query)
+
+
+def search_by(
+    uow: UnitOfWork,
+    *,
+    actor: str | None = None,
+    subject: str | None = None,
+    action: str | None = None,
+    from_us: int | None = None,
+    to_us: int | None = None,
+    before_seq: int | None = None,
+    limit: int = 100,
+) -> list[LinkedEntry]:
+    """:func:`search` for callers outside the audit area, which do not see its store."""
+    query = AuditQuery(actor, subject, action, from_us, to_us, before_seq, limit)
     return repo.search(uow.connection, query)

@@ -11,25 +11,28 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from gongji.api.deps import get_context, require_operator
+from gongji.api.deps import get_context, require_permission
 from gongji.api.reads import read
 from gongji.api.schemas import Request as RequestBody
 from gongji.api.schemas import parse_amount
 from gongji.api.writes import write
+from gongji.audit.service import log as audit
 from gongji.core.money import format_yuan
-from gongji.kernel.context import Actor, Context, Role
+from gongji.kernel.context import Actor, Context
+from gongji.kernel.permissions import Permission
 from gongji.mutual_aid.http.schemas import ReasonIn, RelationshipOut, ReviewIn, WalletOut
 from gongji.mutual_aid.service import lifecycle, relationships, wallets
 from gongji.mutual_aid.service.offer_expiry import run_expire_grants
 from gongji.store.records import EnrolmentRecord
-from gongji.store.uow import UnitOfWork
+from gongji.store.uow import UnitOfWork, run_in_transaction
 
 router = APIRouter(prefix="/api/v1/admin", tags=["operators"])
 Ctx = Annotated[Context, Depends(get_context)]
-Reviewer = Annotated[Actor, Depends(require_operator(Role.REVIEWER))]
-RiskOfficer = Annotated[Actor, Depends(require_operator(Role.RISK_OFFICER))]
-Clerk = Annotated[Actor, Depends(require_operator(Role.CLERK))]
-AnyOperator = Annotated[Actor, Depends(require_operator(*Role))]
+Reviewer = Annotated[Actor, Depends(require_permission(Permission.REVIEW_KINSHIP))]
+RiskOfficer = Annotated[Actor, Depends(require_permission(Permission.FREEZE_WALLETS))]
+Clerk = Annotated[Actor, Depends(require_permission(Permission.CHANGE_ENROLMENT))]
+JobRunner = Annotated[Actor, Depends(require_permission(Permission.RUN_JOBS))]
+PolicyReader = Annotated[Actor, Depends(require_permission(Permission.VIEW_POLICY))]
 
 
 class TerminateIn(RequestBody):
@@ -234,8 +237,21 @@ def inheritance(
 @router.post(
     "/jobs/expire-grants/run", response_model=JobRunOut, summary="Run the 06:00 return now"
 )
-def run_expire(_: Clerk, ctx: Ctx) -> JobRunOut:
-    return JobRunOut(job="expire-grants", processed=run_expire_grants(ctx))
+def run_expire(operator: JobRunner, ctx: Ctx) -> JobRunOut:
+    processed = run_expire_grants(ctx)
+    _record(ctx, operator, "admin.job.expire-grants", processed=processed)
+    return JobRunOut(job="expire-grants", processed=processed)
+
+
+def _record(ctx: Context, operator: Actor, action: str, *, processed: int) -> None:
+    """A job's run, recorded after it: the job commits its own batches, so the record cannot
+    share their transaction; it says what ran and how much it did."""
+
+    def work(uow: UnitOfWork) -> None:
+        audit.record(ctx, uow, operator, action, processed=processed)
+        uow.commit()
+
+    run_in_transaction(ctx.engine, work)
 
 
 @router.get(
@@ -244,7 +260,7 @@ def run_expire(_: Clerk, ctx: Ctx) -> JobRunOut:
     summary="The policy in force, and where each value came from",
 )
 def policy(
-    region: str, _: AnyOperator, ctx: Ctx, at: Annotated[date | None, Query()] = None
+    region: str, _: PolicyReader, ctx: Ctx, at: Annotated[date | None, Query()] = None
 ) -> PolicyOut:
     resolved = ctx.policies.resolve(region, at or ctx.today())
     values = {key: str(getattr(resolved.policy, key)) for key in resolved.sources}

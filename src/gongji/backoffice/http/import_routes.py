@@ -13,15 +13,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from gongji.api.deps import require_operator
+from gongji.api.deps import require_permission
 from gongji.api.writes import write
 from gongji.core.errors import GongjiError
-from gongji.kernel.context import Actor, Context, Role
+from gongji.kernel.context import Actor, Context
+from gongji.kernel.permissions import Permission
 from gongji.people.service import imports
 from gongji.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/v1/admin/imports", tags=["operators"])
-Clerk = Annotated[Actor, Depends(require_operator(Role.CLERK))]
+Clerk = Annotated[Actor, Depends(require_permission(Permission.IMPORT_DATA))]
 CSV_BYTES_MAX = 900_000  # under the 1 MiB body limit; larger files go through `gongji import`
 
 Importer = Callable[[Context, UnitOfWork, str], imports.ImportResult]

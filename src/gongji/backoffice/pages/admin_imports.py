@@ -20,8 +20,10 @@ from typing import Any, ClassVar, Final
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from gongji.audit.service import log as audit
 from gongji.core.errors import GongjiError
-from gongji.kernel.context import Context, Role
+from gongji.kernel.context import Context
+from gongji.kernel.permissions import Permission
 from gongji.people.domain.import_errors import ImportFileUnreadable
 from gongji.people.service import imports
 from gongji.people.service.imports import ImportKind, ImportResult, ProgressCallback
@@ -30,7 +32,7 @@ from gongji.web import i18n
 from gongji.web.forms import FORM
 from gongji.web.render import render, see_other
 from gongji.web.routing import WebRoute
-from gongji.web.session import OperatorPage, OperatorPost, Session, context_of, require_role
+from gongji.web.session import OperatorPage, OperatorPost, Session, context_of, require_permission
 
 log = logging.getLogger("gongji.web.imports")
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -122,6 +124,15 @@ class ImportJobs:
         def work(uow: UnitOfWork) -> ImportResult:
             result = importer(ctx, uow, text, progress)
             if result.ok:
+                audit.record(
+                    ctx,
+                    uow,
+                    f"operator:{job.operator}",
+                    f"admin.import.{job.kind.value}",
+                    source=job.source,
+                    lines=result.lines,
+                    created=result.created,
+                )
                 uow.commit()
             return result
 
@@ -149,7 +160,7 @@ def _decoded(filename: str, content: bytes) -> str:
 
 
 def _imports(request: Request, session: Session, **context: Any) -> Response:
-    require_role(session, Role.CLERK)
+    require_permission(session, Permission.IMPORT_DATA)
     return render(
         request,
         "admin/imports.html",
@@ -167,7 +178,7 @@ def imports_page(request: Request, session: OperatorPage) -> Response:
 
 @router.post("/admin/imports")
 def upload(request: Request, posted: OperatorPost) -> Response:
-    require_role(posted.session, Role.CLERK)
+    require_permission(posted.session, Permission.IMPORT_DATA)
     ctx, form = context_of(request), posted.form
     try:
         kind = next((k for k in KINDS if k.value == form.get("kind")), None)
@@ -186,7 +197,7 @@ def upload(request: Request, posted: OperatorPost) -> Response:
 
 @router.get("/admin/imports/{job_id}")
 def job_page(request: Request, session: OperatorPage) -> Response:
-    require_role(session, Role.CLERK)
+    require_permission(session, Permission.IMPORT_DATA)
     job = jobs_of(request).get(request.path_params["job_id"])
     if job is None:
         return see_other(request, "/admin/imports")

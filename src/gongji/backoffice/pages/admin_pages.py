@@ -15,12 +15,14 @@ from typing import Any, Final
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from gongji.backoffice.service import statistics
 from gongji.core.errors import GongjiError
 from gongji.core.money import format_yuan
 from gongji.core.policy_values import PolicyValue
 from gongji.identity.service import identity
-from gongji.kernel.context import Context, Role
+from gongji.kernel.context import Context
 from gongji.kernel.errors import RegionUnknown
+from gongji.kernel.permissions import ROLE_NAMES_ZH, Permission
 from gongji.ledger.check import check_ledger
 from gongji.mutual_aid.service import lifecycle, relationships, wallets
 from gongji.mutual_aid.service import records as aid_records
@@ -30,7 +32,7 @@ from gongji.web import i18n
 from gongji.web.forms import (
     DateInvalid,
     FieldError,
-    commit,
+    audited_commit,
     errors_for,
     read,
     read_date,
@@ -44,7 +46,7 @@ from gongji.web.session import (
     Posted,
     Session,
     context_of,
-    require_role,
+    require_permission,
 )
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -69,17 +71,28 @@ def _page(request: Request, session: Session, template: str, **context: Any) -> 
 
 @router.get("/admin")
 def dashboard(request: Request, session: OperatorPage) -> Response:
+    require_permission(session, Permission.VIEW_OVERVIEW)
     ctx = context_of(request)
     report = check_ledger(ctx.engine)
     me = read(ctx, lambda uow: identity.who_am_i(ctx, uow, session.actor))
-    return _page(request, session, "admin/home.html", report=report, me=me)
+    today = ctx.today()
+    month = read(ctx, lambda uow: statistics.figures(uow, today.replace(day=1), today))
+    return _page(
+        request,
+        session,
+        "admin/home.html",
+        report=report,
+        me=me,
+        month=month,
+        role_names=[ROLE_NAMES_ZH[role] for role in sorted(session.actor.roles)],
+    )
 
 
 # --- kinship reviews -------------------------------------------------------------------------
 
 
 def _reviews(request: Request, session: Session, **context: Any) -> Response:
-    require_role(session, Role.REVIEWER)
+    require_permission(session, Permission.REVIEW_KINSHIP)
     context.setdefault("active", "")
     ctx = context_of(request)
 
@@ -99,16 +112,20 @@ def reviews(request: Request, session: OperatorPage) -> Response:
 
 @router.post("/admin/reviews/{relationship_id}")
 def review(request: Request, posted: OperatorPost) -> Response:
+    require_permission(posted.session, Permission.REVIEW_KINSHIP)
     ctx, form = context_of(request), posted.form
     relationship_id = request.path_params["relationship_id"]
     approve = form.get("decision") == "approve"
     try:
         note = required(form, "note", "审核意见", "a note")
-        commit(
+        audited_commit(
             ctx,
+            posted.actor,
+            "admin.review",
             lambda uow: relationships.review(
                 ctx, uow, posted.actor, relationship_id, approve, note
             ),
+            reason=note,
         )
     except (FieldError, GongjiError) as problem:
         extra = _problem(request, problem, {})
@@ -130,7 +147,7 @@ def _problem(
 
 
 def _wallets(request: Request, session: Session, psn_no: str, **context: Any) -> Response:
-    require_role(session, Role.RISK_OFFICER)
+    require_permission(session, Permission.FREEZE_WALLETS)
     ctx = context_of(request)
 
     def work(uow: UnitOfWork) -> tuple[object, object]:
@@ -155,15 +172,20 @@ def wallets_page(request: Request, session: OperatorPage) -> Response:
 
 @router.post("/admin/wallets/{verb}")
 def freeze(request: Request, posted: OperatorPost) -> Response:
+    require_permission(posted.session, Permission.FREEZE_WALLETS)
     ctx, form = context_of(request), posted.form
     frozen = request.path_params["verb"] == "freeze"
     psn_no = form.get("psn_no")
     try:
         required(form, "psn_no", "人员编号", "the psn_no")
         reason = required(form, "reason", "原因", "a reason")
-        commit(
+        audited_commit(
             ctx,
+            posted.actor,
+            "admin.freeze" if frozen else "admin.unfreeze",
             lambda uow: wallets.set_frozen(ctx, uow, posted.actor, psn_no, frozen, reason),
+            subject=psn_no,
+            reason=reason,
         )
     except (FieldError, GongjiError) as problem:
         extra = _problem(request, problem, _PERSON_FIELDS)
@@ -213,7 +235,7 @@ LIFECYCLE_EVENTS: Final[dict[str, Callable[[Posted, str], Command]]] = {
 
 
 def _lifecycle(request: Request, session: Session, **context: Any) -> Response:
-    require_role(session, Role.CLERK)
+    require_permission(session, Permission.CHANGE_ENROLMENT)
     regions = sorted(context_of(request).regions.values(), key=lambda region: region.code)
     context.setdefault("active", "")
     return _page(
@@ -233,6 +255,7 @@ def lifecycle_page(request: Request, session: OperatorPage) -> Response:
 
 @router.post("/admin/lifecycle/{event}")
 def lifecycle_event(request: Request, posted: OperatorPost) -> Response:
+    require_permission(posted.session, Permission.CHANGE_ENROLMENT)
     ctx, event = context_of(request), request.path_params["event"]
     build = LIFECYCLE_EVENTS.get(event)
     if build is None:
@@ -240,7 +263,14 @@ def lifecycle_event(request: Request, posted: OperatorPost) -> Response:
     try:
         psn_no = required(posted.form, "psn_no", "人员编号", "the psn_no")
         command = build(posted, psn_no)
-        commit(ctx, lambda uow: command(ctx, uow))
+        audited_commit(
+            ctx,
+            posted.actor,
+            f"admin.{event}",
+            lambda uow: command(ctx, uow),
+            subject=psn_no,
+            reason=posted.form.get("reason") or None,
+        )
     except (FieldError, GongjiError) as problem:
         extra = _problem(request, problem, _PERSON_FIELDS)
         values = posted.form.kept()
@@ -267,6 +297,7 @@ def policy_text(value: PolicyValue, key: str, lang: i18n.Lang) -> str:
 
 @router.get("/admin/policy")
 def policy(request: Request, session: OperatorPage) -> Response:
+    require_permission(session, Permission.VIEW_POLICY)
     ctx, lang = context_of(request), i18n.language(request)
     me = read(ctx, lambda uow: identity.who_am_i(ctx, uow, session.actor))
     region = request.query_params.get("region", "").strip() or me.region or DEFAULT_REGION

@@ -16,8 +16,10 @@ from gongji.mutual_aid.store.mutual_aid_repo import (
     update_authorization,
     wallet,
 )
+from gongji.mutual_aid.store.premiums_repo import PremiumRow
 
 __all__ = [
+    "PremiumRow",
     "authorization",
     "authorizations_by",
     "grant",

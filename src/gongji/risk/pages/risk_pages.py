@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from gongji.core.errors import GongjiError
-from gongji.kernel.context import Role
+from gongji.kernel.permissions import Permission
 from gongji.risk.domain.alerts import RuleCode
 from gongji.risk.domain.cases import CaseState
 from gongji.risk.reports.evidence_svg import render_graph
@@ -23,7 +23,13 @@ from gongji.web import i18n
 from gongji.web.forms import FieldError, commit, errors_for, read, read_amount, required
 from gongji.web.render import render, see_other
 from gongji.web.routing import WebRoute
-from gongji.web.session import OperatorPage, OperatorPost, Session, context_of, require_role
+from gongji.web.session import (
+    OperatorPage,
+    OperatorPost,
+    Session,
+    context_of,
+    require_permission,
+)
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 RULE_LABELS = {rule.value: rule.label_zh for rule in RuleCode}
@@ -31,7 +37,7 @@ STATE_LABELS = {state.value: state.label_zh for state in CaseState}
 
 
 def _page(request: Request, session: Session, template: str, **context: Any) -> Response:
-    require_role(session, Role.RISK_OFFICER)
+    require_permission(session, Permission.HANDLE_RISK_CASES)
     return render(
         request, template, session=session, rules=RULE_LABELS, states=STATE_LABELS, **context
     )
@@ -39,7 +45,7 @@ def _page(request: Request, session: Session, template: str, **context: Any) -> 
 
 @router.get("/admin/risk")
 def queue(request: Request, session: OperatorPage) -> Response:
-    require_role(session, Role.RISK_OFFICER)
+    require_permission(session, Permission.HANDLE_RISK_CASES)
     ctx = context_of(request)
     alerts = read(ctx, lambda uow: queries.alert_queue(uow, open_only=True))
     open_cases = read(ctx, queries.case_list)
@@ -48,7 +54,7 @@ def queue(request: Request, session: OperatorPage) -> Response:
 
 @router.get("/admin/risk/alerts/{alert_id:int}")
 def alert(request: Request, session: OperatorPage, alert_id: int) -> Response:
-    require_role(session, Role.RISK_OFFICER)
+    require_permission(session, Permission.HANDLE_RISK_CASES)
     ctx = context_of(request)
 
     def work(uow: Any) -> tuple[Any, str]:
@@ -88,7 +94,7 @@ def _case_page(request: Request, session: Session, case_id: str, **context: Any)
 
 @router.get("/admin/risk/cases/{case_id}")
 def case(request: Request, session: OperatorPage, case_id: str) -> Response:
-    require_role(session, Role.RISK_OFFICER)
+    require_permission(session, Permission.HANDLE_RISK_CASES)
     return _case_page(request, session, case_id)
 
 
@@ -139,7 +145,7 @@ def _refused(
 @router.get("/admin/risk/subjects/{kind}/{subject}")
 def subject(request: Request, session: OperatorPage, kind: str, subject: str) -> Response:
     """The institution view (``kind`` institution) or a person's (``kind`` person)."""
-    require_role(session, Role.RISK_OFFICER)
+    require_permission(session, Permission.HANDLE_RISK_CASES)
     ctx = context_of(request)
     view = read(ctx, lambda uow: queries.subject_view(uow, kind, subject))
     return _page(request, session, "risk/subject.html", view=view)

@@ -14,11 +14,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from gongji.api.deps import get_context, require_operator
+from gongji.api.deps import get_context, require_permission
 from gongji.api.errors import error_body
 from gongji.api.reads import read
 from gongji.api.writes import write
-from gongji.kernel.context import Actor, Context, Role
+from gongji.kernel.context import Actor, Context
+from gongji.kernel.permissions import Permission
 from gongji.kernel.png import PngConverterMissing, svg_to_png_bytes
 from gongji.settlement.reports import clearing as report
 from gongji.settlement.reports.clearing_svg import render_svg
@@ -27,8 +28,8 @@ from gongji.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/v1/clearing", tags=["clearing"])
 Ctx = Annotated[Context, Depends(get_context)]
-Clerk = Annotated[Actor, Depends(require_operator(Role.CLERK))]
-AnyOperator = Annotated[Actor, Depends(require_operator(*Role))]
+Clerk = Annotated[Actor, Depends(require_permission(Permission.RUN_CLEARING))]
+AnyOperator = Annotated[Actor, Depends(require_permission(Permission.VIEW_CLEARING))]
 
 
 def _names(ctx: Context) -> Mapping[str, str]:

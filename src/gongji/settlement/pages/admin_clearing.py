@@ -19,17 +19,18 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from gongji.core.errors import GongjiError
-from gongji.kernel.context import Context, Role
+from gongji.kernel.context import Context
 from gongji.kernel.errors import NotFound
+from gongji.kernel.permissions import Permission, operator_may
 from gongji.settlement.domain.clearing import Month, parse_month
 from gongji.settlement.reports.clearing_svg import render_svg
 from gongji.settlement.service import clearing
 from gongji.settlement.service.clearing import ClearingRun
 from gongji.web import i18n
-from gongji.web.forms import FieldError, commit, read, required
+from gongji.web.forms import FieldError, audited_commit, read, required
 from gongji.web.render import render, see_other
 from gongji.web.routing import WebRoute
-from gongji.web.session import OperatorPage, OperatorPost, Session, context_of, require_role
+from gongji.web.session import OperatorPage, OperatorPost, Session, context_of, require_permission
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 SVG_HEADERS: Final = {
@@ -76,7 +77,7 @@ def _page(request: Request, session: Session, month_text: str, **context: Any) -
         month=month_text,
         found=found,
         names=names,
-        may_run=Role.ADMIN in session.actor.roles or Role.CLERK in session.actor.roles,
+        may_run=operator_may(session.actor, Permission.RUN_CLEARING),
         values={"month": month_text},
         **context,
     )
@@ -84,6 +85,7 @@ def _page(request: Request, session: Session, month_text: str, **context: Any) -
 
 @router.get("/admin/clearing")
 def clearing_page(request: Request, session: OperatorPage) -> Response:
+    require_permission(session, Permission.VIEW_CLEARING)
     today = context_of(request).today()
     month = request.query_params.get("month", "").strip()[:7] or last_month(today)
     return _page(request, session, month)
@@ -91,12 +93,14 @@ def clearing_page(request: Request, session: OperatorPage) -> Response:
 
 @router.post("/admin/clearing/run")
 def run_month(request: Request, posted: OperatorPost) -> Response:
-    require_role(posted.session, Role.CLERK)
+    require_permission(posted.session, Permission.RUN_CLEARING)
     ctx = context_of(request)
     month = posted.form.get("month")[:7]
     try:
         required(posted.form, "month", "清算月份", "the month")
-        commit(ctx, lambda uow: clearing.run_clearing(ctx, uow, month))
+        audited_commit(
+            ctx, posted.actor, "clearing.run", lambda uow: clearing.run_clearing(ctx, uow, month)
+        )
     except (FieldError, GongjiError) as problem:
         error = problem.error if isinstance(problem, FieldError) else problem
         errors = {"month": error.message(i18n.language(request))}
@@ -106,6 +110,7 @@ def run_month(request: Request, posted: OperatorPost) -> Response:
 
 @router.get("/admin/clearing/{month}.svg")
 def picture(request: Request, session: OperatorPage) -> Response:
+    require_permission(session, Permission.VIEW_CLEARING)
     ctx = context_of(request)
     month = parse_month(request.path_params["month"][:7])
     found = _stored(ctx, month)

@@ -1,7 +1,7 @@
 """Risk monitoring: alerts, runs, cases, their alerts, recoveries, resellable items.
 
 Revision ID: 0050_risk
-Revises: 0031_gateway_settings
+Revises: 0040_statistics
 Create Date: 2026-12-04
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from gongji.store.append_only import forbid_update_and_delete
 
 revision = "0050_risk"
-down_revision = "0031_gateway_settings"
+down_revision = "0040_statistics"
 branch_labels = None
 depends_on = None
 

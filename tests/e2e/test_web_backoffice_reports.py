@@ -1,0 +1,82 @@
+"""The monthly report, the statistics exports and the home page's figures over HTTP, on the
+clearing tests' March of shared spending (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gongji.backoffice.service import statistics
+from gongji.core.clock import ManualClock
+from gongji.identity.service import identity
+from gongji.kernel.context import Context
+from gongji.mutual_aid.service import lifecycle
+from gongji.web.session import OPERATOR_COOKIE
+from support.api import make_client
+from support.clearing import BROTHER, GUANGZHOU_PHARMACY, march_spending
+from support.desk import PHARMACY
+from support.world import operator, run
+
+
+@pytest.fixture
+def analyst(ctx: Context, clock: ManualClock, tmp_path: Path) -> Iterator[TestClient]:
+    march_spending(ctx, clock)
+    run(
+        ctx,
+        lambda uow: lifecycle.record_death(ctx, uow, operator(), BROTHER, date(2026, 3, 20), "D"),
+    )
+    heirs = [lifecycle.Heir("张小军", "370***********1234", 1)]
+    run(ctx, lambda uow: lifecycle.pay_inheritance(ctx, uow, operator(), BROTHER, "D", heirs))
+    statistics.refresh(ctx)
+    run(ctx, lambda uow: identity.create_operator(ctx, uow, "zhao", ["analyst"], None, None))
+    token = run(ctx, lambda uow: identity.issue_operator_token(ctx, uow, "zhao")).token
+    with make_client(ctx, clock, tmp_path) as client:
+        client.cookies.set(OPERATOR_COOKIE, token, path="/admin")
+        yield client
+
+
+def _rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_the_monthly_report_names_flows_institutions_and_payouts(analyst: TestClient) -> None:
+    page = analyst.get("/admin/reports", params={"month": "2026-03"})
+    assert page.status_code == 200
+    assert "甘肃省 → 山东省" in page.text and "甘肃省 → 广东省" in page.text
+    rows = _rows(analyst.get("/admin/reports.csv", params={"month": "2026-03"}).text)
+    top = [(r["key"], r["amount"]) for r in rows if r["section"] == "top_institution"]
+    assert top == [(PHARMACY, "60.00"), ("H62010000001", "30.00"), (GUANGZHOU_PHARMACY, "20.00")]
+    assert [r for r in rows if r["section"] == "inheritance_payout"] == []
+    april = _rows(analyst.get("/admin/reports.csv", params={"month": "2026-04"}).text)
+    payouts = [r for r in april if r["section"] == "inheritance_payout"]
+    assert [p["key"] for p in payouts] == [BROTHER]  # paid on 2026-04-02
+    lanzhou = analyst.get("/admin/reports.csv", params={"month": "2026-03", "region": "620100"})
+    regions = {r["key"] for r in _rows(lanzhou.text) if r["section"] == "region"}
+    assert regions == {"620100"}
+    workbook = analyst.get("/admin/reports.xlsx", params={"month": "2026-03"}).content
+    assert "xl/worksheets/sheet1.xml" in zipfile.ZipFile(io.BytesIO(workbook)).namelist()
+    refused = analyst.get("/admin/reports", params={"month": "2026-13"})
+    assert refused.status_code == 400 and "报表月份" in refused.text
+
+
+def test_statistics_page_exports_and_home_figures_agree(analyst: TestClient) -> None:
+    params = {"from": "2026-03-01", "to": "2026-03-31"}
+    rows = _rows(analyst.get("/admin/stats.csv", params=params).text)
+    overview = {r["key"]: r["amount"] for r in rows if r["section"] == "overview"}
+    assert overview["grants_accepted"] == "600.00"  # 500.00 to the mother, 100.00 to the son
+    assert overview["spent"] == "110.00"  # 60.00 + 20.00 of the mother's, 30.00 of the son's
+    pairs = {r["key"]: r["amount"] for r in rows if r["section"] == "province_pair"}
+    assert pairs == {"620000>370000": "60.00", "620000>440000": "20.00", "370000>620000": "30.00"}
+    chart = analyst.get("/admin/stats.svg", params=params)
+    assert chart.headers["content-type"].startswith("image/svg+xml")
+    assert chart.text.count('class="bar"') == 62  # two bars a day
+    page = analyst.get("/admin/stats", params=params)
+    assert "110.00" in page.text
+    assert analyst.get("/admin/stats", params={"from": "2026-04-01", "to": "x"}).status_code == 400
