@@ -228,6 +228,7 @@ POLICY_KEYS: Mapping[str, Callable[[object], PolicyValue]] = MappingProxyType(
         "business_timezone": parse_timezone,
         "resident_premium_fen": parse_amount_fen,
         "long_term_care_premium_fen": parse_amount_fen,
+        "kinship_generation_gap_min_years": parse_count,
     }
 )
 """Every policy key, in the order of the ``Policy`` fields, with its parser."""
@@ -261,6 +262,7 @@ class Policy:
     business_timezone: str
     resident_premium_fen: int  # a year's individual resident contribution (§9)
     long_term_care_premium_fen: int  # a year's individual long-term-care contribution (§9)
+    kinship_generation_gap_min_years: int  # a parent is at least this much older (§5)
 
     def __post_init__(self) -> None:
         for item in fields(self):

@@ -165,6 +165,10 @@ POLICY_KEY: Final[Words] = {
     "authorization_scope": ("家庭共济授权范围", "authorization scope"),
     "own_spending_current_year_first": ("本人支付先用当年", "own spending current year first"),
     "mutual_aid_earlier_years_only": ("仅历年账户可共济", "earlier years only"),
+    "kinship_generation_gap_min_years": (
+        "父母与子女最小年龄差（年）",
+        "minimum parent-child age gap",
+    ),
     "wallet_place_of_use_change_allowed": ("允许变更使用地", "place of use change allowed"),
     "payment_order": ("支付顺序", "payment order"),
     "business_timezone": ("业务时区", "business time zone"),

@@ -114,6 +114,7 @@ def terminate(
     relationship_service.end_all_of(ctx, uow, psn_no, "terminated")
     now_us = ctx.now_us()
     _close_enrolment(ctx, uow, enrolment.id, on)
+    _close_wallet(ctx, uow, psn_no, "terminated")
     registry.record_event(
         uow.connection,
         psn_no,
@@ -123,7 +124,28 @@ def terminate(
         reason=reason,
         on=on.isoformat(),
     )
-    return enrolment
+    return _terminated(uow, enrolment.id, psn_no)
+
+
+def _terminated(uow: UnitOfWork, enrolment_id: int, psn_no: str) -> EnrolmentRecord:
+    """The enrolment as termination left it: the answer names the new status and end date."""
+    for found in registry.enrolments_of(uow.connection, psn_no):
+        if found.id == enrolment_id:
+            return found
+    raise NotFound(what="参保信息")
+
+
+def _close_wallet(ctx: Context, uow: UnitOfWork, psn_no: str, reason: str) -> None:
+    """A wallet outlives no insurance: nothing could be given, accepted or spent through it."""
+    wallet = aid_repo.wallet(uow.connection, psn_no)
+    if wallet is not None and wallet.status != "closed":
+        aid_repo.update_wallet(
+            uow.connection,
+            psn_no,
+            status="closed",
+            status_reason=reason,
+            updated_at_us=ctx.now_us(),
+        )
 
 
 def move(
@@ -202,11 +224,7 @@ def record_death(
     if enrolment is not None and enrolment.status != EnrolmentStatus.TERMINATED:
         _close_enrolment(ctx, uow, enrolment.id, on)
     registry.set_death_date(uow.connection, psn_no, on.isoformat())
-    wallet = aid_repo.wallet(uow.connection, psn_no)
-    if wallet is not None and wallet.status != "closed":
-        aid_repo.update_wallet(
-            uow.connection, psn_no, status="closed", status_reason="death", updated_at_us=now_us
-        )
+    _close_wallet(ctx, uow, psn_no, "death")
     registry.record_event(
         uow.connection,
         psn_no,

@@ -10,6 +10,7 @@ returns every unused quota through it and voids its open offers.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from enum import StrEnum
 
 from gongji.kernel.context import Actor, ActorKind, Context, Role
@@ -20,9 +21,9 @@ from gongji.mutual_aid.service import authorizations as authorization_service
 from gongji.mutual_aid.service import grants as grant_service
 from gongji.mutual_aid.service.wallets import find_relative
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
-from gongji.people.domain.kinship import Kinship, inverse, parse_kinship
+from gongji.people.domain.kinship import Kinship, check_birth_dates, inverse, parse_kinship
 from gongji.people.service import registry
-from gongji.people.service.persons import require_person
+from gongji.people.service.persons import governing_enrolment, require_person
 from gongji.store.records import RelationshipRecord
 from gongji.store.uow import UnitOfWork
 
@@ -58,6 +59,7 @@ def propose(
     relative = find_relative(ctx, uow, id_number, name)
     if relative == actor.id:
         raise wallet_errors.RelationshipWithSelf()
+    _check_birth_dates(ctx, uow, actor.id, relative, relation)
     open_statuses = [s.value for s in OPEN_STATUSES]
     if aid_repo.relationship_between(uow.connection, actor.id, relative, open_statuses) is not None:
         raise wallet_errors.RelationshipExists()
@@ -78,6 +80,23 @@ def propose(
     aid_repo.insert_relationship(uow.connection, record)
     _events(ctx, uow, str(record["id"]), "relationship_proposed", actor, relation=relation.value)
     return _relationship(uow, str(record["id"]))
+
+
+def _check_birth_dates(
+    ctx: Context, uow: UnitOfWork, proposer: str, relative: str, kind: Kinship
+) -> None:
+    """The gap is read from the proposer's insured region (else the relative's)."""
+    me, other = require_person(uow, proposer), require_person(uow, relative)
+    enrolment = governing_enrolment(uow, proposer) or governing_enrolment(uow, relative)
+    if enrolment is None:
+        raise NotFound(what="参保信息")
+    policy = ctx.policy(enrolment.region)
+    check_birth_dates(
+        kind,
+        date.fromisoformat(me.birth_date),
+        date.fromisoformat(other.birth_date),
+        policy.kinship_generation_gap_min_years,
+    )
 
 
 def _registry_knows(uow: UnitOfWork, proposer: str, relative: str, kind: Kinship) -> bool:

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from gongji.store import raw
 from gongji.store.query import all_rows, one, record_columns
@@ -18,6 +18,7 @@ from gongji.store.records import (
     EnrolmentRecord,
     PersonRecord,
 )
+from gongji.store.tables_family import kinship_withdrawals
 from gongji.store.tables_people import (
     enrolments,
     inheritance_payouts,
@@ -118,6 +119,27 @@ def update_enrolment(connection: Connection, enrolment_id: int, **values: Any) -
 def kinship_recorded(
     connection: Connection, person_hash: str, relative_hash: str, kind: str
 ) -> bool:
+    """A record of this kinship that no operator has withdrawn between the two people."""
+    if not _kinship_row_exists(connection, person_hash, relative_hash, kind):
+        return False
+    pair = [(person_hash, relative_hash), (relative_hash, person_hash)]
+    withdrawn = select(kinship_withdrawals.c.id).where(
+        or_(
+            *(
+                and_(
+                    kinship_withdrawals.c.person_hash == a,
+                    kinship_withdrawals.c.relative_hash == b,
+                )
+                for a, b in pair
+            )
+        )
+    )
+    return connection.execute(withdrawn.limit(1)).first() is None
+
+
+def _kinship_row_exists(
+    connection: Connection, person_hash: str, relative_hash: str, kind: str
+) -> bool:
     statement = select(kinship_records.c.id).where(
         kinship_records.c.person_hash == person_hash,
         kinship_records.c.relative_hash == relative_hash,
@@ -127,11 +149,18 @@ def kinship_recorded(
 
 
 def insert_kinship_record(connection: Connection, values: dict[str, Any]) -> bool:
-    """False when the same record is already there (imports are idempotent)."""
-    if kinship_recorded(connection, values["person_hash"], values["relative_hash"], values["kind"]):
+    """False when the same record is already there (imports are idempotent); a withdrawn record
+    imported again stays withdrawn."""
+    if _kinship_row_exists(
+        connection, values["person_hash"], values["relative_hash"], values["kind"]
+    ):
         return False
     connection.execute(insert(kinship_records), [values])
     return True
+
+
+def insert_kinship_withdrawal(connection: Connection, values: dict[str, Any]) -> None:
+    connection.execute(insert(kinship_withdrawals), [values])
 
 
 # --- grants --------------------------------------------------------------------------------

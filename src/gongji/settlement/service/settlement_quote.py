@@ -19,6 +19,7 @@ from gongji.kernel import chart
 from gongji.kernel.context import Context
 from gongji.mutual_aid.domain.grant_errors import WalletFrozen
 from gongji.mutual_aid.service import records as aid_records
+from gongji.mutual_aid.service import sharing
 from gongji.mutual_aid.service.accounts import parts_available
 from gongji.people.service.persons import governing_enrolment, require_person
 from gongji.settlement.domain.benefits import Employment
@@ -213,7 +214,11 @@ def _grant_sources(ctx: Context, uow: UnitOfWork, psn_no: str, lock: bool) -> li
     sources = []
     for grant in active:
         quota = quotas.get(chart.earmark(grant.id))
-        if quota is not None and quota.credit_available > 0:
+        if (
+            quota is not None
+            and quota.credit_available > 0
+            and sharing.grant_spendable(uow, grant.contributor)
+        ):
             account = ((quota.id, quota.credit_available),)
             sources.append(
                 Source("grant", grant.id, grant.contributor, grant.contributor_region, account)
@@ -227,11 +232,7 @@ def _authorization_sources(ctx: Context, uow: UnitOfWork, psn_no: str, lock: boo
         uow.connection, recipient=psn_no, status="active", lock=lock
     ):
         enrolment = governing_enrolment(uow, authorization.contributor)
-        if (
-            enrolment is None
-            or enrolment.status != EnrolmentStatus.NORMAL
-            or enrolment.insutype != INSUTYPE_EMPLOYEE
-        ):
+        if enrolment is None or not sharing.authorization_drawable(uow, authorization.contributor):
             continue
         policy = ctx.policy(enrolment.region)
         parts = parts_available(ctx, uow, enrolment.region, authorization.contributor, lock=lock)
