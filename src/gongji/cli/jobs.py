@@ -12,6 +12,7 @@ import typer
 
 from gongji.cli.common import container, readable_errors
 from gongji.jobs.monthly_clearing import run_monthly_clearing
+from gongji.jobs.notifications import run_notifications
 from gongji.jobs.rollover import run_rollover
 from gongji.mutual_aid.service.offer_expiry import run_expire_grants
 
@@ -38,6 +39,19 @@ def expire_grants() -> None:
     with container() as built, readable_errors():
         expired = run_expire_grants(built.context)
     typer.echo(f"expire-grants: {expired} offers returned")
+
+
+@run_app.command("notifications")
+def notifications() -> None:
+    """The evening reminders of offers about to return, then every SMS due (docs/rules.md §15)."""
+    with container() as built, readable_errors():
+        done = run_notifications(built.context)
+    sent = done.delivered
+    typer.echo(
+        f"notifications: {done.reminded} reminders; SMS {sent.sent} sent, {sent.deferred} deferred"
+        f" to the end of quiet hours, {sent.skipped} skipped, {sent.retrying} to retry,"
+        f" {sent.failed} failed, {sent.uncertain} uncertain"
+    )
 
 
 @run_app.command("clearing")

@@ -11,6 +11,7 @@ import logging
 import threading
 
 from gongji.jobs.monthly_clearing import run_monthly_clearing
+from gongji.jobs.notifications import run_notifications
 from gongji.kernel.context import Context
 from gongji.mutual_aid.service.offer_expiry import run_expire_grants
 
@@ -44,6 +45,14 @@ class Scheduler:
                 log.info("expire-grants: %d offers returned", expired)
         except Exception:  # a failed run is retried next minute; never kill the server
             log.exception("expire-grants failed; will retry")
+        try:
+            told = run_notifications(self._ctx)
+            if told.reminded or told.delivered.sent:
+                log.info(
+                    "notifications: %d reminders, %d SMS sent", told.reminded, told.delivered.sent
+                )
+        except Exception:  # as above: retried next minute
+            log.exception("notifications failed; will retry")
         try:
             cleared = run_monthly_clearing(self._ctx)
             if not cleared.stored_earlier:

@@ -19,6 +19,7 @@ from gongji.kernel.idgen import new_id
 from gongji.mutual_aid.domain import wallet_errors
 from gongji.mutual_aid.service import authorizations as authorization_service
 from gongji.mutual_aid.service import grants as grant_service
+from gongji.mutual_aid.service import notices
 from gongji.mutual_aid.service.wallets import find_relative
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
 from gongji.people.domain.kinship import Kinship, check_birth_dates, inverse, parse_kinship
@@ -252,6 +253,7 @@ def _events(
             relationship_id=relationship_id,
             **detail,
         )
+    notices.relationship_event(ctx, uow, relationship, kind, actor)
 
 
 def _relationship(uow: UnitOfWork, relationship_id: str) -> RelationshipRecord:

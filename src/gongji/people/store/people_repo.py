@@ -41,6 +41,12 @@ def person(connection: Connection, psn_no: str) -> PersonRecord | None:
     return PersonRecord(*found[0]) if found else None
 
 
+def mobile_enc(connection: Connection, psn_no: str) -> str | None:
+    """The sealed mobile number, for the one use that needs it in clear: sending an SMS."""
+    row = connection.execute(select(persons.c.mobile_enc).where(persons.c.psn_no == psn_no)).first()
+    return str(row[0]) if row and row[0] else None
+
+
 def person_by_id_hash(connection: Connection, id_hash: str) -> PersonRecord | None:
     statement = select(*_PERSON_COLUMNS).where(persons.c.id_hash == id_hash)
     return one(connection, statement, PersonRecord)

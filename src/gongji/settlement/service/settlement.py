@@ -31,6 +31,7 @@ from gongji.settlement.domain.settlement_errors import (
     SettlementNotReversible,
     SettlementRequestReused,
 )
+from gongji.settlement.service import settlement_notices
 from gongji.settlement.service.settlement_quote import PlannedDraw, Quote, SettleRequest, quote
 from gongji.settlement.store import settlements_repo as rows
 from gongji.settlement.store.settlements_repo import DrawRow, SettlementRow
@@ -99,6 +100,7 @@ def settle(ctx: Context, uow: UnitOfWork, request: SettleRequest) -> SettlementR
                 amount_fen=draw.amount_fen,
                 recipient=request.psn_no,
             )
+    settlement_notices.tell_contributors(ctx, uow, setl_id, planned)
     _post(ctx, uow, setl_id, planned)  # last: see _post
     return row
 
