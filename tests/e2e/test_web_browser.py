@@ -416,3 +416,35 @@ def test_an_operator_works_the_back_office(site: LiveSite, phone: Phone) -> None
     check_page(page, "admin-clearing")
     page.get_by_role("link", name="English").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Monthly clearing")
+
+
+def test_a_mother_is_told_of_an_offer_reads_it_and_accepts(site: LiveSite, phone: Phone) -> None:
+    """Phone viewport: her son proposes and offers while she is away; her pages show the unread
+    badge on 消息; the inbox says who offers how much and until when; reading clears the badge;
+    she accepts from the home page; she turns 就医时使用家庭共济 off and on again."""
+    ctx = site.ctx
+    open_wallets(ctx, HEAD, MOTHER)
+    link(ctx, HEAD, MOTHER, "parent")
+    offer(ctx, HEAD, MOTHER, 30_000)
+    mother = phone()
+    sign_in(mother, site, MOTHER.mobile)
+    badge = mother.locator(".messages-tab .badge")
+    expect(badge).to_have_text("2")  # the proposal and the offer
+    check_page(mother, "wallet-home-badge")
+    mother.get_by_role("link", name=re.compile("^消息")).click()
+    expect(mother.get_by_role("heading", level=1)).to_have_text("消息")
+    expect(mother.locator("li.message.unread")).to_have_count(2)
+    expect(mother.locator("ul.messages")).to_contain_text(
+        "张**向您共济 300.00 元，请在 03月03日 06:00 前登录医保钱包接收"
+    )
+    check_page(mother, "messages")
+    mother.goto("/wallet")
+    expect(badge).to_have_count(0)
+    mother.get_by_role("button", name="接收", exact=True).click()
+    expect(mother.get_by_role("status")).to_have_text("已接收共济额度")
+    expect(mother.locator("#choice-state")).to_contain_text("已开启")
+    mother.get_by_role("button", name="关闭", exact=True).click()
+    expect(mother.get_by_role("status")).to_have_text("就医时不再使用家庭共济")
+    expect(mother.locator("#choice-state")).to_contain_text("已关闭")
+    mother.get_by_role("button", name="开启", exact=True).click()
+    expect(mother.locator("#choice-state")).to_contain_text("已开启")

@@ -144,6 +144,13 @@ DONE: Final[Words] = {
     "settled": ("结算成功", "Settled"),
     "reversed": ("已撤销结算", "Settlement reversed"),
     "cleared": ("清算完成，结果已保存", "Month cleared; the result is stored"),
+    "notify_saved": ("消息设置已保存", "Message settings saved"),
+    "mutual_aid_on": ("就医时将使用家庭共济", "Family mutual aid will pay for your care"),
+    "mutual_aid_off": ("就医时不再使用家庭共济", "Family mutual aid will not pay for your care"),
+    "kinship_withdrawn": (
+        "亲属关系已撤销，共济关系已终止",
+        "Kinship withdrawn; the relationship ended",
+    ),
 }
 
 POLICY_KEY: Final[Words] = {

@@ -8,7 +8,7 @@ framed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final, TypeVar
 from urllib.parse import urlencode
@@ -88,6 +88,24 @@ def switch_url(request: Request, lang: i18n.Lang) -> str:
     return f"{request.url.path}?{urlencode([*params, ('lang', lang)])}"
 
 
+PageExtra = Callable[[Request, Session | None], Mapping[str, Any]]
+_PAGE_EXTRAS: list[PageExtra] = []
+
+
+def add_page_extra(extra: PageExtra) -> None:
+    """Names every page may show, computed per request by an area above the web plumbing (the
+    unread-message badge): registered once by the app's assembly, so ``web`` imports no area."""
+    if extra not in _PAGE_EXTRAS:
+        _PAGE_EXTRAS.append(extra)
+
+
+def _extras(request: Request, session: Session | None) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for extra in _PAGE_EXTRAS:
+        found.update(extra(request, session))
+    return found
+
+
 def render(
     request: Request,
     template: str,
@@ -117,7 +135,7 @@ def render(
         notice=_notice(request, lang),
         status=status,
         path=request.url.path,
-        **context,
+        **{**_extras(request, session), **context},
     )
     response = HTMLResponse(body, status_code=status)
     if draft is not None:

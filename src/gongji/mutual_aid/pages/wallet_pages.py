@@ -19,6 +19,7 @@ from gongji.core.errors import GongjiError
 from gongji.kernel.context import Context
 from gongji.mutual_aid.pages.history import chart, event_rows, monthly_flows
 from gongji.mutual_aid.service import grants, wallet_view, wallets
+from gongji.notify.service import preferences
 from gongji.people.service.credentials_lookup import EC_TOKEN_VALID_S, issue_ec_token
 from gongji.store.uow import UnitOfWork
 from gongji.web import i18n
@@ -48,12 +49,14 @@ def _home(
 ) -> Response:
     ctx = context_of(request)
     view = read(ctx, lambda uow: wallet_view.wallet_view(ctx, uow, session.actor.id))
+    wanted = read(ctx, lambda uow: preferences.of(uow, session.actor.id))
     return render(
         request,
         "wallet/home.html",
         status=status,
         session=session,
         view=view,
+        use_mutual_aid=wanted.use_mutual_aid,
         errors=errors,
         region_name=_region_name(ctx, view.wallet.place_of_use if view.wallet else None),
     )
