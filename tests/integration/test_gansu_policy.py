@@ -8,7 +8,7 @@ earlier years' money (历年) is ever shared; Jinan (370100) keeps the national 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pytest
@@ -27,6 +27,7 @@ from gongji.mutual_aid.service import (
 )
 from gongji.mutual_aid.service.accounts import parts_available
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
+from gongji.notify.service import preferences
 from gongji.settlement.service.settlement import settle
 from gongji.settlement.service.settlement_quote import quote
 from support.desk import HOSPITAL, PHARMACY, bill, open_desks
@@ -232,3 +233,25 @@ def test_a_parent_younger_than_the_child_is_refused(world: World) -> None:
         ),
     )
     assert proposed.status == "proposed"
+
+
+def test_shared_money_pays_only_when_the_patient_chooses_it(world: World) -> None:
+    relate(world.ctx, SON, MOTHER, "parent")
+    give(world.ctx, SON, MOTHER, 10_000)
+
+    def cash(choice: bool | None, request_id: str) -> int:
+        request = replace(bill(MOTHER, request_id, ("TB", "1", 5_000)), use_mutual_aid=choice)
+        return run(world.ctx, lambda uow: quote(world.ctx, uow, request)).plan.psn_cash_pay
+
+    assert cash(None, "c-1") == 0  # the standing choice is on until she turns it off
+    run(
+        world.ctx,
+        lambda uow: preferences.set_use_mutual_aid(world.ctx, uow, person_actor(MOTHER), False),
+    )
+    assert cash(None, "c-2") == 5_000
+    assert cash(True, "c-3") == 0  # chosen at the counter for this bill
+    run(
+        world.ctx,
+        lambda uow: preferences.set_use_mutual_aid(world.ctx, uow, person_actor(MOTHER), True),
+    )
+    assert cash(False, "c-4") == 5_000  # declined at the counter for this bill

@@ -187,6 +187,7 @@ def read_bill(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) ->
         med_type=med_type,
         lines=lines,
         acct_used_flag=acct_used,
+        use_mutual_aid=fields.mutual_aid_choice(data),
     )
     echo = {
         "mdtrt_id": fields.text(data, "mdtrt_id", required=False, pattern=_ID),

@@ -66,6 +66,7 @@ class Bill:
     med_type: str
     lines: tuple[LineIn, ...]
     acct_used: bool
+    use_mutual_aid: bool | None = None  # None: the patient's standing choice
 
 
 def line_rows(values: Mapping[str, str]) -> int:
@@ -103,7 +104,8 @@ def read_bill(form: Form) -> Bill:
             error = ItemQuantityInvalid(item_code=code[:40], quantity=quantity_text[:25])
             raise FieldError(f"quantity_{n}", error)
         lines.append(LineIn(code, Decimal(quantity_text), read_amount(form, f"unit_price_{n}")))
-    return Bill(med_type, tuple(lines), form.get("acct_used_flag") == "1")
+    choice = {"1": True, "0": False}.get(form.get("mutual_aid"))
+    return Bill(med_type, tuple(lines), form.get("acct_used_flag") == "1", choice)
 
 
 def new_request_id(ctx: Context) -> str:
@@ -129,6 +131,7 @@ def settle_request(
         med_type=bill.med_type,
         lines=bill.lines,
         acct_used_flag=bill.acct_used,
+        use_mutual_aid=bill.use_mutual_aid,
     )
 
 

@@ -21,6 +21,7 @@ from gongji.mutual_aid.domain.grant_errors import WalletFrozen
 from gongji.mutual_aid.service import records as aid_records
 from gongji.mutual_aid.service import sharing
 from gongji.mutual_aid.service.accounts import parts_available
+from gongji.notify.service import preferences
 from gongji.people.service.persons import governing_enrolment, require_person
 from gongji.settlement.domain.benefits import Employment
 from gongji.settlement.domain.compute import SettlementFigures, YearToDate, compute_settlement
@@ -55,7 +56,9 @@ class SettleRequest:
     med_type: str
     lines: tuple[LineIn, ...]
     acct_used_flag: bool = True
-    use_mutual_aid: bool = True
+    use_mutual_aid: bool | None = None
+    """The patient's choice for this settlement (desk, ``exp_content``); None: their standing
+    choice 就医时使用家庭共济 (docs/rules.md §6.2)."""
 
     def fingerprint(self) -> str:
         """What makes two requests the same request (idempotency per institution request id)."""
@@ -63,7 +66,8 @@ class SettleRequest:
             f"{line.item_code},{line.quantity.normalize()},{line.unit_price_fen}"
             for line in self.lines
         )
-        flags = f"{int(self.acct_used_flag)}{int(self.use_mutual_aid)}"
+        choice = "-" if self.use_mutual_aid is None else str(int(self.use_mutual_aid))
+        flags = f"{int(self.acct_used_flag)}{choice}"
         return f"{self.psn_no}|{self.med_type}|{flags}|{lines}"
 
 
@@ -134,7 +138,7 @@ def quote(ctx: Context, uow: UnitOfWork, request: SettleRequest, *, lock: bool =
     )
     figures = compute_settlement(bill, rule, YearToDate(*used))
     own = _own_source(ctx, uow, enrolment, request, lock)
-    shared = _shared_sources(ctx, uow, request, lock) if request.use_mutual_aid else []
+    shared = _shared_sources(ctx, uow, request, lock) if _mutual_aid_chosen(uow, request) else []
     order = tuple(
         PaymentStep(step.value) for step in ctx.policy(enrolment.region, local_today).payment_order
     )
@@ -160,6 +164,12 @@ def quote(ctx: Context, uow: UnitOfWork, request: SettleRequest, *, lock: bool =
         own.available_fen if own else 0,
         tuple(bill),
     )
+
+
+def _mutual_aid_chosen(uow: UnitOfWork, request: SettleRequest) -> bool:
+    if request.use_mutual_aid is not None:
+        return request.use_mutual_aid
+    return preferences.of(uow, request.psn_no).use_mutual_aid
 
 
 def _insured(uow: UnitOfWork, psn_no: str) -> EnrolmentRecord:
