@@ -448,3 +448,20 @@ def test_a_mother_is_told_of_an_offer_reads_it_and_accepts(site: LiveSite, phone
     expect(mother.locator("#choice-state")).to_contain_text("已关闭")
     mother.get_by_role("button", name="开启", exact=True).click()
     expect(mother.locator("#choice-state")).to_contain_text("已开启")
+
+    bought = SettleRequest(PHARMACY, "records-1", MOTHER.psn_no, "41",
+                           (LineIn(MONITOR, Decimal(1), 12_000),))  # fmt: skip
+    row = committed(ctx, lambda uow: settlement.settle(ctx, uow, bought))
+    mother.get_by_role("link", name="记录", exact=True).click()
+    record = mother.locator("section.record").first
+    expect(record.get_by_role("heading")).to_have_text("济南市示范大药房")
+    expect(record.locator(".amt-medfee")).to_have_text("120.00")
+    expect(record.locator(".amt-family")).to_have_text(yuan(row.acct_mulaid_pay))
+    expect(record.locator(".amt-cash")).to_have_text(yuan(row.psn_cash_pay))
+    expect(record.locator(".items")).to_contain_text("电子血压计")
+    check_page(mother, "records")
+    son = phone()
+    sign_in(son, site, HEAD.mobile)
+    son.get_by_role("link", name="记录", exact=True).click()
+    expect(son.locator("section.record .amt-mine")).to_contain_text(yuan(row.acct_mulaid_pay))
+    expect(son.locator(".messages-tab .badge")).to_have_text("2")  # she confirmed; she spent

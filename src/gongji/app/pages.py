@@ -16,7 +16,7 @@ from starlette.responses import Response
 from gongji.backoffice.pages import admin_imports, admin_pages
 from gongji.mutual_aid.pages import family_pages, give_pages, wallet_pages
 from gongji.notify.pages import message_pages
-from gongji.settlement.pages import admin_clearing, desk_pages
+from gongji.settlement.pages import admin_clearing, desk_pages, person_records
 from gongji.web import login_pages
 from gongji.web.render import add_page_extra
 from gongji.web.routing import WebRoute, http_error_page
@@ -41,6 +41,7 @@ def install_web(app: FastAPI) -> None:
     for module in (login_pages, wallet_pages, family_pages, give_pages, admin_pages, desk_pages):
         app.include_router(module.router)
     app.include_router(message_pages.router)
+    app.include_router(person_records.router)
     app.include_router(admin_imports.router)
     app.include_router(admin_clearing.router)
     app.include_router(_fallback)
