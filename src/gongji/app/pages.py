@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
-from gongji.backoffice.pages import admin_imports, admin_pages
+from gongji.backoffice.pages import admin_family, admin_imports, admin_pages
 from gongji.mutual_aid.pages import family_pages, give_pages, wallet_pages
 from gongji.notify.pages import message_pages
 from gongji.settlement.pages import admin_clearing, desk_pages, person_records
@@ -42,6 +42,7 @@ def install_web(app: FastAPI) -> None:
         app.include_router(module.router)
     app.include_router(message_pages.router)
     app.include_router(person_records.router)
+    app.include_router(admin_family.router)
     app.include_router(admin_imports.router)
     app.include_router(admin_clearing.router)
     app.include_router(_fallback)

@@ -21,7 +21,14 @@ from gongji.core.clock import from_us
 from gongji.core.money import format_yuan
 from gongji.kernel.context import BUSINESS_TZ
 from gongji.web import i18n
-from gongji.web.session import DRAFT_COOKIE, Session, clear_cookie, load_draft, set_cookie
+from gongji.web.session import (
+    DRAFT_COOKIE,
+    Session,
+    clear_cookie,
+    context_of,
+    load_draft,
+    set_cookie,
+)
 
 R = TypeVar("R", bound=Response)
 TEMPLATES_DIR: Final = Path(__file__).parent / "templates"
@@ -106,6 +113,17 @@ def _extras(request: Request, session: Session | None) -> dict[str, Any]:
     return found
 
 
+def _region_namer(request: Request) -> Callable[[str | None], str]:
+    """``region(code)``: the region's name (兰州市) for people to read, the code if unknown."""
+    regions = context_of(request).regions
+
+    def name(code: str | None) -> str:
+        found = regions.get(code or "")
+        return found.name if found else (code or "")
+
+    return name
+
+
 def render(
     request: Request,
     template: str,
@@ -135,6 +153,7 @@ def render(
         notice=_notice(request, lang),
         status=status,
         path=request.url.path,
+        region=_region_namer(request),
         **{**_extras(request, session), **context},
     )
     response = HTMLResponse(body, status_code=status)
