@@ -41,6 +41,7 @@ from gongji.core.money import format_yuan
 from gongji.institutions.service import institutions
 from gongji.kernel import chart
 from gongji.kernel.context import Context
+from gongji.mutual_aid.pages.wallet_pages import voucher_qr
 from gongji.mutual_aid.service.wallet_view import wallet_view
 from gongji.people.store import people_repo
 from gongji.settlement.service import settlement
@@ -190,8 +191,12 @@ def test_a_family_links_up_and_shares_money_in_the_browser(site: LiveSite, phone
 
     mother.goto("/wallet")
     mother.get_by_role("link", name="出示医保电子凭证（看病买药时）").click()
+    expect(mother.locator("#ec-qr svg")).to_be_visible()
     check_page(mother, "wallet-voucher")
-    settle_at_the_pharmacy(site, phone(), mother.locator("#ec-token").inner_text())
+    token = (mother.locator("#ec-token").text_content() or "").strip()
+    drawn = re.findall(r' d="([^"]+)"', mother.locator("#ec-qr").inner_html())
+    assert drawn and drawn == re.findall(r' d="([^"]+)"', str(voucher_qr(token)))  # the token's
+    settle_at_the_pharmacy(site, phone(), token)
 
     quota_fen = ledger_fen(ctx, chart.earmark(grant.grant.id))
     assert quota_fen == 50_000 - 7_200  # the grant paid acct_mulaid_pay, 72.00
