@@ -43,6 +43,7 @@ from gongji.kernel import chart
 from gongji.kernel.context import Context
 from gongji.mutual_aid.pages.wallet_pages import voucher_qr
 from gongji.mutual_aid.service.wallet_view import wallet_view
+from gongji.people.service.credentials_lookup import issue_ec_token
 from gongji.people.store import people_repo
 from gongji.settlement.service import settlement
 from gongji.settlement.service.settlement_quote import LineIn, SettleRequest
@@ -470,3 +471,51 @@ def test_a_mother_is_told_of_an_offer_reads_it_and_accepts(site: LiveSite, phone
     son.get_by_role("link", name="记录", exact=True).click()
     expect(son.locator("section.record .amt-mine")).to_contain_text(yuan(row.acct_mulaid_pay))
     expect(son.locator(".messages-tab .badge")).to_have_text("2")  # she confirmed; she spent
+
+
+def test_a_cashier_scans_chooses_settles_and_prints_at_a_desktop(
+    browser: Any, site: LiveSite
+) -> None:
+    """Desktop viewport: the pharmacy's cashier scans the mother's e-voucher (the scanner types
+    the token and Enter), enters the item by its code, lets her decline family money
+    for this bill, sees the pre-settlement at the top of the page, settles and prints."""
+    ctx = site.ctx
+    open_wallets(ctx, HEAD, MOTHER)
+    link(ctx, HEAD, MOTHER, "parent")
+    answer(ctx, MOTHER, offer(ctx, HEAD, MOTHER, 50_000), accept=True)
+    token = issue_ec_token(ctx, MOTHER.psn_no)
+    issued = committed(ctx, lambda uow: institutions.issue_credentials(ctx, uow, PHARMACY))
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN",
+                                  base_url=site.url)  # fmt: skip
+    context.set_default_timeout(5_000)
+    desk = context.new_page()
+    try:
+        desk.goto("/desk/login")
+        expect(desk.get_by_text("结算台密钥")).to_be_visible()
+        desk.get_by_label("密钥编号").fill(issued.key_id)
+        desk.get_by_label("密钥", exact=True).fill(issued.secret)
+        desk.get_by_role("button", name="登录", exact=True).click()
+        desk.get_by_label("就诊凭证类型").select_option("01")
+        desk.get_by_label("凭证号码").fill(token)
+        desk.get_by_label("凭证号码").press("Enter")  # as a scanner ends its input
+        expect(desk.locator("#patient-name")).to_have_text("王**")
+        expect(desk.locator("dl.patient")).to_contain_text("济南市")
+        desk.locator("#f-item_code_0").fill(MONITOR)
+        desk.locator("#f-unit_price_0").fill("120.00")
+        desk.get_by_label("家庭共济", exact=True).select_option("0")
+        desk.get_by_role("button", name="预结算").click()
+        expect(desk.locator("#amt-acct_mulaid_pay")).to_have_text("0.00")
+        quote_top = desk.locator("#quote-h").bounding_box()
+        form_top = desk.get_by_role("button", name="预结算").bounding_box()
+        assert quote_top is not None and form_top is not None
+        assert quote_top["y"] < form_top["y"] and quote_top["y"] < 800  # seen without scrolling
+        desk.get_by_role("button", name="确认结算").click()
+        expect(desk.get_by_role("status")).to_have_text("结算成功")
+        expect(desk.locator("#amt-acct_mulaid_pay")).to_have_text("0.00")
+        desk.emulate_media(media="print")
+        expect(desk.locator("header.top")).to_be_hidden()
+        desk.screenshot(path="test-output/screenshots/desk-receipt-desktop.png")
+    finally:
+        context.close()
+    left = committed(ctx, lambda uow: wallet_view(ctx, uow, MOTHER.psn_no)).received_total_fen
+    assert left == 50_000  # she declined family money: the grant is untouched
