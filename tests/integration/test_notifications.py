@@ -269,3 +269,20 @@ def _seconds(n: int) -> object:
     from datetime import timedelta
 
     return timedelta(seconds=n)
+
+
+class CodesOnly:
+    """A production gateway that sends one-time codes and nothing else."""
+
+    def send_code(self, mobile: str, code: str) -> None:
+        raise AssertionError("no code is sent by notifications")
+
+
+def test_a_gateway_that_cannot_send_texts_leaves_the_message_in_the_inbox(world: World) -> None:
+    base = world.ctx
+    ctx = Context(base.engine, base.clock, base.ledger, base.vault, base.policies, base.regions,
+                  CodesOnly())  # fmt: skip
+    world.offer()
+    assert deliver_due(ctx).skipped >= 1
+    assert world.offer_row().sms_state == "no_gateway"
+    assert world.texts.sent == []

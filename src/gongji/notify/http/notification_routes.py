@@ -29,7 +29,7 @@ class NotificationOut(BaseModel):
     body: str
     created_at: str | None
     read: bool
-    sms: str  # pending | sending | sent | skipped | failed | uncertain | unsupported
+    sms: str  # pending | sending | sent | skipped | failed | uncertain | no_gateway
 
     @classmethod
     def of(cls, message: inbox.Message) -> NotificationOut:

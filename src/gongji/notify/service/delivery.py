@@ -87,7 +87,7 @@ def _deliver(ctx: Context, row: NotificationRow) -> str | None:
         return claim
     sender = sender_for(ctx.sms)
     if sender is None:
-        return _finish(ctx, row, "unsupported")
+        return _finish(ctx, row, "no_gateway")
     text = sms_text(NoticeKind(row.kind), json.loads(row.params))
     try:
         sender.send_text(claim.mobile, text)

@@ -4,7 +4,7 @@ The gateway's own interface sends one-time codes; a gateway that can also send a
 ``send_text(mobile, text)``, which notifications use. The development gateway cannot, so in
 development the text goes to the log instead, beside the codes (the text carries no secret,
 docs/rules.md §15; the number is masked as in every log line). A production gateway without
-``send_text`` delivers nothing: its messages are marked ``unsupported`` and stay in the inbox.
+``send_text`` delivers nothing: its messages are marked ``no_gateway`` and stay in the inbox.
 """
 
 from __future__ import annotations
