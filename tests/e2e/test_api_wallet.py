@@ -17,7 +17,7 @@ from gongji.ledger.check import check_ledger
 from gongji.store.tables import ledger_transfers
 from gongji.store.tables_people import grants, relationships
 from support.api import key, make_client, operator_headers, person_headers, post
-from support.world import IDS, at, build_context, insured, record_kinship
+from support.world import ELDER, IDS, at, build_context, insured, record_kinship
 
 SON, MOTHER = "P620100000001", "P370100000001"
 
@@ -27,7 +27,7 @@ def story(engine: Engine, tmp_path: Path) -> Iterator[tuple[TestClient, Context]
     clock = ManualClock(at("2026-03-02 10:00:00"))
     ctx = build_context(engine, clock)
     insured(ctx, SON, current=180_000, earlier=620_000, name="张建国")
-    insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰")
+    insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰", born=ELDER)
     record_kinship(ctx, SON, MOTHER, "parent")
     with make_client(ctx, clock, tmp_path) as client:
         yield client, ctx

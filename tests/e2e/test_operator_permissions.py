@@ -80,6 +80,17 @@ ENDPOINTS: dict[tuple[str, str], Permission] = {
     ("GET", "/admin/stats.{kind}"): P.VIEW_STATISTICS,
     ("GET", "/admin/reports"): P.VIEW_REPORTS,
     ("GET", "/admin/reports.{kind}"): P.VIEW_REPORTS,
+    ("POST", "/api/v1/admin/relationships/{relationship_id}/withdraw-kinship"): P.REVIEW_KINSHIP,
+    ("GET", "/admin/kinship"): P.REVIEW_KINSHIP,
+    ("POST", "/admin/kinship"): P.REVIEW_KINSHIP,
+    ("GET", "/admin/desk-keys"): P.ISSUE_DESK_KEYS,
+    ("POST", "/admin/desk-keys"): P.ISSUE_DESK_KEYS,
+    ("GET", "/admin/risk"): P.HANDLE_RISK_CASES,
+    ("GET", "/admin/risk/alerts/{alert_id:int}"): P.HANDLE_RISK_CASES,
+    ("POST", "/admin/risk/alerts/{alert_id:int}/case"): P.HANDLE_RISK_CASES,
+    ("GET", "/admin/risk/cases/{case_id}"): P.HANDLE_RISK_CASES,
+    ("POST", "/admin/risk/cases/{case_id}/{verb}"): P.HANDLE_RISK_CASES,
+    ("GET", "/admin/risk/subjects/{kind}/{subject}"): P.HANDLE_RISK_CASES,
 }
 
 PARAMS = {
@@ -91,6 +102,8 @@ PARAMS = {
     "verb": "freeze",
     "event": "suspend",
     "job_id": "none",
+    "case_id": "1",
+    "subject": PSN,
 }
 
 
@@ -131,7 +144,7 @@ def _token(ctx: Context, role: Role) -> str:
 
 
 def _call(client: TestClient, ctx: Context, token: str, method: str, template: str) -> int:
-    path = template.replace("{rest:path}", "x").format(**PARAMS)
+    path = template.replace("{rest:path}", "x").replace("{alert_id:int}", "1").format(**PARAMS)
     if path.startswith("/api/"):
         headers = {"Authorization": f"Bearer {token}", **key()}
         body = {} if method == "POST" else None

@@ -18,7 +18,7 @@ from gongji.kernel.context import Context
 from gongji.store.tables import ledger_transfers
 from gongji.store.tables_clearing import premium_payments
 from support.api import key, make_client, person_headers, post
-from support.world import at, build_context, insured, relate
+from support.world import ELDER, at, build_context, insured, relate
 
 SON, MOTHER, STRANGER = "P620100000001", "P370100000001", "P370100000009"
 PATH = "/api/v1/premiums"
@@ -29,7 +29,7 @@ def story(engine: Engine, tmp_path: Path) -> Iterator[tuple[TestClient, Context]
     clock = ManualClock(at("2026-03-02 10:00:00"))
     ctx = build_context(engine, clock)
     insured(ctx, SON, current=180_000, earlier=620_000, name="张建国")
-    insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰")
+    insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰", born=ELDER)
     insured(ctx, STRANGER, region="370100", insutype="390", name="赵四")
     relate(ctx, SON, MOTHER, "parent")
     with make_client(ctx, clock, tmp_path) as client:

@@ -29,7 +29,7 @@ from gongji.store.tables import ledger_transfers
 from gongji.store.tables_settlements import accumulators, settlements
 from support.api import make_client
 from support.desk import HOSPITAL, PHARMACY, open_desks
-from support.world import at, build_context, give, insured, relate, run
+from support.world import ELDER, at, build_context, give, insured, relate, run
 
 SON, MOTHER = "P620100000001", "P370100000001"
 BASE = "/api/v1/settlements"
@@ -92,7 +92,7 @@ def counter(engine: Engine, tmp_path: Path) -> Iterator[Counter]:
     ctx = build_context(engine, clock)
     open_desks(ctx)
     insured(ctx, SON, current=180_000, earlier=620_000, name="张建国")
-    insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰")
+    insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰", born=ELDER)
     relate(ctx, SON, MOTHER, "parent")
     with make_client(ctx, clock, tmp_path) as client:
         yield Counter(

@@ -41,7 +41,9 @@ from gongji.core.money import format_yuan
 from gongji.institutions.service import institutions
 from gongji.kernel import chart
 from gongji.kernel.context import Context
+from gongji.mutual_aid.pages.wallet_pages import voucher_qr
 from gongji.mutual_aid.service.wallet_view import wallet_view
+from gongji.people.service.credentials_lookup import issue_ec_token
 from gongji.people.store import people_repo
 from gongji.settlement.domain.bill import LineIn, SettleRequest
 from gongji.settlement.service import settlement
@@ -190,8 +192,12 @@ def test_a_family_links_up_and_shares_money_in_the_browser(site: LiveSite, phone
 
     mother.goto("/wallet")
     mother.get_by_role("link", name="出示医保电子凭证（看病买药时）").click()
+    expect(mother.locator("#ec-qr svg")).to_be_visible()
     check_page(mother, "wallet-voucher")
-    settle_at_the_pharmacy(site, phone(), mother.locator("#ec-token").inner_text())
+    token = (mother.locator("#ec-token").text_content() or "").strip()
+    drawn = re.findall(r' d="([^"]+)"', mother.locator("#ec-qr").inner_html())
+    assert drawn and drawn == re.findall(r' d="([^"]+)"', str(voucher_qr(token)))  # the token's
+    settle_at_the_pharmacy(site, phone(), token)
 
     quota_fen = ledger_fen(ctx, chart.earmark(grant.grant.id))
     assert quota_fen == 50_000 - 7_200  # the grant paid acct_mulaid_pay, 72.00
@@ -416,3 +422,100 @@ def test_an_operator_works_the_back_office(site: LiveSite, phone: Phone) -> None
     check_page(page, "admin-clearing")
     page.get_by_role("link", name="English").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Monthly clearing")
+
+
+def test_a_mother_is_told_of_an_offer_reads_it_and_accepts(site: LiveSite, phone: Phone) -> None:
+    """Phone viewport: her son proposes and offers while she is away; her pages show the unread
+    badge on 消息; the inbox says who offers how much and until when; reading clears the badge;
+    she accepts from the home page; she turns 就医时使用家庭共济 off and on again."""
+    ctx = site.ctx
+    open_wallets(ctx, HEAD, MOTHER)
+    link(ctx, HEAD, MOTHER, "parent")
+    offer(ctx, HEAD, MOTHER, 30_000)
+    mother = phone()
+    sign_in(mother, site, MOTHER.mobile)
+    badge = mother.locator(".messages-tab .badge")
+    expect(badge).to_have_text("2")  # the proposal and the offer
+    check_page(mother, "wallet-home-badge")
+    mother.get_by_role("link", name=re.compile("^消息")).click()
+    expect(mother.get_by_role("heading", level=1)).to_have_text("消息")
+    expect(mother.locator("li.message.unread")).to_have_count(2)
+    expect(mother.locator("ul.messages")).to_contain_text(
+        "张**向您共济 300.00 元，请在 03月03日 06:00 前登录医保钱包接收"
+    )
+    check_page(mother, "messages")
+    mother.goto("/wallet")
+    expect(badge).to_have_count(0)
+    mother.get_by_role("button", name="接收", exact=True).click()
+    expect(mother.get_by_role("status")).to_have_text("已接收共济额度")
+    expect(mother.locator("#choice-state")).to_contain_text("已开启")
+    mother.get_by_role("button", name="关闭", exact=True).click()
+    expect(mother.get_by_role("status")).to_have_text("就医时不再使用家庭共济")
+    expect(mother.locator("#choice-state")).to_contain_text("已关闭")
+    mother.get_by_role("button", name="开启", exact=True).click()
+    expect(mother.locator("#choice-state")).to_contain_text("已开启")
+
+    bought = SettleRequest(PHARMACY, "records-1", MOTHER.psn_no, "41",
+                           (LineIn(MONITOR, Decimal(1), 12_000),))  # fmt: skip
+    row = committed(ctx, lambda uow: settlement.settle(ctx, uow, bought))
+    mother.get_by_role("link", name="记录", exact=True).click()
+    record = mother.locator("section.record").first
+    expect(record.get_by_role("heading")).to_have_text("济南市示范大药房")
+    expect(record.locator(".amt-medfee")).to_have_text("120.00")
+    expect(record.locator(".amt-family")).to_have_text(yuan(row.acct_mulaid_pay))
+    expect(record.locator(".amt-cash")).to_have_text(yuan(row.psn_cash_pay))
+    expect(record.locator(".items")).to_contain_text("电子血压计")
+    check_page(mother, "records")
+    son = phone()
+    sign_in(son, site, HEAD.mobile)
+    son.get_by_role("link", name="记录", exact=True).click()
+    expect(son.locator("section.record .amt-mine")).to_contain_text(yuan(row.acct_mulaid_pay))
+    expect(son.locator(".messages-tab .badge")).to_have_text("2")  # she confirmed; she spent
+
+
+def test_a_cashier_scans_chooses_settles_and_prints_at_a_desktop(
+    browser: Any, site: LiveSite
+) -> None:
+    """Desktop viewport: the pharmacy's cashier scans the mother's e-voucher (the scanner types
+    the token and Enter), enters the item by its code, lets her decline family money
+    for this bill, sees the pre-settlement at the top of the page, settles and prints."""
+    ctx = site.ctx
+    open_wallets(ctx, HEAD, MOTHER)
+    link(ctx, HEAD, MOTHER, "parent")
+    answer(ctx, MOTHER, offer(ctx, HEAD, MOTHER, 50_000), accept=True)
+    token = issue_ec_token(ctx, MOTHER.psn_no)
+    issued = committed(ctx, lambda uow: institutions.issue_credentials(ctx, uow, PHARMACY))
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN",
+                                  base_url=site.url)  # fmt: skip
+    context.set_default_timeout(5_000)
+    desk = context.new_page()
+    try:
+        desk.goto("/desk/login")
+        expect(desk.get_by_text("结算台密钥")).to_be_visible()
+        desk.get_by_label("密钥编号").fill(issued.key_id)
+        desk.get_by_label("密钥", exact=True).fill(issued.secret)
+        desk.get_by_role("button", name="登录", exact=True).click()
+        desk.get_by_label("就诊凭证类型").select_option("01")
+        desk.get_by_label("凭证号码").fill(token)
+        desk.get_by_label("凭证号码").press("Enter")  # as a scanner ends its input
+        expect(desk.locator("#patient-name")).to_have_text("王**")
+        expect(desk.locator("dl.patient")).to_contain_text("济南市")
+        desk.locator("#f-item_code_0").fill(MONITOR)
+        desk.locator("#f-unit_price_0").fill("120.00")
+        desk.get_by_label("家庭共济", exact=True).select_option("0")
+        desk.get_by_role("button", name="预结算").click()
+        expect(desk.locator("#amt-acct_mulaid_pay")).to_have_text("0.00")
+        quote_top = desk.locator("#quote-h").bounding_box()
+        form_top = desk.get_by_role("button", name="预结算").bounding_box()
+        assert quote_top is not None and form_top is not None
+        assert quote_top["y"] < form_top["y"] and quote_top["y"] < 800  # seen without scrolling
+        desk.get_by_role("button", name="确认结算").click()
+        expect(desk.get_by_role("status")).to_have_text("结算成功")
+        expect(desk.locator("#amt-acct_mulaid_pay")).to_have_text("0.00")
+        desk.emulate_media(media="print")
+        expect(desk.locator("header.top")).to_be_hidden()
+        desk.screenshot(path="test-output/screenshots/desk-receipt-desktop.png")
+    finally:
+        context.close()
+    left = committed(ctx, lambda uow: wallet_view(ctx, uow, MOTHER.psn_no)).received_total_fen
+    assert left == 50_000  # she declined family money: the grant is untouched

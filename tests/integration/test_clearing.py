@@ -44,7 +44,17 @@ from gongji.settlement.store.settlements_repo import SettlementRow
 from gongji.store.tables_clearing import clearing_lines, clearing_runs
 from gongji.store.uow import UnitOfWork
 from support.desk import HOSPITAL, bill, open_desks
-from support.world import at, build_context, give, insured, person_actor, relate, run
+from support.world import (
+    ELDER,
+    YOUNGER,
+    at,
+    build_context,
+    give,
+    insured,
+    person_actor,
+    relate,
+    run,
+)
 
 SON, WIFE, BROTHER = "P620100000001", "P620100000002", "P370100000002"
 MOTHER, NIECE, SISTER = "P370100000001", "P370100000003", "P371400000001"
@@ -125,10 +135,10 @@ def family(engine: Engine, tmp_path: Path) -> Iterator[Family]:
     _open_guangzhou(ctx)
     insured(ctx, SON, current=180_000, earlier=620_000, name="张建国")
     insured(ctx, WIFE, current=0, name="李秀英")
-    insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰")
+    insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰", born=ELDER)
     insured(ctx, BROTHER, region="370100", current=50_000, earlier=50_000, name="张建军")
     insured(ctx, SISTER, region="371400", earlier=100_000, name="张建红")
-    insured(ctx, NIECE, region="370100", insutype="390", name="刘小雨")
+    insured(ctx, NIECE, region="370100", insutype="390", name="刘小雨", born=YOUNGER)
     relate(ctx, SON, MOTHER, "parent")
     relate(ctx, SON, WIFE, "spouse")
     relate(ctx, BROTHER, SON, "sibling")

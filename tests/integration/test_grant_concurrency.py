@@ -14,7 +14,7 @@ from gongji.kernel.context import Context
 from gongji.ledger.check import check_ledger
 from gongji.mutual_aid.service import grants
 from gongji.mutual_aid.service.accounts import personal_account_view
-from support.world import at, build_context, insured, person_actor, relate, run
+from support.world import ELDER, at, build_context, insured, person_actor, relate, run
 
 SON = "P620100000001"
 
@@ -42,9 +42,10 @@ def _race(count: int, action: Callable[[int], str]) -> Counter[str]:
     return outcomes
 
 
-def _family(engine: Engine, relatives: int, current: int) -> tuple[Context, list[str]]:
+def _family(engine: Engine, relatives: int, earlier: int) -> tuple[Context, list[str]]:
+    """Lanzhou shares earlier years' money only (Gansu, docs/rules.md §3), so the son's is there."""
     ctx = build_context(engine, ManualClock(at("2026-03-02 10:00:00")))
-    insured(ctx, SON, current=current, name="张建国")
+    insured(ctx, SON, earlier=earlier, name="张建国")
     others = []
     for number in range(relatives):
         psn_no = f"P3701000100{number:02d}"
@@ -55,7 +56,7 @@ def _family(engine: Engine, relatives: int, current: int) -> tuple[Context, list
 
 
 def test_fifty_concurrent_offers_by_one_contributor_three_succeed(engine: Engine) -> None:
-    ctx, relatives = _family(engine, relatives=5, current=1_000_000)
+    ctx, relatives = _family(engine, relatives=5, earlier=1_000_000)
 
     def offer(number: int) -> str:
         run(ctx, lambda uow: grants.offer(ctx, uow, person_actor(SON), relatives[number % 5], 100))
@@ -68,7 +69,7 @@ def test_fifty_concurrent_offers_by_one_contributor_three_succeed(engine: Engine
 
 
 def test_offers_racing_the_balance_never_earmark_more_than_it(engine: Engine) -> None:
-    ctx, relatives = _family(engine, relatives=3, current=50_000)
+    ctx, relatives = _family(engine, relatives=3, earlier=50_000)
 
     def offer(number: int) -> str:
         run(
@@ -94,8 +95,8 @@ def test_accept_racing_the_six_oclock_job_has_exactly_one_outcome(engine: Engine
     seen: set[str] = set()
     for attempt in range(6):
         son, mother = f"P62010000{attempt:04d}", f"P37010000{attempt:04d}"
-        insured(ctx, son, current=100_000, name="张建国")
-        insured(ctx, mother, region="370100", insutype="390", name="王桂兰")
+        insured(ctx, son, earlier=100_000, name="张建国")
+        insured(ctx, mother, region="370100", insutype="390", name="王桂兰", born=ELDER)
         relate(ctx, son, mother, "parent")
         clock.set(at(f"2026-03-{2 + attempt:02d} 10:00:00"))
         grant = run(ctx, lambda uow: grants.offer(ctx, uow, person_actor(son), mother, 30_000))

@@ -18,7 +18,7 @@ from gongji.kernel.context import Context
 from gongji.mutual_aid.service import grants
 from gongji.mutual_aid.service.accounts import personal_account_view
 from gongji.store.records import GrantRecord
-from support.world import at, build_context, insured, person_actor, relate, run
+from support.world import ELDER, YOUNGER, at, build_context, insured, person_actor, relate, run
 
 SON, MOTHER, WIFE, STRANGER = "P620100000001", "P370100000001", "P620100000002", "P440100000009"
 
@@ -55,7 +55,7 @@ def family(engine: Engine) -> Iterator[Family]:
     clock = ManualClock(at("2026-03-02 10:00:00"))
     ctx = build_context(engine, clock)
     insured(ctx, SON, current=180_000, earlier=620_000, name="张建国")
-    insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰")
+    insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰", born=ELDER)
     insured(ctx, WIFE, current=50_000, name="李秀英")
     relate(ctx, SON, MOTHER, "parent")
     relate(ctx, SON, WIFE, "spouse")
@@ -122,7 +122,7 @@ def test_one_open_offer_per_pair(family: Family) -> None:
 
 
 def test_recipient_wallet_must_be_open_and_not_frozen(family: Family) -> None:
-    insured(family.ctx, STRANGER, region="440100", wallet=False, name="张伟")
+    insured(family.ctx, STRANGER, region="440100", wallet=False, name="张伟", born=YOUNGER)
     relate(family.ctx, SON, STRANGER, "child")
     family.refused("recipient_wallet_not_open", to=STRANGER)
 

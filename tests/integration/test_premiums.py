@@ -28,7 +28,7 @@ from gongji.mutual_aid.service.wallet_view import wallet_view
 from gongji.store.migrate import SCRIPT_LOCATION, head_revision, upgrade
 from gongji.store.tables import ledger_transfers
 from gongji.store.tables_clearing import premium_draws, premium_payments
-from support.world import at, build_context, give, insured, person_actor, relate, run
+from support.world import ELDER, at, build_context, give, insured, person_actor, relate, run
 
 SON, MOTHER, WIFE, STRANGER = "P620100000001", "P370100000001", "P620100000002", "P370100000009"
 RESIDENT, CARE = PremiumKind.RESIDENT, PremiumKind.LONG_TERM_CARE
@@ -78,7 +78,7 @@ def family(engine: Engine) -> Iterator[Family]:
     clock = ManualClock(at("2026-03-02 10:00:00"))
     ctx = build_context(engine, clock)
     insured(ctx, SON, current=180_000, earlier=620_000, name="张建国")
-    insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰")
+    insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰", born=ELDER)
     insured(ctx, WIFE, current=5_000, name="李秀英")
     insured(ctx, STRANGER, region="370100", insutype="390", name="赵四")
     relate(ctx, SON, MOTHER, "parent")
@@ -95,9 +95,9 @@ def test_the_son_pays_his_mothers_resident_premium_from_his_account(family: Fami
         "370100",
     )
     assert paid.row.amount_fen == 40_000  # 400.00, the 2026 national default
-    # This year's money first, as a grant would take it.
+    # Earlier years' money only, as a grant takes it: Lanzhou is in Gansu (docs/rules.md §3).
     assert [(d.kind, d.amount_fen) for d in paid.draws] == [("own", 40_000)]
-    assert family.parts(SON) == (140_000, 620_000)
+    assert family.parts(SON) == (180_000, 580_000)
     assert family.income("prem:370100:ri") == 40_000
     mine = run(family.ctx, lambda uow: premiums_of(uow, MOTHER))
     theirs = run(family.ctx, lambda uow: premiums_of(uow, SON))
@@ -106,7 +106,7 @@ def test_the_son_pays_his_mothers_resident_premium_from_his_account(family: Fami
     care = family.pay(SON, MOTHER, CARE, OWN)
     assert care.row.amount_fen == 9_000
     assert family.income("prem:370100:ltc") == 9_000
-    assert family.parts(SON) == (131_000, 620_000)
+    assert family.parts(SON) == (180_000, 571_000)
 
 
 def test_the_mother_pays_from_the_grants_she_received(family: Family) -> None:
@@ -120,7 +120,7 @@ def test_the_mother_pays_from_the_grants_she_received(family: Family) -> None:
         ("grant", newer, 10_000),
     ]
     assert family.received(MOTHER) == 10_000
-    assert family.parts(SON) == (130_000, 620_000)  # the grants had already moved the money
+    assert family.parts(SON) == (180_000, 570_000)  # the grants had already moved the money
     assert family.income("prem:370100:ri") == 40_000
     # From grants she may also pay a verified relative's premium: her son's long-term care.
     care = family.pay(MOTHER, SON, CARE, GRANTS)
@@ -148,7 +148,7 @@ def test_a_stranger_and_oneself_from_the_own_account_are_refused(family: Family)
     assert family.refusal(MOTHER, STRANGER, RESIDENT, GRANTS) == "relationship_not_active"
     assert family.refusal(SON, "P000000000000", RESIDENT, OWN) == "not_found"
     assert family.written()[0] == before[0][0] == 0
-    assert family.parts(SON) == (130_000, 620_000)
+    assert family.parts(SON) == (180_000, 570_000)
 
 
 def test_a_short_balance_is_refused(family: Family) -> None:
@@ -195,7 +195,7 @@ def test_two_payers_racing_for_one_premium_pay_it_once(family: Family) -> None:
     assert sorted(outcomes) == ["paid", "premium_already_paid"]
     assert family.written()[0] == 1
     assert family.income("prem:370100:ri") == 40_000
-    son_paid = family.parts(SON) == (90_000, 620_000)
+    son_paid = family.parts(SON) == (180_000, 530_000)
     mother_paid = family.received(MOTHER) == 10_000
     assert son_paid != mother_paid  # exactly one of them paid
 

@@ -22,7 +22,7 @@ from gongji.settlement.service.settlement import reverse, settle
 from gongji.settlement.service.settlement_quote import quote
 from gongji.settlement.store import settlements_repo
 from support.desk import HOSPITAL, PHARMACY, bill, open_desks
-from support.world import at, build_context, give, insured, person_actor, relate, run
+from support.world import ELDER, at, build_context, give, insured, person_actor, relate, run
 
 SON, MOTHER, WIFE = "P620100000001", "P370100000001", "P620100000002"
 
@@ -49,7 +49,7 @@ def desk(engine: Engine) -> Iterator[Desk]:
     ctx = build_context(engine, clock)
     open_desks(ctx)
     insured(ctx, SON, current=180_000, earlier=620_000, name="张建国")
-    insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰")
+    insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰", born=ELDER)
     insured(ctx, WIFE, current=5_000, name="李秀英")
     relate(ctx, SON, MOTHER, "parent")
     relate(ctx, SON, WIFE, "spouse")

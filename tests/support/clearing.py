@@ -18,7 +18,7 @@ from gongji.institutions.service import institutions
 from gongji.kernel.context import SYSTEM, Context
 from gongji.settlement.service.settlement import settle
 from support.desk import HOSPITAL, bill, open_desks
-from support.world import at, give, insured, relate, run
+from support.world import ELDER, at, give, insured, relate, run
 
 SON, MOTHER, BROTHER = "P620100000001", "P370100000001", "P370100000002"
 GUANGZHOU_PHARMACY = "P44010000001"
@@ -42,7 +42,7 @@ def march_spending(ctx: Context, clock: ManualClock) -> None:
     # too (docs/rules.md §8), so his own spending is paid from his brother's grant because his
     # account is empty, not because he declined it.
     insured(ctx, SON, current=0, earlier=50_000, name="张建国")
-    insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰")
+    insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰", born=ELDER)
     insured(ctx, BROTHER, region="370100", current=50_000, name="张建军")
     relate(ctx, SON, MOTHER, "parent")
     relate(ctx, BROTHER, SON, "sibling")

@@ -23,7 +23,7 @@ from gongji.settlement.service import catalogue
 from gongji.store.tables import ledger_transfers
 from gongji.store.tables_settlements import settlements
 from support.desk import HOSPITAL, PHARMACY, open_desks
-from support.world import IDS, at, build_context, insured, person_actor, relate, run
+from support.world import ELDER, IDS, at, build_context, insured, person_actor, relate, run
 
 FSI_PATH = "/fsi/api/rsfComIfsService/callService"
 SON, MOTHER, WIFE = "P620100000001", "P370100000001", "P620100000002"
@@ -75,7 +75,7 @@ def build_his(engine: Engine, tmp_path: Path) -> His:
     result = run(ctx, lambda uow: catalogue.import_catalogue(ctx, uow, EXTRA_CATALOGUE))
     assert result.ok, result.errors
     insured(ctx, SON, current=180_000, earlier=620_000, name="张建国")
-    insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰")
+    insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰", born=ELDER)
     insured(ctx, WIFE, current=5_000, name="李秀英")
     relate(ctx, SON, MOTHER, "parent")
     grant = run(ctx, lambda uow: grants.offer(ctx, uow, person_actor(SON), MOTHER, 10_000))

@@ -92,8 +92,9 @@ def insured(
     earlier: int = 0,
     name: str = "张三",
     wallet: bool = True,
+    born: date = date(1970, 1, 1),
 ) -> str:
-    id_number = make_resident_id(region, date(1970, 1, 1), next(_sequence))
+    id_number = make_resident_id(region, born, next(_sequence))
     data = PersonInput(
         psn_no=psn_no,
         id_number=id_number,
@@ -116,6 +117,10 @@ def insured(
 
 
 IDS: dict[str, tuple[str, str]] = {}
+ELDER = date(1944, 2, 18)
+"""A birth date for the parents of people born on the default date (docs/rules.md §5 checks it)."""
+YOUNGER = date(1996, 5, 1)
+"""A birth date for the children of people born on the default date."""
 
 
 def relate(

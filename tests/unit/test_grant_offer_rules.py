@@ -32,6 +32,7 @@ from gongji.mutual_aid.domain.grants import (
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LANZHOU: Policy = load_policy_book(None).resolve("620100", date(2026, 3, 2)).policy
+JINAN: Policy = load_policy_book(None).resolve("370100", date(2026, 3, 2)).policy
 DEZHOU: Policy = load_policy_book(None).resolve("371400", date(2026, 3, 2)).policy
 
 EMPLOYEE = PartyFacts(EnrolmentStatus.NORMAL, INSUTYPE_EMPLOYEE, True, WalletStatus.OPEN)
@@ -237,8 +238,13 @@ def test_revocation_waits_the_policy_days_after_acceptance() -> None:
 
 
 def test_a_grant_takes_this_years_money_first_where_the_region_allows() -> None:
-    assert split_sources(50_000, 30_000, 100_000, LANZHOU) == (30_000, 20_000)
-    assert split_sources(50_000, -5, 100_000, LANZHOU) == (0, 50_000)
+    assert split_sources(50_000, 30_000, 100_000, JINAN) == (30_000, 20_000)
+    assert split_sources(50_000, -5, 100_000, JINAN) == (0, 50_000)
+
+
+def test_gansu_never_shares_this_years_money() -> None:
+    assert LANZHOU.mutual_aid_earlier_years_only
+    assert split_sources(50_000, 30_000, 100_000, LANZHOU) == (0, 50_000)
 
 
 def test_earlier_years_only_regions_never_share_this_years_money() -> None:

@@ -40,7 +40,7 @@ def test_policy_keys_are_exactly_the_policy_fields() -> None:
 
 
 def test_shipped_national_defaults_are_the_rule_book() -> None:
-    policy = SHIPPED.resolve("620100", date(2026, 1, 9)).policy
+    policy = SHIPPED.resolve("370100", date(2026, 1, 9)).policy
     assert policy.grants_per_day_max == 3
     assert policy.grant_amount_max_fen == 200_000
     assert (policy.quiet_hours_start, policy.quiet_hours_end) == (time(22), time(6))
@@ -56,6 +56,24 @@ def test_shipped_national_defaults_are_the_rule_book() -> None:
     assert policy.business_timezone == "Asia/Shanghai"
     assert policy.grant_monthly_cap_fen is None
     assert policy.grant_yearly_cap_fen is None
+    assert policy.kinship_generation_gap_min_years == 14
+
+
+def test_gansu_from_2025_authorizes_nationwide_and_shares_earlier_years_money_only() -> None:
+    """Gansu's 2025 guide: usable at designated institutions across the country; 历年 only."""
+    for city in ("620000", "620100", "620200", "621000"):
+        resolved = SHIPPED.resolve(city, date(2025, 1, 1))
+        assert resolved.policy.authorization_scope is AuthorizationScope.NATION
+        assert resolved.policy.mutual_aid_earlier_years_only is True
+        assert resolved.source_of("authorization_scope") == (
+            f"620000 from 2025-01-01 ({SHIPPED_POLICY_SOURCE})"
+        )
+    before = SHIPPED.resolve("620100", date(2024, 12, 31)).policy
+    assert before.authorization_scope is AuthorizationScope.PROVINCE
+    assert before.mutual_aid_earlier_years_only is False
+    assert SHIPPED.resolve("610100", date(2026, 1, 1)).policy.authorization_scope is (
+        AuthorizationScope.PROVINCE
+    )
 
 
 def test_shipped_policy_resolves_for_every_shipped_region() -> None:

@@ -18,16 +18,22 @@ from gongji.mutual_aid.domain.sharing import (
     shareable_parts,
 )
 
-LANZHOU = load_policy_book(None).resolve("620100", date(2026, 3, 2)).policy
+SHIPPED = load_policy_book(None)
+JINAN = SHIPPED.resolve("370100", date(2026, 3, 2)).policy
+LANZHOU = SHIPPED.resolve("620100", date(2026, 3, 2)).policy
 
 
 def test_this_years_money_is_shared_first_where_the_region_allows() -> None:
-    assert shareable_parts(LANZHOU) == (AccountPart.CURRENT, AccountPart.EARLIER)
+    assert shareable_parts(JINAN) == (AccountPart.CURRENT, AccountPart.EARLIER)
 
 
 def test_earlier_years_only_regions_share_earlier_years_money_alone() -> None:
-    earlier_only = replace(LANZHOU, mutual_aid_earlier_years_only=True)
+    earlier_only = replace(JINAN, mutual_aid_earlier_years_only=True)
     assert shareable_parts(earlier_only) == (AccountPart.EARLIER,)
+
+
+def test_gansu_shares_earlier_years_money_only_as_its_guide_says() -> None:
+    assert shareable_parts(LANZHOU) == (AccountPart.EARLIER,)
 
 
 def test_an_enrolled_person_with_an_open_wallet_may_spend() -> None:

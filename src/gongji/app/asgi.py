@@ -26,6 +26,7 @@ from gongji.fsi.http.routes import router as fsi_router
 from gongji.jobs.scheduler import Scheduler
 from gongji.mutual_aid.http import wallet_routes
 from gongji.mutual_aid.http.premium_routes import router as premium_router
+from gongji.notify.http import notification_routes
 from gongji.settlement.http.clearing_routes import router as clearing_router
 from gongji.settlement.http.reconciliation_routes import router as reconciliation_router
 from gongji.settlement.http.settlement_routes import router as settlement_router
@@ -62,6 +63,7 @@ def create_app(container: Container, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(system.router, prefix="/api/v1")
     app.include_router(auth.router)
     app.include_router(wallet_routes.router)
+    app.include_router(notification_routes.router)
     app.include_router(admin_routes.router)
     app.include_router(import_routes.router)
     app.include_router(person_routes.router)

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
 from gongji.backoffice.pages import (
+    admin_family,
     admin_imports,
     admin_pages,
     admin_persons,
@@ -21,9 +22,11 @@ from gongji.backoffice.pages import (
     admin_stats,
 )
 from gongji.mutual_aid.pages import family_pages, give_pages, wallet_pages
+from gongji.notify.pages import message_pages
 from gongji.risk.pages import risk_pages
-from gongji.settlement.pages import admin_clearing, desk_pages
+from gongji.settlement.pages import admin_clearing, desk_pages, person_records
 from gongji.web import login_pages
+from gongji.web.render import add_page_extra
 from gongji.web.routing import WebRoute, http_error_page
 
 STATIC_DIR: Final = Path(__file__).parent.parent / "web" / "static"
@@ -42,8 +45,12 @@ def not_found(request: Request) -> Response:
 def install_web(app: FastAPI) -> None:
     """Mount the pages and their static files on ``app``."""
     app.state.web_import_jobs = admin_imports.ImportJobs()
+    add_page_extra(message_pages.unread_badge)
     for module in (login_pages, wallet_pages, family_pages, give_pages, admin_pages, desk_pages):
         app.include_router(module.router)
+    app.include_router(message_pages.router)
+    app.include_router(person_records.router)
+    app.include_router(admin_family.router)
     app.include_router(admin_imports.router)
     app.include_router(admin_persons.router)
     app.include_router(admin_stats.router)

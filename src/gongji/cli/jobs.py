@@ -14,6 +14,7 @@ from gongji.backoffice.service import statistics
 from gongji.cli.common import container, readable_errors
 from gongji.jobs.ledger_check import run_ledger_check
 from gongji.jobs.monthly_clearing import run_monthly_clearing
+from gongji.jobs.notifications import run_notifications
 from gongji.jobs.rollover import run_rollover
 from gongji.mutual_aid.service.offer_expiry import run_expire_grants
 from gongji.risk.service import runs as risk_runs
@@ -41,6 +42,19 @@ def expire_grants() -> None:
     with container() as built, readable_errors():
         expired = run_expire_grants(built.context)
     typer.echo(f"expire-grants: {expired} offers returned")
+
+
+@run_app.command("notifications")
+def notifications() -> None:
+    """The evening reminders of offers about to return, then every SMS due (docs/rules.md §15)."""
+    with container() as built, readable_errors():
+        done = run_notifications(built.context)
+    sent = done.delivered
+    typer.echo(
+        f"notifications: {done.reminded} reminders; SMS {sent.sent} sent, {sent.deferred} deferred"
+        f" to the end of quiet hours, {sent.skipped} skipped, {sent.retrying} to retry,"
+        f" {sent.failed} failed, {sent.uncertain} uncertain"
+    )
 
 
 @run_app.command("clearing")

@@ -239,6 +239,7 @@ POLICY_KEYS: Mapping[str, Callable[[object], PolicyValue]] = MappingProxyType(
         "resident_premium_fen": parse_amount_fen,
         "long_term_care_premium_fen": parse_amount_fen,
         "fsi_refmsg_time_format": parse_refmsg_time_format,
+        "kinship_generation_gap_min_years": parse_count,
     }
 )
 """Every policy key, in the order of the ``Policy`` fields, with its parser."""
@@ -273,6 +274,7 @@ class Policy:
     resident_premium_fen: int  # a year's individual resident contribution (§9)
     long_term_care_premium_fen: int  # a year's individual long-term-care contribution (§9)
     fsi_refmsg_time_format: str  # how the national interface writes its answer times (§8.6)
+    kinship_generation_gap_min_years: int  # a parent is at least this much older (§5)
 
     def __post_init__(self) -> None:
         for item in fields(self):

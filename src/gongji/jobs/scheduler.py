@@ -18,6 +18,7 @@ from gongji.audit.service.log import anchor_yesterday
 from gongji.backoffice.service import statistics
 from gongji.jobs import ledger_check
 from gongji.jobs.monthly_clearing import run_monthly_clearing
+from gongji.jobs.notifications import run_notifications
 from gongji.kernel.context import Context
 from gongji.mutual_aid.service.offer_expiry import run_expire_grants
 from gongji.risk.service import runs as risk_runs
@@ -58,6 +59,7 @@ class Scheduler:
     def _jobs(self) -> tuple[tuple[str, Callable[[], None]], ...]:
         return (
             ("expire-grants", self._expire_grants),
+            ("notifications", self._notifications),
             ("monthly clearing", self._clearing),
             ("audit anchor", self._anchor),
             ("ledger check", self._ledger_check),
@@ -68,6 +70,11 @@ class Scheduler:
         expired = run_expire_grants(self._ctx)
         if expired:
             log.info("expire-grants: %d offers returned", expired)
+
+    def _notifications(self) -> None:
+        told = run_notifications(self._ctx)
+        if told.reminded or told.delivered.sent:
+            log.info("notifications: %d reminders, %d SMS sent", told.reminded, told.delivered.sent)
 
     def _clearing(self) -> None:
         cleared = run_monthly_clearing(self._ctx)

@@ -34,6 +34,7 @@ class Permission(StrEnum):
     FREEZE_WALLETS = "freeze_wallets"
     HANDLE_RISK_CASES = "handle_risk_cases"  # alerts, scores, the 稽核 workflow
     VIEW_AUDIT = "view_audit"  # search the audit trail
+    ISSUE_DESK_KEYS = "issue_desk_keys"  # an institution's settlement-desk signing key
 
 
 _EVERY_OPERATOR: Final = frozenset(Role)

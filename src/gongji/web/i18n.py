@@ -144,6 +144,13 @@ DONE: Final[Words] = {
     "settled": ("结算成功", "Settled"),
     "reversed": ("已撤销结算", "Settlement reversed"),
     "cleared": ("清算完成，结果已保存", "Month cleared; the result is stored"),
+    "notify_saved": ("消息设置已保存", "Message settings saved"),
+    "mutual_aid_on": ("就医时将使用家庭共济", "Family mutual aid will pay for your care"),
+    "mutual_aid_off": ("就医时不再使用家庭共济", "Family mutual aid will not pay for your care"),
+    "kinship_withdrawn": (
+        "亲属关系已撤销，共济关系已终止",
+        "Kinship withdrawn; the relationship ended",
+    ),
 }
 
 POLICY_KEY: Final[Words] = {
@@ -165,6 +172,10 @@ POLICY_KEY: Final[Words] = {
     "authorization_scope": ("家庭共济授权范围", "authorization scope"),
     "own_spending_current_year_first": ("本人支付先用当年", "own spending current year first"),
     "mutual_aid_earlier_years_only": ("仅历年账户可共济", "earlier years only"),
+    "kinship_generation_gap_min_years": (
+        "父母与子女最小年龄差（年）",
+        "minimum parent-child age gap",
+    ),
     "wallet_place_of_use_change_allowed": ("允许变更使用地", "place of use change allowed"),
     "payment_order": ("支付顺序", "payment order"),
     "business_timezone": ("业务时区", "business time zone"),

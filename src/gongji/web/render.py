@@ -8,7 +8,7 @@ framed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final, TypeVar
 from urllib.parse import urlencode
@@ -22,7 +22,14 @@ from gongji.core.money import format_yuan
 from gongji.kernel.context import BUSINESS_TZ
 from gongji.kernel.permissions import Permission, operator_may
 from gongji.web import i18n
-from gongji.web.session import DRAFT_COOKIE, Session, clear_cookie, load_draft, set_cookie
+from gongji.web.session import (
+    DRAFT_COOKIE,
+    Session,
+    clear_cookie,
+    context_of,
+    load_draft,
+    set_cookie,
+)
 
 R = TypeVar("R", bound=Response)
 TEMPLATES_DIR: Final = Path(__file__).parent / "templates"
@@ -96,6 +103,35 @@ def switch_url(request: Request, lang: i18n.Lang) -> str:
     return f"{request.url.path}?{urlencode([*params, ('lang', lang)])}"
 
 
+PageExtra = Callable[[Request, Session | None], Mapping[str, Any]]
+_PAGE_EXTRAS: list[PageExtra] = []
+
+
+def add_page_extra(extra: PageExtra) -> None:
+    """Names every page may show, computed per request by an area above the web plumbing (the
+    unread-message badge): registered once by the app's assembly, so ``web`` imports no area."""
+    if extra not in _PAGE_EXTRAS:
+        _PAGE_EXTRAS.append(extra)
+
+
+def _extras(request: Request, session: Session | None) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for extra in _PAGE_EXTRAS:
+        found.update(extra(request, session))
+    return found
+
+
+def _region_namer(request: Request) -> Callable[[str | None], str]:
+    """``region(code)``: the region's name (兰州市) for people to read, the code if unknown."""
+    regions = context_of(request).regions
+
+    def name(code: str | None) -> str:
+        found = regions.get(code or "")
+        return found.name if found else (code or "")
+
+    return name
+
+
 def render(
     request: Request,
     template: str,
@@ -125,7 +161,8 @@ def render(
         notice=_notice(request, lang),
         status=status,
         path=request.url.path,
-        **context,
+        region=_region_namer(request),
+        **{**_extras(request, session), **context},
     )
     response = HTMLResponse(body, status_code=status)
     if draft is not None:

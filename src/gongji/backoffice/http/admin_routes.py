@@ -21,7 +21,7 @@ from gongji.core.money import format_yuan
 from gongji.kernel.context import Actor, Context
 from gongji.kernel.permissions import Permission
 from gongji.mutual_aid.http.schemas import ReasonIn, RelationshipOut, ReviewIn, WalletOut
-from gongji.mutual_aid.service import lifecycle, relationships, wallets
+from gongji.mutual_aid.service import kinship_withdrawal, lifecycle, relationships, wallets
 from gongji.mutual_aid.service.offer_expiry import run_expire_grants
 from gongji.store.records import EnrolmentRecord
 from gongji.store.uow import UnitOfWork, run_in_transaction
@@ -106,6 +106,25 @@ def review(
         {"id": relationship_id, **body.model_dump()},
         lambda ctx, uow: RelationshipOut.of(
             relationships.review(ctx, uow, operator, relationship_id, body.approve, body.note)
+        ),
+    )
+
+
+@router.post(
+    "/relationships/{relationship_id}/withdraw-kinship",
+    response_model=RelationshipOut,
+    summary="Withdraw the kinship a relationship rests on (divorce, false record); it ends",
+)
+def withdraw_kinship(
+    relationship_id: str, body: ReasonIn, request: Request, operator: Reviewer
+) -> JSONResponse:
+    return write(
+        request,
+        operator,
+        "admin.withdraw_kinship",
+        {"id": relationship_id, **body.model_dump()},
+        lambda ctx, uow: RelationshipOut.of(
+            kinship_withdrawal.withdraw(ctx, uow, operator, relationship_id, body.reason)
         ),
     )
 

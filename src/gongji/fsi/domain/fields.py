@@ -9,6 +9,7 @@ institution's error message names the exact field (``feedetail[2].cnt``).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -125,3 +126,36 @@ def _objects(values: list[Any], name: str) -> list[Node]:
         if not isinstance(value, Mapping):
             raise FsiFieldInvalid(field=f"{name}[{index}]", expected="（应为对象）")
     return values
+
+
+MUTUAL_AID_FLAG = "mulaid_flag"
+
+
+def mutual_aid_choice(data: Node) -> bool | None:
+    """The patient's choice for this bill, ``exp_content.mulaid_flag``: ``"1"`` use family mutual
+    aid, ``"0"`` do not, absent the patient's standing choice (docs/rules.md §6.2).
+    ``exp_content`` is an object or, as many HIS send the platform's extension field, a JSON
+    text; anything else in it is ignored."""
+    raw = data.get("exp_content")
+    if raw is None or raw == "":
+        return None
+    content = _extension(raw)
+    flag = content.get(MUTUAL_AID_FLAG)
+    if flag is None or flag == "":
+        return None
+    if flag not in ("0", "1", 0, 1) or isinstance(flag, bool):
+        raise FsiFieldInvalid(field=f"exp_content.{MUTUAL_AID_FLAG}", expected="（应为 0 或 1）")
+    return str(flag) == "1"
+
+
+def _extension(raw: object) -> Mapping[str, Any]:
+    if isinstance(raw, Mapping):
+        return raw
+    if isinstance(raw, str):
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, Mapping):
+            return parsed
+    raise FsiFieldInvalid(field="exp_content", expected="（应为 JSON 对象）")

@@ -220,6 +220,7 @@ def read_bill(
         med_type=med_type,
         lines=lines,
         acct_used_flag=acct_used,
+        use_mutual_aid=fields.mutual_aid_choice(data),
     )
     echo = {
         "mdtrt_id": mdtrt_id,

@@ -12,13 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
+import segno
 from fastapi import APIRouter, Request
+from markupsafe import Markup
 from starlette.responses import Response
 
 from gongji.core.errors import GongjiError
 from gongji.kernel.context import Context
 from gongji.mutual_aid.pages.history import chart, event_rows, monthly_flows
 from gongji.mutual_aid.service import grants, wallet_view, wallets
+from gongji.notify.service import preferences
 from gongji.people.service.credentials_lookup import EC_TOKEN_VALID_S, issue_ec_token
 from gongji.store.uow import UnitOfWork
 from gongji.web import i18n
@@ -29,6 +32,8 @@ from gongji.web.session import PersonPage, PersonPost, Posted, Session, context_
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 HISTORY_PAGE_SIZE: Final = 20
+VOUCHER_REFRESH_S: Final = 60
+"""The voucher page reloads itself with a fresh token this often while it is shown."""
 _RELATIVE_FIELDS: Final = {
     "region_unknown": "relative_place",
     "relative_not_found": "relative_id_number",
@@ -48,12 +53,14 @@ def _home(
 ) -> Response:
     ctx = context_of(request)
     view = read(ctx, lambda uow: wallet_view.wallet_view(ctx, uow, session.actor.id))
+    wanted = read(ctx, lambda uow: preferences.of(uow, session.actor.id))
     return render(
         request,
         "wallet/home.html",
         status=status,
         session=session,
         view=view,
+        use_mutual_aid=wanted.use_mutual_aid,
         errors=errors,
         region_name=_region_name(ctx, view.wallet.place_of_use if view.wallet else None),
     )
@@ -78,8 +85,22 @@ def voucher(request: Request, session: PersonPage) -> Response:
     token = issue_ec_token(ctx, session.actor.id)
     expires_at_us = ctx.now_us() + EC_TOKEN_VALID_S * 1_000_000
     return render(
-        request, "wallet/voucher.html", session=session, token=token, expires_at_us=expires_at_us
+        request,
+        "wallet/voucher.html",
+        session=session,
+        token=token,
+        qr=voucher_qr(token),
+        refresh_s=VOUCHER_REFRESH_S,
+        expires_at_us=expires_at_us,
     )
+
+
+def voucher_qr(token: str) -> Markup:
+    """The token as a QR code a desk's scanner reads (it types the token and Enter), drawn here
+    as inline SVG: no script, no image request, nothing sent elsewhere. segno escapes nothing
+    from the token into markup: the SVG holds only the module path."""
+    code = segno.make(token, error="m", micro=False)
+    return Markup(code.svg_inline(scale=4, border=2, dark="#000", light="#fff", omitsize=True))
 
 
 def _offer_answer(request: Request, posted: Posted, action: grants.Action, done: str) -> Response:

@@ -13,7 +13,11 @@ from gongji.kernel.errors import Forbidden, NotFound
 from gongji.kernel.idgen import new_id
 from gongji.mutual_aid.domain import wallet_errors
 from gongji.mutual_aid.domain.grant_errors import GrantAmountNotPositive
-from gongji.mutual_aid.domain.grants import check_contributor, check_relationship
+from gongji.mutual_aid.domain.grants import (
+    check_contributor,
+    check_recipient,
+    check_relationship,
+)
 from gongji.mutual_aid.service.grants import party_facts
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
 from gongji.people.service import registry
@@ -36,6 +40,7 @@ def bind(
     if registry.person(uow.connection, recipient) is None:
         raise NotFound(what="亲属")
     check_contributor(party_facts(uow, contributor))
+    check_recipient(party_facts(uow, recipient))
     relationship = aid_repo.relationship_between(
         uow.connection, contributor, recipient, ["active", "pending_review"]
     )

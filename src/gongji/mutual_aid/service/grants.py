@@ -35,7 +35,7 @@ from gongji.mutual_aid.domain.grants import (
     offer_expires_at,
     split_sources,
 )
-from gongji.mutual_aid.service import grant_money
+from gongji.mutual_aid.service import grant_money, notices
 from gongji.mutual_aid.service.accounts import PartsAvailable, parts_available, quotas_received_fen
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
 from gongji.people.service import registry
@@ -365,3 +365,4 @@ def _events(
         registry.record_event(
             uow.connection, psn_no, kind, label, now_us, grant_id=grant.id, **detail
         )
+    notices.grant_event(ctx, uow, grant, kind)

@@ -136,6 +136,7 @@ def terminate(
     relationship_service.end_all_of(ctx, uow, psn_no, "terminated")
     now_us = ctx.now_us()
     _close_enrolment(ctx, uow, enrolment.id, on)
+    _close_wallet(ctx, uow, psn_no, "terminated")
     registry.record_event(
         uow.connection,
         psn_no,
@@ -146,6 +147,19 @@ def terminate(
         on=on.isoformat(),
     )
     return _stored(uow, psn_no, enrolment.id)
+
+
+def _close_wallet(ctx: Context, uow: UnitOfWork, psn_no: str, reason: str) -> None:
+    """A wallet outlives no insurance: nothing could be given, accepted or spent through it."""
+    wallet = aid_repo.wallet(uow.connection, psn_no)
+    if wallet is not None and wallet.status != "closed":
+        aid_repo.update_wallet(
+            uow.connection,
+            psn_no,
+            status="closed",
+            status_reason=reason,
+            updated_at_us=ctx.now_us(),
+        )
 
 
 def move(
@@ -225,11 +239,7 @@ def record_death(
     if enrolment is not None and enrolment.status != EnrolmentStatus.TERMINATED:
         _close_enrolment(ctx, uow, enrolment.id, on)
     registry.set_death_date(uow.connection, psn_no, on.isoformat())
-    wallet = aid_repo.wallet(uow.connection, psn_no)
-    if wallet is not None and wallet.status != "closed":
-        aid_repo.update_wallet(
-            uow.connection, psn_no, status="closed", status_reason="death", updated_at_us=now_us
-        )
+    _close_wallet(ctx, uow, psn_no, "death")
     registry.record_event(
         uow.connection,
         psn_no,

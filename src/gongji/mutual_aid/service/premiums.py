@@ -39,6 +39,7 @@ from gongji.mutual_aid.domain.premiums import (
     premium_amount_fen,
 )
 from gongji.mutual_aid.domain.sharing import check_spender
+from gongji.mutual_aid.service import notices
 from gongji.mutual_aid.service.accounts import parts_available
 from gongji.mutual_aid.service.grants import party_facts
 from gongji.mutual_aid.service.shared_money import grant_sources
@@ -248,6 +249,7 @@ def _events(ctx: Context, uow: UnitOfWork, row: PremiumRow, draws: list[PremiumD
         amount_fen=row.amount_fen,
         **detail,
     )
+    notices.premium_paid(ctx, uow, row.psn_no, row.payer, row.year, row.kind, row.amount_fen)
     if row.psn_no != row.payer:
         registry.record_event(
             uow.connection, row.psn_no, "premium_paid_for_me", actor, now_us,

@@ -18,11 +18,12 @@ from gongji.kernel.idgen import new_id
 from gongji.mutual_aid.domain import wallet_errors
 from gongji.mutual_aid.service import authorizations as authorization_service
 from gongji.mutual_aid.service import grants as grant_service
+from gongji.mutual_aid.service import notices
 from gongji.mutual_aid.service.wallets import find_relative
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
-from gongji.people.domain.kinship import Kinship, inverse, parse_kinship
+from gongji.people.domain.kinship import Kinship, check_birth_dates, inverse, parse_kinship
 from gongji.people.service import registry
-from gongji.people.service.persons import require_person
+from gongji.people.service.persons import birth_date_of, governing_enrolment, require_person
 from gongji.store.records import RelationshipRecord
 from gongji.store.rows import RelationshipRow
 from gongji.store.uow import UnitOfWork
@@ -59,6 +60,7 @@ def propose(
     relative = find_relative(ctx, uow, id_number, name)
     if relative == actor.id:
         raise wallet_errors.RelationshipWithSelf()
+    _check_birth_dates(ctx, uow, actor.id, relative, relation)
     open_statuses = [s.value for s in OPEN_STATUSES]
     if aid_repo.relationship_between(uow.connection, actor.id, relative, open_statuses) is not None:
         raise wallet_errors.RelationshipExists()
@@ -79,6 +81,23 @@ def propose(
     aid_repo.insert_relationship(uow.connection, record)
     _events(ctx, uow, record["id"], "relationship_proposed", actor, relation=relation.value)
     return _relationship(uow, record["id"])
+
+
+def _check_birth_dates(
+    ctx: Context, uow: UnitOfWork, proposer: str, relative: str, kind: Kinship
+) -> None:
+    """The gap is read from the proposer's insured region (else the relative's)."""
+    me, other = require_person(uow, proposer), require_person(uow, relative)
+    enrolment = governing_enrolment(uow, proposer) or governing_enrolment(uow, relative)
+    if enrolment is None:
+        raise NotFound(what="参保信息")
+    policy = ctx.policy(enrolment.region)
+    check_birth_dates(
+        kind,
+        birth_date_of(ctx, me),
+        birth_date_of(ctx, other),
+        policy.kinship_generation_gap_min_years,
+    )
 
 
 def _registry_knows(uow: UnitOfWork, proposer: str, relative: str, kind: Kinship) -> bool:
@@ -234,6 +253,7 @@ def _events(
             relationship_id=relationship_id,
             **detail,
         )
+    notices.relationship_event(ctx, uow, relationship, kind, actor)
 
 
 def _relationship(uow: UnitOfWork, relationship_id: str) -> RelationshipRecord:

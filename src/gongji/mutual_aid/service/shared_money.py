@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from gongji.core.enrolment import INSUTYPE_EMPLOYEE, EnrolmentStatus, WalletStatus
+from gongji.core.enrolment import EnrolmentStatus, WalletStatus
 from gongji.kernel import chart
 from gongji.kernel.context import Context
 from gongji.mutual_aid.domain.sharing import (
@@ -20,6 +20,7 @@ from gongji.mutual_aid.domain.sharing import (
     check_spender,
     shareable_parts,
 )
+from gongji.mutual_aid.service import sharing
 from gongji.mutual_aid.service.accounts import PartsAvailable, parts_available
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
 from gongji.people.service.persons import governing_enrolment
@@ -49,17 +50,21 @@ def spendable_sources(
 
 
 def grant_sources(ctx: Context, uow: UnitOfWork, psn_no: str, *, lock: bool) -> list[Source]:
-    """The quotas of the person's accepted grants that still hold money, oldest grant first."""
+    """The quotas of the person's accepted grants that still hold money, oldest grant first; a
+    suspended contributor's grants wait for the suspension to end (docs/rules.md §10)."""
     active = aid_repo.grants_by(uow.connection, recipient=psn_no, states=["active"])
     quotas = ctx.ledger.accounts_in(uow, [chart.earmark(g.id) for g in active], lock=lock)
     sources = []
     for grant in active:
         quota = quotas.get(chart.earmark(grant.id))
-        if quota is not None and quota.credit_available > 0:
-            account = ((quota.id, quota.credit_available),)
-            sources.append(
-                Source("grant", grant.id, grant.contributor, grant.contributor_region, account)
-            )
+        if quota is None or quota.credit_available <= 0:
+            continue
+        if not sharing.grant_spendable(uow, grant.contributor):
+            continue
+        account = ((quota.id, quota.credit_available),)
+        sources.append(
+            Source("grant", grant.id, grant.contributor, grant.contributor_region, account)
+        )
     return sources
 
 
@@ -67,7 +72,8 @@ def authorization_sources(
     ctx: Context, uow: UnitOfWork, psn_no: str, on: date, *, lock: bool
 ) -> list[Source]:
     """What each active authorization may still give: the contributor's shareable money, up to
-    the quota left; a contributor no longer enrolled normally as an employee gives nothing."""
+    the quota left; a contributor no longer enrolled normally as an employee, or whose wallet is
+    not open, gives nothing."""
     sources = []
     for authorization in aid_repo.authorizations_by(
         uow.connection, recipient=psn_no, status="active", lock=lock
@@ -83,11 +89,7 @@ def _authorization_source(
 ) -> Source | None:
     contributor = authorization.contributor
     enrolment = governing_enrolment(uow, contributor)
-    if (
-        enrolment is None
-        or enrolment.status != EnrolmentStatus.NORMAL
-        or enrolment.insutype != INSUTYPE_EMPLOYEE
-    ):
+    if enrolment is None or not sharing.authorization_drawable(uow, contributor):
         return None
     parts = parts_available(ctx, uow, enrolment.region, contributor, lock=lock)
     accounts = tuple(

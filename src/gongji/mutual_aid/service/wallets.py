@@ -16,6 +16,7 @@ from gongji.kernel.context import Actor, ActorKind, Context, Role
 from gongji.kernel.errors import Forbidden, NotFound, RegionUnknown
 from gongji.mutual_aid.domain import wallet_errors
 from gongji.mutual_aid.domain.grant_errors import EnrolmentNotActive, PersonSuspended
+from gongji.mutual_aid.service import notices
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
 from gongji.people.domain.kinship import Kinship
 from gongji.people.service import registry
@@ -187,6 +188,8 @@ def set_frozen(
         now_us,
         reason=reason,
     )
+    if frozen:
+        notices.wallet_frozen(ctx, uow, psn_no, str(now_us))
     return _wallet(uow, psn_no)
 
 

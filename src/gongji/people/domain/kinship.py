@@ -8,6 +8,7 @@ a maternal grandparent (外祖父母) has a grandchild through a daughter (外�
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import ClassVar
 
@@ -89,3 +90,54 @@ def parse_kinship(text: str) -> Kinship:
         return Kinship(cleaned.lower())
     except ValueError:
         raise KinshipKindUnknown(kind=text) from None
+
+
+_GENERATIONS: dict[Kinship, int] = {
+    Kinship.PARENT: 1,
+    Kinship.CHILD: -1,
+    Kinship.PATERNAL_GRANDPARENT: 2,
+    Kinship.MATERNAL_GRANDPARENT: 2,
+    Kinship.GRANDCHILD_VIA_SON: -2,
+    Kinship.GRANDCHILD_VIA_DAUGHTER: -2,
+}
+"""How many generations the relative stands above the person (negative: below)."""
+
+
+class KinshipBirthDatesImplausible(GongjiError):
+    """The birth dates (read from the ID numbers) cannot belong to the kinship stated."""
+
+    code: ClassVar[str] = "kinship_birth_dates_implausible"
+    message_zh: ClassVar[str] = "出生日期与亲属关系“{kind}”不符：长辈应比晚辈年长至少 {years} 岁"
+    message_en: ClassVar[str] = (
+        "The birth dates do not fit the kinship {kind}: the elder must be at least {years} years"
+        " older"
+    )
+
+
+def check_birth_dates(
+    kind: Kinship, person_born: date, relative_born: date, gap_years: int
+) -> None:
+    """Refuse a kinship the birth dates contradict: the relative is the person's ``kind``.
+
+    A parent must be at least ``gap_years`` older than the child and a grandparent twice that,
+    the same test seen from either side; spouses and siblings carry no age rule. The dates come
+    from the ID numbers, so a proposal naming a younger person as a parent is a typing mistake
+    or a false claim, and either way must not let money flow.
+    """
+    generations = _GENERATIONS.get(kind, 0)
+    if generations == 0:
+        return
+    elder, younger = (
+        (relative_born, person_born) if generations > 0 else (person_born, relative_born)
+    )
+    years = gap_years * abs(generations)
+    if _add_years(elder, years) > younger:
+        raise KinshipBirthDatesImplausible(kind=kind.label_zh, years=years)
+
+
+def _add_years(day: date, years: int) -> date:
+    """``day`` moved by whole years; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

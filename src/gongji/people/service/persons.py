@@ -167,5 +167,11 @@ def require_person(uow: UnitOfWork, psn_no: str) -> PersonRecord:
     return found
 
 
+def mobile_number(ctx: Context, uow: UnitOfWork, psn_no: str) -> str | None:
+    """The person's mobile number in clear, or None; only for handing to the SMS gateway."""
+    sealed = repo.mobile_enc(uow.connection, psn_no)
+    return ctx.vault.decrypt(sealed, context="mobile") if sealed else None
+
+
 def governing_enrolment(uow: UnitOfWork, psn_no: str) -> EnrolmentRecord | None:
     return repo.current_enrolment(uow.connection, psn_no)

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable
 from typing import Any, Unpack
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from gongji.store import raw
 from gongji.store.query import all_rows, one, record_columns
@@ -25,6 +25,7 @@ from gongji.store.rows import (
     KinshipRow,
     PersonRow,
 )
+from gongji.store.tables_family import kinship_withdrawals
 from gongji.store.tables_people import (
     enrolments,
     inheritance_payouts,
@@ -45,6 +46,12 @@ _PERSON = f"SELECT {raw.column_list(PersonRecord)} FROM persons WHERE psn_no = :
 def person(connection: Connection, psn_no: str) -> PersonRecord | None:
     found = raw.fetch(connection, _PERSON, {"psn_no": psn_no})
     return PersonRecord(*found[0]) if found else None
+
+
+def mobile_enc(connection: Connection, psn_no: str) -> str | None:
+    """The sealed mobile number, for the one use that needs it in clear: sending an SMS."""
+    row = connection.execute(select(persons.c.mobile_enc).where(persons.c.psn_no == psn_no)).first()
+    return str(row[0]) if row and row[0] else None
 
 
 def person_by_id_hash(connection: Connection, id_hash: str) -> PersonRecord | None:
@@ -127,6 +134,27 @@ def update_enrolment(
 def kinship_recorded(
     connection: Connection, person_hash: str, relative_hash: str, kind: str
 ) -> bool:
+    """A record of this kinship that no operator has withdrawn between the two people."""
+    if not _kinship_row_exists(connection, person_hash, relative_hash, kind):
+        return False
+    pair = [(person_hash, relative_hash), (relative_hash, person_hash)]
+    withdrawn = select(kinship_withdrawals.c.id).where(
+        or_(
+            *(
+                and_(
+                    kinship_withdrawals.c.person_hash == a,
+                    kinship_withdrawals.c.relative_hash == b,
+                )
+                for a, b in pair
+            )
+        )
+    )
+    return connection.execute(withdrawn.limit(1)).first() is None
+
+
+def _kinship_row_exists(
+    connection: Connection, person_hash: str, relative_hash: str, kind: str
+) -> bool:
     statement = select(kinship_records.c.id).where(
         kinship_records.c.person_hash == person_hash,
         kinship_records.c.relative_hash == relative_hash,
@@ -136,11 +164,18 @@ def kinship_recorded(
 
 
 def insert_kinship_record(connection: Connection, values: KinshipRow) -> bool:
-    """False when the same record is already there (imports are idempotent)."""
-    if kinship_recorded(connection, values["person_hash"], values["relative_hash"], values["kind"]):
+    """False when the same record is already there (imports are idempotent); a withdrawn record
+    imported again stays withdrawn."""
+    if _kinship_row_exists(
+        connection, values["person_hash"], values["relative_hash"], values["kind"]
+    ):
         return False
     connection.execute(insert(kinship_records), [values])
     return True
+
+
+def insert_kinship_withdrawal(connection: Connection, values: dict[str, Any]) -> None:
+    connection.execute(insert(kinship_withdrawals), [values])
 
 
 # --- grants --------------------------------------------------------------------------------

@@ -100,6 +100,7 @@ def case(request: Request, session: OperatorPage, case_id: str) -> Response:
 
 @router.post("/admin/risk/cases/{case_id}/{verb}")
 def case_step(request: Request, posted: OperatorPost, case_id: str, verb: str) -> Response:
+    require_permission(posted.session, Permission.HANDLE_RISK_CASES)
     ctx, form, actor = context_of(request), posted.form, posted.actor
     try:
         if verb == "investigate":

@@ -45,7 +45,9 @@ class SettleRequest:
     med_type: str
     lines: tuple[LineIn, ...]
     acct_used_flag: bool = True
-    use_mutual_aid: bool = True
+    use_mutual_aid: bool | None = None
+    """The patient's choice for this bill (desk, ``exp_content``); None: their standing choice
+    就医时使用家庭共济 (docs/rules.md §6.2)."""
 
     def fingerprint(self) -> str:
         """What makes two requests the same request (idempotency per institution request id)."""
@@ -53,5 +55,6 @@ class SettleRequest:
             f"{line.item_code},{line.quantity.normalize()},{line.unit_price_fen}"
             for line in self.lines
         )
-        flags = f"{int(self.acct_used_flag)}{int(self.use_mutual_aid)}"
+        choice = "-" if self.use_mutual_aid is None else str(int(self.use_mutual_aid))
+        flags = f"{int(self.acct_used_flag)}{choice}"
         return f"{self.psn_no}|{self.med_type}|{flags}|{lines}"

@@ -76,6 +76,9 @@ class BillBody(Body):
     mdtrt_cert_no: Annotated[str, Field(min_length=1, max_length=128)] | None = None
     med_type: Annotated[str, Field(pattern=r"^[0-9]{2,6}$")]
     acct_used_flag: bool = True
+    use_mutual_aid: bool | None = Field(
+        None, description="this bill only: true/false; absent: the patient's standing choice"
+    )
     lines: Annotated[list[LineBody], Field(min_length=1, max_length=BILL_LINES_MAX)]
 
 
@@ -181,6 +184,7 @@ def _settle_request(
         med_type=body.med_type,
         lines=lines,
         acct_used_flag=body.acct_used_flag,
+        use_mutual_aid=body.use_mutual_aid,
     )
 
 

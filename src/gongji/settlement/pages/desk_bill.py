@@ -64,6 +64,7 @@ class Bill:
     med_type: str
     lines: tuple[LineIn, ...]
     acct_used: bool
+    use_mutual_aid: bool | None = None  # None: the patient's standing choice
 
 
 def line_rows(values: Mapping[str, str]) -> int:
@@ -101,7 +102,8 @@ def read_bill(form: Form) -> Bill:
         except ItemQuantityInvalid as error:
             raise FieldError(f"quantity_{n}", error) from None
         lines.append(LineIn(code, quantity, read_amount(form, f"unit_price_{n}")))
-    return Bill(med_type, tuple(lines), form.get("acct_used_flag") == "1")
+    choice = {"1": True, "0": False}.get(form.get("mutual_aid"))
+    return Bill(med_type, tuple(lines), form.get("acct_used_flag") == "1", choice)
 
 
 def new_request_id(ctx: Context) -> str:
@@ -127,6 +129,7 @@ def settle_request(
         med_type=bill.med_type,
         lines=bill.lines,
         acct_used_flag=bill.acct_used,
+        use_mutual_aid=bill.use_mutual_aid,
     )
 
 

@@ -35,6 +35,7 @@ from gongji.settlement.domain.settlement_errors import (
     SettlementNotReversible,
     SettlementRequestReused,
 )
+from gongji.settlement.service import settlement_notices
 from gongji.settlement.service.settlement_quote import Quote, quote
 from gongji.settlement.store import settlements_repo as rows
 from gongji.settlement.store.settlements_repo import DrawRow, SettlementRow
@@ -104,6 +105,7 @@ def settle(ctx: Context, uow: UnitOfWork, request: SettleRequest) -> SettlementR
                 amount_fen=draw.amount_fen,
                 recipient=request.psn_no,
             )
+    settlement_notices.tell_contributors(ctx, uow, setl_id, planned)
     _post(ctx, uow, setl_id, planned)  # last but the screening: see _post
     if row.acct_mulaid_pay and ctx.screens:  # risk's write-time checks (docs/rules.md §12.4)
         spent = SharedMoneySpent(

@@ -25,6 +25,7 @@ from gongji.kernel.context import BUSINESS_TZ, Context
 from gongji.mutual_aid.domain.sharing import Source
 from gongji.mutual_aid.service.accounts import parts_available
 from gongji.mutual_aid.service.shared_money import spendable_sources
+from gongji.notify.service import preferences
 from gongji.people.service.persons import governing_enrolment, require_person
 from gongji.settlement.domain.benefits import Employment
 from gongji.settlement.domain.bill import SettleRequest
@@ -89,7 +90,7 @@ def quote(
     year_to_date = _year_to_date(uow, request.psn_no, today, enrolment, rule.pool, now, lock)
     own = _own_source(ctx, uow, enrolment, request, today, lock)
     # acct_used_flag 0: no account money of any kind pays, own or shared (docs/rules.md §8).
-    paying_shared = request.use_mutual_aid and request.acct_used_flag
+    paying_shared = request.acct_used_flag and _mutual_aid_chosen(uow, request)
     shared = spendable_sources(ctx, uow, request.psn_no, today, lock=lock) if paying_shared else []
     order = ctx.policy(enrolment.region, today).payment_order
     facts = SettlementFacts(
@@ -110,6 +111,14 @@ def quote(
         own.available_fen if own else _own_balance(ctx, uow, enrolment, request.psn_no),
         facts.bill,
     )
+
+
+def _mutual_aid_chosen(uow: UnitOfWork, request: SettleRequest) -> bool:
+    """Shared money pays only when the patient chose it: for this bill (the desk, ``exp_content``)
+    or, when the bill does not say, by their standing choice (docs/rules.md §6.2)."""
+    if request.use_mutual_aid is not None:
+        return request.use_mutual_aid
+    return preferences.of(uow, request.psn_no).use_mutual_aid
 
 
 def _insured(uow: UnitOfWork, psn_no: str) -> EnrolmentRecord:

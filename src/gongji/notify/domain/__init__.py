@@ -1,0 +1,1 @@
+"""Pure rules of notifications: the kinds, their Chinese texts, quiet hours."""

@@ -1,0 +1,1 @@
+"""REST routes of the inbox and the settings."""

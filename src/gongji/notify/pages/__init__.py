@@ -1,0 +1,1 @@
+"""The inbox page and the notification settings form."""

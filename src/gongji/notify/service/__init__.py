@@ -1,0 +1,1 @@
+"""Use cases: enqueue, read the inbox, change settings, deliver SMS."""

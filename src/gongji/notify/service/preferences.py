@@ -1,0 +1,116 @@
+"""A person's settings (docs/rules.md §15): whether SMS are sent, which kinds are not, the quiet
+hours of their SMS, and the standing choice 就医时使用家庭共济 (§6.2). A person who never saved
+any has the defaults; the settings row is written on the first save.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from gongji.core.errors import GongjiError
+from gongji.kernel.context import Actor, ActorKind, Context
+from gongji.kernel.errors import Forbidden
+from gongji.notify.domain.messages import NoticeKind
+from gongji.notify.domain.quiet_hours import QuietHours, parse_clock
+from gongji.notify.store import notify_repo
+from gongji.store.uow import UnitOfWork
+
+USE_MUTUAL_AID_DEFAULT = True
+"""[decision] docs/rules.md §6.2: on until the person switches it off; see there why."""
+
+
+class QuietHoursInvalid(GongjiError):
+    code: ClassVar[str] = "quiet_hours_invalid"
+    message_zh: ClassVar[str] = "免打扰时段应为“时:分”，如 22:00"
+    message_en: ClassVar[str] = "Quiet hours are times HH:MM, e.g. 22:00"
+
+
+class NoticeKindUnknown(GongjiError):
+    code: ClassVar[str] = "notice_kind_unknown"
+    message_zh: ClassVar[str] = "没有这种消息：{kind}"
+    message_en: ClassVar[str] = "No such kind of message: {kind}"
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    sms_enabled: bool = True
+    sms_muted: frozenset[NoticeKind] = field(default_factory=frozenset)
+    quiet: QuietHours = field(default_factory=QuietHours)
+    use_mutual_aid: bool = USE_MUTUAL_AID_DEFAULT
+
+    def wants_sms(self, kind: NoticeKind) -> bool:
+        return self.sms_enabled and kind not in self.sms_muted
+
+
+def of(uow: UnitOfWork, psn_no: str) -> Preferences:
+    row = notify_repo.settings(uow.connection, psn_no)
+    if row is None:
+        return Preferences()
+    muted = frozenset(NoticeKind(k) for k in row.sms_muted_kinds.split(",") if k in _KINDS)
+    return Preferences(
+        sms_enabled=row.sms_enabled,
+        sms_muted=muted,
+        quiet=QuietHours(parse_clock(row.quiet_start), parse_clock(row.quiet_end)),
+        use_mutual_aid=row.use_mutual_aid,
+    )
+
+
+def save_notifications(
+    ctx: Context,
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    sms_enabled: bool,
+    muted: Iterable[str],
+    quiet_start: str,
+    quiet_end: str,
+) -> Preferences:
+    psn_no = _person(actor)
+    try:
+        quiet = QuietHours(parse_clock(quiet_start), parse_clock(quiet_end))
+    except ValueError:
+        raise QuietHoursInvalid() from None
+    kinds = frozenset(_kind(k) for k in muted)
+    wanted = Preferences(sms_enabled, kinds, quiet, of(uow, psn_no).use_mutual_aid)
+    _save(ctx, uow, psn_no, wanted)
+    return wanted
+
+
+def set_use_mutual_aid(ctx: Context, uow: UnitOfWork, actor: Actor, on: bool) -> Preferences:
+    psn_no = _person(actor)
+    current = of(uow, psn_no)
+    wanted = Preferences(current.sms_enabled, current.sms_muted, current.quiet, on)
+    _save(ctx, uow, psn_no, wanted)
+    return wanted
+
+
+_KINDS = frozenset(NoticeKind)
+
+
+def _kind(text: str) -> NoticeKind:
+    if text not in _KINDS:
+        raise NoticeKindUnknown(kind=text[:40])
+    return NoticeKind(text)
+
+
+def _person(actor: Actor) -> str:
+    if actor.kind is not ActorKind.PERSON:
+        raise Forbidden()
+    return actor.id
+
+
+def _save(ctx: Context, uow: UnitOfWork, psn_no: str, wanted: Preferences) -> None:
+    notify_repo.save_settings(
+        uow.connection,
+        {
+            "psn_no": psn_no,
+            "sms_enabled": wanted.sms_enabled,
+            "sms_muted_kinds": ",".join(sorted(wanted.sms_muted)),
+            "quiet_start": wanted.quiet.start.strftime("%H:%M"),
+            "quiet_end": wanted.quiet.end.strftime("%H:%M"),
+            "use_mutual_aid": wanted.use_mutual_aid,
+            "updated_at_us": ctx.now_us(),
+        },
+    )

@@ -1,0 +1,1 @@
+"""SQL of notifications and persons' settings. No decisions."""

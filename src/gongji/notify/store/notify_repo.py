@@ -1,0 +1,139 @@
+"""SQL of notifications and persons' settings. No decisions.
+
+An insert names its id and writes only when the id is new, so a business event enqueued twice is
+one row. An SMS changes state only from the state the caller saw (``WHERE sms_state = …``):
+of two deliverers racing for one message, one claims it and the other sees nothing to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from gongji.store.tables_family import notifications, person_settings
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationRow:
+    id: str
+    psn_no: str
+    kind: str
+    params: str
+    created_at_us: int
+    read_at_us: int | None
+    sms_state: str
+    sms_attempts: int
+    sms_due_at_us: int
+    sms_claimed_at_us: int | None
+    sms_done_at_us: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsRow:
+    psn_no: str
+    sms_enabled: bool
+    sms_muted_kinds: str
+    quiet_start: str
+    quiet_end: str
+    use_mutual_aid: bool
+    updated_at_us: int
+
+
+_COLUMNS = [notifications.c[name] for name in NotificationRow.__dataclass_fields__]
+_SETTINGS = [person_settings.c[name] for name in SettingsRow.__dataclass_fields__]
+
+
+def insert_if_new(connection: Connection, values: dict[str, Any]) -> bool:
+    """``INSERT … ON CONFLICT DO NOTHING`` on both databases: two transactions enqueuing the same
+    event at once never fail each other's business write over a notification."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(notifications)
+        .values(**values)
+        .on_conflict_do_nothing()
+        .returning(notifications.c.id)
+    )
+    return connection.execute(statement).first() is not None
+
+
+def notification(connection: Connection, notification_id: str) -> NotificationRow | None:
+    row = connection.execute(select(*_COLUMNS).where(notifications.c.id == notification_id)).first()
+    return NotificationRow(*row) if row else None
+
+
+def inbox(
+    connection: Connection, psn_no: str, limit: int, before_us: int | None = None
+) -> list[NotificationRow]:
+    statement = select(*_COLUMNS).where(notifications.c.psn_no == psn_no)
+    if before_us is not None:
+        statement = statement.where(notifications.c.created_at_us < before_us)
+    statement = statement.order_by(
+        notifications.c.created_at_us.desc(), notifications.c.id.desc()
+    ).limit(limit)
+    return [NotificationRow(*row) for row in connection.execute(statement)]
+
+
+def unread_count(connection: Connection, psn_no: str) -> int:
+    statement = select(func.count()).where(
+        notifications.c.psn_no == psn_no, notifications.c.read_at_us.is_(None)
+    )
+    return int(connection.execute(statement).scalar_one())
+
+
+def mark_read(connection: Connection, psn_no: str, now_us: int) -> int:
+    statement = (
+        update(notifications)
+        .where(notifications.c.psn_no == psn_no, notifications.c.read_at_us.is_(None))
+        .values(read_at_us=now_us)
+    )
+    return connection.execute(statement).rowcount
+
+
+def due_sms(connection: Connection, now_us: int, limit: int) -> list[NotificationRow]:
+    statement = (
+        select(*_COLUMNS)
+        .where(notifications.c.sms_state == "pending", notifications.c.sms_due_at_us <= now_us)
+        .order_by(notifications.c.sms_due_at_us, notifications.c.id)
+        .limit(limit)
+    )
+    return [NotificationRow(*row) for row in connection.execute(statement)]
+
+
+def stale_claims(connection: Connection, claimed_before_us: int) -> list[str]:
+    statement = select(notifications.c.id).where(
+        notifications.c.sms_state == "sending",
+        notifications.c.sms_claimed_at_us < claimed_before_us,
+    )
+    return [row[0] for row in connection.execute(statement)]
+
+
+def move_sms(connection: Connection, notification_id: str, from_state: str, **values: Any) -> bool:
+    """Change an SMS's state only if it is still ``from_state``; True when this call did."""
+    statement = (
+        update(notifications)
+        .where(notifications.c.id == notification_id, notifications.c.sms_state == from_state)
+        .values(**values)
+    )
+    return connection.execute(statement).rowcount == 1
+
+
+def settings(connection: Connection, psn_no: str) -> SettingsRow | None:
+    row = connection.execute(select(*_SETTINGS).where(person_settings.c.psn_no == psn_no)).first()
+    return SettingsRow(*row) if row else None
+
+
+def save_settings(connection: Connection, values: dict[str, Any]) -> None:
+    psn_no = values["psn_no"]
+    exists = connection.execute(
+        select(person_settings.c.psn_no).where(person_settings.c.psn_no == psn_no)
+    ).first()
+    if exists is None:
+        connection.execute(insert(person_settings), [values])
+    else:
+        changes = {k: v for k, v in values.items() if k != "psn_no"}
+        connection.execute(
+            update(person_settings).where(person_settings.c.psn_no == psn_no).values(**changes)
+        )
