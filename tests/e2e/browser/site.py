@@ -46,6 +46,7 @@ def seeded_container(data_dir: Path, clock: ManualClock) -> Container:
             "GONGJI_TEST_CLOCK": "1",
             # a browser driven by a test signs in faster than any person
             "GONGJI_DOOR_REQUESTS_PER_ADDRESS_PER_SECOND": "1000",
+            "GONGJI_PASSWORD_CHECKS_PER_SECOND": "1000",
         }
     )
     container = build(settings, clock=clock)
