@@ -37,8 +37,8 @@ from gongji.core.errors import GongjiError
 from gongji.kernel.context import Actor, ActorKind, Role
 from gongji.mutual_aid.service import grants
 from gongji.risk.service import items, queries, runs
+from gongji.settlement.domain.bill import LineIn, SettleRequest
 from gongji.settlement.service import settlement
-from gongji.settlement.service.settlement_quote import LineIn, SettleRequest
 
 try:
     from playwright.sync_api import expect

@@ -31,8 +31,8 @@ from test_web_browser import MONITOR, PHARMACY, browser, phone, site, yuan
 from gongji.backoffice.service import statistics
 from gongji.kernel.context import Actor, ActorKind, Role
 from gongji.mutual_aid.service import lifecycle
+from gongji.settlement.domain.bill import LineIn, SettleRequest
 from gongji.settlement.service import settlement
-from gongji.settlement.service.settlement_quote import LineIn, SettleRequest
 
 try:
     from playwright.sync_api import expect
