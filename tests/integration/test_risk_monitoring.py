@@ -48,7 +48,7 @@ def world(engine: Engine) -> Iterator[World]:
     ctx = build_context(engine, clock)
     insured(ctx, TAKER, insutype="390", name="王桂兰")
     for giver in GIVERS:
-        insured(ctx, giver, current=300_000, name="张三")
+        insured(ctx, giver, earlier=300_000, name="张三")
         relate(ctx, giver, TAKER, "sibling")
     yield World(ctx, clock)
 

@@ -72,3 +72,6 @@ premium_draws = Table(
 """Every draw of a premium is mutual-aid money (共济): the own account pays only for a relative,
 and grants are a relative's money. Created by migration 0007, which fills it for the premiums
 paid before it from the ledger."""
+
+# What the back office's statistics read premiums by (migration 0040).
+Index("ix_premium_payments_paid_at", premium_payments.c.paid_at_us)

@@ -190,3 +190,9 @@ person_lookups = Table(
     Index("ix_person_lookups_institution", "institution_code", "at_us"),
 )
 """Created by 0011: every 1101 look-up (who, whom, when, why, outcome), for the audit."""
+
+# What the back office's statistics and find read by (migration 0040).
+Index("ix_grants_business_date", grants.c.business_date)
+Index("ix_wallets_opened_at", wallets.c.opened_at_us)
+Index("ix_relationships_created_at", relationships.c.created_at_us)
+Index("ix_persons_name_hash", persons.c.name_hash)

@@ -45,7 +45,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_stats_summary_metric_period", "stats_summary", ["metric", "period"])
     for name, table, column in _INDEXES:
-        op.create_index(name, table, [column])
+        op.create_index(name, table, [column], if_not_exists=True)  # 0002 may have made it
 
 
 def downgrade() -> None:
