@@ -3,6 +3,7 @@ clearing tests' March of shared spending."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -18,7 +19,7 @@ from gongji.core.clock import ManualClock
 from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
 from support.clearing import march_spending
-from support.world import at, build_context
+from support.world import TEST_SECRET_KEY, at, build_context
 
 MARCH = ["--from", "2026-03-01", "--to", "2026-03-31"]
 
@@ -30,7 +31,8 @@ def cli_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     clock = ManualClock(at("2026-03-02 10:00:00"))
     march_spending(build_context(engine, clock), clock)
     engine.dispose()
-    yield {"GONGJI_DATA_DIR": str(tmp_path), "COLUMNS": "200"}
+    key = base64.urlsafe_b64encode(TEST_SECRET_KEY).decode()  # the key the data was sealed with
+    yield {"GONGJI_DATA_DIR": str(tmp_path), "GONGJI_SECRET_KEY": key, "COLUMNS": "200"}
 
 
 def test_stats_refreshes_and_prints_csv_json_and_a_table(
