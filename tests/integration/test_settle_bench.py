@@ -60,8 +60,8 @@ def test_http_rows_settle_through_the_signed_api_beside_health() -> None:
     # A second per row: a visit is three messages, and a loaded machine may finish none in 0.3 s.
     (result,) = run_settle_bench(replace(TINY, layers=("http",), seconds=1.0)).results
     assert result.ledger_ok, result.ledger_check
-    http, visit, health = result.rows
-    assert (http.layer, visit.layer, health.layer) == ("http", "http fsi visit", "http health")
+    http, health, visit = result.rows
+    assert (http.layer, health.layer, visit.layer) == ("http", "http health", "http fsi visit")
     assert http.refused == {} and visit.refused == {} and health.refused == {}
     assert http.completed > 0 and visit.completed > 0 and health.completed > 0
     assert http.health_ratio == pytest.approx(http.per_s / health.per_s)
