@@ -96,7 +96,7 @@ def test_settle_then_reverse_restores_everything(
     assert row.psn_part_amt == row.acct_pay + row.psn_cash_pay
     assert row.acct_mulaid_pay <= row.acct_pay
     items = run(ctx, lambda uow: settlements_repo.items_of(uow.connection, row.setl_id))
-    assert row.acct_pay <= sum(item["account_payable_fen"] for item in items)
+    assert row.acct_pay <= sum(item.account_payable_fen for item in items)
     if not acct_used:
         assert row.acct_pay == row.acct_mulaid_pay
     assert check_ledger(engine).ok

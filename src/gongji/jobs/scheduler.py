@@ -54,7 +54,6 @@ class Scheduler:
                 job()
             except Exception:  # a failed run is retried next minute; never kill the server
                 log.exception("%s failed; will retry", name)
-        self._risk()
 
     def _jobs(self) -> tuple[tuple[str, Callable[[], None]], ...]:
         return (
@@ -64,6 +63,7 @@ class Scheduler:
             ("audit anchor", self._anchor),
             ("ledger check", self._ledger_check),
             ("statistics refresh", self._statistics),
+            ("risk run", self._risk),
         )
 
     def _expire_grants(self) -> None:
@@ -103,11 +103,7 @@ class Scheduler:
         a test clock moved by hand must not make it run on every tick)."""
         if time.monotonic() < self._risk_due:
             return
+        result = risk_runs.run(self._ctx)  # a failed run is not pushed back: retried next minute
         self._risk_due = time.monotonic() + RISK_EVERY_S
-        try:
-            result = risk_runs.run(self._ctx)
-            if result.alerts_new:
-                log.info("risk %s run: %d new alerts", result.mode, result.alerts_new)
-        except Exception:  # retried at the next turn
-            self._risk_due = 0.0
-            log.exception("risk run failed; will retry")
+        if result.alerts_new:
+            log.info("risk %s run: %d new alerts", result.mode, result.alerts_new)

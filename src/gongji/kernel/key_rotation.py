@@ -103,7 +103,7 @@ def _begin(engine: Engine, old_key: bytes, new_key: bytes) -> tuple[Vault, Vault
                 reason_en=f"another rotation (to {short(state.rotating_to or '')}) is "
                 "unfinished; continue it with that new key",
             )
-        repo.update_state(uow.connection, _now_us(), rotating_to=target)
+        repo.start_rotation(uow.connection, _now_us(), target)
         uow.commit()
         new_vault = Vault(new_key, index_key=old_vault.index_key)
         return old_vault, new_vault, state.rotating_to is not None
@@ -166,13 +166,8 @@ def _resealed(
 
 def _finish(engine: Engine, new_vault: Vault, target: str) -> None:
     def work(uow: UnitOfWork) -> None:
-        repo.update_state(
-            uow.connection,
-            _now_us(),
-            fingerprint=target,
-            index_key_enc=seal_index_key(new_vault, new_vault.index_key),
-            rotating_to=None,
-        )
+        sealed = seal_index_key(new_vault, new_vault.index_key)
+        repo.finish_rotation(uow.connection, _now_us(), target, sealed)
         repo.forget_progress(uow.connection)
         uow.commit()
 

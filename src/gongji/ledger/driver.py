@@ -25,7 +25,7 @@ PG_SCALAR_ROWS_MAX = 16
 """Up to this many rows a PostgreSQL statement takes scalar parameters (``IN`` and ``VALUES``
 lists, one prepared statement per shape); beyond it, arrays. psycopg's list dumper inspects
 every array's elements in Python, about 25 µs an array, and a written batch sends twenty:
-for a single transfer that was a third of the client's time."""
+for a single transfer, arrays would be a third of the client's time."""
 
 ACCOUNT_COLUMNS = (
     "id, ledger, code, region, flags, debits_pending, debits_posted, credits_pending,"

@@ -60,9 +60,22 @@ def insert_state(connection: Connection, fingerprint: str, index_key_enc: str, n
     )
 
 
-def update_state(connection: Connection, now_us: int, **values: Any) -> None:
+def start_rotation(connection: Connection, now_us: int, target: str) -> None:
+    """Mark the rotation towards ``target`` begun: a start-up sees it unfinished (exit 5)."""
+    statement = update(key_state).where(key_state.c.id == STATE_ID)
+    connection.execute(statement.values(rotating_to=target, updated_at_us=now_us))
+
+
+def finish_rotation(connection: Connection, now_us: int, target: str, index_key_enc: str) -> None:
+    """Switch the fingerprint to the new key, last of all the rotation's writes."""
+    statement = update(key_state).where(key_state.c.id == STATE_ID)
     connection.execute(
-        update(key_state).where(key_state.c.id == STATE_ID).values(updated_at_us=now_us, **values)
+        statement.values(
+            fingerprint=target,
+            index_key_enc=index_key_enc,
+            rotating_to=None,
+            updated_at_us=now_us,
+        )
     )
 
 

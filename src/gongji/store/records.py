@@ -92,3 +92,14 @@ class AuthorizationRecord:
     status: str
     created_at_us: int
     ended_at_us: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonEvent:
+    """One entry of a person's event history, its detail parsed from the stored JSON."""
+
+    seq: int
+    kind: str
+    at_us: int
+    actor: str
+    detail: dict[str, object]

@@ -182,6 +182,17 @@ class KinshipRow(TypedDict):
     imported_at_us: int
 
 
+class KinshipWithdrawalRow(TypedDict):
+    """A new row of ``kinship_withdrawals``, every column given but the generated id."""
+
+    person_hash: str
+    relative_hash: str
+    relationship_id: str
+    reason: str
+    operator: str
+    withdrawn_at_us: int
+
+
 class InheritanceRow(TypedDict):
     """A new row of ``inheritance_payouts``, every column given."""
 

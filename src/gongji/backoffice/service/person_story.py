@@ -9,7 +9,6 @@ unmasked view is ``backoffice.service.unmask``, which needs a permission and a r
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from gongji.audit.service import log as audit
@@ -25,6 +24,7 @@ from gongji.store.records import (
     AuthorizationRecord,
     EnrolmentRecord,
     GrantRecord,
+    PersonEvent,
     PersonRecord,
     RelationshipRecord,
     WalletRecord,
@@ -81,15 +81,6 @@ class SettlementLine:
 
 
 @dataclass(frozen=True, slots=True)
-class Event:
-    seq: int
-    kind: str
-    at_us: int
-    actor: str
-    detail: dict[str, object]
-
-
-@dataclass(frozen=True, slots=True)
 class PersonStory:
     person: PersonRecord
     enrolments: list[EnrolmentRecord]
@@ -102,10 +93,10 @@ class PersonStory:
     settlements: list[SettlementLine]
     premiums: list[aid_records.PremiumRow]
     inheritance: search.InheritancePayout | None
-    events: list[Event] = field(default_factory=list)
+    events: list[PersonEvent] = field(default_factory=list)
 
     @property
-    def freezes(self) -> list[Event]:
+    def freezes(self) -> list[PersonEvent]:
         return [e for e in self.events if e.kind in FREEZE_EVENTS]
 
     @property
@@ -198,9 +189,5 @@ def _settlements(uow: UnitOfWork, psn_no: str) -> list[SettlementLine]:
     return [SettlementLine(r, tuple(draws.get(r.setl_id, ())), r.setl_id in undone) for r in rows]
 
 
-def _events(uow: UnitOfWork, psn_no: str) -> list[Event]:
-    rows = registry.events_of(uow.connection, psn_no, 0, EVENTS_SHOWN_MAX)
-    return [
-        Event(int(r["seq"]), r["kind"], int(r["at_us"]), r["actor"], json.loads(r["detail"]))
-        for r in rows
-    ]
+def _events(uow: UnitOfWork, psn_no: str) -> list[PersonEvent]:
+    return registry.events_of(uow.connection, psn_no, 0, EVENTS_SHOWN_MAX)

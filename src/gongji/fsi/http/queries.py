@@ -118,15 +118,15 @@ def fee_query(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) ->
         "feedetail": [
             {
                 "setl_id": setl_id,
-                "line_no": item["line_no"],
-                "med_list_codg": item["item_code"],
-                "cnt": Decimal(str(item["quantity"])),
-                "pric": amount(int(item["unit_price_fen"])),
-                "det_item_fee_sumamt": amount(int(item["det_item_fee_sumamt"])),
-                "fulamt_ownpay_amt": amount(int(item["fulamt_ownpay_amt"])),
-                "overlmt_amt": amount(int(item["overlmt_amt"])),
-                "preselfpay_amt": amount(int(item["preselfpay_amt"])),
-                "inscp_scp_amt": amount(int(item["inscp_scp_amt"])),
+                "line_no": item.line_no,
+                "med_list_codg": item.item_code,
+                "cnt": Decimal(item.quantity),
+                "pric": amount(item.unit_price_fen),
+                "det_item_fee_sumamt": amount(item.det_item_fee_sumamt),
+                "fulamt_ownpay_amt": amount(item.fulamt_ownpay_amt),
+                "overlmt_amt": amount(item.overlmt_amt),
+                "preselfpay_amt": amount(item.preselfpay_amt),
+                "inscp_scp_amt": amount(item.inscp_scp_amt),
             }
             for item in items
         ]

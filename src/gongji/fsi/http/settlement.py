@@ -147,7 +147,7 @@ def settle(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> di
     row = settlement.settle(ctx, uow, bill.request)
     if bill.uploaded is not None:
         visits.mark_settled(uow, bill.uploaded.visit, bill.uploaded.lines, row.setl_id)
-    fees = [item["det_item_fee_sumamt"] for item in rows.items_of(uow.connection, row.setl_id)]
+    fees = [item.det_item_fee_sumamt for item in rows.items_of(uow.connection, row.setl_id)]
     check_declared(bill, row.insutype, fees, row.medfee_sumamt)  # raises before the commit
     return {
         "setlinfo": {**bill.echo, **settlement_fields(ctx, row, bill.person)},

@@ -22,6 +22,7 @@ from typing import ClassVar, Final
 from gongji.core.errors import GongjiError
 from gongji.identity.service.identity import IssuedToken, Unauthorized
 from gongji.identity.store import access_repo as repo
+from gongji.identity.store.access_repo import TokenRow
 from gongji.institutions.service.institutions import (
     credential_secret,
     get_institution,
@@ -67,14 +68,14 @@ def desk_login(ctx: Context, uow: UnitOfWork, key_id: str, secret: str) -> Issue
     now_us = ctx.now_us()
     repo.insert_token(
         uow.connection,
-        {
-            "token_hash": _token_hash(token),
-            "subject_kind": DESK_SUBJECT_KIND,
-            "subject_id": key_id,
-            "created_at_us": now_us,
-            "expires_at_us": now_us + DESK_TOKEN_TTL_US,
-            "revoked_at_us": None,
-        },
+        TokenRow(
+            token_hash=_token_hash(token),
+            subject_kind=DESK_SUBJECT_KIND,
+            subject_id=key_id,
+            created_at_us=now_us,
+            expires_at_us=now_us + DESK_TOKEN_TTL_US,
+            revoked_at_us=None,
+        ),
     )
     expires_at_us = now_us + DESK_TOKEN_TTL_US
     return IssuedToken(token, ActorKind.INSTITUTION, credential.institution_code, expires_at_us)

@@ -36,6 +36,7 @@ from gongji.identity.service.identity_operators import OperatorUnknown as Operat
 from gongji.identity.service.identity_operators import RoleUnknown as RoleUnknown
 from gongji.identity.service.identity_operators import create_operator as create_operator
 from gongji.identity.store import access_repo as repo
+from gongji.identity.store.access_repo import TokenRow
 from gongji.kernel.context import Actor, ActorKind, Context, Role
 from gongji.kernel.errors import NotFound
 from gongji.people.service import registry
@@ -184,15 +185,13 @@ def request_code(
         raise OtpRateLimited()
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     expires_at_us = now_us + CODE_TTL_US
-    values = {
-        "mobile_hash": mobile_hash,
-        "code_hash": _code_hash(mobile_hash, code),
-        "created_at_us": now_us,
-        "expires_at_us": expires_at_us,
-        "attempts": 0,
-        "used_at_us": None,
-    }
-    repo.insert_code(connection, values)
+    repo.insert_code(
+        connection,
+        mobile_hash=mobile_hash,
+        code_hash=_code_hash(mobile_hash, code),
+        created_at_us=now_us,
+        expires_at_us=expires_at_us,
+    )
     if _candidates(connection, mobile_hash):
         ctx.sms.send_code(number, code)
     return CodeRequested(mask_phone(number), expires_at_us)
@@ -224,12 +223,12 @@ def verify_code(
         raise OtpAttemptsExceeded()
     if row.expires_at_us <= now_us:
         raise OtpExpired()
-    repo.update_code(connection, row.id, attempts=row.attempts + 1)
+    repo.count_code_attempt(connection, row.id, row.attempts + 1)
     given = code.strip() if _CODE.match(code.strip()) else ""
     if not hmac.compare_digest(row.code_hash, _code_hash(mobile_hash, given)):
         raise OtpInvalid()
     chosen = _choose_person(_candidates(connection, mobile_hash), psn_no)
-    repo.update_code(connection, row.id, used_at_us=now_us)
+    repo.spend_code(connection, row.id, now_us)
     return _issue(ctx, uow, ActorKind.PERSON, chosen, PERSON_TOKEN_TTL_US)
 
 
@@ -260,15 +259,15 @@ def _issue(
 ) -> IssuedToken:
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now_us = ctx.now_us()
-    values = {
-        "token_hash": _token_hash(token),
-        "subject_kind": kind.value,
-        "subject_id": subject,
-        "created_at_us": now_us,
-        "expires_at_us": now_us + ttl_us,
-        "revoked_at_us": None,
-    }
-    repo.insert_token(uow.connection, values)
+    row = TokenRow(
+        token_hash=_token_hash(token),
+        subject_kind=kind.value,
+        subject_id=subject,
+        created_at_us=now_us,
+        expires_at_us=now_us + ttl_us,
+        revoked_at_us=None,
+    )
+    repo.insert_token(uow.connection, row)
     return IssuedToken(token, kind, subject, now_us + ttl_us, roles)
 
 

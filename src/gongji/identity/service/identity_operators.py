@@ -162,17 +162,19 @@ def create_operator(
     if repo.operator(uow.connection, name) is not None:
         raise OperatorExists(name=name)
     secret = pyotp.random_base32()
-    values = {
-        "name": name,
-        "roles": ",".join(sorted(role.value for role in chosen)),
-        "password_hash": None if password is None else _HASHER.hash(password),
-        "totp_secret_enc": ctx.vault.encrypt(secret, context=_totp_context(name)),
-        "region": region,
-        "disabled": 0,
-        "created_at_us": ctx.now_us(),
-        "failed_logins": 0,
-    }
-    repo.insert_operator(uow.connection, values)
+    row = OperatorRow(
+        name=name,
+        roles=",".join(sorted(role.value for role in chosen)),
+        password_hash=None if password is None else _HASHER.hash(password),
+        totp_secret_enc=ctx.vault.encrypt(secret, context=_totp_context(name)),
+        region=region,
+        disabled=0,
+        created_at_us=ctx.now_us(),
+        failed_logins=0,
+        locked_until_us=None,
+        last_totp_step=None,
+    )
+    repo.insert_operator(uow.connection, row)
     uri = pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name=TOTP_ISSUER)
     return CreatedOperator(name, chosen, region, uri)
 
@@ -246,9 +248,7 @@ def check_credentials(
         if usable is not None:
             _count_failure(ctx, uow, usable)
         raise LoginFailed()
-    repo.update_operator(
-        uow.connection, usable.name, failed_logins=0, locked_until_us=None, last_totp_step=step
-    )
+    repo.record_sign_in(uow.connection, usable.name, step)
     return usable
 
 
@@ -274,9 +274,7 @@ def _count_failure(ctx: Context, uow: UnitOfWork, operator: OperatorRow) -> None
         doubled = limits.operator_lockout_first_s << min(beyond, 32)
         lockout_s = min(doubled, limits.operator_lockout_max_s)
         locked_until_us = ctx.now_us() + lockout_s * 1_000_000
-    repo.update_operator(
-        uow.connection, operator.name, failed_logins=failures, locked_until_us=locked_until_us
-    )
+    repo.record_failure(uow.connection, operator.name, failures, locked_until_us)
 
 
 @cache

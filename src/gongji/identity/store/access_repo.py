@@ -4,8 +4,7 @@ No decisions here; the services decide (``gongji.identity.service.identity``, ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import Connection, delete, func, insert, select, text, update
 
@@ -75,7 +74,23 @@ def count_codes_after(connection: Connection, mobile_hash: str, after_us: int) -
     return int(connection.execute(statement).scalar_one())
 
 
-def insert_code(connection: Connection, values: dict[str, Any]) -> None:
+def insert_code(
+    connection: Connection,
+    *,
+    mobile_hash: str,
+    code_hash: str,
+    created_at_us: int,
+    expires_at_us: int,
+) -> None:
+    """A new code: no attempt counted yet, not used."""
+    values = {
+        "mobile_hash": mobile_hash,
+        "code_hash": code_hash,
+        "created_at_us": created_at_us,
+        "expires_at_us": expires_at_us,
+        "attempts": 0,
+        "used_at_us": None,
+    }
     connection.execute(insert(one_time_codes), [values])
 
 
@@ -90,10 +105,14 @@ def latest_code(connection: Connection, mobile_hash: str) -> CodeRow | None:
     return None if row is None else CodeRow(**dict(row))
 
 
-def update_code(connection: Connection, code_id: int, **values: Any) -> None:
-    connection.execute(
-        update(one_time_codes).where(one_time_codes.c.id == code_id).values(**values)
-    )
+def count_code_attempt(connection: Connection, code_id: int, attempts: int) -> None:
+    statement = update(one_time_codes).where(one_time_codes.c.id == code_id)
+    connection.execute(statement.values(attempts=attempts))
+
+
+def spend_code(connection: Connection, code_id: int, at_us: int) -> None:
+    statement = update(one_time_codes).where(one_time_codes.c.id == code_id)
+    connection.execute(statement.values(used_at_us=at_us))
 
 
 def purge_codes(connection: Connection, expired_before_us: int) -> int:
@@ -104,8 +123,8 @@ def purge_codes(connection: Connection, expired_before_us: int) -> int:
 # --- bearer tokens --------------------------------------------------------------------------
 
 
-def insert_token(connection: Connection, values: dict[str, Any]) -> None:
-    connection.execute(insert(access_tokens), [values])
+def insert_token(connection: Connection, row: TokenRow) -> None:
+    connection.execute(insert(access_tokens), [asdict(row)])
 
 
 def token(connection: Connection, token_hash: str) -> TokenRow | None:
@@ -141,12 +160,25 @@ def operator(connection: Connection, name: str, *, for_update: bool = False) -> 
     return None if row is None else OperatorRow(**dict(row))
 
 
-def update_operator(connection: Connection, name: str, **values: Any) -> None:
-    connection.execute(update(operators).where(operators.c.name == name).values(**values))
+def record_sign_in(connection: Connection, name: str, totp_step: int) -> None:
+    """A successful sign-in clears the failure count and lockout and spends the TOTP step."""
+    statement = update(operators).where(operators.c.name == name)
+    connection.execute(
+        statement.values(failed_logins=0, locked_until_us=None, last_totp_step=totp_step)
+    )
 
 
-def insert_operator(connection: Connection, values: dict[str, Any]) -> None:
-    connection.execute(insert(operators), [values])
+def record_failure(
+    connection: Connection, name: str, failed_logins: int, locked_until_us: int | None
+) -> None:
+    statement = update(operators).where(operators.c.name == name)
+    connection.execute(
+        statement.values(failed_logins=failed_logins, locked_until_us=locked_until_us)
+    )
+
+
+def insert_operator(connection: Connection, row: OperatorRow) -> None:
+    connection.execute(insert(operators), [asdict(row)])
 
 
 # --- idempotency keys -----------------------------------------------------------------------

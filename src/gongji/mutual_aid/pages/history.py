@@ -13,9 +13,8 @@ from typing import Final
 
 from gongji.core.clock import from_us
 from gongji.kernel.context import BUSINESS_TZ, Context
-from gongji.mutual_aid.service.wallet_view import Event
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
-from gongji.store.records import GrantRecord
+from gongji.store.records import GrantRecord, PersonEvent
 from gongji.store.uow import UnitOfWork
 from gongji.web import i18n
 
@@ -127,7 +126,7 @@ def _who(label: str, me: str, lang: i18n.Lang) -> str:
     return t("系统", "the system")
 
 
-def event_rows(events: list[Event], me: str, lang: i18n.Lang) -> list[EventRow]:
+def event_rows(events: list[PersonEvent], me: str, lang: i18n.Lang) -> list[EventRow]:
     rows = []
     for event in events:
         money = next((event.detail[k] for k in _MONEY_DETAILS if k in event.detail), None)

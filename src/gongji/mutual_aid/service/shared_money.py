@@ -4,13 +4,20 @@ authorizing relatives' accounts may still give (docs/rules.md §6–§7).
 Read in the caller's unit of work; with ``lock=True`` the quota and account rows are locked
 (PostgreSQL ``FOR UPDATE``), so what a settlement or a premium plans against cannot change
 before it is drawn.
+
+Whether a contributor's money may pay today (§6, §10): a grant's money is already set aside,
+yet while its contributor is suspended it is not spendable — a suspension stops everything the
+person does with their account, and money they earmarked is still theirs until it is spent; it
+becomes spendable again when the suspension ends. An authorization draws straight from the
+contributor's account, so it needs the contributor insured as an employee in normal status and
+their wallet open: a frozen or closed wallet stops giving in every form.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from gongji.core.enrolment import EnrolmentStatus, WalletStatus
+from gongji.core.enrolment import INSUTYPE_EMPLOYEE, EnrolmentStatus, WalletStatus
 from gongji.kernel import chart
 from gongji.kernel.context import Context
 from gongji.mutual_aid.domain.sharing import (
@@ -20,11 +27,10 @@ from gongji.mutual_aid.domain.sharing import (
     check_spender,
     shareable_parts,
 )
-from gongji.mutual_aid.service import sharing
 from gongji.mutual_aid.service.accounts import PartsAvailable, parts_available
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
 from gongji.people.service.persons import governing_enrolment
-from gongji.store.records import AuthorizationRecord
+from gongji.store.records import AuthorizationRecord, EnrolmentRecord
 from gongji.store.uow import UnitOfWork
 
 PATIENT = "就医人"
@@ -59,7 +65,7 @@ def grant_sources(ctx: Context, uow: UnitOfWork, psn_no: str, *, lock: bool) -> 
         quota = quotas.get(chart.earmark(grant.id))
         if quota is None or quota.credit_available <= 0:
             continue
-        if not sharing.grant_spendable(uow, grant.contributor):
+        if not _grant_spendable(uow, grant.contributor):
             continue
         account = ((quota.id, quota.credit_available),)
         sources.append(
@@ -89,7 +95,7 @@ def _authorization_source(
 ) -> Source | None:
     contributor = authorization.contributor
     enrolment = governing_enrolment(uow, contributor)
-    if enrolment is None or not sharing.authorization_drawable(uow, contributor):
+    if enrolment is None or not _authorization_drawable(uow, contributor, enrolment):
         return None
     parts = parts_available(ctx, uow, enrolment.region, contributor, lock=lock)
     accounts = tuple(
@@ -109,3 +115,15 @@ def _account(region: str, psn_no: str, part: AccountPart, parts: PartsAvailable)
     if part is AccountPart.CURRENT:
         return chart.personal_current(region, psn_no), parts.current_fen
     return chart.personal_earlier(region, psn_no), parts.earlier_fen
+
+
+def _grant_spendable(uow: UnitOfWork, contributor: str) -> bool:
+    enrolment = governing_enrolment(uow, contributor)
+    return enrolment is None or enrolment.status != EnrolmentStatus.SUSPENDED
+
+
+def _authorization_drawable(uow: UnitOfWork, contributor: str, enrolment: EnrolmentRecord) -> bool:
+    if enrolment.status != EnrolmentStatus.NORMAL or enrolment.insutype != INSUTYPE_EMPLOYEE:
+        return False
+    wallet = aid_repo.wallet(uow.connection, contributor)
+    return wallet is not None and wallet.status == WalletStatus.OPEN

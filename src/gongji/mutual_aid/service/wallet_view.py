@@ -6,7 +6,6 @@ Read-only; every figure comes from the ledger or the grant rows in one snapshot.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -22,7 +21,7 @@ from gongji.mutual_aid.service.accounts import (
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
 from gongji.people.service import registry
 from gongji.people.service.persons import governing_enrolment, require_person
-from gongji.store.records import GrantRecord, WalletRecord
+from gongji.store.records import GrantRecord, PersonEvent, WalletRecord
 from gongji.store.uow import UnitOfWork
 
 HISTORY_PAGE_MAX = 100
@@ -143,32 +142,14 @@ def _today(ctx: Context, uow: UnitOfWork, psn_no: str, region: str) -> Today:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    seq: int
-    kind: str
-    at_us: int
-    actor: str
-    detail: dict[str, object]
-
-
 def history(
     uow: UnitOfWork, psn_no: str, cursor: str | None, limit: int
-) -> tuple[list[Event], str | None]:
+) -> tuple[list[PersonEvent], str | None]:
     """The person's events, oldest first, with an opaque cursor for the next page."""
     after = _cursor(cursor)
     limit = max(1, min(limit, HISTORY_PAGE_MAX))
     rows = registry.events_of(uow.connection, psn_no, after, limit + 1)
-    page = [
-        Event(
-            int(r["seq"]),
-            str(r["kind"]),
-            int(r["at_us"]),
-            str(r["actor"]),
-            json.loads(str(r["detail"])),
-        )
-        for r in rows[:limit]
-    ]
+    page = rows[:limit]
     next_cursor = str(page[-1].seq) if len(rows) > limit else None
     return page, next_cursor
 

@@ -16,7 +16,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Final
+from typing import Final, Unpack
 
 from gongji.core.clock import to_us
 from gongji.kernel.context import Context
@@ -24,7 +24,7 @@ from gongji.notify.domain.messages import NoticeKind, sms_text
 from gongji.notify.service import preferences
 from gongji.notify.service.sms_text import sender_for
 from gongji.notify.store import notify_repo
-from gongji.notify.store.notify_repo import NotificationRow
+from gongji.notify.store.notify_repo import NotificationRow, SmsChanges
 from gongji.people.service.persons import mobile_number
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
@@ -117,7 +117,7 @@ def _decide_and_claim(ctx: Context, uow: UnitOfWork, row: NotificationRow) -> _C
     return _Claim(row, mobile) if claimed else None
 
 
-def _move(uow: UnitOfWork, row: NotificationRow, **values: object) -> str | None:
+def _move(uow: UnitOfWork, row: NotificationRow, **values: Unpack[SmsChanges]) -> str | None:
     """Move the SMS on from the state it was read in; the outcome's name, or None if another
     deliverer moved it first."""
     moved = notify_repo.move_sms(uow.connection, row.id, "pending", **values)
@@ -146,7 +146,7 @@ def _finish(ctx: Context, row: NotificationRow, state: str) -> str | None:
 def _retry_or_fail(ctx: Context, row: NotificationRow) -> str | None:
     attempts = row.sms_attempts + 1
     if attempts >= ATTEMPTS_MAX:
-        values: dict[str, object] = {"sms_state": "failed", "sms_done_at_us": ctx.now_us()}
+        values: SmsChanges = {"sms_state": "failed", "sms_done_at_us": ctx.now_us()}
     else:
         pause = timedelta(seconds=RETRY_AFTER_S[attempts - 1])
         values = {"sms_state": "pending", "sms_due_at_us": to_us(ctx.now() + pause)}

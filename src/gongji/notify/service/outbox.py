@@ -14,6 +14,7 @@ from typing import Final
 from gongji.kernel.context import Context
 from gongji.notify.domain.messages import NoticeKind, Params
 from gongji.notify.store import notify_repo
+from gongji.notify.store.notify_repo import NotificationRow
 from gongji.store.uow import UnitOfWork
 
 ID_LENGTH_MAX: Final = 120
@@ -30,17 +31,17 @@ def enqueue(
     now_us = ctx.now_us()
     return notify_repo.insert_if_new(
         uow.connection,
-        {
-            "id": notice_id(kind, ref, psn_no),
-            "psn_no": psn_no,
-            "kind": kind.value,
-            "params": json.dumps(dict(params), ensure_ascii=False, sort_keys=True),
-            "created_at_us": now_us,
-            "read_at_us": None,
-            "sms_state": "pending",
-            "sms_attempts": 0,
-            "sms_due_at_us": now_us,
-            "sms_claimed_at_us": None,
-            "sms_done_at_us": None,
-        },
+        NotificationRow(
+            id=notice_id(kind, ref, psn_no),
+            psn_no=psn_no,
+            kind=kind.value,
+            params=json.dumps(dict(params), ensure_ascii=False, sort_keys=True),
+            created_at_us=now_us,
+            read_at_us=None,
+            sms_state="pending",
+            sms_attempts=0,
+            sms_due_at_us=now_us,
+            sms_claimed_at_us=None,
+            sms_done_at_us=None,
+        ),
     )

@@ -15,6 +15,7 @@ from gongji.kernel.errors import Forbidden
 from gongji.notify.domain.messages import NoticeKind
 from gongji.notify.domain.quiet_hours import QuietHours, parse_clock
 from gongji.notify.store import notify_repo
+from gongji.notify.store.notify_repo import SettingsRow
 from gongji.store.uow import UnitOfWork
 
 USE_MUTUAL_AID_DEFAULT = True
@@ -104,13 +105,13 @@ def _person(actor: Actor) -> str:
 def _save(ctx: Context, uow: UnitOfWork, psn_no: str, wanted: Preferences) -> None:
     notify_repo.save_settings(
         uow.connection,
-        {
-            "psn_no": psn_no,
-            "sms_enabled": wanted.sms_enabled,
-            "sms_muted_kinds": ",".join(sorted(wanted.sms_muted)),
-            "quiet_start": wanted.quiet.start.strftime("%H:%M"),
-            "quiet_end": wanted.quiet.end.strftime("%H:%M"),
-            "use_mutual_aid": wanted.use_mutual_aid,
-            "updated_at_us": ctx.now_us(),
-        },
+        SettingsRow(
+            psn_no=psn_no,
+            sms_enabled=wanted.sms_enabled,
+            sms_muted_kinds=",".join(sorted(wanted.sms_muted)),
+            quiet_start=wanted.quiet.start.strftime("%H:%M"),
+            quiet_end=wanted.quiet.end.strftime("%H:%M"),
+            use_mutual_aid=wanted.use_mutual_aid,
+            updated_at_us=ctx.now_us(),
+        ),
     )

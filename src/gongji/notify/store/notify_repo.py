@@ -7,8 +7,8 @@ of two deliverers racing for one message, one claims it and the other sees nothi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import TypedDict, Unpack
 
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -42,17 +42,27 @@ class SettingsRow:
     updated_at_us: int
 
 
+class SmsChanges(TypedDict, total=False):
+    """What a step of an SMS's delivery may change; its state always."""
+
+    sms_state: str
+    sms_attempts: int
+    sms_due_at_us: int
+    sms_claimed_at_us: int
+    sms_done_at_us: int
+
+
 _COLUMNS = [notifications.c[name] for name in NotificationRow.__dataclass_fields__]
 _SETTINGS = [person_settings.c[name] for name in SettingsRow.__dataclass_fields__]
 
 
-def insert_if_new(connection: Connection, values: dict[str, Any]) -> bool:
+def insert_if_new(connection: Connection, row: NotificationRow) -> bool:
     """``INSERT … ON CONFLICT DO NOTHING`` on both databases: two transactions enqueuing the same
     event at once never fail each other's business write over a notification."""
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = (
         dialect.insert(notifications)
-        .values(**values)
+        .values(**asdict(row))
         .on_conflict_do_nothing()
         .returning(notifications.c.id)
     )
@@ -110,7 +120,9 @@ def stale_claims(connection: Connection, claimed_before_us: int) -> list[str]:
     return [row[0] for row in connection.execute(statement)]
 
 
-def move_sms(connection: Connection, notification_id: str, from_state: str, **values: Any) -> bool:
+def move_sms(
+    connection: Connection, notification_id: str, from_state: str, **values: Unpack[SmsChanges]
+) -> bool:
     """Change an SMS's state only if it is still ``from_state``; True when this call did."""
     statement = (
         update(notifications)
@@ -125,15 +137,15 @@ def settings(connection: Connection, psn_no: str) -> SettingsRow | None:
     return SettingsRow(*row) if row else None
 
 
-def save_settings(connection: Connection, values: dict[str, Any]) -> None:
-    psn_no = values["psn_no"]
+def save_settings(connection: Connection, row: SettingsRow) -> None:
+    values = asdict(row)
+    psn_no = values.pop("psn_no")
     exists = connection.execute(
         select(person_settings.c.psn_no).where(person_settings.c.psn_no == psn_no)
     ).first()
     if exists is None:
-        connection.execute(insert(person_settings), [values])
+        connection.execute(insert(person_settings), [{"psn_no": psn_no, **values}])
     else:
-        changes = {k: v for k, v in values.items() if k != "psn_no"}
         connection.execute(
-            update(person_settings).where(person_settings.c.psn_no == psn_no).values(**changes)
+            update(person_settings).where(person_settings.c.psn_no == psn_no).values(**values)
         )

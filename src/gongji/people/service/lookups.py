@@ -40,16 +40,14 @@ def record_lookup(ctx: Context, uow: UnitOfWork, lookup: Lookup) -> None:
     """Append one look-up to the record, in the caller's unit of work."""
     repo.insert_lookup(
         uow.connection,
-        {
-            "institution_code": lookup.institution_code[:20],
-            "psn_no": lookup.psn_no,
-            "cert_type": lookup.cert_type[:8],
-            "purpose": lookup.purpose[:_TEXT_MAX],
-            "msgid": lookup.msgid[:_TEXT_MAX],
-            "operator": lookup.operator[:60],
-            "outcome": lookup.outcome[:_TEXT_MAX],
-            "at_us": ctx.now_us(),
-        },
+        institution_code=lookup.institution_code[:20],
+        psn_no=lookup.psn_no,
+        cert_type=lookup.cert_type[:8],
+        purpose=lookup.purpose[:_TEXT_MAX],
+        msgid=lookup.msgid[:_TEXT_MAX],
+        operator=lookup.operator[:60],
+        outcome=lookup.outcome[:_TEXT_MAX],
+        at_us=ctx.now_us(),
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
@@ -23,7 +22,28 @@ class LookupRow:
     at_us: int
 
 
-def insert_lookup(connection: Connection, values: dict[str, Any]) -> None:
+def insert_lookup(
+    connection: Connection,
+    *,
+    institution_code: str,
+    psn_no: str | None,
+    cert_type: str,
+    purpose: str,
+    msgid: str,
+    operator: str,
+    outcome: str,
+    at_us: int,
+) -> None:
+    values = {
+        "institution_code": institution_code,
+        "psn_no": psn_no,
+        "cert_type": cert_type,
+        "purpose": purpose,
+        "msgid": msgid,
+        "operator": operator,
+        "outcome": outcome,
+        "at_us": at_us,
+    }
     connection.execute(insert(person_lookups), [values])
 
 

@@ -16,6 +16,7 @@ from gongji.store import raw
 from gongji.store.query import all_rows, one, record_columns
 from gongji.store.records import (
     EnrolmentRecord,
+    PersonEvent,
     PersonRecord,
 )
 from gongji.store.rows import (
@@ -23,6 +24,7 @@ from gongji.store.rows import (
     EnrolmentRow,
     InheritanceRow,
     KinshipRow,
+    KinshipWithdrawalRow,
     PersonRow,
 )
 from gongji.store.tables_family import kinship_withdrawals
@@ -174,8 +176,8 @@ def insert_kinship_record(connection: Connection, values: KinshipRow) -> bool:
     return True
 
 
-def insert_kinship_withdrawal(connection: Connection, values: dict[str, Any]) -> None:
-    connection.execute(insert(kinship_withdrawals), [values])
+def insert_kinship_withdrawal(connection: Connection, row: KinshipWithdrawalRow) -> None:
+    connection.execute(insert(kinship_withdrawals), [row])
 
 
 # --- grants --------------------------------------------------------------------------------
@@ -237,13 +239,15 @@ def record_event(
         raw.execute(connection, _RECORD_EVENT_IN_TURN, {**values, "turn": turn})
 
 
-def events_of(
-    connection: Connection, psn_no: str, after_seq: int, limit: int
-) -> list[dict[str, Any]]:
+def events_of(connection: Connection, psn_no: str, after_seq: int, limit: int) -> list[PersonEvent]:
+    columns = person_events.c
     statement = (
-        select(person_events)
-        .where(person_events.c.psn_no == psn_no, person_events.c.seq > after_seq)
-        .order_by(person_events.c.seq)
+        select(columns.seq, columns.kind, columns.at_us, columns.actor, columns.detail)
+        .where(columns.psn_no == psn_no, columns.seq > after_seq)
+        .order_by(columns.seq)
         .limit(limit)
     )
-    return [dict(row) for row in connection.execute(statement).mappings()]
+    return [
+        PersonEvent(int(seq), kind, int(at_us), actor, json.loads(detail))
+        for seq, kind, at_us, actor, detail in connection.execute(statement)
+    ]

@@ -13,7 +13,7 @@ a binary float. Quantities are decimal strings (``"2"``, ``"0.5"``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Final
 
@@ -37,7 +37,7 @@ from gongji.settlement.domain.items import BILL_LINES_MAX
 from gongji.settlement.service import settlement
 from gongji.settlement.service.settlement_quote import Quote, quote
 from gongji.settlement.store import settlements_repo as rows
-from gongji.settlement.store.settlements_repo import DrawRow, SettlementRow
+from gongji.settlement.store.settlements_repo import DrawRow, ItemRow, SettlementRow
 from gongji.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/v1/settlements", tags=["settlement"])
@@ -199,7 +199,7 @@ def _committed(
 # --- answers out ----------------------------------------------------------------------------
 
 
-def settlement_out(row: SettlementRow, items: list[dict[str, Any]] | None) -> dict[str, Any]:
+def settlement_out(row: SettlementRow, items: list[ItemRow] | None) -> dict[str, Any]:
     """A settlement (or reversal) under the national names, amounts as yuan strings."""
     answer: dict[str, Any] = {
         "setl_id": row.setl_id,
@@ -221,15 +221,15 @@ def settlement_out(row: SettlementRow, items: list[dict[str, Any]] | None) -> di
     return answer
 
 
-def item_out(item: Mapping[str, Any]) -> dict[str, Any]:
-    """One bill line as stored (or as quoted, under the same keys)."""
+def item_out(item: ItemRow) -> dict[str, Any]:
+    """One bill line as stored (or as quoted)."""
     return {
-        "line_no": item["line_no"],
-        "item_code": item["item_code"],
-        "quantity": item["quantity"],
-        "unit_price": format_yuan(item["unit_price_fen"]),
-        **{name: format_yuan(item[name]) for name in _ITEM_AMOUNTS},
-        "acct_payable": format_yuan(item["account_payable_fen"]),
+        "line_no": item.line_no,
+        "item_code": item.item_code,
+        "quantity": item.quantity,
+        "unit_price": format_yuan(item.unit_price_fen),
+        **{name: format_yuan(getattr(item, name)) for name in _ITEM_AMOUNTS},
+        "acct_payable": format_yuan(item.account_payable_fen),
     }
 
 
@@ -245,17 +245,7 @@ def draw_out(draw: DrawRow) -> dict[str, Any]:
 
 
 def quote_out(planned: Quote) -> dict[str, Any]:
-    items = [
-        {
-            "line_no": n,
-            "item_code": item.figures.item_code,
-            "quantity": str(line.quantity),
-            "unit_price_fen": line.unit_price_fen,
-            **{name: getattr(item.figures, name) for name in _ITEM_AMOUNTS},
-            "account_payable_fen": item.account_payable_fen,
-        }
-        for n, (line, item) in enumerate(zip(planned.bill, planned.figures.items, strict=True))
-    ]
+    items = settlement.item_rows(planned)
     amounts = settlement.quoted_amounts(planned)
     return {
         "psn_no": planned.request.psn_no,

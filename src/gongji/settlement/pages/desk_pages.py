@@ -267,7 +267,7 @@ def _receipt(ctx: Context, uow: UnitOfWork, code: str, setl_id: str) -> dict[str
     return {
         "row": row,
         "items": items,
-        "names": _item_names(uow, [item["item_code"] for item in items]),
+        "names": _item_names(uow, [item.item_code for item in items]),
         "draws": rows.draws_of(uow.connection, row.setl_id),
         "person": registry.person(uow.connection, row.psn_no),
         "reversal": rows.reversal_of(uow.connection, row.setl_id),

@@ -162,15 +162,14 @@ def _as_contributor(row: SettlementRow, on_me: list[DrawRow], names: _Names) -> 
 def _items(uow: UnitOfWork, row: SettlementRow) -> tuple[Item, ...]:
     setl_id = row.reverses if row.kind == "reversal" and row.reverses else row.setl_id
     lines = settlements_repo.items_of(uow.connection, setl_id)
-    catalogue = catalogue_repo.items_by_code(uow.connection, [str(x["item_code"]) for x in lines])
+    catalogue = catalogue_repo.items_by_code(uow.connection, [line.item_code for line in lines])
     sign = -1 if row.kind == "reversal" else 1
     return tuple(
         Item(
-            catalogue[code].name if code in catalogue else code,
-            code,
-            str(line["quantity"]),
-            sign * int(line["det_item_fee_sumamt"]),
+            catalogue[line.item_code].name if line.item_code in catalogue else line.item_code,
+            line.item_code,
+            line.quantity,
+            sign * line.det_item_fee_sumamt,
         )
         for line in lines
-        for code in (str(line["item_code"]),)
     )

@@ -38,7 +38,7 @@ from gongji.settlement.domain.settlement_errors import (
 from gongji.settlement.service import settlement_notices
 from gongji.settlement.service.settlement_quote import Quote, quote
 from gongji.settlement.store import settlements_repo as rows
-from gongji.settlement.store.settlements_repo import DrawRow, SettlementRow
+from gongji.settlement.store.settlements_repo import DrawRow, ItemRow, SettlementRow
 from gongji.store.uow import UnitOfWork
 
 OK = CreateTransferResult.OK
@@ -65,7 +65,7 @@ def settle(ctx: Context, uow: UnitOfWork, request: SettleRequest) -> SettlementR
     setl_id = new_id("S", at_us)
     row = _settlement_row(setl_id, planned)
     rows.insert_settlement(uow.connection, row)
-    rows.insert_items(uow.connection, _item_rows(setl_id, planned))
+    rows.insert_items(uow.connection, item_rows(planned, setl_id))
     rows.insert_draws(
         uow.connection, [_draw_row(setl_id, n, d, planned) for n, d in enumerate(planned.draws)]
     )
@@ -214,21 +214,22 @@ def _settlement_row(setl_id: str, planned: Quote) -> SettlementRow:
     )
 
 
-def _item_rows(setl_id: str, planned: Quote) -> list[dict[str, object]]:
+def item_rows(planned: Quote, setl_id: str = "") -> list[ItemRow]:
+    """The planned bill lines as stored; a quote's lines carry no settlement id yet."""
     return [
-        {
-            "setl_id": setl_id,
-            "line_no": n,
-            "item_code": item.figures.item_code,
-            "quantity": str(line.quantity),
-            "unit_price_fen": line.unit_price_fen,
-            "det_item_fee_sumamt": item.figures.det_item_fee_sumamt,
-            "fulamt_ownpay_amt": item.figures.fulamt_ownpay_amt,
-            "overlmt_amt": item.figures.overlmt_amt,
-            "preselfpay_amt": item.figures.preselfpay_amt,
-            "inscp_scp_amt": item.figures.inscp_scp_amt,
-            "account_payable_fen": item.account_payable_fen,
-        }
+        ItemRow(
+            setl_id,
+            n,
+            item.figures.item_code,
+            str(line.quantity),
+            line.unit_price_fen,
+            item.figures.det_item_fee_sumamt,
+            item.figures.fulamt_ownpay_amt,
+            item.figures.overlmt_amt,
+            item.figures.preselfpay_amt,
+            item.figures.inscp_scp_amt,
+            item.account_payable_fen,
+        )
         for n, (line, item) in enumerate(zip(planned.bill, planned.figures.items, strict=True))
     ]
 

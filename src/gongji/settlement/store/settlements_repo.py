@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
@@ -13,7 +12,6 @@ from gongji.store.engine import is_sqlite
 from gongji.store.tables_settlements import (
     AMOUNT_COLUMNS,
     settlement_draws,
-    settlement_items,
     settlements,
 )
 
@@ -68,6 +66,23 @@ class DrawRow:
     treatment_region: str
 
 
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    """One settled bill line; ``quantity`` is the decimal text the institution sent."""
+
+    setl_id: str
+    line_no: int
+    item_code: str
+    quantity: str
+    unit_price_fen: int
+    det_item_fee_sumamt: int
+    fulamt_ownpay_amt: int
+    overlmt_amt: int
+    preselfpay_amt: int
+    inscp_scp_amt: int
+    account_payable_fen: int
+
+
 _SETTLEMENT_COLUMNS = [settlements.c[f.name] for f in fields(SettlementRow)]
 _DRAW_COLUMNS = [settlement_draws.c[f.name] for f in fields(DrawRow)]
 
@@ -118,6 +133,7 @@ def list_for_institution(
 
 
 _INSERT_SETTLEMENT = raw.insert_statement("settlements", raw.field_names(SettlementRow))
+_INSERT_ITEM = raw.insert_statement("settlement_items", raw.field_names(ItemRow))
 _INSERT_DRAW = raw.insert_statement("settlement_draws", raw.field_names(DrawRow))
 
 
@@ -125,23 +141,18 @@ def insert_settlement(connection: Connection, row: SettlementRow) -> None:
     raw.execute(connection, _INSERT_SETTLEMENT, raw.record_params(row))
 
 
-def insert_items(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Item rows keyed by column name, every row with the same columns."""
-    if rows:
-        statement = raw.insert_statement("settlement_items", list(rows[0]))
-        raw.execute_many(connection, statement, rows)
+def insert_items(connection: Connection, rows: Sequence[ItemRow]) -> None:
+    raw.execute_many(connection, _INSERT_ITEM, [raw.record_params(r) for r in rows])
 
 
-_ITEM_COLUMNS = raw.table_columns(settlement_items)
 _ITEMS_OF = (
-    f"SELECT {', '.join(_ITEM_COLUMNS)} FROM settlement_items"
+    f"SELECT {raw.column_list(ItemRow)} FROM settlement_items"
     " WHERE setl_id = :setl_id ORDER BY line_no"
 )
 
 
-def items_of(connection: Connection, setl_id: str) -> list[dict[str, Any]]:
-    found = raw.fetch(connection, _ITEMS_OF, {"setl_id": setl_id})
-    return [dict(zip(_ITEM_COLUMNS, row, strict=True)) for row in found]
+def items_of(connection: Connection, setl_id: str) -> list[ItemRow]:
+    return [ItemRow(*row) for row in raw.fetch(connection, _ITEMS_OF, {"setl_id": setl_id})]
 
 
 def insert_draws(connection: Connection, rows: Sequence[DrawRow]) -> None:

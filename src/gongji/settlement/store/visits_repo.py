@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import Connection
 
@@ -26,6 +26,15 @@ class VisitRow:
     endtime: str | None
     created_at_us: int
     updated_at_us: int
+
+
+class VisitChanges(TypedDict, total=False):
+    """What a visit's later messages change: 2202 / 2402 / 2405 its state, 2402 its end, 2203
+    its category."""
+
+    state: str
+    endtime: str | None
+    med_type: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +110,11 @@ def insert_visit(connection: Connection, row: VisitRow) -> None:
 
 
 def update_visit(
-    connection: Connection, institution_code: str, mdtrt_id: str, now_us: int, **values: Any
+    connection: Connection,
+    institution_code: str,
+    mdtrt_id: str,
+    now_us: int,
+    **values: Unpack[VisitChanges],
 ) -> None:
     assignments = ", ".join(f"{name} = :{name}" for name in values)
     params = {
