@@ -89,7 +89,7 @@ def test_a_person_s_events_followed_by_cursor_during_writes_miss_nothing(engine:
         run_in_transaction(engine, work)
 
     def read_page(uow: UnitOfWork, after: int) -> list[int]:
-        return [int(e["seq"]) for e in people_repo.events_of(uow.connection, PSN_NO, after, PAGE)]
+        return [e.seq for e in people_repo.events_of(uow.connection, PSN_NO, after, PAGE)]
 
     seen = _follow_during(engine, write, read_page)
     every = _follow(engine, read_page, 0)  # after the writers: what following should have given
