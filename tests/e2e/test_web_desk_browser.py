@@ -15,8 +15,18 @@ from typing import Any
 
 import pytest
 from browser.checks import check_page
-from browser.site import HEAD, MOTHER, START, LiveSite, answer, committed, link, live_site
-from browser.site import offer, open_wallets
+from browser.site import (
+    HEAD,
+    MOTHER,
+    START,
+    LiveSite,
+    answer,
+    committed,
+    link,
+    live_site,
+    offer,
+    open_wallets,
+)
 from test_web_browser import MONITOR, PHARMACY, browser, yuan  # noqa: F401 (the browser fixture)
 
 from gongji.core.clock import ManualClock
@@ -43,7 +53,7 @@ def site(tmp_path: Path) -> Iterator[LiveSite]:
 
 
 @pytest.fixture
-def desk(browser: Any, site: LiveSite) -> Iterator[Any]:
+def desk(browser: Any, site: LiveSite) -> Iterator[Any]:  # noqa: F811 (the fixture)
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=site.url)
     context.set_default_timeout(5_000)
     yield context.new_page()
@@ -69,11 +79,15 @@ def test_search_pick_scan_settle_and_print_at_a_desktop_desk(site: LiveSite, des
     search.fill("血压")
     pick = desk.locator("#item-results button.pick")
     expect(pick).to_have_count(1)
-    expect(pick).to_contain_text("电子血压计（上臂式） · C14020100001000000014 · 乙类 · 限价 198.00 元")
+    expect(pick).to_contain_text(
+        "电子血压计（上臂式） · C14020100001000000014 · 乙类 · 限价 198.00 元"
+    )
     check_page(desk, "desk-search")
     pick.click()
     expect(desk.locator("#f-item_code_0")).to_have_value(MONITOR)
-    expect(desk.locator("#line-item-0")).to_contain_text("电子血压计（上臂式） · 乙类 · 限价 198.00 元")
+    expect(desk.locator("#line-item-0")).to_contain_text(
+        "电子血压计（上臂式） · 乙类 · 限价 198.00 元"
+    )
     price = desk.locator("#f-unit_price_0")
     expect(price).to_be_editable()
     expect(price).to_be_focused()  # the pharmacy's own price comes next

@@ -61,6 +61,8 @@ def test_the_live_search_answers_a_signed_in_desk_by_name_or_code(
     assert too_long.status_code == 400
     assert too_long.json()["code"] == "catalogue_query_too_long"
     assert too_long.json()["message"] == "查询内容过长：最多 40 个字符"
+    page = client.get("/desk/catalogue", params={"q": "阿托伐他汀"})  # the page without script
+    assert "统一定价 6.00" in page.text and "乙类" in page.text
 
 
 def test_prices_come_from_the_catalogue_where_it_fixes_them(
@@ -115,7 +117,10 @@ def test_a_scan_and_enter_adds_an_item_and_a_second_scan_adds_one_more(
 
     unknown = client.post("/desk/find", data={**carried, "scan": "NOT-AN-ITEM"})
     assert unknown.status_code == 400
-    assert 'id="f-scan-error"' in unknown.text and "医保目录中没有以下项目：NOT-AN-ITEM" in unknown.text
+    assert (
+        'id="f-scan-error"' in unknown.text
+        and "医保目录中没有以下项目：NOT-AN-ITEM" in unknown.text
+    )
     full = {**carried, **{f"item_code_{n}": f"X{n}" for n in range(1, 8)}}
     no_room = client.post("/desk/find", data={**full, "scan": MONITOR})
     assert no_room.status_code == 400 and "最多 8 项" in no_room.text

@@ -72,8 +72,12 @@ class ItemPriceFixed(GongjiError):
     """A typed unit price for an item the catalogue gives one price for every institution."""
 
     code: ClassVar[str] = "item_price_fixed"
-    message_zh: ClassVar[str] = "{item_name} 为统一定价 {price} 元，不能修改单价；请清空单价或填写 {price}"
-    message_en: ClassVar[str] = "{item_name} has the fixed price {price} yuan; clear the price or type {price}"
+    message_zh: ClassVar[str] = (
+        "{item_name} 为统一定价 {price} 元，不能修改单价；请清空单价或填写 {price}"
+    )
+    message_en: ClassVar[str] = (
+        "{item_name} has the fixed price {price} yuan; clear the price or type {price}"
+    )
 
 
 class ItemPriceMissing(GongjiError):
@@ -87,7 +91,9 @@ class ItemPriceMissing(GongjiError):
 class BillLinesFull(GongjiError):
     code: ClassVar[str] = "desk_bill_lines_full"
     message_zh: ClassVar[str] = "结算台一张单据最多 {limit} 项；更长的单据请由医院信息系统上传"
-    message_en: ClassVar[str] = "A desk bill holds at most {limit} lines; longer bills come from the HIS"
+    message_en: ClassVar[str] = (
+        "A desk bill holds at most {limit} lines; longer bills come from the HIS"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +179,9 @@ def priced_line(line: DeskLine, item: CatalogueItem) -> LineIn:
     if item.price_fixed and item.price_ceiling_fen is not None:
         fixed = item.price_ceiling_fen
         if line.unit_price_fen is not None and line.unit_price_fen != fixed:
-            error = ItemPriceFixed(item_code=item.code, item_name=item.name, price=format_yuan(fixed))
+            error = ItemPriceFixed(
+                item_code=item.code, item_name=item.name, price=format_yuan(fixed)
+            )
             raise FieldError(field, error)
         return LineIn(line.item_code, line.quantity, fixed)
     if line.unit_price_fen is None:

@@ -138,7 +138,9 @@ def _bill_page(
     shown = {**dict(values or {}), **(load_draft(request) or {})}
     shown.pop(desk_bill.CERT_NO_FIELD, None)  # never echo a typed ID number
     shown.pop(desk_bill.SCAN_FIELD, None)  # a scan is done once it is on a line
-    codes = [shown.get(f"item_code_{n}", "").strip().upper() for n in range(desk_bill.LINE_ROWS_MAX)]
+    codes = [
+        shown.get(f"item_code_{n}", "").strip().upper() for n in range(desk_bill.LINE_ROWS_MAX)
+    ]
 
     def work(uow: UnitOfWork) -> tuple[InstitutionRecord, list[Any], dict[str, CatalogueItem]]:
         found = get_institution(ctx, uow, session.actor.id)

@@ -26,7 +26,9 @@ _ITEM_COLUMNS = ", ".join(raw.table_columns(catalogue_items))
 
 def _item(row: Sequence[Any]) -> CatalogueItem:
     """From a row of every column in table order (``select(catalogue_items)`` or text)."""
-    code, name, item_class, selfpay_prop, ceiling, account_payable, category, listed, _at, fixed = row
+    code, name, item_class, selfpay_prop, ceiling, account_payable, category, listed, _at, fixed = (
+        row
+    )
     return CatalogueItem(
         code=code,
         name=name,

@@ -22,7 +22,9 @@ depends_on = None
 def upgrade() -> None:
     # 0003 creates ``catalogue_items`` from the current table definition, so a new database
     # already has the column; an older one gets it here.
-    present = {column["name"] for column in sa.inspect(op.get_bind()).get_columns("catalogue_items")}
+    present = {
+        column["name"] for column in sa.inspect(op.get_bind()).get_columns("catalogue_items")
+    }
     if "price_fixed" not in present:
         op.add_column(
             "catalogue_items",
