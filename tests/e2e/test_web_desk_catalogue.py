@@ -13,6 +13,7 @@ from test_web_desk import PHARMACY, amount, bill, csrf_of, family, key_of, signe
 
 from gongji.core.clock import ManualClock
 from gongji.kernel.context import Context
+from gongji.people.service.credentials_lookup import issue_ec_token
 from support.api import make_client
 
 __all__ = ["family"]  # the fixture, shared with the desk's own tests
@@ -124,3 +125,23 @@ def test_a_scan_and_enter_adds_an_item_and_a_second_scan_adds_one_more(
     full = {**carried, **{f"item_code_{n}": f"X{n}" for n in range(1, 8)}}
     no_room = client.post("/desk/find", data={**full, "scan": MONITOR})
     assert no_room.status_code == 400 and "最多 8 项" in no_room.text
+
+
+def test_the_scan_field_takes_the_patients_e_voucher_too(
+    family: Context, clock: ManualClock, tmp_path: Path
+) -> None:
+    client = make_client(family, clock, tmp_path)
+    csrf = csrf_of(signed_in(client, key_of(family, PHARMACY)))
+    token = issue_ec_token(family, MOTHER.psn_no)
+    assert len(token) > 40  # longer than any item code
+    carried = {"csrf_token": csrf, "item_code_0": STATIN, "quantity_0": "1"}
+    found = client.post("/desk/find", data={**carried, "scan": token})
+    assert found.status_code == 200 and 'id="patient-name">王**<' in found.text
+    assert f'name="psn_no" value="{MOTHER.psn_no}"' in found.text
+    assert token not in found.text  # a credential is never echoed
+    assert re.search(rf'id="f-item_code_0"[^>]*value="{STATIN}"', found.text)  # the bill kept
+
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    refused = client.post("/desk/find", data={**carried, "scan": forged})
+    assert refused.status_code == 400 and 'id="f-scan-error"' in refused.text
+    assert forged not in refused.text and token not in refused.text

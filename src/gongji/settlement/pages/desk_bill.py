@@ -11,7 +11,8 @@ Prices come from the catalogue: an item with one fixed price (统一定价) is c
 and a different typed price is refused beside the line; an item whose price the institution
 sets needs the price typed (the catalogue's ceiling is only what the fund recognises). A barcode
 scanner types an item code and Enter into the scan field: the item is added with quantity 1,
-or its line's quantity goes up by one when it is on the bill already.
+or its line's quantity goes up by one when it is on the bill already. The same field takes the
+patient's e-voucher QR code: a token is longer than any item code, so it names the patient.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ PSN_NO_FIELD: Final = "psn_no"
 CERT_TYPE_FIELD: Final = "mdtrt_cert_type"
 CERT_NO_FIELD: Final = "mdtrt_cert_no"
 SCAN_FIELD: Final = "scan"
+ITEM_CODE_LENGTH_MAX: Final = 40
+"""Catalogue codes are at most this long; a longer scan is an e-voucher token."""
 BY_PSN_NO: Final = "psn_no"
 _PSN_NO: Final = re.compile(r"[A-Za-z0-9]{1,32}")
 _REQUEST_ID: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
@@ -138,6 +141,21 @@ def identify(ctx: Context, uow: UnitOfWork, form: Form) -> PersonRecord:
     if carried and _PSN_NO.fullmatch(carried):
         return resolve_person(ctx, uow, carried, None, None)
     return resolve_person(ctx, uow, None, None, None)  # refuses: name the patient
+
+
+def scanned_voucher(form: Form) -> str | None:
+    """The e-voucher token scanned into the scan field, if what was scanned is one (as typed:
+    a token's case matters)."""
+    scanned = form.get(SCAN_FIELD)
+    return scanned if len(scanned) > ITEM_CODE_LENGTH_MAX else None
+
+
+def identify_by_voucher(ctx: Context, uow: UnitOfWork, token: str) -> PersonRecord:
+    """The patient whose e-voucher was scanned; a refusal belongs to the scan field."""
+    try:
+        return resolve_person(ctx, uow, None, CertType.E_VOUCHER, token)
+    except GongjiError as error:
+        raise FieldError(SCAN_FIELD, error) from None
 
 
 def read_bill(form: Form) -> Bill:

@@ -201,16 +201,21 @@ def _patient_context(uow: UnitOfWork, person: PersonRecord) -> dict[str, Any]:
 @router.post("/desk/find")
 def find_patient(request: Request, posted: DeskPost) -> Response:
     """查找参保人, and Enter anywhere in the bill form: finds the patient named by a typed
-    credential (or the one the page carries), and adds a scanned item to the lines."""
+    credential (or the one the page carries), and adds a scanned item to the lines; a scanned
+    e-voucher names the patient."""
     ctx, form = context_of(request), posted.form
-    scanned = form.get(desk_bill.SCAN_FIELD).strip().upper()
+    voucher = desk_bill.scanned_voucher(form)
+    scanned = "" if voucher else form.get(desk_bill.SCAN_FIELD).upper()
     named = bool(form.get(desk_bill.CERT_NO_FIELD) or form.get(desk_bill.PSN_NO_FIELD))
 
     def work(uow: UnitOfWork) -> tuple[dict[str, Any], dict[str, str]]:
         values = form.kept()
+        if voucher:
+            person = desk_bill.identify_by_voucher(ctx, uow, voucher)
+            return _patient_context(uow, person), {**values, desk_bill.PSN_NO_FIELD: person.psn_no}
         if scanned:
             try:
-                item = catalogue.load_items(ctx, uow, [scanned[:40]])[scanned[:40]]
+                item = catalogue.load_items(ctx, uow, [scanned])[scanned]
             except GongjiError as error:
                 raise FieldError(desk_bill.SCAN_FIELD, error) from None
             values = desk_bill.with_scanned(values, item)
@@ -224,8 +229,9 @@ def find_patient(request: Request, posted: DeskPost) -> Response:
     except (FieldError, GongjiError) as problem:
         return _refused(request, posted, problem)
     acct_used = form.get("acct_used_flag") == "1"
+    scanning = bool(scanned or voucher)
     return _bill_page(
-        request, posted.session, values=values, acct_used=acct_used, scanning=bool(scanned), **found
+        request, posted.session, values=values, acct_used=acct_used, scanning=scanning, **found
     )
 
 
