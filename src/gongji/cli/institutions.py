@@ -119,7 +119,7 @@ def list_command(
 @catalogue_app.command("import")
 def import_catalogue(file: CsvFile) -> None:
     """Catalogue items: code,name,item_class,selfpay_prop,price_ceiling,account_payable,
-    category,in_catalogue."""
+    category,in_catalogue[,price_fixed]."""
     _import(file, catalogue.import_catalogue)
 
 
@@ -138,6 +138,7 @@ def show(code: Annotated[str, typer.Argument(help="The item code.")]) -> None:
         ("class", item.item_class.value),
         ("first self-pay", str(item.selfpay_prop)),
         ("price ceiling", ceiling),
+        ("fixed price", "yes" if item.price_fixed else "no"),
         ("category", item.category.value),
         ("in catalogue", "yes" if item.in_catalogue else "no"),
         ("account may pay", "yes" if item.account_eligible else "no"),

@@ -50,11 +50,13 @@ class UpsertSpec(Generic[V]):
     stored: Callable[[list[str]], Mapping[str, V]]
     write: Callable[[V, bool], None]
     """Called with the value and whether it is new (insert) or changed (update)."""
+    optional_columns: Sequence[str] = ()
+    """Columns a file may add after ``columns`` (in this order); ``parse`` reads their absence."""
 
 
 def upsert_csv(spec: UpsertSpec[V], text: str) -> UpsertResult:
     """Check the whole file, then write it; see the module docstring for the promises."""
-    rows, errors = read_csv_table(text, spec.columns)
+    rows, errors = read_csv_table(text, spec.columns, spec.optional_columns)
     lines = len(rows) + sum(1 for error in errors if error.code != CsvHeaderInvalid.code)
     values = _parse_all(spec, rows, errors)
     if errors:

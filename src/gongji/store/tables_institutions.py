@@ -67,6 +67,8 @@ catalogue_items = Table(
     Column("category", String(20), nullable=False),
     Column("in_catalogue", Integer, nullable=False),
     Column("updated_at_us", BigInteger, nullable=False),
+    # 1: the ceiling is the one price every institution charges (统一定价); 0: each sets its own.
+    Column("price_fixed", Integer, nullable=False, server_default="0"),
 )
 
 INSTITUTION_TABLES = (institutions, institution_credentials, request_nonces, catalogue_items)

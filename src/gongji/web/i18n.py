@@ -212,6 +212,12 @@ CERT_TYPE: Final[Words] = {
     "psn_no": ("人员编号", "person number (psn_no)"),
 }
 
+ITEM_CLASS: Final[Words] = {
+    "A": ("甲类", "class A"),
+    "B": ("乙类", "class B"),
+    "C": ("丙类", "class C"),
+}
+
 DRAW_KIND: Final[Words] = {
     "own": ("本人个人账户", "own personal account"),
     "grant": ("亲属共济额度", "family grant quota"),

@@ -57,6 +57,7 @@ _TABLES: Final[Mapping[str, i18n.Words]] = {
     "field": i18n.SETTLEMENT_FIELD,
     "med_type": i18n.MED_TYPE,
     "cert": i18n.CERT_TYPE,
+    "item_class": i18n.ITEM_CLASS,
     "draw": i18n.DRAW_KIND,
     "setl_kind": i18n.SETTLEMENT_KIND,
 }

@@ -135,7 +135,9 @@ class CatalogueItem:
     """One entry of the medical-insurance catalogue, as the patient's scheme sees it.
 
     ``selfpay_prop`` (先行自付比例) is read for class B only; ``price_ceiling_fen`` is the most the
-    fund recognises per unit (限价), ``None`` when the item has none.
+    fund recognises per unit (限价), ``None`` when the item has none. ``price_fixed`` says the
+    ceiling is also the one price every institution charges (统一定价: a government-set service
+    price, a centrally procured drug's 中选价): a desk takes it and accepts no other.
     """
 
     code: str
@@ -146,6 +148,7 @@ class CatalogueItem:
     price_ceiling_fen: int | None = None
     account_payable: bool = True
     in_catalogue: bool = True
+    price_fixed: bool = False
 
     def __post_init__(self) -> None:
         if not self.code:
@@ -156,6 +159,8 @@ class CatalogueItem:
         ceiling = self.price_ceiling_fen
         if ceiling is not None and (not _is_int(ceiling) or not 0 <= ceiling <= UNIT_PRICE_FEN_MAX):
             raise CatalogueItemInvalid(item_code=self.code, field="price_ceiling_fen")
+        if self.price_fixed and ceiling is None:
+            raise CatalogueItemInvalid(item_code=self.code, field="price_fixed")
 
     @property
     def account_eligible(self) -> bool:

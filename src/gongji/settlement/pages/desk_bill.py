@@ -6,6 +6,13 @@ number). After that the page carries only the person number in a hidden field, n
 number: what the cashier typed is not echoed back (personal data is masked in every output).
 A newly typed credential always wins over the carried number, so the next patient at the
 counter cannot be settled on the previous one's number.
+
+Prices come from the catalogue: an item with one fixed price (统一定价) is charged that price
+and a different typed price is refused beside the line; an item whose price the institution
+sets needs the price typed (the catalogue's ceiling is only what the fund recognises). A barcode
+scanner types an item code and Enter into the scan field: the item is added with quantity 1,
+or its line's quantity goes up by one when it is on the bill already. The same field takes the
+patient's e-voucher QR code: a token is longer than any item code, so it names the patient.
 """
 
 from __future__ import annotations
@@ -14,13 +21,15 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from decimal import Decimal
+from typing import ClassVar, Final
 
 from gongji.core.errors import GongjiError
+from gongji.core.money import format_yuan
 from gongji.kernel.context import Context
 from gongji.people.service.credentials_lookup import CertType, resolve_person
 from gongji.settlement.domain.bill import LineIn, SettleRequest, parse_quantity
-from gongji.settlement.domain.items import ItemQuantityInvalid
+from gongji.settlement.domain.items import CatalogueItem, ItemQuantityInvalid
 from gongji.store.records import PersonRecord
 from gongji.store.uow import UnitOfWork
 from gongji.web.forms import FORM, FieldError, read_amount, required
@@ -34,6 +43,9 @@ LINE_ROWS_MIN: Final = 3
 PSN_NO_FIELD: Final = "psn_no"
 CERT_TYPE_FIELD: Final = "mdtrt_cert_type"
 CERT_NO_FIELD: Final = "mdtrt_cert_no"
+SCAN_FIELD: Final = "scan"
+ITEM_CODE_LENGTH_MAX: Final = 40
+"""Catalogue codes are at most this long; a longer scan is an e-voucher token."""
 BY_PSN_NO: Final = "psn_no"
 _PSN_NO: Final = re.compile(r"[A-Za-z0-9]{1,32}")
 _REQUEST_ID: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
@@ -59,12 +71,54 @@ _LINE_CODES: Final = frozenset(
 )
 
 
+class ItemPriceFixed(GongjiError):
+    """A typed unit price for an item the catalogue gives one price for every institution."""
+
+    code: ClassVar[str] = "item_price_fixed"
+    message_zh: ClassVar[str] = (
+        "{item_name} 为统一定价 {price} 元，不能修改单价；请清空单价或填写 {price}"
+    )
+    message_en: ClassVar[str] = (
+        "{item_name} has the fixed price {price} yuan; clear the price or type {price}"
+    )
+
+
+class ItemPriceMissing(GongjiError):
+    """No unit price for an item whose price the institution sets."""
+
+    code: ClassVar[str] = "item_price_missing"
+    message_zh: ClassVar[str] = "请填写 {item_name} 的单价（该项目由机构自行定价）"
+    message_en: ClassVar[str] = "Type the unit price of {item_name} (the institution sets it)"
+
+
+class BillLinesFull(GongjiError):
+    code: ClassVar[str] = "desk_bill_lines_full"
+    message_zh: ClassVar[str] = "结算台一张单据最多 {limit} 项；更长的单据请由医院信息系统上传"
+    message_en: ClassVar[str] = (
+        "A desk bill holds at most {limit} lines; longer bills come from the HIS"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DeskLine:
+    """One filled line row: which row, the item, the quantity, the price if one was typed."""
+
+    row: int
+    item_code: str
+    quantity: Decimal
+    unit_price_fen: int | None
+
+
 @dataclass(frozen=True, slots=True)
 class Bill:
     med_type: str
-    lines: tuple[LineIn, ...]
+    lines: tuple[DeskLine, ...]
     acct_used: bool
     use_mutual_aid: bool | None = None  # None: the patient's standing choice
+
+    @property
+    def item_codes(self) -> list[str]:
+        return [line.item_code for line in self.lines]
 
 
 def line_rows(values: Mapping[str, str]) -> int:
@@ -89,6 +143,21 @@ def identify(ctx: Context, uow: UnitOfWork, form: Form) -> PersonRecord:
     return resolve_person(ctx, uow, None, None, None)  # refuses: name the patient
 
 
+def scanned_voucher(form: Form) -> str | None:
+    """The e-voucher token scanned into the scan field, if what was scanned is one (as typed:
+    a token's case matters)."""
+    scanned = form.get(SCAN_FIELD)
+    return scanned if len(scanned) > ITEM_CODE_LENGTH_MAX else None
+
+
+def identify_by_voucher(ctx: Context, uow: UnitOfWork, token: str) -> PersonRecord:
+    """The patient whose e-voucher was scanned; a refusal belongs to the scan field."""
+    try:
+        return resolve_person(ctx, uow, None, CertType.E_VOUCHER, token)
+    except GongjiError as error:
+        raise FieldError(SCAN_FIELD, error) from None
+
+
 def read_bill(form: Form) -> Bill:
     """The category and the filled line rows (a row without an item code is ignored)."""
     med_type = required(form, "med_type", "医疗类别", "the medical category")
@@ -101,7 +170,9 @@ def read_bill(form: Form) -> Bill:
             quantity = parse_quantity(form.get(f"quantity_{n}") or "1", code)
         except ItemQuantityInvalid as error:
             raise FieldError(f"quantity_{n}", error) from None
-        lines.append(LineIn(code, quantity, read_amount(form, f"unit_price_{n}")))
+        typed = form.get(f"unit_price_{n}")
+        price = read_amount(form, f"unit_price_{n}") if typed else None
+        lines.append(DeskLine(n, code, quantity, price))
     choice = {"1": True, "0": False}.get(form.get("mutual_aid"))
     return Bill(med_type, tuple(lines), form.get("acct_used_flag") == "1", choice)
 
@@ -119,18 +190,62 @@ def request_id_of(form: Form) -> str:
     return found
 
 
+def priced_line(line: DeskLine, item: CatalogueItem) -> LineIn:
+    """The line at the catalogue's fixed price, or at the typed price where the institution sets
+    it; a refusal names the line's own price field."""
+    field = f"unit_price_{line.row}"
+    if item.price_fixed and item.price_ceiling_fen is not None:
+        fixed = item.price_ceiling_fen
+        if line.unit_price_fen is not None and line.unit_price_fen != fixed:
+            error = ItemPriceFixed(
+                item_code=item.code, item_name=item.name, price=format_yuan(fixed)
+            )
+            raise FieldError(field, error)
+        return LineIn(line.item_code, line.quantity, fixed)
+    if line.unit_price_fen is None:
+        raise FieldError(field, ItemPriceMissing(item_code=item.code, item_name=item.name))
+    return LineIn(line.item_code, line.quantity, line.unit_price_fen)
+
+
 def settle_request(
-    institution_code: str, request_id: str, psn_no: str, bill: Bill
+    institution_code: str,
+    request_id: str,
+    psn_no: str,
+    bill: Bill,
+    items: Mapping[str, CatalogueItem],
 ) -> SettleRequest:
+    """The settlement the bill asks for, priced from the catalogue ``items`` (by code)."""
     return SettleRequest(
         institution_code=institution_code,
         request_id=request_id,
         psn_no=psn_no,
         med_type=bill.med_type,
-        lines=bill.lines,
+        lines=tuple(priced_line(line, items[line.item_code]) for line in bill.lines),
         acct_used_flag=bill.acct_used,
         use_mutual_aid=bill.use_mutual_aid,
     )
+
+
+def with_scanned(values: Mapping[str, str], item: CatalogueItem) -> dict[str, str]:
+    """The form's values with one more of ``item``: its line's quantity up by one when the
+    bill has it, else a new line of quantity 1 (at the fixed price when the catalogue has one)."""
+    shown = dict(values)
+    for n in range(LINE_ROWS_MAX):
+        if shown.get(f"item_code_{n}", "").strip().upper() == item.code:
+            try:
+                quantity = parse_quantity(shown.get(f"quantity_{n}") or "1", item.code)
+            except ItemQuantityInvalid as error:
+                raise FieldError(f"quantity_{n}", error) from None
+            shown[f"quantity_{n}"] = f"{quantity + 1:f}"
+            return shown
+    for n in range(LINE_ROWS_MAX):
+        if not shown.get(f"item_code_{n}", "").strip():
+            shown[f"item_code_{n}"] = item.code
+            shown[f"quantity_{n}"] = "1"
+            fixed = item.price_fixed and item.price_ceiling_fen is not None
+            shown[f"unit_price_{n}"] = format_yuan(item.price_ceiling_fen or 0) if fixed else ""
+            return shown
+    raise FieldError(SCAN_FIELD, BillLinesFull(limit=LINE_ROWS_MAX))
 
 
 def field_of(error: GongjiError, form: Form) -> str:

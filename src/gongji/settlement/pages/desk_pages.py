@@ -1,7 +1,9 @@
 """定点医药机构结算台: the settlement desk of a designated hospital or pharmacy.
 
 The cashier signs in with the institution's signing key (identity.service.desk_sessions), names
-the patient by credential, types or picks the bill's items, pre-settles (预结算, nothing moves),
+the patient by credential, finds the bill's items in the catalogue (by name or code; the page's
+script asks ``/desk/catalogue/search`` as the cashier types) or scans their barcodes (the scan
+field and Enter, which works without the script too), pre-settles (预结算, nothing moves),
 checks the breakdown under the national field names, settles (结算), prints the receipt, and may
 reverse (撤销) a settlement. The day page lists the day's settlements and reconciles their totals
 (对总账) against what the institution's own system says.
@@ -18,9 +20,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 from fastapi import APIRouter, Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from gongji.core.errors import GongjiError
+from gongji.core.money import format_yuan
 from gongji.identity.service import desk_sessions
 from gongji.institutions.domain.institutions import MED_TYPES_ALLOWED
 from gongji.institutions.service.institutions import InstitutionRecord, get_institution
@@ -28,6 +31,7 @@ from gongji.kernel.context import ActorKind, Context
 from gongji.kernel.errors import NotFound
 from gongji.people.service import registry
 from gongji.people.service.persons import governing_enrolment
+from gongji.settlement.domain.items import CatalogueItem
 from gongji.settlement.pages import desk_bill, desk_day
 from gongji.settlement.service import catalogue, settlement
 from gongji.settlement.service.settlement_quote import Quote, quote
@@ -48,10 +52,12 @@ from gongji.web.session import (
     FormBody,
     Posted,
     Session,
+    SignInNeeded,
     check_pre_csrf,
     clear_cookie,
     context_of,
     csrf_token,
+    desk_session,
     load_draft,
     local_path,
     page_within,
@@ -63,6 +69,8 @@ from gongji.web.session import (
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 CATALOGUE_PICKER_MAX: Final = 200
 CATALOGUE_PAGE_MAX: Final = 100
+CATALOGUE_SEARCH_MAX: Final = 20
+"""Items the desk's live search answers at most: a list a cashier can read at a glance."""
 
 
 # --- signing in ----------------------------------------------------------------------------
@@ -127,18 +135,28 @@ def _bill_page(
     **context: Any,
 ) -> Response:
     ctx = context_of(request)
-
-    def work(uow: UnitOfWork) -> tuple[InstitutionRecord, list[Any]]:
-        found = get_institution(ctx, uow, session.actor.id)
-        return found, catalogue.search_catalogue(ctx, uow, "", CATALOGUE_PICKER_MAX)
-
-    institution, items = read(ctx, work)
-    shown = dict(values or {})
+    shown = {**dict(values or {}), **(load_draft(request) or {})}
     shown.pop(desk_bill.CERT_NO_FIELD, None)  # never echo a typed ID number
+    shown.pop(desk_bill.SCAN_FIELD, None)  # a scan is done once it is on a line
+    codes = [
+        shown.get(f"item_code_{n}", "").strip().upper() for n in range(desk_bill.LINE_ROWS_MAX)
+    ]
+
+    def work(uow: UnitOfWork) -> tuple[InstitutionRecord, list[Any], dict[str, CatalogueItem]]:
+        found = get_institution(ctx, uow, session.actor.id)
+        picker = catalogue.search_catalogue(ctx, uow, "", CATALOGUE_PICKER_MAX)
+        return found, picker, catalogue_repo.items_by_code(uow.connection, filter(None, codes))
+
+    institution, items, on_bill = read(ctx, work)
+    for n, code in enumerate(codes):
+        item = on_bill.get(code)
+        if item is not None and item.price_fixed and item.price_ceiling_fen is not None:
+            shown[f"unit_price_{n}"] = format_yuan(item.price_ceiling_fen)  # the one price
     context.setdefault("patient", None)
     context.setdefault("enrolment", None)
     context.setdefault("quoted", None)
     context.setdefault("acct_used", True)
+    context.setdefault("scanning", False)
     return render(
         request,
         "desk/bill.html",
@@ -147,7 +165,8 @@ def _bill_page(
         institution=institution,
         med_types=sorted(MED_TYPES_ALLOWED[institution.institution.kind]),
         items=items,
-        rows=desk_bill.line_rows({**shown, **(load_draft(request) or {})}),
+        line_items={n: on_bill[code] for n, code in enumerate(codes) if code in on_bill},
+        rows=desk_bill.line_rows(shown),
         line_max=desk_bill.LINE_ROWS_MAX,
         values=shown,
         **context,
@@ -181,18 +200,39 @@ def _patient_context(uow: UnitOfWork, person: PersonRecord) -> dict[str, Any]:
 
 @router.post("/desk/find")
 def find_patient(request: Request, posted: DeskPost) -> Response:
-    ctx = context_of(request)
+    """查找参保人, and Enter anywhere in the bill form: finds the patient named by a typed
+    credential (or the one the page carries), and adds a scanned item to the lines; a scanned
+    e-voucher names the patient."""
+    ctx, form = context_of(request), posted.form
+    voucher = desk_bill.scanned_voucher(form)
+    scanned = "" if voucher else form.get(desk_bill.SCAN_FIELD).upper()
+    named = bool(form.get(desk_bill.CERT_NO_FIELD) or form.get(desk_bill.PSN_NO_FIELD))
 
-    def work(uow: UnitOfWork) -> dict[str, Any]:
-        return _patient_context(uow, desk_bill.identify(ctx, uow, posted.form))
+    def work(uow: UnitOfWork) -> tuple[dict[str, Any], dict[str, str]]:
+        values = form.kept()
+        if voucher:
+            person = desk_bill.identify_by_voucher(ctx, uow, voucher)
+            return _patient_context(uow, person), {**values, desk_bill.PSN_NO_FIELD: person.psn_no}
+        if scanned:
+            try:
+                item = catalogue.load_items(ctx, uow, [scanned])[scanned]
+            except GongjiError as error:
+                raise FieldError(desk_bill.SCAN_FIELD, error) from None
+            values = desk_bill.with_scanned(values, item)
+        if scanned and not named:
+            return {}, values
+        person = desk_bill.identify(ctx, uow, form)
+        return _patient_context(uow, person), {**values, desk_bill.PSN_NO_FIELD: person.psn_no}
 
     try:
-        found = read(ctx, work)
-    except GongjiError as error:
-        return _refused(request, posted, error)
-    values = {**posted.form.kept(), desk_bill.PSN_NO_FIELD: found["patient"].psn_no}
-    acct_used = posted.form.get("acct_used_flag") == "1"
-    return _bill_page(request, posted.session, values=values, acct_used=acct_used, **found)
+        found, values = read(ctx, work)
+    except (FieldError, GongjiError) as problem:
+        return _refused(request, posted, problem)
+    acct_used = form.get("acct_used_flag") == "1"
+    scanning = bool(scanned or voucher)
+    return _bill_page(
+        request, posted.session, values=values, acct_used=acct_used, scanning=scanning, **found
+    )
 
 
 @router.post("/desk/quote")
@@ -202,8 +242,9 @@ def pre_settle(request: Request, posted: DeskPost) -> Response:
     def work(uow: UnitOfWork) -> dict[str, Any]:
         person = desk_bill.identify(ctx, uow, form)
         bill = desk_bill.read_bill(form)
+        items = catalogue.load_items(ctx, uow, bill.item_codes)
         request_id = desk_bill.new_request_id(ctx)
-        wanted = desk_bill.settle_request(posted.actor.id, request_id, person.psn_no, bill)
+        wanted = desk_bill.settle_request(posted.actor.id, request_id, person.psn_no, bill, items)
         planned = quote(ctx, uow, wanted)
         return {**_patient_context(uow, person), "quoted": quoted_view(planned)}
 
@@ -239,8 +280,9 @@ def settle(request: Request, posted: DeskPost) -> Response:
     def work(uow: UnitOfWork) -> SettlementRow:
         person = desk_bill.identify(ctx, uow, form)
         bill = desk_bill.read_bill(form)
+        items = catalogue.load_items(ctx, uow, bill.item_codes)
         request_id = desk_bill.request_id_of(form)
-        wanted = desk_bill.settle_request(posted.actor.id, request_id, person.psn_no, bill)
+        wanted = desk_bill.settle_request(posted.actor.id, request_id, person.psn_no, bill, items)
         return settlement.settle(ctx, uow, wanted)
 
     try:
@@ -323,3 +365,43 @@ def catalogue_page(request: Request, session: DeskPage) -> Response:
         found=found,
         values={"q": text},
     )
+
+
+@router.get("/desk/catalogue/search")
+def catalogue_search(request: Request) -> Response:
+    """The desk's live item search, as JSON for the bill page's script: ``{"items": [...]}``
+    with code, name, class, price and whether the price is fixed, an exact code first. Only a
+    signed-in desk may ask; a refusal is ``{"code", "message", "detail"}`` like the API's."""
+    lang = i18n.language(request)
+    try:
+        desk_session(request)
+    except SignInNeeded:
+        return JSONResponse(dict(DeskSignInNeeded().as_dict(lang)), status_code=401)
+    ctx = context_of(request)
+    text = request.query_params.get("q", "")
+    try:
+        found = read(ctx, lambda uow: catalogue.find_items(ctx, uow, text, CATALOGUE_SEARCH_MAX))
+    except GongjiError as error:
+        return JSONResponse(dict(error.as_dict(lang)), status_code=400)
+    body = {"items": [catalogue_entry(item, lang) for item in found]}
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+def catalogue_entry(item: CatalogueItem, lang: i18n.Lang) -> dict[str, Any]:
+    """One search answer: what the bill page shows and fills in."""
+    ceiling = item.price_ceiling_fen
+    return {
+        "code": item.code,
+        "name": item.name,
+        "item_class": item.item_class.value,
+        "class_label": i18n.word(i18n.ITEM_CLASS, item.item_class.value, lang),
+        "price_ceiling": None if ceiling is None else format_yuan(ceiling),
+        "price_fixed": item.price_fixed and ceiling is not None,
+        "in_catalogue": item.in_catalogue,
+    }
+
+
+class DeskSignInNeeded(GongjiError):
+    code = "desk_sign_in_needed"
+    message_zh = "请先登录结算台"
+    message_en = "Sign in at the desk first"

@@ -7,6 +7,8 @@ class ``A``/``B``/``C`` (甲/乙/丙), the first self-pay ratio of a class B ite
 ``account_payable`` and ``in_catalogue`` as 0/1, and a category of
 :class:`~gongji.settlement.domain.items.ItemCategory`. Items outside basic medical insurance
 (wellness, public health, fitness) must say ``in_catalogue`` 0, or the fund would pay for them.
+An optional last column ``price_fixed`` (0/1, 0 when absent) marks an item whose ceiling is the
+one price every institution charges (统一定价); it needs a ceiling.
 
 Imports are upserts, checked whole and written all or nothing (gongji.kernel.upsert_import):
 the same line again changes nothing; a changed line (prices do change) replaces the item and
@@ -48,6 +50,7 @@ CATALOGUE_COLUMNS: Final = (
     "category",
     "in_catalogue",
 )
+CATALOGUE_OPTIONAL_COLUMNS: Final = ("price_fixed",)
 DEMO_CATALOGUE_FILE: Final = "catalogue.csv"
 ITEM_NAME_LENGTH_MAX: Final = 200
 UNKNOWN_CODES_SHOWN_MAX: Final = 20
@@ -106,6 +109,7 @@ def import_catalogue(ctx: Context, uow: UnitOfWork, text: str) -> UpsertResult:
         duplicate=lambda code, line: CatalogueCodeDuplicate(item_code=code, first_line=line),
         stored=lambda codes: repo.items_by_code(connection, codes),
         write=write,
+        optional_columns=CATALOGUE_OPTIONAL_COLUMNS,
     )
     return upsert_csv(spec, text)
 
@@ -142,12 +146,34 @@ SEARCH_LIMIT_MAX: Final = 200
 SEARCH_TEXT_LENGTH_MAX: Final = 40
 
 
+class CatalogueQueryTooLong(GongjiError):
+    """A desk search longer than any code or useful part of a name: a scanner run wild."""
+
+    code: ClassVar[str] = "catalogue_query_too_long"
+    message_zh: ClassVar[str] = "查询内容过长：最多 {limit} 个字符"
+    message_en: ClassVar[str] = "The search is too long: at most {limit} characters"
+
+
 def search_catalogue(
     ctx: Context, uow: UnitOfWork, text: str, limit: int = 50
 ) -> list[CatalogueItem]:
     """Items whose code or name contains ``text`` (the desk's item picker), by code."""
     bounded = max(1, min(limit, SEARCH_LIMIT_MAX))
     return repo.search_items(uow.connection, text.strip()[:SEARCH_TEXT_LENGTH_MAX], bounded)
+
+
+def find_items(ctx: Context, uow: UnitOfWork, text: str, limit: int) -> list[CatalogueItem]:
+    """The desk's live search: an item whose code is exactly ``text`` first (what a barcode
+    scanner types), then the others whose code or name contains it; nothing for an empty
+    search, ``catalogue_query_too_long`` for more than :data:`SEARCH_TEXT_LENGTH_MAX`."""
+    wanted = text.strip()
+    if len(wanted) > SEARCH_TEXT_LENGTH_MAX:
+        raise CatalogueQueryTooLong(limit=SEARCH_TEXT_LENGTH_MAX)
+    if not wanted:
+        return []
+    exact = list(repo.items_by_code(uow.connection, [wanted.upper()]).values())
+    found = search_catalogue(ctx, uow, wanted, limit)
+    return (exact + [item for item in found if item not in exact])[: max(1, limit)]
 
 
 # --- one line of a file --------------------------------------------------------------------
@@ -166,15 +192,20 @@ def parse_catalogue_line(cells: Mapping[str, str]) -> CatalogueItem:
     in_catalogue = _flag(cells["in_catalogue"], "in_catalogue")
     if in_catalogue and category in ACCOUNT_EXCLUDED_CATEGORIES:
         raise _field("in_catalogue", "1", f"0 for {category.value} (outside basic insurance)")
+    ceiling = _ceiling(cells["price_ceiling"])
+    price_fixed = _flag(cells.get("price_fixed", "0") or "0", "price_fixed")
+    if price_fixed and ceiling is None:
+        raise _field("price_fixed", "1", "0 without a price ceiling (a fixed price is the ceiling)")
     return CatalogueItem(
         code=code,
         name=name,
         item_class=item_class,
         category=category,
         selfpay_prop=_selfpay(cells["selfpay_prop"], item_class),
-        price_ceiling_fen=_ceiling(cells["price_ceiling"]),
+        price_ceiling_fen=ceiling,
         account_payable=_flag(cells["account_payable"], "account_payable"),
         in_catalogue=in_catalogue,
+        price_fixed=price_fixed,
     )
 
 

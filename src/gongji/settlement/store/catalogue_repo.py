@@ -26,7 +26,9 @@ _ITEM_COLUMNS = ", ".join(raw.table_columns(catalogue_items))
 
 def _item(row: Sequence[Any]) -> CatalogueItem:
     """From a row of every column in table order (``select(catalogue_items)`` or text)."""
-    code, name, item_class, selfpay_prop, ceiling, account_payable, category, listed, _at = row
+    code, name, item_class, selfpay_prop, ceiling, account_payable, category, listed, _at, fixed = (
+        row
+    )
     return CatalogueItem(
         code=code,
         name=name,
@@ -36,6 +38,7 @@ def _item(row: Sequence[Any]) -> CatalogueItem:
         price_ceiling_fen=ceiling,
         account_payable=bool(account_payable),
         in_catalogue=bool(listed),
+        price_fixed=bool(fixed),
     )
 
 
@@ -49,6 +52,7 @@ def _columns(item: CatalogueItem) -> dict[str, Any]:
         "account_payable": int(item.account_payable),
         "category": item.category.value,
         "in_catalogue": int(item.in_catalogue),
+        "price_fixed": int(item.price_fixed),
     }
 
 
@@ -79,7 +83,9 @@ def update_item(connection: Connection, item: CatalogueItem, now_us: int) -> Non
 
 
 def search_items(connection: Connection, text: str, limit: int) -> list[CatalogueItem]:
-    """Items whose code or name contains ``text`` in any case (all when empty), by code."""
+    """Items whose code or name contains ``text`` in any case (all when empty), by code.
+
+    ``%``, ``_`` and ``\\`` typed by a user are escaped, so they match only themselves."""
     statement = select(catalogue_items).order_by(catalogue_items.c.code).limit(limit)
     if text:
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

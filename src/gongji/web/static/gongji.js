@@ -1,7 +1,8 @@
-/* gongji pages: the one script. It checks a typed amount against the limits the page states
-   (data-* attributes written by the server, in the server's own words; the server checks again
-   on submit), and makes [data-print] buttons print the page (the browser's own print works as
-   well). Nothing here is needed for a page to work. */
+/* gongji pages: the script every page loads (the desk's bill page adds desk.js). It checks a
+   typed amount against the limits the page states (data-* attributes written by the server, in
+   the server's own words; the server checks again on submit), and makes [data-print] buttons
+   print the page (the browser's own print works as well). Nothing here is needed for a page to
+   work. */
 (function () {
   "use strict";
 
