@@ -31,7 +31,7 @@ def _report(request: Request, session: Session) -> MonthlyReport:
     today = ctx.today()
     month = request.query_params.get("month", "").strip()[:7] or today.isoformat()[:7]
     region = request.query_params.get("region", "").strip()[:6] or None
-    return read(ctx, lambda uow: reports.monthly(uow, month, region, today))
+    return read(ctx, lambda uow: reports.monthly(uow, month, region, today, ctx.regions))
 
 
 @router.get("/admin/reports")

@@ -170,6 +170,23 @@ def chart_svg(points: list[DayPoint], title: str) -> str:
     return "\n".join(parts)
 
 
+def report_totals(report: MonthlyReport) -> dict[str, object]:
+    """The report's sums, to check a file against: the region rows, cross-province flows, top
+    institutions and payouts each added up (yuan strings, counts as integers)."""
+    regions = report.region_figures.values()
+    flows = [a for (payer, payee), a in report.figures.province_pairs.items() if payer != payee]
+    return {
+        "grants_offered": sum(v.get("offered", 0) for v in regions),
+        "shared": format_yuan(sum(v.get("shared_fen", 0) for v in regions)),
+        "spent_out": format_yuan(sum(v.get("spent_out_fen", 0) for v in regions)),
+        "spent_in": format_yuan(sum(v.get("spent_in_fen", 0) for v in regions)),
+        "cross_province": format_yuan(sum(a.fen for a in flows)),
+        "top_institutions": format_yuan(sum(a.fen for _, a in report.top_institutions)),
+        "inheritance_payouts": len(report.payouts),
+        "inheritance_paid": format_yuan(report.payouts_fen),
+    }
+
+
 def report_rows(report: MonthlyReport, names: Mapping[str, str]) -> list[Row]:
     """The monthly report as the same five columns: regions, flows, top institutions, payouts."""
     table: list[Row] = []

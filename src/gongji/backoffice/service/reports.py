@@ -2,28 +2,42 @@
 a month for one pooling region or all (counts, amounts, cross-province flows, top institutions)
 and the month's inheritance payouts. Figures come from the statistics summary, payouts from the
 people area's register; the clearing statement is the monthly clearing's own (``/admin/clearing``).
+
+Reading a report through the operator API is recorded in the audit trail (:func:`record_read`):
+the payouts name deceased persons and every report leaves the building, so the trail says who
+took which report of which month in which file format.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import ClassVar, Final
 
+from gongji.audit.service import log as audit
 from gongji.backoffice.service import statistics
 from gongji.backoffice.service.statistics import Amount, Figures
 from gongji.core.errors import GongjiError
-from gongji.kernel.context import BUSINESS_TZ
+from gongji.kernel.context import BUSINESS_TZ, Actor, Context
+from gongji.kernel.errors import RegionUnknown
 from gongji.people.service import search
 from gongji.store.uow import UnitOfWork
 
 TOP_INSTITUTIONS: Final = 10
+FORMATS: Final = ("json", "csv", "xlsx")
 
 
 class MonthInvalid(GongjiError):
     code: ClassVar[str] = "report_month_invalid"
     message_zh: ClassVar[str] = "报表月份应为 年-月，例如 2026-03，且已开始"
     message_en: ClassVar[str] = "A report month is YYYY-MM, e.g. 2026-03, and has begun"
+
+
+class FormatInvalid(GongjiError):
+    code: ClassVar[str] = "report_format_invalid"
+    message_zh: ClassVar[str] = "报表格式 {format} 无效，应为 json、csv 或 xlsx"
+    message_en: ClassVar[str] = "Report format {format} is invalid: json, csv or xlsx"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +73,21 @@ def _us(day: date) -> int:
     return int(datetime.combine(day, time(0), tzinfo=BUSINESS_TZ).timestamp() * 1_000_000)
 
 
-def monthly(uow: UnitOfWork, month: str, region: str | None, today: date) -> MonthlyReport:
+def check_format(text: str) -> str:
+    """``json``, ``csv`` or ``xlsx`` (any case), else ``report_format_invalid``."""
+    wanted = text.strip().lower()
+    if wanted not in FORMATS:
+        raise FormatInvalid(format=text[:16])
+    return wanted
+
+
+def monthly(
+    uow: UnitOfWork, month: str, region: str | None, today: date, known: Collection[str]
+) -> MonthlyReport:
+    """The report of ``month`` for ``region`` (one of ``known``, the reference regions) or all."""
     first, last = month_span(month, today)
+    if region is not None and region not in known:
+        raise RegionUnknown(region=region[:6])
     figures = statistics.figures(uow, first, last)
     payouts = search.inheritance_payouts(uow, _us(first), _us(last + timedelta(days=1)))
     return MonthlyReport(
@@ -70,3 +97,16 @@ def monthly(uow: UnitOfWork, month: str, region: str | None, today: date) -> Mon
         top_institutions=figures.top_institutions(region, TOP_INSTITUTIONS),
         payouts=payouts,
     )
+
+
+def payouts_of(uow: UnitOfWork, month: str, today: date) -> list[search.InheritancePayout]:
+    """The inheritance payouts made in ``month``, oldest first, heirs' names masked."""
+    first, last = month_span(month, today)
+    return search.inheritance_payouts(uow, _us(first), _us(last + timedelta(days=1)))
+
+
+def record_read(
+    ctx: Context, uow: UnitOfWork, operator: Actor, report: str, month: str, **detail: str
+) -> None:
+    """The trail's record of an operator taking a report (``backoffice.report.read``)."""
+    audit.record(ctx, uow, operator, "backoffice.report.read", report=report, month=month, **detail)
