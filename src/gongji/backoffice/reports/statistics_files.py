@@ -174,7 +174,7 @@ def report_totals(report: MonthlyReport) -> dict[str, object]:
     """The report's sums, to check a file against: the region rows, cross-province flows, top
     institutions and payouts each added up (yuan strings, counts as integers)."""
     regions = report.region_figures.values()
-    flows = [a for (payer, payee), a in report.figures.province_pairs.items() if payer != payee]
+    flows = [amount for _, amount in report.province_flows]
     return {
         "grants_offered": sum(v.get("offered", 0) for v in regions),
         "shared": format_yuan(sum(v.get("shared_fen", 0) for v in regions)),
@@ -197,10 +197,9 @@ def report_rows(report: MonthlyReport, names: Mapping[str, str]) -> list[Row]:
         )
         table.append(("region_spent_out", region, name, 0, values.get("spent_out_fen", 0)))
         table.append(("region_spent_in", region, name, 0, values.get("spent_in_fen", 0)))
-    for (payer, payee), amount in sorted(report.figures.province_pairs.items()):
-        if payer != payee:
-            label = f"{names.get(payer, payer)}→{names.get(payee, payee)}"
-            table.append(("province_pair", f"{payer}>{payee}", label, amount.count, amount.fen))
+    for (payer, payee), amount in report.province_flows:
+        label = f"{names.get(payer, payer)}→{names.get(payee, payee)}"
+        table.append(("province_pair", f"{payer}>{payee}", label, amount.count, amount.fen))
     for code, amount in report.top_institutions:
         table.append(("top_institution", code, code, amount.count, amount.fen))
     for payout in report.payouts:

@@ -19,6 +19,7 @@ from gongji.audit.service import log as audit
 from gongji.backoffice.service import statistics
 from gongji.backoffice.service.statistics import Amount, Figures
 from gongji.core.errors import GongjiError
+from gongji.core.regions import province_of
 from gongji.kernel.context import BUSINESS_TZ, Actor, Context
 from gongji.kernel.errors import RegionUnknown
 from gongji.people.service import search
@@ -52,6 +53,17 @@ class MonthlyReport:
     def region_figures(self) -> dict[str, dict[str, int]]:
         regions = self.figures.by_region
         return regions if self.region is None else {self.region: regions.get(self.region, {})}
+
+    @property
+    def province_flows(self) -> list[tuple[tuple[str, str], Amount]]:
+        """Shared money spent across a province border (contributor's province → institution's),
+        for a region's report only the flows in or out of its province."""
+        province = None if self.region is None else province_of(self.region)
+        return [
+            (pair, amount)
+            for pair, amount in sorted(self.figures.province_pairs.items())
+            if pair[0] != pair[1] and province in (None, *pair)
+        ]
 
     @property
     def payouts_fen(self) -> int:
