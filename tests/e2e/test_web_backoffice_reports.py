@@ -80,3 +80,24 @@ def test_statistics_page_exports_and_home_figures_agree(analyst: TestClient) -> 
     page = analyst.get("/admin/stats", params=params)
     assert "110.00" in page.text
     assert analyst.get("/admin/stats", params={"from": "2026-04-01", "to": "x"}).status_code == 400
+
+
+def test_statistics_month_by_month_over_a_span_of_months(analyst: TestClient) -> None:
+    params = {"from": "2026-02-15", "to": "2026-04-30"}
+    rows = _rows(analyst.get("/admin/stats.csv", params=params).text)
+    shared = [(r["key"], r["count"], r["amount"]) for r in rows if r["section"] == "month_shared"]
+    assert shared == [
+        ("2026-02", "0", "0.00"),
+        ("2026-03", "2", "600.00"),
+        ("2026-04", "0", "0.00"),
+    ]
+    spent = {r["key"]: r["amount"] for r in rows if r["section"] == "month_spent"}
+    assert spent == {"2026-02": "0.00", "2026-03": "110.00", "2026-04": "0.00"}
+    page = analyst.get("/admin/stats", params=params)
+    assert "按月共济资金使用" in page.text
+    mid_march = _rows(
+        analyst.get("/admin/stats.csv", params={"from": "2026-03-05", "to": "2026-03-31"}).text
+    )
+    assert [r["amount"] for r in mid_march if r["section"] == "month_shared"] == [
+        "0.00"
+    ]  # given on 03-02
