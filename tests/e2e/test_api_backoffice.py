@@ -14,10 +14,12 @@ from fastapi.testclient import TestClient
 
 from gongji.audit.service import log as audit
 from gongji.core.clock import ManualClock
+from gongji.identity.service import identity
 from gongji.kernel.context import Context
 from gongji.mutual_aid.domain.premiums import PremiumKind, PremiumSource
 from gongji.mutual_aid.service import authorizations, lifecycle, premiums
 from gongji.settlement.service.settlement import settle
+from gongji.web.session import OPERATOR_COOKIE
 from support.api import make_client, operator_headers, post
 from support.clearing import BROTHER, GUANGZHOU_PHARMACY, MOTHER, SON, march_spending
 from support.desk import bill
@@ -219,3 +221,26 @@ def test_a_story_shows_enrolments_authorizations_premiums_freezes_and_events(api
     ).json()
     found = client.get("/api/v1/admin/find", params={"mobile": shown["mobile"]}, headers=risk)
     assert [p["psn_no"] for p in found.json()["persons"]] == [MOTHER]
+
+
+def test_the_audit_page_finds_an_unmasked_read_by_operator_person_and_day(api: Api) -> None:
+    client, ctx = api
+    clerk = operator_headers(ctx, "clerk9", "clerk")
+    shown = client.post(
+        f"/api/v1/admin/persons/{MOTHER}/unmask", json={"reason": "本人来电核实"}, headers=clerk
+    )
+    assert shown.status_code == 200
+    run(ctx, lambda uow: identity.create_operator(ctx, uow, "audit9", ["auditor"], None, None))
+    token = run(ctx, lambda uow: identity.issue_operator_token(ctx, uow, "audit9")).token
+    client.cookies.set(OPERATOR_COOKIE, token, path="/admin")
+    wanted = {"operator": "clerk9", "psn_no": MOTHER, "from": "2026-04-02", "to": "2026-04-02"}
+    page = client.get("/admin/audit", params=wanted)
+    assert page.status_code == 200
+    assert "backoffice.unmask" in page.text and "本人来电核实" in page.text
+    assert MOTHER in page.text and shown.json()["id_number"] not in page.text
+    earlier = client.get(
+        "/admin/audit", params={**wanted, "from": "2026-03-01", "to": "2026-03-31"}
+    )
+    assert "backoffice.unmask" not in earlier.text
+    bad = client.get("/admin/audit", params={"from": "yesterday"})
+    assert bad.status_code == 400
