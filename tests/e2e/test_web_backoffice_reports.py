@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from gongji.audit.service import log as audit
 from gongji.backoffice.service import statistics
 from gongji.core.clock import ManualClock
 from gongji.identity.service import identity
@@ -64,6 +65,24 @@ def test_the_monthly_report_names_flows_institutions_and_payouts(analyst: TestCl
     assert "xl/worksheets/sheet1.xml" in zipfile.ZipFile(io.BytesIO(workbook)).namelist()
     refused = analyst.get("/admin/reports", params={"month": "2026-13"})
     assert refused.status_code == 400 and "报表月份" in refused.text
+    unknown = analyst.get("/admin/reports", params={"month": "2026-03", "region": "999999"})
+    assert unknown.status_code == 400 and "未知的医保区划" in unknown.text
+
+
+def test_each_report_file_taken_from_the_page_is_recorded(
+    analyst: TestClient, ctx: Context
+) -> None:
+    analyst.get("/admin/reports", params={"month": "2026-03"})  # the page itself: not a file
+    analyst.get("/admin/reports.csv", params={"month": "2026-03", "region": "620100"})
+    analyst.get("/admin/reports.xlsx", params={"month": "2026-04"})
+    records = run(
+        ctx,
+        lambda uow: audit.search_by(uow, actor="operator:zhao", action="backoffice.report.read"),
+    )
+    assert sorted(
+        (r.entry.detail["month"], r.entry.detail["region"], r.entry.detail["format"])
+        for r in records
+    ) == [("2026-03", "620100", "csv"), ("2026-04", "all", "xlsx")]
 
 
 def test_statistics_page_exports_and_home_figures_agree(analyst: TestClient) -> None:
