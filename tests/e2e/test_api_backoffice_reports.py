@@ -84,8 +84,12 @@ def test_the_monthly_report_is_the_same_in_json_csv_and_xlsx(api: Api) -> None:
     report = answer.json()
     assert (report["month"], report["region"]) == ("2026-03", None)
     rows = report["rows"]
-    top = [(r["key"], r["amount"]) for r in rows if r["section"] == "top_institution"]
-    assert top == [(PHARMACY, "60.00"), ("H62010000001", "30.00"), (GUANGZHOU_PHARMACY, "20.00")]
+    top = [(r["key"], r["name"], r["amount"]) for r in rows if r["section"] == "top_institution"]
+    assert top == [
+        (PHARMACY, "济南测试药房", "60.00"),
+        ("H62010000001", "兰州测试医院", "30.00"),
+        (GUANGZHOU_PHARMACY, "广州测试药房", "20.00"),
+    ]
     flows = {r["key"]: r["amount"] for r in rows if r["section"] == "province_pair"}
     assert flows == {"620000>370000": "60.00", "620000>440000": "20.00", "370000>620000": "30.00"}
     totals = report["totals"]

@@ -164,7 +164,7 @@ def monthly_report(
     asked, where = _month(ctx, month), region.strip() or None
 
     def work(uow: UnitOfWork) -> reports.MonthlyReport:
-        found = reports.monthly(uow, asked, where, ctx.today(), ctx.regions)
+        found = reports.monthly(ctx, uow, asked, where, ctx.today())
         reports.record_read(
             ctx, uow, operator, "monthly", found.month, region=where or "all", format=kind
         )

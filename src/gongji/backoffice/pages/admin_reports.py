@@ -35,10 +35,10 @@ def _report(request: Request, session: Session, exported: str | None = None) -> 
     month = request.query_params.get("month", "").strip()[:7] or today.isoformat()[:7]
     region = request.query_params.get("region", "").strip()[:6] or None
     if exported is None:
-        return read(ctx, lambda uow: reports.monthly(uow, month, region, today, ctx.regions))
+        return read(ctx, lambda uow: reports.monthly(ctx, uow, month, region, today))
 
     def work(uow: UnitOfWork) -> MonthlyReport:
-        found = reports.monthly(uow, month, region, today, ctx.regions)
+        found = reports.monthly(ctx, uow, month, region, today)
         where = region or "all"
         reports.record_read(
             ctx, uow, session.actor, "monthly", found.month, region=where, format=exported

@@ -211,7 +211,8 @@ def report_rows(report: MonthlyReport, names: Mapping[str, str]) -> list[Row]:
         label = f"{names.get(payer, payer)}→{names.get(payee, payee)}"
         table.append(("province_pair", f"{payer}>{payee}", label, amount.count, amount.fen))
     for code, amount in report.top_institutions:
-        table.append(("top_institution", code, code, amount.count, amount.fen))
+        name = report.institution_names.get(code, code)
+        table.append(("top_institution", code, name, amount.count, amount.fen))
     for payout in report.payouts:
         heirs = len(payout.heirs)
         table.append(

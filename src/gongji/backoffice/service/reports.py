@@ -10,8 +10,7 @@ took which report of which month in which file format.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import ClassVar, Final
 
@@ -20,6 +19,8 @@ from gongji.backoffice.service import statistics
 from gongji.backoffice.service.statistics import Amount, Figures
 from gongji.core.errors import GongjiError
 from gongji.core.regions import province_of
+from gongji.institutions.domain.institutions import InstitutionUnknown
+from gongji.institutions.service import institutions
 from gongji.kernel.context import BUSINESS_TZ, Actor, Context
 from gongji.kernel.errors import RegionUnknown
 from gongji.people.service import search
@@ -48,6 +49,7 @@ class MonthlyReport:
     figures: Figures
     top_institutions: list[tuple[str, Amount]]
     payouts: list[search.InheritancePayout]
+    institution_names: dict[str, str] = field(default_factory=dict)  # of the top institutions
 
     @property
     def region_figures(self) -> dict[str, dict[str, int]]:
@@ -94,21 +96,38 @@ def check_format(text: str) -> str:
 
 
 def monthly(
-    uow: UnitOfWork, month: str, region: str | None, today: date, known: Collection[str]
+    ctx: Context,
+    uow: UnitOfWork,
+    month: str,
+    region: str | None,
+    today: date,
 ) -> MonthlyReport:
-    """The report of ``month`` for ``region`` (one of ``known``, the reference regions) or all."""
+    """The report of ``month`` for ``region`` (one of the reference regions) or all."""
     first, last = month_span(month, today)
-    if region is not None and region not in known:
+    if region is not None and region not in ctx.regions:
         raise RegionUnknown(region=region[:6])
     figures = statistics.figures(uow, first, last)
     payouts = search.inheritance_payouts(uow, _us(first), _us(last + timedelta(days=1)))
+    top = figures.top_institutions(region, TOP_INSTITUTIONS)
     return MonthlyReport(
         month=month,
         region=region,
         figures=figures,
-        top_institutions=figures.top_institutions(region, TOP_INSTITUTIONS),
+        top_institutions=top,
         payouts=payouts,
+        institution_names=_names(ctx, uow, [code for code, _ in top]),
     )
+
+
+def _names(ctx: Context, uow: UnitOfWork, codes: list[str]) -> dict[str, str]:
+    """The registered names of a few institutions (a code no longer registered keeps its code)."""
+    names = {}
+    for code in codes:
+        try:
+            names[code] = institutions.get_institution(ctx, uow, code).institution.name
+        except InstitutionUnknown:
+            names[code] = code
+    return names
 
 
 def payouts_of(uow: UnitOfWork, month: str, today: date) -> list[search.InheritancePayout]:
