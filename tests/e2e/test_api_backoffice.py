@@ -14,11 +14,16 @@ from fastapi.testclient import TestClient
 
 from gongji.audit.service import log as audit
 from gongji.core.clock import ManualClock
+from gongji.identity.service import identity
 from gongji.kernel.context import Context
-from gongji.mutual_aid.service import lifecycle
+from gongji.mutual_aid.domain.premiums import PremiumKind, PremiumSource
+from gongji.mutual_aid.service import authorizations, lifecycle, premiums
+from gongji.settlement.service.settlement import settle
+from gongji.web.session import OPERATOR_COOKIE
 from support.api import make_client, operator_headers, post
 from support.clearing import BROTHER, GUANGZHOU_PHARMACY, MOTHER, SON, march_spending
-from support.world import IDS, operator, run
+from support.desk import bill
+from support.world import IDS, insured, operator, person_actor, relate, run
 
 Api = tuple[TestClient, Context]
 
@@ -163,3 +168,79 @@ def test_operator_writes_and_reads_are_in_the_audit_search(api: Api) -> None:
     assert client.get("/api/v1/admin/audit", headers=risk).status_code == 200
     clerk = operator_headers(ctx, "clerk1", "clerk")
     assert client.get("/api/v1/admin/audit", headers=clerk).status_code == 403
+
+
+def test_a_story_shows_enrolments_authorizations_premiums_freezes_and_events(api: Api) -> None:
+    """The rest of a person's story (docs/backoffice.md): an authorization with the quota its
+    settlement used, a premium paid for the mother by her other son, a freeze, her enrolment and
+    her events in order; and she is found by her mobile too."""
+    client, ctx = api
+    daughter = "P370100000009"
+    insured(ctx, daughter, region="370100", current=80_000, name="张建华")
+    relate(ctx, daughter, MOTHER, "parent")
+    run(ctx, lambda uow: authorizations.bind(ctx, uow, person_actor(daughter), MOTHER, 5_000))
+    order = premiums.PremiumOrder(MOTHER, 2026, PremiumKind.RESIDENT, PremiumSource.OWN_ACCOUNT)
+    run(ctx, lambda uow: premiums.pay(ctx, uow, person_actor(daughter), order))
+    # 1000.00 of 50% items: 420.00 left on her son's grant, then 50.00 of the authorization.
+    paid = run(ctx, lambda uow: settle(ctx, uow, bill(MOTHER, "c9", ("TA", "10", 10_000))))
+    risk = operator_headers(ctx, "risk1", "risk_officer")
+    assert post(
+        client, f"/api/v1/admin/wallets/{MOTHER}/freeze", risk, {"reason": "核查"}
+    ).is_success
+
+    mother = _story(client, risk, MOTHER)
+    assert [(e["insutype"], e["region"], e["start_date"]) for e in mother["enrolments"]] == [
+        ("390", "370100", "2020-01-01")
+    ]
+    (authorization,) = mother["authorizations"]
+    assert (authorization["contributor"], authorization["quota"], authorization["used"]) == (
+        daughter,
+        "50.00",
+        "50.00",
+    )
+    assert [s["setl_id"] for s in authorization["spent_on"]] == [paid.setl_id]
+    draws = {s["setl_id"]: s["paid_by"] for s in mother["settlements"]}[paid.setl_id]
+    assert ("authorization", authorization["authorization_id"], "50.00") in [
+        (d["kind"], d["source_id"], d["amount"]) for d in draws
+    ]
+    assert [(p["payer"], p["year"], p["kind"]) for p in mother["premiums"]] == [
+        (daughter, 2026, "resident")
+    ]
+    assert [(f["kind"], f["detail"]["reason"]) for f in mother["freezes"]] == [
+        ("wallet_frozen", "核查")
+    ]
+    assert mother["wallet"]["status"] == "frozen"
+    seqs = [e["seq"] for e in mother["events"]]
+    assert seqs == sorted(seqs) and mother["events"][0]["kind"] == "wallet_opened"
+    assert {"premium_paid_for_me", "wallet_frozen"} <= {e["kind"] for e in mother["events"]}
+    payer = _story(client, risk, daughter)
+    assert [p["psn_no"] for p in payer["premiums"]] == [MOTHER]  # paid by her, for her mother
+
+    shown = client.post(
+        f"/api/v1/admin/persons/{MOTHER}/unmask", json={"reason": "本人来电核实"}, headers=risk
+    ).json()
+    found = client.get("/api/v1/admin/find", params={"mobile": shown["mobile"]}, headers=risk)
+    assert [p["psn_no"] for p in found.json()["persons"]] == [MOTHER]
+
+
+def test_the_audit_page_finds_an_unmasked_read_by_operator_person_and_day(api: Api) -> None:
+    client, ctx = api
+    clerk = operator_headers(ctx, "clerk9", "clerk")
+    shown = client.post(
+        f"/api/v1/admin/persons/{MOTHER}/unmask", json={"reason": "本人来电核实"}, headers=clerk
+    )
+    assert shown.status_code == 200
+    run(ctx, lambda uow: identity.create_operator(ctx, uow, "audit9", ["auditor"], None, None))
+    token = run(ctx, lambda uow: identity.issue_operator_token(ctx, uow, "audit9")).token
+    client.cookies.set(OPERATOR_COOKIE, token, path="/admin")
+    wanted = {"operator": "clerk9", "psn_no": MOTHER, "from": "2026-04-02", "to": "2026-04-02"}
+    page = client.get("/admin/audit", params=wanted)
+    assert page.status_code == 200
+    assert "backoffice.unmask" in page.text and "本人来电核实" in page.text
+    assert MOTHER in page.text and shown.json()["id_number"] not in page.text
+    earlier = client.get(
+        "/admin/audit", params={**wanted, "from": "2026-03-01", "to": "2026-03-31"}
+    )
+    assert "backoffice.unmask" not in earlier.text
+    bad = client.get("/admin/audit", params={"from": "yesterday"})
+    assert bad.status_code == 400

@@ -5,6 +5,8 @@ malformed is refused beside the field, and an auditor may look but not run.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import datetime
 from decimal import Decimal
@@ -28,10 +30,13 @@ from fastapi.testclient import TestClient
 from gongji.core.clock import ManualClock
 from gongji.kernel.context import Context
 from gongji.settlement.domain.bill import LineIn, SettleRequest
+from gongji.settlement.reports.clearing import CSV_COLUMNS
 from gongji.settlement.service import clearing, settlement
 from gongji.sim import demo
 from support.api import make_client
+from support.xlsx import sheet_rows
 
+XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -104,3 +109,22 @@ def test_a_clerk_clears_march_and_everyone_reads_the_same_figures(
         "/admin/clearing/run", data={"csrf_token": csrf_of(empty), "month": "2026-02"}
     )
     assert forbidden.status_code == 403
+
+    assert 'href="/admin/clearing/2026-03.xlsx"' in seen.text
+    as_csv = list(csv.DictReader(io.StringIO(auditor.get("/admin/clearing/2026-03.csv").text)))
+    workbook = auditor.get("/admin/clearing/2026-03.xlsx")
+    assert workbook.headers["content-type"].startswith(XLSX_MEDIA)
+    assert "clearing-2026-03.xlsx" in workbook.headers["content-disposition"]
+    title, header, *rows = sheet_rows(workbook.content)
+    assert (
+        title[:1] == ["职工医保个人账户共济跨地区清算表 2026-03"]
+        and stored.clearing.digest in title
+    )
+    assert tuple(header) == CSV_COLUMNS
+    assert [(r["level"], r["payer"], Decimal(r["amount"])) for r in as_csv] == [
+        (row[0], row[1], Decimal(str(row[5]))) for row in rows
+    ]
+    city = sum(Decimal(str(row[5])) for row in rows if row[0] == "city")
+    assert city == Decimal("72.00") == Decimal(stored.clearing.total_fen) / 100
+    assert sum(Decimal(r["amount"]) for r in as_csv if r["level"] == "province_net") == 0
+    assert auditor.get("/admin/clearing/2026-02.xlsx").status_code == 404

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from gongji.audit.service import log as audit
 from gongji.backoffice.service import statistics
 from gongji.core.clock import ManualClock
 from gongji.identity.service import identity
@@ -64,6 +65,24 @@ def test_the_monthly_report_names_flows_institutions_and_payouts(analyst: TestCl
     assert "xl/worksheets/sheet1.xml" in zipfile.ZipFile(io.BytesIO(workbook)).namelist()
     refused = analyst.get("/admin/reports", params={"month": "2026-13"})
     assert refused.status_code == 400 and "报表月份" in refused.text
+    unknown = analyst.get("/admin/reports", params={"month": "2026-03", "region": "999999"})
+    assert unknown.status_code == 400 and "未知的医保区划" in unknown.text
+
+
+def test_each_report_file_taken_from_the_page_is_recorded(
+    analyst: TestClient, ctx: Context
+) -> None:
+    analyst.get("/admin/reports", params={"month": "2026-03"})  # the page itself: not a file
+    analyst.get("/admin/reports.csv", params={"month": "2026-03", "region": "620100"})
+    analyst.get("/admin/reports.xlsx", params={"month": "2026-04"})
+    records = run(
+        ctx,
+        lambda uow: audit.search_by(uow, actor="operator:zhao", action="backoffice.report.read"),
+    )
+    assert sorted(
+        (r.entry.detail["month"], r.entry.detail["region"], r.entry.detail["format"])
+        for r in records
+    ) == [("2026-03", "620100", "csv"), ("2026-04", "all", "xlsx")]
 
 
 def test_statistics_page_exports_and_home_figures_agree(analyst: TestClient) -> None:
@@ -80,3 +99,24 @@ def test_statistics_page_exports_and_home_figures_agree(analyst: TestClient) -> 
     page = analyst.get("/admin/stats", params=params)
     assert "110.00" in page.text
     assert analyst.get("/admin/stats", params={"from": "2026-04-01", "to": "x"}).status_code == 400
+
+
+def test_statistics_month_by_month_over_a_span_of_months(analyst: TestClient) -> None:
+    params = {"from": "2026-02-15", "to": "2026-04-30"}
+    rows = _rows(analyst.get("/admin/stats.csv", params=params).text)
+    shared = [(r["key"], r["count"], r["amount"]) for r in rows if r["section"] == "month_shared"]
+    assert shared == [
+        ("2026-02", "0", "0.00"),
+        ("2026-03", "2", "600.00"),
+        ("2026-04", "0", "0.00"),
+    ]
+    spent = {r["key"]: r["amount"] for r in rows if r["section"] == "month_spent"}
+    assert spent == {"2026-02": "0.00", "2026-03": "110.00", "2026-04": "0.00"}
+    page = analyst.get("/admin/stats", params=params)
+    assert "按月共济资金使用" in page.text
+    mid_march = _rows(
+        analyst.get("/admin/stats.csv", params={"from": "2026-03-05", "to": "2026-03-31"}).text
+    )
+    assert [r["amount"] for r in mid_march if r["section"] == "month_shared"] == [
+        "0.00"
+    ]  # given on 03-02

@@ -48,6 +48,7 @@ from gongji.people.store import people_repo
 from gongji.settlement.domain.bill import LineIn, SettleRequest
 from gongji.settlement.service import settlement
 from gongji.settlement.store import settlements_repo
+from support.xlsx import sheet_rows
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -420,6 +421,12 @@ def test_an_operator_works_the_back_office(site: LiveSite, phone: Phone) -> None
     expect(picture).to_have_attribute("src", "/admin/clearing/2026-03.svg")
     assert page.evaluate("() => document.querySelector('.clearing-chart img').naturalWidth") > 0
     check_page(page, "admin-clearing")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="导出 Excel").click()
+    assert download.value.suggested_filename == "clearing-2026-03.xlsx"
+    statement = sheet_rows(Path(download.value.path()).read_bytes())
+    nets = [row[5] for row in statement[2:] if row[0] == "province_net"]
+    assert sorted(nets) == [-spent / 100, spent / 100]  # the page's nets, as numbers
     page.get_by_role("link", name="English").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Monthly clearing")
 

@@ -283,6 +283,18 @@ def _compare_span(ctx: Context, want: statistics.Figures, first: date, last: dat
     shared = run(ctx, lambda uow: statistics.series(uow, first, last))
     assert sum(p.shared_fen for p in shared) == want.accepted.fen
     assert sum(p.spent_fen for p in shared) == want.spent.fen
+    # Month by month: every month the span touches, the generated days all in March 2026.
+    months = run(ctx, lambda uow: statistics.month_series(uow, first, last))
+    touched, month = [], first.replace(day=1)
+    while month <= last:
+        touched.append(month.isoformat()[:7])
+        month = (month + timedelta(days=31)).replace(day=1)
+    assert [m.month for m in months] == touched, (first, last)
+    for point in months:
+        march = point.month == "2026-03"
+        assert point.shared == (want.accepted if march else Amount()), (point, first, last)
+        assert point.spent == (want.spent if march else Amount()), (point, first, last)
+        assert point.offered == (want.offered.count if march else 0), (point, first, last)
 
 
 @settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])

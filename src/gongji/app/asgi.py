@@ -20,7 +20,13 @@ from gongji.api.limits import BodySizeLimit
 from gongji.api.openapi import describe_refusals
 from gongji.app import system, test_clock
 from gongji.app.pages import install_web
-from gongji.backoffice.http import admin_routes, import_routes, person_routes, stats_routes
+from gongji.backoffice.http import (
+    admin_routes,
+    import_routes,
+    person_routes,
+    report_routes,
+    stats_routes,
+)
 from gongji.bootstrap import Container
 from gongji.fsi.http.routes import router as fsi_router
 from gongji.jobs.scheduler import Scheduler
@@ -68,6 +74,7 @@ def create_app(container: Container, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(import_routes.router)
     app.include_router(person_routes.router)
     app.include_router(stats_routes.router)
+    app.include_router(report_routes.router)
     app.include_router(clearing_router)
     app.include_router(premium_router)
     app.include_router(reconciliation_router)

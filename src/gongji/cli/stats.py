@@ -40,16 +40,22 @@ def stats(
     output: Annotated[Format, typer.Option("--format", help="table, json or csv.")] = Format.TABLE,
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Also write an XLSX file.")] = None,
 ) -> None:
-    """Wallets, relationships, grants by state, yuan shared and spent, by region and province."""
+    """Wallets, relationships, grants by state, yuan shared and spent, by region and province,
+    by institution type and med_type, and month by month."""
     with container() as built, readable_errors():
         ctx = built.context
         start, end = _period(first, last, ctx.today())
         statistics.refresh(ctx)
-        figures = run_in_transaction(
-            ctx.engine, lambda uow: statistics.figures(uow, start, end), read_only=True
+        figures, months = run_in_transaction(
+            ctx.engine,
+            lambda uow: (
+                statistics.figures(uow, start, end),
+                statistics.month_series(uow, start, end),
+            ),
+            read_only=True,
         )
         names = {code: region.name for code, region in ctx.regions.items()}
-    table = files.rows(figures, names)
+    table = files.rows(figures, names, months)
     if xlsx is not None:
         xlsx.write_bytes(files.to_xlsx(table, f"共济统计 {start} — {end}"))
     if output is Format.CSV:

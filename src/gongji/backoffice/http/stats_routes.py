@@ -25,9 +25,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _table(ctx: Context, first: str, last: str) -> tuple[str, list[files.Row]]:
     start, end = statistics.period(first, last, ctx.today())
-    figures = read(ctx, lambda uow: statistics.figures(uow, start, end))
+    figures, months = read(
+        ctx,
+        lambda uow: (
+            statistics.figures(uow, start, end),
+            statistics.month_series(uow, start, end),
+        ),
+    )
     names = {code: region.name for code, region in ctx.regions.items()}
-    return f"{start}_{end}", files.rows(figures, names)
+    return f"{start}_{end}", files.rows(figures, names, months)
 
 
 @router.get("/stats", summary="Business figures of a period (default: this month)")

@@ -15,6 +15,7 @@ from gongji.backoffice.service.reports import MonthlyReport
 from gongji.core.errors import GongjiError
 from gongji.kernel.errors import NotFound
 from gongji.kernel.permissions import Permission
+from gongji.store.uow import UnitOfWork, run_in_transaction
 from gongji.web import i18n
 from gongji.web.forms import read
 from gongji.web.render import finish, render
@@ -25,13 +26,27 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 EXPORTS: Final = ("csv", "xlsx")
 
 
-def _report(request: Request, session: Session) -> MonthlyReport:
+def _report(request: Request, session: Session, exported: str | None = None) -> MonthlyReport:
+    """The report asked for; a file taken away (``exported``: its format) is recorded in the
+    audit trail in the same transaction, as the operator API records every report read."""
     require_permission(session, Permission.VIEW_REPORTS)
     ctx = context_of(request)
     today = ctx.today()
     month = request.query_params.get("month", "").strip()[:7] or today.isoformat()[:7]
     region = request.query_params.get("region", "").strip()[:6] or None
-    return read(ctx, lambda uow: reports.monthly(uow, month, region, today))
+    if exported is None:
+        return read(ctx, lambda uow: reports.monthly(ctx, uow, month, region, today))
+
+    def work(uow: UnitOfWork) -> MonthlyReport:
+        found = reports.monthly(ctx, uow, month, region, today)
+        where = region or "all"
+        reports.record_read(
+            ctx, uow, session.actor, "monthly", found.month, region=where, format=exported
+        )
+        uow.commit()
+        return found
+
+    return run_in_transaction(ctx.engine, work)
 
 
 @router.get("/admin/reports")
@@ -65,7 +80,7 @@ def report_export(request: Request, session: OperatorPage) -> Response:
     kind = request.path_params["kind"]
     if kind not in EXPORTS:
         raise NotFound(what=f"reports.{kind[:8]}")
-    report = _report(request, session)
+    report = _report(request, session, exported=kind)
     table = files.report_rows(report, names_of(context_of(request)))
     name = f"gongji-report-{report.month}-{report.region or 'all'}"
     if kind == "xlsx":

@@ -15,6 +15,7 @@ from gongji.core.errors import GongjiError
 from gongji.kernel.context import Context
 from gongji.kernel.errors import NotFound
 from gongji.kernel.permissions import Permission
+from gongji.store.uow import UnitOfWork
 from gongji.web import i18n
 from gongji.web.forms import read
 from gongji.web.render import finish, render
@@ -38,6 +39,12 @@ def names_of(ctx: Context) -> dict[str, str]:
     return {code: region.name for code, region in ctx.regions.items()}
 
 
+def _figures(
+    uow: UnitOfWork, start: date, end: date
+) -> tuple[statistics.Figures, list[statistics.MonthPoint]]:
+    return statistics.figures(uow, start, end), statistics.month_series(uow, start, end)
+
+
 @router.get("/admin/stats")
 def stats_page(request: Request, session: OperatorPage) -> Response:
     values = {k: request.query_params.get(k, "")[:10] for k in ("from", "to")}
@@ -49,7 +56,7 @@ def stats_page(request: Request, session: OperatorPage) -> Response:
             request, "admin/stats.html", status=400, session=session, values=values,
             errors=errors, figures=None, table=[], query="",
         )  # fmt: skip
-    figures = read(ctx, lambda uow: statistics.figures(uow, start, end))
+    figures, months = read(ctx, lambda uow: _figures(uow, start, end))
     values = {"from": start.isoformat(), "to": end.isoformat()}
     return render(
         request,
@@ -57,7 +64,7 @@ def stats_page(request: Request, session: OperatorPage) -> Response:
         session=session,
         values=values,
         figures=figures,
-        table=files.rows(figures, names_of(ctx)),
+        table=files.rows(figures, names_of(ctx), months),
         sections=files.SECTIONS_ZH,
         query=f"from={start}&to={end}",
     )
@@ -78,8 +85,8 @@ def stats_export(request: Request, session: OperatorPage) -> Response:
     kind = request.path_params["kind"]
     if kind not in ("csv", "xlsx"):
         raise NotFound(what=f"stats.{kind[:8]}")
-    figures = read(ctx, lambda uow: statistics.figures(uow, start, end))
-    table = files.rows(figures, names_of(ctx))
+    figures, months = read(ctx, lambda uow: _figures(uow, start, end))
+    table = files.rows(figures, names_of(ctx), months)
     name = f"gongji-stats-{start}_{end}"
     if kind == "xlsx":
         body, media = files.to_xlsx(table, f"共济统计 {start} — {end}"), XLSX

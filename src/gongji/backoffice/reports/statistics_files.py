@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 import xlsxwriter  # type: ignore[import-untyped]
 
 from gongji.backoffice.service.reports import MonthlyReport
-from gongji.backoffice.service.statistics import Amount, DayPoint, Figures
+from gongji.backoffice.service.statistics import Amount, DayPoint, Figures, MonthPoint
 from gongji.core.money import format_yuan
 
 COLUMNS: Final = ("section", "key", "name", "count", "amount")
@@ -31,6 +31,8 @@ SECTIONS_ZH: Final = {
     "spending_type": "机构类型与医疗类别",
     "region_spent_out": "统筹区共济资金流出",
     "region_spent_in": "统筹区共济资金流入",
+    "month_shared": "按月共济金额（已接收）",
+    "month_spent": "按月共济资金使用",
     "top_institution": "共济资金使用最多的机构",
     "inheritance_payout": "个人账户继承支付",
 }
@@ -45,7 +47,11 @@ _OVERVIEW: Final = (
 Row = tuple[str, str, str, int, int | None]  # section, key, name, count, fen (None: no amount)
 
 
-def rows(figures: Figures, names: Mapping[str, str]) -> list[Row]:
+def rows(
+    figures: Figures, names: Mapping[str, str], months: list[MonthPoint] | None = None
+) -> list[Row]:
+    """The period's figures as rows; with ``months`` (``statistics.month_series``) also yuan
+    shared and spent per month, so a span of months reads month by month."""
     overview: dict[str, Amount] = {
         "wallets_opened": Amount(figures.wallets_opened, 0),
         "grants_offered": figures.offered,
@@ -82,6 +88,10 @@ def rows(figures: Figures, names: Mapping[str, str]) -> list[Row]:
     table += [
         ("spending_type", k, k, v.count, v.fen) for k, v in sorted(figures.spending_by_type.items())
     ]
+    for point in months or []:
+        given, used = point.shared, point.spent
+        table.append(("month_shared", point.month, point.month, given.count, given.fen))
+        table.append(("month_spent", point.month, point.month, used.count, used.fen))
     return table
 
 
@@ -170,6 +180,23 @@ def chart_svg(points: list[DayPoint], title: str) -> str:
     return "\n".join(parts)
 
 
+def report_totals(report: MonthlyReport) -> dict[str, object]:
+    """The report's sums, to check a file against: the region rows, cross-province flows, top
+    institutions and payouts each added up (yuan strings, counts as integers)."""
+    regions = report.region_figures.values()
+    flows = [amount for _, amount in report.province_flows]
+    return {
+        "grants_offered": sum(v.get("offered", 0) for v in regions),
+        "shared": format_yuan(sum(v.get("shared_fen", 0) for v in regions)),
+        "spent_out": format_yuan(sum(v.get("spent_out_fen", 0) for v in regions)),
+        "spent_in": format_yuan(sum(v.get("spent_in_fen", 0) for v in regions)),
+        "cross_province": format_yuan(sum(a.fen for a in flows)),
+        "top_institutions": format_yuan(sum(a.fen for _, a in report.top_institutions)),
+        "inheritance_payouts": len(report.payouts),
+        "inheritance_paid": format_yuan(report.payouts_fen),
+    }
+
+
 def report_rows(report: MonthlyReport, names: Mapping[str, str]) -> list[Row]:
     """The monthly report as the same five columns: regions, flows, top institutions, payouts."""
     table: list[Row] = []
@@ -180,12 +207,12 @@ def report_rows(report: MonthlyReport, names: Mapping[str, str]) -> list[Row]:
         )
         table.append(("region_spent_out", region, name, 0, values.get("spent_out_fen", 0)))
         table.append(("region_spent_in", region, name, 0, values.get("spent_in_fen", 0)))
-    for (payer, payee), amount in sorted(report.figures.province_pairs.items()):
-        if payer != payee:
-            label = f"{names.get(payer, payer)}→{names.get(payee, payee)}"
-            table.append(("province_pair", f"{payer}>{payee}", label, amount.count, amount.fen))
+    for (payer, payee), amount in report.province_flows:
+        label = f"{names.get(payer, payer)}→{names.get(payee, payee)}"
+        table.append(("province_pair", f"{payer}>{payee}", label, amount.count, amount.fen))
     for code, amount in report.top_institutions:
-        table.append(("top_institution", code, code, amount.count, amount.fen))
+        name = report.institution_names.get(code, code)
+        table.append(("top_institution", code, name, amount.count, amount.fen))
     for payout in report.payouts:
         heirs = len(payout.heirs)
         table.append(

@@ -255,6 +255,54 @@ def series(uow: UnitOfWork, first: date, last: date) -> list[DayPoint]:
     return days
 
 
+@dataclass(frozen=True, slots=True)
+class MonthPoint:
+    month: str  # YYYY-MM
+    offered: int
+    shared: Amount  # grants accepted
+    spent: Amount  # shared money spent
+
+
+def month_series(uow: UnitOfWork, first: date, last: date) -> list[MonthPoint]:
+    """Per month the period touches (months without figures too), counting only the period's
+    days: whole months read their rolled-up rows, the part-months at either end their days."""
+    head = first if first.day == 1 else _next_month(first)
+    tail = _next_month(last) - timedelta(days=1)  # the last day of ``last``'s month
+    whole_end = last if last == tail else last.replace(day=1) - timedelta(days=1)
+    reads: list[tuple[date, date, int]] = []
+    if head <= whole_end:
+        reads.append((head, whole_end, 7))
+        if first < head:
+            reads.append((first, head - timedelta(days=1), 10))
+        if whole_end < last:
+            reads.append((whole_end + timedelta(days=1), last, 10))
+    else:
+        reads.append((first, last, 10))
+    found: dict[str, dict[str, Amount]] = defaultdict(lambda: defaultdict(Amount))
+    for start, end, length in reads:
+        keys = (start.isoformat()[:length], end.isoformat()[:length])
+        for row in repo.period_totals(uow.connection, *keys, length):
+            found[row.day[:7]][row.metric] += Amount(row.count, row.amount_fen)
+    months = []
+    month = first.replace(day=1)
+    while month <= last:
+        totals = found.get(month.isoformat()[:7], {})
+        months.append(
+            MonthPoint(
+                month.isoformat()[:7],
+                totals.get("grants", Amount()).count,
+                totals.get("grants_accepted", Amount()),
+                totals.get("spent", Amount()),
+            )
+        )
+        month = _next_month(month)
+    return months
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
 def summary_rows(uow: UnitOfWork) -> int:
     """How many rows the summary holds: what every figure is read from."""
     return repo.size(uow.connection)

@@ -257,7 +257,13 @@ _DAY_TOTALS = (
 
 def day_totals(connection: Connection, first_day: str, last_day: str) -> list[Row]:
     """Each day's totals (``other`` names the metric): what the charts draw."""
-    params = {"day_total": DAY_TOTAL, "first": first_day, "last": last_day, "day_length": 10}
+    return period_totals(connection, first_day, last_day, DAY_LENGTH)
+
+
+def period_totals(connection: Connection, first: str, last: str, length: int) -> list[Row]:
+    """The totals of each stored period of ``length`` characters (10 a day, 7 a month) from
+    ``first`` to ``last``, both included; ``other`` names the metric."""
+    params = {"day_total": DAY_TOTAL, "first": first, "last": last, "day_length": length}
     return [
         Row(period, other, "", "", int(count), int(fen))
         for period, other, count, fen in raw.fetch(connection, _DAY_TOTALS, params)

@@ -1,5 +1,5 @@
 """/api/v1/clearing for operators: run a month's clearing (清算) and read it back as JSON, CSV,
-or a picture (SVG, PNG).
+XLSX (the clearing statement), or a picture (SVG, PNG).
 
 Running is a write (Idempotency-Key, clerks); the service itself makes a second run of a month
 return the stored result unchanged, whatever the key. Reading needs any operator role and only
@@ -30,6 +30,7 @@ router = APIRouter(prefix="/api/v1/clearing", tags=["clearing"])
 Ctx = Annotated[Context, Depends(get_context)]
 Clerk = Annotated[Actor, Depends(require_permission(Permission.RUN_CLEARING))]
 AnyOperator = Annotated[Actor, Depends(require_permission(Permission.VIEW_CLEARING))]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _names(ctx: Context) -> Mapping[str, str]:
@@ -51,6 +52,18 @@ def clearing_csv(month: str, _: AnyOperator, ctx: Ctx) -> Response:
     body = report.as_csv(_stored(ctx, month), _names(ctx))
     headers = {"Content-Disposition": f'attachment; filename="clearing-{month}.csv"'}
     return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@router.get(
+    "/{month}.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+    summary="A cleared month as the XLSX clearing statement (the CSV's rows, amounts as numbers)",
+)
+def clearing_xlsx(month: str, _: AnyOperator, ctx: Ctx) -> Response:
+    body = report.as_xlsx(_stored(ctx, month), _names(ctx))
+    headers = {"Content-Disposition": f'attachment; filename="clearing-{month}.xlsx"'}
+    return Response(body, media_type=XLSX, headers=headers)
 
 
 @router.get(

@@ -23,16 +23,18 @@ from gongji.kernel.context import Context
 from gongji.kernel.errors import NotFound
 from gongji.kernel.permissions import Permission, operator_may
 from gongji.settlement.domain.clearing import Month, parse_month
+from gongji.settlement.reports import clearing as statement
 from gongji.settlement.reports.clearing_svg import render_svg
 from gongji.settlement.service import clearing
 from gongji.settlement.service.clearing import ClearingRun
 from gongji.web import i18n
 from gongji.web.forms import FieldError, audited_commit, read, required
-from gongji.web.render import render, see_other
+from gongji.web.render import finish, render, see_other
 from gongji.web.routing import WebRoute
 from gongji.web.session import OperatorPage, OperatorPost, Session, context_of, require_permission
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+XLSX: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SVG_HEADERS: Final = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
     "X-Content-Type-Options": "nosniff",
@@ -108,13 +110,34 @@ def run_month(request: Request, posted: OperatorPost) -> Response:
     return see_other(request, f"/admin/clearing?month={month}&done=cleared")
 
 
-@router.get("/admin/clearing/{month}.svg")
-def picture(request: Request, session: OperatorPage) -> Response:
+def _cleared(request: Request, session: Session) -> ClearingRun:
     require_permission(session, Permission.VIEW_CLEARING)
-    ctx = context_of(request)
     month = parse_month(request.path_params["month"][:7])
-    found = _stored(ctx, month)
+    found = _stored(context_of(request), month)
     if found is None:
         raise NotFound(what=f"{month.text} 的清算结果")
-    body = clearing_picture(found, region_names(ctx))
+    return found
+
+
+@router.get("/admin/clearing/{month}.svg")
+def picture(request: Request, session: OperatorPage) -> Response:
+    body = clearing_picture(_cleared(request, session), region_names(context_of(request)))
     return Response(body, media_type="image/svg+xml; charset=utf-8", headers=SVG_HEADERS)
+
+
+@router.get("/admin/clearing/{month}.csv")
+def statement_csv(request: Request, session: OperatorPage) -> Response:
+    found = _cleared(request, session)
+    body = statement.as_csv(found, region_names(context_of(request))).encode()
+    name = f"clearing-{found.clearing.month}.csv"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return finish(request, Response(body, media_type="text/csv; charset=utf-8", headers=headers))
+
+
+@router.get("/admin/clearing/{month}.xlsx")
+def statement_xlsx(request: Request, session: OperatorPage) -> Response:
+    found = _cleared(request, session)
+    body = statement.as_xlsx(found, region_names(context_of(request)))
+    name = f"clearing-{found.clearing.month}.xlsx"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return finish(request, Response(body, media_type=XLSX, headers=headers))
