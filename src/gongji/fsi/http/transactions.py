@@ -2,6 +2,9 @@
 (reconciliation of totals); 1101 (person information) is in ``person_info``. Sign-in and
 sign-out (9001, 9002) are in ``fsi_sign_in``.
 
+Each transaction answers on ``callService`` and on its own path ``/fsi/api/<module>/<infno>``
+(:func:`path_of`, from :data:`SERVICES`), so a transaction added to the table has its path.
+
 Each transaction is a function ``(ctx, uow, envelope, institution code) → output`` run in one
 unit of work; ``writes`` says whether it may commit. Adding a transaction is one line in
 :data:`TRANSACTIONS` and its function.
@@ -166,6 +169,28 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
     "9001": Transaction("签到", sign_in, writes=False),
     "9002": Transaction("签退", sign_out, writes=False),
 }
+
+
+SERVICES: Final[Mapping[str, str]] = {
+    "11": "fsiPsnInfoService",
+    "21": "drugstoreSettleService",
+    "22": "outpatientSettleService",
+    "23": "hospSettService",
+    "24": "hospitalInpatientService",
+    "26": "fsiRevsService",
+    "31": "preAnalysisService",
+    "32": "ybSettlementStmtService",
+    "52": "fsiIntegratedQueryService",
+    "90": "signInSignOutService",
+    "91": "fileService",
+}
+"""The module of each transaction group (the first two digits of ``infno``), as a province's
+gateway names the service: a transaction's own path is ``/<module>/<infno>`` (:func:`path_of`)."""
+
+
+def path_of(infno: str) -> str:
+    """The per-transaction path of a transaction, below ``/fsi/api``: ``/hospSettService/2304``."""
+    return f"/{SERVICES[infno[:2]]}/{infno}"
 
 
 def transaction(infno: str) -> Transaction:
