@@ -166,6 +166,8 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
     "5202": Transaction("诊断信息查询", queries.diagnosis_query, writes=False),
     "5203": Transaction("结算信息查询", queries.settlement_query, writes=False),
     "5204": Transaction("费用明细查询", queries.fee_query, writes=False),
+    "5205": Transaction("人员慢特病用药记录查询", queries.chronic_drug_query, writes=False),
+    "5206": Transaction("人员累计信息查询", queries.cumulative_query, writes=False),
     "9001": Transaction("签到", sign_in, writes=False),
     "9002": Transaction("签退", sign_out, writes=False),
 }
