@@ -73,9 +73,7 @@ def test_5206_accumulates_the_year_through_the_month(his: His, values: dict[str,
     assert this_month["cuminfo"] == year["cuminfo"]
 
 
-def test_history_is_refused_for_a_stranger_and_bad_fields(
-    his: His, values: dict[str, str]
-) -> None:
+def test_history_is_refused_for_a_stranger_and_bad_fields(his: His, values: dict[str, str]) -> None:
     stranger = {"data": {"psn_no": WIFE, "cum_ym": "202603"}}
     err = refused(his, envelope("5206", stranger, f"{MSG}030"), values, "person_not_treated_here")
     assert err == f"该人员在本机构无就诊或结算记录，不能查询其就医信息：{WIFE}"

@@ -19,6 +19,7 @@ from gongji.fsi.domain import fields
 from gongji.fsi.http import settlement as fsi_settlement
 from gongji.fsi.http.envelope import Envelope
 from gongji.fsi.http.wire import amount
+from gongji.fsi.service import files
 from gongji.kernel.context import Context
 from gongji.kernel.errors import NotFound
 from gongji.people.service.persons import require_person
@@ -212,12 +213,21 @@ def _line_out(line: visits.FeeLineRow) -> dict[str, Any]:
 def reconcile_detail(
     ctx: Context, uow: UnitOfWork, env: Envelope, institution: str
 ) -> dict[str, Any]:
-    """3202: the institution's settlements of a period, one by one, against gongji's."""
+    """3202: the institution's settlements of a period, one by one, against gongji's: listed in
+    ``detail``, or in a file uploaded by 9101 named by ``file_qury_no`` (the CSV of the REST
+    detail reconciliation, or a zip holding it)."""
     data = fields.child(env.input, "data")
     first = _date(data, "stmt_begndate")
     last = _date(data, "stmt_enddate")
-    nodes = fields.entries([env.input, data], ("detail", "setldetail"), "detail")
-    theirs = [_detail_line(index, node) for index, node in enumerate(nodes)]
+    file_qury_no = fields.text(data, "file_qury_no", required=False, pattern=_ID)
+    if file_qury_no is None:
+        nodes = fields.entries([env.input, data], ("detail", "setldetail"), "detail")
+        theirs = [_detail_line(index, node) for index, node in enumerate(nodes)]
+    elif any(name in node for node in (env.input, data) for name in ("detail", "setldetail")):
+        raise fields.FsiFieldInvalid(field="file_qury_no", expected="（不能与 detail 同时提供）")
+    else:
+        text = files.text_of(ctx, uow, institution, file_qury_no)
+        theirs = reconciliation.parse_detail_csv(text)
     result = reconciliation.reconcile_detail(ctx, uow, institution, first, last, theirs)
     return {
         "stmtinfo": {

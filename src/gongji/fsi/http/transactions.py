@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Final
 from gongji.core.errors import GongjiError
 from gongji.core.money import parse_yuan
 from gongji.fsi.domain import fields
-from gongji.fsi.http import queries, reversal, settlement, stays, visits
+from gongji.fsi.http import files, queries, reversal, settlement, stays, visits
 from gongji.fsi.http.envelope import REGION_PATTERN, Envelope
 from gongji.fsi.http.person_info import person_info
 from gongji.fsi.http.sign_in import sign_in, sign_out
@@ -170,6 +170,8 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
     "5206": Transaction("人员累计信息查询", queries.cumulative_query, writes=False),
     "9001": Transaction("签到", sign_in, writes=False),
     "9002": Transaction("签退", sign_out, writes=False),
+    "9101": Transaction("文件上传", files.upload, writes=True),
+    "9102": Transaction("文件下载", files.download, writes=False),
 }
 
 

@@ -18,8 +18,7 @@ from gongji.core.errors import GongjiError
 from gongji.kernel.context import Context
 from gongji.settlement.domain.items import ItemCategory
 from gongji.settlement.service.catalogue import load_items
-from gongji.settlement.store import settlements_repo
-from gongji.settlement.store import visits_repo
+from gongji.settlement.store import settlements_repo, visits_repo
 from gongji.store.uow import UnitOfWork
 
 CHRONIC_MED_TYPES: Final = ("14",)
