@@ -4,7 +4,8 @@
 
 A line names the settlement that paid it while it is settled (``setl_id``) and loses it when
 that settlement is reversed: the settlement's own items (settlement_items) keep the history, a
-line keeps only where it stands now. Created by migration 0030; ``visit_charge_batches`` by 0080_fsi_batches_and_files.
+line keeps only where it stands now. Created by migration 0030; ``visit_charge_batches`` by
+0080_fsi_batches_and_files.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Final
 from gongji.core.errors import GongjiError
 from gongji.core.money import parse_yuan
 from gongji.fsi.domain import fields
-from gongji.fsi.http import files, queries, reversal, settlement, stays, visits
+from gongji.fsi.http import analysis, files, queries, reversal, settlement, stays, visits
 from gongji.fsi.http.envelope import REGION_PATTERN, Envelope
 from gongji.fsi.http.person_info import person_info
 from gongji.fsi.http.sign_in import sign_in, sign_out
@@ -160,6 +160,8 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
     "2404": Transaction("入院办理撤销", stays.cancel_admission, writes=True),
     "2405": Transaction("出院办理撤销", stays.cancel_discharge, writes=True),
     "2601": Transaction("冲正交易", reversal.reverse_message, writes=True),
+    "3101": Transaction("明细审核事前分析", analysis.pre_analysis, writes=False),
+    "3102": Transaction("明细审核事中分析", analysis.in_analysis, writes=False),
     "3201": Transaction("医药机构费用结算对总账", reconcile, writes=False),
     "3202": Transaction("医药机构费用结算对明细账", queries.reconcile_detail, writes=False),
     "5201": Transaction("就诊信息查询", queries.visit_query, writes=False),
