@@ -1,8 +1,9 @@
-"""The conformance kit's five shipped sessions (tests/data/fsi/sessions/*.jsonl), played by
+"""The conformance kit's six shipped sessions (tests/data/fsi/sessions/*.jsonl), played by
 the kit's own engine (gongji.fsi.domain.replay, what ``gongji fsi replay`` runs) against the
 test world through HTTP, on both databases: a pharmacy purchase, an outpatient visit with two
 upload batches and a partial 2205, an inpatient stay over three days of 2301 and a 2305, a 2601
-after a lost answer, and an end-of-day 3201/3202.
+after a lost answer, an end-of-day 3201/3202, and an outpatient visit checked before and at
+settlement (3101/3102) with the patient's year read after (5206).
 
 ``GONGJI_UPDATE_GOLDEN=1`` records the sessions again from the scenarios below, with the
 varying values (ids, times) replaced by placeholders; read the diff before committing it.
@@ -74,6 +75,21 @@ ADMIT = {"mdtrtinfo": {"psn_no": SON, "insutype": "310", "med_type": "21", "ipt_
 STAY_BILL = {"data": {**STAY, "med_type": "21", "medfee_sumamt": "3000.00", "insutype": "310",
                       "acct_used_flag": "1", "mid_setl_flag": "0"}}  # fmt: skip
 DAY = {"stmt_begndate": "2026-03-02", "stmt_enddate": "2026-03-02"}
+
+
+def analysis(*orders: tuple[str, str, str, str], visit: str = "") -> dict[str, Any]:
+    """A 3101/3102 input: the son's orders (rx_id, code, cnt, pric), in ``visit`` if given."""
+    sent = [{"rx_id": rx, "hilist_code": code, "cnt": cnt, "pric": pric}
+            for rx, code, cnt, pric in orders]  # fmt: skip
+    encounter = {"mdtrt_id": visit, "fsi_order_dtos": sent}
+    return {
+        "data": {
+            "trig_scen": "1",
+            "patient_dtos": [{"patn_id": SON, "fsi_encounter_dtos": [encounter]}],
+        }
+    }
+
+
 SCENARIOS: dict[str, list[tuple[str, str, dict[str, Any], str]]] = {
     "pharmacy_purchase": [
         ("药店预结算", "2101", by_psn_no(PHARMACY_INPUT), PHARMACY),
@@ -103,6 +119,24 @@ SCENARIOS: dict[str, list[tuple[str, str, dict[str, Any], str]]] = {
         ("结算（应答丢失）", "2207", by_psn_no(settle_batch()), H),
         ("冲正", "2601", {"data": {"psn_no": SON, "omsgid": msg(H, 3), "oinfno": "2207"}}, H),
         ("重新结算", "2207", by_psn_no(settle_batch()), H),
+    ],
+    "outpatient_checks": [
+        ("挂号", "2201", by_psn_no(REGISTER), H),
+        (
+            "事前分析（乙类超限价）",
+            "3101",
+            analysis(("1", "TA", "1", "600.00"), ("2", "TX", "2", "100.00")),
+            H,
+        ),
+        ("费用明细上传 CF001", "2204", UPLOAD_FIRST, H),
+        ("结算 CF001", "2207", by_psn_no(settle_batch()), H),
+        (
+            "事中分析（重复收费）",
+            "3102",
+            analysis(("1", "TA", "1", "600.00"), visit="<mdtrt_id>"),
+            H,
+        ),
+        ("人员累计信息", "5206", {"data": {"psn_no": SON, "cum_ym": "202603"}}, H),
     ],
     "end_of_day": [
         ("门诊结算", "2207", by_psn_no(OUTPATIENT_INPUT), H),

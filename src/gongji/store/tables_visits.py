@@ -4,7 +4,8 @@
 
 A line names the settlement that paid it while it is settled (``setl_id``) and loses it when
 that settlement is reversed: the settlement's own items (settlement_items) keep the history, a
-line keeps only where it stands now. Created by migration 0030.
+line keeps only where it stands now. Created by migration 0030; ``visit_charge_batches`` by
+0080_fsi_batches_and_files.
 """
 
 from __future__ import annotations
@@ -65,4 +66,16 @@ visit_fee_lines = Table(
     Index("ix_visit_fee_lines_settlement", "setl_id"),
 )
 
-VISIT_TABLES = (visits, visit_diagnoses, visit_fee_lines)
+visit_charge_batches = Table(
+    "visit_charge_batches",
+    metadata,
+    Column("institution_code", String(12), primary_key=True),
+    Column("chrg_bchno", String(40), primary_key=True),
+    Column("mdtrt_id", String(40), nullable=False),
+    Column("claimed_at_us", BigInteger, nullable=False),
+)
+"""Which visit a charge batch number belongs to: one per institution and ``chrg_bchno``, held
+by the primary key, so two visits uploading the same new number at once cannot both have it
+(the second waits for the first and is refused). Created by migration 0080."""
+
+VISIT_TABLES = (visits, visit_diagnoses, visit_fee_lines, visit_charge_batches)

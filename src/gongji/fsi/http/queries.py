@@ -1,10 +1,13 @@
 """Queries a HIS uses to repair its own state (5201 就诊信息, 5202 诊断信息, 5203 结算信息,
-5204 费用明细) and 3202 detail reconciliation (对明细账), on the national interface. All read
-only, and only the asking institution's own visits and settlements.
+5204 费用明细), a person's history it may read before prescribing (5205 慢特病用药记录,
+5206 累计信息), and 3202 detail reconciliation (对明细账), on the national interface. All read
+only; 5201–5204 see only the asking institution's own visits and settlements, 5205/5206 only
+persons it treats (settlement.service.person_history).
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date
 from decimal import Decimal
@@ -16,16 +19,18 @@ from gongji.fsi.domain import fields
 from gongji.fsi.http import settlement as fsi_settlement
 from gongji.fsi.http.envelope import Envelope
 from gongji.fsi.http.wire import amount
+from gongji.fsi.service import files
 from gongji.kernel.context import Context
 from gongji.kernel.errors import NotFound
 from gongji.people.service.persons import require_person
 from gongji.settlement.domain.visits import VisitNotFound, VisitState
-from gongji.settlement.service import reconciliation, records, visits
+from gongji.settlement.service import person_history, reconciliation, records, visits
 from gongji.settlement.service.visits import VisitRow
 from gongji.store.uow import UnitOfWork
 
 _ID: Final = re.compile(r"[A-Za-z0-9_.:-]{1,40}")
 _DATE: Final = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})( [0-9]{2}:[0-9]{2}:[0-9]{2})?")
+_YEAR_MONTH: Final = re.compile(r"[0-9]{4}(0[1-9]|1[0-2])")
 VISITS_LISTED_MAX: Final = 500
 
 
@@ -133,6 +138,62 @@ def fee_query(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) ->
     }
 
 
+def chronic_drug_query(
+    ctx: Context, uow: UnitOfWork, env: Envelope, institution: str
+) -> dict[str, Any]:
+    """5205: the drugs of a person's chronic-disease settlements (med_type 14) in a period, at
+    every institution, reversed ones left out; another institution's ``setl_id`` is not shown."""
+    data = fields.child(env.input, "data")
+    psn_no = fields.required_text(data, "psn_no", pattern=_ID)
+    first = _date(data, "begntime")
+    last = _date(data, "endtime")
+    found = person_history.chronic_drug_records(ctx, uow, institution, psn_no, first, last)
+    return {
+        "feedetail": [
+            {
+                "setl_id": record.setl_id if record.institution_code == institution else None,
+                "fixmedins_code": record.institution_code,
+                "med_type": record.med_type,
+                "setl_date": record.business_date,
+                "med_list_codg": record.item_code,
+                "med_list_name": record.item_name,
+                "cnt": record.quantity,
+                "pric": amount(record.unit_price_fen),
+                "det_item_fee_sumamt": amount(record.det_item_fee_sumamt),
+            }
+            for record in found
+        ]
+    }
+
+
+def cumulative_query(
+    ctx: Context, uow: UnitOfWork, env: Envelope, institution: str
+) -> dict[str, Any]:
+    """5206: a person's figures of the year through the end of ``cum_ym`` (``yyyyMM``; this
+    month when absent), at every institution."""
+    data = fields.child(env.input, "data")
+    psn_no = fields.required_text(data, "psn_no", pattern=_ID)
+    cum_ym = fields.text(data, "cum_ym", required=False, pattern=_YEAR_MONTH)
+    if cum_ym is None:
+        cum_ym = f"{ctx.today():%Y%m}"
+    year, month = int(cum_ym[:4]), int(cum_ym[4:])
+    through = date(year, month, calendar.monthrange(year, month)[1])
+    found = person_history.cumulative(uow, institution, psn_no, year, through)
+    return {
+        "cuminfo": [
+            {
+                "insutype": figure.insutype,
+                "year": str(figure.year),
+                "cum_ym": cum_ym,
+                "cum_type_code": figure.cum_type_code,
+                "cum_type_name": figure.cum_type_name,
+                "cum": amount(figure.cum_fen),
+            }
+            for figure in found
+        ]
+    }
+
+
 def _line_out(line: visits.FeeLineRow) -> dict[str, Any]:
     return {
         "feedetl_sn": line.feedetl_sn,
@@ -152,12 +213,21 @@ def _line_out(line: visits.FeeLineRow) -> dict[str, Any]:
 def reconcile_detail(
     ctx: Context, uow: UnitOfWork, env: Envelope, institution: str
 ) -> dict[str, Any]:
-    """3202: the institution's settlements of a period, one by one, against gongji's."""
+    """3202: the institution's settlements of a period, one by one, against gongji's: listed in
+    ``detail``, or in a file uploaded by 9101 named by ``file_qury_no`` (the CSV of the REST
+    detail reconciliation, or a zip holding it)."""
     data = fields.child(env.input, "data")
     first = _date(data, "stmt_begndate")
     last = _date(data, "stmt_enddate")
-    nodes = fields.entries([env.input, data], ("detail", "setldetail"), "detail")
-    theirs = [_detail_line(index, node) for index, node in enumerate(nodes)]
+    file_qury_no = fields.text(data, "file_qury_no", required=False, pattern=_ID)
+    if file_qury_no is None:
+        nodes = fields.entries([env.input, data], ("detail", "setldetail"), "detail")
+        theirs = [_detail_line(index, node) for index, node in enumerate(nodes)]
+    elif any(name in node for node in (env.input, data) for name in ("detail", "setldetail")):
+        raise fields.FsiFieldInvalid(field="file_qury_no", expected="（不能与 detail 同时提供）")
+    else:
+        text = files.text_of(ctx, uow, institution, file_qury_no)
+        theirs = reconciliation.parse_detail_csv(text)
     result = reconciliation.reconcile_detail(ctx, uow, institution, first, last, theirs)
     return {
         "stmtinfo": {

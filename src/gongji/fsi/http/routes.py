@@ -9,8 +9,11 @@ it succeeded. The request is signed exactly like the REST API (docs/signing.md),
 platform (the patient's password check, ``MOCK`` for test traffic) and never replace the
 signature, which must cover them too.
 
-Some provinces give transactions paths of their own; :data:`ALIASES` serves those, and a
-message sent to one must carry that path's ``infno``.
+Every transaction also answers on its own path, ``/fsi/api/<module>/<infno>``
+(``transactions.path_of``: ``/fsi/api/outpatientSettleService/2207``), generated from the table
+of transactions so none can lack one; :data:`ALIASES` adds the named paths some provinces give
+(``/fsi/api/hospSettService/settV2``). A message sent to a per-transaction path must carry that
+path's ``infno``.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from gongji.api.deps import get_context
 from gongji.api.institution_auth import signed_target
 from gongji.core.errors import GongjiError
 from gongji.fsi.http import envelope as fsi_envelope
-from gongji.fsi.http.transactions import Transaction, transaction
+from gongji.fsi.http.transactions import TRANSACTIONS, Transaction, path_of, transaction
 from gongji.fsi.http.wire import FsiResponse
 from gongji.identity.service import gateway, signing
 from gongji.kernel.context import Context
@@ -51,6 +54,12 @@ class FsiInstitutionMismatch(GongjiError):
     code: ClassVar[str] = "fsi_institution_mismatch"
     message_zh: ClassVar[str] = "报文中的定点医药机构编号 {fixmedins_code} 与签名机构不一致"
     message_en: ClassVar[str] = "fixmedins_code {fixmedins_code} is not the signing institution"
+
+
+class FsiPathUnknown(GongjiError):
+    code: ClassVar[str] = "fsi_path_unknown"
+    message_zh: ClassVar[str] = "该地址不受理任何交易：{path}（应为 /fsi/api/<模块>/<交易编号>）"
+    message_en: ClassVar[str] = "No transaction is served at {path}"
 
 
 class FsiPathMismatch(GongjiError):
@@ -111,11 +120,34 @@ for _path, _infno in ALIASES.items():
     _alias_route(_path, _infno)
 
 
-async def _serve(request: Request, ctx: Ctx, only: str | None) -> JSONResponse:
+def path_infno(service: str, infno: str) -> str | None:
+    """The transaction served at ``/fsi/api/{service}/{infno}``, if that is its path."""
+    if infno in TRANSACTIONS and path_of(infno) == f"/{service}/{infno}":
+        return infno
+    return None
+
+
+@router.post(
+    "/{service}/{infno}",
+    summary="National interface: one transaction on its own path (/fsi/api/<module>/<infno>)",
+    openapi_extra=_OPENAPI,
+)
+async def per_transaction(request: Request, ctx: Ctx, service: str, infno: str) -> JSONResponse:
+    served = path_infno(service, infno)
+    if served is None:
+        return await _serve(request, ctx, None, unknown_path=f"/fsi/api/{service}/{infno}")
+    return await _serve(request, ctx, served)
+
+
+async def _serve(
+    request: Request, ctx: Ctx, only: str | None, unknown_path: str | None = None
+) -> JSONResponse:
     raw = await request.body()
     target = signed_target(request)
     headers = dict(request.headers)
-    return await run_in_threadpool(serve, ctx, request.method, target, raw, headers, only)
+    return await run_in_threadpool(
+        serve, ctx, request.method, target, raw, headers, only, unknown_path
+    )
 
 
 def serve(
@@ -125,8 +157,10 @@ def serve(
     raw: bytes,
     headers: Mapping[str, str],
     only: str | None = None,
+    unknown_path: str | None = None,
 ) -> JSONResponse:
-    """Authenticate, read the envelope, run the transaction; always answer an envelope."""
+    """Authenticate, read the envelope, run the transaction; always answer an envelope.
+    ``only``: the one ``infno`` the path serves; ``unknown_path``: a path that serves none."""
     received = ctx.clock.now()
     message: Mapping[str, Any] | None
     try:
@@ -136,7 +170,7 @@ def serve(
     province = fsi_envelope.region_of(message) if message is not None else "000000"
     time_format = _time_format(ctx, message)
     try:
-        output = _run(ctx, method, target, raw, headers, message, only)
+        output = _run(ctx, method, target, raw, headers, message, only, unknown_path)
     except GongjiError as refused:
         body = fsi_envelope.answer(
             province, received, ctx.clock.now(), None, err_msg(refused), time_format
@@ -182,9 +216,12 @@ def _run(
     headers: Mapping[str, str],
     message: Mapping[str, Any] | None,
     only: str | None,
+    unknown_path: str | None,
 ) -> Mapping[str, Any]:
     verified = gateway.verify_fsi(ctx, method, target, raw, headers)
     try:
+        if unknown_path is not None:
+            raise FsiPathUnknown(path=unknown_path)
         envelope, chosen = _chosen(message, verified.institution.id, only)
     except Exception:
         signing.spend_alone(ctx, verified)

@@ -2,6 +2,9 @@
 (reconciliation of totals); 1101 (person information) is in ``person_info``. Sign-in and
 sign-out (9001, 9002) are in ``fsi_sign_in``.
 
+Each transaction answers on ``callService`` and on its own path ``/fsi/api/<module>/<infno>``
+(:func:`path_of`, from :data:`SERVICES`), so a transaction added to the table has its path.
+
 Each transaction is a function ``(ctx, uow, envelope, institution code) → output`` run in one
 unit of work; ``writes`` says whether it may commit. Adding a transaction is one line in
 :data:`TRANSACTIONS` and its function.
@@ -18,7 +21,7 @@ from typing import Any, ClassVar, Final
 from gongji.core.errors import GongjiError
 from gongji.core.money import parse_yuan
 from gongji.fsi.domain import fields
-from gongji.fsi.http import queries, reversal, settlement, stays, visits
+from gongji.fsi.http import analysis, files, queries, reversal, settlement, stays, visits
 from gongji.fsi.http.envelope import REGION_PATTERN, Envelope
 from gongji.fsi.http.person_info import person_info
 from gongji.fsi.http.sign_in import sign_in, sign_out
@@ -157,15 +160,43 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
     "2404": Transaction("入院办理撤销", stays.cancel_admission, writes=True),
     "2405": Transaction("出院办理撤销", stays.cancel_discharge, writes=True),
     "2601": Transaction("冲正交易", reversal.reverse_message, writes=True),
+    "3101": Transaction("明细审核事前分析", analysis.pre_analysis, writes=False),
+    "3102": Transaction("明细审核事中分析", analysis.in_analysis, writes=False),
     "3201": Transaction("医药机构费用结算对总账", reconcile, writes=False),
     "3202": Transaction("医药机构费用结算对明细账", queries.reconcile_detail, writes=False),
     "5201": Transaction("就诊信息查询", queries.visit_query, writes=False),
     "5202": Transaction("诊断信息查询", queries.diagnosis_query, writes=False),
     "5203": Transaction("结算信息查询", queries.settlement_query, writes=False),
     "5204": Transaction("费用明细查询", queries.fee_query, writes=False),
+    "5205": Transaction("人员慢特病用药记录查询", queries.chronic_drug_query, writes=False),
+    "5206": Transaction("人员累计信息查询", queries.cumulative_query, writes=False),
     "9001": Transaction("签到", sign_in, writes=False),
     "9002": Transaction("签退", sign_out, writes=False),
+    "9101": Transaction("文件上传", files.upload, writes=True),
+    "9102": Transaction("文件下载", files.download, writes=False),
 }
+
+
+SERVICES: Final[Mapping[str, str]] = {
+    "11": "fsiPsnInfoService",
+    "21": "drugstoreSettleService",
+    "22": "outpatientSettleService",
+    "23": "hospSettService",
+    "24": "hospitalInpatientService",
+    "26": "fsiRevsService",
+    "31": "preAnalysisService",
+    "32": "ybSettlementStmtService",
+    "52": "fsiIntegratedQueryService",
+    "90": "signInSignOutService",
+    "91": "fileService",
+}
+"""The module of each transaction group (the first two digits of ``infno``), as a province's
+gateway names the service: a transaction's own path is ``/<module>/<infno>`` (:func:`path_of`)."""
+
+
+def path_of(infno: str) -> str:
+    """The per-transaction path of a transaction, below ``/fsi/api``: ``/hospSettService/2304``."""
+    return f"/{SERVICES[infno[:2]]}/{infno}"
 
 
 def transaction(infno: str) -> Transaction:

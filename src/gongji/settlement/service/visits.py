@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from gongji.institutions.service.institutions import check_can_settle
 from gongji.kernel.context import Context
@@ -36,6 +36,9 @@ from gongji.settlement.store.visits_repo import DiagnosisRow, FeeLineRow, VisitR
 from gongji.store.uow import UnitOfWork
 
 __all__ = ["DiagnosisRow", "FeeLineRow", "VisitRow"]
+
+NO_BATCH: Final = ""
+"""The batch number of a stay's line uploaded without ``chrg_bchno`` (2301 allows it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,12 +211,15 @@ def upload(
     """2204 / 2301: store the lines not yet held; each line's figures as the catalogue sees it.
 
     A line sent again with the same number and content is the same line (a retry); the same
-    number with other content, or of a revoked line, is refused: a number names one line.
+    number with other content, or of a revoked line, is refused: a number names one line. A
+    batch number belongs to the first visit that uploads it (``visit_charge_batches``, a
+    database key, so a race of two visits has one winner); a stay's lines sent without one
+    (:data:`NO_BATCH`) belong to no batch and claim nothing.
     """
     institution, mdtrt_id = visit.institution_code, visit.mdtrt_id
-    for chrg_bchno in sorted({line.chrg_bchno for line in lines}):
-        owner = repo.batch_visit(uow.connection, institution, chrg_bchno)
-        if owner is not None and owner != mdtrt_id:
+    for chrg_bchno in sorted({line.chrg_bchno for line in lines} - {NO_BATCH}):
+        owner = repo.claim_batch(uow.connection, institution, chrg_bchno, mdtrt_id, ctx.now_us())
+        if owner != mdtrt_id:
             raise rules.BatchOfAnotherVisit(chrg_bchno=chrg_bchno, mdtrt_id=mdtrt_id)
     figures = _figures(ctx, uow, lines)
     held = {row.feedetl_sn: row for row in repo.lines(uow.connection, institution, mdtrt_id)}

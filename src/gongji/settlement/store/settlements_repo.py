@@ -266,3 +266,94 @@ def totals(
     row = connection.execute(statement).one()
     count, medfee, fund, acct = (int(value or 0) for value in row)
     return count, medfee, fund, acct
+
+
+def person_sums(
+    connection: Connection, psn_no: str, first_date: str, last_date: str
+) -> list[tuple[str, str, int, int, int, int]]:
+    """(insutype, benefit pool, deductible paid, fund paid, account paid, medical fees) of a
+    person's settlements by business date, at every institution; reversals are negative rows."""
+    statement = (
+        select(
+            settlements.c.insutype,
+            settlements.c.benefit_pool,
+            func.sum(settlements.c.act_pay_dedc),
+            func.sum(settlements.c.fund_pay_sumamt),
+            func.sum(settlements.c.acct_pay),
+            func.sum(settlements.c.medfee_sumamt),
+        )
+        .where(
+            settlements.c.psn_no == psn_no,
+            settlements.c.business_date >= first_date,
+            settlements.c.business_date <= last_date,
+        )
+        .group_by(settlements.c.insutype, settlements.c.benefit_pool)
+        .order_by(settlements.c.insutype, settlements.c.benefit_pool)
+    )
+    return [
+        (str(row[0]), str(row[1]), *(int(value or 0) for value in row[2:]))  # type: ignore[misc]
+        for row in connection.execute(statement)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonItemRow:
+    setl_id: str
+    institution_code: str
+    med_type: str
+    business_date: str
+    line_no: int
+    item_code: str
+    quantity: str
+    unit_price_fen: int
+    det_item_fee_sumamt: int
+
+
+def live_items_of_person(
+    connection: Connection,
+    psn_no: str,
+    first_date: str,
+    last_date: str,
+    med_types: Sequence[str],
+    limit: int,
+) -> list[PersonItemRow]:
+    """The lines of a person's settlements of ``med_types`` not reversed since, at every
+    institution, by business date then settlement and line."""
+    reversed_ids = select(settlements.c.reverses).where(settlements.c.reverses.is_not(None))
+    statement = (
+        select(
+            settlements.c.setl_id,
+            settlements.c.institution_code,
+            settlements.c.med_type,
+            settlements.c.business_date,
+            settlement_items.c.line_no,
+            settlement_items.c.item_code,
+            settlement_items.c.quantity,
+            settlement_items.c.unit_price_fen,
+            settlement_items.c.det_item_fee_sumamt,
+        )
+        .join(settlement_items, settlement_items.c.setl_id == settlements.c.setl_id)
+        .where(
+            settlements.c.psn_no == psn_no,
+            settlements.c.kind == "settlement",
+            settlements.c.med_type.in_(list(med_types)),
+            settlements.c.business_date >= first_date,
+            settlements.c.business_date <= last_date,
+            settlements.c.setl_id.not_in(reversed_ids),
+        )
+        .order_by(
+            settlements.c.business_date, settlements.c.created_at_us, settlement_items.c.line_no
+        )
+        .limit(limit)
+    )
+    return [PersonItemRow(*row) for row in connection.execute(statement)]
+
+
+def settled_at(connection: Connection, psn_no: str, institution_code: str) -> bool:
+    """Whether the person has any settlement at this institution."""
+    statement = (
+        select(settlements.c.setl_id)
+        .where(settlements.c.psn_no == psn_no, settlements.c.institution_code == institution_code)
+        .limit(1)
+    )
+    return connection.execute(statement).first() is not None

@@ -164,14 +164,38 @@ def lines(
 
 
 def batch_visit(connection: Connection, institution_code: str, chrg_bchno: str) -> str | None:
-    """The visit a charge batch number belongs to at this institution, if it was used."""
+    """The visit a charge batch number belongs to at this institution, if it was claimed."""
     statement = (
-        "SELECT mdtrt_id FROM visit_fee_lines WHERE institution_code = :institution_code"
-        " AND chrg_bchno = :chrg_bchno LIMIT 1"
+        "SELECT mdtrt_id FROM visit_charge_batches WHERE institution_code = :institution_code"
+        " AND chrg_bchno = :chrg_bchno"
     )
     params = {"institution_code": institution_code, "chrg_bchno": chrg_bchno}
     found = raw.fetch(connection, statement, params)
     return str(found[0][0]) if found else None
+
+
+def claim_batch(
+    connection: Connection, institution_code: str, chrg_bchno: str, mdtrt_id: str, now_us: int
+) -> str:
+    """Claim a batch number for a visit unless it is claimed; the visit that holds it now.
+
+    ``ON CONFLICT DO NOTHING`` on both databases: on PostgreSQL (read committed) a second
+    transaction claiming the same number waits for the first to end, then reads its claim."""
+    statement = (
+        "INSERT INTO visit_charge_batches (institution_code, chrg_bchno, mdtrt_id, claimed_at_us)"
+        " VALUES (:institution_code, :chrg_bchno, :mdtrt_id, :claimed_at_us)"
+        " ON CONFLICT (institution_code, chrg_bchno) DO NOTHING"
+    )
+    params = {
+        "institution_code": institution_code,
+        "chrg_bchno": chrg_bchno,
+        "mdtrt_id": mdtrt_id,
+        "claimed_at_us": now_us,
+    }
+    raw.execute(connection, statement, params)
+    owner = batch_visit(connection, institution_code, chrg_bchno)
+    assert owner is not None  # claimed just now, or before
+    return owner
 
 
 def next_seq(connection: Connection, institution_code: str, mdtrt_id: str) -> int:

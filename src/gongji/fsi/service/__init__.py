@@ -1,0 +1,1 @@
+"""Use cases of the national interface that are its own (uploaded files)."""

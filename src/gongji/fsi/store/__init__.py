@@ -1,0 +1,1 @@
+"""SQL of the national interface's own records (uploaded files)."""
