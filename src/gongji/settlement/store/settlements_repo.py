@@ -12,6 +12,7 @@ from gongji.store.engine import is_sqlite
 from gongji.store.tables_settlements import (
     AMOUNT_COLUMNS,
     settlement_draws,
+    settlement_items,
     settlements,
 )
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0110_catalogue_fixed_prices"
-down_revision = "0060_family_notifications"
+down_revision = "0080_fsi_batches_and_files"
 branch_labels = None
 depends_on = None
 
