@@ -26,7 +26,13 @@ from gongji.kernel.context import Context, Role
 from gongji.mutual_aid.service import lifecycle
 from gongji.settlement.service import clearing
 from support.api import make_client, operator_headers, person_headers
-from support.clearing import BROTHER, GUANGZHOU_PHARMACY, MOTHER, march_spending
+from support.clearing import (
+    BROTHER,
+    GUANGZHOU_PHARMACY,
+    MOTHER,
+    account_balance,
+    march_spending,
+)
 from support.desk import PHARMACY
 from support.world import operator, run
 from support.xlsx import sheet_rows
@@ -45,9 +51,10 @@ def api(ctx: Context, clock: ManualClock, tmp_path: Path) -> Iterator[Api]:
         ctx,
         lambda uow: lifecycle.record_death(ctx, uow, operator(), BROTHER, date(2026, 3, 20), "D"),
     )
+    balance = account_balance(ctx, BROTHER, "370100")
     heirs = [
-        lifecycle.Heir("张小军", "370***********1234", 1),
-        lifecycle.Heir("张小红", "370***********5678", 1),
+        lifecycle.Heir("张小军", "370***********1234", balance // 2),
+        lifecycle.Heir("张小红", "370***********5678", balance - balance // 2),
     ]
     run(ctx, lambda uow: lifecycle.pay_inheritance(ctx, uow, operator(), BROTHER, "D", heirs))
     run(ctx, lambda uow: clearing.run_clearing(ctx, uow, "2026-03"))
@@ -132,8 +139,9 @@ def test_the_inheritance_payouts_list_sums_the_same_in_every_file(api: Api) -> N
     (payout,) = april["payouts"]
     assert payout["psn_no"] == BROTHER and payout["paid_at"].startswith("2026-04-02T09:00")
     assert [heir["name"] for heir in payout["heirs"]] == ["张**", "张**"]  # masked
-    assert [heir["share"] for heir in payout["heirs"]] == ["0.01", "0.01"]  # as the clerk wrote
-    assert april["total"] == payout["amount"] and _fen(payout["amount"]) > 0
+    shares = [_fen(heir["share"]) for heir in payout["heirs"]]
+    assert sum(shares) == _fen(payout["amount"]) > 0  # the clerk's shares account for every fen
+    assert april["total"] == payout["amount"]
 
     as_csv = _csv(
         client.get(PAYOUTS, params={"month": "2026-04", "format": "CSV"}, headers=auditor).text

@@ -21,7 +21,7 @@ from gongji.kernel.context import Context
 from gongji.mutual_aid.service import lifecycle
 from gongji.web.session import OPERATOR_COOKIE
 from support.api import make_client
-from support.clearing import BROTHER, GUANGZHOU_PHARMACY, march_spending
+from support.clearing import BROTHER, GUANGZHOU_PHARMACY, account_balance, march_spending
 from support.desk import PHARMACY
 from support.world import operator, run
 
@@ -33,7 +33,9 @@ def analyst(ctx: Context, clock: ManualClock, tmp_path: Path) -> Iterator[TestCl
         ctx,
         lambda uow: lifecycle.record_death(ctx, uow, operator(), BROTHER, date(2026, 3, 20), "D"),
     )
-    heirs = [lifecycle.Heir("张小军", "370***********1234", 1)]
+    heirs = [
+        lifecycle.Heir("张小军", "370***********1234", account_balance(ctx, BROTHER, "370100"))
+    ]
     run(ctx, lambda uow: lifecycle.pay_inheritance(ctx, uow, operator(), BROTHER, "D", heirs))
     statistics.refresh(ctx)
     run(ctx, lambda uow: identity.create_operator(ctx, uow, "zhao", ["analyst"], None, None))

@@ -17,6 +17,7 @@ from gongji.kernel.context import Context, Role
 from gongji.mutual_aid.service import authorizations, grants, lifecycle, relationships, wallets
 from gongji.mutual_aid.service.accounts import personal_account_view
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
+from gongji.people.store import search_repo
 from support.world import (
     ELDER,
     IDS,
@@ -245,16 +246,31 @@ def test_death_returns_quotas_then_pays_the_heirs_once(world: World) -> None:
         world.ctx,
         lambda uow: lifecycle.record_death(world.ctx, uow, clerk, SON, date(2026, 3, 2), "D-001"),
     )
-    heirs = [lifecycle.Heir("李秀英", "620102********0021", 800_000)]
     world.refused(
         "heirs_required",
         lambda uow: lifecycle.pay_inheritance(world.ctx, uow, clerk, SON, "D-001", []),
     )
+    short = [lifecycle.Heir("李秀英", "620102194402180021", 799_999)]
+    world.refused(
+        "heir_shares_mismatch",
+        lambda uow: lifecycle.pay_inheritance(world.ctx, uow, clerk, SON, "D-001", short),
+    )
+    assert world.available() == 800_000  # the refused payout moved nothing
+    heirs = [  # the clerk typed one heir's whole ID number
+        lifecycle.Heir("李秀英", "620102194402180021", 500_000),
+        lifecycle.Heir("王建国", "620102********0035", 300_000),
+    ]
     paid = run(
         world.ctx, lambda uow: lifecycle.pay_inheritance(world.ctx, uow, clerk, SON, "D-001", heirs)
     )
     assert paid == 800_000
     assert world.available() == 0
+    stored = run(world.ctx, lambda uow: search_repo.inheritance_payout(uow.connection, SON))
+    assert stored is not None
+    assert [(h["name"], h["id"], h["share_fen"]) for h in stored.heirs] == [
+        ("李**", "620102********0021", 500_000),
+        ("王**", "620102********0035", 300_000),
+    ]  # masked as stored: neither name nor number readable from the database
     world.refused(
         "inheritance_already_paid",
         lambda uow: lifecycle.pay_inheritance(world.ctx, uow, clerk, SON, "D-001", heirs),

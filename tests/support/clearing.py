@@ -16,6 +16,7 @@ from gongji.institutions.domain.institutions import (
 )
 from gongji.institutions.service import institutions
 from gongji.kernel.context import SYSTEM, Context
+from gongji.mutual_aid.service.accounts import parts_available
 from gongji.settlement.service.settlement import settle
 from support.desk import HOSPITAL, bill, open_desks
 from support.world import ELDER, at, give, insured, relate, run
@@ -57,3 +58,9 @@ def march_spending(ctx: Context, clock: ManualClock) -> None:
         row = run(ctx, lambda uow: settle(ctx, uow, request))
         assert row.acct_mulaid_pay > 0
     clock.set(at("2026-04-02 09:00:00"))
+
+
+def account_balance(ctx: Context, psn_no: str, region: str) -> int:
+    """This year's and earlier years' money in the person's account, in fen."""
+    parts = run(ctx, lambda uow: parts_available(ctx, uow, region, psn_no))
+    return parts.current_fen + parts.earlier_fen

@@ -125,6 +125,12 @@ class HeirsRequired(GongjiError):
     message_en: ClassVar[str] = "Heirs and a death certificate number are required"
 
 
+class HeirSharesMismatch(GongjiError):
+    code: ClassVar[str] = "heir_shares_mismatch"
+    message_zh: ClassVar[str] = "继承人份额合计 {shares} 元，与应支付的账户余额 {balance} 元不符"
+    message_en: ClassVar[str] = "The heirs' shares add up to {shares}, not the balance {balance}"
+
+
 class SameRegion(GongjiError):
     code: ClassVar[str] = "move_to_same_region"
     message_zh: ClassVar[str] = "转入地与当前参保地相同"

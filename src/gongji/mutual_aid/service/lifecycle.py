@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from gongji.core.enrolment import INSUTYPE_EMPLOYEE, EnrolmentStatus
+from gongji.core.masking import MASK, mask_id_number, mask_name
+from gongji.core.money import format_yuan
 from gongji.kernel import chart
 from gongji.kernel.context import Actor, ActorKind, Context, Role
 from gongji.kernel.errors import Forbidden, LedgerRefused, NotFound, RegionUnknown
@@ -254,7 +256,12 @@ def record_death(
 def pay_inheritance(
     ctx: Context, uow: UnitOfWork, actor: Actor, psn_no: str, certificate_no: str, heirs: list[Heir]
 ) -> int:
-    """Pay the whole balance (earlier and this year's) once to the named heirs. Returns fen paid."""
+    """Pay the whole balance (earlier and this year's) once to the named heirs. Returns fen paid.
+
+    The heirs' shares must add up to what is paid, so the record says who received every fen;
+    otherwise nothing is paid. The record keeps each heir's name masked, as every screen and
+    file shows it: the full identities stay on the paper file the death certificate number names.
+    """
     _require_clerk(actor)
     person = require_person(uow, psn_no)
     if not person.death_date:
@@ -268,6 +275,11 @@ def pay_inheritance(
     ]
     region = enrolments[0].region if enrolments else ""
     paid = _pay_out(ctx, uow, region, psn_no) if region else 0
+    shares = sum(heir.share_fen for heir in heirs)
+    if shares != paid or any(heir.share_fen < 0 for heir in heirs):
+        raise wallet_errors.HeirSharesMismatch(
+            shares=format_yuan(shares), balance=format_yuan(paid)
+        )
     registry.insert_inheritance(
         uow.connection,
         {
@@ -286,7 +298,9 @@ def pay_inheritance(
 
 
 def _heir_json(heir: Heir) -> dict[str, object]:
-    return {"name": heir.name, "id": heir.id_number_masked, "share_fen": heir.share_fen}
+    typed = heir.id_number_masked.strip()  # a clerk may type the whole number: it is masked here
+    masked_id = typed if MASK in typed else mask_id_number(typed)
+    return {"name": mask_name(heir.name), "id": masked_id, "share_fen": heir.share_fen}
 
 
 def _pay_out(ctx: Context, uow: UnitOfWork, region: str, psn_no: str) -> int:
