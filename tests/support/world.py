@@ -17,6 +17,7 @@ from gongji.core.clock import ManualClock
 from gongji.core.enrolment import EnrolmentStatus
 from gongji.core.ids import make_resident_id
 from gongji.core.limits import Limits
+from gongji.bootstrap import limiter_for
 from gongji.kernel.context import Actor, ActorKind, Context, Role
 from gongji.kernel.pii import Vault
 from gongji.kernel.reference import load_policy_book, load_regions
@@ -50,6 +51,7 @@ def build_context(engine: Engine, clock: ManualClock) -> Context:
         regions={r.code: r for r in load_regions()},
         sms=LogSmsGateway(),
         limits=TEST_LIMITS,
+        limiter=limiter_for(engine),
     )
 
 
