@@ -50,8 +50,29 @@ def test_two_workers_share_one_budget(pg_engine: Engine, second_engine: Engine) 
     with pytest.raises(RateLimited):
         first.admit("sign-in address:10.0.0.1", 5)
     second.admit("sign-in address:10.0.0.2", 5)  # another key has its own budget
-    now.at += 60  # the next window
+    now.at += 60  # 20 s into the next window: ⌈5 × 2/3⌉ = 4 of the last one still count
     second.admit("sign-in address:10.0.0.1", 5)
+    with pytest.raises(RateLimited):
+        first.admit("sign-in address:10.0.0.1", 5)
+    now.at += 100  # a minute and more later: the budget is whole again
+    for _ in range(5):
+        first.admit("sign-in address:10.0.0.1", 5)
+
+
+def test_a_burst_across_a_window_boundary_gets_the_limit_once(
+    pg_engine: Engine, second_engine: Engine
+) -> None:
+    now = FixedTime(5_000_000 - 1.0)  # one second before a minute starts
+    first, second = SharedRateLimiter(pg_engine, now), SharedRateLimiter(second_engine, now)
+    admitted = 0
+    for attempt in range(40):
+        try:
+            (first, second)[attempt % 2].admit("otp address:b", 10)
+            admitted += 1
+        except RateLimited:
+            pass
+        now.at += 0.1  # the burst crosses into the next window after ten attempts
+    assert admitted == 10
 
 
 def test_a_refused_request_spends_nothing(pg_engine: Engine, second_engine: Engine) -> None:

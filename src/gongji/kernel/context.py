@@ -70,6 +70,11 @@ class Context:
     sms: SmsGateway
     limits: Limits = field(default_factory=Limits)
     limiter: Limiter = field(default_factory=RateLimiter)
+    """The services' counts (sign-ins, codes, argon2, look-ups): shared by every process on
+    PostgreSQL (bootstrap.limiter_for)."""
+    door_limiter: RateLimiter = field(default_factory=RateLimiter)
+    """The anonymous doors' pre-filter (api/doors.py), always in this process's memory: it runs
+    in the event loop, which must not wait on the database; it guards this process's threads."""
     screens: tuple[Callable[..., None], ...] = ()
     """Write-time screening callbacks (kernel/screening.py); bootstrap registers risk's."""
 

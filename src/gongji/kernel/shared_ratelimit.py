@@ -7,15 +7,17 @@ once the window already holds ``allowed`` requests. Each admission is its own sh
 transaction, committed whatever becomes of the request: a refused or failing request still
 counted. It costs one round trip on the primary key, still before any expensive work.
 
-Windows are fixed (a minute starting on the minute), not sliding: a client can spend a window's
-budget at its end and the next one's at the start, at most twice the limit in any minute. The
-times are the wall clock (every process must agree on the window), not the business clock a test
-deployment moves. Rows of windows long past are deleted by the process that next notices,
+Counts are kept per fixed window (a minute starting on the minute) and read as a sliding one,
+as the in-memory limiter counts: the previous window's count, weighted by how much of it still
+lies within the last ``window_s``, is added to the current one's, so a client cannot spend one
+window's budget at its end and the next one's at its start. The times are the wall clock (every
+process must agree on the window), not the business clock a test deployment moves. Rows of windows long past are deleted by the process that next notices,
 at most once per :data:`SWEEP_EVERY_S`.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -35,6 +37,9 @@ ON CONFLICT (key, window_start_ms) DO UPDATE SET count = rate_limit_counts.count
 WHERE rate_limit_counts.count < :allowed
 RETURNING count
 """
+_PREVIOUS: Final = (
+    "SELECT count FROM rate_limit_counts WHERE key = :key AND window_start_ms = :window_start_ms"
+)
 _SWEEP: Final = "DELETE FROM rate_limit_counts WHERE window_start_ms < :before_ms"
 _SWEEP_AGE_MS: Final = 3_600_000  # an hour: longer than any window the limits use
 
@@ -67,12 +72,19 @@ class SharedRateLimiter:
     def _counted(
         self, connection: Connection, key: str, allowed: int, window_s: float, now: float
     ) -> bool:
-        if allowed <= 0:
+        key = key[:_KEY_LENGTH_MAX]
+        window_start = now // window_s * window_s
+        window_start_ms = int(window_start * 1000)
+        previous_ms = int((window_start - window_s) * 1000)
+        earlier = connection.execute(
+            text(_PREVIOUS), {"key": key, "window_start_ms": previous_ms}
+        ).scalar_one_or_none()
+        still_inside = 1.0 - (now - window_start) / window_s
+        budget = allowed - math.ceil((earlier or 0) * still_inside - 1e-9)
+        if budget <= 0:
             return False
-        window_start_ms = int(now // window_s * window_s * 1000)
         row = connection.execute(
-            text(_ADMIT),
-            {"key": key[:_KEY_LENGTH_MAX], "window_start_ms": window_start_ms, "allowed": allowed},
+            text(_ADMIT), {"key": key, "window_start_ms": window_start_ms, "allowed": budget}
         ).first()
         return row is not None
 
