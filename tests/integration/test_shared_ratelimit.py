@@ -46,7 +46,9 @@ def test_two_workers_share_one_budget(pg_engine: Engine, second_engine: Engine) 
     first.admit("sign-in address:10.0.0.1", 5)
     with pytest.raises(RateLimited) as refused:
         second.admit("sign-in address:10.0.0.1", 5)
-    assert refused.value.detail["retry_after_s"] == 41  # its window (from 1 000 020 s) ends at 1 000 080 s
+    assert (
+        refused.value.detail["retry_after_s"] == 41
+    )  # its window (from 1 000 020 s) ends at 1 000 080 s
     with pytest.raises(RateLimited):
         first.admit("sign-in address:10.0.0.1", 5)
     second.admit("sign-in address:10.0.0.2", 5)  # another key has its own budget

@@ -41,7 +41,6 @@ _ROWS_PER_INSERT: Final = 1000
 R = ledger_check_runs.c
 
 
-
 @dataclass(frozen=True, slots=True)
 class StoredVerdict:
     report: CheckReport
@@ -102,7 +101,9 @@ def _store_verified(connection: Connection, verified: Verified, *, replace_all: 
     if replace_all:
         connection.execute(delete(ledger_check_balances))
         for start in range(0, len(rows), _ROWS_PER_INSERT):
-            connection.execute(insert(ledger_check_balances), rows[start : start + _ROWS_PER_INSERT])
+            connection.execute(
+                insert(ledger_check_balances), rows[start : start + _ROWS_PER_INSERT]
+            )
         return
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     for row in rows:
