@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from gongji.bootstrap import limiter_for
 from gongji.core.clock import ManualClock
 from gongji.core.enrolment import EnrolmentStatus
 from gongji.core.ids import make_resident_id
 from gongji.core.limits import Limits
-from gongji.bootstrap import limiter_for
 from gongji.kernel.context import Actor, ActorKind, Context, Role
 from gongji.kernel.pii import Vault
 from gongji.kernel.reference import load_policy_book, load_regions

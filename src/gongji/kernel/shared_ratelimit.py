@@ -3,16 +3,17 @@
 ``gongji serve --workers N`` runs N processes; an in-memory limiter in each would let a client
 make N times the limit. On PostgreSQL the counts live in ``rate_limit_counts``, one row per key
 and fixed window, raised by one atomic upsert that refuses (and leaves the count unchanged)
-once the window already holds ``allowed`` requests. Each admission is its own short
-transaction, committed whatever becomes of the request: a refused or failing request still
-counted. It costs one round trip on the primary key, still before any expensive work.
+once the budget is spent. Each admission is its own short transaction, committed whatever
+becomes of the request: a refused or failing request still counted. It costs two primary-key
+statements per key, still before any expensive work.
 
 Counts are kept per fixed window (a minute starting on the minute) and read as a sliding one,
 as the in-memory limiter counts: the previous window's count, weighted by how much of it still
 lies within the last ``window_s``, is added to the current one's, so a client cannot spend one
-window's budget at its end and the next one's at its start. The times are the wall clock (every
-process must agree on the window), not the business clock a test deployment moves. Rows of windows long past are deleted by the process that next notices,
-at most once per :data:`SWEEP_EVERY_S`.
+window's budget at its end and the next one's at its start. The times are the wall clock
+(every process must agree on the window), not the business clock a test deployment moves.
+Rows of windows long past are deleted by the process that next notices, at most once per
+:data:`SWEEP_EVERY_S`.
 """
 
 from __future__ import annotations
