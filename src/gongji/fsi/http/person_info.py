@@ -15,7 +15,9 @@ the credential the patient presents at the counter, and nothing else.
   record of a refusal is committed before the refusal is answered.
 
 Birth date and sex are in the answer because the institution has just read them off the
-patient's own credential; they are never answered for a number alone.
+patient's own credential; they are never answered for a number alone. The credential is read
+as every transaction that names a patient anew reads it (:mod:`gongji.fsi.http.patients`:
+registration, settlements outside a registered visit).
 """
 
 from __future__ import annotations
