@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import Connection, Engine, and_, case, func, literal, select, text
+from sqlalchemy import Connection, Engine, and_, func, select, text
 
 from gongji.ledger.check import (
     CheckReport,
@@ -144,14 +144,17 @@ def _max_seq(connection: Connection) -> int:
 
 
 def _posted_after(connection: Connection, after: int, through: int | None) -> dict[int, Posted]:
-    """Posted debits and credits per account of the transfers with ``after < seq ≤ through``."""
+    """Posted debits and credits per account of the transfers with ``after < seq ≤ through``.
+
+    Summed here, not by ``GROUP BY``: grouping by account, SQLite walks the account index over
+    the whole table rather than the few rows after the watermark."""
     window = [T.seq > after] if through is None else [T.seq > after, T.seq <= through]
-    posted = case((T.flags.op("&")(_NOT_POSTING) == 0, T.amount), else_=literal(0))
+    statement = select(T.debit_num, T.credit_num, T.amount, T.flags).where(and_(*window))
     sums: dict[int, list[int]] = {}
-    for side, index in ((T.debit_num, 0), (T.credit_num, 1)):
-        statement = select(side, func.sum(posted)).where(and_(*window)).group_by(side)
-        for num, amount in connection.execute(statement):
-            sums.setdefault(int(num), [0, 0])[index] += int(amount or 0)
+    for debit_num, credit_num, amount, flags in connection.execute(statement):
+        posted = 0 if flags & _NOT_POSTING else int(amount)
+        sums.setdefault(int(debit_num), [0, 0])[0] += posted
+        sums.setdefault(int(credit_num), [0, 0])[1] += posted
     return {num: (debits, credits) for num, (debits, credits) in sums.items()}
 
 
