@@ -18,8 +18,10 @@ from gongji.identity.service.identity_operators import (
 from gongji.institutions.service.institutions import SEALED_CREDENTIALS
 from gongji.kernel.context import Context
 from gongji.kernel.keys import check_key
+from gongji.kernel.ratelimit import Limiter, RateLimiter
 from gongji.kernel.reference import load_policy_book, load_regions
 from gongji.kernel.sealed import SealedTable
+from gongji.kernel.shared_ratelimit import SharedRateLimiter
 from gongji.kernel.sms import HttpSmsConfig, HttpSmsGateway, LogSmsGateway, SmsGateway
 from gongji.ledger.book import Ledger
 from gongji.people.service.imports import merge_stored_regions
@@ -78,6 +80,7 @@ def build(
         regions={region.code: region for region in load_regions()},
         sms=sms or sms_gateway(settings),
         limits=settings.limits,
+        limiter=limiter_for(engine),
         screens=(make_screen(),),  # risk's write-time checks (docs/rules.md §12.4)
     )
     if settings.production and known_password_works(context, DEMO_OPERATOR):
@@ -86,6 +89,14 @@ def build(
     merge_stored_regions(context)  # regions bureaus imported, over the shipped ones
     benefit_book(context)  # a bad [[benefits]] table is refused at start, not at a settlement
     return Container(settings, engine, clock, ledger, context)
+
+
+def limiter_for(engine: Engine) -> Limiter:
+    """In memory for SQLite (one process); in the database for PostgreSQL, whose ``--workers``
+    processes must count against one budget."""
+    if engine.dialect.name == "postgresql":
+        return SharedRateLimiter(engine)
+    return RateLimiter()
 
 
 def sms_gateway(settings: Settings) -> SmsGateway:

@@ -131,8 +131,8 @@ def test_2206_2207_2208_outpatient_own_account(his: His) -> None:
 
 
 def test_2303_2304_2305_inpatient(his: His) -> None:
-    golden(his, "2303", envelope("2303", INPATIENT_INPUT, MSGID["2303"]))
-    settled = golden(his, "2304", envelope("2304", INPATIENT_INPUT, MSGID["2304"]))
+    golden(his, "2303", envelope("2303", INPATIENT_INPUT, MSGID["2303"]), ids())
+    settled = golden(his, "2304", envelope("2304", INPATIENT_INPUT, MSGID["2304"]), ids())
     assert balance(his, SON) == 660_000
     reverse = {"data": {"setl_id": "<setl_id>", "mdtrt_id": "ZY20260302001", "psn_no": SON}}
     golden(

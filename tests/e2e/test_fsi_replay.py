@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 
 from gongji.fsi.domain import replay
 from gongji.fsi.http.wire import dumps
+from gongji.people.service.credentials_lookup import issue_ec_token
 from support.desk import PHARMACY
 from support.fsi import (
     INPATIENT_INPUT,
@@ -34,6 +35,7 @@ from support.fsi import (
     His,
     build_his,
     envelope,
+    fill,
 )
 from support.fsi_visits import (
     REGISTER,
@@ -52,9 +54,20 @@ _TIME_KEYS = {"refmsg_time", "respond_time"}
 
 
 def by_psn_no(input_: dict[str, Any]) -> dict[str, Any]:
-    """A bill naming its patient by ``psn_no`` only (the test world's ID numbers vary)."""
-    data = {k: v for k, v in input_["data"].items() if not k.startswith("mdtrt_cert")}
-    return {**input_, "data": data}
+    """A registered visit's message naming its patient by ``psn_no`` (and the visit) only."""
+    return {**input_, "data": _without_credential(input_["data"])}
+
+
+def by_voucher(input_: dict[str, Any], voucher: str, node: str = "data") -> dict[str, Any]:
+    """A message presenting the patient's e-voucher (``<son_voucher>``, ``<mother_voucher>``:
+    filled in when recording; the test world's ID numbers vary between runs, its tokens do
+    not: one key, one clock)."""
+    data = _without_credential(input_[node])
+    return {**input_, node: {**data, "mdtrt_cert_type": "01", "mdtrt_cert_no": voucher}}
+
+
+def _without_credential(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if not k.startswith("mdtrt_cert") and k != "psn_name"}
 
 
 def msg(institution: str, n: int) -> str:
@@ -70,8 +83,9 @@ def stay_line(sn: str, cnt: str = "1", pric: str = "1000.00") -> dict[str, Any]:
                            "pric": pric, "fee_ocur_time": "2026-03-02 10:00:00"}]}  # fmt: skip
 
 
-ADMIT = {"mdtrtinfo": {"psn_no": SON, "insutype": "310", "med_type": "21", "ipt_no": "ZY001",
-                       "begntime": "2026-03-02 08:00:00"}}  # fmt: skip
+ADMIT = by_voucher({"mdtrtinfo": {"psn_no": SON, "insutype": "310", "med_type": "21",
+                                  "ipt_no": "ZY001", "begntime": "2026-03-02 08:00:00"}},
+                   "<son_voucher>", "mdtrtinfo")  # fmt: skip
 STAY_BILL = {"data": {**STAY, "med_type": "21", "medfee_sumamt": "3000.00", "insutype": "310",
                       "acct_used_flag": "1", "mid_setl_flag": "0"}}  # fmt: skip
 DAY = {"stmt_begndate": "2026-03-02", "stmt_enddate": "2026-03-02"}
@@ -92,11 +106,11 @@ def analysis(*orders: tuple[str, str, str, str], visit: str = "") -> dict[str, A
 
 SCENARIOS: dict[str, list[tuple[str, str, dict[str, Any], str]]] = {
     "pharmacy_purchase": [
-        ("药店预结算", "2101", by_psn_no(PHARMACY_INPUT), PHARMACY),
-        ("药店结算", "2102", by_psn_no(PHARMACY_INPUT), PHARMACY),
+        ("药店预结算", "2101", by_voucher(PHARMACY_INPUT, "<mother_voucher>"), PHARMACY),
+        ("药店结算", "2102", by_voucher(PHARMACY_INPUT, "<mother_voucher>"), PHARMACY),
     ],
     "outpatient_visit": [
-        ("挂号", "2201", by_psn_no(REGISTER), H),
+        ("挂号", "2201", by_voucher(REGISTER, "<son_voucher>"), H),
         ("就诊信息上传", "2203", VISIT_INFO, H),
         ("费用明细上传 CF001", "2204", UPLOAD_FIRST, H),
         ("费用明细上传 CF002", "2204", UPLOAD_SECOND, H),
@@ -114,7 +128,7 @@ SCENARIOS: dict[str, list[tuple[str, str, dict[str, Any], str]]] = {
         ("住院结算撤销", "2305", {"data": {**STAY, "setl_id": "<setl_id:1>"}}, H),
     ],
     "lost_answer_2601": [
-        ("挂号", "2201", by_psn_no(REGISTER), H),
+        ("挂号", "2201", by_voucher(REGISTER, "<son_voucher>"), H),
         ("费用明细上传", "2204", UPLOAD_FIRST, H),
         ("结算（应答丢失）", "2207", by_psn_no(settle_batch()), H),
         ("冲正", "2601", {"data": {"psn_no": SON, "omsgid": msg(H, 3), "oinfno": "2207"}}, H),
@@ -139,8 +153,8 @@ SCENARIOS: dict[str, list[tuple[str, str, dict[str, Any], str]]] = {
         ("人员累计信息", "5206", {"data": {"psn_no": SON, "cum_ym": "202603"}}, H),
     ],
     "end_of_day": [
-        ("门诊结算", "2207", by_psn_no(OUTPATIENT_INPUT), H),
-        ("住院结算", "2304", INPATIENT_INPUT, H),
+        ("门诊结算", "2207", by_voucher(OUTPATIENT_INPUT, "<son_voucher>"), H),
+        ("住院结算", "2304", by_voucher(INPATIENT_INPUT, "<son_voucher>"), H),
         (
             "对总账",
             "3201",
@@ -194,8 +208,10 @@ def record(his: His, name: str) -> None:
     bound: dict[str, Any] = {}
     names: dict[str, str] = {}
     lines = []
+    vouchers = {"<son_voucher>": issue_ec_token(his.ctx, SON),
+                "<mother_voucher>": issue_ec_token(his.ctx, MOTHER)}  # fmt: skip
     for n, (note, infno, input_, institution) in enumerate(SCENARIOS[name], start=1):
-        request = envelope(infno, input_, msg(institution, n), institution)
+        request = envelope(infno, fill(input_, vouchers), msg(institution, n), institution)
         answer = json.loads(his.call(replay.fill(request, bound)).text, parse_float=Decimal)
         assert answer["infcode"] == 0, (note, answer["err_msg"])
         expected = _placeholders(answer, names, bound)

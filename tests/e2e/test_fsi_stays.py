@@ -25,6 +25,7 @@ ADMIT = {
         "insutype": "310",
         "mdtrt_cert_type": "02",
         "mdtrt_cert_no": "<son_id>",
+        "psn_name": "张建国",
         "med_type": "21",
         "ipt_no": "ZY20260302001",
         "medrcdno": "BA0001",

@@ -150,17 +150,15 @@ def test_refusals_of_the_visit_transactions(his: His) -> None:
 
 def test_bad_input_names_the_field(his: His) -> None:
     values = opened(his, uploads=False)
-    for name in ("psn_no", "ipt_otp_no", "begntime"):
+    for name in ("mdtrt_cert_no", "psn_name", "ipt_otp_no", "begntime"):
         data = {k: v for k, v in REGISTER["data"].items() if k != name}
-        if name == "psn_no":
-            data = {k: v for k, v in data.items() if not k.startswith("mdtrt_cert")}
         err = refused(
             his,
             envelope("2201", {"data": data}, f"{MSG}1{len(name):02d}"),
             values,
-            "mdtrt_cert_missing" if name == "psn_no" else "fsi_field_missing",
+            "mdtrt_cert_required" if name == "mdtrt_cert_no" else "fsi_field_missing",
         )
-        assert name in err or "人员" in err
+        assert name in err or "不受理仅凭人员编号" in err  # a bare psn_no registers no visit
     for name in ("feedetl_sn", "chrg_bchno", "med_list_codg", "cnt", "pric", "mdtrt_id"):
         bad = line("1", "CF001", "TA", "1", "600.00", "600.00")
         del bad[name]

@@ -90,9 +90,10 @@ def test_the_ledger_verdict_is_for_operators_and_is_the_stored_one(
     assert stored.report.ok and stored.report.transfers > 0
 
     def no_full_check(*_: Any) -> Any:
-        raise AssertionError("a request must not start a full ledger check")
+        raise AssertionError("a request must not start a ledger check")
 
-    monkeypatch.setattr(ledger_check, "check_ledger", no_full_check)
+    monkeypatch.setattr(ledger_check, "full_check", no_full_check)
+    monkeypatch.setattr(ledger_check, "incremental_check", no_full_check)
     answer = client.get("/api/v1/ledger/check", headers=auditor).json()
     assert answer["ok"] is True
     assert answer["transfers"] == stored.report.transfers
@@ -286,6 +287,7 @@ def test_the_door_guard_refuses_a_flood_before_the_application(
     assert client.get("/api/v1/ledger/check").status_code == 429  # anonymous: a door
     object.__setattr__(ctx, "limits", Limits())  # the default: one a second per address
     ctx.limiter.reset()
+    ctx.door_limiter.reset()
     first = client.post("/api/v1/auth/otp", json={"mobile": "13919310100"}, headers=key())
     second = client.post("/api/v1/auth/otp", json={"mobile": "13919310101"}, headers=key())
     assert (first.status_code, second.status_code) == (202, 429)

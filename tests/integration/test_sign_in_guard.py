@@ -16,7 +16,7 @@ from gongji.core.clock import ManualClock
 from gongji.identity.service import identity, identity_operators
 from gongji.kernel.context import Context
 from gongji.kernel.ratelimit import RateLimited, RateLimiter
-from gongji.store.tables_access import one_time_codes
+from gongji.store.tables_access import one_time_codes, unknown_sign_ins
 from support.world import TEST_LIMITS, run
 
 PASSWORD = "correct horse battery"
@@ -156,3 +156,39 @@ def test_one_client_cannot_spray_codes_over_many_numbers(ctx: Context) -> None:
     assert _codes(ctx) == 10  # the refused request wrote nothing
     run(ctx, lambda uow: identity.request_code(ctx, uow, "13919310099", client="10.0.0.10"))
     assert _codes(ctx) == 11  # another address has its own allowance
+
+
+def answers(ctx: Context, clock: ManualClock, name: str, hasher: CountingHasher) -> list[Any]:
+    """What eight wrong sign-ins against ``name`` a minute apart answer, and what each cost."""
+    seen: list[Any] = []
+    for attempt in range(8):
+        verified = hasher.verified
+        try:
+            login(ctx, "wrong password!", "000000", name=name, client=f"10.0.0.{attempt}")
+        except identity.CountedRefusal as refused:
+            seen.append((refused.code, refused.detail, hasher.verified - verified))
+        clock.advance(timedelta(seconds=20))
+    return seen
+
+
+def test_an_unknown_name_is_locked_out_as_a_known_one_is(
+    ctx: Context, clock: ManualClock, hasher: CountingHasher
+) -> None:
+    with_limits(ctx, logins_per_account_per_minute=100)
+    create(ctx, "alice")
+    known = answers(ctx, clock, "alice", hasher)
+    unknown = answers(ctx, clock, "mallory", hasher)
+    locked_twice = ["operator_locked"] * 2  # the first lockout is a minute; then a sixth try
+    assert [code for code, *_ in known] == ["login_failed"] * 5 + locked_twice + ["login_failed"]
+    assert unknown == known  # same codes, same waits, same argon2 work (none while locked)
+    assert known[5] == ("operator_locked", {"retry_after_s": 40}, 0)
+
+
+def test_unknown_names_are_counted_by_a_keyed_hash_not_as_typed(
+    ctx: Context, hasher: CountingHasher
+) -> None:
+    with pytest.raises(identity.LoginFailed):
+        login(ctx, "wrong password!", "000000", name="secret-looking-name")
+    rows = run(ctx, lambda uow: uow.connection.execute(select(unknown_sign_ins)).all())
+    assert len(rows) == 1 and rows[0].failed_logins == 1
+    assert "secret-looking-name" not in repr(rows)

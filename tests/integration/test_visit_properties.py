@@ -35,6 +35,7 @@ from gongji.core.errors import GongjiError
 from gongji.fsi.http.envelope import parse_envelope
 from gongji.fsi.http.transactions import transaction
 from gongji.ledger.check import check_ledger
+from gongji.people.service.credentials_lookup import issue_ec_token
 from gongji.settlement.service import catalogue
 from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
@@ -91,8 +92,9 @@ class VisitMachine(RuleBasedStateMachine):
         made = run(self.ctx, lambda uow: catalogue.import_catalogue(self.ctx, uow, EXTRA_CATALOGUE))
         assert made.ok
         insured(self.ctx, SON, current=180_000, earlier=620_000, name="张建国")
-        data = {**REGISTER["data"]}
-        del data["mdtrt_cert_type"], data["mdtrt_cert_no"]
+        data = {**REGISTER["data"], "mdtrt_cert_type": "01"}  # the patient shows an e-voucher
+        data["mdtrt_cert_no"] = issue_ec_token(self.ctx, SON)
+        del data["psn_name"]
         self.mdtrt_id = self.send("2201", {"data": data})["data"]["mdtrt_id"]
 
     def send(self, infno: str, input_: dict[str, Any], msgid: str | None = None) -> Any:

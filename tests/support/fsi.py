@@ -194,6 +194,7 @@ PHARMACY_INPUT = {
         "psn_no": MOTHER,
         "mdtrt_cert_type": "02",
         "mdtrt_cert_no": "<mother_id>",
+        "psn_name": "王桂兰",
         "med_type": "41",
         "medfee_sumamt": 51.0,
         "psn_setlway": "01",
@@ -219,6 +220,7 @@ OUTPATIENT_INPUT = {
         "psn_no": SON,
         "mdtrt_cert_type": "02",
         "mdtrt_cert_no": "<son_id>",
+        "psn_name": "张建国",
         "mdtrt_id": "MZ20260302001",
         "med_type": "11",
         "medfee_sumamt": "800.00",
@@ -239,6 +241,9 @@ OUTPATIENT_INPUT = {
 INPATIENT_INPUT = {
     "data": {
         "psn_no": SON,
+        "mdtrt_cert_type": "02",
+        "mdtrt_cert_no": "<son_id>",
+        "psn_name": "张建国",
         "mdtrt_id": "ZY20260302001",
         "med_type": "21",
         "medfee_sumamt": "3000.00",

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from gongji.bootstrap import limiter_for
 from gongji.core.clock import ManualClock
 from gongji.core.enrolment import EnrolmentStatus
 from gongji.core.ids import make_resident_id
@@ -50,6 +51,7 @@ def build_context(engine: Engine, clock: ManualClock) -> Context:
         regions={r.code: r for r in load_regions()},
         sms=LogSmsGateway(),
         limits=TEST_LIMITS,
+        limiter=limiter_for(engine),
     )
 
 

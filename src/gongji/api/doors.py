@@ -5,7 +5,11 @@ parsing or a worker thread, so it cannot take the threads the institutions' sett
 Two limits, both answered at once with ``429 rate_limited``:
 
 - per client address, ``Limits.door_requests_per_address_per_second`` and ``…_per_minute``
-  requests to the anonymous doors (the services count attempts per account again, behind it);
+  requests to the anonymous doors (the services count attempts per address and account again,
+  behind it). These counts are the process's own (``Context.door_limiter``, in memory): the
+  guard runs in the event loop, which must not wait on a database round trip. With
+  ``--workers N`` a client may pass N times this pre-filter, but the services' counts behind
+  it, and the argon2 budget, are shared by every worker on PostgreSQL (kernel/shared_ratelimit);
 - at most ``Limits.door_requests_in_flight`` such requests being worked on at
   once, whoever sends them: the rest of the server keeps its worker threads.
 
@@ -60,7 +64,7 @@ class DoorGuard:
         address = client[0] if client else "unknown"
         limits = self.ctx.limits
         try:
-            self.ctx.limiter.admit_all(
+            self.ctx.door_limiter.admit_all(
                 [
                     (f"door second:{address}", limits.door_requests_per_address_per_second, 1.0),
                     (f"door minute:{address}", limits.door_requests_per_address_per_minute, 60.0),

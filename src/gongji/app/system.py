@@ -1,7 +1,8 @@
 """Health and ledger verdict: what an operator's monitoring polls.
 
-The ledger verdict is the one the ``ledger-check`` job stored last, with when it ran: a full
-check costs seconds on a large ledger, so no request may start one (anonymous clients looping
+The ledger verdict is the one the ``ledger-check`` job stored last (hourly incremental, daily
+full), with when it ran and its kind: a full check costs seconds on a large ledger, so no
+request may start one (anonymous clients looping
 it starved the server). Reading it takes an operator's token.
 """
 
@@ -43,6 +44,8 @@ class LedgerVerdict(BaseModel):
     violations: list[str]
     checked_at: str
     check_seconds: float
+    kind: str
+    """``full`` or ``incremental`` (only the transfers since the last passing check)."""
 
 
 def _container(request: Request) -> Container:
@@ -64,7 +67,7 @@ def health(request: Request) -> Health:
 @router.get(
     "/ledger/check",
     response_model=LedgerVerdict,
-    summary="The last stored verdict of the full ledger check (operators)",
+    summary="The last stored verdict of the ledger check job (operators)",
 )
 async def ledger_check(
     request: Request, _: Annotated[Actor, Depends(require_operator())]
@@ -84,4 +87,5 @@ async def ledger_check(
         violations=report.violations,
         checked_at=from_us(stored.finished_at_us).isoformat(),
         check_seconds=round((stored.finished_at_us - stored.started_at_us) / 1_000_000, 3),
+        kind=stored.kind,
     )

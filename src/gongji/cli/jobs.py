@@ -67,11 +67,18 @@ def monthly_clearing() -> None:
 
 
 @run_app.command("ledger-check")
-def ledger_check() -> None:
-    """The full ledger check, its verdict stored for GET /api/v1/ledger/check; exit 1 if failed."""
+def ledger_check(
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Read every transfer (else only those since the last pass)."),
+    ] = False,
+) -> None:
+    """The ledger check, its verdict stored for GET /api/v1/ledger/check; exit 1 if failed.
+    Incremental (the transfers since the last passing check, hourly inside `gongji serve`);
+    ``--full`` reads the whole ledger (daily inside `gongji serve`, or from cron)."""
     with container() as built, readable_errors():
-        stored = run_ledger_check(built.context)
-    typer.echo(stored.report.verdict())
+        stored = run_ledger_check(built.context, full=full)
+    typer.echo(f"{stored.kind}: {stored.report.verdict()}")
     if not stored.report.ok:
         raise typer.Exit(1)
 

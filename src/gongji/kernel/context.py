@@ -18,7 +18,7 @@ from gongji.core.limits import Limits
 from gongji.core.policy import Policy, PolicyBook
 from gongji.core.regions import Region
 from gongji.kernel.pii import Vault
-from gongji.kernel.ratelimit import RateLimiter
+from gongji.kernel.ratelimit import Limiter, RateLimiter
 from gongji.kernel.sms import SmsGateway
 from gongji.ledger.book import Ledger
 
@@ -69,7 +69,12 @@ class Context:
     regions: dict[str, Region]
     sms: SmsGateway
     limits: Limits = field(default_factory=Limits)
-    limiter: RateLimiter = field(default_factory=RateLimiter)
+    limiter: Limiter = field(default_factory=RateLimiter)
+    """The services' counts (sign-ins, codes, argon2, look-ups): shared by every process on
+    PostgreSQL (bootstrap.limiter_for)."""
+    door_limiter: RateLimiter = field(default_factory=RateLimiter)
+    """The anonymous doors' pre-filter (api/doors.py), always in this process's memory: it runs
+    in the event loop, which must not wait on the database; it guards this process's threads."""
     screens: tuple[Callable[..., None], ...] = ()
     """Write-time screening callbacks (kernel/screening.py); bootstrap registers risk's."""
 

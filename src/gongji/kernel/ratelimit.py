@@ -2,9 +2,11 @@
 
 A limiter answers at once and costs a dictionary look-up, so it can stand in front of argon2,
 an SMS and a register look-up: a refused caller has spent nothing of the server. Counts live in
-the process (one ``gongji serve`` process serves a deployment; several would each allow the
-limit, which still bounds the work per process). Times come from a monotonic source, not the
-business clock: a test deployment moving its clock must not reset or trip the limits.
+the process: right for SQLite, whose deployment is one ``gongji serve`` process. On PostgreSQL,
+where ``--workers N`` runs several, bootstrap gives the context the shared limiter instead
+(:mod:`gongji.kernel.shared_ratelimit`, same :class:`Limiter` interface), or each process would
+allow the whole limit. Times come from a monotonic source, not the business clock: a test
+deployment moving its clock must not reset or trip the limits.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from gongji.core.errors import GongjiError
 
@@ -27,6 +29,16 @@ class RateLimited(GongjiError):
     code: ClassVar[str] = "rate_limited"
     message_zh: ClassVar[str] = "请求过于频繁，请 {retry_after_s} 秒后再试"
     message_en: ClassVar[str] = "Too many requests; try again in {retry_after_s} s"
+
+
+class Limiter(Protocol):
+    """What the front doors ask: count one request per key, or refuse with ``rate_limited``."""
+
+    def admit(self, key: str, allowed: int, window_s: float = WINDOW_S) -> None: ...
+
+    def admit_all(self, keys: Sequence[tuple[str, int] | tuple[str, int, float]]) -> None: ...
+
+    def reset(self) -> None: ...
 
 
 class RateLimiter:

@@ -50,12 +50,14 @@ class CheckReport:
 
 
 def check_ledger(engine: Engine) -> CheckReport:
-    return run_in_transaction(engine, lambda uow: _check(uow.connection), read_only=True)
+    return run_in_transaction(engine, lambda uow: run_check(uow.connection), read_only=True)
 
 
-def _check(connection: Connection) -> CheckReport:
+def run_check(connection: Connection) -> CheckReport:
+    """The full check inside the caller's transaction (gongji.ledger.incremental takes the
+    snapshot itself)."""
     report = CheckReport()
-    _check_transfer_shapes(connection, report)
+    check_transfer_shapes(connection, report)
     _check_resolutions(connection, report)
     _check_balances(connection, report)
     return report
@@ -65,7 +67,10 @@ def _unresolved() -> Any:
     return ~select(P.pending_id).where(P.pending_id == T.id).exists()
 
 
-def _check_transfer_shapes(connection: Connection, report: CheckReport) -> None:
+def check_transfer_shapes(
+    connection: Connection, report: CheckReport, *, after_seq: int | None = None
+) -> None:
+    """Every transfer's (or only those after ``after_seq``): amount, accounts, ledger."""
     debit = ledger_accounts.alias("debit")
     credit = ledger_accounts.alias("credit")
     statement = (
@@ -82,6 +87,8 @@ def _check_transfer_shapes(connection: Connection, report: CheckReport) -> None:
         .outerjoin(debit, debit.c.num == T.debit_num)
         .outerjoin(credit, credit.c.num == T.credit_num)
     )
+    if after_seq is not None:
+        statement = statement.where(T.seq > after_seq)
     for row in connection.execute(statement):
         report.transfers += 1
         if row.amount < 0:
@@ -107,6 +114,13 @@ def _check_resolutions(connection: Connection, report: CheckReport) -> None:
             report.add(f"resolution of {row.pending_id}: no such pending transfer")
         elif (row.outcome == "expired") != (row.transfer_id is None):
             report.add(f"resolution of {row.pending_id}: outcome and transfer disagree")
+    check_unmatched_resolutions(connection, report)
+
+
+def check_unmatched_resolutions(
+    connection: Connection, report: CheckReport, *, after_seq: int | None = None
+) -> None:
+    """Each post or void (or each after ``after_seq``) has its resolution row."""
     resolving = int(TransferFlags.POST_PENDING | TransferFlags.VOID_PENDING)
     unmatched = (
         select(T.id)
@@ -116,6 +130,8 @@ def _check_resolutions(connection: Connection, report: CheckReport) -> None:
         )
         .where(T.flags.op("&")(resolving) != 0, P.pending_id.is_(None))
     )
+    if after_seq is not None:
+        unmatched = unmatched.where(T.seq > after_seq)
     for row in connection.execute(unmatched):
         report.add(f"transfer {row.id}: resolves a pending transfer without its resolution")
 
@@ -143,7 +159,7 @@ def _check_balances(connection: Connection, report: CheckReport) -> None:
             if have != want:
                 report.add(f"account {row.id}: {name} {have} ≠ {want}, the sum of its transfers")
         totals = [t + a for t, a in zip(totals, actual, strict=True)]
-        _check_bound(row, report)
+        check_bound(row, report)
     report.debits_posted, report.credits_posted = totals[0], totals[2]
     report.pending_open = _open_pending_count(connection)
     if totals[0] != totals[2] or totals[1] != totals[3]:
@@ -153,7 +169,7 @@ def _check_balances(connection: Connection, report: CheckReport) -> None:
         )
 
 
-def _check_bound(row: Any, report: CheckReport) -> None:
+def check_bound(row: Any, report: CheckReport) -> None:
     flags = AccountFlags(row.flags)
     if flags & AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS and (
         row.debits_posted + row.debits_pending > row.credits_posted

@@ -160,10 +160,11 @@ def visit_envelope(
     }  # fmt: skip
 
 
-def visit_inputs(visit: Visit, number: str) -> tuple[dict[str, object], ...]:
-    """The inputs of 2201 and 2204; 2207's needs the ``mdtrt_id`` 2201 answers
-    (:func:`settle_input`)."""
-    register: dict[str, object] = {"data": {"psn_no": visit.psn_no, "ipt_otp_no": f"MZ{number}",
+def visit_inputs(visit: Visit, number: str, voucher: str) -> tuple[dict[str, object], ...]:
+    """The inputs of 2201 (on the patient's e-voucher ``voucher``) and 2204; 2207's needs the
+    ``mdtrt_id`` 2201 answers (:func:`settle_input`)."""
+    register: dict[str, object] = {"data": {"psn_no": visit.psn_no, "mdtrt_cert_type": "01",
+                         "mdtrt_cert_no": voucher, "ipt_otp_no": f"MZ{number}",
                          "begntime": "2026-01-01 00:00:00"}}  # fmt: skip
     lines = [
         {"feedetl_sn": str(n), "mdtrt_id": "<mdtrt_id>", "psn_no": visit.psn_no,
@@ -177,7 +178,7 @@ def visit_inputs(visit: Visit, number: str) -> tuple[dict[str, object], ...]:
 def send_visit(post: Post, world: World, visit: Visit, number: str) -> Outcome:
     """2201, 2204, 2207 of one visit, each signed; the first refusal ends the visit."""
     key = world.keys[visit.key_index]
-    register, upload = visit_inputs(visit, number)
+    register, upload = visit_inputs(visit, number, world.vouchers.get(visit.psn_no, ""))
     mdtrt_id = ""
     for infno, input_ in (("2201", register), ("2204", upload), ("2207", None)):
         if input_ is None:

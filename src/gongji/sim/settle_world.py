@@ -16,8 +16,8 @@ falls into the policy's quiet hours whatever time the bench is run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Final, TypeVar
@@ -36,6 +36,7 @@ from gongji.institutions.service import institutions
 from gongji.kernel.context import BUSINESS_TZ, SYSTEM, Actor, ActorKind, Context
 from gongji.mutual_aid.service import grants, relationships, wallets
 from gongji.people.domain.kinship import parse_kinship
+from gongji.people.service.credentials_lookup import issue_ec_token
 from gongji.people.service.imports import import_kinship, import_persons
 from gongji.settlement.service.catalogue import seed_catalogue
 from gongji.store.uow import UnitOfWork, run_in_transaction
@@ -63,6 +64,10 @@ INSTITUTIONS: Final = (
 )  # fmt: skip
 
 
+VOUCHER_VALID_S: Final = 7 * 86_400
+"""A bench's e-vouchers outlive any run (a real one lasts one visit, four hours)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Key:
     institution_code: str
@@ -76,6 +81,9 @@ class World:
     keys: tuple[Key, ...]
     employees: tuple[str, ...]  # own-account payers, each a contributor
     parents: tuple[str, ...]  # grant recipients: their bills use shared money
+    vouchers: Mapping[str, str] = field(default_factory=dict)
+    """Each person's e-voucher token (the QR code a patient shows), valid for the whole run:
+    an outpatient visit is registered on the credential presented, never on a bare psn_no."""
 
     @property
     def persons(self) -> int:
@@ -104,7 +112,12 @@ def seed_world(ctx: Context, pairs: int) -> World:
         chunk = people[at : at + PAIRS_PER_TRANSACTION]
         _committed(ctx, partial(_pairs, ctx, people=chunk, ids=ids))
     employees, parents = zip(*people, strict=True)
-    return World(tuple(keys), tuple(employees), tuple(parents))
+    vouchers = {
+        psn_no: issue_ec_token(ctx, psn_no, valid_s=VOUCHER_VALID_S)
+        for pair in people
+        for psn_no in pair
+    }
+    return World(tuple(keys), tuple(employees), tuple(parents), vouchers)
 
 
 def _committed(ctx: Context, work: Callable[[UnitOfWork], T]) -> T:

@@ -70,5 +70,39 @@ ledger_check_runs = Table(
     Column("finished_at_us", BigInteger, nullable=False),
     Column("ok", Integer, nullable=False),
     Column("report", Text, nullable=False),
+    # Added by 0070: ``full`` or ``incremental``, and the last transfer (``seq``) it verified.
+    Column("kind", String(12), nullable=False, server_default="full"),
+    Column("through_seq", BigInteger, nullable=True),
 )
-"""Created by 0012: the stored verdicts of full ledger checks (a job), read by the endpoint."""
+"""Created by 0012: the stored verdicts of ledger checks (a job), read by the endpoint."""
+
+ledger_check_balances = Table(
+    "ledger_check_balances",
+    metadata,
+    Column("num", BigInteger, primary_key=True, autoincrement=False),
+    Column("debits_posted", BigInteger, nullable=False),
+    Column("credits_posted", BigInteger, nullable=False),
+)
+"""Created by 0070: each account's posted sums as the last passing check verified them (through
+``ledger_check_runs.through_seq``); an incremental check adds only the newer transfers to them."""
+
+rate_limit_counts = Table(
+    "rate_limit_counts",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("window_start_ms", BigInteger, primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+"""Created by 0070: the front doors' counts per key and fixed window, shared by every process
+of a PostgreSQL deployment (gongji.kernel.shared_ratelimit)."""
+
+unknown_sign_ins = Table(
+    "unknown_sign_ins",
+    metadata,
+    Column("name_hash", String(64), primary_key=True),
+    Column("failed_logins", Integer, nullable=False),
+    Column("locked_until_us", BigInteger, nullable=True),
+    Column("updated_at_us", BigInteger, nullable=False),
+)
+"""Created by 0070: wrong sign-ins against names no operator holds, by the name's keyed hash,
+so such a name is locked out exactly as a known one is (identity_operators)."""

@@ -15,7 +15,9 @@ the credential the patient presents at the counter, and nothing else.
   record of a refusal is committed before the refusal is answered.
 
 Birth date and sex are in the answer because the institution has just read them off the
-patient's own credential; they are never answered for a number alone.
+patient's own credential; they are never answered for a number alone. The credential is read
+as every transaction that names a patient anew reads it (:mod:`gongji.fsi.http.patients`:
+registration, settlements outside a registered visit).
 """
 
 from __future__ import annotations
@@ -26,11 +28,11 @@ from gongji.core.enrolment import INSUTYPE_EMPLOYEE
 from gongji.fsi.domain import fields
 from gongji.fsi.http import settlement
 from gongji.fsi.http.envelope import Envelope
+from gongji.fsi.http.patients import presented_credential
 from gongji.kernel.context import Context
 from gongji.mutual_aid.service.accounts import parts_available
 from gongji.people.service import registry
 from gongji.people.service.credentials_lookup import (
-    CredentialRequired,
     PersonNotIdentified,
     Presented,
     identify_presented,
@@ -40,9 +42,6 @@ from gongji.store.records import PersonRecord
 from gongji.store.uow import UnitOfWork
 
 PURPOSE: Final = "1101 人员信息获取"
-_ID_CARD: Final = "02"
-_PSN_CERT_ID_CARD: Final = "01"  # psn_cert_type 01 = 居民身份证 (national code table)
-_NAME_LENGTH_MAX: Final = 50
 
 
 def person_info(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> dict[str, Any]:
@@ -61,23 +60,6 @@ def person_info(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) 
         "insuinfo": _insuinfo(ctx, uow, person),
         "idetinfo": [],
     }
-
-
-def presented_credential(data: fields.Node) -> Presented:
-    """The credential in the message, or the refusal of a message that presents none."""
-    psn_no = fields.text(data, "psn_no", required=False, length_max=40)
-    cert_type = fields.text(data, "mdtrt_cert_type", required=False, length_max=8)
-    cert_no = fields.text(data, "mdtrt_cert_no", required=False, length_max=128)
-    if cert_no is None:
-        certno = fields.text(data, "certno", required=False, length_max=32)
-        psn_cert_type = fields.text(data, "psn_cert_type", required=False, length_max=8)
-        if certno is None or psn_cert_type not in (None, _PSN_CERT_ID_CARD):
-            raise CredentialRequired()
-        cert_type, cert_no = _ID_CARD, certno
-    name = fields.text(data, "psn_name", required=False, length_max=_NAME_LENGTH_MAX)
-    if cert_type != "01" and name is None:
-        raise fields.FsiFieldMissing(field="psn_name")
-    return Presented(cert_type, cert_no, name, psn_no)
 
 
 def _record(

@@ -9,6 +9,13 @@ outpatient 2206         2207    2208     11, 14
 inpatient  2303         2304    2305     21
 =========  ===========  ======  =======  ==================
 
+The patient is the holder of the credential presented (``mdtrt_cert_type`` + ``mdtrt_cert_no``,
+with ``psn_name`` for a card: :mod:`gongji.fsi.http.patients`, as 1101 reads it); a bare
+``psn_no`` is refused (``mdtrt_cert_required``), except for the patient of a registered visit
+whose uploaded lines are settled (``mdtrt_id`` + ``psn_no``: the visit was registered on the
+presented credential). So the answer's birth date, sex and age go only to an institution that
+has seen the patient's credential.
+
 The bill is ``input.data`` (the patient, ``med_type``, ``acct_used_flag``, ``medfee_sumamt``)
 and its lines: inline under ``drugdetail`` or ``feedetail`` (``med_list_codg``, ``cnt``,
 ``pric``, optionally ``det_item_fee_sumamt``), as pharmacies send them, or, without them, the
@@ -36,10 +43,10 @@ from gongji.core.errors import GongjiError
 from gongji.core.money import format_yuan
 from gongji.fsi.domain import fields
 from gongji.fsi.http.envelope import Envelope
+from gongji.fsi.http.patients import presented_patient, presents_credential
 from gongji.fsi.http.wire import amount
 from gongji.kernel.context import BUSINESS_TZ, Context
 from gongji.kernel.errors import NotFound
-from gongji.people.service.credentials_lookup import resolve_person
 from gongji.people.service.persons import birth_date_of, require_person
 from gongji.settlement.domain.bill import LineIn, SettleRequest
 from gongji.settlement.domain.visits import VisitKind, VisitState
@@ -199,13 +206,7 @@ def read_bill(
     acct_used = fields.required_text(data, "acct_used_flag", pattern=_FLAG) == "1"
     medfee = fields.amount_fen(data, "medfee_sumamt")
     insutype = fields.text(data, "insutype", required=False, pattern=_INSUTYPE)
-    person = resolve_person(
-        ctx,
-        uow,
-        fields.text(data, "psn_no", required=False, pattern=_ID),
-        fields.text(data, "mdtrt_cert_type", required=False),
-        fields.text(data, "mdtrt_cert_no", required=False, length_max=128),
-    )
+    person = _patient(ctx, uow, env, data)
     mdtrt_id = fields.text(data, "mdtrt_id", required=False, pattern=_ID)
     uploaded = _uploaded(uow, env, data, institution, person.psn_no, settling)
     if uploaded is None:
@@ -229,6 +230,22 @@ def read_bill(
     return Bill(request, person, medfee or 0, fees, insutype, echo, uploaded)
 
 
+def _patient(ctx: Context, uow: UnitOfWork, env: Envelope, data: fields.Node) -> PersonRecord:
+    """The holder of the credential presented now (fsi/http/patients.py); without one, only a
+    registered visit's patient, named by ``psn_no`` and checked against the visit (its
+    registration was by a presented credential), and a bill sent inline is refused
+    (``mdtrt_cert_required``)."""
+    if presents_credential(data) or not _settles_uploaded(env, data):
+        return presented_patient(ctx, uow, data)
+    return require_person(uow, fields.required_text(data, "psn_no", pattern=_ID))
+
+
+def _settles_uploaded(env: Envelope, data: fields.Node) -> bool:
+    """Whether the message settles a visit's uploaded lines rather than lines it carries."""
+    inline = any(name in node for node in (env.input, data) for name in DETAIL_NAMES)
+    return not inline and env.infno[:2] in _VISIT_KINDS
+
+
 def _uploaded(
     uow: UnitOfWork,
     env: Envelope,
@@ -238,11 +255,9 @@ def _uploaded(
     settling: bool,
 ) -> Uploaded | None:
     """The visit's uploaded lines this message settles, or None for a bill sent inline."""
-    if any(name in node for node in (env.input, data) for name in DETAIL_NAMES):
+    if not _settles_uploaded(env, data):
         return None
     group = env.infno[:2]
-    if group not in _VISIT_KINDS:
-        return None
     mdtrt_id = fields.required_text(data, "mdtrt_id", pattern=_ID)
     chrg_bchno = None
     if group == "22":  # an outpatient visit settles one batch at a time

@@ -14,11 +14,11 @@ from typing import Any, Final
 
 from gongji.fsi.domain import fields
 from gongji.fsi.http.envelope import Envelope
+from gongji.fsi.http.patients import presented_patient
 from gongji.fsi.http.replayable import once
 from gongji.fsi.http.settlement import check_line_fees
 from gongji.fsi.http.wire import amount
 from gongji.kernel.context import Context
-from gongji.people.service.credentials_lookup import resolve_person
 from gongji.settlement.domain.items import ItemFigures
 from gongji.settlement.domain.visits import VisitKind
 from gongji.settlement.service import visits
@@ -35,15 +35,10 @@ ALL_BATCHES: Final = "0000"
 
 
 def patient(ctx: Context, uow: UnitOfWork, data: fields.Node) -> str:
-    """The ``psn_no`` of the patient a message names (by number, credential, or both)."""
-    person = resolve_person(
-        ctx,
-        uow,
-        fields.text(data, "psn_no", required=False, pattern=ID),
-        fields.text(data, "mdtrt_cert_type", required=False),
-        fields.text(data, "mdtrt_cert_no", required=False, length_max=128),
-    )
-    return person.psn_no
+    """The ``psn_no`` of the holder of the credential the registration presents (a bare
+    ``psn_no`` is refused): the visit carries that identity to its later messages
+    (:mod:`gongji.fsi.http.patients`)."""
+    return presented_patient(ctx, uow, data).psn_no
 
 
 def visit_of(

@@ -12,6 +12,11 @@ counted before any argon2 work, :func:`admit_sign_in`), a lockout after
 ``Limits.operator_failures_before_lockout`` wrong attempts in a row that doubles with each
 further one, and single-use TOTP codes (the step of the last accepted code is kept, and only a
 later step is accepted, RFC 6238 §5.2). A locked name is refused before its password is read.
+
+The lockout must not tell names apart either: a name no active operator holds counts its wrong
+attempts too (``unknown_sign_ins``, by the name's keyed hash, never the typed text) and is
+locked after as many, for as long, with the same ``operator_locked`` answer, refused as fast.
+Otherwise the first ``operator_locked`` would confirm that a guessed name exists.
 """
 
 from __future__ import annotations
@@ -210,9 +215,10 @@ def check_password(ctx: Context, name: str, password: str) -> PasswordChecked:
     On SQLite a write transaction holds the database's one write lock: argon2 inside it made
     every other write (a settlement's nonce among them) wait a quarter of a second per guess.
     """
-    found = run_in_transaction(ctx.engine, lambda uow: _usable(uow, name), read_only=True)
-    if found is not None:
-        _refuse_if_locked(ctx, found)
+    found, locked_until_us = run_in_transaction(
+        ctx.engine, lambda uow: _usable_and_lock(ctx, uow, name), read_only=True
+    )
+    _refuse_if_locked(ctx, locked_until_us)
     _admit_password_check(ctx)
     matches = _password_matches(found, password)
     return PasswordChecked(found.password_hash if found is not None else None, matches)
@@ -221,6 +227,21 @@ def check_password(ctx: Context, name: str, password: str) -> PasswordChecked:
 def _usable(uow: UnitOfWork, name: str, *, for_update: bool = False) -> OperatorRow | None:
     found = repo.operator(uow.connection, name, for_update=for_update) if len(name) <= 64 else None
     return found if found is not None and not found.disabled else None
+
+
+def _usable_and_lock(
+    ctx: Context, uow: UnitOfWork, name: str, *, for_update: bool = False
+) -> tuple[OperatorRow | None, int | None]:
+    """The active operator of that name, if any, and when the name's lockout ends: the
+    operator's own, or for a name no active operator holds, the one its wrong attempts earned."""
+    usable = _usable(uow, name, for_update=for_update)
+    if usable is not None:
+        return usable, usable.locked_until_us
+    return None, repo.unknown_name_locked_until(uow.connection, _name_hash(ctx, name))
+
+
+def _name_hash(ctx: Context, name: str) -> str:
+    return ctx.vault.lookup_hash(name, context="operator sign-in name")
 
 
 def check_credentials(
@@ -234,9 +255,8 @@ def check_credentials(
     """The operator when password and TOTP code are both right; ``login_failed`` otherwise
     (counted: commit before propagating), ``operator_locked`` while a lockout lasts. With
     ``checked`` (from :func:`check_password`) argon2 is not run again here."""
-    usable = _usable(uow, name, for_update=True)
-    if usable is not None:
-        _refuse_if_locked(ctx, usable)
+    usable, locked_until_us = _usable_and_lock(ctx, uow, name, for_update=True)
+    _refuse_if_locked(ctx, locked_until_us)
     if checked is None:
         _admit_password_check(ctx)
         password_ok = _password_matches(usable, password)
@@ -247,6 +267,8 @@ def check_credentials(
     if usable is None or step is None:
         if usable is not None:
             _count_failure(ctx, uow, usable)
+        else:
+            _count_unknown_name_failure(ctx, uow, name)
         raise LoginFailed()
     repo.record_sign_in(uow.connection, usable.name, step)
     return usable
@@ -257,24 +279,37 @@ def _admit_password_check(ctx: Context) -> None:
     ctx.limiter.admit("argon2", ctx.limits.password_checks_per_second, window_s=1.0)
 
 
-def _refuse_if_locked(ctx: Context, operator: OperatorRow) -> None:
+def _refuse_if_locked(ctx: Context, locked_until_us: int | None) -> None:
     now_us = ctx.now_us()
-    if operator.locked_until_us is not None and operator.locked_until_us > now_us:
-        wait_s = -(-(operator.locked_until_us - now_us) // 1_000_000)
+    if locked_until_us is not None and locked_until_us > now_us:
+        wait_s = -(-(locked_until_us - now_us) // 1_000_000)
         raise OperatorLocked(retry_after_s=wait_s)
 
 
-def _count_failure(ctx: Context, uow: UnitOfWork, operator: OperatorRow) -> None:
-    """One more wrong attempt; from the N-th in a row the name is locked, longer each time."""
-    failures = operator.failed_logins + 1
+def _lockout_ends_us(ctx: Context, failures: int) -> int | None:
+    """From the N-th wrong attempt in a row the name is locked, twice as long each time."""
     limits = ctx.limits
     beyond = failures - limits.operator_failures_before_lockout
-    locked_until_us = operator.locked_until_us
-    if beyond >= 0:
-        doubled = limits.operator_lockout_first_s << min(beyond, 32)
-        lockout_s = min(doubled, limits.operator_lockout_max_s)
-        locked_until_us = ctx.now_us() + lockout_s * 1_000_000
+    if beyond < 0:
+        return None
+    doubled = limits.operator_lockout_first_s << min(beyond, 32)
+    return ctx.now_us() + min(doubled, limits.operator_lockout_max_s) * 1_000_000
+
+
+def _count_failure(ctx: Context, uow: UnitOfWork, operator: OperatorRow) -> None:
+    """One more wrong attempt against an operator."""
+    failures = operator.failed_logins + 1
+    locked_until_us = _lockout_ends_us(ctx, failures) or operator.locked_until_us
     repo.record_failure(uow.connection, operator.name, failures, locked_until_us)
+
+
+def _count_unknown_name_failure(ctx: Context, uow: UnitOfWork, name: str) -> None:
+    """One more wrong attempt against a name no active operator holds, locked as one would be."""
+    name_hash = _name_hash(ctx, name)
+    failures = repo.count_unknown_name_failure(uow.connection, name_hash, ctx.now_us())
+    locked_until_us = _lockout_ends_us(ctx, failures)
+    if locked_until_us is not None:
+        repo.lock_unknown_name(uow.connection, name_hash, locked_until_us)
 
 
 @cache

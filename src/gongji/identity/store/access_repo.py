@@ -7,10 +7,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import Connection, delete, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from gongji.store import raw
 from gongji.store.engine import is_sqlite
-from gongji.store.tables_access import access_tokens, one_time_codes, operators
+from gongji.store.tables_access import (
+    access_tokens,
+    one_time_codes,
+    operators,
+    unknown_sign_ins,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,3 +188,39 @@ def insert_operator(connection: Connection, row: OperatorRow) -> None:
 
 
 # --- idempotency keys -----------------------------------------------------------------------
+
+
+# --- sign-ins against names no operator holds -----------------------------------------------
+
+
+def unknown_name_locked_until(connection: Connection, name_hash: str) -> int | None:
+    """When the lockout of a name no operator holds ends (None: not locked, or never tried)."""
+    statement = select(unknown_sign_ins.c.locked_until_us).where(
+        unknown_sign_ins.c.name_hash == name_hash
+    )
+    return connection.execute(statement).scalar_one_or_none()
+
+
+def count_unknown_name_failure(connection: Connection, name_hash: str, at_us: int) -> int:
+    """One more wrong sign-in against the name, counted atomically (two at once count two);
+    answers the count now."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(unknown_sign_ins).values(
+        name_hash=name_hash, failed_logins=1, locked_until_us=None, updated_at_us=at_us
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[unknown_sign_ins.c.name_hash],
+        set_={
+            "failed_logins": unknown_sign_ins.c.failed_logins + 1,
+            "updated_at_us": statement.excluded.updated_at_us,
+        },
+    ).returning(unknown_sign_ins.c.failed_logins)
+    return int(connection.execute(statement).scalar_one())
+
+
+def lock_unknown_name(connection: Connection, name_hash: str, locked_until_us: int) -> None:
+    connection.execute(
+        update(unknown_sign_ins)
+        .where(unknown_sign_ins.c.name_hash == name_hash)
+        .values(locked_until_us=locked_until_us)
+    )

@@ -18,11 +18,14 @@ When both a person number and a credential are sent they must name the same pers
 cannot be used to settle on someone else's number. An expired e-voucher still corroborates a
 person number (an inpatient stay outlasts any QR code); alone, it no longer identifies anyone.
 
-Person information (1101) is stricter, :func:`identify_presented`: it answers who holds a
-credential the patient *presents* (a live e-voucher, or an ID or social-security card number
+The national interface is stricter, :func:`identify_presented`: person information (1101),
+visit registration (2201, 2401) and settlements outside a registered visit identify who holds
+a credential the patient *presents* (a live e-voucher, or an ID or social-security card number
 with the holder's name), never a bare person number, and every failure (unknown number, wrong
 name, forged or expired token, a person number naming someone else) is one and the same
-refusal, so no answer tells an institution whether a number or a name is in the register.
+refusal, so no answer tells an institution whether a number or a name is in the register
+(gongji.fsi.http.patients). :func:`resolve_person` still serves the REST settlement API and the
+desk pages.
 """
 
 from __future__ import annotations
@@ -90,12 +93,13 @@ class CredentialMismatch(GongjiError):
 class CredentialRequired(GongjiError):
     code: ClassVar[str] = "mdtrt_cert_required"
     message_zh: ClassVar[str] = (
-        "人员信息获取须凭参保人出示的就诊凭证（电子凭证，或身份证、社保卡号码及姓名），"
-        "不受理仅凭人员编号的查询"
+        "须凭参保人出示的就诊凭证（电子凭证，或身份证、社保卡号码及姓名）识别参保人，"
+        "不受理仅凭人员编号的人员信息获取、挂号、入院或结算"
     )
     message_en: ClassVar[str] = (
-        "Person information needs the credential the patient presents (e-voucher, or ID or "
-        "social-security card number with the name), not a bare psn_no"
+        "Identify the patient by the credential presented (e-voucher, or ID or social-security "
+        "card number with the name): a bare psn_no is not accepted for person information, "
+        "registration, admission or settlement"
     )
 
 

@@ -1,0 +1,68 @@
+"""Who the patient of a national-interface message is: the holder of the credential the patient
+presented at the counter (docs/national-interface.md, "Who the patient is").
+
+One reading for every transaction that names a patient anew, person information (1101), visit
+registration (2201, 2401) and the settlements that are not a registered visit's (2101/2102, and
+2206/2207, 2303/2304 with their lines inline): ``mdtrt_cert_type`` + ``mdtrt_cert_no`` (``01``
+a live e-voucher; ``02``/``03`` an ID or social-security card number with the holder's name,
+``psn_name``), or the platform's other form ``psn_cert_type`` ``01`` + ``certno`` + ``psn_name``.
+A bare ``psn_no`` is refused (``mdtrt_cert_required``); every failure to identify is one
+refusal, ``person_not_identified``, so no answer tells a known number or name from an unknown
+one (people.service.credentials_lookup.identify_presented). A ``psn_no`` sent beside the
+credential must name its holder.
+
+The messages of a registered visit (2203–2207, 2301, 2303/2304 on the uploaded lines, 2402…)
+name it by ``mdtrt_id`` and ``psn_no``: the visit carries the identity its registration
+established from the presented credential, and ``mdtrt_id`` is the registering institution's
+own, so no other institution can use it.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from gongji.fsi.domain import fields
+from gongji.kernel.context import Context
+from gongji.people.service.credentials_lookup import (
+    CredentialRequired,
+    Presented,
+    identify_presented,
+)
+from gongji.store.records import PersonRecord
+from gongji.store.uow import UnitOfWork
+
+_ID_CARD: Final = "02"
+_E_VOUCHER: Final = "01"
+_PSN_CERT_ID_CARD: Final = "01"  # psn_cert_type 01 = 居民身份证 (national code table)
+_NAME_LENGTH_MAX: Final = 50
+
+
+def presents_credential(data: fields.Node) -> bool:
+    """Whether the message carries a credential at all (else it may only name a visit)."""
+    return any(
+        fields.text(data, name, required=False, length_max=128) is not None
+        for name in ("mdtrt_cert_no", "certno")
+    )
+
+
+def presented_credential(data: fields.Node) -> Presented:
+    """The credential in the message, or the refusal of a message that presents none."""
+    psn_no = fields.text(data, "psn_no", required=False, length_max=40)
+    cert_type = fields.text(data, "mdtrt_cert_type", required=False, length_max=8)
+    cert_no = fields.text(data, "mdtrt_cert_no", required=False, length_max=128)
+    if cert_no is None:
+        certno = fields.text(data, "certno", required=False, length_max=32)
+        psn_cert_type = fields.text(data, "psn_cert_type", required=False, length_max=8)
+        if certno is None or psn_cert_type not in (None, _PSN_CERT_ID_CARD):
+            raise CredentialRequired()
+        cert_type, cert_no = _ID_CARD, certno
+    name = fields.text(data, "psn_name", required=False, length_max=_NAME_LENGTH_MAX)
+    if cert_type != _E_VOUCHER and name is None:
+        raise fields.FsiFieldMissing(field="psn_name")
+    return Presented(cert_type, cert_no, name, psn_no)
+
+
+def presented_patient(ctx: Context, uow: UnitOfWork, data: fields.Node) -> PersonRecord:
+    """The holder of the credential ``data`` presents (``mdtrt_cert_required`` without one,
+    ``person_not_identified`` for every credential that names no one or someone else)."""
+    return identify_presented(ctx, uow, presented_credential(data))
