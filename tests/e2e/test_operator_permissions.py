@@ -104,6 +104,9 @@ ENDPOINTS: dict[tuple[str, str], Permission] = {
     ("GET", "/api/v1/admin/risk/institutions/{code}"): P.HANDLE_RISK_CASES,
     ("GET", "/api/v1/admin/risk/persons/{psn_no}"): P.HANDLE_RISK_CASES,
     ("GET", "/api/v1/admin/risk/runs"): P.HANDLE_RISK_CASES,
+    ("GET", "/api/v1/admin/risk/held-grants"): P.HANDLE_RISK_CASES,
+    ("POST", "/api/v1/admin/risk/held-grants/{grant_id}/release"): P.HANDLE_RISK_CASES,
+    ("POST", "/api/v1/admin/risk/held-grants/{grant_id}/reject"): P.HANDLE_RISK_CASES,
 }
 
 PARAMS = {
@@ -118,6 +121,7 @@ PARAMS = {
     "case_id": "1",
     "subject": PSN,
     "alert_id": "1",
+    "grant_id": "G0000000000000000",
     "code": "H62010000001",
 }
 

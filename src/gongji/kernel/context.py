@@ -70,7 +70,7 @@ class Context:
     sms: SmsGateway
     limits: Limits = field(default_factory=Limits)
     limiter: RateLimiter = field(default_factory=RateLimiter)
-    screens: tuple[Callable[..., None], ...] = ()
+    screens: tuple[Callable[..., bool], ...] = ()
     """Write-time screening callbacks (kernel/screening.py); bootstrap registers risk's."""
 
     def now(self) -> datetime:

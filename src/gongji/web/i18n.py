@@ -68,6 +68,7 @@ RELATIONSHIP_STATUS: Final[Words] = {
 
 GRANT_STATE: Final[Words] = {
     "offered": ("等待接收", "waiting to be accepted"),
+    "held": ("待审核", "held for a risk review"),
     "active": ("可使用", "in use"),
     "rejected": ("已拒收", "rejected"),
     "expired": ("已过期退回", "expired, returned"),

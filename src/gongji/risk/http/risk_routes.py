@@ -26,9 +26,10 @@ from gongji.kernel.context import Actor, Context
 from gongji.kernel.permissions import Permission
 from gongji.risk.domain.alerts import RuleCode, SubjectKind
 from gongji.risk.domain.cases import CaseState
-from gongji.risk.service import cases, queries
+from gongji.risk.service import cases, held_grants, queries
 from gongji.risk.store.alerts_repo import AlertRow, RunRow
 from gongji.risk.store.cases_repo import CaseRow
+from gongji.store.records import GrantRecord
 from gongji.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/v1/admin/risk", tags=["risk"])
@@ -189,6 +190,33 @@ class RecoveryIn(RequestBody):
     amount: AmountIn
 
 
+class RejectIn(RequestBody):
+    reason: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class HeldGrantOut(BaseModel):
+    """A grant held for review (待审核), or as the decision left it."""
+
+    grant_id: str
+    contributor: str
+    recipient: str
+    amount: str
+    state: str
+    offered_at: str | None
+    expires_at: str | None
+    """The acceptance deadline of an offer (a released grant's counts from the release); none
+    while held or after the decision."""
+
+    @classmethod
+    def of(cls, grant: GrantRecord) -> HeldGrantOut:
+        return cls(
+            grant_id=grant.id, contributor=grant.contributor, recipient=grant.recipient,
+            amount=format_yuan(grant.amount_fen), state=grant.state,
+            offered_at=iso(grant.offered_at_us),
+            expires_at=iso(grant.expires_at_us) if grant.state == "offered" else None,
+        )  # fmt: skip
+
+
 def _edges(uow: UnitOfWork, alerts: list[AlertRow]) -> list[EdgeOut]:
     return [
         EdgeOut(contributor=e.giver, recipient=e.taker, amount=format_yuan(e.amount_fen),
@@ -311,9 +339,7 @@ _step_route(
 def close_case(case_id: str, body: CloseIn, request: Request, officer: RiskOfficer) -> JSONResponse:
     def command(ctx: Context, uow: UnitOfWork) -> CaseOut:
         recovered = None if body.recovered is None else parse_amount(body.recovered)
-        closed = cases.close(
-            ctx, uow, officer, case_id, body.confirmed, body.reason, recovered
-        )
+        closed = cases.close(ctx, uow, officer, case_id, body.confirmed, body.reason, recovered)
         return CaseOut.of(closed)
 
     return write(
@@ -382,4 +408,47 @@ def run_status(_: RiskOfficer, ctx: Ctx) -> RunStatusOut:
         next_run="full" if status.watermark_seq is None else "incremental",
         watermark_seq=status.watermark_seq,
         runs=[RunOut.of(run_id, row) for run_id, row in status.runs],
+    )
+
+
+@router.get(
+    "/held-grants",
+    response_model=list[HeldGrantOut],
+    summary="Grants a write-time check held for review (待审核), oldest first",
+)
+def held_grant_list(_: RiskOfficer, ctx: Ctx) -> list[HeldGrantOut]:
+    return [HeldGrantOut.of(g) for g in read(ctx, held_grants.held)]
+
+
+@router.post(
+    "/held-grants/{grant_id}/release",
+    response_model=HeldGrantOut,
+    summary="Release a held grant: it becomes an offer with a whole acceptance period",
+)
+def release_grant(grant_id: str, request: Request, officer: RiskOfficer) -> JSONResponse:
+    return write(
+        request,
+        officer,
+        "risk.grant.release",
+        {"grant_id": grant_id},
+        lambda ctx, uow: HeldGrantOut.of(held_grants.release(ctx, uow, officer, grant_id)),
+    )
+
+
+@router.post(
+    "/held-grants/{grant_id}/reject",
+    response_model=HeldGrantOut,
+    summary="Reject a held grant: its money goes back to the contributor",
+)
+def reject_grant(
+    grant_id: str, body: RejectIn, request: Request, officer: RiskOfficer
+) -> JSONResponse:
+    return write(
+        request,
+        officer,
+        "risk.grant.reject",
+        {"grant_id": grant_id, **body.model_dump()},
+        lambda ctx, uow: HeldGrantOut.of(
+            held_grants.reject(ctx, uow, officer, grant_id, body.reason)
+        ),
     )
