@@ -59,7 +59,8 @@ def grants(
         "SELECT id, contributor, recipient, amount_fen, offered_at_us, accepted_at_us "
         "FROM grants WHERE offered_at_us >= :start AND offered_at_us < :end"
     )
-    return [GrantFact(*row) for row in _read(connection, sql, start, end, persons, _GRANT_PARTIES)]
+    make = GrantFact._make
+    return [make(row) for row in _read(connection, sql, start, end, persons, _GRANT_PARTIES)]
 
 
 _GRANT_PARTIES = ("contributor", "recipient")
@@ -95,7 +96,7 @@ def settlements(
         "AND NOT EXISTS (SELECT 1 FROM settlements r2 WHERE r2.reverses = s.setl_id)"
     )
     rows = _read(connection, sql, start, end, persons, ("s.psn_no",))
-    return [SettlementFact(*row) for row in rows]
+    return list(map(SettlementFact._make, rows))
 
 
 def persons(
@@ -205,5 +206,5 @@ def grants_by_id(connection: Connection, ids: Sequence[str]) -> list[GrantFact]:
             "SELECT id, contributor, recipient, amount_fen, offered_at_us, accepted_at_us "
             f"FROM grants WHERE {where}"
         )
-        found.extend(GrantFact(*row) for row in raw.fetch(connection, sql, params))
+        found.extend(map(GrantFact._make, raw.fetch(connection, sql, params)))
     return found
