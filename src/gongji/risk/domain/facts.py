@@ -133,9 +133,9 @@ class History:
         history = cls(start, end)
         history.persons = {p.psn_no: p for p in persons}
         history.institutions = {i.code: i for i in institutions}
-        history.grants = sorted(grants, key=lambda g: g.created_at)
-        history.settlements = sorted(settlements, key=lambda s: s.at)
-        history.relationships = sorted(relationships, key=lambda r: r.created_at)
+        history.grants = sorted(grants, key=attrgetter("created_at"))
+        history.settlements = sorted(settlements, key=attrgetter("at"))
+        history.relationships = sorted(relationships, key=attrgetter("created_at"))
         history.by_recipient = _group(history.grants, "recipient")
         history.by_contributor = _group(history.grants, "contributor")
         history.spending_of = _group(history.settlements, "psn_no")
