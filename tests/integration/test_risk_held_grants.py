@@ -207,3 +207,21 @@ def test_the_officers_api_lists_releases_and_rejects_held_grants(
         late = post(client, f"{base}/{world.held.id}/reject", officer, {"reason": "迟到"})
         assert (late.status_code, late.json()["code"]) == (400, "grant_not_held")
         assert client.get(base, headers=officer).json() == []
+
+
+def test_an_ordinary_offer_from_both_account_parts_still_returns_at_six(world: World) -> None:
+    """The 06:00 return voids released grants' reservations itself; an ordinary offer's, made of
+    two linked parts that the ledger expired already, is left as the ledger left it."""
+    ctx = world.ctx
+    both = "P370100000930"  # Jinan shares this year's money too (Gansu earlier years' only)
+    insured(ctx, both, region="370100", current=10_000, earlier=10_000, name="李四")
+    relate(ctx, both, GIVERS[0], "sibling")
+    offered = run(ctx, lambda uow: grants.offer(ctx, uow, person_actor(both), GIVERS[0], 15_000))
+    assert (offered.state, offered.from_current_fen, offered.from_earlier_fen) == (
+        "offered", 10_000, 5_000,
+    )  # fmt: skip
+    world.clock.advance(timedelta(days=2))
+    assert run(ctx, lambda uow: grants.expire_due_offers(ctx, uow)) == 1
+    parts = run(ctx, lambda uow: parts_available(ctx, uow, "370100", both))
+    assert (parts.current_fen, parts.earlier_fen) == (10_000, 10_000)
+    assert world.held.state == "held"  # the held grant is left waiting

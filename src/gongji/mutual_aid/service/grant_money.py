@@ -98,8 +98,18 @@ def void_at_deadline(ctx: Context, uow: UnitOfWork, grant: GrantRecord) -> None:
     offer whose pending transfers carry no timeout (a released held grant); for any other
     offer the void finds them expired already and changes nothing."""
     results = resolve_offer(ctx, uow, grant, post=False)
-    if any(r not in (OK, CreateTransferResult.PENDING_TRANSFER_EXPIRED) for r in results):
+    voided = all(result is OK for result in results)
+    expired = CreateTransferResult.PENDING_TRANSFER_EXPIRED in results and all(
+        result in _EXPIRED_CHAIN for result in results
+    )  # the first part's expiry fails the linked rest
+    if not (voided or expired):
         raise LedgerRefused(f"the void at the deadline of {grant.id}", results)
+
+
+_EXPIRED_CHAIN = (
+    CreateTransferResult.PENDING_TRANSFER_EXPIRED,
+    CreateTransferResult.LINKED_EVENT_FAILED,
+)
 
 
 def return_left(ctx: Context, uow: UnitOfWork, grant: GrantRecord) -> int:
