@@ -97,6 +97,22 @@ ENDPOINTS: dict[tuple[str, str], Permission] = {
     ("GET", "/admin/risk/cases/{case_id}"): P.HANDLE_RISK_CASES,
     ("POST", "/admin/risk/cases/{case_id}/{verb}"): P.HANDLE_RISK_CASES,
     ("GET", "/admin/risk/subjects/{kind}/{subject}"): P.HANDLE_RISK_CASES,
+    ("GET", "/api/v1/admin/risk/alerts"): P.HANDLE_RISK_CASES,
+    ("GET", "/api/v1/admin/risk/alerts/{alert_id}"): P.HANDLE_RISK_CASES,
+    ("POST", "/api/v1/admin/risk/alerts/{alert_id}/case"): P.HANDLE_RISK_CASES,
+    ("GET", "/api/v1/admin/risk/cases"): P.HANDLE_RISK_CASES,
+    ("GET", "/api/v1/admin/risk/cases/{case_id}"): P.HANDLE_RISK_CASES,
+    ("POST", "/api/v1/admin/risk/cases/{case_id}/investigate"): P.HANDLE_RISK_CASES,
+    ("POST", "/api/v1/admin/risk/cases/{case_id}/freeze-wallet"): P.HANDLE_RISK_CASES,
+    ("POST", "/api/v1/admin/risk/cases/{case_id}/suspend-institution"): P.HANDLE_RISK_CASES,
+    ("POST", "/api/v1/admin/risk/cases/{case_id}/close"): P.HANDLE_RISK_CASES,
+    ("POST", "/api/v1/admin/risk/cases/{case_id}/recoveries"): P.HANDLE_RISK_CASES,
+    ("GET", "/api/v1/admin/risk/institutions/{code}"): P.HANDLE_RISK_CASES,
+    ("GET", "/api/v1/admin/risk/persons/{psn_no}"): P.HANDLE_RISK_CASES,
+    ("GET", "/api/v1/admin/risk/runs"): P.HANDLE_RISK_CASES,
+    ("GET", "/api/v1/admin/risk/held-grants"): P.HANDLE_RISK_CASES,
+    ("POST", "/api/v1/admin/risk/held-grants/{grant_id}/release"): P.HANDLE_RISK_CASES,
+    ("POST", "/api/v1/admin/risk/held-grants/{grant_id}/reject"): P.HANDLE_RISK_CASES,
 }
 
 PARAMS = {
@@ -110,6 +126,9 @@ PARAMS = {
     "job_id": "none",
     "case_id": "1",
     "subject": PSN,
+    "alert_id": "1",
+    "grant_id": "G0000000000000000",
+    "code": "H62010000001",
 }
 
 

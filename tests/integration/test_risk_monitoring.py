@@ -160,17 +160,18 @@ def test_the_fifth_contributors_offer_is_flagged_as_it_is_written(world: World) 
     assert runs.run(ctx).alerts_new == 0  # the scheduled run sees the same rows
 
 
-def test_where_policy_holds_the_recipients_wallet_is_frozen_for_review(world: World) -> None:
+def test_where_policy_holds_the_grant_is_held_and_no_wallet_is_frozen(world: World) -> None:
     ctx = _screened(world, hold=True)
     for giver in GIVERS[:4]:
         give(ctx, giver, TAKER, 20_000)
     offered = run(ctx, lambda uow: grants.offer(ctx, uow, person_actor(GIVERS[4]), TAKER, 20_000))
-    assert offered.state == "offered"  # the write stands
+    assert offered.state == "held"  # the write stands, held for review
     (flagged,) = run(ctx, lambda uow: queries.alert_queue(uow))
     assert flagged.held
-    assert run(ctx, lambda uow: wallets.wallet_status(uow, TAKER)) == "frozen"
+    assert run(ctx, lambda uow: wallets.wallet_status(uow, TAKER)) == "open"
+    assert run(ctx, lambda uow: wallets.wallet_status(uow, GIVERS[4])) == "open"
     world.refused(
-        "recipient_wallet_frozen",
+        "grant_held_for_review",
         lambda uow: grants.accept(ctx, uow, person_actor(TAKER), offered.id),
     )
     trail = run(ctx, lambda uow: log.search(uow, AuditQuery(subject=TAKER)))

@@ -24,9 +24,11 @@ from gongji.mutual_aid.domain.grants import (
     OfferFacts,
     PartyFacts,
     check_accept,
+    check_hold_decision,
     check_offer,
     check_revoke,
     offer_expires_at,
+    released_offer_expires_at,
     split_sources,
 )
 
@@ -217,12 +219,36 @@ def test_an_offer_may_be_accepted_until_its_deadline_and_not_at_it() -> None:
         (GrantState.EXPIRED, "grant_offer_expired"),
         (GrantState.ACTIVE, "grant_not_offered"),
         (GrantState.REJECTED, "grant_not_offered"),
+        (GrantState.HELD, "grant_held_for_review"),
     ],
 )
 def test_only_an_open_offer_may_be_accepted(state: GrantState, code: str) -> None:
     with pytest.raises(GongjiError) as caught:
         check_accept(state, TEN_AM, offer_expires_at(TEN_AM, LANZHOU))
     assert caught.value.code == code
+
+
+def test_a_held_grant_is_accepted_not_even_before_its_deadline() -> None:
+    deadline = offer_expires_at(TEN_AM, LANZHOU)
+    with pytest.raises(GongjiError) as caught:
+        check_accept(GrantState.HELD, TEN_AM, deadline)
+    assert caught.value.code == "grant_held_for_review"
+
+
+@pytest.mark.parametrize("state", [s for s in GrantState if s is not GrantState.HELD])
+def test_only_a_held_grant_is_released_or_rejected_by_the_officer(state: GrantState) -> None:
+    check_hold_decision(GrantState.HELD)
+    with pytest.raises(GongjiError) as caught:
+        check_hold_decision(state)
+    assert caught.value.code == "grant_not_held"
+
+
+def test_a_released_grant_has_a_whole_acceptance_period_from_its_release() -> None:
+    released = datetime(2026, 3, 9, 15, 0, tzinfo=SHANGHAI)  # a week after the offer
+    assert released_offer_expires_at(released, LANZHOU) == datetime(
+        2026, 3, 10, 6, 0, tzinfo=SHANGHAI
+    )
+    assert released_offer_expires_at(released, LANZHOU) > offer_expires_at(TEN_AM, LANZHOU)
 
 
 def test_revocation_waits_the_policy_days_after_acceptance() -> None:

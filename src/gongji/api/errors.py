@@ -42,6 +42,10 @@ STATUS_BY_CODE: dict[str, int] = {
     "premium_already_paid": 409,
     "settlement_request_reused": 422,
     "settlement_already_reversed": 409,
+    "risk_alert_unknown": 404,
+    "risk_case_unknown": 404,
+    "risk_alert_in_case": 409,
+    "risk_case_step_refused": 409,
 }
 
 _HTTP_MESSAGES = {

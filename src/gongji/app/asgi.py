@@ -33,6 +33,7 @@ from gongji.jobs.scheduler import Scheduler
 from gongji.mutual_aid.http import wallet_routes
 from gongji.mutual_aid.http.premium_routes import router as premium_router
 from gongji.notify.http import notification_routes
+from gongji.risk.http import risk_routes
 from gongji.settlement.http.clearing_routes import router as clearing_router
 from gongji.settlement.http.reconciliation_routes import router as reconciliation_router
 from gongji.settlement.http.settlement_routes import router as settlement_router
@@ -75,6 +76,7 @@ def create_app(container: Container, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(person_routes.router)
     app.include_router(stats_routes.router)
     app.include_router(report_routes.router)
+    app.include_router(risk_routes.router)
     app.include_router(clearing_router)
     app.include_router(premium_router)
     app.include_router(reconciliation_router)

@@ -75,7 +75,7 @@ class Context:
     door_limiter: RateLimiter = field(default_factory=RateLimiter)
     """The anonymous doors' pre-filter (api/doors.py), always in this process's memory: it runs
     in the event loop, which must not wait on the database; it guards this process's threads."""
-    screens: tuple[Callable[..., None], ...] = ()
+    screens: tuple[Callable[..., bool], ...] = ()
     """Write-time screening callbacks (kernel/screening.py); bootstrap registers risk's."""
 
     def now(self) -> datetime:

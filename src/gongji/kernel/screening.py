@@ -5,9 +5,10 @@ Risk monitoring sits above mutual aid and settlement (it reads their rows and fr
 wallets), so those areas cannot import it; yet its cheapest checks belong at the moment of a
 grant or a settlement. So the lower area states what happened, in the plain values below, and
 calls ``screen``; whoever registered on the Context (bootstrap registers risk) judges. A screen
-may flag the write and hold what follows for review (e.g. freeze a wallet) in the same
-transaction; it never refuses the write, and with no screen registered the call costs a loop
-over an empty tuple.
+may flag the write, and answers whether the write is to be held for review; the lower area
+decides what holding means for its own rows (mutual aid holds a grant in its ``held`` state).
+A screen never refuses the write, and with no screen registered the call costs a loop over an
+empty tuple.
 """
 
 from __future__ import annotations
@@ -40,10 +41,12 @@ class SharedMoneySpent:
 
 
 WriteFacts = GrantOffered | SharedMoneySpent
-Screen = Callable[["Context", "UnitOfWork", WriteFacts], None]
+Screen = Callable[["Context", "UnitOfWork", WriteFacts], bool]
+"""Judges a write in its unit of work; ``True`` asks that the write be held for review."""
 
 
-def screen(ctx: Context, uow: UnitOfWork, facts: WriteFacts) -> None:
-    """Hand ``facts`` to every screen registered on ``ctx``, in the caller's unit of work."""
-    for registered in ctx.screens:
-        registered(ctx, uow, facts)
+def screen(ctx: Context, uow: UnitOfWork, facts: WriteFacts) -> bool:
+    """Hand ``facts`` to every screen registered on ``ctx``, in the caller's unit of work; ``True``
+    when any of them asks to hold the write (every screen runs, so each records its flags)."""
+    verdicts = [registered(ctx, uow, facts) for registered in ctx.screens]
+    return any(verdicts)

@@ -68,6 +68,7 @@ RELATIONSHIP_STATUS: Final[Words] = {
 
 GRANT_STATE: Final[Words] = {
     "offered": ("等待接收", "waiting to be accepted"),
+    "held": ("待审核", "held for a risk review"),
     "active": ("可使用", "in use"),
     "rejected": ("已拒收", "rejected"),
     "expired": ("已过期退回", "expired, returned"),
@@ -103,6 +104,7 @@ EVENT: Final[Words] = {
     "relationship_reviewed": ("经办机构核验亲属关系", "kinship reviewed"),
     "relationship_ended": ("共济关系结束", "relationship ended"),
     "grant_offered": ("发起共济", "grant offered"),
+    "grant_held": ("发起共济，待风险审核", "grant offered, held for a risk review"),
     "grant_accepted": ("接收共济", "grant accepted"),
     "grant_rejected": ("拒收共济", "grant rejected"),
     "grant_revoked": ("收回共济额度", "grant revoked"),

@@ -145,3 +145,17 @@ class GrantRevocationTooEarly(GongjiError):
     message_en: ClassVar[str] = (
         "A grant can be revoked {days} days after acceptance, from {earliest}"
     )
+
+
+class GrantHeldForReview(GongjiError):
+    code: ClassVar[str] = "grant_held_for_review"
+    message_zh: ClassVar[str] = "该笔共济额度正在进行风险审核，审核通过后方可接收"
+    message_en: ClassVar[str] = (
+        "This grant is held for a risk review; it can be accepted once released"
+    )
+
+
+class GrantNotHeld(GongjiError):
+    code: ClassVar[str] = "grant_not_held"
+    message_zh: ClassVar[str] = "该笔共济额度不在待审核状态（当前：{state}）"
+    message_en: ClassVar[str] = "This grant is not held for review (it is {state})"

@@ -21,6 +21,8 @@ from gongji.mutual_aid.domain.sharing import AccountPart, shareable_parts
 
 class GrantState(StrEnum):
     OFFERED = "offered"
+    HELD = "held"
+    """待审核: offered, but a write-time risk check held it for a risk officer's decision."""
     ACTIVE = "active"
     REJECTED = "rejected"
     EXPIRED = "expired"
@@ -147,12 +149,26 @@ def offer_expires_at(offered_local: datetime, policy: Policy) -> datetime:
 
 
 def check_accept(state: GrantState, local_now: datetime, expires_local: datetime) -> None:
+    if state is GrantState.HELD:
+        raise grant_errors.GrantHeldForReview()
     if state is not GrantState.OFFERED:
         if state is GrantState.EXPIRED:
             raise grant_errors.GrantOfferExpired()
         raise grant_errors.GrantNotOffered(state=state.value)
     if local_now >= expires_local:
         raise grant_errors.GrantOfferExpired()
+
+
+def check_hold_decision(state: GrantState) -> None:
+    """Only a held grant is released or rejected by a risk officer (docs/rules.md §6.1.1)."""
+    if state is not GrantState.HELD:
+        raise grant_errors.GrantNotHeld(state=state.value)
+
+
+def released_offer_expires_at(released_local: datetime, policy: Policy) -> datetime:
+    """A released grant's acceptance deadline: counted from the release as from an offer, so
+    the recipient has the whole acceptance period that the hold took away (§6.1.1)."""
+    return offer_expires_at(released_local, policy)
 
 
 def check_revoke(state: GrantState, accepted_on: date, today: date, policy: Policy) -> None:

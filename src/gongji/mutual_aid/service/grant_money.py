@@ -34,8 +34,12 @@ def _linked(index: int, count: int) -> TransferFlags:
     return TransferFlags.LINKED if index < count - 1 else TransferFlags.NONE
 
 
-def reserve(ctx: Context, uow: UnitOfWork, grant: GrantRecord) -> None:
-    """Pending transfers from the account parts into the grant's quota, expiring at the deadline."""
+def reserve(ctx: Context, uow: UnitOfWork, grant: GrantRecord, *, held: bool = False) -> None:
+    """Pending transfers from the account parts into the grant's quota, expiring at the deadline.
+
+    A held grant's reservation has no timeout: it waits for the risk officer, and after a
+    release the 06:00 return voids it at the new deadline (``void_offer``) since the ledger
+    cannot move a pending transfer's timeout."""
     ctx.ledger.create_accounts_in(uow, [chart.earmark_account(grant.id, grant.contributor_region)])
     parts = _parts(grant)
     transfers = [
@@ -47,7 +51,7 @@ def reserve(ctx: Context, uow: UnitOfWork, grant: GrantRecord) -> None:
             chart.LEDGER_CNY,
             chart.TransferCode.GRANT_OFFER,
             TransferFlags.PENDING | _linked(index, len(parts)),
-            expires_at_us=grant.expires_at_us,
+            expires_at_us=None if held else grant.expires_at_us,
             ref=grant.id,
         )
         for index, (part, amount) in enumerate(parts)
@@ -87,6 +91,25 @@ def void_offer(ctx: Context, uow: UnitOfWork, grant: GrantRecord) -> None:
         ctx.ledger.expire_pending_in(uow)
         return
     _require_ok(results, f"the void of {grant.id}")
+
+
+def void_at_deadline(ctx: Context, uow: UnitOfWork, grant: GrantRecord) -> None:
+    """At the 06:00 return, after the ledger expired what timed out: void the reservation of an
+    offer whose pending transfers carry no timeout (a released held grant); for any other
+    offer the void finds them expired already and changes nothing."""
+    results = resolve_offer(ctx, uow, grant, post=False)
+    voided = all(result is OK for result in results)
+    expired = CreateTransferResult.PENDING_TRANSFER_EXPIRED in results and all(
+        result in _EXPIRED_CHAIN for result in results
+    )  # the first part's expiry fails the linked rest
+    if not (voided or expired):
+        raise LedgerRefused(f"the void at the deadline of {grant.id}", results)
+
+
+_EXPIRED_CHAIN = (
+    CreateTransferResult.PENDING_TRANSFER_EXPIRED,
+    CreateTransferResult.LINKED_EVENT_FAILED,
+)
 
 
 def return_left(ctx: Context, uow: UnitOfWork, grant: GrantRecord) -> int:

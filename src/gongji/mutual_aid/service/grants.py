@@ -28,11 +28,13 @@ from gongji.mutual_aid.domain.grants import (
     OfferFacts,
     PartyFacts,
     check_accept,
+    check_hold_decision,
     check_offer,
     check_recipient,
     check_relationship,
     check_revoke,
     offer_expires_at,
+    released_offer_expires_at,
     split_sources,
 )
 from gongji.mutual_aid.service import grant_money, notices
@@ -47,7 +49,10 @@ from gongji.store.uow import UnitOfWork
 OK = CreateTransferResult.OK
 Action = Callable[[Context, UnitOfWork, Actor, str], GrantRecord]
 """The shape of accept, reject, revoke and give_back: one grant, by its id, for an actor."""
-OPEN_STATES = (GrantState.OFFERED.value, GrantState.ACTIVE.value)
+OPEN_STATES = (GrantState.OFFERED.value, GrantState.HELD.value, GrantState.ACTIVE.value)
+"""A grant still in force: its money reserved (offered, held) or in the recipient's quota."""
+WAITING_STATES = (GrantState.OFFERED.value, GrantState.HELD.value)
+"""An offer not yet accepted: its money is a pending reservation."""
 
 
 def party_facts(uow: UnitOfWork, psn_no: str) -> PartyFacts:
@@ -101,11 +106,14 @@ def offer(
         expires_at_us=to_us(offer_expires_at(local_now, policy)),
     )
     aid_repo.insert_grant(uow.connection, record)
+    offered = GrantOffered(record["id"], contributor, recipient, amount_fen, ctx.now_us())
+    held = screening.screen(ctx, uow, offered)  # risk's write-time checks (docs/rules.md §12.4)
+    if held:
+        aid_repo.update_grant(uow.connection, record["id"], state=GrantState.HELD.value)
     created = _grant(uow, record["id"])
-    grant_money.reserve(ctx, uow, created)
-    _events(ctx, uow, created, "grant_offered", actor, amount_fen=amount_fen)
-    offered = GrantOffered(created.id, contributor, recipient, amount_fen, ctx.now_us())
-    screening.screen(ctx, uow, offered)  # risk's write-time checks (docs/rules.md §12.4)
+    grant_money.reserve(ctx, uow, created, held=held)
+    kind = "grant_held" if held else "grant_offered"
+    _events(ctx, uow, created, kind, actor, amount_fen=amount_fen)
     return created
 
 
@@ -157,7 +165,7 @@ def _open_offer(uow: UnitOfWork, contributor: str, recipient: str) -> bool:
         uow.connection,
         contributor=contributor,
         recipient=recipient,
-        states=[GrantState.OFFERED.value],
+        states=list(WAITING_STATES),
         limit=1,
     )
     return bool(found)
@@ -289,7 +297,7 @@ def release_relationship_grants(
         uow.connection, relationship_id=relationship_id, states=list(OPEN_STATES), lock=True
     )
     for grant in grants:
-        if grant.state == GrantState.OFFERED:
+        if grant.state in WAITING_STATES:
             _void_offer(ctx, uow, grant, GrantState.CLOSED, reason)
         else:
             return_quota(ctx, uow, grant, reason)
@@ -308,9 +316,50 @@ def expire_due_offers(ctx: Context, uow: UnitOfWork, limit: int = 500) -> int:
         return 0
     ctx.ledger.expire_pending_in(uow)
     for grant in due:
+        grant_money.void_at_deadline(ctx, uow, grant)  # a released grant's has no timeout
         _close(ctx, uow, grant, GrantState.EXPIRED, "expired")
         _events(ctx, uow, grant, "grant_expired", None)
     return len(due)
+
+
+def release_held(ctx: Context, uow: UnitOfWork, actor: Actor, grant_id: str) -> GrantRecord:
+    """A risk officer's release of a held grant (§6.1.1): it becomes the offer it would have
+    been, with a whole acceptance period from now; the recipient is told as of a new offer.
+    The caller (risk) checks the officer's role and records the decision."""
+    grant = _held_grant(uow, grant_id)
+    local_now = ctx.local_now()
+    policy = ctx.policy(grant.contributor_region, local_now.date())
+    expires = to_us(released_offer_expires_at(local_now, policy))
+    aid_repo.update_grant(
+        uow.connection, grant.id, state=GrantState.OFFERED.value, expires_at_us=expires
+    )
+    released = _grant(uow, grant.id)
+    _events(ctx, uow, released, "grant_offered", actor, released=True)
+    return released
+
+
+def reject_held(
+    ctx: Context, uow: UnitOfWork, actor: Actor, grant_id: str, reason: str
+) -> GrantRecord:
+    """A risk officer's rejection of a held grant (§6.1.1): the reservation is voided, so the
+    money is back in the contributor's account, and the contributor is told it came back."""
+    grant = _held_grant(uow, grant_id)
+    _void_offer(ctx, uow, grant, GrantState.REJECTED, "risk_rejected")
+    _events(ctx, uow, grant, "grant_rejected", actor, reason=reason)
+    return _grant(uow, grant.id)
+
+
+def held_grants(uow: UnitOfWork, limit: int = 200) -> list[GrantRecord]:
+    """Grants waiting for a risk officer's decision, oldest first."""
+    return aid_repo.grants_by(uow.connection, states=[GrantState.HELD.value], limit=limit)
+
+
+def _held_grant(uow: UnitOfWork, grant_id: str) -> GrantRecord:
+    found = _grant(uow, grant_id)
+    aid_repo.lock_wallets(uow.connection, [found.contributor, found.recipient])
+    grant = _grant(uow, grant_id, lock=True)
+    check_hold_decision(GrantState(grant.state))
+    return grant
 
 
 def _grant(uow: UnitOfWork, grant_id: str, *, lock: bool = False) -> GrantRecord:

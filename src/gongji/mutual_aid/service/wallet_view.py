@@ -80,7 +80,7 @@ def wallet_view(ctx: Context, uow: UnitOfWork, psn_no: str) -> WalletView:
         if enrolment and has_account
         else None
     )
-    open_states = [GrantState.OFFERED.value, GrantState.ACTIVE.value]
+    open_states = [GrantState.OFFERED.value, GrantState.HELD.value, GrantState.ACTIVE.value]
     received = _lines(
         ctx,
         uow,

@@ -198,7 +198,7 @@ def close_wallet(ctx: Context, uow: UnitOfWork, actor: Actor) -> WalletRecord:
     wallet = _wallet(uow, actor.id, lock=True)
     if wallet.status != WalletStatus.OPEN:
         raise wallet_errors.WalletStateInvalid(status=wallet.status)
-    open_states = ["offered", "active"]
+    open_states = ["offered", "held", "active"]
     given = aid_repo.grants_by(uow.connection, contributor=actor.id, states=open_states, limit=1)
     received = aid_repo.grants_by(uow.connection, recipient=actor.id, states=open_states, limit=1)
     if given or received:

@@ -24,7 +24,8 @@ def fan_in(history: History, policy_for: PolicyFor, focus: Focus = None) -> list
         received = history.by_recipient[psn_no]
         if len(received) < params.min_contributors:
             continue  # most people: no need to look closer
-        grants = [g for g in received if history.in_window(g.created_at)]
+        start, end = history.start, history.end
+        grants = [g for g in received if start <= g.created_at < end]
         top = busiest(grants, params.window_days, _contributor, _made, params.min_contributors)
         givers = {g.contributor for g in top}
         if len(givers) >= params.min_contributors:
@@ -55,7 +56,8 @@ def fan_out(history: History, policy_for: PolicyFor, focus: Focus = None) -> lis
         given = history.by_contributor[psn_no]
         if len(given) < min(params.min_limit_days, params.min_recipients):
             continue  # most people: no need to look closer
-        grants = [g for g in given if history.in_window(g.created_at)]
+        start, end = history.start, history.end
+        grants = [g for g in given if start <= g.created_at < end]
         alerts.extend(_limit_days(grants, params, psn_no, region))
         top = busiest(grants, params.window_days, _recipient, _made, params.min_recipients)
         takers = {g.recipient for g in top}
@@ -79,6 +81,9 @@ def _limit_days(
     if len(grants) < params.min_limit_days:
         return []
     near = params.grant_amount_max_fen * params.near_limit_pct // 100
+    near_limit = sum(1 for g in grants if g.amount_fen >= near)
+    if near_limit + len(grants) // max(params.grants_per_day_max, 1) < params.min_limit_days:
+        return []  # not enough full days nor near-limit amounts for that many limit days
     per_day: defaultdict[int, list[GrantFact]] = defaultdict(list)
     for grant in grants:
         per_day[business_day(grant.created_at)].append(grant)
@@ -126,9 +131,8 @@ def loops(history: History, policy_for: PolicyFor, focus: Focus = None) -> list[
     themselves."""
     spouses = {(r.holder, r.relative) for r in history.relationships if r.kind == "spouse"}
     spouses |= {(b, a) for a, b in spouses}
-    pairs = {
-        (g.contributor, g.recipient) for g in history.grants if history.in_window(g.created_at)
-    }
+    start, end = history.start, history.end
+    pairs = {(g.contributor, g.recipient) for g in history.grants if start <= g.created_at < end}
     pairs = _on_cycles(pairs - spouses)
     edges: defaultdict[str, set[str]] = defaultdict(set)
     for giver, taker in pairs:
@@ -144,7 +148,7 @@ def loops(history: History, policy_for: PolicyFor, focus: Focus = None) -> list[
     rows: defaultdict[tuple[str, str], list[GrantFact]] = defaultdict(list)
     for grant in history.grants:
         pair = (grant.contributor, grant.recipient)
-        if pair in pairs and history.in_window(grant.created_at):
+        if pair in pairs and start <= grant.created_at < end:
             rows[pair].append(grant)
     alerts = []
     for group in groups:

@@ -24,12 +24,11 @@ def grant_then_cash(history: History, policy_for: PolicyFor, focus: Focus = None
         params = policy_for(region).of(RuleCode.GRANT_THEN_CASH)
         if not params.enabled:
             continue
+        least = params.min_resellable_fen  # the rarest condition first: most bills resell nothing
         resale = [
             s
             for s in history.spending_of[psn_no]
-            if history.in_window(s.at)
-            and s.shared_fen > 0
-            and s.resellable_fen >= params.min_resellable_fen
+            if s.resellable_fen >= least and s.shared_fen > 0 and history.in_window(s.at)
         ]
         if resale:
             received = history.by_recipient.get(psn_no, [])
@@ -183,7 +182,8 @@ def _shares(history: History, policy_for: PolicyFor) -> dict[str, tuple[int, lis
         params = policy_for(_region(history, code)).of(RuleCode.INSTITUTION)
         if not params.enabled:
             continue
-        inside = [s for s in settled if history.in_window(s.at)]
+        start, end = history.start, history.end
+        inside = [s for s in settled if start <= s.at < end]
         total = sum(s.total_fen for s in inside)
         if len(inside) < params.min_settlements or total <= 0:
             continue

@@ -12,21 +12,32 @@ from gongji.risk.domain.alerts import Alert, Evidence, RuleCode, SubjectKind
 from gongji.risk.domain.engine import Score, scores
 from gongji.risk.domain.graph import Edge
 from gongji.risk.store import alerts_repo, cases_repo, facts_repo
-from gongji.risk.store.alerts_repo import AlertRow
+from gongji.risk.store.alerts_repo import AlertRow, RunRow
 from gongji.risk.store.cases_repo import CaseRow
 from gongji.store.uow import UnitOfWork
 
 QUEUE_LENGTH = 200
 
 
-def alert_queue(uow: UnitOfWork, *, open_only: bool = True) -> list[AlertRow]:
-    return alerts_repo.queue(uow.connection, open_only=open_only, limit=QUEUE_LENGTH)
+def alert_queue(
+    uow: UnitOfWork,
+    *,
+    open_only: bool = True,
+    rule: str | None = None,
+    subject: str | None = None,
+    before_id: int | None = None,
+) -> list[AlertRow]:
+    """At most ``QUEUE_LENGTH`` alerts, newest first, narrowed as asked."""
+    return alerts_repo.queue(
+        uow.connection, open_only=open_only, limit=QUEUE_LENGTH, rule=rule, subject=subject,
+        before_id=before_id,
+    )  # fmt: skip
 
 
 def alert(uow: UnitOfWork, alert_id: int) -> AlertRow:
     found = alerts_repo.alert(uow.connection, alert_id)
     if found is None:
-        raise NotFound()
+        raise NotFound(what=f"风险预警 {alert_id}")
     return found
 
 
@@ -49,7 +60,7 @@ class CaseDetail:
 def case_detail(uow: UnitOfWork, case_id: str) -> CaseDetail:
     found = cases_repo.case(uow.connection, case_id)
     if found is None:
-        raise NotFound()
+        raise NotFound(what=f"稽核案件 {case_id}")
     gathered = alerts_repo.of_case(uow.connection, case_id)
     records = log.search(uow, AuditQuery(subject=case_id))
     trail = [
@@ -101,3 +112,22 @@ def evidence_edges(uow: UnitOfWork, alerts: list[AlertRow]) -> list[Edge]:
         amount, count = sums.get(pair, (0, 0))
         sums[pair] = (amount + grant.amount_fen, count + 1)
     return [Edge(a, b, fen, n) for (a, b), (fen, n) in sorted(sums.items())]
+
+
+RUNS_SHOWN = 20
+
+
+@dataclass(frozen=True, slots=True)
+class RunStatus:
+    """The recent runs, newest first, and the ``person_events`` seq the next incremental run
+    reads after (``None`` before the first run: the next run is full)."""
+
+    runs: list[tuple[int, RunRow]]
+    watermark_seq: int | None
+
+
+def run_status(uow: UnitOfWork) -> RunStatus:
+    connection = uow.connection
+    return RunStatus(
+        alerts_repo.recent_runs(connection, RUNS_SHOWN), alerts_repo.watermark(connection)
+    )

@@ -12,7 +12,9 @@ again raises nothing new.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -58,11 +60,29 @@ def run_at(
     (the benchmark runs it on its own database, without the bureau's key)."""
 
     def work(uow: UnitOfWork) -> RunResult:
-        result = _run(now_us, uow, full, window_days, born)
+        with _without_cycle_collector():
+            result = _run(now_us, uow, full, window_days, born)
         uow.commit()
         return result
 
     return run_in_transaction(engine, work)
+
+
+@contextmanager
+def _without_cycle_collector() -> Iterator[None]:
+    """Pause Python's cycle collector for the run. A full run holds a million small facts
+    (tuples and slotted objects that reference no cycle: reference counting frees them), and
+    every few thousand allocations the collector would walk all of them again for nothing —
+    the largest single cost of a full run before (docs/benchmarks.md, risk). The pause is
+    process-wide: inside ``gongji serve`` the requests' cyclic garbage waits for the run's end,
+    seconds for an incremental run, and is collected then."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _run(

@@ -8,9 +8,12 @@ scheduled run uses, over a history of the last 30 days of the people involved (a
 indexed reads), so a write-time alert and a run's alert of the same rows share a fingerprint
 and are stored once.
 
-A flagged write stands. Where the rule's ``hold`` says so, what follows is held for review: the
-wallet of the alert's subject is frozen (it can neither give, accept nor spend shared money)
-until a risk officer decides, and the hold is in the audit trail.
+A flagged write stands. Where the rule's ``hold`` says so, the screen answers "hold": a grant
+offer is then held in mutual aid's ``held`` state (待审核: its money reserved, neither
+acceptable nor spendable) until a risk officer releases or rejects it (``held_grants``). A
+settlement has been paid at the counter by then and cannot be held; its held alert is marked
+``held`` in the queue for the officer to act on through a case. No hold freezes a wallet: a
+freeze is the officer's decision. Every hold is in the audit trail (``risk_write_held``).
 """
 
 from __future__ import annotations
@@ -19,12 +22,10 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from gongji.audit.service import log
-from gongji.core.enrolment import WalletStatus
 from gongji.kernel.context import Actor, ActorKind, Context, Role
 from gongji.kernel.screening import GrantOffered, Screen, WriteFacts
-from gongji.mutual_aid.service import wallets
 from gongji.people.service.persons import birth_date_from_enc
-from gongji.risk.domain.alerts import Alert, RuleCode, SubjectKind
+from gongji.risk.domain.alerts import RuleCode, SubjectKind
 from gongji.risk.domain.common import PolicyFor
 from gongji.risk.domain.engine import run_rules
 from gongji.risk.domain.facts import US_PER_DAY, History
@@ -34,7 +35,7 @@ from gongji.store.uow import UnitOfWork
 
 LOOK_BACK_DAYS = 30
 SCREENING_ACTOR = Actor(ActorKind.OPERATOR, "risk-screening", frozenset({Role.RISK_OFFICER}))
-"""Who holds a wallet for review: the risk system acting with the risk officer's authority."""
+"""Who holds a write for review in the audit trail: the risk system, as a risk officer."""
 
 _ON_GRANT: tuple[RuleCode, ...] = (RuleCode.FAN_IN, RuleCode.KINSHIP, RuleCode.LIFECYCLE)
 _ON_SPENDING: tuple[RuleCode, ...] = (RuleCode.GRANT_THEN_CASH, RuleCode.LIFECYCLE)
@@ -43,13 +44,14 @@ _ON_SPENDING: tuple[RuleCode, ...] = (RuleCode.GRANT_THEN_CASH, RuleCode.LIFECYC
 def make_screen(policy_for: PolicyFor | None = None) -> Screen:
     """The screen bootstrap puts on the Context (a test may pass other parameters)."""
 
-    def screen(ctx: Context, uow: UnitOfWork, facts: WriteFacts) -> None:
-        screen_write(ctx, uow, facts, policy_for or shipped_policy())
+    def screen(ctx: Context, uow: UnitOfWork, facts: WriteFacts) -> bool:
+        return screen_write(ctx, uow, facts, policy_for or shipped_policy())
 
     return screen
 
 
-def screen_write(ctx: Context, uow: UnitOfWork, facts: WriteFacts, policy_for: PolicyFor) -> None:
+def screen_write(ctx: Context, uow: UnitOfWork, facts: WriteFacts, policy_for: PolicyFor) -> bool:
+    """Store the alerts the write raises; ``True`` when one of them is a rule that holds."""
     if isinstance(facts, GrantOffered):
         people, rules = [facts.contributor, facts.recipient], _ON_GRANT
     else:
@@ -58,14 +60,21 @@ def screen_write(ctx: Context, uow: UnitOfWork, facts: WriteFacts, policy_for: P
     found = run_rules(history, policy_for, persons=people, only=rules)
     fresh = alerts_repo.not_raised(uow.connection, found)
     if not fresh:
-        return
+        return False
     held = [a for a in fresh if policy_for(a.region).of(a.rule).hold]
     now_us = ctx.now_us()
     alerts_repo.insert_alerts(uow.connection, [a for a in fresh if a not in held], now_us, None,
                               source="write")  # fmt: skip
     alerts_repo.insert_alerts(uow.connection, held, now_us, None, source="write", held=True)
-    for psn_no in sorted({a.subject for a in held if a.subject_kind is SubjectKind.PERSON}):
-        _hold(ctx, uow, psn_no, _what(facts), held)
+    if not held:
+        return False
+    holding = ", ".join(sorted({a.rule.value for a in held}))
+    subjects = sorted({a.subject for a in held if a.subject_kind is SubjectKind.PERSON})
+    log.record(
+        ctx, uow, SCREENING_ACTOR, "risk_write_held", subject=subjects[0] if subjects else None,
+        reason=f"风险预警待审：{holding}", write=_what(facts),
+    )  # fmt: skip
+    return True
 
 
 def _history(ctx: Context, uow: UnitOfWork, people: Sequence[str], at_us: int) -> History:
@@ -85,17 +94,6 @@ def _history(ctx: Context, uow: UnitOfWork, people: Sequence[str], at_us: int) -
 
 def _what(facts: WriteFacts) -> str:
     return facts.grant_id if isinstance(facts, GrantOffered) else facts.setl_id
-
-
-def _hold(ctx: Context, uow: UnitOfWork, psn_no: str, write: str, held: list[Alert]) -> None:
-    if wallets.wallet_status(uow, psn_no) is not WalletStatus.OPEN:
-        return  # already frozen or closed: nothing more to hold
-    rules = sorted({a.rule.value for a in held if a.subject == psn_no})
-    reason = f"风险预警待审：{', '.join(rules)}"
-    wallets.set_frozen(ctx, uow, SCREENING_ACTOR, psn_no, True, reason)
-    log.record(
-        ctx, uow, SCREENING_ACTOR, "risk_write_held", subject=psn_no, reason=reason, write=write
-    )
 
 
 def _born(ctx: Context) -> Callable[[str], date]:

@@ -120,11 +120,27 @@ def _select() -> Any:
     return select(risk_alerts, risk_case_alerts.c.case_id).select_from(joined)
 
 
-def queue(connection: Connection, *, open_only: bool, limit: int) -> list[AlertRow]:
-    """Newest first; ``open_only`` leaves out alerts already gathered into a case."""
+def queue(
+    connection: Connection,
+    *,
+    open_only: bool,
+    limit: int,
+    rule: str | None = None,
+    subject: str | None = None,
+    before_id: int | None = None,
+) -> list[AlertRow]:
+    """Newest first; ``open_only`` leaves out alerts already gathered into a case; ``rule`` and
+    ``subject`` narrow to one rule family or one person or institution; ``before_id`` pages
+    back."""
     statement = _select().order_by(risk_alerts.c.id.desc()).limit(limit)
     if open_only:
         statement = statement.where(risk_case_alerts.c.case_id.is_(None))
+    if rule is not None:
+        statement = statement.where(risk_alerts.c.rule == rule)
+    if subject is not None:
+        statement = statement.where(risk_alerts.c.subject == subject)
+    if before_id is not None:
+        statement = statement.where(risk_alerts.c.id < before_id)
     return [_row(r) for r in connection.execute(statement)]
 
 
@@ -170,3 +186,12 @@ def watermark(connection: Connection) -> int | None:
     the first run."""
     found = connection.execute(select(func.max(risk_runs.c.watermark_seq))).scalar()
     return None if found is None else int(found)
+
+
+def recent_runs(connection: Connection, limit: int) -> list[tuple[int, RunRow]]:
+    """The last ``limit`` runs, newest first, each with its id."""
+    statement = select(risk_runs).order_by(risk_runs.c.id.desc()).limit(limit)
+    return [
+        (int(r.id), RunRow(*(r._mapping[name] for name in RunRow.__dataclass_fields__)))
+        for r in connection.execute(statement)
+    ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection
@@ -30,6 +31,10 @@ from gongji.risk.domain.facts import (
 from gongji.store import raw
 
 CHUNK = 500
+_GRANT = partial(tuple.__new__, GrantFact)
+_SETTLEMENT = partial(tuple.__new__, SettlementFact)
+"""A fact straight from a row with its columns in the fact's field order: the tuple is made in
+C, without the named tuple's Python-level constructor (a full run makes a million)."""
 EMPLOYEE = "310"
 _EPOCH = date(1970, 1, 1)
 
@@ -59,7 +64,7 @@ def grants(
         "SELECT id, contributor, recipient, amount_fen, offered_at_us, accepted_at_us "
         "FROM grants WHERE offered_at_us >= :start AND offered_at_us < :end"
     )
-    return [GrantFact(*row) for row in _read(connection, sql, start, end, persons, _GRANT_PARTIES)]
+    return list(map(_GRANT, _read(connection, sql, start, end, persons, _GRANT_PARTIES)))
 
 
 _GRANT_PARTIES = ("contributor", "recipient")
@@ -95,7 +100,7 @@ def settlements(
         "AND NOT EXISTS (SELECT 1 FROM settlements r2 WHERE r2.reverses = s.setl_id)"
     )
     rows = _read(connection, sql, start, end, persons, ("s.psn_no",))
-    return [SettlementFact(*row) for row in rows]
+    return list(map(_SETTLEMENT, rows))
 
 
 def persons(
@@ -205,5 +210,5 @@ def grants_by_id(connection: Connection, ids: Sequence[str]) -> list[GrantFact]:
             "SELECT id, contributor, recipient, amount_fen, offered_at_us, accepted_at_us "
             f"FROM grants WHERE {where}"
         )
-        found.extend(GrantFact(*row) for row in raw.fetch(connection, sql, params))
+        found.extend(map(_GRANT, raw.fetch(connection, sql, params)))
     return found

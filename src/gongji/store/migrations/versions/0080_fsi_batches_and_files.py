@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0080_fsi_batches_and_files"
-down_revision = "0060_family_notifications"
+down_revision = "0070_security_counters"
 branch_labels = None
 depends_on = None
 
