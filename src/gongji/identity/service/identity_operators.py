@@ -211,7 +211,7 @@ def check_password(ctx: Context, name: str, password: str) -> PasswordChecked:
     found = run_in_transaction(ctx.engine, lambda uow: _usable(uow, name), read_only=True)
     if found is not None:
         _refuse_if_locked(ctx, found)
-    _admit_password_check(ctx)
+    admit_password_check(ctx)
     matches = _password_matches(found, password)
     return PasswordChecked(found.password_hash if found is not None else None, matches)
 
@@ -236,7 +236,7 @@ def check_credentials(
     if usable is not None:
         _refuse_if_locked(ctx, usable)
     if checked is None:
-        _admit_password_check(ctx)
+        admit_password_check(ctx)
         password_ok = _password_matches(usable, password)
     else:  # a password changed meanwhile invalidates the verdict
         same = usable is not None and usable.password_hash == checked.password_hash
@@ -252,7 +252,7 @@ def check_credentials(
     return usable
 
 
-def _admit_password_check(ctx: Context) -> None:
+def admit_password_check(ctx: Context) -> None:
     """The machine-wide budget of argon2 work (``Limits.password_checks_per_second``)."""
     ctx.limiter.admit("argon2", ctx.limits.password_checks_per_second, window_s=1.0)
 
