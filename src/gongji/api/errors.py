@@ -40,6 +40,13 @@ STATUS_BY_CODE: dict[str, int] = {
     "login_failed": 401,
     "clearing_month_open": 409,
     "premium_already_paid": 409,
+    "payment_password_required": 403,
+    "payment_password_not_set": 403,
+    "payment_password_wrong": 403,
+    "payment_password_locked": 429,
+    "payment_reset_refused": 403,
+    "guardian_not_allowed": 403,
+    "guardian_consent_exists": 409,
     "settlement_request_reused": 422,
     "settlement_already_reversed": 409,
 }

@@ -152,6 +152,14 @@ DONE: Final[Words] = {
     "notify_saved": ("消息设置已保存", "Message settings saved"),
     "mutual_aid_on": ("就医时将使用家庭共济", "Family mutual aid will pay for your care"),
     "mutual_aid_off": ("就医时不再使用家庭共济", "Family mutual aid will not pay for your care"),
+    "payment_password": ("支付密码已设置", "Payment password set"),
+    "payment_password_reset": ("支付密码已重置", "Payment password reset"),
+    "reset_code": (
+        "验证码已发送至您登记的手机，10 分钟内有效",
+        "A code was sent to your registered mobile; it is valid for 10 minutes",
+    ),
+    "guardian_granted": ("已授权亲属代为出示", "Family access granted"),
+    "guardian_revoked": ("已撤销代为出示授权", "Family access ended"),
     "kinship_withdrawn": (
         "亲属关系已撤销，共济关系已终止",
         "Kinship withdrawn; the relationship ended",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
+from itertools import pairwise
 from typing import ClassVar, Final
 
 from gongji.core.errors import GongjiError
@@ -37,7 +38,9 @@ class PaymentPasswordMalformed(GongjiError):
 class PaymentPasswordWeak(GongjiError):
     code: ClassVar[str] = "payment_password_weak"
     message_zh: ClassVar[str] = "支付密码过于简单（{why_zh}），请换一个"
-    message_en: ClassVar[str] = "This payment password is too easy to guess ({why_en}); choose another"
+    message_en: ClassVar[str] = (
+        "This payment password is too easy to guess ({why_en}); choose another"
+    )
 
 
 class PaymentPasswordMismatch(GongjiError):
@@ -62,12 +65,14 @@ def parse_pin(text: str | None) -> str:
     return pin
 
 
-def weakness(pin: str, birth_date: date | None = None, id_number: str | None = None) -> WeakReason | None:
+def weakness(
+    pin: str, birth_date: date | None = None, id_number: str | None = None
+) -> WeakReason | None:
     """Why ``pin`` is too easy to guess, or None."""
     for period in (1, 2, 3):
         if pin == (pin[:period] * PIN_LENGTH)[:PIN_LENGTH]:
             return WeakReason.REPEATED
-    steps = {(int(b) - int(a)) % 10 for a, b in zip(pin, pin[1:], strict=False)}
+    steps = {(int(b) - int(a)) % 10 for a, b in pairwise(pin)}
     if steps in ({1}, {9}):
         return WeakReason.SEQUENCE
     if birth_date is not None and pin in birthday_forms(birth_date):
@@ -79,8 +84,15 @@ def weakness(pin: str, birth_date: date | None = None, id_number: str | None = N
 
 def birthday_forms(born: date) -> frozenset[str]:
     """The ways people write their birthday in six digits."""
-    year, yy, mm, dd = f"{born.year:04d}", f"{born.year % 100:02d}", f"{born.month:02d}", f"{born.day:02d}"
-    return frozenset({yy + mm + dd, mm + dd + yy, dd + mm + yy, year + mm, mm + year, year[2:] + mm + dd})
+    year, yy, mm, dd = (
+        f"{born.year:04d}",
+        f"{born.year % 100:02d}",
+        f"{born.month:02d}",
+        f"{born.day:02d}",
+    )
+    return frozenset(
+        {yy + mm + dd, mm + dd + yy, dd + mm + yy, year + mm, mm + year, year[2:] + mm + dd}
+    )
 
 
 def check_new_pin(

@@ -283,6 +283,17 @@ def request_reset(ctx: Context, uow: UnitOfWork, person: Actor) -> ResetCodeSent
     return ResetCodeSent(mask_phone(number), expires_at_us)
 
 
+def run_request_reset(ctx: Context, person: Actor) -> ResetCodeSent:
+    """:func:`request_reset` in a committed transaction of its own (what the front doors call)."""
+
+    def work(uow: UnitOfWork) -> ResetCodeSent:
+        sent = request_reset(ctx, uow, person)
+        uow.commit()
+        return sent
+
+    return run_in_transaction(ctx.engine, work)
+
+
 def reset_pin(
     ctx: Context, person: Actor, code: str, id_number: str, new_pin: str, repeated: str
 ) -> None:

@@ -15,7 +15,7 @@ A guardian reads; they never write: no offer, acceptance or setting is made on s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import ClassVar, Final
 
 from gongji.core.errors import GongjiError
@@ -47,7 +47,9 @@ class GuardianNotAllowed(GongjiError):
 
     code: ClassVar[str] = "guardian_not_allowed"
     message_zh: ClassVar[str] = "对方未授权您代为出示或查看，或授权已撤销、共济关系已解除"
-    message_en: ClassVar[str] = "You may not show or see this person's wallet (no consent, or it ended)"
+    message_en: ClassVar[str] = (
+        "You may not show or see this person's wallet (no consent, or it ended)"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,17 +77,8 @@ def grant(ctx: Context, uow: UnitOfWork, holder: Actor, relationship_id: str) ->
         if open_consent.holder == holder.id:
             raise GuardianConsentExists()
     now_us = ctx.now_us()
-    values = {
-        "id": new_id("GC", now_us),
-        "relationship_id": relationship_id,
-        "holder": holder.id,
-        "guardian": guardian,
-        "granted_at_us": now_us,
-        "ended_at_us": None,
-        "end_reason": None,
-    }
-    repo.insert_consent(uow.connection, values)
-    row = ConsentRow(**values)  # type: ignore[arg-type]
+    row = ConsentRow(new_id("GC", now_us), relationship_id, holder.id, guardian, now_us, None, None)
+    repo.insert_consent(uow.connection, asdict(row))
     _record(ctx, uow, row, "guardian_consent_granted", holder.label)
     enqueue(ctx, uow, guardian, NoticeKind.GUARDIAN_GRANTED, row.id,
             {"who": notices.who(uow, holder.id)})  # fmt: skip
@@ -120,7 +113,9 @@ def _end(ctx: Context, uow: UnitOfWork, row: ConsentRow, reason: str, actor_labe
 
 def given_by(uow: UnitOfWork, holder: str) -> list[Consent]:
     """The consents a person gave and has not ended."""
-    return [_consent(uow, row, holder) for row in repo.open_consents_of_holder(uow.connection, holder)]
+    return [
+        _consent(uow, row, holder) for row in repo.open_consents_of_holder(uow.connection, holder)
+    ]
 
 
 def held_by(uow: UnitOfWork, guardian: str) -> list[Consent]:
@@ -152,7 +147,9 @@ def show_voucher(ctx: Context, uow: UnitOfWork, guardian: Actor, holder: str) ->
     return issue_ec_token(ctx, holder)
 
 
-def wallet_of(ctx: Context, uow: UnitOfWork, guardian: Actor, holder: str) -> wallet_view.WalletView:
+def wallet_of(
+    ctx: Context, uow: UnitOfWork, guardian: Actor, holder: str
+) -> wallet_view.WalletView:
     """The holder's wallet as the holder sees it, read-only, for their guardian."""
     require_guardian(uow, guardian, holder)
     return wallet_view.wallet_view(ctx, uow, holder)

@@ -38,12 +38,8 @@ def upgrade() -> None:
         sa.Column("ended_at_us", sa.BigInteger, nullable=True),
         sa.Column("end_reason", sa.String(40), nullable=True),
     )
-    op.create_index(
-        "ix_guardian_consents_holder", "guardian_consents", ["holder", "granted_at_us"]
-    )
-    op.create_index(
-        "ix_guardian_consents_guardian", "guardian_consents", ["guardian", "holder"]
-    )
+    op.create_index("ix_guardian_consents_holder", "guardian_consents", ["holder", "granted_at_us"])
+    op.create_index("ix_guardian_consents_guardian", "guardian_consents", ["guardian", "holder"])
 
 
 def downgrade() -> None:
