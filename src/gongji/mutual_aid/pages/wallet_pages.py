@@ -93,6 +93,8 @@ def voucher(request: Request, session: PersonPage) -> Response:
         qr=voucher_qr(token),
         refresh_s=VOUCHER_REFRESH_S,
         expires_at_us=expires_at_us,
+        on_behalf_of=None,
+        refresh_href="/wallet/voucher",
     )
 
 
