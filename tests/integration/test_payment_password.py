@@ -192,7 +192,7 @@ def test_reset_codes_expire_and_allow_five_tries(world: World) -> None:
         lambda: payment_password.reset_pin(world.ctx, me, "x", id_number, "470193", "470193"),
     )
     run(world.ctx, lambda uow: payment_password.request_reset(world.ctx, uow, me))
-    world.clock.advance(timedelta(minutes=11))
+    world.clock.advance(timedelta(minutes=6))
     mobile = f"138{abs(hash(SON)) % 10**8:08d}"
     code = world.ctx.sms.last_code(mobile)  # type: ignore[attr-defined]
     world.refused(

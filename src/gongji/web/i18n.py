@@ -155,8 +155,8 @@ DONE: Final[Words] = {
     "payment_password": ("支付密码已设置", "Payment password set"),
     "payment_password_reset": ("支付密码已重置", "Payment password reset"),
     "reset_code": (
-        "验证码已发送至您登记的手机，10 分钟内有效",
-        "A code was sent to your registered mobile; it is valid for 10 minutes",
+        "验证码已发送至您登记的手机，5 分钟内有效",
+        "A code was sent to your registered mobile; it is valid for 5 minutes",
     ),
     "guardian_granted": ("已授权亲属代为出示", "Family access granted"),
     "guardian_revoked": ("已撤销代为出示授权", "Family access ended"),

@@ -41,7 +41,9 @@ from gongji.people.service.persons import governing_enrolment, mobile_number, re
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 RESET_CODE_DIGITS: Final = 6
-RESET_CODE_TTL_US: Final = 10 * 60 * 1_000_000
+RESET_CODE_TTL_US: Final = 5 * 60 * 1_000_000
+"""As long as a sign-in code: the SMS gateway sends it with the login template, which says five
+minutes."""
 RESET_ATTEMPTS_MAX: Final = 5
 _HASHER = PasswordHasher()
 
