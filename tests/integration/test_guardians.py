@@ -81,6 +81,8 @@ def test_with_her_consent_the_son_shows_his_mothers_voucher_and_sees_her_wallet(
     held = run(world.ctx, lambda uow: guardians.held_by(uow, SON))
     assert [c.holder for c in held] == [MOTHER]
     assert "guardian_voucher_shown" in world.events(MOTHER)
+    (newest,) = run(world.ctx, lambda uow: wallet_view.latest(uow, MOTHER, 1))
+    assert (newest.kind, newest.actor) == ("guardian_voucher_shown", f"person:{SON}")
     assert "guardian_consent_granted" in world.events(SON)
     told = run(world.ctx, lambda uow: inbox.messages(uow, SON))
     assert any(

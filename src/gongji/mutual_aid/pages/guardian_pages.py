@@ -121,8 +121,7 @@ def holder_wallet(request: Request, session: PersonPage) -> Response:
 
     def work(uow: UnitOfWork) -> tuple[wallet_view.WalletView, list[wallet_view.Event]]:
         view = guardians.wallet_of(ctx, uow, session.actor, holder)
-        events, _ = wallet_view.history(uow, holder, None, wallet_view.HISTORY_PAGE_MAX)
-        return view, events[-HISTORY_SHOWN:]
+        return view, wallet_view.latest(uow, holder, HISTORY_SHOWN)
 
     view, events = read(ctx, work)
     return render(
@@ -131,5 +130,5 @@ def holder_wallet(request: Request, session: PersonPage) -> Response:
         session=session,
         view=view,
         holder=holder,
-        rows=list(reversed(event_rows(events, holder, i18n.language(request)))),
+        rows=event_rows(events, holder, i18n.language(request)),
     )

@@ -173,6 +173,16 @@ def history(
     return page, next_cursor
 
 
+def latest(uow: UnitOfWork, psn_no: str, limit: int) -> list[Event]:
+    """The person's last ``limit`` events, newest first (a guardian's glance, §17)."""
+    rows = registry.latest_events_of(uow.connection, psn_no, max(1, min(limit, HISTORY_PAGE_MAX)))
+    return [
+        Event(int(r["seq"]), str(r["kind"]), int(r["at_us"]), str(r["actor"]),
+              json.loads(str(r["detail"])))
+        for r in rows
+    ]  # fmt: skip
+
+
 def _cursor(cursor: str | None) -> int:
     """The sequence after which a page starts; anything but a cursor this code gave is refused."""
     if not cursor:

@@ -247,3 +247,14 @@ def events_of(
         .limit(limit)
     )
     return [dict(row) for row in connection.execute(statement).mappings()]
+
+
+def latest_events_of(connection: Connection, psn_no: str, limit: int) -> list[dict[str, Any]]:
+    """The person's last ``limit`` events, newest first."""
+    statement = (
+        select(person_events)
+        .where(person_events.c.psn_no == psn_no)
+        .order_by(person_events.c.seq.desc())
+        .limit(limit)
+    )
+    return [dict(row) for row in connection.execute(statement).mappings()]
