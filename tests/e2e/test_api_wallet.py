@@ -17,7 +17,16 @@ from gongji.ledger.check import check_ledger
 from gongji.store.tables import ledger_transfers
 from gongji.store.tables_people import grants, relationships
 from support.api import key, make_client, operator_headers, person_headers, post
-from support.world import ELDER, IDS, at, build_context, insured, record_kinship
+from support.world import (
+    ELDER,
+    IDS,
+    PAYMENT_PIN,
+    at,
+    build_context,
+    insured,
+    record_kinship,
+    set_payment_password,
+)
 
 SON, MOTHER = "P620100000001", "P370100000001"
 
@@ -29,6 +38,7 @@ def story(engine: Engine, tmp_path: Path) -> Iterator[tuple[TestClient, Context]
     insured(ctx, SON, current=180_000, earlier=620_000, name="张建国")
     insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰", born=ELDER)
     record_kinship(ctx, SON, MOTHER, "parent")
+    set_payment_password(ctx, SON)
     with make_client(ctx, clock, tmp_path) as client:
         yield client, ctx
 
@@ -53,7 +63,12 @@ def test_a_son_shares_money_with_his_mother(story: tuple[TestClient, Context]) -
     confirmed = post(client, f"/api/v1/relationships/{relationship_id}/confirm", mother)
     assert confirmed.json()["status"] == "active"
 
-    offered = post(client, "/api/v1/grants", son, {"recipient": MOTHER, "amount": "500.00"})
+    offered = post(
+        client,
+        "/api/v1/grants",
+        son,
+        {"recipient": MOTHER, "amount": "500.00", "payment_password": PAYMENT_PIN},
+    )
     assert offered.status_code == 201, offered.text
     assert offered.json()["expires_at"] == "2026-03-02T22:00:00+00:00"  # 06:00 Shanghai
     wallet = client.get("/api/v1/wallet", headers=son).json()
@@ -73,7 +88,7 @@ def test_a_son_shares_money_with_his_mother(story: tuple[TestClient, Context]) -
     mine = client.get("/api/v1/wallet", headers=mother).json()
     assert mine["received_total"] == "500.00" and mine["personal_account"] is None
     history = client.get("/api/v1/wallet/history?limit=2", headers=son).json()
-    assert [e["kind"] for e in history["events"]] == ["wallet_opened", "relationship_proposed"]
+    assert [e["kind"] for e in history["events"]] == ["wallet_opened", "payment_password_set"]
     assert history["next_cursor"] is not None
     assert check_ledger(ctx.engine).ok
 
@@ -91,13 +106,19 @@ def test_idempotency_key_replays_the_offer(story: tuple[TestClient, Context]) ->
     post(client, f"/api/v1/relationships/{relationship.json()['id']}/confirm", mother)
     headers = {**son, **key()}
     first = client.post(
-        "/api/v1/grants", json={"recipient": MOTHER, "amount": "10.00"}, headers=headers
+        "/api/v1/grants",
+        json={"recipient": MOTHER, "amount": "10.00", "payment_password": PAYMENT_PIN},
+        headers=headers,
     )
     again = client.post(
-        "/api/v1/grants", json={"recipient": MOTHER, "amount": "10.00"}, headers=headers
+        "/api/v1/grants",
+        json={"recipient": MOTHER, "amount": "10.00", "payment_password": PAYMENT_PIN},
+        headers=headers,
     )
     other = client.post(
-        "/api/v1/grants", json={"recipient": MOTHER, "amount": "11.00"}, headers=headers
+        "/api/v1/grants",
+        json={"recipient": MOTHER, "amount": "11.00", "payment_password": PAYMENT_PIN},
+        headers=headers,
     )
     assert first.json() == again.json() and again.headers["Idempotency-Replayed"] == "true"
     assert (other.status_code, other.json()["code"]) == (422, "idempotency_key_reused")
@@ -106,17 +127,53 @@ def test_idempotency_key_replays_the_offer(story: tuple[TestClient, Context]) ->
 @pytest.mark.parametrize(
     ("path", "body", "code"),
     [
-        ("/api/v1/grants", {"recipient": MOTHER, "amount": "1e3"}, "amount_not_a_number"),
-        ("/api/v1/grants", {"recipient": MOTHER, "amount": "-5"}, "amount_negative"),
-        ("/api/v1/grants", {"recipient": MOTHER, "amount": "0.001"}, "amount_too_precise"),
-        ("/api/v1/grants", {"recipient": MOTHER, "amount": 12.5}, "amount_float_refused"),
         (
             "/api/v1/grants",
-            {"recipient": MOTHER, "amount": "2000.01"},
+            {"recipient": MOTHER, "amount": "1e3", "payment_password": PAYMENT_PIN},
+            "amount_not_a_number",
+        ),
+        (
+            "/api/v1/grants",
+            {"recipient": MOTHER, "amount": "-5", "payment_password": PAYMENT_PIN},
+            "amount_negative",
+        ),
+        (
+            "/api/v1/grants",
+            {"recipient": MOTHER, "amount": "0.001", "payment_password": PAYMENT_PIN},
+            "amount_too_precise",
+        ),
+        (
+            "/api/v1/grants",
+            {"recipient": MOTHER, "amount": 12.5, "payment_password": PAYMENT_PIN},
+            "amount_float_refused",
+        ),
+        (
+            "/api/v1/grants",
+            {"recipient": MOTHER, "amount": "2000.01", "payment_password": PAYMENT_PIN},
             "grant_amount_exceeds_limit",
         ),
-        ("/api/v1/grants", {"recipient": "P999", "amount": "1.00"}, "not_found"),
+        (
+            "/api/v1/grants",
+            {"recipient": "P999", "amount": "1.00", "payment_password": PAYMENT_PIN},
+            "not_found",
+        ),
         ("/api/v1/grants", {"recipient": MOTHER}, "request_invalid"),
+        ("/api/v1/grants", {"recipient": MOTHER, "amount": "1.00"}, "payment_password_required"),
+        (
+            "/api/v1/grants",
+            {"recipient": MOTHER, "amount": "1.00", "payment_password": "258014"},
+            "payment_password_wrong",
+        ),
+        (
+            "/api/v1/grants",
+            {"recipient": MOTHER, "amount": "1.00", "payment_password": "25801x"},
+            "payment_password_malformed",
+        ),
+        (
+            "/api/v1/authorizations",
+            {"recipient": MOTHER, "payment_password": "000000"},
+            "payment_password_wrong",
+        ),
         ("/api/v1/grants", ["not", "an", "object"], "request_invalid"),
         (
             "/api/v1/relationships",

@@ -18,7 +18,15 @@ from gongji.kernel.context import Context
 from gongji.store.tables import ledger_transfers
 from gongji.store.tables_clearing import premium_payments
 from support.api import key, make_client, person_headers, post
-from support.world import ELDER, at, build_context, insured, relate
+from support.world import (
+    ELDER,
+    PAYMENT_PIN,
+    at,
+    build_context,
+    insured,
+    relate,
+    set_payment_password,
+)
 
 SON, MOTHER, STRANGER = "P620100000001", "P370100000001", "P370100000009"
 PATH = "/api/v1/premiums"
@@ -32,6 +40,8 @@ def story(engine: Engine, tmp_path: Path) -> Iterator[tuple[TestClient, Context]
     insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰", born=ELDER)
     insured(ctx, STRANGER, region="370100", insutype="390", name="赵四")
     relate(ctx, SON, MOTHER, "parent")
+    for payer in (SON, MOTHER, STRANGER):
+        set_payment_password(ctx, payer)
     with make_client(ctx, clock, tmp_path) as client:
         yield client, ctx
 
@@ -45,7 +55,13 @@ def _written(engine: Engine) -> tuple[int, int]:
 
 
 def _order(**changes: Any) -> dict[str, Any]:
-    body = {"psn_no": MOTHER, "year": 2026, "kind": "resident", "source": "own_account"}
+    body = {
+        "psn_no": MOTHER,
+        "year": 2026,
+        "kind": "resident",
+        "source": "own_account",
+        "payment_password": PAYMENT_PIN,
+    }
     return {k: v for k, v in {**body, **changes}.items() if v is not None}
 
 

@@ -43,7 +43,11 @@ from gongji.kernel import chart
 from gongji.kernel.context import Context
 from gongji.mutual_aid.pages.wallet_pages import voucher_qr
 from gongji.mutual_aid.service.wallet_view import wallet_view
-from gongji.people.service.credentials_lookup import issue_ec_token
+from gongji.people.service.credentials_lookup import (
+    Presented,
+    identify_presented,
+    issue_ec_token,
+)
 from gongji.people.store import people_repo
 from gongji.settlement.domain.bill import LineIn, SettleRequest
 from gongji.settlement.service import settlement
@@ -129,6 +133,18 @@ def open_own_wallet(page: Any) -> None:
     expect(page.get_by_role("status")).to_have_text("医保钱包已开通")
 
 
+PIN = "470193"
+
+
+def set_payment_password(page: Any, pin: str = PIN) -> None:
+    """支付密码 on the settings page, as a person sets it before giving for the first time."""
+    page.goto("/wallet/settings")
+    page.get_by_label("新的支付密码（6 位数字）").fill(pin)
+    page.get_by_label("再输入一次").fill(pin)
+    page.get_by_role("button", name="设置支付密码").click()
+    expect(page.get_by_role("status")).to_have_text("支付密码已设置")
+
+
 def ledger_fen(ctx: Context, account_id: str) -> int:
     """What a credit-normal ledger account holds now, read from the ledger itself."""
     found = committed(ctx, lambda uow: ctx.ledger.accounts_in(uow, [account_id]))
@@ -152,6 +168,7 @@ def test_a_family_links_up_and_shares_money_in_the_browser(site: LiveSite, phone
     check_page(son, "wallet-home-unopened")
     open_own_wallet(son)
     check_page(son, "settings")
+    set_payment_password(son)
     son.goto("/wallet/family")
     for relative, kind in ((MOTHER, "父母"), (SISTER, "兄弟姐妹")):
         son.get_by_label("亲属的身份证号").fill(relative.id_number)
@@ -179,6 +196,7 @@ def test_a_family_links_up_and_shares_money_in_the_browser(site: LiveSite, phone
     son.get_by_role("button", name="下一步").click()
     expect(son.get_by_role("heading", level=1)).to_have_text("确认共济")
     check_page(son, "give-confirm")
+    son.get_by_label("支付密码", exact=True).fill(PIN)
     son.get_by_role("button", name="确认共济").click()
     expect(son.get_by_role("status")).to_have_text("已发起共济，等待对方接收")
 
@@ -526,3 +544,93 @@ def test_a_cashier_scans_chooses_settles_and_prints_at_a_desktop(
         context.close()
     left = committed(ctx, lambda uow: wallet_view(ctx, uow, MOTHER.psn_no)).received_total_fen
     assert left == 50_000  # she declined family money: the grant is untouched
+
+
+def test_the_payment_password_is_asked_before_money_leaves(site: LiveSite, phone: Phone) -> None:
+    """A weak password is refused; the confirmation page asks to set one first, then refuses a
+    wrong one beside its field and keeps the page; the right one makes the offer."""
+    ctx = site.ctx
+    open_wallets(ctx, HEAD, MOTHER)
+    link(ctx, HEAD, MOTHER, "parent")
+    son = phone()
+    sign_in(son, site, HEAD.mobile)
+    _try_amount(son, "100")
+    son.get_by_role("button", name="下一步").click()
+    expect(son.get_by_role("alert")).to_contain_text("请先设置 6 位支付密码再共济")
+    expect(son.get_by_role("button", name="确认共济")).to_be_disabled()
+    check_page(son, "give-confirm-no-password")
+
+    son.goto("/wallet/settings")
+    son.get_by_label("新的支付密码（6 位数字）").fill("123456")
+    son.get_by_label("再输入一次").fill("123456")
+    son.get_by_role("button", name="设置支付密码").click()
+    expect(son.locator("#f-new_payment_password-error")).to_contain_text("连续的数字")
+    expect(son.get_by_label("新的支付密码（6 位数字）")).to_have_value("")
+    check_page(son, "settings-password-weak")
+    set_payment_password(son)
+    expect(son.locator("#pin-state")).to_contain_text("已设置")
+
+    _try_amount(son, "100")
+    son.get_by_role("button", name="下一步").click()
+    son.get_by_label("支付密码", exact=True).fill("470194")
+    son.get_by_role("button", name="确认共济").click()
+    expect(son.locator("#f-payment_password-error")).to_have_text("支付密码不正确，还可尝试 4 次")
+    expect(son.get_by_role("heading", level=1)).to_have_text("确认共济")
+    check_page(son, "give-confirm-wrong-password")
+    son.get_by_label("支付密码", exact=True).fill(PIN)
+    son.get_by_role("button", name="确认共济").click()
+    expect(son.get_by_role("status")).to_have_text("已发起共济，等待对方接收")
+    assert committed(ctx, lambda uow: wallet_view(ctx, uow, MOTHER.psn_no)).offers_to_me
+
+
+def test_a_mother_lets_her_son_show_her_voucher_from_his_phone(
+    site: LiveSite, phone: Phone
+) -> None:
+    """亲情账户 at a phone's size: the mother allows it on her page; the son shows her QR code,
+    which a desk reads as hers, and sees her wallet read-only; she revokes it and his next
+    request is refused."""
+    ctx = site.ctx
+    open_wallets(ctx, HEAD, MOTHER)
+    link(ctx, HEAD, MOTHER, "parent")
+    mother, son = phone(), phone()
+    sign_in(mother, site, MOTHER.mobile)
+    mother.get_by_role("link", name=re.compile("亲情账户")).click()
+    expect(mother.get_by_role("heading", level=1)).to_have_text("亲情账户")
+    expect(mother.locator(".relative")).to_contain_text("张** · 我的子女")
+    mother.get_by_role("button", name="允许代我出示").click()
+    expect(mother.get_by_role("status")).to_have_text("已授权亲属代为出示")
+    expect(mother.locator(".relative .state-active")).to_contain_text("已允许代为出示")
+    check_page(mother, "guardian-granted")
+
+    sign_in(son, site, HEAD.mobile)
+    expect(son.locator(".messages-tab .badge")).to_be_visible()
+    son.goto("/wallet/guardian")
+    expect(son.locator("li.held")).to_contain_text("王**")
+    check_page(son, "guardian-held")
+    son.get_by_role("link", name="代出示电子凭证").click()
+    expect(son.locator("#on-behalf")).to_contain_text("代 王** 出示")
+    expect(son.locator("#ec-qr svg")).to_be_visible()
+    check_page(son, "guardian-voucher")
+    token = (son.locator("#ec-token").text_content() or "").strip()
+    drawn = re.findall(r' d="([^"]+)"', son.locator("#ec-qr").inner_html())
+    assert drawn and drawn == re.findall(r' d="([^"]+)"', str(voucher_qr(token)))
+    presented = Presented("01", token)
+    found = committed(ctx, lambda uow: identify_presented(ctx, uow, presented))
+    assert found.psn_no == MOTHER.psn_no
+    son.get_by_role("link", name="刷新凭证码").click()
+    expect(son.locator("#on-behalf")).to_be_visible()
+
+    son.goto(f"/wallet/guardian/for/{MOTHER.psn_no}")
+    expect(son.locator(".notice")).to_contain_text("王**")
+    expect(son.locator("ol.events")).to_contain_text("亲属代为出示电子凭证")
+    assert "<form" not in son.locator("main").inner_html()  # read-only: nothing to submit
+    check_page(son, "guardian-wallet")
+
+    mother.goto("/wallet/guardian")
+    mother.get_by_role("button", name="撤销").click()
+    expect(mother.get_by_role("status")).to_have_text("已撤销代为出示授权")
+    refused = son.goto(f"/wallet/guardian/for/{MOTHER.psn_no}/voucher")
+    assert refused is not None and refused.status == 403
+    expect(son.locator("main")).to_contain_text("对方未授权您代为出示或查看")
+    son.goto("/wallet/guardian")
+    expect(son.locator("li.held")).to_have_count(0)

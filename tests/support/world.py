@@ -18,6 +18,7 @@ from gongji.core.clock import ManualClock
 from gongji.core.enrolment import EnrolmentStatus
 from gongji.core.ids import make_resident_id
 from gongji.core.limits import Limits
+from gongji.identity.service import payment_password
 from gongji.kernel.context import Actor, ActorKind, Context, Role
 from gongji.kernel.pii import Vault
 from gongji.kernel.reference import load_policy_book, load_regions
@@ -147,6 +148,15 @@ def relate(
             ),
         )
     return proposed.id
+
+
+PAYMENT_PIN = "258013"
+"""The payment password the tests set (docs/rules.md §16): not easy to guess for anyone the
+tests make (no birthday of theirs, no end of their ID numbers)."""
+
+
+def set_payment_password(ctx: Context, psn_no: str, pin: str = PAYMENT_PIN) -> None:
+    payment_password.set_pin(ctx, person_actor(psn_no), pin, pin)
 
 
 def give(ctx: Context, contributor: str, recipient: str, amount_fen: int) -> str:

@@ -30,7 +30,7 @@ from gongji.backoffice.http import (
 from gongji.bootstrap import Container
 from gongji.fsi.http.routes import router as fsi_router
 from gongji.jobs.scheduler import Scheduler
-from gongji.mutual_aid.http import wallet_routes
+from gongji.mutual_aid.http import guardian_routes, wallet_routes
 from gongji.mutual_aid.http.premium_routes import router as premium_router
 from gongji.notify.http import notification_routes
 from gongji.risk.http import risk_routes
@@ -70,6 +70,7 @@ def create_app(container: Container, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(system.router, prefix="/api/v1")
     app.include_router(auth.router)
     app.include_router(wallet_routes.router)
+    app.include_router(guardian_routes.router)
     app.include_router(notification_routes.router)
     app.include_router(admin_routes.router)
     app.include_router(import_routes.router)

@@ -21,7 +21,13 @@ from gongji.backoffice.pages import (
     admin_reports,
     admin_stats,
 )
-from gongji.mutual_aid.pages import family_pages, give_pages, wallet_pages
+from gongji.mutual_aid.pages import (
+    family_pages,
+    give_pages,
+    guardian_pages,
+    payment_pages,
+    wallet_pages,
+)
 from gongji.notify.pages import message_pages
 from gongji.risk.pages import risk_pages
 from gongji.settlement.pages import admin_clearing, desk_pages, person_records
@@ -48,6 +54,8 @@ def install_web(app: FastAPI) -> None:
     add_page_extra(message_pages.unread_badge)
     for module in (login_pages, wallet_pages, family_pages, give_pages, admin_pages, desk_pages):
         app.include_router(module.router)
+    app.include_router(payment_pages.router)
+    app.include_router(guardian_pages.router)
     app.include_router(message_pages.router)
     app.include_router(person_records.router)
     app.include_router(admin_family.router)

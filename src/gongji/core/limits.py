@@ -40,6 +40,15 @@ class Limits:
 
     operator_lockout_max_s: int = 86_400
 
+    payment_password_failures_before_lockout: int = 5
+    """Wrong payment passwords in a row after which a person's payments are locked (a reset by
+    SMS code and ID number, or the wait, unlocks them)."""
+
+    payment_password_lockout_first_s: int = 300
+    """The first payment-password lockout; each further wrong attempt doubles it, up to a day."""
+
+    payment_password_lockout_max_s: int = 86_400
+
     door_requests_per_address_per_minute: int = 120
     """Requests to the anonymous doors (sign-in, codes, unauthenticated ledger check) from one
     client address per minute, refused before the application reads them (api/doors.py)."""

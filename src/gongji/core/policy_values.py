@@ -240,6 +240,7 @@ POLICY_KEYS: Mapping[str, Callable[[object], PolicyValue]] = MappingProxyType(
         "long_term_care_premium_fen": parse_amount_fen,
         "fsi_refmsg_time_format": parse_refmsg_time_format,
         "kinship_generation_gap_min_years": parse_count,
+        "payment_password_required": parse_flag,
     }
 )
 """Every policy key, in the order of the ``Policy`` fields, with its parser."""
@@ -275,6 +276,7 @@ class Policy:
     long_term_care_premium_fen: int  # a year's individual long-term-care contribution (§9)
     fsi_refmsg_time_format: str  # how the national interface writes its answer times (§8.6)
     kinship_generation_gap_min_years: int  # a parent is at least this much older (§5)
+    payment_password_required: bool  # no payment before a payment password is set (§16)
 
     def __post_init__(self) -> None:
         for item in fields(self):

@@ -62,6 +62,21 @@ idempotency_keys = Table(
 
 ACCESS_TABLES = (access_tokens, one_time_codes, operators, idempotency_keys)
 
+payment_passwords = Table(
+    "payment_passwords",
+    metadata,
+    # Created by 0100: a person's payment password (支付密码), argon2-hashed, with its guard
+    # (wrong attempts in a row, lockout) and the one reset code sent by SMS (SHA-256-hashed).
+    Column("psn_no", String(32), primary_key=True),
+    Column("pin_hash", Text, nullable=False),
+    Column("set_at_us", BigInteger, nullable=False),
+    Column("failed_attempts", Integer, nullable=False),
+    Column("locked_until_us", BigInteger, nullable=True),
+    Column("reset_code_hash", String(64), nullable=True),
+    Column("reset_expires_at_us", BigInteger, nullable=True),
+    Column("reset_attempts", Integer, nullable=False),
+)
+
 ledger_check_runs = Table(
     "ledger_check_runs",
     metadata,

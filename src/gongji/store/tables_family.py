@@ -60,4 +60,20 @@ kinship_withdrawals = Table(
     Index("ix_kinship_withdrawals_pair", "person_hash", "relative_hash"),
 )
 
-FAMILY_TABLES = (notifications, person_settings, kinship_withdrawals)
+guardian_consents = Table(
+    "guardian_consents",
+    metadata,
+    # Created by 0100: 亲情账户 — ``holder`` lets ``guardian`` show their e-voucher and read their
+    # wallet, within ``relationship_id``; ended by the holder, or when the relationship ends.
+    Column("id", String(40), primary_key=True),
+    Column("relationship_id", String(40), nullable=False),
+    Column("holder", String(PSN_NO_LENGTH), nullable=False),
+    Column("guardian", String(PSN_NO_LENGTH), nullable=False),
+    Column("granted_at_us", BigInteger, nullable=False),
+    Column("ended_at_us", BigInteger, nullable=True),
+    Column("end_reason", String(40), nullable=True),
+    Index("ix_guardian_consents_holder", "holder", "granted_at_us"),
+    Index("ix_guardian_consents_guardian", "guardian", "holder"),
+)
+
+FAMILY_TABLES = (notifications, person_settings, kinship_withdrawals, guardian_consents)

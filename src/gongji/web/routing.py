@@ -38,6 +38,13 @@ STATUS_BY_CODE: Final = {
     "otp_rate_limited": 429,
     "rate_limited": 429,
     "operator_locked": 429,
+    "payment_password_required": 403,
+    "payment_password_not_set": 403,
+    "payment_password_wrong": 403,
+    "payment_password_locked": 429,
+    "payment_reset_refused": 403,
+    "guardian_not_allowed": 403,
+    "guardian_consent_exists": 409,
     "request_too_large": 413,
 }
 _HTTP_MESSAGES: Final = {

@@ -51,7 +51,11 @@ FIELD_LENGTH_MAX: Final = 2_000
 DRAFT_TTL_S: Final = 15 * 60
 DRAFT_BYTES_MAX: Final = 2_000
 _SECRET_FIELDS: Final = frozenset(
-    {CSRF_FIELD, PAGE_FIELD, "code", "password", "totp", "secret", "mdtrt_cert_no"}
+    {
+        *(CSRF_FIELD, PAGE_FIELD, "code", "password", "totp", "secret", "mdtrt_cert_no"),
+        *("payment_password", "new_payment_password", "repeat_payment_password"),
+        *("current_payment_password", "reset_code", "own_id_number"),
+    }
 )
 _COOKIE_PATHS: Final = {PERSON_COOKIE: "/", OPERATOR_COOKIE: "/admin", DESK_COOKIE: "/desk"}
 _COOKIE_OF: Final = {

@@ -219,7 +219,7 @@ def check_password(ctx: Context, name: str, password: str) -> PasswordChecked:
         ctx.engine, lambda uow: _usable_and_lock(ctx, uow, name), read_only=True
     )
     _refuse_if_locked(ctx, locked_until_us)
-    _admit_password_check(ctx)
+    admit_password_check(ctx)
     matches = _password_matches(found, password)
     return PasswordChecked(found.password_hash if found is not None else None, matches)
 
@@ -258,7 +258,7 @@ def check_credentials(
     usable, locked_until_us = _usable_and_lock(ctx, uow, name, for_update=True)
     _refuse_if_locked(ctx, locked_until_us)
     if checked is None:
-        _admit_password_check(ctx)
+        admit_password_check(ctx)
         password_ok = _password_matches(usable, password)
     else:  # a password changed meanwhile invalidates the verdict
         same = usable is not None and usable.password_hash == checked.password_hash
@@ -274,7 +274,7 @@ def check_credentials(
     return usable
 
 
-def _admit_password_check(ctx: Context) -> None:
+def admit_password_check(ctx: Context) -> None:
     """The machine-wide budget of argon2 work (``Limits.password_checks_per_second``)."""
     ctx.limiter.admit("argon2", ctx.limits.password_checks_per_second, window_s=1.0)
 

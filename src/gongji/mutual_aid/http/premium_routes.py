@@ -3,7 +3,8 @@ the premiums I paid or that were paid for me.
 
 A payment is a write like every other (Idempotency-Key, one transaction, the stored answer);
 paying the same person, year and kind again under a new key is ``premium_already_paid`` (409).
-The amount is not sent: it is the policy's for the insured person's region and year.
+The amount is not sent: it is the policy's for the insured person's region and year. The payer's
+payment password is checked first (docs/rules.md §16).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from gongji.api.schemas import PsnNo, WholeNumber, iso
 from gongji.api.schemas import Request as Body
 from gongji.api.writes import write
 from gongji.core.money import format_yuan
+from gongji.identity.service import payment_password
 from gongji.kernel.context import Actor, Context
 from gongji.mutual_aid.domain.premiums import PremiumKind, PremiumSource
+from gongji.mutual_aid.http.schemas import PaymentPasswordIn, without_secrets
 from gongji.mutual_aid.service import premiums
 from gongji.mutual_aid.store.premiums_repo import PremiumRow
 from gongji.store.uow import UnitOfWork
@@ -36,6 +39,7 @@ class PayPremiumIn(Body):
     year: Annotated[WholeNumber, Field(ge=2000, le=2100)]
     kind: PremiumKind
     source: PremiumSource
+    payment_password: PaymentPasswordIn = None
 
 
 class PremiumDrawOut(BaseModel):
@@ -73,7 +77,8 @@ class PremiumOut(BaseModel):
 @router.post(
     "", response_model=PremiumOut, status_code=201, summary="Pay a premium for a year (代缴)"
 )
-def pay_premium(body: PayPremiumIn, request: Request, person: Person) -> JSONResponse:
+def pay_premium(body: PayPremiumIn, request: Request, person: Person, ctx: Ctx) -> JSONResponse:
+    payment_password.confirm_payment(ctx, person, body.payment_password)
     order = premiums.PremiumOrder(body.psn_no, body.year, body.kind, body.source)
 
     def command(ctx: Context, uow: UnitOfWork) -> PremiumOut:
@@ -84,7 +89,7 @@ def pay_premium(body: PayPremiumIn, request: Request, person: Person) -> JSONRes
         ]
         return PremiumOut.of(paid.row, draws)
 
-    return write(request, person, "premiums.pay", body, command, status_code=201)
+    return write(request, person, "premiums.pay", without_secrets(body), command, status_code=201)
 
 
 @router.get("", response_model=list[PremiumOut], summary="Premiums I paid or that were paid for me")

@@ -34,14 +34,80 @@ class ProposeIn(Request):
     kind: Annotated[str, Field(min_length=1, max_length=24)]
 
 
+PaymentPasswordIn = Annotated[str | None, Field(default=None, max_length=16)]
+"""The payer's 6-digit payment password (docs/rules.md §16): checked before the write, left out
+of the idempotency fingerprint, never answered."""
+
+SECRET_FIELDS = frozenset({"payment_password"})
+
+
 class OfferIn(Request):
     recipient: PsnNo
     amount: AmountIn
+    payment_password: PaymentPasswordIn = None
 
 
 class BindIn(Request):
     recipient: PsnNo
     quota: AmountIn | None = None
+    payment_password: PaymentPasswordIn = None
+
+
+def without_secrets(body: Request) -> dict[str, Any]:
+    """The body as the idempotency fingerprint sees it: no payment password in any hash."""
+    dumped: dict[str, Any] = body.model_dump(mode="json", exclude=set(SECRET_FIELDS))
+    return dumped
+
+
+class PinSetIn(Request):
+    new_payment_password: Annotated[str, Field(max_length=16)]
+    repeat_payment_password: Annotated[str, Field(max_length=16)]
+    current_payment_password: PaymentPasswordIn = None
+
+
+class PinResetIn(Request):
+    code: Annotated[str, Field(max_length=16)]
+    id_number: Annotated[str, Field(max_length=18)]
+    new_payment_password: Annotated[str, Field(max_length=16)]
+    repeat_payment_password: Annotated[str, Field(max_length=16)]
+
+
+class PinStatusOut(BaseModel):
+    is_set: bool
+    required: bool
+    locked_until: str | None
+    set_at: str | None
+
+
+class ResetCodeOut(BaseModel):
+    mobile_masked: str
+    expires_at: str | None
+
+
+class ConsentIn(Request):
+    relationship_id: Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class ConsentOut(BaseModel):
+    id: str
+    relationship_id: str
+    holder: str
+    guardian: str
+    other_name: str
+    granted_at: str | None
+    ended_at: str | None
+    end_reason: str | None
+
+
+class GuardiansOut(BaseModel):
+    given: list[ConsentOut]
+    held: list[ConsentOut]
+
+
+class VoucherOut(BaseModel):
+    holder: str
+    token: str
+    valid_s: int
 
 
 class ReasonIn(Request):

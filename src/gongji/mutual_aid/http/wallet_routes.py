@@ -1,7 +1,9 @@
 """/api/v1 for insured persons: their wallet, relationships, grants and authorizations.
 
 Every route acts for the person behind the bearer token; another person's objects answer 404.
-Writes go through :func:`gongji.api.writes.write` (Idempotency-Key, one transaction).
+Writes go through :func:`gongji.api.writes.write` (Idempotency-Key, one transaction). A write that
+moves money (an offer, an authorization) first checks the payment password in the body
+(docs/rules.md §16), which the idempotency fingerprint leaves out.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from gongji.api.deps import get_context, require_person
 from gongji.api.reads import read
 from gongji.api.schemas import iso, parse_amount
 from gongji.api.writes import write
+from gongji.identity.service import payment_password
 from gongji.kernel.context import Actor, Context
 from gongji.mutual_aid.http.schemas import (
     AuthorizationOut,
@@ -30,6 +33,7 @@ from gongji.mutual_aid.http.schemas import (
     RelationshipOut,
     WalletOut,
     WalletViewOut,
+    without_secrets,
 )
 from gongji.mutual_aid.service import authorizations, grants, relationships, wallet_view, wallets
 
@@ -171,12 +175,13 @@ def list_grants(person: Person, ctx: Ctx) -> dict[str, list[GrantLineOut]]:
 @router.post(
     "/grants", response_model=GrantOut, status_code=201, summary="Offer a grant to a relative"
 )
-def offer(body: OfferIn, request: Request, person: Person) -> JSONResponse:
+def offer(body: OfferIn, request: Request, person: Person, ctx: Ctx) -> JSONResponse:
+    payment_password.confirm_payment(ctx, person, body.payment_password)
     return write(
         request,
         person,
         "grants.offer",
-        body,
+        without_secrets(body),
         lambda ctx, uow: GrantOut.of(
             grants.offer(ctx, uow, person, body.recipient, parse_amount(body.amount))
         ),
@@ -231,13 +236,14 @@ def list_authorizations(person: Person, ctx: Ctx) -> list[AuthorizationOut]:
     status_code=201,
     summary="Authorize a relative to draw on my account (家庭共济授权)",
 )
-def bind(body: BindIn, request: Request, person: Person) -> JSONResponse:
+def bind(body: BindIn, request: Request, person: Person, ctx: Ctx) -> JSONResponse:
     quota = None if body.quota is None else parse_amount(body.quota)
+    payment_password.confirm_payment(ctx, person, body.payment_password)
     return write(
         request,
         person,
         "authorizations.bind",
-        body,
+        without_secrets(body),
         lambda ctx, uow: AuthorizationOut.of(
             authorizations.bind(ctx, uow, person, body.recipient, quota)
         ),

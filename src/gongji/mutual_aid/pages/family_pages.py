@@ -14,14 +14,24 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from gongji.core.errors import GongjiError
+from gongji.identity.service import payment_password
 from gongji.kernel.context import Context
+from gongji.mutual_aid.pages.payment_pages import confirm_payment
 from gongji.mutual_aid.service import authorizations, relationships
 from gongji.people.domain.kinship import Kinship, inverse
 from gongji.people.service import registry
 from gongji.store.records import AuthorizationRecord
 from gongji.store.uow import UnitOfWork
 from gongji.web import i18n
-from gongji.web.forms import AMOUNT_CODES, FieldError, commit, errors_for, read, read_amount
+from gongji.web.forms import (
+    AMOUNT_CODES,
+    FieldError,
+    commit,
+    dry_run,
+    errors_for,
+    read,
+    read_amount,
+)
 from gongji.web.forms import required as required_field
 from gongji.web.render import render, see_other
 from gongji.web.routing import WebRoute
@@ -201,9 +211,11 @@ def _authorizations(
         return _authorization_rows(uow, me), active_relatives(uow, me)
 
     rows, choices = read(ctx, work)
+    pin = read(ctx, lambda uow: payment_password.status(ctx, uow, me))
     return render(
         request,
         "wallet/authorizations.html",
+        pin=pin,
         status=status,
         session=session,
         given=[row for row in rows if row.given],
@@ -229,13 +241,18 @@ def bind(request: Request, posted: PersonPost) -> Response:
         return authorizations.bind(ctx, uow, posted.actor, recipient, quota)
 
     try:
-        commit(ctx, lambda uow: command(ctx, uow))
+        dry_run(ctx, lambda uow: command(ctx, uow))  # a refused binding asks no password
+        refused = confirm_payment(request, posted)
+        if refused is None:
+            commit(ctx, lambda uow: command(ctx, uow))
     except FieldError as problem:
         errors = {problem.name: problem.error.message(i18n.language(request))}
     except GongjiError as error:
         errors = errors_for(error, i18n.language(request), _BIND_FIELDS)
     else:
-        return see_other(request, "/wallet/authorizations?done=bound")
+        if refused is None:
+            return see_other(request, "/wallet/authorizations?done=bound")
+        errors = refused
     return _authorizations(request, posted.session, status=400, values=form.kept(), errors=errors)
 
 

@@ -4,7 +4,8 @@ The page states the limits in words and a small script checks the amount against
 typed, in the very words the server would use (the messages come from the refusals themselves).
 "Next" then runs the real offer in a transaction that is rolled back: the confirmation page
 appears only when the offer would be made, and a refusal is the one the offer itself gives.
-"Confirm" makes the offer once per idempotency key, so a double tap gives one grant.
+"Confirm" asks for the payment password (refused beside its field, the page kept), then makes
+the offer once per idempotency key, so a double tap gives one grant.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from starlette.responses import Response
 
 from gongji.core.errors import GongjiError
 from gongji.core.money import format_yuan
+from gongji.identity.service import payment_password
 from gongji.kernel import idempotency
 from gongji.kernel.context import Context
 from gongji.mutual_aid.domain import grant_errors
 from gongji.mutual_aid.domain.grants import offer_expires_at
 from gongji.mutual_aid.pages.family_pages import RelativeRow, active_relatives
+from gongji.mutual_aid.pages.payment_pages import confirm_payment
 from gongji.mutual_aid.service import grants, wallet_view
 from gongji.store.uow import UnitOfWork
 from gongji.web import i18n
@@ -144,26 +147,66 @@ def preview(request: Request, posted: PersonPost) -> Response:
         return _refused(request, posted, problem)
     me = posted.actor.id
 
-    def work(uow: UnitOfWork) -> tuple[list[RelativeRow], str]:
-        return active_relatives(uow, me), wallet_view.wallet_view(ctx, uow, me).region or ""
+    def work(uow: UnitOfWork) -> tuple[list[RelativeRow], str, payment_password.PinStatus]:
+        region = wallet_view.wallet_view(ctx, uow, me).region or ""
+        return active_relatives(uow, me), region, payment_password.status(ctx, uow, me)
 
-    choices, region = read(ctx, work)
+    choices, region, pin = read(ctx, work)
     chosen = next((row for row in choices if row.psn_no == recipient), None)
     if chosen is None:  # the relationship ended between the try and this read
         return _refused(request, posted, grant_errors.RelationshipNotActive())
+    return _confirm_page(
+        request, posted, chosen, amount_fen, region, pin, secrets.token_urlsafe(18)
+    )
+
+
+def _confirm_page(
+    request: Request,
+    posted: Posted,
+    chosen: RelativeRow,
+    amount_fen: int,
+    region: str,
+    pin: payment_password.PinStatus,
+    key: str,
+    *,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    """What will be offered, the payment password asked for (or where to set it), then confirm."""
+    ctx = context_of(request)
     expires = offer_expires_at(ctx.local_now(), ctx.policy(region))
     return render(
         request,
         "wallet/give_confirm.html",
+        status=400 if errors else 200,
         session=posted.session,
         relative=chosen,
         amount_fen=amount_fen,
         amount=format_yuan(amount_fen),
         expires=expires.strftime("%Y-%m-%d %H:%M"),
-        key=secrets.token_urlsafe(18),
+        key=key,
+        pin=pin,
+        errors=errors,
         back="/wallet/give?"
-        + urlencode({"recipient": recipient, "amount": format_yuan(amount_fen)}),
+        + urlencode({"recipient": chosen.psn_no, "amount": format_yuan(amount_fen)}),
     )
+
+
+def _confirm_again(
+    request: Request, posted: Posted, recipient: str, amount_fen: int, errors: dict[str, str]
+) -> Response:
+    """The confirmation page again, the payment password's refusal beside its field."""
+    ctx, me = context_of(request), posted.actor.id
+
+    def work(uow: UnitOfWork) -> tuple[list[RelativeRow], str, payment_password.PinStatus]:
+        region = wallet_view.wallet_view(ctx, uow, me).region or ""
+        return active_relatives(uow, me), region, payment_password.status(ctx, uow, me)
+
+    choices, region, pin = read(ctx, work)
+    chosen = next((row for row in choices if row.psn_no == recipient), None)
+    if chosen is None:
+        return _refused(request, posted, grant_errors.RelationshipNotActive())
+    key = posted.form.get("key") or secrets.token_urlsafe(18)
+    return _confirm_page(request, posted, chosen, amount_fen, region, pin, key, errors=errors)
 
 
 @router.post("/wallet/give/confirm")
@@ -173,6 +216,9 @@ def confirm(request: Request, posted: PersonPost) -> Response:
     try:
         recipient, amount_fen = _read_offer(posted)
         key = required(posted.form, "key", "确认编号", "the confirmation key")
+        refused = confirm_payment(request, posted)
+        if refused is not None:
+            return _confirm_again(request, posted, recipient, amount_fen, refused)
         fingerprint = idempotency.request_hash(
             "web.grants.offer", {"recipient": recipient, "amount_fen": amount_fen}
         )

@@ -18,6 +18,7 @@ from markupsafe import Markup
 from starlette.responses import Response
 
 from gongji.core.errors import GongjiError
+from gongji.identity.service import payment_password
 from gongji.kernel.context import Context
 from gongji.mutual_aid.pages.history import chart, event_rows, monthly_flows
 from gongji.mutual_aid.service import grants, wallet_view, wallets
@@ -92,6 +93,8 @@ def voucher(request: Request, session: PersonPage) -> Response:
         qr=voucher_qr(token),
         refresh_s=VOUCHER_REFRESH_S,
         expires_at_us=expires_at_us,
+        on_behalf_of=None,
+        refresh_href="/wallet/voucher",
     )
 
 
@@ -152,7 +155,7 @@ def history(request: Request, session: PersonPage) -> Response:
 # --- settings --------------------------------------------------------------------------------
 
 
-def _settings(
+def settings_page(
     request: Request,
     session: Session,
     *,
@@ -161,7 +164,12 @@ def _settings(
     errors: dict[str, str] | None = None,
 ) -> Response:
     ctx = context_of(request)
-    view = read(ctx, lambda uow: wallet_view.wallet_view(ctx, uow, session.actor.id))
+    me = session.actor.id
+
+    def work(uow: UnitOfWork) -> tuple[wallet_view.WalletView, payment_password.PinStatus]:
+        return wallet_view.wallet_view(ctx, uow, me), payment_password.status(ctx, uow, me)
+
+    view, pin = read(ctx, work)
     regions = sorted(ctx.regions.values(), key=lambda region: region.code)
     defaults = {"place_of_use": view.region or "", "new_place": view.region or ""}
     if view.wallet is not None:
@@ -172,6 +180,7 @@ def _settings(
         status=status,
         session=session,
         view=view,
+        pin=pin,
         regions=regions,
         values={**defaults, "relative_place": defaults["place_of_use"], **(values or {})},
         errors=errors,
@@ -180,7 +189,7 @@ def _settings(
 
 @router.get("/wallet/settings")
 def settings(request: Request, session: PersonPage) -> Response:
-    return _settings(request, session)
+    return settings_page(request, session)
 
 
 @router.post("/wallet/settings/open")
@@ -224,7 +233,9 @@ def _settings_write(
         errors = errors_for(error, i18n.language(request), fields)
     else:
         return see_other(request, f"/wallet/settings?done={done}")
-    return _settings(request, posted.session, status=400, values=posted.form.kept(), errors=errors)
+    return settings_page(
+        request, posted.session, status=400, values=posted.form.kept(), errors=errors
+    )
 
 
 @router.post("/wallet/settings/place")

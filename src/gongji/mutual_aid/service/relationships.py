@@ -18,6 +18,7 @@ from gongji.kernel.idgen import new_id
 from gongji.mutual_aid.domain import wallet_errors
 from gongji.mutual_aid.service import authorizations as authorization_service
 from gongji.mutual_aid.service import grants as grant_service
+from gongji.mutual_aid.service import guardians as guardian_service
 from gongji.mutual_aid.service import notices
 from gongji.mutual_aid.service.wallets import find_relative
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
@@ -179,6 +180,7 @@ def end(
         raise wallet_errors.RelationshipStateInvalid(status=locked.status if locked else "unknown")
     grant_service.release_relationship_grants(ctx, uow, relationship.id, reason)
     authorization_service.end_for_relationship(ctx, uow, relationship.id)
+    guardian_service.end_for_relationship(ctx, uow, relationship.id)
     aid_repo.update_relationship(uow.connection, relationship.id, end_reason=reason)
     _set_status(ctx, uow, locked, status, actor, "relationship_ended", reason=reason)
 

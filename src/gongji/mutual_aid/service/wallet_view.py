@@ -154,6 +154,11 @@ def history(
     return page, next_cursor
 
 
+def latest(uow: UnitOfWork, psn_no: str, limit: int) -> list[PersonEvent]:
+    """The person's last ``limit`` events, newest first (a guardian's glance, §17)."""
+    return registry.latest_events_of(uow.connection, psn_no, max(1, min(limit, HISTORY_PAGE_MAX)))
+
+
 def _cursor(cursor: str | None) -> int:
     """The sequence after which a page starts; anything but a cursor this code gave is refused."""
     if not cursor:

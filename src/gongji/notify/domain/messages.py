@@ -31,6 +31,8 @@ class NoticeKind(StrEnum):
     AUTHORIZATION_USED = "authorization_used"
     PREMIUM_PAID = "premium_paid"
     WALLET_FROZEN = "wallet_frozen"
+    GUARDIAN_GRANTED = "guardian_granted"
+    GUARDIAN_ENDED = "guardian_ended"
 
     @property
     def label_zh(self) -> str:
@@ -100,6 +102,18 @@ _TEXTS: Final[dict[NoticeKind, tuple[str, str, str, str]]] = {
         "您的医保钱包已被冻结，暂时不能共济和使用共济额度，如有疑问请联系医保经办机构。",
         "Wallet frozen",
         "Your wallet is frozen: no sharing for now. Ask your medical-insurance bureau.",
+    ),
+    NoticeKind.GUARDIAN_GRANTED: (
+        "亲属授权您代为出示",
+        "{who}已授权您代其出示医保电子凭证、查看其医保钱包，可在医保钱包「亲情账户」中使用。",
+        "A relative lets you show their e-voucher",
+        "{who} lets you show their e-voucher and see their wallet (Family access in your wallet).",
+    ),
+    NoticeKind.GUARDIAN_ENDED: (
+        "代为出示授权已结束",
+        "{who}对您的代为出示授权已结束，您不能再代其出示电子凭证或查看其钱包。",
+        "Family access ended",
+        "You may no longer show {who}'s e-voucher or see their wallet.",
     ),
 }
 

@@ -251,3 +251,18 @@ def events_of(connection: Connection, psn_no: str, after_seq: int, limit: int) -
         PersonEvent(int(seq), kind, int(at_us), actor, json.loads(detail))
         for seq, kind, at_us, actor, detail in connection.execute(statement)
     ]
+
+
+def latest_events_of(connection: Connection, psn_no: str, limit: int) -> list[PersonEvent]:
+    """The person's last ``limit`` events, newest first."""
+    columns = person_events.c
+    statement = (
+        select(columns.seq, columns.kind, columns.at_us, columns.actor, columns.detail)
+        .where(columns.psn_no == psn_no)
+        .order_by(columns.seq.desc())
+        .limit(limit)
+    )
+    return [
+        PersonEvent(int(seq), kind, int(at_us), actor, json.loads(detail))
+        for seq, kind, at_us, actor, detail in connection.execute(statement)
+    ]

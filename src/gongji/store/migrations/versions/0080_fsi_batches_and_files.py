@@ -7,7 +7,7 @@ visit keeps a number two visits already share). ``fsi_files``: the files institu
 taken from the Tables.
 
 Revision ID: 0080_fsi_batches_and_files
-Revises: 0060_family_notifications
+Revises: 0070_security_counters
 Create Date: 2026-12-04
 """
 

@@ -4,7 +4,7 @@ When it is 1 the item's price ceiling is also the price the desk charges, and a 
 type another; 0 (every item an older database holds) leaves the price to the institution.
 
 Revision ID: 0110_catalogue_fixed_prices
-Revises: 0060_family_notifications
+Revises: 0100_payment_password_guardians
 Create Date: 2026-12-04
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0110_catalogue_fixed_prices"
-down_revision = "0080_fsi_batches_and_files"
+down_revision = "0100_payment_password_guardians"
 branch_labels = None
 depends_on = None
 
