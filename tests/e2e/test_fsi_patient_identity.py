@@ -15,7 +15,10 @@ import pytest
 from sqlalchemy import Engine
 
 from gongji.core.ids import make_resident_id
+from gongji.core.limits import Limits
+from gongji.kernel.context import Actor, ActorKind, Role
 from gongji.people.service.credentials_lookup import issue_ec_token
+from gongji.people.service.lookups import lookups_of
 from support.desk import PHARMACY
 from support.fsi import (
     MOTHER,
@@ -31,7 +34,9 @@ from support.fsi import (
     ids,
 )
 from support.fsi_visits import REGISTER, UPLOAD_FIRST, settle_batch, visit_counts
+from support.world import run
 
+AUDITOR = Actor(ActorKind.OPERATOR, "audit", frozenset({Role.AUDITOR}))
 NOT_IDENTIFIED = "未能凭所出示的就诊凭证识别参保人，请核对凭证和姓名"
 
 
@@ -121,3 +126,25 @@ def test_a_visit_registers_on_a_credential_and_carries_it(his: His) -> None:
     assert refused(his, "2207", no_number, 6, values) == "fsi_field_missing"
     info = call(his, "2207", by_visit, 7, values).json()["output"]["setlinfo"]
     assert (info["psn_no"], info["brdy"], info["age"]) == (SON, "1970-01-01", 56)
+
+
+def test_a_refused_identification_is_on_record_and_leaves_its_msgid_free(his: His) -> None:
+    values = ids()
+    someone_else = with_data(REGISTER, psn_no=WIFE)  # the son's card, the wife's number
+    assert refused(his, "2201", someone_else, 1, values) == "person_not_identified"
+    hospital = "H62010000001"
+    recorded = run(his.ctx, lambda uow: lookups_of(uow, AUDITOR, institution_code=hospital))
+    assert [(r.purpose, r.outcome, r.psn_no) for r in recorded] == [
+        ("2201 就诊人身份核验", "person_not_identified", None)
+    ]
+    corrected = call(his, "2201", REGISTER, 1, values).json()  # the same msgid, now right
+    assert corrected["infcode"] == 0 and corrected["output"]["data"]["psn_no"] == SON
+
+
+def test_identifications_in_settlements_are_limited_per_institution(his: His) -> None:
+    object.__setattr__(his.ctx, "limits", Limits(fsi_identifications_per_minute=2))
+    values = ids()
+    for n in (1, 2):
+        assert call(his, "2101", PHARMACY_INPUT, n, values).json()["infcode"] == 0
+    assert refused(his, "2101", PHARMACY_INPUT, 3, values) == "rate_limited"
+    assert call(his, "2201", REGISTER, 4, values).json()["infcode"] == 0  # another institution

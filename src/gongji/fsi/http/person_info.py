@@ -28,16 +28,20 @@ from gongji.core.enrolment import INSUTYPE_EMPLOYEE
 from gongji.fsi.domain import fields
 from gongji.fsi.http import settlement
 from gongji.fsi.http.envelope import Envelope
-from gongji.fsi.http.patients import presented_credential
+from gongji.fsi.http.patients import (
+    ANSWERED,
+    REFUSED,
+    lookup_of,
+    presented_credential,
+)
 from gongji.kernel.context import Context
 from gongji.mutual_aid.service.accounts import parts_available
 from gongji.people.service import registry
 from gongji.people.service.credentials_lookup import (
     PersonNotIdentified,
-    Presented,
     identify_presented,
 )
-from gongji.people.service.lookups import Lookup, record_lookup
+from gongji.people.service.lookups import record_lookup
 from gongji.store.records import PersonRecord
 from gongji.store.uow import UnitOfWork
 
@@ -51,37 +55,16 @@ def person_info(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) 
     try:
         person = identify_presented(ctx, uow, presented)
     except PersonNotIdentified:
-        _record(ctx, uow, env, institution, presented, None, "person_not_identified")
+        record_lookup(ctx, uow, lookup_of(env, institution, presented, PURPOSE, None, REFUSED))
         uow.commit()  # the refused look-up stays on record; nothing else was written
         raise
-    _record(ctx, uow, env, institution, presented, person.psn_no, "answered")
+    answered = lookup_of(env, institution, presented, PURPOSE, person.psn_no, ANSWERED)
+    record_lookup(ctx, uow, answered)
     return {
         "baseinfo": settlement.person_fields(ctx, person, ctx.today()),
         "insuinfo": _insuinfo(ctx, uow, person),
         "idetinfo": [],
     }
-
-
-def _record(
-    ctx: Context,
-    uow: UnitOfWork,
-    env: Envelope,
-    institution: str,
-    presented: Presented,
-    psn_no: str | None,
-    outcome: str,
-) -> None:
-    operator = f"{env.fields.get('opter') or ''} {env.fields.get('opter_name') or ''}".strip()
-    lookup = Lookup(
-        institution_code=institution,
-        psn_no=psn_no,
-        cert_type=presented.cert_type or "",
-        purpose=PURPOSE,
-        msgid=env.msgid,
-        operator=operator,
-        outcome=outcome,
-    )
-    record_lookup(ctx, uow, lookup)
 
 
 def _insuinfo(ctx: Context, uow: UnitOfWork, person: PersonRecord) -> list[dict[str, Any]]:

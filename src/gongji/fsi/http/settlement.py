@@ -206,7 +206,7 @@ def read_bill(
     acct_used = fields.required_text(data, "acct_used_flag", pattern=_FLAG) == "1"
     medfee = fields.amount_fen(data, "medfee_sumamt")
     insutype = fields.text(data, "insutype", required=False, pattern=_INSUTYPE)
-    person = _patient(ctx, uow, env, data)
+    person = _patient(ctx, uow, env, institution, data)
     mdtrt_id = fields.text(data, "mdtrt_id", required=False, pattern=_ID)
     uploaded = _uploaded(uow, env, data, institution, person.psn_no, settling)
     if uploaded is None:
@@ -230,13 +230,15 @@ def read_bill(
     return Bill(request, person, medfee or 0, fees, insutype, echo, uploaded)
 
 
-def _patient(ctx: Context, uow: UnitOfWork, env: Envelope, data: fields.Node) -> PersonRecord:
+def _patient(
+    ctx: Context, uow: UnitOfWork, env: Envelope, institution: str, data: fields.Node
+) -> PersonRecord:
     """The holder of the credential presented now (fsi/http/patients.py); without one, only a
     registered visit's patient, named by ``psn_no`` and checked against the visit (its
     registration was by a presented credential), and a bill sent inline is refused
     (``mdtrt_cert_required``)."""
     if presents_credential(data) or not _settles_uploaded(env, data):
-        return presented_patient(ctx, uow, data)
+        return presented_patient(ctx, uow, env, institution, data)
     return require_person(uow, fields.required_text(data, "psn_no", pattern=_ID))
 
 

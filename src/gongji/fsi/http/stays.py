@@ -40,7 +40,7 @@ def admit(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> dic
     opening = Opening(
         institution_code=institution,
         kind=INPATIENT,
-        psn_no=patient(ctx, uow, info),
+        psn_no=patient(ctx, uow, env, institution, info),
         ipt_otp_no=fields.required_text(info, "ipt_no", pattern=ID),
         med_type=fields.text(info, "med_type", required=False, pattern=_MED_TYPE) or "21",
         begntime=fields.required_text(info, "begntime", pattern=_TIME),

@@ -34,11 +34,13 @@ ALL_BATCHES: Final = "0000"
 """``chrg_bchno`` of a 2205 that revokes every unsettled batch of the visit, as on the platform."""
 
 
-def patient(ctx: Context, uow: UnitOfWork, data: fields.Node) -> str:
+def patient(
+    ctx: Context, uow: UnitOfWork, env: Envelope, institution: str, data: fields.Node
+) -> str:
     """The ``psn_no`` of the holder of the credential the registration presents (a bare
     ``psn_no`` is refused): the visit carries that identity to its later messages
     (:mod:`gongji.fsi.http.patients`)."""
-    return presented_patient(ctx, uow, data).psn_no
+    return presented_patient(ctx, uow, env, institution, data).psn_no
 
 
 def visit_of(
@@ -68,7 +70,7 @@ def register(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> 
     opening = Opening(
         institution_code=institution,
         kind=VisitKind.OUTPATIENT,
-        psn_no=patient(ctx, uow, data),
+        psn_no=patient(ctx, uow, env, institution, data),
         ipt_otp_no=fields.required_text(data, "ipt_otp_no", pattern=ID),
         med_type=fields.text(data, "med_type", required=False, pattern=_MED_TYPE) or "11",
         begntime=fields.required_text(data, "begntime", pattern=_TIME),
