@@ -291,6 +291,50 @@ def test_transfer_count_counts_rows_even_after_a_rolled_back_insert(
     assert ledger.transfer_count() == 1
 
 
+def test_a_caller_learns_what_each_transfer_recorded(engine: Engine, clock: ManualClock) -> None:
+    """``create_transfers_recorded_in``: the amount a balancing transfer moved and a post of
+    ``AMOUNT_MAX`` posted, as written, with its time; the recorded transfer for ``exists``;
+    nothing for a refusal, nor for the chain it broke."""
+    ledger = Ledger(engine, clock)
+    bounded = NewAccount("src", 1, 1, flags=AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS)
+    open_accounts(ledger, "a", "b")
+    assert ledger.create_accounts([bounded]) == [CreateAccountResult.OK]
+    assert ledger.create_transfers([plain("fund", "a", "src", 700), pending("p1", 100)]) == [
+        R.OK,
+        R.OK,
+    ]
+    rest = plain("rest", "src", "b", AMOUNT_MAX, flags=F.BALANCING_DEBIT)
+    batch = [
+        plain("fund", "a", "src", 700),  # recorded before: exists
+        rest,
+        post("post", "p1"),
+        plain("broken", "src", "b", 1, flags=F.LINKED),  # src is empty now: the chain fails
+        plain("after", "a", "b", 5),
+    ]
+    with UnitOfWork(engine) as uow:
+        outcomes = ledger.create_transfers_recorded_in(uow, batch)
+        uow.commit()
+
+    now_us = to_us(clock.now())
+    assert [o.result for o in outcomes] == [
+        R.EXISTS,
+        R.OK,
+        R.OK,
+        R.EXCEEDS_CREDITS,
+        R.LINKED_EVENT_FAILED,
+    ]
+    assert [o.moved for o in outcomes] == [700, 700, 100, 0, 0]
+    assert [o.recorded is None for o in outcomes] == [False, False, False, True, True]
+    recorded = ledger.lookup_transfers(["rest", "post", "fund"])
+    assert outcomes[1].recorded == recorded["rest"]
+    assert outcomes[2].recorded == recorded["post"]
+    assert outcomes[0].recorded == recorded["fund"]
+    assert outcomes[1].recorded is not None and outcomes[1].recorded.timestamp_us == now_us
+    with UnitOfWork(engine) as uow:  # a retry: the balancing transfer exists, as recorded
+        (again,) = ledger.create_transfers_recorded_in(uow, [rest])
+    assert (again.result, again.recorded) == (R.EXISTS, recorded["rest"])
+
+
 def test_flags_outside_the_known_ones_are_refused(engine: Engine, clock: ManualClock) -> None:
     ledger = Ledger(engine, clock)
     open_accounts(ledger, "a", "b")

@@ -3,11 +3,14 @@ earlier years' money, one transfer per person and year.
 
 Restartable and idempotent. Accounts are taken in id order, at most ``BATCH_SIZE_MAX`` per
 transaction, and each transfer has the id ``roll:{year}:{region}:{psn_no}``. A rerun (after a
-kill, or a second run) finds those ids and skips the person, so nobody is rolled over twice, and
-money injected after the rollover stays in this year's part until the next one.
+kill, or a second run) sends those ids again and the ledger answers ``exists`` without moving
+anything, so nobody is rolled over twice, and money injected after the rollover stays in this
+year's part until the next one.
 
-Only the available balance moves (``credit_available``): money that pending transfers reserve
-stays where it is, so no reservation can be left without the money behind it.
+Each transfer is a balancing transfer (``BALANCING_DEBIT``, no cap): the ledger moves what this
+year's part holds when it posts, so the job reads no balance. Money that pending transfers
+reserve counts as spent and stays where it is, so no reservation can be left without the money
+behind it. An empty part gets a transfer of 0, so a rerun leaves it alone too.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ from gongji.kernel import chart
 from gongji.kernel.context import Context
 from gongji.kernel.errors import LedgerRefused
 from gongji.ledger.types import (
+    AMOUNT_MAX,
     SUCCESS_RESULTS,
     Account,
     AccountFlags,
     CreateTransferResult,
     Transfer,
+    TransferFlags,
 )
 from gongji.people.domain.import_errors import RolloverYearNotEnded, RolloverYearPast
 from gongji.people.store import scans_repo
@@ -76,34 +81,37 @@ def roll_over_batch(
     keys = scans_repo.accounts_with_code(
         uow.connection, chart.AccountCode.PERSONAL_CURRENT, after_id, BATCH_SIZE_MAX
     )
-    transfers = _rollovers(ctx, uow, year, keys)
-    results = ctx.ledger.create_transfers_in(uow, transfers)
-    if not set(results) <= SUCCESS_RESULTS:
-        raise LedgerRefused(f"rollover {year}", results)
-    moved = results.count(CreateTransferResult.OK)
+    outcomes = ctx.ledger.create_transfers_recorded_in(uow, _rollovers(ctx, uow, year, keys))
+    if any(outcome.result not in SUCCESS_RESULTS for outcome in outcomes):
+        raise LedgerRefused(f"rollover {year}", [outcome.result for outcome in outcomes])
+    moved = sum(1 for o in outcomes if o.result is CreateTransferResult.OK and o.moved > 0)
     return moved, keys[-1].id if len(keys) == BATCH_SIZE_MAX else None
 
 
 def _rollovers(ctx: Context, uow: UnitOfWork, year: int, keys: list[AccountKey]) -> list[Transfer]:
-    """The transfers still to make: not made yet, accounts open, money available."""
-    wanted = {key.id: _transfer_id(year, key) for key in keys}
-    done = ctx.ledger.transfers_in(uow, wanted.values())
-    pending = [key for key in keys if wanted[key.id] not in done]
-    earlier = {key.id: chart.personal_earlier(key.region, key.ref or "") for key in pending}
+    """One balancing transfer a person whose accounts are open, without a cap: the ledger moves
+    what this year's part holds when it posts, pending reservations counted as spent, and
+    records 0 for an empty part. No balance is read first. A transfer made by an earlier run
+    answers ``exists`` and moves nothing again.
+
+    The accounts are read (locked) for their ``closed`` flag only: a transfer to or from a
+    closed account would be refused, and the ledger would remember the refusal for good."""
+    earlier = {key.id: chart.personal_earlier(key.region, key.ref or "") for key in keys}
     accounts = ctx.ledger.accounts_in(uow, [*earlier, *earlier.values()], lock=True)
     transfers: list[Transfer] = []
-    for key in pending:
+    for key in keys:
         current, into = accounts[key.id], accounts.get(earlier[key.id])
-        if into is None or _closed(current) or _closed(into) or current.credit_available <= 0:
+        if into is None or _closed(current) or _closed(into):
             continue
         transfers.append(
             Transfer(
-                wanted[key.id],
+                _transfer_id(year, key),
                 current.id,
                 into.id,
-                current.credit_available,
+                AMOUNT_MAX,
                 chart.LEDGER_CNY,
                 chart.TransferCode.ROLLOVER,
+                TransferFlags.BALANCING_DEBIT,
                 ref=key.ref,
             )
         )

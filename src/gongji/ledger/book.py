@@ -10,7 +10,7 @@ A conflicting concurrent transaction makes the whole batch run again (bounded).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +26,7 @@ from gongji.ledger.types import (
     CreateTransferResult,
     NewAccount,
     Transfer,
+    TransferOutcome,
 )
 from gongji.store.raw import Executor
 from gongji.store.tables import ledger_transfers
@@ -142,13 +143,32 @@ class Ledger:
         """Apply a batch inside a caller's unit of work; the caller commits with its own writes."""
         return self._create(uow.connection, transfers)
 
+    def create_transfers_recorded_in(
+        self, uow: UnitOfWork, transfers: Sequence[Transfer]
+    ) -> list[TransferOutcome]:
+        """As :meth:`create_transfers_in`, with each event's transfer as recorded (see
+        :class:`TransferOutcome`): how much a balancing transfer moved, for a caller that must
+        say so, comes from the transfer and not from a balance read before it."""
+        state, results = self._decide(uow.connection, transfers)
+        new_ids = {transfer.id for transfer in state.new_transfers}
+        return [
+            TransferOutcome(result, _recorded(state, new_ids, event.id, result))
+            for event, result in zip(transfers, results, strict=True)
+        ]
+
     def _create(
         self, connection: Executor, transfers: Sequence[Transfer]
     ) -> list[CreateTransferResult]:
+        return self._decide(connection, transfers)[1]
+
+    def _decide(
+        self, connection: Executor, transfers: Sequence[Transfer]
+    ) -> tuple[BatchState, list[CreateTransferResult]]:
+        """Load what the batch refers to, apply it, write what changed."""
         state = _load_state(connection, transfers, to_us(self._clock.now()))
         results = apply_batch(state, transfers)
         _write_state(connection, state)
-        return results
+        return state, results
 
     def _create_new(
         self, connection: Executor, transfers: Sequence[Transfer]
@@ -366,6 +386,17 @@ def _load_state(connection: Executor, transfers: Sequence[Transfer], now_us: int
         resolutions=rows.load_resolutions(connection, pending_ids) if pending_ids else {},
         failed=failed,
     )
+
+
+def _recorded(
+    state: BatchState, new_ids: set[str], event_id: str, result: CreateTransferResult
+) -> Transfer | None:
+    """The transfer recorded under ``event_id`` when the event succeeded or repeated one; one
+    this batch recorded carries the batch's time, which the writer stamped on it."""
+    if result is not CreateTransferResult.OK and result is not CreateTransferResult.EXISTS:
+        return None
+    recorded = state.transfers[event_id]
+    return replace(recorded, timestamp_us=state.now_us) if event_id in new_ids else recorded
 
 
 def _accounts_named(transfers: Iterable[Transfer]) -> set[str]:

@@ -222,3 +222,21 @@ TRANSIENT_RESULTS = frozenset(
 might succeed. The ledger remembers an id refused with one of them and answers
 ``id_already_failed`` ever after: a retry never turns a refusal into a success (TigerBeetle
 0.16.4 and later). Every other refusal follows from the transfer itself and repeats anyway."""
+
+
+@dataclass(frozen=True, slots=True)
+class TransferOutcome:
+    """One event's result and, when it succeeded (``ok``) or was already recorded (``exists``),
+    the transfer as the ledger recorded it: a balancing transfer with the amount it moved, a
+    post of :data:`AMOUNT_MAX` with the amount it posted. ``recorded`` is None for a refusal.
+
+    So a caller that lets the ledger decide an amount (move what is left, post the whole) learns
+    it from the transfer itself instead of reading a balance before it."""
+
+    result: CreateTransferResult
+    recorded: Transfer | None
+
+    @property
+    def moved(self) -> int:
+        """What the recorded transfer moved; 0 for a refusal."""
+        return self.recorded.amount if self.recorded is not None else 0

@@ -117,27 +117,36 @@ def return_left(ctx: Context, uow: UnitOfWork, grant: GrantRecord) -> int:
 
     Within the year of the offer, earlier years' money goes back to earlier years; after a
     year-end rollover, everything goes to earlier years, where this year's money now is too.
+
+    The ledger decides the amounts, not a balance read first: a linked chain of balancing
+    transfers, earlier years' part capped at what the grant took from it, then the rest without
+    a cap (money a pending transfer reserves counted as spent). The amount returned is what the
+    recorded transfers moved.
     """
     quota_id = chart.earmark(grant.id)
-    quota = ctx.ledger.accounts_in(uow, [quota_id], lock=True).get(quota_id)
-    left = quota.credit_available if quota else 0
     same_year = from_us(grant.offered_at_us).astimezone(BUSINESS_TZ).year == ctx.today().year
-    to_earlier = min(left, grant.from_earlier_fen) if same_year else left
+    caps = (
+        (("old", grant.from_earlier_fen), ("cur", AMOUNT_MAX))
+        if same_year
+        else (("old", AMOUNT_MAX),)
+    )
+    parts = [(part, cap) for part, cap in caps if cap > 0]
     transfers = [
         Transfer(
             f"{grant.id}:return:{part}",
             quota_id,
             personal_part(grant, part),
-            amount,
+            cap,
             chart.LEDGER_CNY,
             chart.TransferCode.GRANT_RETURN,
+            TransferFlags.BALANCING_DEBIT | _linked(index, len(parts)),
             ref=grant.id,
         )
-        for part, amount in (("old", to_earlier), ("cur", left - to_earlier))
-        if amount > 0
+        for index, (part, cap) in enumerate(parts)
     ]
-    _require_ok(ctx.ledger.create_transfers_in(uow, transfers), f"the return of {grant.id}")
-    return left
+    outcomes = ctx.ledger.create_transfers_recorded_in(uow, transfers)
+    _require_ok([outcome.result for outcome in outcomes], f"the return of {grant.id}")
+    return sum(outcome.moved for outcome in outcomes)
 
 
 def _require_ok(results: list[CreateTransferResult], what: str) -> None:

@@ -18,7 +18,7 @@ from gongji.core.money import format_yuan
 from gongji.kernel import chart
 from gongji.kernel.context import Actor, ActorKind, Context, Role
 from gongji.kernel.errors import Forbidden, LedgerRefused, NotFound, RegionUnknown
-from gongji.ledger.types import CreateTransferResult, Transfer
+from gongji.ledger.types import AMOUNT_MAX, CreateTransferResult, Transfer, TransferFlags
 from gongji.mutual_aid.domain import wallet_errors
 from gongji.mutual_aid.service import relationships as relationship_service
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
@@ -194,36 +194,53 @@ def move(
         },
     )
     if old.insutype == INSUTYPE_EMPLOYEE:
-        _move_balances(ctx, uow, psn_no, old.region, new_region)
+        _move_balances(ctx, uow, psn_no, old, new_region)
     registry.record_event(
         uow.connection, psn_no, "moved", actor.label, now_us, old=old.region, new=new_region
     )
     return _enrolment(uow, psn_no)
 
 
-def _move_balances(ctx: Context, uow: UnitOfWork, psn_no: str, old: str, new: str) -> None:
+def _move_balances(
+    ctx: Context, uow: UnitOfWork, psn_no: str, closed: EnrolmentRecord, new: str
+) -> None:
+    """Both parts of the personal account to the new region's, each by a balancing transfer
+    without a cap: the ledger moves what the part holds when it posts (reserved money counted as
+    spent; none is left once relationships ended), so no balance is read first.
+
+    The ids name the enrolment the move closed: a person may move away and back and away again
+    along the same route, and a balancing transfer resent under an old move's id would answer
+    ``exists`` and move nothing. Accounts missing on either side are created empty, so each part
+    is one transfer (0 fen when the part is empty)."""
     open_personal_account(ctx, uow, new, psn_no, 0, 0)
-    ids = {
+    old = closed.region
+    ctx.ledger.create_accounts_in(uow, chart.personal_accounts(old, psn_no))
+    parts = {
         "cur": (chart.personal_current(old, psn_no), chart.personal_current(new, psn_no)),
         "old": (chart.personal_earlier(old, psn_no), chart.personal_earlier(new, psn_no)),
     }
-    found = ctx.ledger.accounts_in(uow, [source for source, _ in ids.values()], lock=True)
     transfers = [
         Transfer(
-            f"move:{old}:{new}:{psn_no}:{part}",
+            move_transfer_id(closed.id, psn_no, part),
             source,
             target,
-            found[source].credit_available,
+            AMOUNT_MAX,
             chart.LEDGER_CNY,
             chart.TransferCode.MOVE_REGION,
+            TransferFlags.BALANCING_DEBIT,
             ref=psn_no,
         )
-        for part, (source, target) in ids.items()
-        if source in found and found[source].credit_available > 0
+        for part, (source, target) in parts.items()
     ]
-    results = ctx.ledger.create_transfers_in(uow, transfers)
-    if not set(results) <= OK_OR_EXISTS:
-        raise LedgerRefused("the move of a personal account", results)
+    outcomes = ctx.ledger.create_transfers_recorded_in(uow, transfers)
+    if any(outcome.result is not CreateTransferResult.OK for outcome in outcomes):
+        raise LedgerRefused("the move of a personal account", [o.result for o in outcomes])
+
+
+def move_transfer_id(enrolment_id: int, psn_no: str, part: str) -> str:
+    """``move:{closed enrolment}:{psn_no}:{cur|old}``: at most 61 characters (a 19-digit row id,
+    a 32-character person number), within the ledger's 64."""
+    return f"move:{enrolment_id}:{psn_no}:{part}"
 
 
 def record_death(
@@ -304,23 +321,29 @@ def _heir_json(heir: Heir) -> dict[str, object]:
 
 
 def _pay_out(ctx: Context, uow: UnitOfWork, region: str, psn_no: str) -> int:
-    ctx.ledger.create_accounts_in(uow, [chart.inheritance_account(region, psn_no)])
+    """Both parts of the personal account to the inheritance payout account, each by a balancing
+    transfer without a cap: the ledger decides what each part holds when it posts, and the
+    amount paid is what the two recorded transfers moved, so no balance is read first (nor can
+    money arriving in between be left behind or overdrawn). Accounts missing are created empty,
+    so each part is one transfer (0 fen when the part is empty)."""
+    ctx.ledger.create_accounts_in(
+        uow, [chart.inheritance_account(region, psn_no), *chart.personal_accounts(region, psn_no)]
+    )
     sources = [chart.personal_earlier(region, psn_no), chart.personal_current(region, psn_no)]
-    found = ctx.ledger.accounts_in(uow, sources, lock=True)
     transfers = [
         Transfer(
             f"inherit:{source}",
             source,
             chart.inheritance_payout(region, psn_no),
-            found[source].credit_available,
+            AMOUNT_MAX,
             chart.LEDGER_CNY,
             chart.TransferCode.INHERITANCE,
+            TransferFlags.BALANCING_DEBIT,
             ref=psn_no,
         )
         for source in sources
-        if source in found and found[source].credit_available > 0
     ]
-    results = ctx.ledger.create_transfers_in(uow, transfers)
-    if not set(results) <= OK_OR_EXISTS:
-        raise LedgerRefused("the inheritance payout", results)
-    return sum(t.amount for t in transfers)
+    outcomes = ctx.ledger.create_transfers_recorded_in(uow, transfers)
+    if any(outcome.result not in OK_OR_EXISTS for outcome in outcomes):
+        raise LedgerRefused("the inheritance payout", [o.result for o in outcomes])
+    return sum(outcome.moved for outcome in outcomes)
