@@ -15,6 +15,7 @@ from gongji.kernel.errors import Forbidden
 from gongji.notify.domain.messages import NoticeKind
 from gongji.notify.domain.quiet_hours import QuietHours, parse_clock
 from gongji.notify.store import notify_repo
+from gongji.store.raw import Read
 from gongji.store.uow import UnitOfWork
 
 USE_MUTUAL_AID_DEFAULT = True
@@ -42,6 +43,11 @@ class Preferences:
 
     def wants_sms(self, kind: NoticeKind) -> bool:
         return self.sms_enabled and kind not in self.sms_muted
+
+
+def reads_of(psn_no: str) -> list[Read]:
+    """The read :func:`of` makes, to make ahead with others (``uow.prefetch``)."""
+    return [notify_repo.settings_read(psn_no)]
 
 
 def of(uow: UnitOfWork, psn_no: str) -> Preferences:

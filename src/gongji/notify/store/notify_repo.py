@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gongji.store import raw
 from gongji.store.tables_family import notifications, person_settings
 
 
@@ -43,7 +44,6 @@ class SettingsRow:
 
 
 _COLUMNS = [notifications.c[name] for name in NotificationRow.__dataclass_fields__]
-_SETTINGS = [person_settings.c[name] for name in SettingsRow.__dataclass_fields__]
 
 
 def insert_if_new(connection: Connection, values: dict[str, Any]) -> bool:
@@ -120,9 +120,26 @@ def move_sms(connection: Connection, notification_id: str, from_state: str, **va
     return connection.execute(statement).rowcount == 1
 
 
+_SETTINGS_OF = (
+    f"SELECT {', '.join(SettingsRow.__dataclass_fields__)} FROM person_settings"
+    " WHERE psn_no = :psn_no"
+)
+
+
+def settings_read(psn_no: str) -> raw.Read:
+    """The read of :func:`settings`, to make ahead (``raw.prefetch``): every settlement paid
+    from an account asks for the patient's standing choice of shared money."""
+    return _SETTINGS_OF, {"psn_no": psn_no}
+
+
 def settings(connection: Connection, psn_no: str) -> SettingsRow | None:
-    row = connection.execute(select(*_SETTINGS).where(person_settings.c.psn_no == psn_no)).first()
-    return SettingsRow(*row) if row else None
+    found = raw.fetch(connection, *settings_read(psn_no))
+    if not found:
+        return None
+    psn, sms_enabled, muted, quiet_start, quiet_end, use_mutual_aid, updated_at_us = found[0]
+    return SettingsRow(  # SQLite's booleans arrive as 0 and 1 through the driver
+        psn, bool(sms_enabled), muted, quiet_start, quiet_end, bool(use_mutual_aid), updated_at_us
+    )
 
 
 def save_settings(connection: Connection, values: dict[str, Any]) -> None:
