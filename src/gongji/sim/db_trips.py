@@ -41,6 +41,8 @@ _TRIP_SLOTS: Final = (STATEMENTS, BEGINS, COMMITS, ROLLBACKS, PIPELINES)
 def trips_of(counts: tuple[int, ...]) -> int:
     """Round trips among a counter's counts (statements sent in a pipeline are not trips)."""
     return sum(counts[slot] for slot in _TRIP_SLOTS)
+
+
 _BYTES: Final = 8 * _SLOTS
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from contextlib import suppress
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import fields
 from functools import lru_cache
 from typing import Any, TypeAlias

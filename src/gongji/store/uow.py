@@ -35,9 +35,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from gongji.store.engine import READ_ONLY_OPTION, is_sqlite
 from gongji.store.raw import (
     PooledConnection,
+    Read,
     commit_deferred,
     defer_writes,
-    Read,
     forget_deferred,
     prefetch,
     run,

@@ -39,8 +39,8 @@ from gongji.kernel.context import Actor, ActorKind, Context, Role
 from gongji.kernel.errors import Forbidden, RegionUnknown
 from gongji.kernel.sealed import SealedColumn, SealedTable
 from gongji.kernel.upsert_import import UpsertResult, UpsertSpec, upsert_csv, upsert_values
-from gongji.store.tables_institutions import institution_credentials
 from gongji.store.raw import Read
+from gongji.store.tables_institutions import institution_credentials
 from gongji.store.uow import UnitOfWork
 
 SECRET_BYTES: Final = 32

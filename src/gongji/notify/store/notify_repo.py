@@ -8,10 +8,10 @@ of two deliverers racing for one message, one claims it and the other sees nothi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from gongji.store import raw
 from gongji.store.tables_family import notifications, person_settings
@@ -48,15 +48,16 @@ _COLUMNS = [notifications.c[name] for name in NotificationRow.__dataclass_fields
 
 def insert_if_new(connection: Connection, values: dict[str, Any]) -> bool:
     """``INSERT … ON CONFLICT DO NOTHING`` on both databases: two transactions enqueuing the same
-    event at once never fail each other's business write over a notification."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(notifications)
-        .values(**values)
-        .on_conflict_do_nothing()
-        .returning(notifications.c.id)
-    )
-    return connection.execute(statement).first() is not None
+    event at once never fail each other's business write over a notification. Fixed text to
+    the driver (store/raw.py): built through Core, with its values inlined, this statement cost
+    a settlement that tells contributors more than the rest of its writes together."""
+    statement = _insert_if_new_statement(tuple(values))
+    return bool(raw.fetch(connection, statement, values))
+
+
+@lru_cache(maxsize=8)
+def _insert_if_new_statement(columns: tuple[str, ...]) -> str:
+    return f"{raw.insert_statement('notifications', columns)} ON CONFLICT DO NOTHING RETURNING id"
 
 
 def notification(connection: Connection, notification_id: str) -> NotificationRow | None:

@@ -18,9 +18,9 @@ from gongji.kernel.errors import LedgerRefused, NotFound, PersonExists, RegionUn
 from gongji.kernel.sealed import SealedColumn, SealedTable, fixed
 from gongji.ledger.types import CreateTransferResult, Transfer
 from gongji.people.store import people_repo as repo
+from gongji.store.raw import Read
 from gongji.store.records import EnrolmentRecord, PersonRecord
 from gongji.store.tables_people import persons
-from gongji.store.raw import Read
 from gongji.store.uow import UnitOfWork
 
 OK_OR_EXISTS = {CreateTransferResult.OK, CreateTransferResult.EXISTS}

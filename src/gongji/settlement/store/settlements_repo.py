@@ -142,8 +142,12 @@ _ITEMS_OF = (
 )
 
 
+def items_read(setl_id: str) -> raw.Read:
+    return _ITEMS_OF, {"setl_id": setl_id}
+
+
 def items_of(connection: Connection, setl_id: str) -> list[dict[str, Any]]:
-    found = raw.fetch(connection, _ITEMS_OF, {"setl_id": setl_id})
+    found = raw.fetch(connection, *items_read(setl_id))
     return [dict(zip(_ITEM_COLUMNS, row, strict=True)) for row in found]
 
 
@@ -156,8 +160,12 @@ _DRAWS_OF = (
 )
 
 
+def draws_read(setl_id: str) -> raw.Read:
+    return _DRAWS_OF, {"setl_id": setl_id}
+
+
 def draws_of(connection: Connection, setl_id: str) -> list[DrawRow]:
-    return [DrawRow(*row) for row in raw.fetch(connection, _DRAWS_OF, {"setl_id": setl_id})]
+    return [DrawRow(*row) for row in raw.fetch(connection, *draws_read(setl_id))]
 
 
 _ACCUMULATOR_KEY = "psn_no = :psn_no AND year = :year AND insutype = :insutype AND pool = :pool"
