@@ -82,14 +82,14 @@ def _send(
     writes waiting before it, and with psycopg's ``BEGIN`` when it opens the transaction, in
     one round trip (:func:`_pipelined`)."""
     if connection.dialect.name != "sqlite":
-        info = connection.connection.info  # type: ignore[union-attr]
+        info = connection.connection.info
         if not fetch:
             info.pop(_PREFETCHED, None)  # a write: what was read ahead may be out of date
         waiting = info.get(_DEFERRED)
         if waiting is not None and not fetch and not counted:
             waiting.append((statement, params, many))
             return (), -1
-        dbapi = connection.connection.dbapi_connection  # type: ignore[union-attr]
+        dbapi: Any = connection.connection.dbapi_connection
         if waiting or _opens_transaction(dbapi):
             return _pipelined(connection, waiting or [], statement, params, many, fetch)
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -145,7 +145,7 @@ def _in_one_trip(connection: Executor, statements: Waiting, keep: int = 1) -> li
     before it; the first that fails aborts the rest, and its error comes out here as
     SQLAlchemy's.
     """
-    dbapi = connection.connection.dbapi_connection  # type: ignore[union-attr]
+    dbapi: Any = connection.connection.dbapi_connection
     cursors: list[Any] = []
     try:
         with dbapi.pipeline():
@@ -188,7 +188,7 @@ def prefetch(connection: Executor, reads: Sequence[Read]) -> None:
     (SQLite: nothing to save, nothing done.)"""
     if connection.dialect.name == "sqlite" or not reads:
         return
-    info = connection.connection.info  # type: ignore[union-attr]
+    info = connection.connection.info
     waiting = info.get(_DEFERRED) or []
     statements: Waiting = [*waiting, *((_native(connection, st), p, False) for st, p in reads)]
     waiting.clear()
@@ -207,7 +207,7 @@ def _params_key(params: Mapping[str, Any]) -> Any:
 
 def _prefetched(connection: Executor, statement: str, params: Mapping[str, Any]) -> Any:
     """The answer read ahead for this statement and parameters, taken; None when there is none."""
-    kept = connection.connection.info.get(_PREFETCHED)  # type: ignore[union-attr]
+    kept = connection.connection.info.get(_PREFETCHED)
     if not kept:
         return None
     return kept.pop((statement, _params_key(params)), None)
@@ -215,7 +215,7 @@ def _prefetched(connection: Executor, statement: str, params: Mapping[str, Any])
 
 def forget_prefetched(connection: Executor) -> None:
     """Drop the answers read ahead (a Core statement may have written: store/engine.py)."""
-    connection.connection.info.pop(_PREFETCHED, None)  # type: ignore[union-attr]
+    connection.connection.info.pop(_PREFETCHED, None)
 
 
 def defer_writes(connection: Executor) -> None:
@@ -229,13 +229,13 @@ def defer_writes(connection: Executor) -> None:
     sends the waiting writes first (:func:`send_deferred`, hooked into the engine), so the
     order of the transaction's statements stays the order they were written in."""
     if connection.dialect.name != "sqlite":
-        connection.connection.info.setdefault(_DEFERRED, [])  # type: ignore[union-attr]
+        connection.connection.info.setdefault(_DEFERRED, [])
 
 
 def send_deferred(connection: Executor) -> None:
     """Send the writes waiting in this transaction now (one round trip), deferring the next;
     forget what was read ahead (the statement about to follow may write)."""
-    info = connection.connection.info  # type: ignore[union-attr]
+    info = connection.connection.info
     info.pop(_PREFETCHED, None)
     waiting = info.get(_DEFERRED)
     if waiting:
@@ -247,7 +247,7 @@ def commit_deferred(connection: Executor) -> None:
     """The waiting writes and the ``COMMIT`` in one round trip (PostgreSQL, when writes wait);
     the connection defers no more. The caller then commits as ever: the driver, with no
     transaction open any more, sends nothing."""
-    info = connection.connection.info  # type: ignore[union-attr]
+    info = connection.connection.info
     info.pop(_PREFETCHED, None)
     waiting = info.pop(_DEFERRED, None)
     if waiting:
@@ -258,7 +258,7 @@ def forget_deferred(connection: Executor) -> None:
     """Drop the waiting writes of a transaction that rolls back (they were never sent)."""
     if connection.dialect.name != "sqlite":
         with suppress(Exception):  # an invalidated connection keeps nothing to forget
-            info = connection.connection.info  # type: ignore[union-attr]
+            info = connection.connection.info
             info.pop(_DEFERRED, None)
             info.pop(_PREFETCHED, None)
 
