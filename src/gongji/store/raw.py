@@ -201,6 +201,21 @@ def prefetch(connection: Executor, reads: Sequence[Read]) -> None:
             cursor.close()
 
 
+def query_together(connection: Executor, statements: Sequence[tuple[str, Any]]) -> list[Any]:
+    """PostgreSQL: the rows of several statements (driver paramstyle) sent in one round trip,
+    after the writes this transaction deferred (so they still run first) and with psycopg's
+    ``BEGIN`` when the transaction starts here; each statement's rows, in order."""
+    waiting = connection.connection.info.get(_DEFERRED) or []
+    queued: Waiting = [*waiting, *((text, values, False) for text, values in statements)]
+    waiting.clear()
+    cursors = _in_one_trip(connection, queued, keep=len(statements))
+    try:
+        return [cursor.fetchall() for cursor in cursors]
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
 def _params_key(params: Mapping[str, Any]) -> Any:
     return tuple(sorted(params.items()))
 
