@@ -162,3 +162,29 @@ def test_deferred_writes_of_a_transaction_rolled_back_are_never_sent(
 
     run_in_transaction(engine, work)
     assert _rows(engine) == [(1, "one"), (2, "two"), (4, "four")]
+
+
+def test_reads_sent_together_run_after_the_deferred_writes(
+    counted: tuple[Engine, TripCounter],
+) -> None:
+    engine, counter = counted
+    if not _postgres(engine):
+        pytest.skip("raw.query_together is PostgreSQL's (SQLite reads one by one)")
+
+    def work(uow: UnitOfWork) -> list[object]:
+        uow.defer_writes()
+        raw.execute(uow.connection, _INSERT, {"id": 3, "note": "three"})
+        rows = raw.query_together(
+            uow.connection,
+            [
+                ("SELECT count(*) FROM t", ()),
+                ("SELECT note FROM t WHERE id = %s", (3,)),
+            ],
+        )
+        uow.commit()
+        return [list(map(tuple, found)) for found in rows]
+
+    before = counter.counts()
+    assert run_in_transaction(engine, work) == [[(3,)], [("three",)]]
+    delta = tuple(b - a for a, b in zip(before, counter.counts(), strict=True))
+    assert trips_of(delta) == 2  # BEGIN + insert + both reads; then the COMMIT
