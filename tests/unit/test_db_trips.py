@@ -9,11 +9,14 @@ from sqlalchemy import text
 from gongji.sim.db_trips import (
     BEGINS,
     COMMITS,
+    PIPELINED,
+    PIPELINES,
     ROLLBACKS,
     STATEMENTS,
     TripCounter,
     count_trips,
     read_counts,
+    trips_of,
 )
 from gongji.store import raw
 from gongji.store.engine import make_engine
@@ -43,7 +46,7 @@ def test_raw_statements_begins_and_commits_are_counted(tmp_path: Path) -> None:
     # BEGIN IMMEDIATE is sent by the code as a statement on SQLite; the two INSERTs; one COMMIT
     assert delta[STATEMENTS] == 3 and delta[BEGINS] == 0
     assert delta[COMMITS] == 1 and delta[ROLLBACKS] == 0
-    assert counter.trips == sum(end)
+    assert counter.trips == trips_of(end) == sum(end)  # nothing pipelined on SQLite
 
 
 def test_counts_in_a_file_are_read_by_another_reader(tmp_path: Path) -> None:
@@ -52,5 +55,9 @@ def test_counts_in_a_file_are_read_by_another_reader(tmp_path: Path) -> None:
     for _ in range(5):
         counter.add(STATEMENTS)
     counter.add(COMMITS)
-    assert read_counts(path) == (5, 0, 1, 0)
-    assert read_counts(tmp_path / "missing.trips") == (0, 0, 0, 0)
+    counter.add(PIPELINES)
+    counter.add(PIPELINED)
+    counter.add(PIPELINED)
+    assert read_counts(path) == (5, 0, 1, 0, 1, 2)
+    assert trips_of(read_counts(path)) == 7  # a pipeline's statements are not trips
+    assert read_counts(tmp_path / "missing.trips") == (0,) * 6

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from gongji.store.raw import Executor, query, run, run_many, wrapped
+from gongji.store.raw import Executor, query, query_together, run, run_many
 
 IN_CLAUSE_CHUNK = 500  # stays under SQLite's bound-parameter limit and keeps plans cheap
 PG_SCALAR_ROWS_MAX = 16
@@ -225,19 +225,15 @@ def select_transfers_and_lock_balances(
             list(select_known_ids(connection, transfer_ids)),
             list(select_accounts(connection, account_ids, lock=True, balances_only=True)),
         )
-    dbapi_connection = connection.connection.dbapi_connection
     lock_balances = _select_statement("balances_locked", len(account_ids), False)
-    try:
-        with dbapi_connection.pipeline():  # type: ignore[union-attr]
-            transfers = dbapi_connection.cursor()  # type: ignore[union-attr]
-            transfers.execute(
-                _known_statement(len(transfer_ids), False), _known_params(transfer_ids, False)
-            )
-            balances = dbapi_connection.cursor()  # type: ignore[union-attr]
-            balances.execute(lock_balances, _select_params(account_ids, False))
-            return transfers.fetchall(), balances.fetchall()
-    except connection.dialect.loaded_dbapi.Error as error:
-        raise wrapped(connection, lock_balances, error) from error
+    transfers, balances = query_together(  # with any writes the transaction deferred
+        connection,
+        [
+            (_known_statement(len(transfer_ids), False), _known_params(transfer_ids, False)),
+            (lock_balances, _select_params(account_ids, False)),
+        ],
+    )
+    return transfers, balances
 
 
 def select_transfers(connection: Executor, ids: Iterable[str]) -> Iterator[tuple[Any, ...]]:

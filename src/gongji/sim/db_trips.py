@@ -10,7 +10,10 @@ that counts, per process:
 - begins: on PostgreSQL, the ``BEGIN`` psycopg sends before the first statement of a
   transaction (on SQLite the code sends ``BEGIN IMMEDIATE`` itself: a statement);
 - commits and rollbacks that end an open transaction (a pool's reset of an idle connection
-  sends nothing, and counts nothing).
+  sends nothing, and counts nothing);
+- pipelines (PostgreSQL, store/raw.py): the statements queued in one, its ``BEGIN`` and
+  ``COMMIT`` included, go with one Sync and count as one round trip; the statements themselves
+  are counted apart (``PIPELINED``), as what they are: not trips.
 
 On PostgreSQL each is a round trip over the socket; on SQLite it is a call into the library in
 the same process, counted the same way so that the two databases' rows compare. The counts live
@@ -23,13 +26,23 @@ from __future__ import annotations
 
 import mmap
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import Engine, event
 
-STATEMENTS, BEGINS, COMMITS, ROLLBACKS = range(4)
-_SLOTS: Final = 4
+STATEMENTS, BEGINS, COMMITS, ROLLBACKS, PIPELINES, PIPELINED = range(6)
+_SLOTS: Final = 6
+_TRIP_SLOTS: Final = (STATEMENTS, BEGINS, COMMITS, ROLLBACKS, PIPELINES)
+
+
+def trips_of(counts: tuple[int, ...]) -> int:
+    """Round trips among a counter's counts (statements sent in a pipeline are not trips)."""
+    return sum(counts[slot] for slot in _TRIP_SLOTS)
+
+
 _BYTES: Final = 8 * _SLOTS
 
 
@@ -56,7 +69,7 @@ class TripCounter:
 
     @property
     def trips(self) -> int:
-        return sum(self._view)
+        return trips_of(self.counts())
 
 
 def read_counts(path: Path) -> tuple[int, ...]:
@@ -89,12 +102,24 @@ def count_trips(engine: Engine, counter: TripCounter) -> None:
 class CountingConnection:
     """A DB-API connection that counts what it sends; everything else passes through."""
 
-    __slots__ = ("_counter", "_postgres", "_raw")
+    __slots__ = ("_counter", "_pipelined", "_postgres", "_raw")
 
     def __init__(self, raw: Any, counter: TripCounter, postgres: bool) -> None:
         object.__setattr__(self, "_raw", raw)
         object.__setattr__(self, "_counter", counter)
         object.__setattr__(self, "_postgres", postgres)
+        object.__setattr__(self, "_pipelined", False)
+
+    @contextmanager
+    def pipeline(self) -> Iterator[Any]:
+        """psycopg's pipeline: one round trip however many statements it carries."""
+        with self._raw.pipeline() as pipeline:
+            object.__setattr__(self, "_pipelined", True)
+            try:
+                yield pipeline
+            finally:
+                object.__setattr__(self, "_pipelined", False)
+                self._counter.add(PIPELINES)
 
     def cursor(self, *args: Any, **kwargs: Any) -> CountingCursor:
         return CountingCursor(self._raw.cursor(*args, **kwargs), self)
@@ -116,6 +141,9 @@ class CountingConnection:
 
     def sending(self) -> None:
         """A statement is about to go: psycopg sends its own ``BEGIN`` first when idle."""
+        if self._pipelined:
+            self._counter.add(PIPELINED)
+            return
         if self._postgres and not self._raw.autocommit and not self.in_transaction_now():
             self._counter.add(BEGINS)
         self._counter.add(STATEMENTS)

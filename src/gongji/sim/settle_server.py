@@ -40,7 +40,7 @@ from gongji.app.serving import server_config
 from gongji.bootstrap import build
 from gongji.config import Settings
 from gongji.sim.cpu import processes_cpu_s
-from gongji.sim.db_trips import TripCounter, count_trips, read_counts
+from gongji.sim.db_trips import TripCounter, count_trips, read_counts, trips_of
 from gongji.store.engine import make_engine
 
 SCHEMA_VARIABLE: Final = "GONGJI_BENCH_SCHEMA"
@@ -86,7 +86,7 @@ class BenchServer:
         return sorted({self.pid, *workers})
 
     def read(self) -> ServerReading:
-        trips = sum(sum(read_counts(path)) for path in self.stats.glob("*.trips"))
+        trips = sum(trips_of(read_counts(path)) for path in self.stats.glob("*.trips"))
         return ServerReading(processes_cpu_s(self.pids()), trips)
 
 

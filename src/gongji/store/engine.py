@@ -21,7 +21,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 
-from gongji.store.raw import run
+from gongji.store.raw import run, send_deferred
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_WAL_AUTOCHECKPOINT_PAGES = 8_000
@@ -129,6 +129,12 @@ def _postgres_engine(url: str, *, schema: str | None, pool_size: int) -> Engine:
         isolation_level="READ COMMITTED",
     )
     _ping_when_idle(engine)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _deferred_first(connection: Any, *_: Any) -> None:
+        # A Core statement goes after the writes the transaction deferred (store/raw.py).
+        send_deferred(connection)
+
     return engine
 
 

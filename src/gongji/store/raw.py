@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import fields
 from functools import lru_cache
 from typing import Any, TypeAlias
@@ -69,11 +70,28 @@ def _send(
     *,
     many: bool = False,
     fetch: bool = False,
+    counted: bool = False,
 ) -> tuple[Sequence[Any], int]:
     """One statement (``many``: once per parameter set) on a cursor straight from the DB-API
-    connection: its rows when ``fetch``, and its row count. A driver error comes out as
-    SQLAlchemy's. Neither the pool's cursor proxy nor a context manager: on the ledger's hot
-    path each cost as much as a statement."""
+    connection: its rows when ``fetch``, and its row count (``counted``: the caller reads it).
+    A driver error comes out as SQLAlchemy's. Neither the pool's cursor proxy nor a context
+    manager: on the ledger's hot path each cost as much as a statement.
+
+    PostgreSQL: a statement that neither returns rows nor is counted waits while the
+    transaction defers its writes (:func:`defer_writes`); one that must answer goes with the
+    writes waiting before it, and with psycopg's ``BEGIN`` when it opens the transaction, in
+    one round trip (:func:`_pipelined`)."""
+    if connection.dialect.name != "sqlite":
+        info = connection.connection.info
+        if not fetch:
+            info.pop(_PREFETCHED, None)  # a write: what was read ahead may be out of date
+        waiting = info.get(_DEFERRED)
+        if waiting is not None and not fetch and not counted:
+            waiting.append((statement, params, many))
+            return (), -1
+        dbapi: Any = connection.connection.dbapi_connection
+        if waiting or _opens_transaction(dbapi):
+            return _pipelined(connection, waiting or [], statement, params, many, fetch)
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if many:
@@ -85,6 +103,179 @@ def _send(
         raise wrapped(connection, statement, error) from error
     finally:
         cursor.close()
+
+
+# --- PostgreSQL: fewer round trips per transaction ----------------------------------------------
+
+_DEFERRED = "gongji_deferred_writes"
+"""Key, in the pooled connection's ``info``, of the statements a transaction has deferred."""
+
+Waiting: TypeAlias = list[tuple[str, Any, bool]]  # (statement, parameters, many)
+
+
+def _opens_transaction(dbapi: Any) -> bool:
+    """True when psycopg would send ``BEGIN`` on its own before this statement."""
+    return not dbapi.autocommit and int(dbapi.info.transaction_status) == 0  # IDLE
+
+
+def _pipelined(
+    connection: Executor,
+    waiting: Waiting,
+    statement: str,
+    params: Any,
+    many: bool,
+    fetch: bool,
+) -> tuple[Sequence[Any], int]:
+    """The waiting statements, then this one, in one round trip (:func:`_in_one_trip`)."""
+    queued = [*waiting, (statement, params, many)]
+    waiting.clear()
+    cursor = _in_one_trip(connection, queued)[-1]
+    try:
+        return (cursor.fetchall() if fetch else ()), cursor.rowcount
+    finally:
+        cursor.close()
+
+
+def _in_one_trip(connection: Executor, statements: Waiting, keep: int = 1) -> list[Any]:
+    """``statements`` in one round trip; the last ``keep`` cursors, their results arrived, in
+    the same order (the caller closes them), the others closed.
+
+    psycopg's pipeline mode queues them, with its own ``BEGIN`` in front when the transaction
+    starts here, and sends one Sync at the end. Order is kept, so each statement sees the ones
+    before it; the first that fails aborts the rest, and its error comes out here as
+    SQLAlchemy's.
+    """
+    dbapi: Any = connection.connection.dbapi_connection
+    cursors: list[Any] = []
+    try:
+        with dbapi.pipeline():
+            for text, values, each in statements:
+                cursors.append(_queue(dbapi, text, values, each))
+    except connection.dialect.loaded_dbapi.Error as error:
+        for cursor in cursors:
+            cursor.close()
+        raise wrapped(connection, ";\n".join(text for text, _, _ in statements), error) from error
+    for cursor in cursors[: len(cursors) - keep]:
+        cursor.close()
+    return cursors[len(cursors) - keep :]
+
+
+def _queue(dbapi: Any, statement: str, params: Any, many: bool) -> Any:
+    cursor = dbapi.cursor()
+    if many:
+        cursor.executemany(statement, params)
+    else:
+        cursor.execute(statement, params)
+    return cursor
+
+
+_PREFETCHED = "gongji_prefetched"
+"""Key, in the pooled connection's ``info``, of the answers read ahead for this transaction."""
+
+Read: TypeAlias = tuple[str, Mapping[str, Any]]
+"""A read to make ahead: a ``:name``-parameter statement and its parameters, exactly as the
+code that will ask for it passes them to :func:`fetch`."""
+
+
+def prefetch(connection: Executor, reads: Sequence[Read]) -> None:
+    """Read ahead, on PostgreSQL, what this transaction is about to ask one statement at a time:
+    all of ``reads`` (and any writes waiting, and the ``BEGIN``) in one round trip. Each answer
+    is kept (beside those of an earlier prefetch not yet taken) for the first :func:`fetch` of
+    the same statement and parameters, which takes it
+    instead of asking the server; any write, Core statement, commit or rollback drops what is
+    left, so an answer is never older than the transaction's own last write. The reads run in
+    the order given, locks (``FOR UPDATE``) included: give them in the order the code would.
+    (SQLite: nothing to save, nothing done.)"""
+    if connection.dialect.name == "sqlite" or not reads:
+        return
+    info = connection.connection.info
+    waiting = info.get(_DEFERRED) or []
+    statements: Waiting = [*waiting, *((_native(connection, st), p, False) for st, p in reads)]
+    waiting.clear()
+    cursors = _in_one_trip(connection, statements, keep=len(reads))
+    kept: dict[tuple[str, Any], Sequence[Any]] = info.setdefault(_PREFETCHED, {})
+    for (statement, params), cursor in zip(reads, cursors, strict=True):
+        try:
+            kept.setdefault((statement, _params_key(params)), cursor.fetchall())
+        finally:
+            cursor.close()
+
+
+def query_together(connection: Executor, statements: Sequence[tuple[str, Any]]) -> list[Any]:
+    """PostgreSQL: the rows of several statements (driver paramstyle) sent in one round trip,
+    after the writes this transaction deferred (so they still run first) and with psycopg's
+    ``BEGIN`` when the transaction starts here; each statement's rows, in order."""
+    waiting = connection.connection.info.get(_DEFERRED) or []
+    queued: Waiting = [*waiting, *((text, values, False) for text, values in statements)]
+    waiting.clear()
+    cursors = _in_one_trip(connection, queued, keep=len(statements))
+    try:
+        return [cursor.fetchall() for cursor in cursors]
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+def _params_key(params: Mapping[str, Any]) -> Any:
+    return tuple(sorted(params.items()))
+
+
+def _prefetched(connection: Executor, statement: str, params: Mapping[str, Any]) -> Any:
+    """The answer read ahead for this statement and parameters, taken; None when there is none."""
+    kept = connection.connection.info.get(_PREFETCHED)
+    if not kept:
+        return None
+    return kept.pop((statement, _params_key(params)), None)
+
+
+def forget_prefetched(connection: Executor) -> None:
+    """Drop the answers read ahead (a Core statement may have written: store/engine.py)."""
+    connection.connection.info.pop(_PREFETCHED, None)
+
+
+def defer_writes(connection: Executor) -> None:
+    """From now until the transaction ends, on PostgreSQL, statements sent here that return no
+    rows wait, and go to the server with the next statement that does, or with the ``COMMIT``
+    (:func:`commit`): a transaction's writes, which nobody reads an answer from, cost no round
+    trip of their own. (SQLite: nothing changes; its statements are calls, not round trips.)
+
+    What the caller accepts: a write's error (a unique violation, say) comes out of the
+    statement that carries it to the server, not of the write's own call; a Core statement
+    sends the waiting writes first (:func:`send_deferred`, hooked into the engine), so the
+    order of the transaction's statements stays the order they were written in."""
+    if connection.dialect.name != "sqlite":
+        connection.connection.info.setdefault(_DEFERRED, [])
+
+
+def send_deferred(connection: Executor) -> None:
+    """Send the writes waiting in this transaction now (one round trip), deferring the next;
+    forget what was read ahead (the statement about to follow may write)."""
+    info = connection.connection.info
+    info.pop(_PREFETCHED, None)
+    waiting = info.get(_DEFERRED)
+    if waiting:
+        last, values, many = waiting.pop()
+        _pipelined(connection, waiting, last, values, many, False)
+
+
+def commit_deferred(connection: Executor) -> None:
+    """The waiting writes and the ``COMMIT`` in one round trip (PostgreSQL, when writes wait);
+    the connection defers no more. The caller then commits as ever: the driver, with no
+    transaction open any more, sends nothing."""
+    info = connection.connection.info
+    info.pop(_PREFETCHED, None)
+    waiting = info.pop(_DEFERRED, None)
+    if waiting:
+        _pipelined(connection, waiting, "COMMIT", (), False, False)
+
+
+def forget_deferred(connection: Executor) -> None:
+    """Drop the waiting writes of a transaction that rolls back (they were never sent)."""
+    if connection.dialect.name != "sqlite":
+        with suppress(Exception):  # an invalidated connection keeps nothing to forget
+            info = connection.connection.info
+            info.pop(_DEFERRED, None)
+            info.pop(_PREFETCHED, None)
 
 
 def run(connection: Executor, statement: str, params: Params = ()) -> None:
@@ -139,7 +330,11 @@ def _native(connection: Executor, statement: str) -> str:
 
 
 def fetch(connection: Executor, statement: str, params: Mapping[str, Any]) -> Sequence[Any]:
-    """Rows of a ``:name``-parameter statement."""
+    """Rows of a ``:name``-parameter statement (read ahead by :func:`prefetch`, if it was)."""
+    if connection.dialect.name != "sqlite":
+        found = _prefetched(connection, statement, params)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
     return query(connection, _native(connection, statement), params)
 
 
@@ -150,7 +345,7 @@ def execute(connection: Executor, statement: str, params: Mapping[str, Any]) -> 
 
 def changed(connection: Executor, statement: str, params: Mapping[str, Any]) -> int:
     """How many rows a ``:name``-parameter ``UPDATE`` or ``DELETE`` changed."""
-    return _send(connection, _native(connection, statement), params)[1]
+    return _send(connection, _native(connection, statement), params, counted=True)[1]
 
 
 def execute_many(connection: Executor, statement: str, params: Sequence[Mapping[str, Any]]) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext, suppress
 from types import TracebackType
 from typing import Any, TypeVar
@@ -33,7 +33,16 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from gongji.store.engine import READ_ONLY_OPTION, is_sqlite
-from gongji.store.raw import PooledConnection, run, wrapped
+from gongji.store.raw import (
+    PooledConnection,
+    Read,
+    commit_deferred,
+    defer_writes,
+    forget_deferred,
+    prefetch,
+    run,
+    wrapped,
+)
 from gongji.store.writers import sqlite_writer_turn, writer_turn
 
 T = TypeVar("T")
@@ -101,6 +110,7 @@ class UnitOfWork:
         try:
             try:
                 if not self._committed:
+                    forget_deferred(connection)
                     connection.rollback()
             finally:
                 turn, self._turn = self._turn, nullcontext()
@@ -119,9 +129,21 @@ class UnitOfWork:
             raise RuntimeError("the unit of work is not open")
         return self._connection
 
+    def prefetch(self, reads: Sequence[Read]) -> None:
+        """Make ``reads`` now, in one round trip on PostgreSQL, for the code about to ask for
+        them one by one (:func:`gongji.store.raw.prefetch`)."""
+        prefetch(self.connection, reads)
+
+    def defer_writes(self) -> None:
+        """From here to the commit, writes that return nothing wait and travel with the next
+        statement that answers, or with the ``COMMIT`` (PostgreSQL; see
+        :func:`gongji.store.raw.defer_writes` for what a caller accepts by this)."""
+        defer_writes(self.connection)
+
     def commit(self) -> None:
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
+        commit_deferred(self.connection)  # PostgreSQL: writes waiting ride with the COMMIT
         self.connection.commit()
         self._committed = True
 

@@ -196,6 +196,10 @@ def run_signed_write(ctx: Context, verified: Verified, work: Callable[[UnitOfWor
     alone before the command's error goes on."""
 
     def attempt(uow: UnitOfWork) -> T:
+        # PostgreSQL: the nonce's purge and insert go with the command's first read. A racing
+        # copy's unique violation then comes out of that read: the whole transaction is
+        # retried as before, and finds the nonce.
+        uow.defer_writes()
         remember_nonce(ctx, uow, verified.key_id, verified.nonce)
         result = work(uow)
         uow.commit()
@@ -262,7 +266,7 @@ def remember_nonce(ctx: Context, uow: UnitOfWork, key_id: str, nonce: str) -> No
     now_us = ctx.now_us()
     if repo.nonce_seen(uow.connection, key_id, nonce):
         raise SignatureReplayed()
-    repo.purge_nonces(uow.connection, now_us - NONCE_KEPT_S * _US_PER_S, key_id)
+    repo.forget_key_nonces(uow.connection, now_us - NONCE_KEPT_S * _US_PER_S, key_id)
     repo.insert_nonce(uow.connection, key_id, nonce, now_us)
 
 

@@ -27,6 +27,13 @@ def insert_nonce(connection: Connection, key_id: str, nonce: str, now_us: int) -
     raw.execute(connection, _INSERT_NONCE, params)
 
 
+def forget_key_nonces(connection: Connection, before_us: int, key_id: str) -> None:
+    """As :func:`purge_nonces` for one key, without the count: a write nothing waits on, which
+    a transaction that defers its writes sends with its next statement."""
+    params = {"before_us": before_us, "key_id": key_id}
+    raw.execute(connection, _PURGE_NONCES + " AND key_id = :key_id", params)
+
+
 def purge_nonces(connection: Connection, before_us: int, key_id: str | None = None) -> int:
     """Delete nonces seen before ``before_us`` (of one key, or of all); returns how many."""
     if key_id is None:

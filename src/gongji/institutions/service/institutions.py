@@ -39,6 +39,7 @@ from gongji.kernel.context import Actor, ActorKind, Context, Role
 from gongji.kernel.errors import Forbidden, RegionUnknown
 from gongji.kernel.sealed import SealedColumn, SealedTable
 from gongji.kernel.upsert_import import UpsertResult, UpsertSpec, upsert_csv, upsert_values
+from gongji.store.raw import Read
 from gongji.store.tables_institutions import institution_credentials
 from gongji.store.uow import UnitOfWork
 
@@ -150,6 +151,15 @@ def list_institutions(
     """A page of institutions by code; pass the last code seen as ``after`` for the next."""
     bounded = max(1, min(limit, LIST_LIMIT_MAX))
     return repo.list_institutions(uow.connection, region=region, after=after, limit=bounded)
+
+
+def settle_check_reads(institution_code: str) -> list[Read]:
+    """The reads :func:`check_can_settle` makes, to make ahead with others (``uow.prefetch``);
+    none for a malformed code, which :func:`check_can_settle` refuses without reading."""
+    try:
+        return [repo.institution_read(parse_institution_code(institution_code))]
+    except GongjiError:
+        return []
 
 
 def check_can_settle(

@@ -92,8 +92,12 @@ def _columns(value: Institution) -> dict[str, Any]:
 # --- institutions --------------------------------------------------------------------------
 
 
+def institution_read(code: str) -> raw.Read:
+    return _INSTITUTION, {"code": code}
+
+
 def institution(connection: Connection, code: str) -> InstitutionRecord | None:
-    found = raw.fetch(connection, _INSTITUTION, {"code": code})
+    found = raw.fetch(connection, *institution_read(code))
     return _record(found[0]) if found else None
 
 

@@ -30,10 +30,21 @@ from gongji.mutual_aid.domain.sharing import (
 from gongji.mutual_aid.service.accounts import PartsAvailable, parts_available
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
 from gongji.people.service.persons import governing_enrolment
-from gongji.store.records import AuthorizationRecord, EnrolmentRecord
+from gongji.store.raw import Read, fetch
+from gongji.store.records import AuthorizationRecord, EnrolmentRecord, GrantRecord
 from gongji.store.uow import UnitOfWork
 
 PATIENT = "就医人"
+
+
+def spendable_reads(psn_no: str) -> list[Read]:
+    """The first reads of :func:`spendable_sources` (the wallet, the active grants; neither
+    locked), to make ahead with others (``uow.prefetch``)."""
+    return [aid_repo.wallet_read(psn_no), _active_grants_read(psn_no)]
+
+
+def _active_grants_read(psn_no: str) -> Read:
+    return aid_repo.grants_read(recipient=psn_no, states=["active"])
 
 
 def spendable_sources(
@@ -58,7 +69,7 @@ def spendable_sources(
 def grant_sources(ctx: Context, uow: UnitOfWork, psn_no: str, *, lock: bool) -> list[Source]:
     """The quotas of the person's accepted grants that still hold money, oldest grant first; a
     suspended contributor's grants wait for the suspension to end (docs/rules.md §10)."""
-    active = aid_repo.grants_by(uow.connection, recipient=psn_no, states=["active"])
+    active = [GrantRecord(*row) for row in fetch(uow.connection, *_active_grants_read(psn_no))]
     quotas = ctx.ledger.accounts_in(uow, [chart.earmark(g.id) for g in active], lock=lock)
     sources = []
     for grant in active:

@@ -39,6 +39,11 @@ from gongji.store.tables_people import (
 _WALLET = f"SELECT {raw.column_list(WalletRecord)} FROM wallets WHERE psn_no = :psn_no"
 
 
+def wallet_read(psn_no: str) -> raw.Read:
+    """The unlocked read of :func:`wallet`, to make ahead (``raw.prefetch``)."""
+    return _WALLET, {"psn_no": psn_no}
+
+
 def wallet(connection: Connection, psn_no: str, *, lock: bool = False) -> WalletRecord | None:
     statement = _WALLET + raw.for_update(connection, lock)
     found = raw.fetch(connection, statement, {"psn_no": psn_no})
@@ -134,6 +139,26 @@ def grants_by(
     limit: int = 1000,
 ) -> list[GrantRecord]:
     """Grants matching every given filter, oldest offer first (the order shared money is used)."""
+    statement, params = grants_read(
+        contributor=contributor,
+        recipient=recipient,
+        relationship_id=relationship_id,
+        states=states,
+        limit=limit,
+    )
+    statement += raw.for_update(connection, lock)
+    return [GrantRecord(*row) for row in raw.fetch(connection, statement, params)]
+
+
+def grants_read(
+    *,
+    contributor: str | None = None,
+    recipient: str | None = None,
+    relationship_id: str | None = None,
+    states: Sequence[str] | None = None,
+    limit: int = 1000,
+) -> raw.Read:
+    """The unlocked read of :func:`grants_by` with the same filters (``raw.prefetch``)."""
     where, params = equal_filters(
         contributor=contributor, recipient=recipient, relationship_id=relationship_id
     )
@@ -141,9 +166,9 @@ def grants_by(
         where.append(raw.in_list("state", states, params))
     statement = (
         f"SELECT {raw.column_list(GrantRecord)} FROM grants WHERE {' AND '.join(where) or '1 = 1'}"
-        f" ORDER BY offered_at_us, id LIMIT {int(limit)}{raw.for_update(connection, lock)}"
+        f" ORDER BY offered_at_us, id LIMIT {int(limit)}"
     )
-    return [GrantRecord(*row) for row in raw.fetch(connection, statement, params)]
+    return statement, params
 
 
 def count_offers_on(

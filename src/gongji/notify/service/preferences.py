@@ -16,6 +16,7 @@ from gongji.notify.domain.messages import NoticeKind
 from gongji.notify.domain.quiet_hours import QuietHours, parse_clock
 from gongji.notify.store import notify_repo
 from gongji.notify.store.notify_repo import SettingsRow
+from gongji.store.raw import Read
 from gongji.store.uow import UnitOfWork
 
 USE_MUTUAL_AID_DEFAULT = True
@@ -43,6 +44,11 @@ class Preferences:
 
     def wants_sms(self, kind: NoticeKind) -> bool:
         return self.sms_enabled and kind not in self.sms_muted
+
+
+def reads_of(psn_no: str) -> list[Read]:
+    """The read :func:`of` makes, to make ahead with others (``uow.prefetch``)."""
+    return [notify_repo.settings_read(psn_no)]
 
 
 def of(uow: UnitOfWork, psn_no: str) -> Preferences:

@@ -18,6 +18,7 @@ from gongji.kernel.errors import LedgerRefused, NotFound, PersonExists, RegionUn
 from gongji.kernel.sealed import SealedColumn, SealedTable, fixed
 from gongji.ledger.types import CreateTransferResult, Transfer
 from gongji.people.store import people_repo as repo
+from gongji.store.raw import Read
 from gongji.store.records import EnrolmentRecord, PersonRecord
 from gongji.store.tables_people import persons
 from gongji.store.uow import UnitOfWork
@@ -171,6 +172,12 @@ def mobile_number(ctx: Context, uow: UnitOfWork, psn_no: str) -> str | None:
     """The person's mobile number in clear, or None; only for handing to the SMS gateway."""
     sealed = repo.mobile_enc(uow.connection, psn_no)
     return ctx.vault.decrypt(sealed, context="mobile") if sealed else None
+
+
+def insured_reads(psn_no: str) -> list[Read]:
+    """The reads of :func:`require_person` then :func:`governing_enrolment`, to make ahead
+    with others (``uow.prefetch``)."""
+    return [repo.person_read(psn_no), repo.enrolments_read(psn_no)]
 
 
 def governing_enrolment(uow: UnitOfWork, psn_no: str) -> EnrolmentRecord | None:

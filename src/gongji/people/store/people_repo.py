@@ -45,8 +45,12 @@ _PERSON_COLUMNS = record_columns(persons, PersonRecord)
 _PERSON = f"SELECT {raw.column_list(PersonRecord)} FROM persons WHERE psn_no = :psn_no"
 
 
+def person_read(psn_no: str) -> raw.Read:
+    return _PERSON, {"psn_no": psn_no}
+
+
 def person(connection: Connection, psn_no: str) -> PersonRecord | None:
-    found = raw.fetch(connection, _PERSON, {"psn_no": psn_no})
+    found = raw.fetch(connection, *person_read(psn_no))
     return PersonRecord(*found[0]) if found else None
 
 
@@ -92,10 +96,12 @@ _ENROLMENTS_OF = (
 )
 
 
+def enrolments_read(psn_no: str) -> raw.Read:
+    return _ENROLMENTS_OF, {"psn_no": psn_no}
+
+
 def enrolments_of(connection: Connection, psn_no: str) -> list[EnrolmentRecord]:
-    return [
-        EnrolmentRecord(*row) for row in raw.fetch(connection, _ENROLMENTS_OF, {"psn_no": psn_no})
-    ]
+    return [EnrolmentRecord(*row) for row in raw.fetch(connection, *enrolments_read(psn_no))]
 
 
 def current_enrolment(connection: Connection, psn_no: str) -> EnrolmentRecord | None:

@@ -108,6 +108,8 @@ def settle_bill(body: SettleBody, request: Request, signed: Signed, ctx: Ctx) ->
     def work(uow: UnitOfWork) -> dict[str, Any]:
         bill = _settle_request(ctx, uow, signed.institution, body, _lines(body))
         row = settlement.settle(ctx, uow, bill)
+        # PostgreSQL: the answer's two reads in one round trip, with the writes still waiting
+        uow.prefetch([rows.items_read(row.setl_id), rows.draws_read(row.setl_id)])
         answer = settlement_out(row, rows.items_of(uow.connection, row.setl_id))
         answer["draws"] = [draw_out(d) for d in rows.draws_of(uow.connection, row.setl_id)]
         return answer

@@ -19,13 +19,15 @@ from datetime import date, datetime
 
 from gongji.core.clock import to_us
 from gongji.core.enrolment import INSUTYPE_EMPLOYEE, EnrolmentStatus
+from gongji.institutions.service import institutions
 from gongji.institutions.service.institutions import InstitutionRecord, check_can_settle
 from gongji.kernel import chart
 from gongji.kernel.context import BUSINESS_TZ, Context
 from gongji.mutual_aid.domain.sharing import Source
 from gongji.mutual_aid.service.accounts import parts_available
-from gongji.mutual_aid.service.shared_money import spendable_sources
+from gongji.mutual_aid.service.shared_money import spendable_reads, spendable_sources
 from gongji.notify.service import preferences
+from gongji.people.service import persons
 from gongji.people.service.persons import governing_enrolment, require_person
 from gongji.settlement.domain.benefits import Employment
 from gongji.settlement.domain.bill import SettleRequest
@@ -36,7 +38,8 @@ from gongji.settlement.domain.payment import PaymentPlan, PaymentStep
 from gongji.settlement.domain.settlement_errors import NotInsuredForSettlement, SettlementSuspended
 from gongji.settlement.service.benefits import benefit_rule
 from gongji.settlement.service.catalogue import load_items
-from gongji.settlement.store import settlements_repo
+from gongji.settlement.store import catalogue_repo, settlements_repo
+from gongji.store.raw import Read
 from gongji.store.records import EnrolmentRecord
 from gongji.store.uow import UnitOfWork
 
@@ -87,6 +90,14 @@ def quote(
     # Read in this order always: the rows locked (accumulator, own accounts, shared money) are
     # taken in the same order by every settlement, so two cannot wait on each other.
     bill = _bill(ctx, uow, request)
+    if lock:  # the next reads in one round trip on PostgreSQL, in this function's order
+        key = (request.psn_no, today.year, enrolment.insutype, rule.pool, to_us(now))
+        reads = [settlements_repo.accumulator_lock_read(*key)]
+        if request.acct_used_flag and request.use_mutual_aid is None:
+            reads += preferences.reads_of(request.psn_no)
+        if request.acct_used_flag and request.use_mutual_aid is not False:
+            reads += spendable_reads(request.psn_no)
+        uow.prefetch(reads)
     year_to_date = _year_to_date(uow, request.psn_no, today, enrolment, rule.pool, now, lock)
     own = _own_source(ctx, uow, enrolment, request, today, lock)
     # acct_used_flag 0: no account money of any kind pays, own or shared (docs/rules.md §8).
@@ -111,6 +122,19 @@ def quote(
         own.available_fen if own else _own_balance(ctx, uow, enrolment, request.psn_no),
         facts.bill,
     )
+
+
+def first_reads(request: SettleRequest, *, lock: bool) -> list[Read]:
+    """What :func:`quote` reads before it knows the patient's enrolment, in its order: the
+    institution, the person and their enrolments, the bill's catalogue items and, when it
+    locks, the person's row. None depends on another's answer, so a caller can make them in one
+    round trip (``uow.prefetch``) before quoting."""
+    reads = [
+        *institutions.settle_check_reads(request.institution_code),
+        *persons.insured_reads(request.psn_no),
+        *catalogue_repo.items_reads(line.item_code for line in request.lines),
+    ]
+    return [*reads, settlements_repo.lock_person_read(request.psn_no)] if lock else reads
 
 
 def _mutual_aid_chosen(uow: UnitOfWork, request: SettleRequest) -> bool:

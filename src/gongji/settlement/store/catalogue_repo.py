@@ -60,12 +60,24 @@ def items_by_code(connection: Connection, codes: Iterable[str]) -> dict[str, Cat
     wanted = sorted(set(codes))
     found: dict[str, CatalogueItem] = {}
     for start in range(0, len(wanted), LOOKUP_CHUNK):
-        params: dict[str, Any] = {}
-        where = raw.in_list("code", wanted[start : start + LOOKUP_CHUNK], params)
-        statement = f"SELECT {_ITEM_COLUMNS} FROM catalogue_items WHERE {where}"
-        for row in raw.fetch(connection, statement, params):
+        for row in raw.fetch(connection, *_items_read(wanted[start : start + LOOKUP_CHUNK])):
             found[row[0]] = _item(row)
     return found
+
+
+def items_reads(codes: Iterable[str]) -> list[raw.Read]:
+    """The reads :func:`items_by_code` makes for ``codes``, to make ahead (``raw.prefetch``)."""
+    wanted = sorted(set(codes))
+    return [
+        _items_read(wanted[start : start + LOOKUP_CHUNK])
+        for start in range(0, len(wanted), LOOKUP_CHUNK)
+    ]
+
+
+def _items_read(chunk: list[str]) -> raw.Read:
+    params: dict[str, Any] = {}
+    where = raw.in_list("code", chunk, params)
+    return f"SELECT {_ITEM_COLUMNS} FROM catalogue_items WHERE {where}", params
 
 
 def item_updated_at_us(connection: Connection, code: str) -> int | None:

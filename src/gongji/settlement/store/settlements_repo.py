@@ -103,11 +103,14 @@ _BY_REQUEST = (
 )
 
 
+def by_request_read(institution_code: str, request_id: str) -> raw.Read:
+    return _BY_REQUEST, {"institution_code": institution_code, "request_id": request_id}
+
+
 def by_request(
     connection: Connection, institution_code: str, request_id: str
 ) -> SettlementRow | None:
-    params = {"institution_code": institution_code, "request_id": request_id}
-    found = raw.fetch(connection, _BY_REQUEST, params)
+    found = raw.fetch(connection, *by_request_read(institution_code, request_id))
     return SettlementRow(*found[0]) if found else None
 
 
@@ -152,8 +155,12 @@ _ITEMS_OF = (
 )
 
 
+def items_read(setl_id: str) -> raw.Read:
+    return _ITEMS_OF, {"setl_id": setl_id}
+
+
 def items_of(connection: Connection, setl_id: str) -> list[ItemRow]:
-    return [ItemRow(*row) for row in raw.fetch(connection, _ITEMS_OF, {"setl_id": setl_id})]
+    return [ItemRow(*row) for row in raw.fetch(connection, *items_read(setl_id))]
 
 
 def insert_draws(connection: Connection, rows: Sequence[DrawRow]) -> None:
@@ -165,8 +172,12 @@ _DRAWS_OF = (
 )
 
 
+def draws_read(setl_id: str) -> raw.Read:
+    return _DRAWS_OF, {"setl_id": setl_id}
+
+
 def draws_of(connection: Connection, setl_id: str) -> list[DrawRow]:
-    return [DrawRow(*row) for row in raw.fetch(connection, _DRAWS_OF, {"setl_id": setl_id})]
+    return [DrawRow(*row) for row in raw.fetch(connection, *draws_read(setl_id))]
 
 
 _ACCUMULATOR_KEY = "psn_no = :psn_no AND year = :year AND insutype = :insutype AND pool = :pool"
@@ -184,6 +195,26 @@ _SET_ACCUMULATOR = (
 )
 
 
+def lock_person_read(psn_no: str) -> raw.Read:
+    """The person's row lock that :func:`lock_accumulator` takes first (PostgreSQL)."""
+    return _LOCK_PERSON, {"psn_no": psn_no}
+
+
+_PG_LOCK_ACCUMULATOR = (  # the row locked (and made at zero if missing) in one statement
+    f"{_NEW_ACCUMULATOR} ON CONFLICT (psn_no, year, insutype, pool)"
+    " DO UPDATE SET updated_at_us = accumulators.updated_at_us"
+    " RETURNING deductible_used_fen, fund_paid_fen"
+)
+
+
+def accumulator_lock_read(
+    psn_no: str, year: int, insutype: str, pool: str, now_us: int
+) -> raw.Read:
+    """What :func:`lock_accumulator` sends on PostgreSQL, to make ahead (``raw.prefetch``)."""
+    key = {"psn_no": psn_no, "year": year, "insutype": insutype, "pool": pool}
+    return _PG_LOCK_ACCUMULATOR, {**key, "now_us": now_us}
+
+
 def lock_accumulator(
     connection: Connection, psn_no: str, year: int, insutype: str, pool: str, now_us: int
 ) -> tuple[int, int]:
@@ -192,11 +223,15 @@ def lock_accumulator(
 
     Every settlement of a person takes the lock of the person's row first (on SQLite the write
     transaction already serialises them), so two settlements of one person queue even when they
-    draw on different pools.
+    draw on different pools. On PostgreSQL the accumulator's row is then made if missing and
+    locked by one statement (an upsert that changes nothing of a row already there), so that a
+    settlement reading ahead (``accumulator_lock_read``) needs no write in between.
     """
     key = {"psn_no": psn_no, "year": year, "insutype": insutype, "pool": pool}
     if not is_sqlite(connection.engine):
-        raw.fetch(connection, _LOCK_PERSON, {"psn_no": psn_no})
+        raw.fetch(connection, *lock_person_read(psn_no))
+        found = raw.fetch(connection, *accumulator_lock_read(psn_no, year, insutype, pool, now_us))
+        return int(found[0][0]), int(found[0][1])
     found = raw.fetch(connection, _READ_ACCUMULATOR + raw.for_update(connection), key)
     if found:
         return int(found[0][0]), int(found[0][1])

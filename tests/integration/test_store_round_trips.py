@@ -1,0 +1,190 @@
+"""Fewer round trips on PostgreSQL (store/raw.py): reads made ahead in one trip, writes deferred
+to the next statement that answers or to the COMMIT, psycopg's BEGIN sent with the first
+statement. On both databases the answers and what is committed must be exactly what the same
+statements sent one by one give; on PostgreSQL the trips are counted (sim/db_trips.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
+
+from conftest import PostgresSchema, require_postgres, sqlite_url
+from gongji.sim.db_trips import PIPELINED, PIPELINES, TripCounter, count_trips, trips_of
+from gongji.store import raw
+from gongji.store.engine import make_engine
+from gongji.store.uow import UnitOfWork, run_in_transaction
+
+_ALL = "SELECT id, note FROM t ORDER BY id"
+_ONE = "SELECT note FROM t WHERE id = :id"
+_INSERT = "INSERT INTO t (id, note) VALUES (:id, :note)"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def counted(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engine, TripCounter]]:
+    """An engine on a store with one small table ``t``, counting its round trips."""
+    schema = None
+    if request.param == "sqlite":
+        engine = make_engine(sqlite_url(tmp_path))
+    else:
+        require_postgres()
+        schema = PostgresSchema()
+        engine = schema.engine()
+    counter = TripCounter()
+    count_trips(engine, counter)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, note VARCHAR(20))"))
+        connection.execute(text("INSERT INTO t (id, note) VALUES (1, 'one'), (2, 'two')"))
+    try:
+        yield engine, counter
+    finally:
+        engine.dispose()
+        if schema is not None:
+            schema.drop()
+
+
+def _postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def _rows(engine: Engine) -> list[tuple[int, str]]:
+    with engine.connect() as connection:
+        return [(int(r[0]), str(r[1])) for r in connection.execute(text(_ALL))]
+
+
+def test_reads_made_ahead_answer_as_the_same_reads_sent_one_by_one(
+    counted: tuple[Engine, TripCounter],
+) -> None:
+    engine, counter = counted
+
+    def work(uow: UnitOfWork) -> list[object]:
+        c = uow.connection
+        uow.prefetch([(_ONE, {"id": 1}), (_ONE, {"id": 2}), (_ONE, {"id": 3})])
+        return [raw.fetch(c, _ONE, {"id": n}) for n in (2, 1, 3)]  # any order
+
+    before = counter.counts()
+    two, one, none = run_in_transaction(engine, work, read_only=True)
+    after = counter.counts()
+    assert [tuple(r) for r in two] == [("two",)] and [tuple(r) for r in one] == [("one",)]
+    assert list(none) == []
+    if _postgres(engine):  # BEGIN and three reads: one trip (and the rollback of a read)
+        delta = tuple(b - a for a, b in zip(before, after, strict=True))
+        assert delta[PIPELINES] == 1 and delta[PIPELINED] == 3
+        assert trips_of(delta) == 2
+
+
+def test_a_write_drops_what_was_read_ahead(counted: tuple[Engine, TripCounter]) -> None:
+    engine, _ = counted
+
+    def work(uow: UnitOfWork) -> object:
+        c = uow.connection
+        uow.prefetch([(_ALL, {})])
+        raw.execute(c, _INSERT, {"id": 3, "note": "three"})
+        seen = raw.fetch(c, _ALL, {})
+        uow.commit()
+        return seen
+
+    seen = run_in_transaction(engine, work)
+    assert [tuple(r) for r in seen] == [(1, "one"), (2, "two"), (3, "three")]  # type: ignore[attr-defined]
+
+
+def test_deferred_writes_are_seen_by_the_next_read_and_committed_in_one_trip(
+    counted: tuple[Engine, TripCounter],
+) -> None:
+    engine, counter = counted
+
+    def work(uow: UnitOfWork) -> object:
+        c = uow.connection
+        raw.fetch(c, _ONE, {"id": 1})  # opens the transaction
+        uow.defer_writes()
+        raw.execute(c, _INSERT, {"id": 3, "note": "three"})
+        raw.execute_many(c, _INSERT, [{"id": 4, "note": "four"}, {"id": 5, "note": "five"}])
+        seen = raw.fetch(c, "SELECT count(*) FROM t", {})  # the writes go first
+        raw.execute(c, "UPDATE t SET note = :note WHERE id = :id", {"id": 1, "note": "uno"})
+        uow.commit()  # with the update
+        return seen[0][0]
+
+    before = counter.counts()
+    assert run_in_transaction(engine, work) == 5
+    delta = tuple(b - a for a, b in zip(before, counter.counts(), strict=True))
+    assert _rows(engine) == [(1, "uno"), (2, "two"), (3, "three"), (4, "four"), (5, "five")]
+    if _postgres(engine):  # BEGIN + read; writes + count; update + COMMIT
+        assert trips_of(delta) == 3
+
+
+def test_a_core_statement_goes_after_the_deferred_writes(
+    counted: tuple[Engine, TripCounter],
+) -> None:
+    engine, _ = counted
+
+    def work(uow: UnitOfWork) -> int:
+        uow.defer_writes()
+        raw.execute(uow.connection, _INSERT, {"id": 3, "note": "three"})
+        count = uow.connection.execute(text("SELECT count(*) FROM t")).scalar_one()
+        uow.commit()
+        return int(count)
+
+    assert run_in_transaction(engine, work) == 3
+
+
+def test_a_deferred_write_that_fails_fails_the_transaction_and_changes_nothing(
+    counted: tuple[Engine, TripCounter],
+) -> None:
+    engine, _ = counted
+
+    def work(uow: UnitOfWork) -> None:
+        uow.defer_writes()
+        raw.execute(uow.connection, _INSERT, {"id": 3, "note": "three"})
+        raw.execute(uow.connection, _INSERT, {"id": 1, "note": "again"})  # the key is taken
+        uow.commit()
+
+    with pytest.raises(IntegrityError):
+        run_in_transaction(engine, work, attempts_max=1)
+    assert _rows(engine) == [(1, "one"), (2, "two")]
+
+
+def test_deferred_writes_of_a_transaction_rolled_back_are_never_sent(
+    counted: tuple[Engine, TripCounter],
+) -> None:
+    engine, _ = counted
+    with UnitOfWork(engine) as uow:
+        raw.fetch(uow.connection, _ONE, {"id": 1})
+        uow.defer_writes()
+        raw.execute(uow.connection, _INSERT, {"id": 3, "note": "three"})
+    # the next transaction on the same pooled connection neither sends nor defers them
+
+    def work(uow: UnitOfWork) -> None:
+        raw.execute(uow.connection, _INSERT, {"id": 4, "note": "four"})
+        uow.commit()
+
+    run_in_transaction(engine, work)
+    assert _rows(engine) == [(1, "one"), (2, "two"), (4, "four")]
+
+
+def test_reads_sent_together_run_after_the_deferred_writes(
+    counted: tuple[Engine, TripCounter],
+) -> None:
+    engine, counter = counted
+    if not _postgres(engine):
+        pytest.skip("raw.query_together is PostgreSQL's (SQLite reads one by one)")
+
+    def work(uow: UnitOfWork) -> list[object]:
+        uow.defer_writes()
+        raw.execute(uow.connection, _INSERT, {"id": 3, "note": "three"})
+        rows = raw.query_together(
+            uow.connection,
+            [
+                ("SELECT count(*) FROM t", ()),
+                ("SELECT note FROM t WHERE id = %s", (3,)),
+            ],
+        )
+        uow.commit()
+        return [list(map(tuple, found)) for found in rows]
+
+    before = counter.counts()
+    assert run_in_transaction(engine, work) == [[(3,)], [("three",)]]
+    delta = tuple(b - a for a, b in zip(before, counter.counts(), strict=True))
+    assert trips_of(delta) == 2  # BEGIN + insert + both reads; then the COMMIT
