@@ -166,6 +166,14 @@ DONE: Final[Words] = {
         "亲属关系已撤销，共济关系已终止",
         "Kinship withdrawn; the relationship ended",
     ),
+    "grant_released": (
+        "已放行，该笔共济已发给接收人",
+        "Released: the recipient has the offer now",
+    ),
+    "grant_refused": (
+        "已不予放行，资金已退回共济人",
+        "Rejected: the money went back to the contributor",
+    ),
 }
 
 POLICY_KEY: Final[Words] = {

@@ -1,5 +1,6 @@
 """风险监控: the alert queue, an alert with its evidence graph, a case and its steps, a
-subject's view (an institution's or a person's alerts and cases).
+subject's view (an institution's or a person's alerts and cases), and the grants a write-time
+check held for review (待审核) with the officer's release or rejection.
 
 The pages need the risk officer's role (admin passes); the services check it again on every
 write. Persons appear by psn_no only; the evidence is ids, figures and the graph of who gave to
@@ -13,12 +14,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from gongji.audit.service import log
 from gongji.core.errors import GongjiError
 from gongji.kernel.permissions import Permission
 from gongji.risk.domain.alerts import RuleCode
 from gongji.risk.domain.cases import CaseState
 from gongji.risk.reports.evidence_svg import render_graph
-from gongji.risk.service import cases, queries
+from gongji.risk.service import cases, held_grants, queries
 from gongji.web import i18n
 from gongji.web.forms import FieldError, commit, errors_for, read, read_amount, required
 from gongji.web.render import render, see_other
@@ -26,6 +28,7 @@ from gongji.web.routing import WebRoute
 from gongji.web.session import (
     OperatorPage,
     OperatorPost,
+    Posted,
     Session,
     context_of,
     require_permission,
@@ -49,7 +52,10 @@ def queue(request: Request, session: OperatorPage) -> Response:
     ctx = context_of(request)
     alerts = read(ctx, lambda uow: queries.alert_queue(uow, open_only=True))
     open_cases = read(ctx, queries.case_list)
-    return _page(request, session, "risk/queue.html", alerts=alerts, cases=open_cases)
+    waiting = len(read(ctx, held_grants.held))
+    return _page(
+        request, session, "risk/queue.html", alerts=alerts, cases=open_cases, held_count=waiting
+    )
 
 
 @router.get("/admin/risk/alerts/{alert_id:int}")
@@ -150,3 +156,68 @@ def subject(request: Request, session: OperatorPage, kind: str, subject: str) ->
     ctx = context_of(request)
     view = read(ctx, lambda uow: queries.subject_view(uow, kind, subject))
     return _page(request, session, "risk/subject.html", view=view)
+
+
+HELD_FIELDS = {"risk_hold_reason_required": "reason"}
+
+
+def _held_page(request: Request, session: Session, **context: Any) -> Response:
+    require_permission(session, Permission.HANDLE_RISK_CASES)
+    waiting = read(context_of(request), held_grants.held_with_alerts)
+    return _page(request, session, "risk/held.html", held=waiting, **context)
+
+
+@router.get("/admin/risk/held-grants")
+def held_list(request: Request, session: OperatorPage) -> Response:
+    """The grants held for review, oldest first: who gives to whom, how much, since when, and
+    the alerts that held each (linked to their evidence)."""
+    return _held_page(request, session)
+
+
+@router.post("/admin/risk/held-grants/{grant_id}/release")
+def release_held(request: Request, posted: OperatorPost, grant_id: str) -> Response:
+    """Release: the grant becomes the offer it would have been. Recorded as the REST route's
+    command (``risk.grant.release``) beside the service's own ``risk_grant_released``."""
+    require_permission(posted.session, Permission.HANDLE_RISK_CASES)
+    ctx, actor = context_of(request), posted.actor
+
+    def work(uow: Any) -> None:
+        held_grants.release(ctx, uow, actor, grant_id)
+        log.record_action(ctx, uow, actor, "risk.grant.release", {"grant_id": grant_id})
+
+    try:
+        commit(ctx, work)
+    except GongjiError as problem:
+        return _held_refused(request, posted, grant_id, problem)
+    return see_other(request, "/admin/risk/held-grants?done=grant_released")
+
+
+@router.post("/admin/risk/held-grants/{grant_id}/reject")
+def reject_held(request: Request, posted: OperatorPost, grant_id: str) -> Response:
+    """Reject with a reason: the money goes back to the contributor. Recorded as the REST
+    route's command (``risk.grant.reject``) beside the service's own ``risk_grant_rejected``."""
+    require_permission(posted.session, Permission.HANDLE_RISK_CASES)
+    ctx, actor = context_of(request), posted.actor
+    reason = posted.form.get("reason")
+
+    def work(uow: Any) -> None:
+        held_grants.reject(ctx, uow, actor, grant_id, reason)
+        fields = {"grant_id": grant_id, "reason": reason}
+        log.record_action(ctx, uow, actor, "risk.grant.reject", fields)
+
+    try:
+        commit(ctx, work)
+    except GongjiError as problem:
+        return _held_refused(request, posted, grant_id, problem)
+    return see_other(request, "/admin/risk/held-grants?done=grant_refused")
+
+
+def _held_refused(
+    request: Request, posted: Posted, grant_id: str, problem: GongjiError
+) -> Response:
+    """The list again, the refusal in Chinese beside the grant it concerns."""
+    errors = errors_for(problem, i18n.language(request), HELD_FIELDS)
+    return _held_page(
+        request, posted.session, status=400, errors=errors, active=grant_id,
+        values=posted.form.kept(),
+    )  # fmt: skip

@@ -6,6 +6,7 @@ the decision in the audit trail in the same transaction.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from gongji.audit.service import log
@@ -13,6 +14,8 @@ from gongji.core.errors import GongjiError
 from gongji.kernel.context import Actor, Context
 from gongji.mutual_aid.service import grants
 from gongji.risk.service.access import require_risk_officer
+from gongji.risk.store import alerts_repo
+from gongji.risk.store.alerts_repo import AlertRow
 from gongji.store.records import GrantRecord
 from gongji.store.uow import UnitOfWork
 
@@ -23,9 +26,47 @@ class HoldReasonRequired(GongjiError):
     message_en: ClassVar[str] = "A reason (at most 200 characters) is required to reject"
 
 
+SAME_WRITE_US = 1_000_000
+"""How soon after a grant's offer time its screen raised the alerts that held it: the offer and
+its screen are one transaction, so well within a second."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeldGrant:
+    """A grant waiting for a decision and the write-time alerts that held it."""
+
+    grant: GrantRecord
+    alerts: list[AlertRow]
+
+
 def held(uow: UnitOfWork) -> list[GrantRecord]:
     """The grants waiting for a decision, oldest first."""
     return grants.held_grants(uow)
+
+
+def held_with_alerts(uow: UnitOfWork) -> list[HeldGrant]:
+    """The grants waiting for a decision, oldest first, each with the alerts that held it (the
+    risk officer's list links each to its evidence)."""
+    waiting = grants.held_grants(uow)
+    parties = [p for g in waiting for p in (g.contributor, g.recipient)]
+    holding = alerts_repo.held_of_persons(uow.connection, parties)
+    return [HeldGrant(g, [a for a in holding if held_this(a, g)]) for g in waiting]
+
+
+def held_this(alert: AlertRow, grant: GrantRecord) -> bool:
+    """Whether ``alert`` is one that held ``grant``: it names the grant in its evidence (fan-in,
+    lifecycle, kinship after a recent relation); or, naming no grant nor settlement (kinship:
+    an impossible age, too many of a kind — relationships only), it is about one of the grant's
+    two parties and was raised by the grant's own offer (within ``SAME_WRITE_US`` after it)."""
+    evidence = alert.evidence
+    if grant.id in evidence.grants:
+        return True
+    if evidence.grants or evidence.settlements:
+        return False
+    raised_after = alert.raised_at_us - grant.offered_at_us
+    return alert.subject in (grant.contributor, grant.recipient) and (
+        0 <= raised_after < SAME_WRITE_US
+    )
 
 
 def release(ctx: Context, uow: UnitOfWork, actor: Actor, grant_id: str) -> GrantRecord:

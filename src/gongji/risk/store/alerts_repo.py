@@ -156,6 +156,18 @@ def of_subject(connection: Connection, subject_kind: str, subject: str) -> list[
     return [_row(r) for r in connection.execute(statement.order_by(risk_alerts.c.id))]
 
 
+def held_of_persons(connection: Connection, persons: Sequence[str]) -> list[AlertRow]:
+    """The write-time alerts that held a write, of any of ``persons``, oldest first."""
+    if not persons:
+        return []
+    statement = _select().where(
+        risk_alerts.c.held == 1,
+        risk_alerts.c.subject_kind == "person",
+        risk_alerts.c.subject.in_(sorted(set(persons))),
+    )
+    return [_row(r) for r in connection.execute(statement.order_by(risk_alerts.c.id))]
+
+
 def of_case(connection: Connection, case_id: str) -> list[AlertRow]:
     statement = _select().where(risk_case_alerts.c.case_id == case_id)
     return [_row(r) for r in connection.execute(statement.order_by(risk_alerts.c.id))]
