@@ -1,6 +1,6 @@
 """The risk officer's held-grants pages (docs/backoffice.md, docs/rules.md §6.1.1) over HTTP on
-SQLite and PostgreSQL: the list linked from the alert queue shows who gives to whom (psn_no, as
-every risk page), how much, since when and the alert that held it; releasing makes the grant an
+SQLite and PostgreSQL: the list linked from the alert queue shows who gives to whom (masked
+names and psn_no), how much, since when and the alert that held it; releasing makes the grant an
 offer the recipient accepts; rejecting (a reason required, refused in Chinese without one) sends
 the money back to the contributor; both are in the audit trail as the REST routes record them;
 a read-only analyst is refused; a form without its CSRF token changes nothing.
@@ -112,14 +112,16 @@ def test_the_list_shows_the_held_grant_and_the_alert_that_held_it(world: World) 
     page = world.client.get(HELD_LIST)
     assert page.status_code == 200
     section = page.text[page.text.index(f'id="held-{world.held.id}"') :]
-    assert GIVERS[4] in section and TAKER in section and "200.00 元" in section
+    assert "200.00 元" in section
+    assert re.search(rf'class="contributor">张\*（<a[^>]*>{GIVERS[4]}</a>）', section)
+    assert re.search(rf'class="recipient">王\*\*（<a[^>]*>{TAKER}</a>）', section)
     assert "2026-03-02 10:00" in section
     alert_ids = re.findall(r'href="/admin/risk/alerts/(\d+)" class="alert-link">#\d+ ([^<]+)<',
                            section)  # fmt: skip
     assert [rule for _, rule in alert_ids] == [RuleCode.FAN_IN.label_zh]
     evidence = world.client.get(f"/admin/risk/alerts/{alert_ids[0][0]}")
     assert evidence.status_code == 200 and world.held.id in evidence.text
-    assert "王桂兰" not in page.text and "张三" not in page.text  # psn_no only, as every risk page
+    assert "王桂兰" not in page.text and "张三" not in page.text  # masked, never in clear
 
 
 def test_released_it_becomes_an_offer_the_recipient_accepts(world: World) -> None:

@@ -3,8 +3,9 @@ subject's view (an institution's or a person's alerts and cases), and the grants
 check held for review (待审核) with the officer's release or rejection.
 
 The pages need the risk officer's role (admin passes); the services check it again on every
-write. Persons appear by psn_no only; the evidence is ids, figures and the graph of who gave to
-whom, never a name or an ID number.
+write. Persons appear by psn_no; the evidence is ids, figures and the graph of who gave to
+whom, never a name or an ID number. The held-grants list adds the two parties' masked names
+(王**, as the back office shows names everywhere), which the decision on one grant needs.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from gongji.audit.service import log
 from gongji.core.errors import GongjiError
 from gongji.kernel.context import Actor, Context
 from gongji.mutual_aid.service import grants
+from gongji.people.service import registry
 from gongji.risk.service.access import require_risk_officer
 from gongji.risk.store import alerts_repo
 from gongji.risk.store.alerts_repo import AlertRow
@@ -33,9 +34,13 @@ its screen are one transaction, so well within a second."""
 
 @dataclass(frozen=True, slots=True)
 class HeldGrant:
-    """A grant waiting for a decision and the write-time alerts that held it."""
+    """A grant waiting for a decision, its two parties' masked names (王**, as the back office
+    shows every name: a decision on a grant between "siblings" of two surnames needs them) and
+    the write-time alerts that held it."""
 
     grant: GrantRecord
+    contributor_name: str
+    recipient_name: str
     alerts: list[AlertRow]
 
 
@@ -50,7 +55,15 @@ def held_with_alerts(uow: UnitOfWork) -> list[HeldGrant]:
     waiting = grants.held_grants(uow)
     parties = [p for g in waiting for p in (g.contributor, g.recipient)]
     holding = alerts_repo.held_of_persons(uow.connection, parties)
-    return [HeldGrant(g, [a for a in holding if held_this(a, g)]) for g in waiting]
+    found = registry.persons_by_no(uow.connection, parties)
+    names = {psn_no: person.name_masked for psn_no, person in found.items()}
+    return [
+        HeldGrant(
+            g, names.get(g.contributor, ""), names.get(g.recipient, ""),
+            [a for a in holding if held_this(a, g)],
+        )
+        for g in waiting
+    ]  # fmt: skip
 
 
 def held_this(alert: AlertRow, grant: GrantRecord) -> bool:
