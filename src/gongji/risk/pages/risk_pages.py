@@ -162,9 +162,7 @@ def subject(request: Request, session: OperatorPage, kind: str, subject: str) ->
 HELD_FIELDS = {"risk_hold_reason_required": "reason"}
 
 
-def _held_page(
-    request: Request, session: Session, active: str = "", **context: Any
-) -> Response:
+def _held_page(request: Request, session: Session, active: str = "", **context: Any) -> Response:
     """The list; ``active`` names the grant a refusal shown with ``errors`` concerns."""
     require_permission(session, Permission.HANDLE_RISK_CASES)
     waiting = read(context_of(request), held_grants.held_with_alerts)
