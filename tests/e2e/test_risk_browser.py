@@ -1,6 +1,8 @@
 """Risk monitoring in a real browser (docs/rules.md §12): a risk officer opens an alert, sees
 the evidence graph, opens a case, freezes the wallet; the frozen wallet can neither receive nor
-spend; the case closes with a recovery; the audit trail shows each step.
+spend; the case closes with a recovery; the audit trail shows each step. And a grant held for
+review: the officer opens the held list from the queue, follows the alert that held it to its
+evidence, comes back and releases it; the recipient then has an offer.
 
 Same browser and site as test_web_browser.py (Debian's chromium, a live server, the demo family);
 skipped without chromium, failing under CI=true.
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -36,7 +39,11 @@ from gongji.core.clock import ManualClock
 from gongji.core.errors import GongjiError
 from gongji.kernel.context import Actor, ActorKind, Role
 from gongji.mutual_aid.service import grants
+from gongji.risk.domain.alerts import RuleCode
+from gongji.risk.domain.common import policy_lookup
+from gongji.risk.domain.params import NATIONAL, RiskPolicy, RiskPolicyBook
 from gongji.risk.service import items, queries, runs
+from gongji.risk.service.screening import make_screen
 from gongji.settlement.domain.bill import LineIn, SettleRequest
 from gongji.settlement.service import settlement
 
@@ -133,3 +140,62 @@ def test_a_risk_officer_works_a_case_from_alert_to_recovery(browser: Any, site: 
     )  # fmt: skip
     check_page(page, "risk-case-closed")
     context.close()
+
+
+def _held_after_a_new_relation(site: LiveSite) -> str:
+    """张建国 names his mother a relative and gives her 500.00 at once; a screen whose kinship
+    rule holds (and counts 100.00 as large) holds the offer. The site itself keeps the shipped
+    rules: only this offer is judged by the holding ones."""
+    national = dict(NATIONAL.rules)
+    national[RuleCode.KINSHIP] = replace(
+        national[RuleCode.KINSHIP], hold=True, large_total_fen=10_000
+    )
+    holding = make_screen(policy_lookup(RiskPolicyBook(RiskPolicy(national))))
+    ctx = replace(site.ctx, screens=(holding,))
+    open_wallets(ctx, HEAD, MOTHER)
+    link(ctx, HEAD, MOTHER, "parent")
+    made = committed(
+        ctx,
+        lambda uow: grants.offer(ctx, uow, Actor(ActorKind.PERSON, HEAD.psn_no), MOTHER.psn_no,
+                                 50_000),
+    )  # fmt: skip
+    assert made.state == "held"
+    return made.id
+
+
+def test_a_risk_officer_releases_a_held_grant_after_reading_its_alert(
+    browser: Any,  # noqa: F811
+    site: LiveSite,
+) -> None:
+    ctx = site.ctx
+    grant_id = _held_after_a_new_relation(site)
+    totp = add_operator(ctx, "li.risk", "risk_officer")
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", base_url=site.url)
+    context.set_default_timeout(5_000)
+    page = context.new_page()
+    page.goto("/admin")
+    page.get_by_label("用户名").fill("li.risk")
+    page.get_by_label("密码").fill(OPERATOR_PASSWORD)
+    page.get_by_label("动态口令").fill(totp.at(site.clock.now()))
+    page.get_by_role("button", name="登录", exact=True).click()
+
+    page.get_by_role("link", name="风险监控").click()
+    page.get_by_role("link", name="待审核的共济（1）").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("待审核的共济")
+    held = page.locator(f"#held-{grant_id}")
+    expect(held.locator(".amount")).to_have_text("500.00 元")
+    expect(held.locator(".recipient")).to_contain_text(MOTHER.psn_no)
+    check_page(page, "risk-held")
+    held.locator("a.alert-link").click()
+    expect(page.locator("svg.evidence-graph g.edge")).to_have_count(1)  # 张建国 → his mother
+    page.go_back()
+    page.locator(f"#held-{grant_id}").get_by_role("button", name="放行", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("已放行")
+    expect(page.locator(".held-grant")).to_have_count(0)
+    check_page(page, "risk-held-released")
+    context.close()
+    released = committed(
+        ctx, lambda uow: grants.grant_visible_to(uow, Actor(ActorKind.PERSON, MOTHER.psn_no),
+                                                 grant_id),
+    )  # fmt: skip
+    assert released.state == "offered"
