@@ -48,6 +48,7 @@ class FsiNumberReserved(GongjiError):
         "Field {field} cannot be 0000: transaction {revocation} reads 0000 as every unsettled line"
     )
 
+
 _REVOKED_ALL_BY: Final = {
     VisitKind.OUTPATIENT: ("chrg_bchno", "2205"),
     VisitKind.INPATIENT: ("feedetl_sn", "2302"),

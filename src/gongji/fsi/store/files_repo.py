@@ -58,7 +58,5 @@ def delete_expired(connection: Connection, now_us: int, limit: int) -> int:
     ]
     if not expired:
         return 0
-    statement = delete(fsi_files).where(
-        key.in_(expired), fsi_files.c.expires_at_us <= now_us
-    )
+    statement = delete(fsi_files).where(key.in_(expired), fsi_files.c.expires_at_us <= now_us)
     return int(connection.execute(statement).rowcount)
