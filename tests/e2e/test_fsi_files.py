@@ -128,6 +128,20 @@ def test_files_past_their_seven_days_are_deleted_by_the_job(
     assert _files(his) == 1
 
 
+def test_a_file_uploaded_again_after_its_period_is_kept_seven_days_more(
+    his: His, values: dict[str, str]
+) -> None:
+    content = upload_input(zipped(("a.csv", HEADER)))
+    first = send(his, "9101", content, f"{MSG}060")
+    his.clock.advance(timedelta(days=8))  # past its period, not yet deleted by the job
+    again = send(his, "9101", content, f"{MSG}061")
+    assert again["file_qury_no"] == first["file_qury_no"]
+    assert again["dld_endtime"] == "2026-03-17 10:00:00"  # 8 + 7 days after 2026-03-02 10:00
+    fetch = {"fsDownloadIn": {"file_qury_no": again["file_qury_no"]}}
+    assert send(his, "9102", fetch, f"{MSG}062")["file_qury_no"] == first["file_qury_no"]
+    assert _files(his) == 1
+
+
 def test_the_servers_scheduler_deletes_expired_files_hourly(
     his: His, values: dict[str, str]
 ) -> None:

@@ -80,6 +80,9 @@ def upload(
     now_us = ctx.now_us()
     expires = now_us + KEPT_DAYS * _US_PER_DAY
     row = FileRow(institution, number, filename, digest, len(content), content, now_us, expires)
+    # The same file past its period, not yet deleted by the job, is stored anew: kept, its old
+    # row would answer a dld_endtime already past and be refused on the next 9102.
+    repo.delete_expired_file(uow.connection, institution, number, now_us)
     repo.insert_if_new(uow.connection, row)
     stored = repo.file(uow.connection, institution, number)
     assert stored is not None  # stored just now, or before

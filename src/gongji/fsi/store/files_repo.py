@@ -43,6 +43,19 @@ def file(connection: Connection, institution_code: str, file_qury_no: str) -> Fi
     return FileRow(*found) if found else None
 
 
+def delete_expired_file(
+    connection: Connection, institution_code: str, file_qury_no: str, now_us: int
+) -> None:
+    """Delete one file if its period ended at or before ``now_us``."""
+    connection.execute(
+        delete(fsi_files).where(
+            fsi_files.c.institution_code == institution_code,
+            fsi_files.c.file_qury_no == file_qury_no,
+            fsi_files.c.expires_at_us <= now_us,
+        )
+    )
+
+
 def delete_expired(connection: Connection, now_us: int, limit: int) -> int:
     """Delete at most ``limit`` files whose period ended at or before ``now_us`` (the earliest
     first, by ``ix_fsi_files_expiry``); the number deleted."""
