@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, insert, select
 from typer.testing import CliRunner
 
 from gongji.cli.main import app
+from gongji.store.tables_fsi_files import fsi_files
 
 
 @pytest.fixture
@@ -45,3 +47,24 @@ def test_ledger_check_and_demo_seed(env: dict[str, str]) -> None:
     assert check.output.startswith("ledger check: ok — ")
     expired = runner.invoke(app, ["jobs", "run", "expire-grants"], env=env)
     assert expired.output.strip() == "expire-grants: 0 offers returned"
+
+
+def test_fsi_files_deletes_only_files_past_their_period(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    first = runner.invoke(app, ["jobs", "run", "fsi-files"], env=env)  # migrates the database
+    assert first.output.strip() == "fsi-files: 0 expired files deleted", first.output
+    engine = create_engine(f"sqlite:///{Path(env['GONGJI_DATA_DIR']) / 'gongji.db'}")
+    row = {"filename": "a.csv", "sha256": "0" * 64, "size_bytes": 1, "content": b"x",
+           "uploaded_at_us": 0, "institution_code": "H62010000001"}  # fmt: skip
+    far_future_us = 10**17
+    with engine.begin() as connection:
+        connection.execute(insert(fsi_files), [
+            {**row, "file_qury_no": "Fold", "expires_at_us": 1},
+            {**row, "file_qury_no": "Fnew", "expires_at_us": far_future_us},
+        ])  # fmt: skip
+    deleted = runner.invoke(app, ["jobs", "run", "fsi-files"], env=env)
+    assert deleted.output.strip() == "fsi-files: 1 expired files deleted", deleted.output
+    with engine.connect() as connection:
+        kept = connection.execute(select(fsi_files.c.file_qury_no)).scalars().all()
+    engine.dispose()
+    assert kept == ["Fnew"]

@@ -17,6 +17,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from gongji.fsi.service.files import FILE_BYTES_MAX
+from gongji.jobs.fsi_files import run_delete_expired_files
+from gongji.jobs.scheduler import Scheduler
 from gongji.store.tables_fsi_files import fsi_files
 from support.desk import PHARMACY
 from support.fsi import MSGID, OUTPATIENT_INPUT, His, build_his, envelope, fill, ids
@@ -102,6 +104,56 @@ def test_a_file_is_its_institutions_own_and_kept_seven_days(
     his.clock.advance(timedelta(days=7, seconds=1))
     fetch = {"fsDownloadIn": {"file_qury_no": ours["file_qury_no"]}}
     refused(his, envelope("9102", fetch, f"{MSG}012"), values, "fsi_file_not_found")
+
+
+def test_files_past_their_seven_days_are_deleted_by_the_job(
+    his: His, values: dict[str, str]
+) -> None:
+    old = [
+        send(his, "9101", upload_input(zipped((f"{n}.csv", HEADER))), f"{MSG}{40 + n:03d}")
+        for n in range(3)
+    ]
+    his.clock.advance(timedelta(days=3))
+    fresh = send(his, "9101", upload_input(zipped(("fresh.csv", HEADER))), f"{MSG}043")
+    his.clock.advance(timedelta(days=4))  # the first three are 7 days old: past their period
+    fetch = {"fsDownloadIn": {"file_qury_no": old[0]["file_qury_no"]}}
+    before = refused(his, envelope("9102", fetch, f"{MSG}044"), values, "fsi_file_not_found")
+    assert run_delete_expired_files(his.ctx, batch_files=2) == 3  # two batches, the 2nd not full
+    assert _files(his) == 1
+    after = refused(his, envelope("9102", fetch, f"{MSG}045"), values, "fsi_file_not_found")
+    assert after == before  # deleted or only expired: one answer
+    kept = send(his, "9102", {"fsDownloadIn": {"file_qury_no": fresh["file_qury_no"]}}, f"{MSG}046")
+    assert kept["file_qury_no"] == fresh["file_qury_no"]
+    assert run_delete_expired_files(his.ctx) == 0  # again: nothing to do, nothing changed
+    assert _files(his) == 1
+
+
+def test_a_file_uploaded_again_after_its_period_is_kept_seven_days_more(
+    his: His, values: dict[str, str]
+) -> None:
+    content = upload_input(zipped(("a.csv", HEADER)))
+    first = send(his, "9101", content, f"{MSG}060")
+    his.clock.advance(timedelta(days=8))  # past its period, not yet deleted by the job
+    again = send(his, "9101", content, f"{MSG}061")
+    assert again["file_qury_no"] == first["file_qury_no"]
+    assert again["dld_endtime"] == "2026-03-17 10:00:00"  # 8 + 7 days after 2026-03-02 10:00
+    fetch = {"fsDownloadIn": {"file_qury_no": again["file_qury_no"]}}
+    assert send(his, "9102", fetch, f"{MSG}062")["file_qury_no"] == first["file_qury_no"]
+    assert _files(his) == 1
+
+
+def test_the_servers_scheduler_deletes_expired_files_hourly(
+    his: His, values: dict[str, str]
+) -> None:
+    send(his, "9101", upload_input(zipped(("a.csv", HEADER))), f"{MSG}050")
+    his.clock.advance(timedelta(days=7))
+    scheduler = Scheduler(his.ctx)
+    scheduler.run_once()
+    assert _files(his) == 0
+    send(his, "9101", upload_input(zipped(("b.csv", HEADER))), f"{MSG}051")
+    his.clock.advance(timedelta(days=7))
+    scheduler.run_once()  # within the hour of the last deletion: not due yet
+    assert _files(his) == 1
 
 
 def test_bad_files_are_refused_and_nothing_is_stored(his: His, values: dict[str, str]) -> None:

@@ -12,10 +12,16 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from gongji.settlement.service import catalogue, person_history
 from support.fsi import MSGID, OUTPATIENT_INPUT, SON, WIFE, His, build_his, envelope, fill, ids
 from support.fsi_visits import golden, refused
+from support.world import run
 
 MSG = "H62010000001202603021000006"  # + 3 digits
+SERVICE_CATALOGUE = """\
+code,name,item_class,selfpay_prop,price_ceiling,account_payable,category,in_catalogue
+TS,测试诊查费,A,0,,1,service,1
+"""
 CHRONIC_INPUT = {
     "data": {**OUTPATIENT_INPUT["data"], "med_type": "14", "medfee_sumamt": "100.00",
              "mdtrt_id": "MZ20260302014"},
@@ -57,6 +63,32 @@ def test_5205_lists_the_chronic_drugs_until_the_bill_is_reversed(
     send(his, "2208", reverse, f"{MSG}011")
     again = send(his, "5205", period, f"{MSG}012")
     assert again == {"feedetail": []}
+
+
+def test_5205_counts_its_limit_in_drug_lines_not_in_every_line(
+    his: His, values: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bill whose first line is a service: counted before the filtering, it took a place of
+    the limit, and the HIS got one drug where two were dispensed."""
+    run(his.ctx, lambda uow: catalogue.import_catalogue(his.ctx, uow, SERVICE_CATALOGUE))
+    with_service = {
+        "data": {**CHRONIC_INPUT["data"], "medfee_sumamt": "110.00", "mdtrt_id": "MZ20260302015"},
+        "feedetail": [
+            {"feedetl_sn": "1", "med_list_codg": "TS", "cnt": "1", "pric": "10.00"},
+            {"feedetl_sn": "2", "med_list_codg": "TA", "cnt": "2", "pric": "50.00"},
+        ],
+    }
+    second = send(his, "2207", with_service, f"{MSG}013")["setlinfo"]["setl_id"]
+    monkeypatch.setattr(person_history, "DRUG_RECORDS_MAX", 2)
+    period = {"data": {"psn_no": SON, "begntime": "2026-01-01", "endtime": "2026-03-31"}}
+    drugs = send(his, "5205", period, f"{MSG}014")["feedetail"]
+    assert [(d["setl_id"], d["med_list_codg"]) for d in drugs] == [
+        (values["<chronic_setl_id>"], "TA"),
+        (second, "TA"),
+    ]
+    monkeypatch.setattr(person_history, "DRUG_RECORDS_MAX", 1)
+    first_only = send(his, "5205", period, f"{MSG}015")["feedetail"]
+    assert [d["setl_id"] for d in first_only] == [values["<chronic_setl_id>"]]
 
 
 def test_5206_accumulates_the_year_through_the_month(his: His, values: dict[str, str]) -> None:

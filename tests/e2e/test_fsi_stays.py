@@ -109,6 +109,18 @@ def test_a_stay_from_admission_to_reversal(his: His) -> None:
     assert visit_counts(his.ctx.engine)[3] == ("uploaded", "uploaded", "revoked", "uploaded")
 
 
+def test_a_stay_line_numbered_0000_is_refused_as_2302_reads_it_as_every_line(his: His) -> None:
+    values = ids()
+    values["<mdtrt_id>"] = send(his, "2401", ADMIT, 30, values)["result"]["mdtrt_id"]
+    err = refused(his, envelope("2301", day(("0000", "TA", "1", "1000.00")), f"{MSG}031"), values,
+                  "fsi_number_reserved")  # fmt: skip
+    assert err.startswith("字段 feedetail[0].feedetl_sn 不能为 0000：交易 2302 以 0000 表示")
+    in_batch_0000 = day(("D1-1", "TA", "1", "1000.00"))
+    in_batch_0000["feedetail"][0]["chrg_bchno"] = "0000"  # 2302 revokes by line: no ambiguity
+    send(his, "2301", in_batch_0000, 32, values)
+    assert visit_counts(his.ctx.engine)[3] == ("uploaded",)
+
+
 def test_mid_stay_settlement_and_cancelled_admission(his: His) -> None:
     values = ids()
     values["<mdtrt_id>"] = send(his, "2401", ADMIT, 1, values)["result"]["mdtrt_id"]

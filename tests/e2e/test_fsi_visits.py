@@ -148,6 +148,24 @@ def test_refusals_of_the_visit_transactions(his: His) -> None:
     assert "未找到就诊记录" in err
 
 
+def test_a_batch_numbered_0000_is_refused_as_2205_reads_it_as_every_batch(his: His) -> None:
+    values = opened(his, uploads=False)
+    lines = [
+        line("1", "CF001", "TA", "1", "600.00", "600.00"),
+        line("2", "0000", "TX", "2", "100.00", "200.00"),
+    ]
+    err = refused(his, envelope("2204", {"feedetail": lines}, f"{MSG}040"), values,
+                  "fsi_number_reserved")  # fmt: skip
+    assert err == (
+        "字段 feedetail[1].chrg_bchno 不能为 0000：交易 2205 以 0000 表示撤销全部未结算明细，"
+        "请使用其他编号"
+    )  # and nothing of the message, not even its valid first line, is stored (refused checks)
+    send(his, "2204", UPLOAD_FIRST, 41, values)
+    send(his, "2204", UPLOAD_SECOND, 42, values)
+    send(his, "2205", {"data": {**REVOKE_SECOND["data"], "chrg_bchno": "0000"}}, 43, values)
+    assert visit_counts(his.ctx.engine)[3] == ("revoked",) * 3  # 0000 still revokes them all
+
+
 def test_bad_input_names_the_field(his: His) -> None:
     values = opened(his, uploads=False)
     for name in ("mdtrt_cert_no", "psn_name", "ipt_otp_no", "begntime"):

@@ -12,6 +12,7 @@ import typer
 
 from gongji.backoffice.service import statistics
 from gongji.cli.common import container, readable_errors
+from gongji.jobs.fsi_files import run_delete_expired_files
 from gongji.jobs.ledger_check import run_ledger_check
 from gongji.jobs.monthly_clearing import run_monthly_clearing
 from gongji.jobs.notifications import run_notifications
@@ -108,3 +109,12 @@ def stats() -> None:
     with container() as built, readable_errors():
         days = statistics.refresh(built.context)
     typer.echo(f"stats: {days} days refreshed")
+
+
+@run_app.command("fsi-files")
+def fsi_files() -> None:
+    """Delete the files uploaded on the national interface (9101) whose 7 days have ended
+    (hourly inside `gongji serve`)."""
+    with container() as built, readable_errors():
+        deleted = run_delete_expired_files(built.context)
+    typer.echo(f"fsi-files: {deleted} expired files deleted")

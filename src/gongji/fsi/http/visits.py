@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
+from gongji.core.errors import GongjiError
 from gongji.fsi.domain import fields
 from gongji.fsi.http.envelope import Envelope
 from gongji.fsi.http.patients import presented_patient
@@ -31,7 +32,28 @@ _MED_TYPE: Final = re.compile(r"[0-9]{2,6}")
 _TIME: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}:[0-9]{2})?")
 _SRT_NO: Final = re.compile(r"[0-9]{1,4}")
 ALL_BATCHES: Final = "0000"
-"""``chrg_bchno`` of a 2205 that revokes every unsettled batch of the visit, as on the platform."""
+"""``chrg_bchno`` of a 2205 that revokes every unsettled batch of the visit, as on the platform
+(and ``feedetl_sn`` of a 2302, every unsettled line of the stay)."""
+
+
+class FsiNumberReserved(GongjiError):
+    """A batch (2204) or stay line (2301) numbered ``0000`` could never be revoked alone: its
+    revocation (2205 / 2302) would read as "revoke everything unsettled"."""
+
+    code: ClassVar[str] = "fsi_number_reserved"
+    message_zh: ClassVar[str] = (
+        "字段 {field} 不能为 0000：交易 {revocation} 以 0000 表示撤销全部未结算明细，请使用其他编号"
+    )
+    message_en: ClassVar[str] = (
+        "Field {field} cannot be 0000: transaction {revocation} reads 0000 as every unsettled line"
+    )
+
+
+_REVOKED_ALL_BY: Final = {
+    VisitKind.OUTPATIENT: ("chrg_bchno", "2205"),
+    VisitKind.INPATIENT: ("feedetl_sn", "2302"),
+}
+"""The field of an upload that its revocation reads ``0000`` in, and that revocation."""
 
 
 def patient(
@@ -137,9 +159,13 @@ def read_upload(
         chrg_bchno = fields.text(
             node, "chrg_bchno", required=batch_required, pattern=ID, where=where
         )
+        feedetl_sn = fields.required_text(node, "feedetl_sn", pattern=ID, where=where)
+        reserved, revocation = _REVOKED_ALL_BY[kind]
+        if (chrg_bchno if reserved == "chrg_bchno" else feedetl_sn) == ALL_BATCHES:
+            raise FsiNumberReserved(field=f"{where}{reserved}", revocation=revocation)
         lines.append(
             UploadLine(
-                feedetl_sn=fields.required_text(node, "feedetl_sn", pattern=ID, where=where),
+                feedetl_sn=feedetl_sn,
                 chrg_bchno=chrg_bchno or "",
                 item_code=fields.required_text(node, "med_list_codg", pattern=_CODE, where=where),
                 quantity=fields.decimal(node, "cnt", where=where),

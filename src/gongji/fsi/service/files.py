@@ -1,6 +1,7 @@
 """Files on the national interface: 9101 文件上传 stores a file and answers its
 ``file_qury_no``; 3202 reads a detail list from it; 9102 文件下载 gives it back. A file is
-its institution's alone (another's number is not found) and is kept :data:`KEPT_DAYS` days.
+its institution's alone (another's number is not found) and is kept :data:`KEPT_DAYS` days:
+refused from then on, and deleted by the ``fsi-files`` job (:mod:`gongji.jobs.fsi_files`).
 
 The number is made from the institution, the file name and the content's SHA-256, so the same
 file uploaded again (a HIS that lost the answer) is the same file: stored once, same number,
@@ -79,6 +80,9 @@ def upload(
     now_us = ctx.now_us()
     expires = now_us + KEPT_DAYS * _US_PER_DAY
     row = FileRow(institution, number, filename, digest, len(content), content, now_us, expires)
+    # The same file past its period, not yet deleted by the job, is stored anew: kept, its old
+    # row would answer a dld_endtime already past and be refused on the next 9102.
+    repo.delete_expired_file(uow.connection, institution, number, now_us)
     repo.insert_if_new(uow.connection, row)
     stored = repo.file(uow.connection, institution, number)
     assert stored is not None  # stored just now, or before
@@ -120,6 +124,12 @@ def _unzipped(file_qury_no: str, content: bytes) -> bytes:
         reason = f"解压后超过 {UNZIPPED_BYTES_MAX} 字节"
         raise FsiFileUnreadable(file_qury_no=file_qury_no, reason=reason)
     return text
+
+
+def delete_expired(ctx: Context, uow: UnitOfWork, limit: int) -> int:
+    """Delete at most ``limit`` files past their period (the ones :func:`download` already
+    refuses); the number deleted. Deleting none changes nothing, so any run may repeat."""
+    return repo.delete_expired(uow.connection, ctx.now_us(), limit)
 
 
 def _described(row: FileRow) -> StoredFile:

@@ -103,7 +103,8 @@ def chronic_drug_records(
     ctx: Context, uow: UnitOfWork, institution: str, psn_no: str, first: date, last: date
 ) -> list[DrugRecord]:
     """The drugs of the person's chronic-disease settlements (med_type 14) in the period, at
-    every institution, reversed ones left out; oldest first, at most :data:`DRUG_RECORDS_MAX`."""
+    every institution, reversed ones left out; oldest first, at most :data:`DRUG_RECORDS_MAX`
+    drug lines (the bills' other lines are left out before counting)."""
     if last < first or (last - first).days >= PERIOD_DAYS_MAX:
         raise HistoryPeriodInvalid()
     require_treated_here(uow, institution, psn_no)
@@ -113,6 +114,7 @@ def chronic_drug_records(
         first.isoformat(),
         last.isoformat(),
         CHRONIC_MED_TYPES,
+        (ItemCategory.DRUG.value,),
         DRUG_RECORDS_MAX,
     )
     items = load_items(ctx, uow, sorted({row.item_code for row in rows})) if rows else {}
@@ -129,5 +131,4 @@ def chronic_drug_records(
             row.det_item_fee_sumamt,
         )
         for row in rows
-        if items[row.item_code].category is ItemCategory.DRUG
     ]

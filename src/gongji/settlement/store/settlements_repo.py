@@ -9,6 +9,7 @@ from sqlalchemy import Connection, case, func, select
 
 from gongji.store import raw
 from gongji.store.engine import is_sqlite
+from gongji.store.tables_institutions import catalogue_items
 from gongji.store.tables_settlements import (
     AMOUNT_COLUMNS,
     settlement_draws,
@@ -351,10 +352,13 @@ def live_items_of_person(
     first_date: str,
     last_date: str,
     med_types: Sequence[str],
+    categories: Sequence[str],
     limit: int,
 ) -> list[PersonItemRow]:
     """The lines of a person's settlements of ``med_types`` not reversed since, at every
-    institution, by business date then settlement and line."""
+    institution, whose catalogue item is of one of ``categories``, by business date then
+    settlement and line. The category is filtered here, before ``limit``: filtered after it,
+    a person with many other lines would get fewer than ``limit`` of the wanted ones."""
     reversed_ids = select(settlements.c.reverses).where(settlements.c.reverses.is_not(None))
     statement = (
         select(
@@ -369,10 +373,12 @@ def live_items_of_person(
             settlement_items.c.det_item_fee_sumamt,
         )
         .join(settlement_items, settlement_items.c.setl_id == settlements.c.setl_id)
+        .join(catalogue_items, catalogue_items.c.code == settlement_items.c.item_code)
         .where(
             settlements.c.psn_no == psn_no,
             settlements.c.kind == "settlement",
             settlements.c.med_type.in_(list(med_types)),
+            catalogue_items.c.category.in_(list(categories)),
             settlements.c.business_date >= first_date,
             settlements.c.business_date <= last_date,
             settlements.c.setl_id.not_in(reversed_ids),
