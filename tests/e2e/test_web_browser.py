@@ -652,9 +652,7 @@ def test_her_guardian_reads_her_records_with_the_family_money_part(
                            (LineIn(MONITOR, Decimal(1), 12_000),))  # fmt: skip
     row = committed(ctx, lambda uow: settlement.settle(ctx, uow, bought))
     assert row.acct_mulaid_pay > 0
-    consent = committed(
-        ctx, lambda uow: guardians.grant(ctx, uow, person(MOTHER), relationship_id)
-    )
+    consent = committed(ctx, lambda uow: guardians.grant(ctx, uow, person(MOTHER), relationship_id))
 
     son = phone()
     sign_in(son, site, HEAD.mobile)

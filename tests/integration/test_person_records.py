@@ -84,9 +84,7 @@ def test_month_totals_and_reversals(ctx: Context) -> None:
 
 def _as_guardian(ctx: Context, guardian: str) -> person_records.HolderRecords:
     actor = person_actor(guardian)
-    return run(
-        ctx, lambda uow: person_records.records_for_guardian(ctx, uow, actor, MOTHER, None)
-    )
+    return run(ctx, lambda uow: person_records.records_for_guardian(ctx, uow, actor, MOTHER, None))
 
 
 def _refused_as_guardian(ctx: Context, guardian: str) -> None:
@@ -111,7 +109,9 @@ def test_her_guardian_reads_her_records_only_while_she_lets_him(ctx: Context) ->
     assert seen.name_masked == "王**"
     assert seen.records == _records(ctx, MOTHER)  # exactly what she sees herself
     [record] = seen.records
-    assert (record.institution, record.medfee_fen, record.family_fen) == ("济南测试药房", 12_000, 10_000)
+    assert (record.institution, record.medfee_fen, record.family_fen) == (
+        "济南测试药房", 12_000, 10_000,
+    )  # fmt: skip
     assert [item.name for item in record.items] == ["测试乙类全自付药品"]
     (newest,) = run(ctx, lambda uow: wallet_view.latest(uow, MOTHER, 1))
     assert (newest.kind, newest.actor) == ("guardian_records_viewed", f"person:{SON}")

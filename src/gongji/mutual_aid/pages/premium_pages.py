@@ -80,10 +80,7 @@ def _page(
     def work(
         uow: UnitOfWork,
     ) -> tuple[list[RelativeRow], list[PaidRow], payment_password.PinStatus]:
-        paid = [
-            PaidRow(row, notices.who(uow, row.psn_no))
-            for row in premiums.premiums_of(uow, me)
-        ]
+        paid = [PaidRow(row, notices.who(uow, row.psn_no)) for row in premiums.premiums_of(uow, me)]
         return active_relatives(uow, me), paid, payment_password.status(ctx, uow, me)
 
     choices, paid, pin = read(ctx, work)

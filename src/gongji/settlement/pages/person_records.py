@@ -1,6 +1,7 @@
 """我的记录 for an insured person: settlements with institution, amounts by source and items,
-what their money paid for relatives, month totals drawn as bars; ``?month=YYYY-MM`` filters. A guardian (亲情账户) reads the same page
-for the relative who lets them, from the relative's read-only wallet.
+what their money paid for relatives, month totals drawn as bars; ``?month=YYYY-MM`` filters.
+A guardian (亲情账户) reads the same page for the relative who lets them, from the relative's
+read-only wallet.
 
 The guardian's page lives here, not with guardian mode's pages: the records are the settlement
 area's, which sits above mutual aid and asks its guardian check first.
@@ -35,8 +36,12 @@ def _render(
     session: Session,
     found: list[person_records.Record],
     month: str | None,
-    **extra: object,
+    *,
+    base: str,
+    on_behalf_of: str = "",
+    back: str = "",
 ) -> Response:
+    """The records page; ``base`` is where its month links lead (mine, or the relative's)."""
     totals = person_records.month_totals(found)
     top = max([1, *(t.spent_fen + t.fund_fen for t in totals)])
     return render(
@@ -47,7 +52,9 @@ def _render(
         totals=totals,
         top=top,
         month=month or "",
-        **extra,
+        base=base,
+        on_behalf_of=on_behalf_of,
+        back=back,
     )
 
 
