@@ -5,8 +5,9 @@ The same service as ``POST /api/v1/premiums`` with the same refusals: the amount
 (it is the policy's for the insured person's region and year); the payment is tried first in a
 transaction that is rolled back, so a payment that would be refused asks no password; then the
 password is checked (refused beside its field, nothing written); then the payment is made once
-per confirmation key, so a double tap pays once and shows the same receipt. The page is a plain
-form: it works without a script.
+per confirmation key, so a double tap pays once and shows the same receipt (a key already used
+is replayed without trying or asking again: nothing new can be paid under it). The page is a
+plain form: it works without a script.
 """
 
 from __future__ import annotations
@@ -132,18 +133,21 @@ def pay(request: Request, posted: PersonPost) -> Response:
     try:
         order = _read_order(posted)
         key = required(posted.form, "key", "确认编号", "the confirmation key")
-        dry_run(ctx, lambda uow: premiums.pay(ctx, uow, actor, order))
-        refused = confirm_payment(request, posted)
-        if refused is not None:
-            return _page(
-                request, posted.session, status=400, values=posted.form.kept(), errors=refused
-            )
+        scope = idempotency.scope_for(f"web:{actor.label}")
+        if read(ctx, lambda uow: idempotency.stored_response(uow, scope, key)) is None:
+            dry_run(ctx, lambda uow: premiums.pay(ctx, uow, actor, order))
+            refused = confirm_payment(request, posted)
+            if refused is not None:
+                return _page(
+                    request, posted.session, status=400, values=posted.form.kept(), errors=refused
+                )
+        # else a double tap: the payment under this key is made; its answer is replayed below
+        # (or refused if the form changed), and nothing new is paid.
         fingerprint = idempotency.request_hash(
             "web.premiums.pay",
             {"psn_no": order.psn_no, "year": order.year, "kind": order.kind.value,
              "source": order.source.value},
         )  # fmt: skip
-        scope = idempotency.scope_for(f"web:{actor.label}")
 
         def work(uow: UnitOfWork) -> tuple[int, dict[str, object], bool]:
             return idempotency.run_idempotent(
