@@ -33,6 +33,7 @@ from browser.site import (
     live_site,
     offer,
     open_wallets,
+    person,
 )
 
 from gongji.core.clock import ManualClock
@@ -42,7 +43,8 @@ from gongji.institutions.service import institutions
 from gongji.kernel import chart
 from gongji.kernel.context import Context
 from gongji.mutual_aid.pages.wallet_pages import voucher_qr
-from gongji.mutual_aid.service.wallet_view import wallet_view
+from gongji.mutual_aid.service import guardians, premiums
+from gongji.mutual_aid.service.wallet_view import latest, wallet_view
 from gongji.people.service.credentials_lookup import (
     Presented,
     identify_presented,
@@ -634,3 +636,100 @@ def test_a_mother_lets_her_son_show_her_voucher_from_his_phone(
     expect(son.locator("main")).to_contain_text("对方未授权您代为出示或查看")
     son.goto("/wallet/guardian")
     expect(son.locator("li.held")).to_have_count(0)
+
+
+def test_her_guardian_reads_her_records_with_the_family_money_part(
+    site: LiveSite, phone: Phone
+) -> None:
+    """亲情账户 at a phone's size: with the mother's consent the son opens her records from her
+    read-only wallet — the purchase, its items and what family money paid, as she sees them —
+    and the reading is in her history; once she revokes it, the same address is refused."""
+    ctx = site.ctx
+    open_wallets(ctx, HEAD, MOTHER)
+    relationship_id = link(ctx, HEAD, MOTHER, "parent")
+    answer(ctx, MOTHER, offer(ctx, HEAD, MOTHER, 50_000), accept=True)
+    bought = SettleRequest(PHARMACY, "guardian-records-1", MOTHER.psn_no, "41",
+                           (LineIn(MONITOR, Decimal(1), 12_000),))  # fmt: skip
+    row = committed(ctx, lambda uow: settlement.settle(ctx, uow, bought))
+    assert row.acct_mulaid_pay > 0
+    consent = committed(ctx, lambda uow: guardians.grant(ctx, uow, person(MOTHER), relationship_id))
+
+    son = phone()
+    sign_in(son, site, HEAD.mobile)
+    son.goto(f"/wallet/guardian/for/{MOTHER.psn_no}")
+    son.get_by_role("link", name="查看TA的看病买药记录").click()
+    expect(son.get_by_role("heading", level=1)).to_have_text("亲属的看病买药记录")
+    expect(son.locator("#on-behalf")).to_contain_text("王**")
+    record = son.locator("section.record").first
+    expect(record.get_by_role("heading")).to_have_text("济南市示范大药房")
+    expect(record.locator(".amt-medfee")).to_have_text("120.00")
+    expect(record.locator(".amt-family")).to_have_text(yuan(row.acct_mulaid_pay))
+    expect(record.locator(".amt-cash")).to_have_text(yuan(row.psn_cash_pay))
+    expect(record.locator(".items")).to_contain_text("电子血压计")
+    check_page(son, "guardian-records")
+    month = son.locator(".month-total").first.get_attribute("id") or ""
+    son.locator("h3 a").first.click()  # the month filter stays on her records
+    expect(son).to_have_url(re.compile(rf"/wallet/guardian/for/{MOTHER.psn_no}/records\?month="))
+    expect(son.locator(f"#{month}")).to_be_visible()
+    (newest,) = committed(ctx, lambda uow: latest(uow, MOTHER.psn_no, 1))
+    assert (newest.kind, newest.actor) == ("guardian_records_viewed", f"person:{HEAD.psn_no}")
+
+    committed(ctx, lambda uow: guardians.revoke(ctx, uow, person(MOTHER), consent.id))
+    refused = son.goto(f"/wallet/guardian/for/{MOTHER.psn_no}/records")
+    assert refused is not None and refused.status == 403
+    expect(son.locator("main")).to_contain_text("对方未授权您代为出示或查看")
+    expect(son.locator("section.record")).to_have_count(0)
+
+
+def test_a_son_pays_his_mothers_premium_from_a_page_with_the_password(
+    site: LiveSite, phone: Phone
+) -> None:
+    """代缴保费 at a phone's size, from 我的亲属: a payment that would be refused is refused before
+    the password is asked; a wrong password is refused beside its field and writes nothing; the
+    right one pays once and shows the receipt; paying the same year again is refused."""
+    ctx = site.ctx
+    open_wallets(ctx, HEAD, MOTHER)
+    link(ctx, HEAD, MOTHER, "parent")
+    son = phone()
+    sign_in(son, site, HEAD.mobile)
+    set_payment_password(son)
+    available = committed(ctx, lambda uow: wallet_view(ctx, uow, HEAD.psn_no)).account
+    assert available is not None
+
+    def fill(source: str, pin: str) -> None:
+        son.get_by_label("为谁缴费").select_option(MOTHER.psn_no)
+        son.get_by_label("缴费年度").select_option("2026")
+        son.get_by_label("险种").select_option("resident")
+        son.get_by_label("支付方式").select_option(source)
+        son.get_by_label("支付密码", exact=True).fill(pin)
+        son.get_by_role("button", name="确认缴费").click()
+
+    son.goto("/wallet/family")
+    son.get_by_role("link", name=re.compile("为亲属代缴保费")).click()
+    expect(son.get_by_role("heading", level=1)).to_have_text("为亲属代缴保费")
+    check_page(son, "premiums")
+    fill("grants", "470194")  # he received no quotas: refused before the password is checked
+    expect(son.locator("#f-source-error")).to_contain_text("亲属共济给您的额度不足")
+    expect(son.locator("#f-payment_password-error")).to_have_count(0)
+    fill("own_account", "470194")
+    expect(son.locator("#f-payment_password-error")).to_have_text("支付密码不正确，还可尝试 4 次")
+    expect(son.get_by_label("支付密码", exact=True)).to_have_value("")
+    check_page(son, "premiums-wrong-password")
+    assert committed(ctx, lambda uow: premiums.premiums_of(uow, MOTHER.psn_no)) == []
+    after = committed(ctx, lambda uow: wallet_view(ctx, uow, HEAD.psn_no)).account
+    assert after is not None and after.available_fen == available.available_fen
+
+    fill("own_account", PIN)
+    expect(son.get_by_role("status")).to_have_text("缴费成功")
+    expect(son.get_by_role("heading", level=1)).to_have_text("缴费凭证")
+    expect(son.locator("#receipt-insured")).to_have_text("王**")
+    [paid] = committed(ctx, lambda uow: premiums.premiums_of(uow, MOTHER.psn_no))
+    expect(son.locator("#receipt-amount")).to_contain_text(yuan(paid.amount_fen))
+    assert (paid.payer, paid.source, paid.year) == (HEAD.psn_no, "own_account", 2026)
+    check_page(son, "premium-receipt")
+
+    son.goto("/wallet/premiums")
+    expect(son.locator("ul.premiums")).to_contain_text("王**")
+    fill("own_account", PIN)
+    expect(son.locator("#f-psn_no-error")).to_contain_text("2026 年的城乡居民医保费已缴纳")
+    assert len(committed(ctx, lambda uow: premiums.premiums_of(uow, MOTHER.psn_no))) == 1

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from gongji.core.clock import ManualClock
 from gongji.kernel.context import Context
 from gongji.kernel.sms import LogSmsGateway
-from gongji.mutual_aid.service import authorizations
+from gongji.mutual_aid.service import authorizations, premiums
 from support.api import make_client
 from support.world import (
     ELDER,
@@ -104,3 +104,42 @@ def test_the_authorization_page_asks_for_the_password(
     assert [a.recipient for a in run(ctx, lambda uow: authorizations.list_for(uow, SON))] == [
         MOTHER
     ]
+
+
+def test_the_premium_page_asks_for_the_password_and_pays_once(
+    signed_in: tuple[TestClient, Context],
+) -> None:
+    """代缴保费 on both databases: no CSRF token is refused; a missing or wrong password writes
+    nothing and is not shown back; the right one pays and shows the receipt; the same form
+    submitted twice (a double tap: the same confirmation key) pays once, to the same receipt."""
+    client, ctx = signed_in
+    page = client.get("/wallet/premiums")
+    assert page.status_code == 200 and 'name="payment_password"' in page.text
+    key = re.search(r'name="key" value="([^"]+)"', page.text)
+    assert key is not None
+    form = {"csrf_token": _csrf(page), "key": key.group(1), "psn_no": MOTHER, "year": "2026",
+            "kind": "long_term_care", "source": "own_account"}  # fmt: skip
+    forged = {name: value for name, value in form.items() if name != "csrf_token"}
+    assert client.post("/wallet/premiums", data=forged).status_code == 403
+    missing = client.post("/wallet/premiums", data=form)
+    assert missing.status_code == 400 and 'id="f-payment_password-error"' in missing.text
+    wrong = client.post("/wallet/premiums", data={**form, "payment_password": "581302"})
+    assert wrong.status_code == 400 and "支付密码不正确" in wrong.text
+    assert "581302" not in wrong.text
+    assert run(ctx, lambda uow: premiums.premiums_of(uow, MOTHER)) == []
+
+    right = {**form, "payment_password": PAYMENT_PIN}
+    paid = client.post("/wallet/premiums", data=right, follow_redirects=False)
+    assert paid.status_code == 303
+    receipt = paid.headers["location"]
+    assert receipt.startswith(f"/wallet/premiums/{MOTHER}/2026/long_term_care")
+    shown = client.get(receipt)
+    assert "缴费成功" in shown.text and "长期护理保险费" in shown.text and "王**" in shown.text
+    [row] = run(ctx, lambda uow: premiums.premiums_of(uow, MOTHER))
+    assert (row.payer, row.source) == (SON, "own_account")
+    again = client.post("/wallet/premiums", data=right, follow_redirects=False)
+    assert (again.status_code, again.headers["location"]) == (303, receipt)
+    changed = client.post("/wallet/premiums", data={**right, "year": "2027"})
+    assert changed.status_code == 400  # the key was used for another payment: nothing paid
+    assert len(run(ctx, lambda uow: premiums.premiums_of(uow, MOTHER))) == 1
+    assert client.get(f"/wallet/premiums/{MOTHER}/2027/long_term_care").status_code == 404

@@ -11,13 +11,15 @@ import pytest
 from sqlalchemy import Engine
 
 from gongji.core.clock import ManualClock
+from gongji.core.errors import GongjiError
 from gongji.kernel.context import Context
+from gongji.mutual_aid.service import guardians, relationships, wallet_view
 from gongji.settlement.service import person_records
 from gongji.settlement.service.settlement import reverse, settle
 from support.desk import HOSPITAL, PHARMACY, bill, open_desks
-from support.world import ELDER, at, build_context, give, insured, relate, run
+from support.world import ELDER, at, build_context, give, insured, person_actor, relate, run
 
-SON, MOTHER = "P620100000001", "P370100000001"
+SON, MOTHER, STRANGER_PSN = "P620100000001", "P370100000001", "P620100000009"
 
 
 @pytest.fixture
@@ -26,6 +28,7 @@ def ctx(engine: Engine) -> Iterator[Context]:
     open_desks(context)
     insured(context, SON, current=180_000, earlier=620_000, name="张建国")
     insured(context, MOTHER, region="370100", insutype="390", name="王桂兰", born=ELDER)
+    insured(context, STRANGER_PSN, name="赵四")
     relate(context, SON, MOTHER, "parent")
     give(context, SON, MOTHER, 10_000)
     yield context
@@ -77,3 +80,49 @@ def test_month_totals_and_reversals(ctx: Context) -> None:
     [son_march] = person_records.month_totals(_records(ctx, SON))
     assert (son_march.own_fen, son_march.given_fen) == (10_000, 0)  # +40.00 − 40.00 given
     assert _records(ctx, MOTHER, "2026-02") == []
+
+
+def _as_guardian(ctx: Context, guardian: str) -> person_records.HolderRecords:
+    actor = person_actor(guardian)
+    return run(ctx, lambda uow: person_records.records_for_guardian(ctx, uow, actor, MOTHER, None))
+
+
+def _refused_as_guardian(ctx: Context, guardian: str) -> None:
+    with pytest.raises(GongjiError) as caught:
+        _as_guardian(ctx, guardian)
+    assert caught.value.code == "guardian_not_allowed"
+
+
+def test_her_guardian_reads_her_records_only_while_she_lets_him(ctx: Context) -> None:
+    """亲情账户: the son reads his mother's records as she reads them — the purchase, its items and
+    the family-money part — only with her consent; each reading is in her history; once she
+    revokes, he is refused and nothing more is recorded."""
+    run(ctx, lambda uow: settle(ctx, uow, bill(MOTHER, "m-1", ("TB", "2", 6_000))))
+    _refused_as_guardian(ctx, SON)  # no consent yet
+    before = _events(ctx, MOTHER)
+    assert "guardian_records_viewed" not in before
+    mother = person_actor(MOTHER)
+    [relationship] = run(ctx, lambda uow: relationships.list_for(uow, MOTHER))
+    consent = run(ctx, lambda uow: guardians.grant(ctx, uow, mother, relationship.id))
+
+    seen = _as_guardian(ctx, SON)
+    assert seen.name_masked == "王**"
+    assert seen.records == _records(ctx, MOTHER)  # exactly what she sees herself
+    [record] = seen.records
+    assert (record.institution, record.medfee_fen, record.family_fen) == (
+        "济南测试药房", 12_000, 10_000,
+    )  # fmt: skip
+    assert [item.name for item in record.items] == ["测试乙类全自付药品"]
+    (newest,) = run(ctx, lambda uow: wallet_view.latest(uow, MOTHER, 1))
+    assert (newest.kind, newest.actor) == ("guardian_records_viewed", f"person:{SON}")
+
+    _refused_as_guardian(ctx, STRANGER_PSN)  # no consent of hers
+    run(ctx, lambda uow: guardians.revoke(ctx, uow, mother, consent.id))
+    viewed = _events(ctx, MOTHER).count("guardian_records_viewed")
+    _refused_as_guardian(ctx, SON)
+    assert _events(ctx, MOTHER).count("guardian_records_viewed") == viewed == 1
+
+
+def _events(ctx: Context, psn_no: str) -> list[str]:
+    found, _ = run(ctx, lambda uow: wallet_view.history(uow, psn_no, None, 100))
+    return [event.kind for event in found]

@@ -23,7 +23,7 @@ from gongji.core.errors import GongjiError
 from gongji.kernel.context import Context
 from gongji.mutual_aid.domain.premiums import PremiumKind, PremiumSource
 from gongji.mutual_aid.service.accounts import parts_available
-from gongji.mutual_aid.service.premiums import PremiumOrder, PremiumPaid, pay, premiums_of
+from gongji.mutual_aid.service.premiums import PremiumOrder, PremiumPaid, pay, premiums_of, receipt
 from gongji.mutual_aid.service.wallet_view import wallet_view
 from gongji.store.migrate import SCRIPT_LOCATION, head_revision, upgrade
 from gongji.store.tables import ledger_transfers
@@ -138,6 +138,19 @@ def test_paying_twice_for_the_same_person_year_and_kind_is_refused(family: Famil
     assert (family.written(), family.parts(SON), family.received(MOTHER)) == before
     # Next year is another year.
     assert family.pay(MOTHER, MOTHER, RESIDENT, GRANTS, year=2027).row.amount_fen == 40_000
+
+
+def test_a_receipt_opens_for_the_payer_and_the_insured_only(family: Family) -> None:
+    paid = family.pay(SON, MOTHER, RESIDENT, OWN).row
+
+    def opened(reader: str, kind: PremiumKind = RESIDENT) -> object:
+        return run(family.ctx, lambda uow: receipt(uow, reader, MOTHER, 2026, kind))
+
+    assert opened(SON) == paid == opened(MOTHER)
+    for reader, kind in ((STRANGER, RESIDENT), (WIFE, RESIDENT), (SON, CARE)):
+        with pytest.raises(GongjiError) as caught:
+            opened(reader, kind)
+        assert caught.value.code == "not_found"  # someone else's, or none: not disclosed
 
 
 def test_a_stranger_and_oneself_from_the_own_account_are_refused(family: Family) -> None:

@@ -26,6 +26,7 @@ from gongji.mutual_aid.pages import (
     give_pages,
     guardian_pages,
     payment_pages,
+    premium_pages,
     wallet_pages,
 )
 from gongji.notify.pages import message_pages
@@ -56,6 +57,7 @@ def install_web(app: FastAPI) -> None:
         app.include_router(module.router)
     app.include_router(payment_pages.router)
     app.include_router(guardian_pages.router)
+    app.include_router(premium_pages.router)
     app.include_router(message_pages.router)
     app.include_router(person_records.router)
     app.include_router(admin_family.router)

@@ -118,6 +118,7 @@ EVENT: Final[Words] = {
     "guardian_consent_granted": ("授权亲属代为出示", "family access granted"),
     "guardian_consent_ended": ("代为出示授权结束", "family access ended"),
     "guardian_voucher_shown": ("亲属代为出示电子凭证", "e-voucher shown by a relative"),
+    "guardian_records_viewed": ("亲属查看了看病买药记录", "records read by a relative"),
     "enrolment_suspended": ("医保暂停", "insurance suspended"),
     "enrolment_normal": ("医保恢复", "insurance resumed"),
     "enrolment_terminated": ("医保终止", "insurance terminated"),
@@ -161,6 +162,7 @@ DONE: Final[Words] = {
         "A code was sent to your registered mobile; it is valid for 5 minutes",
     ),
     "guardian_granted": ("已授权亲属代为出示", "Family access granted"),
+    "premium_paid": ("缴费成功", "Premium paid"),
     "guardian_revoked": ("已撤销代为出示授权", "Family access ended"),
     "kinship_withdrawn": (
         "亲属关系已撤销，共济关系已终止",

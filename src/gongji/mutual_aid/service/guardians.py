@@ -7,8 +7,9 @@ Only the person themself grants it, from their own wallet, to the other side of 
 guardian through the notification outbox, and revocable by the holder at any time. Every use
 is checked against the consent *and* the relationship at that moment, so a revocation or an
 ended relationship refuses the next request at once; ending a relationship also ends its
-consents' rows (``end_for_relationship``). Each voucher a guardian shows is an event in the
-holder's history, so she can see when her son presented her code.
+consents' rows (``end_for_relationship``). Each voucher a guardian shows, and each time they
+open her spending records, is an event in the holder's history, so she can see when her son
+presented her code or read what she bought.
 
 A guardian reads; they never write: no offer, acceptance or setting is made on someone's behalf.
 """
@@ -145,6 +146,18 @@ def show_voucher(ctx: Context, uow: UnitOfWork, guardian: Actor, holder: str) ->
         consent_id=consent.id,
     )  # fmt: skip
     return issue_ec_token(ctx, holder)
+
+
+def open_records(ctx: Context, uow: UnitOfWork, guardian: Actor, holder: str) -> str:
+    """The check before ``guardian`` reads the holder's spending records (我的记录, kept by the
+    settlement area, which asks here first): refused like the voucher, and the reading recorded
+    in the holder's history (committed by the caller). Returns the holder's masked name."""
+    consent = require_guardian(uow, guardian, holder)
+    registry.record_event(
+        uow.connection, holder, "guardian_records_viewed", guardian.label, ctx.now_us(),
+        consent_id=consent.id,
+    )  # fmt: skip
+    return name_of(uow, holder)
 
 
 def wallet_of(

@@ -23,7 +23,7 @@ from gongji.core.enrolment import EnrolmentStatus
 from gongji.core.money import allocate_in_order, format_yuan
 from gongji.kernel import chart
 from gongji.kernel.context import Actor, ActorKind, Context
-from gongji.kernel.errors import Forbidden, LedgerRefused
+from gongji.kernel.errors import Forbidden, LedgerRefused, NotFound
 from gongji.ledger.types import CreateTransferResult, Transfer
 from gongji.mutual_aid.domain import grant_errors
 from gongji.mutual_aid.domain.grants import check_contributor, check_relationship, split_sources
@@ -139,6 +139,15 @@ def pay(ctx: Context, uow: UnitOfWork, actor: Actor, order: PremiumOrder) -> Pre
 def premiums_of(uow: UnitOfWork, psn_no: str) -> list[PremiumRow]:
     """What the person paid, and what was paid for them, latest year first."""
     return premiums_repo.premiums_involving(uow.connection, psn_no)
+
+
+def receipt(uow: UnitOfWork, reader: str, psn_no: str, year: int, kind: PremiumKind) -> PremiumRow:
+    """One payment, for its payer or the insured person only; anyone else is told it does not
+    exist (``not_found``), as for every object of someone else."""
+    row = premiums_repo.premium_payment(uow.connection, psn_no, year, kind.value)
+    if row is None or reader not in (row.payer, row.psn_no):
+        raise NotFound(what="缴费记录")
+    return row
 
 
 def _insured(uow: UnitOfWork, order: PremiumOrder) -> EnrolmentRecord:

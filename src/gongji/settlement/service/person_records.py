@@ -6,6 +6,10 @@ items, and per month the totals.
 For the patient all four parts are theirs to see; for a contributor only what their own money
 paid and for whom (a masked name): the rest of a relative's bill is the relative's business.
 A reversal appears as its own line with negative amounts, as on the ledger.
+
+A guardian (亲情账户, docs/rules.md §17) reads the holder's records exactly as she reads them
+herself, but only after guardian mode's check (consent and an active relationship) passes —
+the reading then stands in her history as a voucher shown does.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from datetime import date
 from typing import Final
 
 from gongji.institutions.service.institutions import get_institution
-from gongji.kernel.context import Context
+from gongji.kernel.context import Actor, Context
 from gongji.kernel.errors import NotFound
+from gongji.mutual_aid.service import guardians
 from gongji.people.service import registry
 from gongji.settlement.store import catalogue_repo, settlements_repo
 from gongji.settlement.store import person_records_repo as repo
@@ -86,6 +91,21 @@ def records(ctx: Context, uow: UnitOfWork, psn_no: str, month: str | None = None
     if month is not None:
         found = [r for r in found if r.month == month]
     return sorted(found, key=lambda r: (r.business_date, r.setl_id), reverse=True)
+
+
+@dataclass(frozen=True, slots=True)
+class HolderRecords:
+    name_masked: str  # whose records the guardian reads
+    records: list[Record]
+
+
+def records_for_guardian(
+    ctx: Context, uow: UnitOfWork, guardian: Actor, holder: str, month: str | None = None
+) -> HolderRecords:
+    """The holder's records for her guardian, or ``guardian_not_allowed`` with nothing read;
+    the reading is written to her history, so the caller commits."""
+    name = guardians.open_records(ctx, uow, guardian, holder)
+    return HolderRecords(name, records(ctx, uow, holder, month))
 
 
 def month_totals(found: Iterable[Record]) -> list[MonthTotal]:
