@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from gongji.fsi.http.routes import serve
+from gongji.people.service.credentials_lookup import issue_ec_token
 from gongji.settlement.store import visits_repo
 from gongji.store.tables_visits import visit_charge_batches, visit_fee_lines
 from support.desk import HOSPITAL
@@ -33,9 +34,9 @@ def his(engine: Engine, tmp_path: Path) -> Iterator[His]:
 
 
 def _register(his: His, psn_no: str, number: str, n: int) -> str:
-    data = {**REGISTER["data"], "psn_no": psn_no, "ipt_otp_no": number}
-    data.pop("mdtrt_cert_type")
-    data.pop("mdtrt_cert_no")
+    voucher = {"mdtrt_cert_type": "01", "mdtrt_cert_no": issue_ec_token(his.ctx, psn_no)}
+    data = {**REGISTER["data"], "psn_no": psn_no, "ipt_otp_no": number, **voucher}
+    data.pop("psn_name")
     answer = his.call(fill(envelope("2201", {"data": data}, f"{MSG}{n:03d}"), ids())).json()
     assert answer["infcode"] == 0, answer["err_msg"]
     mdtrt_id: str = answer["output"]["data"]["mdtrt_id"]
@@ -111,7 +112,8 @@ def test_stays_uploading_without_a_batch_number_claim_none(his: His) -> None:
     two stays of one hospital both upload them (they are not one batch of two visits)."""
     for n, (psn_no, ipt_no) in enumerate(((SON, "ZYRACE01"), (WIFE, "ZYRACE02"))):
         admission = {"psn_no": psn_no, "insutype": "310", "med_type": "21", "ipt_no": ipt_no,
-                     "begntime": "2026-03-02 08:00:00"}  # fmt: skip
+                     "begntime": "2026-03-02 08:00:00", "mdtrt_cert_type": "01",
+                     "mdtrt_cert_no": issue_ec_token(his.ctx, psn_no)}  # fmt: skip
         admitted = his.call(envelope("2401", {"mdtrtinfo": admission}, f"{MSG}{20 + n:03d}"))
         assert admitted.json()["infcode"] == 0, admitted.json()["err_msg"]
         mdtrt_id = admitted.json()["output"]["result"]["mdtrt_id"]

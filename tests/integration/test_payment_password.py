@@ -16,6 +16,7 @@ from gongji.core.errors import GongjiError
 from gongji.core.policy import parse_policy_toml
 from gongji.identity.service import payment_password
 from gongji.kernel.context import Context
+from gongji.kernel.ratelimit import RateLimiter
 from gongji.kernel.sms import LogSmsGateway
 from gongji.store.tables_access import payment_passwords
 from gongji.store.tables_people import person_events
@@ -227,3 +228,16 @@ code = "370000"
 effective_from = 2020-01-01
 payment_password_required = false
 """
+
+
+def test_payments_have_an_argon2_budget_of_their_own(world: World) -> None:
+    object.__setattr__(world.ctx, "limiter", RateLimiter(now=lambda: 100.0))  # one frozen second
+    set_payment_password(world.ctx, SON)
+    limits = replace(
+        world.ctx.limits, password_checks_per_second=1, payment_password_checks_per_second=3
+    )
+    object.__setattr__(world.ctx, "limits", limits)
+    world.ctx.limiter.admit("argon2", 1, window_s=1.0)  # operators' sign-ins spent theirs
+    world.confirm(PAYMENT_PIN)  # a payment still checks
+    world.confirm(PAYMENT_PIN)
+    world.refused("rate_limited", lambda: world.confirm(PAYMENT_PIN))  # set + two checks: spent

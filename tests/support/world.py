@@ -34,7 +34,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 TEST_SECRET_KEY = bytes(range(32))
 
 
-TEST_LIMITS = Limits(door_requests_per_address_per_second=1_000, password_checks_per_second=1_000)
+TEST_LIMITS = Limits(
+    door_requests_per_address_per_second=1_000,
+    password_checks_per_second=1_000,
+    payment_password_checks_per_second=1_000,
+)
 """A test is one client doing everything at machine speed: the per-second limits, which no one
 signing in by hand reaches, would refuse it. Tests of those limits set their own."""
 

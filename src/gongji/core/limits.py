@@ -54,6 +54,13 @@ class Limits:
 
     payment_password_lockout_max_s: int = 86_400
 
+    payment_password_checks_per_second: int = 6
+    """argon2 work for payment passwords (set, check, reset) per second in all: its own budget
+    beside operators' sign-ins, since payments come from the whole insured population while
+    operators are few. Each check holds a core a quarter of a second, so six a second is what
+    two cores can give without starving settlements; a person's guesses are stopped far sooner
+    by the lockout, and only a signed-in person reaches the check at all."""
+
     door_requests_per_address_per_minute: int = 120
     """Requests to the anonymous doors (sign-in, codes, unauthenticated ledger check) from one
     client address per minute, refused before the application reads them (api/doors.py)."""

@@ -3,8 +3,9 @@ money leaves a person's account — a grant offer, an authorization, a premium p
 at both front doors (pages and /api/v1), and reset with a code sent by SMS and the ID number.
 
 It is a second factor beside the sign-in: a phone left signed in, or a token copied from it,
-moves no money without it. Like an operator's password it is stored as an argon2 hash, each
-check spends the machine-wide argon2 budget (``Limits.password_checks_per_second``) with no
+moves no money without it. Like an operator's password it is stored as an argon2 hash; each
+check spends the machine-wide argon2 budget of payments
+(``Limits.payment_password_checks_per_second``, apart from operators' sign-ins) with no
 transaction open, and wrong attempts in a row lock the person's payments, for longer after each
 further one (``Limits.payment_password_*``). A locked person is refused before argon2 runs.
 
@@ -31,7 +32,7 @@ from gongji.core.errors import GongjiError
 from gongji.core.ids import parse_resident_id
 from gongji.core.masking import mask_phone
 from gongji.identity.domain.payment_pins import check_new_pin, parse_pin
-from gongji.identity.service.identity_operators import CountedRefusal, admit_password_check
+from gongji.identity.service.identity_operators import CountedRefusal
 from gongji.identity.store import payment_pins_repo as repo
 from gongji.identity.store.payment_pins_repo import PinRow
 from gongji.kernel.context import Actor, Context
@@ -150,7 +151,7 @@ def confirm_payment(ctx: Context, payer: Actor, pin: str | None) -> None:
     if pin is None or not pin.strip():
         raise PaymentPasswordRequired()
     typed = parse_pin(pin)
-    admit_password_check(ctx)
+    _admit_argon2(ctx)
     matches = _matches(row.pin_hash, typed)
     run_in_transaction(ctx.engine, lambda uow: _settle_attempt(ctx, uow, psn_no, row, matches))
 
@@ -227,7 +228,7 @@ def set_pin(
         if current is None or not current.strip():
             raise PaymentPasswordCurrentRequired()
         confirm_payment(ctx, person, current)
-    admit_password_check(ctx)
+    _admit_argon2(ctx)
     pin_hash = _HASHER.hash(chosen)
     run_in_transaction(ctx.engine, lambda uow: _store(ctx, uow, person, pin_hash, "set"))
 
@@ -332,10 +333,16 @@ def reset_pin(
         uow.commit()
 
     run_in_transaction(ctx.engine, check)
-    admit_password_check(ctx)
+    _admit_argon2(ctx)
     pin_hash = _HASHER.hash(chosen)
     run_in_transaction(ctx.engine, lambda uow: _store(ctx, uow, person, pin_hash, "reset"))
 
 
 def _code_hash(psn_no: str, code: str) -> str:
     return hashlib.sha256(f"payment reset:{psn_no}:{code}".encode()).hexdigest()
+
+
+def _admit_argon2(ctx: Context) -> None:
+    """The machine-wide budget of payment passwords' argon2 work, apart from operators'."""
+    limit = ctx.limits.payment_password_checks_per_second
+    ctx.limiter.admit("argon2 payment", limit, window_s=1.0)
