@@ -119,7 +119,7 @@ def test_search_pick_scan_settle_and_print_at_a_desktop_desk(site: LiveSite, des
         lines = settlements_repo.items_of(connection, setl_id)
     assert stored is not None and stored.psn_no == MOTHER.psn_no
     assert stored.medfee_sumamt == 13_200
-    assert sorted((line["item_code"], line["unit_price_fen"]) for line in lines) == [
+    assert sorted((line.item_code, line.unit_price_fen) for line in lines) == [
         (MONITOR, 12_000),
         (STATIN, 600),
     ]
