@@ -71,12 +71,15 @@ def grant_sources(ctx: Context, uow: UnitOfWork, psn_no: str, *, lock: bool) -> 
     suspended contributor's grants wait for the suspension to end (docs/rules.md §10)."""
     active = [GrantRecord(*row) for row in fetch(uow.connection, *_active_grants_read(psn_no))]
     quotas = ctx.ledger.accounts_in(uow, [chart.earmark(g.id) for g in active], lock=lock)
+    spendable: dict[str, bool] = {}  # one enrolment read per contributor, not per grant
     sources = []
     for grant in active:
         quota = quotas.get(chart.earmark(grant.id))
         if quota is None or quota.credit_available <= 0:
             continue
-        if not _grant_spendable(uow, grant.contributor):
+        if grant.contributor not in spendable:
+            spendable[grant.contributor] = _grant_spendable(uow, grant.contributor)
+        if not spendable[grant.contributor]:
             continue
         account = ((quota.id, quota.credit_available),)
         sources.append(
