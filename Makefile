@@ -5,6 +5,9 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# The suite in one pytest-xdist worker per core (GONGJI_TEST_WORKERS=N to choose, 0 for one
+# process); a test file stays in one worker, so its module fixtures are built once.
+PARALLEL := -n $${GONGJI_TEST_WORKERS:-auto} --dist loadfile
 
 .PHONY: install run test lint unit integration soak soak-starvation security bench-ledger bench-settle bench-settle-workers clean
 
@@ -25,7 +28,7 @@ run: install
 
 ## The whole suite: lint, types, architecture, unit, integration (SQLite and PostgreSQL), e2e
 test: install lint
-	$(BIN)/pytest
+	$(BIN)/pytest $(PARALLEL)
 
 lint: install
 	$(BIN)/ruff check src tests
@@ -34,10 +37,10 @@ lint: install
 	$(BIN)/lint-imports
 
 unit: install
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest $(PARALLEL) tests/unit
 
 integration: install
-	$(BIN)/pytest tests/integration
+	$(BIN)/pytest $(PARALLEL) tests/integration
 
 ## Long runs, not part of `make test`: the state machine, bank, crash and history tests, 10× as long
 soak: install
