@@ -13,7 +13,9 @@ offer is then held in mutual aid's ``held`` state (待审核: its money reserved
 acceptable nor spendable) until a risk officer releases or rejects it (``held_grants``). A
 settlement has been paid at the counter by then and cannot be held; its held alert is marked
 ``held`` in the queue for the officer to act on through a case. No hold freezes a wallet: a
-freeze is the officer's decision. Every hold is in the audit trail (``risk_write_held``).
+freeze is the officer's decision. Every hold is in the audit trail (``risk_write_held``), and a
+held grant is linked to the alerts that held it (``risk_grant_holds``), in the same transaction
+as the hold, so the officer sees exactly why, whatever the alerts name.
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ def screen_write(ctx: Context, uow: UnitOfWork, facts: WriteFacts, policy_for: P
     alerts_repo.insert_alerts(uow.connection, held, now_us, None, source="write", held=True)
     if not held:
         return False
+    if isinstance(facts, GrantOffered):
+        alerts_repo.record_hold(uow.connection, facts.grant_id, [a.fingerprint for a in held])
     holding = ", ".join(sorted({a.rule.value for a in held}))
     subjects = sorted({a.subject for a in held if a.subject_kind is SubjectKind.PERSON})
     log.record(
