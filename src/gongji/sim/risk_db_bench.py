@@ -29,7 +29,7 @@ from gongji.people.service.persons import birth_date_sealed
 from gongji.risk.domain.facts import US_PER_DAY, US_PER_MINUTE, GrantFact, PersonFact
 from gongji.risk.service.runs import RunResult, run_at
 from gongji.sim.risk_eval import synthetic
-from gongji.sim.risk_population import END_US, WINDOW_DAYS, Population
+from gongji.sim.risk_population import END_US, WINDOW_DAYS, Population, born_on
 from gongji.store import raw
 from gongji.store.tables_institutions import institutions as institutions_table
 from gongji.store.tables_people import (
@@ -109,9 +109,10 @@ def _sealed_ids(vault: Vault, people: Iterable[PersonFact]) -> Iterable[dict[str
     """Each person's row with a valid ID number of their region and birth date, sealed."""
     taken: dict[tuple[str, date], int] = {}
     for p in people:
-        sequence = taken.get((p.region, p.birth_date), 0)
-        taken[(p.region, p.birth_date)] = sequence + 1
-        sealed = vault.id_number(make_resident_id(p.region, p.birth_date, sequence))
+        born = born_on(p)
+        sequence = taken.get((p.region, born), 0)
+        taken[(p.region, born)] = sequence + 1
+        sealed = vault.id_number(make_resident_id(p.region, born, sequence))
         yield {
             "psn_no": p.psn_no, "id_hash": sealed.hash, "id_enc": sealed.enc,
             "id_masked": sealed.masked, "sex": "2" if sequence % 2 == 0 else "1",

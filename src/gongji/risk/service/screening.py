@@ -31,6 +31,7 @@ from gongji.risk.domain.alerts import RuleCode, SubjectKind
 from gongji.risk.domain.common import PolicyFor
 from gongji.risk.domain.engine import run_rules
 from gongji.risk.domain.facts import US_PER_DAY, History
+from gongji.risk.domain.rules_people import whose_birth_dates
 from gongji.risk.service.access import shipped_policy
 from gongji.risk.store import alerts_repo, facts_repo
 from gongji.store.uow import UnitOfWork
@@ -86,10 +87,11 @@ def _history(ctx: Context, uow: UnitOfWork, people: Sequence[str], at_us: int) -
     start, end = at_us - LOOK_BACK_DAYS * US_PER_DAY, at_us + 1
     relations = facts_repo.relationships(connection, start, end, people)
     around = sorted({*people, *(r.relative for r in relations), *(r.holder for r in relations)})
+    dated = whose_birth_dates(relations, start, end)
     return History.build(
         start,
         end,
-        persons=facts_repo.persons(connection, around, _born(ctx)),
+        persons=facts_repo.persons(connection, around, _born(ctx), dated),
         grants=facts_repo.grants(connection, start, end, people),
         settlements=facts_repo.settlements(connection, start, end, people),
         relationships=relations,
