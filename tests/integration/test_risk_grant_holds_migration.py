@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import DBAPIError
 
 from conftest import PostgresSchema, require_postgres, sqlite_url
 from gongji.store.engine import make_engine
@@ -79,3 +80,28 @@ def test_the_grants_held_before_it_are_linked_to_their_alerts(bare_engine: Engin
             .order_by(risk_alerts.c.fingerprint)
         ).all()
     assert [tuple(row) for row in linked] == [("G1", "f1"), ("G1", "f2")]
+
+
+def test_the_birth_dates_of_impossible_age_alerts_become_years_apart(bare_engine: Engine) -> None:
+    upgrade(bare_engine, BEFORE)
+    dated = _alert(1, "P1", {"relationships": ["R1"]}, 0)
+    figures = [["holder_born", "1970-01-01"], ["relative_born", "1980-06-01"], ["kind", "parent"]]
+    dated |= {"reason": "impossible_age", "evidence": json.dumps({**json.loads(dated["evidence"]),
+                                                                 "figures": figures})}  # fmt: skip
+    spouse = [["holder_born", "1970-01-01"], ["relative_born", "2010-06-01"], ["kind", "spouse"]]
+    young = _alert(2, "P1", {}, 0) | {"reason": "impossible_age"}
+    young["evidence"] = json.dumps({**json.loads(young["evidence"]), "figures": spouse})
+    other = _alert(3, "P1", {}, 0)  # another clause, its figures untouched
+    with bare_engine.begin() as connection:
+        connection.execute(insert(risk_alerts), [dated, young, other])
+    upgrade(bare_engine)
+    with bare_engine.connect() as connection:
+        rows = connection.execute(select(risk_alerts.c.fingerprint, risk_alerts.c.evidence))
+        stored = {str(fingerprint): str(evidence) for fingerprint, evidence in rows}
+    assert json.loads(stored["f1"])["figures"] == [["kind", "parent"], ["older_by_years", -11]]
+    assert json.loads(stored["f2"])["figures"] == [["kind", "spouse"]]
+    assert json.loads(stored["f1"])["relationships"] == ["R1"]
+    assert stored["f3"] == other["evidence"]
+    assert not any(year in stored[f] for f in stored for year in ("1970", "1980", "2010"))
+    with pytest.raises(DBAPIError), bare_engine.begin() as connection:  # still append-only
+        connection.execute(update(risk_alerts).values(reason="edited"))
