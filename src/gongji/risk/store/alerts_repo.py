@@ -165,6 +165,8 @@ def record_hold(connection: Connection, grant_id: str, fingerprints: Sequence[st
     found = select(risk_alerts.c.id).where(risk_alerts.c.fingerprint.in_(sorted(fingerprints)))
     ids = connection.execute(found).scalars()
     links = [{"grant_id": grant_id, "alert_id": int(alert_id)} for alert_id in ids]
+    if not links:
+        return
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     connection.execute(dialect.insert(risk_grant_holds).on_conflict_do_nothing(), links)
 
