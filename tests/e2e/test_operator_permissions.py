@@ -201,3 +201,17 @@ def test_a_person_cannot_use_an_operator_endpoint(client: TestClient, ctx: Conte
     issued = run(ctx, lambda uow: identity.issue_person_token(ctx, uow, PSN))
     headers = {"Authorization": f"Bearer {issued.token}"}
     assert client.get(f"/api/v1/admin/persons/{PSN}", headers=headers).status_code == 403
+
+
+@pytest.mark.parametrize("role", [r for r in Role if Permission.HANDLE_RISK_CASES not in MATRIX[r]])
+def test_the_risk_case_page_asks_the_matrix_before_the_service(
+    client: TestClient, ctx: Context, role: Role, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening a case from an alert page is refused by the matrix itself, as every operator
+    route is, not left to the service's own role check (which it never reaches)."""
+    from gongji.risk.service import cases
+
+    reached: list[int] = []
+    monkeypatch.setattr(cases, "open_case", lambda ctx, uow, actor, alert_id: reached.append(1))
+    status = _call(client, ctx, _token(ctx, role), "POST", "/admin/risk/alerts/{alert_id:int}/case")
+    assert (status, reached) == (403, [])

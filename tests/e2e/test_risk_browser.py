@@ -53,6 +53,18 @@ except ImportError:  # the browser fixture reports it
     expect = None
 
 OFFICER = Actor(ActorKind.OPERATOR, "setup", frozenset({Role.RISK_OFFICER}))
+_WRAPPED_LABELS = """() => [...document.querySelectorAll("dl.figures dt")].filter(dt => {
+  const range = document.createRange();
+  range.selectNodeContents(dt);
+  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1;
+}).map(dt => dt.textContent.trim())"""
+
+
+def check_risk_page(page: Any, name: str) -> None:
+    """``check_page``, and every label of the page's label–value lists on one line at 360 px
+    (a long value once squeezed 共济划转 to a character a line)."""
+    check_page(page, name)
+    assert page.evaluate(_WRAPPED_LABELS) == [], f"{name}: labels broken over lines"
 
 
 @pytest.fixture
@@ -99,14 +111,14 @@ def test_a_risk_officer_works_a_case_from_alert_to_recovery(browser: Any, site: 
 
     page.get_by_role("link", name="风险监控").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("预警队列")
-    check_page(page, "risk-queue")
+    check_risk_page(page, "risk-queue")
     row = page.locator("tr").filter(has_text="转入即购药套现")
     row.locator("a.alert-link").click()
     graph = page.locator("svg.evidence-graph")
     expect(graph).to_be_visible()
     expect(graph.locator("g.edge")).to_have_count(1)  # 张建国 → his mother
     expect(graph.locator("title")).to_have_text(f"资金往来图：{MOTHER.psn_no}")
-    check_page(page, "risk-alert")
+    check_risk_page(page, "risk-alert")
 
     page.get_by_role("button", name="立案稽核").click()
     expect(page).to_have_url(re.compile(r"/admin/risk/cases/RC"))
@@ -114,7 +126,7 @@ def test_a_risk_officer_works_a_case_from_alert_to_recovery(browser: Any, site: 
     page.get_by_role("button", name="开始稽核").click()
     expect(page.locator(".case-state")).to_have_text("稽核中")
     page.get_by_role("button", name="冻结钱包").click()
-    check_page(page, "risk-case")
+    check_risk_page(page, "risk-case")
 
     _refused(
         site,
@@ -138,7 +150,7 @@ def test_a_risk_officer_works_a_case_from_alert_to_recovery(browser: Any, site: 
         ["risk_case_opened", "risk_case_investigating", "risk_wallet_frozen",
          "risk_case_closed_confirmed"]
     )  # fmt: skip
-    check_page(page, "risk-case-closed")
+    check_risk_page(page, "risk-case-closed")
     context.close()
 
 
@@ -185,14 +197,14 @@ def test_a_risk_officer_releases_a_held_grant_after_reading_its_alert(
     held = page.locator(f"#held-{grant_id}")
     expect(held.locator(".amount")).to_have_text("500.00 元")
     expect(held.locator(".recipient")).to_contain_text(MOTHER.psn_no)
-    check_page(page, "risk-held")
+    check_risk_page(page, "risk-held")
     held.locator("a.alert-link").click()
     expect(page.locator("svg.evidence-graph g.edge")).to_have_count(1)  # 张建国 → his mother
     page.go_back()
     page.locator(f"#held-{grant_id}").get_by_role("button", name="放行", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("已放行")
     expect(page.locator(".held-grant")).to_have_count(0)
-    check_page(page, "risk-held-released")
+    check_risk_page(page, "risk-held-released")
     context.close()
     released = committed(
         ctx, lambda uow: grants.grant_visible_to(uow, Actor(ActorKind.PERSON, MOTHER.psn_no),

@@ -21,6 +21,7 @@ from gongji.risk.domain.facts import (
 )
 from gongji.risk.domain.graph import strongly_connected
 from gongji.risk.domain.params import RiskPolicyBook
+from gongji.risk.domain.rules_people import whose_birth_dates
 
 T0 = 1_767_225_600_000_000  # 2026-01-01T00:00Z
 END = T0 + 90 * US_PER_DAY
@@ -211,6 +212,33 @@ def test_ages_the_relation_cannot_have(kind: str, relative_born: date, trips: bo
     h = history(persons=[person("H"), person("X", relative_born)], relationships=[rel])
     found = {reason for _, reason in rules_hit(h, RuleCode.KINSHIP)}
     assert ("impossible_age" in found) is trips
+
+
+def test_an_impossible_age_shows_years_never_a_birth_date() -> None:
+    """The evidence is stored in clear: it says by how many years, not when anyone was born."""
+    rel = _relation(1, "H", "X", "parent")
+    h = history(persons=[person("H"), person("X", date(1970, 3, 4))], relationships=[rel])
+    (alert,) = run_rules(h, POLICY, only=[RuleCode.KINSHIP])
+    assert dict(alert.evidence.figures) == {
+        "kind": "parent", "why": "parent_too_young", "older_by_years": 9, "min_years": 15,
+    }  # fmt: skip
+    assert not any("19" in str(value) for _, value in alert.evidence.figures)
+
+
+def test_birth_dates_are_read_for_the_age_checked_relations_of_the_window_only() -> None:
+    made_in = [_relation(1, "H", "P", "parent"), _relation(2, "H", "S", "spouse")]
+    other = [_relation(3, "H", "B", "sibling"), _relation(4, "H", "Q", "parent", day=-10)]
+    assert whose_birth_dates([*made_in, *other], T0, END) == {"H", "P", "S"}
+
+
+def test_a_birth_date_not_read_judges_no_age() -> None:
+    """The run leaves a birth date unread outside ``whose_birth_dates``; such a person is never
+    judged on age (the nearest case, with the date read, trips)."""
+    rel = _relation(1, "H", "X", "parent")
+    unread = history(persons=[person("H"), PersonFact("X", HOME, None)], relationships=[rel])
+    assert rules_hit(unread, RuleCode.KINSHIP) == set()
+    read = history(persons=[person("H"), person("X", date(1970, 1, 1))], relationships=[rel])
+    assert rules_hit(read, RuleCode.KINSHIP) == {("H", "impossible_age")}
 
 
 def test_three_parents_trip_two_do_not() -> None:

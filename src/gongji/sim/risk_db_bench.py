@@ -1,9 +1,12 @@
 """`gongji bench risk`: the scheduled rule run on a real database, full and incremental.
 
 The synthetic population (risk_population.py, risk_fraud.py) is written straight into the
-operational tables of a fresh database, row for row as the services would leave them (personal
-data fields are placeholders: the rules never read them), in bulk, because writing a million
-grants through the use cases would take hours and measure the use cases, not the run. Then:
+operational tables of a fresh database, row for row as the services would leave them, in bulk,
+because writing a million grants through the use cases would take hours and measure the use
+cases, not the run. Each person's ID number is sealed as the importer seals it (encrypted, keyed
+hash, masked), under a throw-away key of the bench's own, and the run reads birth dates by
+decrypting it as production does, so the run pays production's cost; names and mobiles are
+left out (no rule reads them). Then:
 one full run over the window, then ``change_pct`` % of the employees give once more (their
 grants and person events written as the use cases would) and an incremental run reads and
 judges only them and their counterparts.
@@ -11,7 +14,6 @@ judges only them and their counterparts.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -21,10 +23,13 @@ from typing import Any
 
 from sqlalchemy import Engine, Table
 
-from gongji.risk.domain.facts import US_PER_DAY, US_PER_MINUTE, GrantFact
+from gongji.core.ids import make_resident_id
+from gongji.kernel.pii import Vault, new_key
+from gongji.people.service.persons import birth_date_sealed
+from gongji.risk.domain.facts import US_PER_DAY, US_PER_MINUTE, GrantFact, PersonFact
 from gongji.risk.service.runs import RunResult, run_at
 from gongji.sim.risk_eval import synthetic
-from gongji.sim.risk_population import END_US, WINDOW_DAYS, Population
+from gongji.sim.risk_population import END_US, WINDOW_DAYS, Population, born_on
 from gongji.store import raw
 from gongji.store.tables_institutions import institutions as institutions_table
 from gongji.store.tables_people import (
@@ -89,24 +94,40 @@ def _day(at_us: int) -> str:
     return date.fromordinal(_EPOCH.toordinal() + at_us // US_PER_DAY).isoformat()
 
 
-_BORN = date.fromisoformat
-"""The bench's database holds no encrypted ID numbers (it has no bureau key): ``id_enc`` holds
-the synthetic person's birth date itself, and the run reads it back as such."""
+def bench_vault() -> Vault:
+    """A throw-away key for one bench database (never the bureau's)."""
+    return Vault(new_key())
 
 
-def load(engine: Engine, population: Population) -> None:
-    """The population's rows, in the operational tables."""
+def born_reader(vault: Vault) -> Callable[[str], date]:
+    """How the run reads a birth date: by decrypting the sealed ID number, as in production
+    (``people.service.persons.birth_date_from_enc``), with the bench's key."""
+    return lambda id_enc: birth_date_sealed(vault, id_enc)
+
+
+def _sealed_ids(vault: Vault, people: Iterable[PersonFact]) -> Iterable[dict[str, Any]]:
+    """Each person's row with a valid ID number of their region and birth date, sealed."""
+    taken: dict[tuple[str, date], int] = {}
+    for p in people:
+        born = born_on(p)
+        sequence = taken.get((p.region, born), 0)
+        taken[(p.region, born)] = sequence + 1
+        sealed = vault.id_number(make_resident_id(p.region, born, sequence))
+        yield {
+            "psn_no": p.psn_no, "id_hash": sealed.hash, "id_enc": sealed.enc,
+            "id_masked": sealed.masked, "sex": "2" if sequence % 2 == 0 else "1",
+            "death_date": _day(p.died_at) if p.died_at else None,
+        }  # fmt: skip
+
+
+def load(engine: Engine, population: Population, vault: Vault) -> None:
+    """The population's rows, in the operational tables, ID numbers sealed under ``vault``."""
     _write(engine, institutions_table, (
         {"code": i.code[:12], "name": i.code, "region": i.region,
          "kind": "pharmacy" if i.pharmacy else "hospital", "level": "none", "status": "active"}
         for i in population.institutions
     ))  # fmt: skip
-    _write(engine, persons, (
-        {"psn_no": p.psn_no, "id_hash": hashlib.sha256(p.psn_no.encode()).hexdigest(),
-         "sex": "2", "id_enc": p.birth_date.isoformat(),  # no key here: see _BORN
-         "death_date": _day(p.died_at) if p.died_at else None}
-        for p in population.persons
-    ))  # fmt: skip
+    _write(engine, persons, _sealed_ids(vault, population.persons))
     _write(engine, enrolments, (
         {"psn_no": p.psn_no, "insutype": "310" if p.employee else "390", "region": p.region,
          "status": "1", "employment": "employed", "start_date": "2020-01-01"}
@@ -145,16 +166,18 @@ def run_bench(
     engine: Engine, persons_wanted: int, seed: int, grants_per_employee: float, change_pct: float
 ) -> RiskBench:
     population = synthetic(persons_wanted, seed, grants_per_employee, 0.5)
+    vault = bench_vault()
+    born = born_reader(vault)
     began = time.perf_counter()
-    load(engine, population)
+    load(engine, population, vault)
     loaded = time.perf_counter()
     now = END_US
     cpu = time.process_time()
-    full = run_at(engine, _clock(now), full=True, window_days=WINDOW_DAYS, born=_BORN)
+    full = run_at(engine, _clock(now), full=True, window_days=WINDOW_DAYS, born=born)
     ran, full_cpu = time.perf_counter(), time.process_time() - cpu
     changed = _change(engine, population, change_pct, now)
     later, cpu = time.perf_counter(), time.process_time()
-    incremental = run_at(engine, _clock(now + 60 * US_PER_MINUTE), full=False, born=_BORN,
+    incremental = run_at(engine, _clock(now + 60 * US_PER_MINUTE), full=False, born=born,
                          window_days=WINDOW_DAYS)  # fmt: skip
     done, incremental_cpu = time.perf_counter(), time.process_time() - cpu
     return RiskBench(

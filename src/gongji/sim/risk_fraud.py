@@ -31,6 +31,7 @@ from gongji.sim.risk_population import (
     _born,
     _in_window,
     _person,
+    born_on,
 )
 
 Injector = Callable[[Population], None]
@@ -137,7 +138,7 @@ def kinship(pop: Population) -> None:
         accomplices = [other]
     elif variant == 1:
         me = next(p for p in reversed(pop.persons) if p.psn_no == holder)
-        young = _person(pop, me.region, me.birth_date + timedelta(days=rng.randint(0, 3650)), False)
+        young = _person(pop, me.region, born_on(me) + timedelta(days=rng.randint(0, 3650)), False)
         _relation(pop, holder, young.psn_no, "parent", at)
         accomplices = [young.psn_no]
     else:

@@ -95,6 +95,13 @@ def honest_population(persons: int, seed: int, grants_per_employee: float = 2.0)
     return population
 
 
+def born_on(person: PersonFact) -> date:
+    """A synthetic person's birth date: every one has it (the database run reads it only where a
+    rule needs it, so the fact's field may be empty there)."""
+    assert person.birth_date is not None
+    return person.birth_date
+
+
 def _born(rng: random.Random, low: int, high: int) -> date:
     return TODAY - timedelta(days=rng.randint(low * 365 + 30, high * 365 - 30))
 
@@ -105,15 +112,15 @@ def _family(population: Population, grants_per_employee: float) -> None:
     head = _person(population, city, _born(rng, 26, 58), employee=True)
     family = [(head, "self")]
     if rng.random() < 0.8:
-        spouse_born = head.birth_date + timedelta(days=rng.randint(-5 * 365, 5 * 365))
+        spouse_born = born_on(head) + timedelta(days=rng.randint(-5 * 365, 5 * 365))
         spouse_born = min(spouse_born, TODAY - timedelta(days=23 * 365))
         family.append((_person(population, city, spouse_born, rng.random() < 0.7), "spouse"))
     for _ in range(rng.choice((0, 1, 1, 2))):
         where = city if rng.random() < 0.8 else rng.choice(CITIES)
-        born = head.birth_date - timedelta(days=rng.randint(23 * 365, 36 * 365))
+        born = born_on(head) - timedelta(days=rng.randint(23 * 365, 36 * 365))
         family.append((_person(population, where, born, employee=False), "parent"))
     for _ in range(rng.choice((0, 1, 1, 2))):
-        born = head.birth_date + timedelta(days=rng.randint(23 * 365, 34 * 365))
+        born = born_on(head) + timedelta(days=rng.randint(23 * 365, 34 * 365))
         if born < TODAY:
             adult = (TODAY - born).days > 22 * 365
             family.append((_person(population, city, born, adult and rng.random() < 0.6), "child"))
@@ -153,7 +160,7 @@ def _give(population: Population, family: list[PersonFact], per_employee: float)
         # Shared money flows to relatives without an account of their own; between two
         # employees only from the elder to the younger (a reciprocal habit would be a loop).
         needy = [p for p in others if not p.employee] or [
-            p for p in others if p.birth_date > giver.birth_date
+            p for p in others if born_on(p) > born_on(giver)
         ]
         if not needy:
             continue

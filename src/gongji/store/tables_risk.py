@@ -1,6 +1,6 @@
 """Tables of risk monitoring: alerts with their evidence, the runs that raised them, the risk
-officer's cases with the alerts they gather and the money recovered, and the items a bureau
-flags as resellable. Created by migration 0050.
+officer's cases with the alerts they gather and the money recovered, the items a bureau
+flags as resellable (migration 0050), and which alerts held which grant (migration 0170).
 
 Alerts, runs and recoveries are append-only (an alert is a fact about what a rule saw; a case
 refers to it, never edits it); a case row changes state under its workflow.
@@ -70,6 +70,16 @@ risk_case_alerts = Table(
     Index("ix_risk_case_alerts_alert", "alert_id"),
 )
 
+risk_grant_holds = Table(
+    "risk_grant_holds",
+    metadata,
+    Column("grant_id", String(40), primary_key=True),
+    Column("alert_id", BigInteger, primary_key=True),
+    Index("ix_risk_grant_holds_alert", "alert_id"),
+)
+"""The write-time alerts that held a grant offer, written by the screen in the offer's own
+transaction (append-only: what held a grant stays true after the officer's decision)."""
+
 risk_recoveries = Table(
     "risk_recoveries",
     metadata,
@@ -93,6 +103,7 @@ RISK_TABLES = (
     risk_runs,
     risk_cases,
     risk_case_alerts,
+    risk_grant_holds,
     risk_recoveries,
     risk_resellable_items,
 )

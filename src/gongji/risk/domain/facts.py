@@ -30,11 +30,14 @@ def business_day(at_us: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class PersonFact:
-    """An insured person: where insured, born, and when they died, left or moved (if they did)."""
+    """An insured person: where insured, born, and when they died, left or moved (if they did).
+
+    ``birth_date`` is ``None`` when the run did not read it: it is in the encrypted ID number
+    only, and only the impossible-age clause needs it (``rules_people.whose_birth_dates``)."""
 
     psn_no: str
     region: str
-    birth_date: date
+    birth_date: date | None
     employee: bool = True
     died_at: int | None = None
     terminated_at: int | None = None

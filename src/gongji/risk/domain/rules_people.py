@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from gongji.risk.domain.alerts import Alert, Figure, RuleCode
@@ -29,6 +30,21 @@ _YOUNGER_BY = {
     "grandchild_via_son": "grandparent_gap_years",
     "grandchild_via_daughter": "grandparent_gap_years",
 }
+
+
+AGE_CHECKED_KINDS = frozenset({*_OLDER_BY, *_YOUNGER_BY, "spouse"})
+
+
+def whose_birth_dates(relationships: Iterable[RelationshipFact], start: int, end: int) -> set[str]:
+    """The persons whose birth dates the rules read: both sides of a relation of a kind with an
+    age rule, made inside the window ``[start, end)`` — the impossible-age clause judges only
+    those, and no other rule reads a birth date. A run decrypts ID numbers for these alone
+    (most relations were made long before the window and were judged when they were new)."""
+    found: set[str] = set()
+    for relation in relationships:
+        if relation.kind in AGE_CHECKED_KINDS and start <= relation.created_at < end:
+            found.update((relation.holder, relation.relative))
+    return found
 
 
 def day_of(at_us: int) -> date:
@@ -89,21 +105,26 @@ def _recent_then_large(
 
 def impossible_age(
     holder: PersonFact, relative: PersonFact, kind: str, params: KinshipParams, on: date
-) -> str | None:
-    """Why the relation is impossible for these two birth dates, or ``None``; also the
-    write-time check of a new relationship."""
+) -> tuple[str, tuple[Figure, ...]] | None:
+    """Why the relation is impossible for these two birth dates, with the figures that show it
+    (whole years, never a birth date: the alert's evidence is stored in clear), or ``None``;
+    also ``None`` when a birth date was not read (``whose_birth_dates``)."""
+    if holder.birth_date is None or relative.birth_date is None:
+        return None
     if kind in _OLDER_BY:
         gap = getattr(params, _OLDER_BY[kind])
-        if years_between(relative.birth_date, holder.birth_date) < gap:
-            return f"{kind}_too_young"
+        years = years_between(relative.birth_date, holder.birth_date)
+        if years < gap:
+            return f"{kind}_too_young", (("older_by_years", years), ("min_years", gap))
     if kind in _YOUNGER_BY:
         gap = getattr(params, _YOUNGER_BY[kind])
-        if years_between(holder.birth_date, relative.birth_date) < gap:
-            return f"{kind}_too_old"
+        years = years_between(holder.birth_date, relative.birth_date)
+        if years < gap:
+            return f"{kind}_too_old", (("younger_by_years", years), ("min_years", gap))
     if kind == "spouse":
         youngest = max(holder.birth_date, relative.birth_date)
         if years_between(youngest, on) < params.spouse_min_age:
-            return "spouse_under_age"
+            return "spouse_under_age", (("min_age", params.spouse_min_age),)
     return None
 
 
@@ -116,10 +137,10 @@ def _impossible_ages(
         other = history.persons.get(relation.relative)
         if me is None or other is None:
             continue
-        why = impossible_age(me, other, relation.kind, params, day_of(relation.created_at))
-        if why is not None:
-            figures: tuple[Figure, ...] = (("holder_born", me.birth_date.isoformat()),)
-            figures += (("relative_born", other.birth_date.isoformat()), ("kind", relation.kind))
+        found = impossible_age(me, other, relation.kind, params, day_of(relation.created_at))
+        if found is not None:
+            why, shown = found
+            figures: tuple[Figure, ...] = (("kind", relation.kind), ("why", why), *shown)
             alerts.append(
                 person_alert(
                     RuleCode.KINSHIP, params, holder, region, "impossible_age",

@@ -27,6 +27,7 @@ from gongji.kernel.permissions import Permission
 from gongji.risk.domain.alerts import RuleCode, SubjectKind
 from gongji.risk.domain.cases import CaseState
 from gongji.risk.service import cases, held_grants, queries
+from gongji.risk.service.held_grants import HeldGrant
 from gongji.risk.store.alerts_repo import AlertRow, RunRow
 from gongji.risk.store.cases_repo import CaseRow
 from gongji.store.records import GrantRecord
@@ -93,6 +94,8 @@ class EdgeOut(BaseModel):
 
 class AlertDetailOut(AlertOut):
     edges: list[EdgeOut]
+    held_grants: list[str]
+    """The grant offers this alert held for review (待审核), as linked when it held them."""
 
 
 class AlertListOut(BaseModel):
@@ -217,6 +220,30 @@ class HeldGrantOut(BaseModel):
         )  # fmt: skip
 
 
+class HoldingAlertOut(BaseModel):
+    """A write-time alert that held the grant (its evidence: ``GET /alerts/{alert_id}``)."""
+
+    alert_id: int
+    rule: str
+    reason: str
+    subject: str
+
+
+class WaitingGrantOut(HeldGrantOut):
+    held_by: list[HoldingAlertOut]
+    """The alerts that held it, as the write-time check linked them when it held the offer."""
+
+    @classmethod
+    def waiting(cls, held: HeldGrant) -> WaitingGrantOut:
+        return cls(
+            **HeldGrantOut.of(held.grant).model_dump(),
+            held_by=[
+                HoldingAlertOut(alert_id=a.id, rule=a.rule, reason=a.reason, subject=a.subject)
+                for a in held.alerts
+            ],
+        )
+
+
 def _edges(uow: UnitOfWork, alerts: list[AlertRow]) -> list[EdgeOut]:
     return [
         EdgeOut(contributor=e.giver, recipient=e.taker, amount=format_yuan(e.amount_fen),
@@ -257,7 +284,10 @@ def alert_list(
 def alert_detail(alert_id: int, _: RiskOfficer, ctx: Ctx) -> AlertDetailOut:
     def work(uow: UnitOfWork) -> AlertDetailOut:
         found = queries.alert(uow, alert_id)
-        return AlertDetailOut(**AlertOut.of(found).model_dump(), edges=_edges(uow, [found]))
+        return AlertDetailOut(
+            **AlertOut.of(found).model_dump(), edges=_edges(uow, [found]),
+            held_grants=queries.grants_held_by(uow, alert_id),
+        )  # fmt: skip
 
     return read(ctx, work)
 
@@ -413,11 +443,12 @@ def run_status(_: RiskOfficer, ctx: Ctx) -> RunStatusOut:
 
 @router.get(
     "/held-grants",
-    response_model=list[HeldGrantOut],
-    summary="Grants a write-time check held for review (待审核), oldest first",
+    response_model=list[WaitingGrantOut],
+    summary="Grants a write-time check held for review (待审核), oldest first, with the alerts "
+    "that held each",
 )
-def held_grant_list(_: RiskOfficer, ctx: Ctx) -> list[HeldGrantOut]:
-    return [HeldGrantOut.of(g) for g in read(ctx, held_grants.held)]
+def held_grant_list(_: RiskOfficer, ctx: Ctx) -> list[WaitingGrantOut]:
+    return [WaitingGrantOut.waiting(h) for h in read(ctx, held_grants.held_with_alerts)]
 
 
 @router.post(

@@ -64,13 +64,14 @@ def alert(request: Request, session: OperatorPage, alert_id: int) -> Response:
     require_permission(session, Permission.HANDLE_RISK_CASES)
     ctx = context_of(request)
 
-    def work(uow: Any) -> tuple[Any, str]:
+    def work(uow: Any) -> tuple[Any, str, list[str]]:
         found = queries.alert(uow, alert_id)
         edges = queries.evidence_edges(uow, [found])
-        return found, render_graph(found.subject, edges, _graph_title(found.subject))
+        graph = render_graph(found.subject, edges, _graph_title(found.subject))
+        return found, graph, queries.grants_held_by(uow, alert_id)
 
-    found, graph = read(ctx, work)
-    return _page(request, session, "risk/alert.html", alert=found, graph=graph)
+    found, graph, held = read(ctx, work)
+    return _page(request, session, "risk/alert.html", alert=found, graph=graph, held=held)
 
 
 def _graph_title(subject: str) -> str:
@@ -79,6 +80,7 @@ def _graph_title(subject: str) -> str:
 
 @router.post("/admin/risk/alerts/{alert_id:int}/case")
 def open_case(request: Request, posted: OperatorPost, alert_id: int) -> Response:
+    require_permission(posted.session, Permission.HANDLE_RISK_CASES)
     ctx = context_of(request)
     try:
         made = commit(ctx, lambda uow: cases.open_case(ctx, uow, posted.actor, alert_id))

@@ -27,11 +27,6 @@ class HoldReasonRequired(GongjiError):
     message_en: ClassVar[str] = "A reason (at most 200 characters) is required to reject"
 
 
-SAME_WRITE_US = 1_000_000
-"""How soon after a grant's offer time its screen raised the alerts that held it: the offer and
-its screen are one transaction, so well within a second."""
-
-
 @dataclass(frozen=True, slots=True)
 class HeldGrant:
     """A grant waiting for a decision, its two parties' masked names (王**, as the back office
@@ -50,36 +45,20 @@ def held(uow: UnitOfWork) -> list[GrantRecord]:
 
 
 def held_with_alerts(uow: UnitOfWork) -> list[HeldGrant]:
-    """The grants waiting for a decision, oldest first, each with the alerts that held it (the
-    risk officer's list links each to its evidence)."""
+    """The grants waiting for a decision, oldest first, each with the alerts that held it, as
+    the screen linked them when it held the offer (``risk_grant_holds``); the risk officer's
+    list links each to its evidence."""
     waiting = grants.held_grants(uow)
     parties = [p for g in waiting for p in (g.contributor, g.recipient)]
-    holding = alerts_repo.held_of_persons(uow.connection, parties)
+    holding = alerts_repo.holding(uow.connection, [g.id for g in waiting])
     found = registry.persons_by_no(uow.connection, parties)
     names = {psn_no: person.name_masked for psn_no, person in found.items()}
     return [
         HeldGrant(
-            g, names.get(g.contributor, ""), names.get(g.recipient, ""),
-            [a for a in holding if held_this(a, g)],
+            g, names.get(g.contributor, ""), names.get(g.recipient, ""), holding.get(g.id, [])
         )
         for g in waiting
-    ]  # fmt: skip
-
-
-def held_this(alert: AlertRow, grant: GrantRecord) -> bool:
-    """Whether ``alert`` is one that held ``grant``: it names the grant in its evidence (fan-in,
-    lifecycle, kinship after a recent relation); or, naming no grant nor settlement (kinship:
-    an impossible age, too many of a kind — relationships only), it is about one of the grant's
-    two parties and was raised by the grant's own offer (within ``SAME_WRITE_US`` after it)."""
-    evidence = alert.evidence
-    if grant.id in evidence.grants:
-        return True
-    if evidence.grants or evidence.settlements:
-        return False
-    raised_after = alert.raised_at_us - grant.offered_at_us
-    return alert.subject in (grant.contributor, grant.recipient) and (
-        0 <= raised_after < SAME_WRITE_US
-    )
+    ]
 
 
 def release(ctx: Context, uow: UnitOfWork, actor: Actor, grant_id: str) -> GrantRecord:

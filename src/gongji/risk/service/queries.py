@@ -41,6 +41,11 @@ def alert(uow: UnitOfWork, alert_id: int) -> AlertRow:
     return found
 
 
+def grants_held_by(uow: UnitOfWork, alert_id: int) -> list[str]:
+    """The grant offers ``alert_id`` held for review, as the write-time check linked them."""
+    return alerts_repo.grants_held_by(uow.connection, alert_id)
+
+
 @dataclass(frozen=True, slots=True)
 class TrailStep:
     at_us: int

@@ -25,6 +25,7 @@ from gongji.people.service.persons import birth_date_from_enc
 from gongji.risk.domain.alerts import RuleCode
 from gongji.risk.domain.engine import RULES, run_rules
 from gongji.risk.domain.facts import US_PER_DAY, History
+from gongji.risk.domain.rules_people import whose_birth_dates
 from gongji.risk.service.access import shipped_policy
 from gongji.risk.store import alerts_repo, facts_repo
 from gongji.risk.store.alerts_repo import RunRow
@@ -57,7 +58,8 @@ def run_at(
     born: Callable[[str], date],
 ) -> RunResult:
     """``run`` on an engine, a clock and a reader of birth dates from ``persons.id_enc`` alone
-    (the benchmark runs it on its own database, without the bureau's key)."""
+    (the benchmark runs it on its own database, under a key of its own). Birth dates are read
+    only for the persons a rule needs them of (``rules_people.whose_birth_dates``)."""
 
     def work(uow: UnitOfWork) -> RunResult:
         with _without_cycle_collector():
@@ -118,14 +120,16 @@ def _run(
 
 
 def _full(connection: Connection, start: int, end: int, born: Callable[[str], date]) -> History:
+    relations = facts_repo.relationships(connection, start, end, None)
+    dated = whose_birth_dates(relations, start, end)
     return History.build(
         start,
         end,
-        persons=facts_repo.persons(connection, None, born),
+        persons=facts_repo.persons(connection, None, born, dated),
         institutions=facts_repo.institutions(connection),
         grants=facts_repo.grants(connection, start, end, None),
         settlements=facts_repo.settlements(connection, start, end, None),
-        relationships=facts_repo.relationships(connection, start, end, None),
+        relationships=relations,
     )
 
 
@@ -133,14 +137,16 @@ def _partial(
     connection: Connection, start: int, end: int, changed: list[str], born: Callable[[str], date]
 ) -> History:
     wider = sorted(set(changed) | facts_repo.counterparts(connection, changed, start, end))
+    relations = facts_repo.relationships(connection, start, end, wider)
+    dated = whose_birth_dates(relations, start, end)
     return History.build(
         start,
         end,
-        persons=facts_repo.persons(connection, wider, born),
+        persons=facts_repo.persons(connection, wider, born, dated),
         institutions=facts_repo.institutions(connection),
         grants=facts_repo.grants(connection, start, end, wider),
         settlements=facts_repo.settlements(connection, start, end, wider),
-        relationships=facts_repo.relationships(connection, start, end, wider),
+        relationships=relations,
     )
 
 

@@ -13,7 +13,9 @@ offer is then held in mutual aid's ``held`` state (待审核: its money reserved
 acceptable nor spendable) until a risk officer releases or rejects it (``held_grants``). A
 settlement has been paid at the counter by then and cannot be held; its held alert is marked
 ``held`` in the queue for the officer to act on through a case. No hold freezes a wallet: a
-freeze is the officer's decision. Every hold is in the audit trail (``risk_write_held``).
+freeze is the officer's decision. Every hold is in the audit trail (``risk_write_held``), and a
+held grant is linked to the alerts that held it (``risk_grant_holds``), in the same transaction
+as the hold, so the officer sees exactly why, whatever the alerts name.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from gongji.risk.domain.alerts import RuleCode, SubjectKind
 from gongji.risk.domain.common import PolicyFor
 from gongji.risk.domain.engine import run_rules
 from gongji.risk.domain.facts import US_PER_DAY, History
+from gongji.risk.domain.rules_people import whose_birth_dates
 from gongji.risk.service.access import shipped_policy
 from gongji.risk.store import alerts_repo, facts_repo
 from gongji.store.uow import UnitOfWork
@@ -68,6 +71,8 @@ def screen_write(ctx: Context, uow: UnitOfWork, facts: WriteFacts, policy_for: P
     alerts_repo.insert_alerts(uow.connection, held, now_us, None, source="write", held=True)
     if not held:
         return False
+    if isinstance(facts, GrantOffered):
+        alerts_repo.record_hold(uow.connection, facts.grant_id, [a.fingerprint for a in held])
     holding = ", ".join(sorted({a.rule.value for a in held}))
     subjects = sorted({a.subject for a in held if a.subject_kind is SubjectKind.PERSON})
     log.record(
@@ -82,10 +87,11 @@ def _history(ctx: Context, uow: UnitOfWork, people: Sequence[str], at_us: int) -
     start, end = at_us - LOOK_BACK_DAYS * US_PER_DAY, at_us + 1
     relations = facts_repo.relationships(connection, start, end, people)
     around = sorted({*people, *(r.relative for r in relations), *(r.holder for r in relations)})
+    dated = whose_birth_dates(relations, start, end)
     return History.build(
         start,
         end,
-        persons=facts_repo.persons(connection, around, _born(ctx)),
+        persons=facts_repo.persons(connection, around, _born(ctx), dated),
         grants=facts_repo.grants(connection, start, end, people),
         settlements=facts_repo.settlements(connection, start, end, people),
         relationships=relations,

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from gongji.risk.domain.alerts import Alert, Evidence
 from gongji.store import raw
-from gongji.store.tables_risk import risk_alerts, risk_case_alerts, risk_runs
+from gongji.store.tables_risk import risk_alerts, risk_case_alerts, risk_grant_holds, risk_runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,16 +157,39 @@ def of_subject(connection: Connection, subject_kind: str, subject: str) -> list[
     return [_row(r) for r in connection.execute(statement.order_by(risk_alerts.c.id))]
 
 
-def held_of_persons(connection: Connection, persons: Sequence[str]) -> list[AlertRow]:
-    """The write-time alerts that held a write, of any of ``persons``, oldest first."""
-    if not persons:
-        return []
-    statement = _select().where(
-        risk_alerts.c.held == 1,
-        risk_alerts.c.subject_kind == "person",
-        risk_alerts.c.subject.in_(sorted(set(persons))),
+def record_hold(connection: Connection, grant_id: str, fingerprints: Sequence[str]) -> None:
+    """Link ``grant_id`` to the stored alerts of ``fingerprints`` that held it; a link already
+    there is left as it is (``ON CONFLICT DO NOTHING``), so recording it again changes nothing."""
+    if not fingerprints:
+        return
+    found = select(risk_alerts.c.id).where(risk_alerts.c.fingerprint.in_(sorted(fingerprints)))
+    ids = connection.execute(found).scalars()
+    links = [{"grant_id": grant_id, "alert_id": int(alert_id)} for alert_id in ids]
+    if not links:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    connection.execute(dialect.insert(risk_grant_holds).on_conflict_do_nothing(), links)
+
+
+def holding(connection: Connection, grant_ids: Sequence[str]) -> dict[str, list[AlertRow]]:
+    """The alerts that held each of ``grant_ids``, oldest first (a grant no alert held is not
+    a key)."""
+    if not grant_ids:
+        return {}
+    joined = _select().join(risk_grant_holds, risk_grant_holds.c.alert_id == risk_alerts.c.id)
+    statement = joined.add_columns(risk_grant_holds.c.grant_id).where(
+        risk_grant_holds.c.grant_id.in_(sorted(set(grant_ids)))
     )
-    return [_row(r) for r in connection.execute(statement.order_by(risk_alerts.c.id))]
+    found: dict[str, list[AlertRow]] = {}
+    for row in connection.execute(statement.order_by(risk_alerts.c.id)):
+        found.setdefault(row.grant_id, []).append(_row(row))
+    return found
+
+
+def grants_held_by(connection: Connection, alert_id: int) -> list[str]:
+    """The grants ``alert_id`` held, in id order."""
+    statement = select(risk_grant_holds.c.grant_id).where(risk_grant_holds.c.alert_id == alert_id)
+    return list(connection.execute(statement.order_by(risk_grant_holds.c.grant_id)).scalars())
 
 
 def of_case(connection: Connection, case_id: str) -> list[AlertRow]:

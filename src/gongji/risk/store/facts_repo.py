@@ -12,7 +12,7 @@ rows (in chunks of ids, so the statements stay short on both databases).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from datetime import date
 from functools import partial
 from typing import Any
@@ -104,11 +104,16 @@ def settlements(
 
 
 def persons(
-    connection: Connection, ids: Sequence[str] | None, born: Callable[[str], date]
+    connection: Connection,
+    ids: Sequence[str] | None,
+    born: Callable[[str], date],
+    dated: Container[str],
 ) -> list[PersonFact]:
     """Each person with their current enrolment's region and insutype, death, termination and
-    last move. The birth date is stored nowhere in clear: ``born`` reads it from the encrypted
-    ID number (``people.service.persons.birth_date_from_enc``)."""
+    last move; the birth date of those in ``dated`` only. It is stored nowhere in clear:
+    ``born`` decrypts the ID number (``people.service.persons.birth_date_from_enc``), which is
+    a full run's largest cost per person, so it is paid only where a rule reads the date
+    (``risk.domain.rules_people.whose_birth_dates``)."""
     sql = (
         "SELECT p.psn_no, p.id_enc, p.death_date, e.region, e.insutype, e.status, e.end_date "
         "FROM persons p LEFT JOIN enrolments e ON e.psn_no = p.psn_no AND e.id = "
@@ -122,8 +127,8 @@ def persons(
         moved_at, moved_from = moves.get(psn_no, (None, None))
         found.append(
             PersonFact(
-                psn_no, region or "", born(id_enc), insutype == EMPLOYEE,
-                day_start_us(died) if died else None,
+                psn_no, region or "", born(id_enc) if psn_no in dated else None,
+                insutype == EMPLOYEE, day_start_us(died) if died else None,
                 day_start_us(ended) if status == "terminated" and ended else None,
                 moved_at, moved_from,
             )
