@@ -12,6 +12,11 @@ def card(psn_no: str, *, cert_type: str = "02") -> dict[str, str]:
     """The ID card (``02``; ``03`` the social-security card) of a person made by
     ``support.world.insured``, with the name on it."""
     id_number, name = IDS[psn_no]
+    return card_of(id_number, name, cert_type=cert_type)
+
+
+def card_of(id_number: str, name: str, *, cert_type: str = "02") -> dict[str, str]:
+    """A card number and the holder's name, as a request's (or the desk form's) fields."""
     return {"mdtrt_cert_type": cert_type, "mdtrt_cert_no": id_number, "psn_name": name}
 
 
