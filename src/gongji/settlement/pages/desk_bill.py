@@ -145,7 +145,7 @@ def identify(
     if cert_no:
         presented = read_presented(
             form.get(CERT_TYPE_FIELD), cert_no, form.get(NAME_FIELD), None
-        )  # a token as typed (its case matters); a card number is read as typed too
+        )  # as typed: a token's case matters (an ID number's x is read as X all the same)
         return identify_patient(ctx, uow, Asking(institution, PURPOSE), presented)
     carried = form.get(PSN_NO_FIELD)
     seal = form.get(SEAL_FIELD)
