@@ -5,113 +5,29 @@ input refused with a code and a Chinese message and nothing written, and the sig
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from gongji.core.clock import ManualClock
-from gongji.identity.service.signing import sign_request
-from gongji.institutions.service import institutions
-from gongji.kernel.context import Context
-from gongji.mutual_aid.service.accounts import personal_account_view
-from gongji.mutual_aid.service.wallet_view import wallet_view
 from gongji.settlement.store import settlements_repo
 from gongji.store.tables import ledger_transfers
 from gongji.store.tables_settlements import accumulators, settlements
-from support.api import make_client
-from support.desk import HOSPITAL, PHARMACY, open_desks
-from support.world import ELDER, at, build_context, give, insured, relate, run
-
-SON, MOTHER = "P620100000001", "P370100000001"
-BASE = "/api/v1/settlements"
-_nonces = itertools.count(1)
-
-
-@dataclass
-class Till:
-    """An institution's HIS: signs every request with its own key."""
-
-    client: TestClient
-    clock: ManualClock
-    key_id: str
-    secret: str
-
-    def headers(
-        self, method: str, path: str, body: bytes, *, skew_s: int = 0, nonce: str | None = None
-    ) -> dict[str, str]:
-        timestamp = int(self.clock.now().timestamp()) + skew_s
-        nonce = nonce or f"nonce-{next(_nonces):012d}"
-        signed = sign_request(self.key_id, self.secret, method, path, body, timestamp, nonce)
-        return {**signed, "Content-Type": "application/json"}
-
-    def post(self, path: str, body: dict[str, Any], **signing: Any) -> Any:
-        raw = json.dumps(body, ensure_ascii=False).encode()
-        return self.client.post(
-            path, content=raw, headers=self.headers("POST", path, raw, **signing)
-        )
-
-    def get(self, path: str) -> Any:
-        return self.client.get(path, headers=self.headers("GET", path, b""))
-
-
-@dataclass
-class Counter:
-    ctx: Context
-    clock: ManualClock
-    pharmacy: Till
-    hospital: Till
-
-    def give(self, by: str, to: str, amount_fen: int) -> str:
-        return give(self.ctx, by, to, amount_fen)
-
-    def received(self, psn_no: str) -> int:
-        return run(self.ctx, lambda uow: wallet_view(self.ctx, uow, psn_no)).received_total_fen
-
-    def available(self, psn_no: str, region: str = "620100") -> int:
-        view = run(self.ctx, lambda uow: personal_account_view(self.ctx, uow, region, psn_no))
-        return view.available_fen
-
-
-def _till(ctx: Context, client: TestClient, clock: ManualClock, code: str) -> Till:
-    issued = run(ctx, lambda uow: institutions.issue_credentials(ctx, uow, code))
-    return Till(client, clock, issued.key_id, issued.secret)
+from support.credentials import card
+from support.desk import PHARMACY
+from support.till import BASE, MOTHER, SON, Counter, mother_bill, open_counter
+from support.world import run
 
 
 @pytest.fixture
 def counter(engine: Engine, tmp_path: Path) -> Iterator[Counter]:
-    clock = ManualClock(at("2026-03-02 10:00:00"))
-    ctx = build_context(engine, clock)
-    open_desks(ctx)
-    insured(ctx, SON, current=180_000, earlier=620_000, name="张建国")
-    insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰", born=ELDER)
-    relate(ctx, SON, MOTHER, "parent")
-    with make_client(ctx, clock, tmp_path) as client:
-        yield Counter(
-            ctx,
-            clock,
-            _till(ctx, client, clock, PHARMACY),
-            _till(ctx, client, clock, HOSPITAL),
-        )
-
-
-def mother_bill(request_id: str | None = "jn-1", **changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "psn_no": MOTHER,
-        "med_type": "41",
-        "lines": [{"item_code": "TA", "quantity": "2", "unit_price": "60.00"}],
-    }
-    if request_id is not None:
-        body["request_id"] = request_id
-    return {**body, **changes}
+    with open_counter(engine, tmp_path) as opened:
+        yield opened
 
 
 def written(engine: Engine) -> tuple[int, int, int]:
@@ -207,7 +123,7 @@ def test_the_son_pays_from_his_own_account_at_the_hospital(counter: Counter) -> 
     # 310 × 11 (illustrative): deductible 500.00. 100.00 class A: all deductible, own account.
     body = {
         "request_id": "h-1",
-        "psn_no": SON,
+        **card(SON, cert_type="03"),
         "med_type": "11",
         "lines": [{"item_code": "TA", "quantity": "1", "unit_price": "100.00"}],
     }
@@ -303,8 +219,10 @@ def test_concurrent_duplicates_make_one_settlement(counter: Counter) -> None:
         ({"lines": [{"item_code": "TA", "quantity": "1", "unit_price": 1.5}]}, 400,
          "amount_float_refused"),
         ({"med_type": "21"}, 400, "med_type_not_allowed"),
-        ({"psn_no": "P000000000000"}, 404, "not_found"),
-        ({"psn_no": None}, 400, "mdtrt_cert_missing"),
+        ({"mdtrt_cert_no": None}, 400, "mdtrt_cert_required"),
+        ({"psn_name": None}, 400, "psn_name_required"),
+        ({"mdtrt_cert_type": "99"}, 400, "mdtrt_cert_type_unknown"),
+        ({"psn_no": "P000000000000"}, 400, "person_not_identified"),
         ({"med_type": None}, 422, "request_invalid"),
         ({"lines": []}, 422, "request_invalid"),
         ({"lines": [{"item_code": "TA", "quantity": "1"}]}, 422, "request_invalid"),
@@ -337,7 +255,7 @@ def test_signing_refusals(counter: Counter) -> None:
     till = counter.pharmacy
     before = written(counter.ctx.engine)
     raw = json.dumps(mother_bill("s-1")).encode()
-    tampered = json.dumps(mother_bill("s-1", psn_no=SON)).encode()
+    tampered = json.dumps(mother_bill("s-1", psn_name="张建国")).encode()
     answer = till.client.post(BASE, content=tampered, headers=till.headers("POST", BASE, raw))
     assert (answer.status_code, answer.json()["code"]) == (401, "signature_invalid")
 

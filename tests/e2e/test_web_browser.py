@@ -266,9 +266,14 @@ def settle_at_the_pharmacy(site: LiveSite, desk: Any, e_voucher: str) -> None:
 
     desk.get_by_label("就诊凭证类型").select_option("02")
     desk.get_by_label("凭证号码").fill(MOTHER.id_number)
+    desk.get_by_label("参保人姓名").fill("王秀英")  # not the name on her card
+    desk.get_by_role("button", name="查找参保人").click()
+    expect(desk.locator("#f-mdtrt_cert_no-error")).to_contain_text("未能凭所出示的就诊凭证识别")
+    desk.get_by_label("凭证号码").fill(MOTHER.id_number)
+    desk.get_by_label("参保人姓名").fill(MOTHER.name)
     desk.get_by_role("button", name="查找参保人").click()
     expect(desk.locator("#patient-name")).to_have_text("王**")
-    assert MOTHER.id_number not in desk.content()
+    assert MOTHER.id_number not in desk.content() and MOTHER.name not in desk.content()
     desk.get_by_label("就诊凭证类型").select_option("01")
     desk.get_by_label("凭证号码").fill(e_voucher)  # as a scanner types it
     desk.get_by_role("button", name="查找参保人").click()

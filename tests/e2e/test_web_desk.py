@@ -24,10 +24,12 @@ from gongji.people.service.credentials_lookup import issue_ec_token
 from gongji.settlement.store import settlements_repo
 from gongji.sim import demo
 from support.api import make_client
+from support.credentials import card_of
 from support.world import run
 
 PHARMACY, HOSPITAL = "P37010000001", "H62010000001"
 MONITOR = "C14020100001000000014"  # 电子血压计, class B with 20 % first self-pay, ceiling 198.00
+NOT_IDENTIFIED = "未能凭所出示的就诊凭证识别参保人，请核对凭证和姓名"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _REQUEST_ID = re.compile(r'name="request_id" value="([^"]+)"')
 
@@ -76,7 +78,7 @@ def bill(csrf: str, **extra: str) -> dict[str, str]:
     return {
         "csrf_token": csrf,
         "page": "/desk",
-        "psn_no": MOTHER.psn_no,
+        **card_of(MOTHER.id_number, MOTHER.name),
         "med_type": "41",
         "item_code_0": MONITOR,
         "quantity_0": "1",
@@ -121,11 +123,11 @@ def test_find_quote_settle_print_reverse_and_reconcile(
     csrf = csrf_of(signed_in(client, key_of(family, PHARMACY)))
 
     found = client.post(
-        "/desk/find",
-        data={"csrf_token": csrf, "mdtrt_cert_type": "02", "mdtrt_cert_no": MOTHER.id_number},
+        "/desk/find", data={"csrf_token": csrf, **card_of(MOTHER.id_number, MOTHER.name)}
     )
     assert found.status_code == 200
     assert "王*" in found.text and MOTHER.id_number not in found.text
+    assert MOTHER.name not in found.text
     assert MOTHER.id_masked in found.text
 
     unknown = client.post("/desk/quote", data=bill(csrf, item_code_0="NOPE"))
@@ -196,19 +198,19 @@ def test_every_credential_finds_the_patient_and_an_expired_session_keeps_the_bil
     issued = key_of(family, PHARMACY)
     csrf = csrf_of(signed_in(client, issued))
     token = issue_ec_token(family, MOTHER.psn_no)
-    for cert_type, cert_no in (("01", token), ("02", MOTHER.id_number), ("03", MOTHER.id_number),
-                               ("psn_no", MOTHER.psn_no)):  # fmt: skip
-        found = client.post(
-            "/desk/find",
-            data={"csrf_token": csrf, "mdtrt_cert_type": cert_type, "mdtrt_cert_no": cert_no},
-        )
-        assert found.status_code == 200 and MOTHER.id_masked in found.text, cert_type
+    for presented in (
+        {"mdtrt_cert_type": "01", "mdtrt_cert_no": token},
+        card_of(MOTHER.id_number, MOTHER.name),
+        card_of(MOTHER.id_number, MOTHER.name, cert_type="03"),
+    ):
+        found = client.post("/desk/find", data={"csrf_token": csrf, **presented})
+        assert found.status_code == 200 and MOTHER.id_masked in found.text, presented
     wrong = client.post(
         "/desk/find",
         data={"csrf_token": csrf, "mdtrt_cert_type": "01", "mdtrt_cert_no": token[:-2] + "xx"},
     )
     assert wrong.status_code == 400 and 'id="f-mdtrt_cert_no-error"' in wrong.text
-    assert "医保电子凭证无效或已过期" in wrong.text
+    assert NOT_IDENTIFIED in wrong.text
 
     client.post("/desk/logout", data={"csrf_token": csrf}, follow_redirects=False)
     assert client.get("/desk", follow_redirects=False).status_code == 303

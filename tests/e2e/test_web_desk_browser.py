@@ -68,9 +68,10 @@ def test_search_pick_scan_settle_and_print_at_a_desktop_desk(site: LiveSite, des
     desk.get_by_label("密钥", exact=True).fill(issued.secret)
     desk.get_by_role("button", name="登录", exact=True).click()
     expect(desk).to_have_url(re.compile(r"/desk$"))
-    desk.get_by_label("就诊凭证类型").select_option("psn_no")
-    desk.get_by_label("凭证号码").fill(MOTHER.psn_no)
-    desk.get_by_label("凭证号码").press("Enter")  # Enter finds the patient
+    desk.get_by_label("就诊凭证类型").select_option("02")
+    desk.get_by_label("凭证号码").fill(MOTHER.id_number)
+    desk.get_by_label("参保人姓名").fill(MOTHER.name)
+    desk.get_by_label("参保人姓名").press("Enter")  # Enter finds the patient
     expect(desk.locator("#patient-name")).to_have_text("王**")
 
     search = desk.get_by_label("查找项目（名称或编码）")

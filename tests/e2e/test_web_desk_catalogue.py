@@ -15,6 +15,7 @@ from gongji.core.clock import ManualClock
 from gongji.kernel.context import Context
 from gongji.people.service.credentials_lookup import issue_ec_token
 from support.api import make_client
+from support.credentials import card_of
 
 __all__ = ["family"]  # the fixture, shared with the desk's own tests
 
@@ -110,8 +111,8 @@ def test_a_scan_and_enter_adds_an_item_and_a_second_scan_adds_one_more(
     assert re.search(r'id="f-quantity_0"[^>]*value="2"', second.text)
     assert re.search(r'id="f-item_code_1"[^>]*value=""', second.text)  # no second line of it
 
-    named = {**carried, "scan": MONITOR, "mdtrt_cert_type": "psn_no"}
-    third = client.post("/desk/find", data={**named, "mdtrt_cert_no": MOTHER.psn_no})
+    named = {**carried, "scan": MONITOR, **card_of(MOTHER.id_number, MOTHER.name)}
+    third = client.post("/desk/find", data=named)
     assert third.status_code == 200 and 'id="patient-name">王**<' in third.text
     assert re.search(rf'id="f-item_code_1"[^>]*value="{MONITOR}"', third.text)
     assert re.search(r'id="f-unit_price_1"[^>]*value=""', third.text)  # the pharmacy's to type

@@ -14,6 +14,7 @@ from gongji.core.clock import ManualClock
 from gongji.kernel.context import Context
 from gongji.mutual_aid.service import relationships
 from support.api import make_client
+from support.credentials import card_of
 from support.world import run
 
 __all__ = ["family"]  # the fixture, shared with the desk's own tests
@@ -24,8 +25,9 @@ def test_the_desk_follows_the_patients_choice_unless_told_otherwise(
 ) -> None:
     client = make_client(family, clock, tmp_path)
     csrf = csrf_of(signed_in(client, key_of(family, PHARMACY)))
-    found = client.post("/desk/find", data={"csrf_token": csrf, "mdtrt_cert_type": "psn_no",
-                                            "mdtrt_cert_no": MOTHER.psn_no})  # fmt: skip
+    found = client.post(
+        "/desk/find", data={"csrf_token": csrf, **card_of(MOTHER.id_number, MOTHER.name)}
+    )
     assert "济南市（370100）" in found.text  # the region by name
     standing = client.post("/desk/quote", data=bill(csrf))
     assert amount(standing, "acct_mulaid_pay") == "72.00"

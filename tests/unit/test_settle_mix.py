@@ -14,6 +14,7 @@ WORLD = World(
     keys=tuple(Key(i.code, i.kind, f"{i.code}.k", "secret") for i in INSTITUTIONS),
     employees=tuple(f"E{n}" for n in range(50)),
     parents=tuple(f"R{n}" for n in range(50)),
+    vouchers={f"{kind}{n}": f"voucher-of-{kind}{n}" for kind in "ER" for n in range(50)},
 )
 
 
@@ -40,10 +41,11 @@ def test_every_bill_goes_to_a_desk_that_may_settle_it_and_has_money_lines() -> N
             assert WORLD.keys[bill.key_index].kind is InstitutionKind.PHARMACY
 
 
-def test_http_body_carries_yuan_strings_and_the_request_id() -> None:
+def test_http_body_carries_yuan_strings_the_request_id_and_the_patients_voucher() -> None:
     bill = draw_bill(random.Random(9), WORLD)
     body = bill.body("req-1")
-    assert body["request_id"] == "req-1" and body["psn_no"] == bill.psn_no
+    assert body["request_id"] == "req-1" and "psn_no" not in body  # never a bare psn_no
+    assert (body["mdtrt_cert_type"], body["mdtrt_cert_no"]) == ("01", f"voucher-of-{bill.psn_no}")
     lines = body["lines"]
     assert isinstance(lines, list)
     for sent, (code, qty, price) in zip(lines, bill.lines, strict=True):

@@ -12,6 +12,7 @@ import typer
 
 from gongji.backoffice.service import statistics
 from gongji.cli.common import container, readable_errors
+from gongji.jobs.access_purge import run_access_purge
 from gongji.jobs.fsi_files import run_delete_expired_files
 from gongji.jobs.ledger_check import run_ledger_check
 from gongji.jobs.monthly_clearing import run_monthly_clearing
@@ -118,3 +119,12 @@ def fsi_files() -> None:
     with container() as built, readable_errors():
         deleted = run_delete_expired_files(built.context)
     typer.echo(f"fsi-files: {deleted} expired files deleted")
+
+
+@run_app.command("access-purge")
+def access_purge() -> None:
+    """Delete spent one-time codes and tokens, and the sign-in counts of names no operator
+    holds after a quiet day (hourly inside `gongji serve`)."""
+    with container() as built, readable_errors():
+        deleted = run_access_purge(built.context)
+    typer.echo(f"access-purge: {deleted} spent sign-in records deleted")

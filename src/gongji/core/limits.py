@@ -17,10 +17,11 @@ class Limits:
     """1101 person look-ups per institution per minute: a counter serves one patient at a time;
     sixty a minute is a busy hospital's peak, far below what harvesting the register needs."""
     fsi_identifications_per_minute: int = 300
-    """Patients identified by a presented credential per institution per minute in registrations
-    and settlements (2201, 2401, 2101–2102, inline 2206/2207, 2303/2304): each patient takes two
-    or three messages, so five a second serves a large hospital's every counter while keeping
-    card-number-and-name guessing through settlements as slow as through 1101."""
+    """Patients identified by a presented credential per institution per minute, one budget
+    over every door: the national interface's registrations and settlements (2201, 2401,
+    2101–2102, inline 2206/2207, 2303/2304), REST quotes and settlements, the desk. Each patient
+    takes two or three identifications, so five a second serves a large hospital's every counter
+    while keeping card-number-and-name guessing through settlements as slow as through 1101."""
 
     otp_sends_per_address_per_minute: int = 10
     """One-time codes requested from one client address per minute, over every number."""

@@ -1,7 +1,7 @@
 """The in-process scheduler of `gongji serve`: runs the due jobs every minute in a thread (the
 06:00 return of offers, the monthly clearing, the audit trail's daily anchor, the stored
 ledger check, the back office's statistics), the incremental risk run every 15 minutes, and
-the deletion of the national interface's expired files every hour.
+the deletion of the national interface's expired files and of spent sign-in records every hour.
 
 Each job is idempotent and cheap when there is nothing to do, so "every minute" both keeps the
 06:00 return on time and repairs a missed run after a restart. Production deployments with
@@ -18,6 +18,7 @@ from collections.abc import Callable
 from gongji.audit.service.log import anchor_yesterday
 from gongji.backoffice.service import statistics
 from gongji.jobs import ledger_check
+from gongji.jobs.access_purge import run_access_purge
 from gongji.jobs.fsi_files import run_delete_expired_files
 from gongji.jobs.monthly_clearing import run_monthly_clearing
 from gongji.jobs.notifications import run_notifications
@@ -29,6 +30,7 @@ log = logging.getLogger("gongji.jobs")
 INTERVAL_S = 60.0
 RISK_EVERY_S = 900.0
 FSI_FILES_EVERY_S = 3600.0
+ACCESS_PURGE_EVERY_S = 3600.0
 
 
 class Scheduler:
@@ -39,6 +41,7 @@ class Scheduler:
         self._thread = threading.Thread(target=self._loop, name="gongji-jobs", daemon=True)
         self._risk_due = 0.0
         self._fsi_files_due = 0.0
+        self._access_purge_due = 0.0
 
     def start(self) -> None:
         self._thread.start()
@@ -69,6 +72,7 @@ class Scheduler:
             ("statistics refresh", self._statistics),
             ("risk run", self._risk),
             ("fsi files", self._fsi_files),
+            ("access purge", self._access_purge),
         )
 
     def _expire_grants(self) -> None:
@@ -123,3 +127,13 @@ class Scheduler:
         self._fsi_files_due = time.monotonic() + FSI_FILES_EVERY_S
         if deleted:
             log.info("fsi files: %d expired files deleted", deleted)
+
+    def _access_purge(self) -> None:
+        """Spent codes, tokens and unknown names' sign-in counts, every hour (monotonic, as the
+        files): nothing reads them any more, so the hour only bounds how long they stay."""
+        if time.monotonic() < self._access_purge_due:
+            return
+        deleted = run_access_purge(self._ctx)
+        self._access_purge_due = time.monotonic() + ACCESS_PURGE_EVERY_S
+        if deleted:
+            log.info("access purge: %d spent sign-in records deleted", deleted)

@@ -1,13 +1,16 @@
 """Verifying every ledger invariant over a whole database (``gongji ledger check``).
 
-Runs in one read-only transaction, so it sees one consistent snapshot while writers go on. The
-work is done by aggregate queries; memory grows with the number of accounts, not transfers.
+Runs in one read-only snapshot, so every query sees the same ledger while writers go on:
+SQLite's read transaction is one; PostgreSQL's default (READ COMMITTED) would give each query
+its own, so there it runs ``REPEATABLE READ READ ONLY`` (:func:`in_snapshot`). The work is done
+by aggregate queries; memory grows with the number of accounts, not transfers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, and_, case, func, literal, select
 
@@ -49,8 +52,25 @@ class CheckReport:
         return f"ledger check: FAILED — {self.violations[0]}{more}"
 
 
+R = TypeVar("R")
+
+
 def check_ledger(engine: Engine) -> CheckReport:
-    return run_in_transaction(engine, lambda uow: run_check(uow.connection), read_only=True)
+    return in_snapshot(engine, run_check)
+
+
+def in_snapshot(engine: Engine, work: Callable[[Connection], R]) -> R:
+    """``work`` in one read-only snapshot: SQLite's read transaction is one; PostgreSQL's needs
+    ``REPEATABLE READ`` (its default gives each statement its own), and ``READ ONLY`` so that
+    the check can write nothing."""
+    if engine.dialect.name != "postgresql":
+        return run_in_transaction(engine, lambda uow: work(uow.connection), read_only=True)
+    with engine.connect() as connection:
+        snapshot = connection.execution_options(
+            isolation_level="REPEATABLE READ", postgresql_readonly=True
+        )
+        with snapshot.begin():
+            return work(snapshot)
 
 
 def run_check(connection: Connection) -> CheckReport:

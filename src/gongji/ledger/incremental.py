@@ -23,9 +23,9 @@ and numbers transfers in commit order, so its fence is ``max(seq)`` in the snaps
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, and_, func, select, text
 
@@ -34,17 +34,16 @@ from gongji.ledger.check import (
     check_bound,
     check_transfer_shapes,
     check_unmatched_resolutions,
+    in_snapshot,
     run_check,
 )
 from gongji.ledger.types import TransferFlags
 from gongji.store.tables import ledger_accounts, ledger_transfers
 from gongji.store.tables_access import ledger_check_balances
-from gongji.store.uow import run_in_transaction
 
 A = ledger_accounts.c
 T = ledger_transfers.c
 B = ledger_check_balances.c
-T_ = TypeVar("T_")
 _NOT_POSTING: Final = int(TransferFlags.PENDING | TransferFlags.VOID_PENDING)
 _IN_BATCH: Final = 500  # account numbers per IN list
 
@@ -74,7 +73,7 @@ def full_check(engine: Engine) -> tuple[CheckReport, Verified]:
             posted[num] = (before[0] - debits, before[1] - credits)
         return report, Verified(through, posted)
 
-    return _in_snapshot(engine, work)
+    return in_snapshot(engine, work)
 
 
 def incremental_check(engine: Engine, since: int) -> tuple[CheckReport, Verified]:
@@ -115,7 +114,7 @@ def incremental_check(engine: Engine, since: int) -> tuple[CheckReport, Verified
         report.credits_posted = sum(amount for _, amount in to_fence.values())
         return report, Verified(through, now_verified)
 
-    return _in_snapshot(engine, work)
+    return in_snapshot(engine, work)
 
 
 def _fence(engine: Engine) -> int | None:
@@ -126,17 +125,6 @@ def _fence(engine: Engine) -> int | None:
     with engine.begin() as connection:
         connection.execute(text("LOCK TABLE ledger_transfers IN SHARE MODE"))
         return _max_seq(connection)
-
-
-def _in_snapshot(engine: Engine, work: Callable[[Connection], T_]) -> T_:
-    """One read-only snapshot: SQLite's read transaction is one; PostgreSQL's needs
-    ``REPEATABLE READ`` (its default gives each statement its own)."""
-    if engine.dialect.name != "postgresql":
-        return run_in_transaction(engine, lambda uow: work(uow.connection), read_only=True)
-    with engine.connect() as connection:
-        snapshot = connection.execution_options(isolation_level="REPEATABLE READ")
-        with snapshot.begin():
-            return work(snapshot)
 
 
 def _max_seq(connection: Connection) -> int:

@@ -67,7 +67,7 @@ from gongji.sim.settle_threads import (
     service_sender,
     visit_sender,
 )
-from gongji.sim.settle_world import World, seed_clock, seed_world
+from gongji.sim.settle_world import IDENTIFICATIONS_ALLOWED, World, seed_clock, seed_world
 
 __all__ = ["SettleOptions", "SettleReport", "SettleRow", "run_settle_bench"]
 
@@ -175,6 +175,7 @@ def _bench_database(database: str, store: _Store, options: SettleOptions) -> Dat
             "GONGJI_DATA_DIR": data_dir,
             "GONGJI_SECRET_KEY": key,
             "GONGJI_DATABASE_URL": store.url,
+            **IDENTIFICATIONS_ALLOWED,
         }
         settings = Settings.from_env(env)
         began = time.perf_counter()

@@ -63,6 +63,8 @@ class Bill:
     med_type: str
     lines: tuple[tuple[str, int, int], ...]  # (item code, quantity, unit price in fen)
     shared: bool
+    voucher: str = ""
+    """The patient's e-voucher token: the HTTP body presents it (never a bare psn_no)."""
 
     def request(self, institution_code: str, request_id: str) -> SettleRequest:
         return SettleRequest(
@@ -74,10 +76,12 @@ class Bill:
         )
 
     def body(self, request_id: str) -> dict[str, object]:
-        """The POST /api/v1/settlements body (api/settlement_routes.py SettleBody)."""
+        """The POST /api/v1/settlements body (settlement_routes.py SettleBody): the patient by
+        the e-voucher scanned at the counter."""
         return {
             "request_id": request_id,
-            "psn_no": self.psn_no,
+            "mdtrt_cert_type": "01",
+            "mdtrt_cert_no": self.voucher,
             "med_type": self.med_type,
             "acct_used_flag": True,
             "lines": [
@@ -98,7 +102,8 @@ def draw_bill(rng: random.Random, world: World) -> Bill:
     else:
         kind, med_type, lines = InstitutionKind.HOSPITAL, "21", _inpatient(rng)
     desks = [n for n, key in enumerate(world.keys) if key.kind is kind]
-    return Bill(rng.choice(desks), psn_no, med_type, lines, shared)
+    voucher = world.vouchers.get(psn_no, "")
+    return Bill(rng.choice(desks), psn_no, med_type, lines, shared, voucher)
 
 
 def _pharmacy(rng: random.Random) -> tuple[tuple[str, int, int], ...]:

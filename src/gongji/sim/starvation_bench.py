@@ -43,7 +43,7 @@ from gongji.sim.ledger_bench import machine
 from gongji.sim.settle_load import percentile_ms
 from gongji.sim.settle_mix import draw_bill
 from gongji.sim.settle_server import bench_server
-from gongji.sim.settle_world import World, seed_clock, seed_world
+from gongji.sim.settle_world import IDENTIFICATIONS_ALLOWED, World, seed_clock, seed_world
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 QUOTE_PATH: Final = "/api/v1/settlements/quote"
@@ -153,6 +153,7 @@ def run_starvation_bench(options: StarvationOptions) -> StarvationReport:
         key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
         url = f"sqlite:///{Path(data_dir) / 'starvation.db'}"
         env = {"GONGJI_DATA_DIR": data_dir, "GONGJI_SECRET_KEY": key, "GONGJI_DATABASE_URL": url}
+        env.update(IDENTIFICATIONS_ALLOWED)
         world = _seed(Settings.from_env(env), options.pairs)
         with bench_server(env, None, 1) as server:
             base_url = f"http://{server.host}:{server.port}"

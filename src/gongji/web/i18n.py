@@ -235,7 +235,6 @@ CERT_TYPE: Final[Words] = {
     "02": ("居民身份证", "resident ID card"),
     "03": ("社会保障卡", "social security card"),
     "01": ("医保电子凭证", "e-voucher (QR code)"),
-    "psn_no": ("人员编号", "person number (psn_no)"),
 }
 
 ITEM_CLASS: Final[Words] = {

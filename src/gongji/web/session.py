@@ -52,7 +52,8 @@ DRAFT_TTL_S: Final = 15 * 60
 DRAFT_BYTES_MAX: Final = 2_000
 _SECRET_FIELDS: Final = frozenset(
     {
-        *(CSRF_FIELD, PAGE_FIELD, "code", "password", "totp", "secret", "mdtrt_cert_no"),
+        *(CSRF_FIELD, PAGE_FIELD, "code", "password", "totp", "secret"),
+        *("mdtrt_cert_no", "psn_name"),
         *("payment_password", "new_payment_password", "repeat_payment_password"),
         *("current_payment_password", "reset_code", "own_id_number"),
     }

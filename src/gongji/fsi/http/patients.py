@@ -11,12 +11,11 @@ refusal, ``person_not_identified``, so no answer tells a known number or name fr
 one (people.service.credentials_lookup.identify_presented). A ``psn_no`` sent beside the
 credential must name its holder.
 
-Identifying is a look-up like 1101's, so it is limited per institution before anything is
-read (``Limits.fsi_identifications_per_minute``) and a refused one is recorded with 1101's
-(people.service.lookups): the refusal carries its record out of the transaction, which rolls
-back (a registration's claim of its ``msgid`` with it, so a corrected retry is answered), and
-the interface's route writes it in a transaction of its own before answering. An answered one
-is on record as the visit or settlement it opens.
+Identifying is counted and recorded as at every door an institution uses (people.service.
+patient_identity: one allowance per institution, ``Limits.fsi_identifications_per_minute``, over
+the national interface, the REST settlement API and the desk together; a refusal recorded with
+1101's look-ups after its transaction rolled back, by the interface's route). An answered one is
+on record as the visit or settlement it opens.
 
 The messages of a registered visit (2203–2207, 2301, 2303/2304 on the uploaded lines, 2402…)
 name it by ``mdtrt_id`` and ``psn_no``: the visit carries the identity its registration
@@ -32,21 +31,18 @@ from gongji.fsi.domain import fields
 from gongji.fsi.http.envelope import Envelope
 from gongji.kernel.context import Context
 from gongji.people.service.credentials_lookup import (
+    CredentialNameMissing,
     CredentialRequired,
-    PersonNotIdentified,
     Presented,
-    identify_presented,
+    read_presented,
 )
-from gongji.people.service.lookups import Lookup
+from gongji.people.service.patient_identity import Asking, identify_patient
 from gongji.store.records import PersonRecord
 from gongji.store.uow import UnitOfWork
 
 _ID_CARD: Final = "02"
-_E_VOUCHER: Final = "01"
 _PSN_CERT_ID_CARD: Final = "01"  # psn_cert_type 01 = 居民身份证 (national code table)
 _NAME_LENGTH_MAX: Final = 50
-REFUSED: Final = "person_not_identified"
-ANSWERED: Final = "answered"
 
 
 def presents_credential(data: fields.Node) -> bool:
@@ -58,7 +54,8 @@ def presents_credential(data: fields.Node) -> bool:
 
 
 def presented_credential(data: fields.Node) -> Presented:
-    """The credential in the message, or the refusal of a message that presents none."""
+    """The credential in the message, read as every door reads one; the platform's other form
+    (``psn_cert_type`` ``01`` + ``certno``) is an ID card."""
     psn_no = fields.text(data, "psn_no", required=False, length_max=40)
     cert_type = fields.text(data, "mdtrt_cert_type", required=False, length_max=8)
     cert_no = fields.text(data, "mdtrt_cert_no", required=False, length_max=128)
@@ -69,9 +66,16 @@ def presented_credential(data: fields.Node) -> Presented:
             raise CredentialRequired()
         cert_type, cert_no = _ID_CARD, certno
     name = fields.text(data, "psn_name", required=False, length_max=_NAME_LENGTH_MAX)
-    if cert_type != _E_VOUCHER and name is None:
-        raise fields.FsiFieldMissing(field="psn_name")
-    return Presented(cert_type, cert_no, name, psn_no)
+    try:
+        return read_presented(cert_type, cert_no, name, psn_no)
+    except CredentialNameMissing:
+        raise fields.FsiFieldMissing(field="psn_name") from None  # the interface's own answer
+
+
+def asking(env: Envelope, institution: str, purpose: str) -> Asking:
+    """The institution and the operator of the envelope, as a look-up's record keeps them."""
+    operator = f"{env.fields.get('opter') or ''} {env.fields.get('opter_name') or ''}".strip()
+    return Asking(institution, purpose, env.msgid, operator)
 
 
 def presented_patient(
@@ -79,42 +83,6 @@ def presented_patient(
 ) -> PersonRecord:
     """The holder of the credential ``data`` presents (``mdtrt_cert_required`` without one,
     ``person_not_identified`` for every credential that names no one or someone else)."""
-    limit = ctx.limits.fsi_identifications_per_minute
-    ctx.limiter.admit(f"fsi identify:{institution}", limit)
     presented = presented_credential(data)
-    try:
-        return identify_presented(ctx, uow, presented)
-    except PersonNotIdentified:
-        purpose = f"{env.infno} 就诊人身份核验"
-        lookup = lookup_of(env, institution, presented, purpose, None, REFUSED)
-        raise PatientNotIdentified(lookup) from None
-
-
-class PatientNotIdentified(PersonNotIdentified):
-    """The same refusal as every failed identification, with the look-up to put on record once
-    the transaction that refused has ended."""
-
-    def __init__(self, lookup: Lookup) -> None:
-        super().__init__()
-        self.lookup = lookup
-
-
-def lookup_of(
-    env: Envelope,
-    institution: str,
-    presented: Presented,
-    purpose: str,
-    psn_no: str | None,
-    outcome: str,
-) -> Lookup:
-    """One look-up as the record keeps it: the institution, its operator, whom, why, outcome."""
-    operator = f"{env.fields.get('opter') or ''} {env.fields.get('opter_name') or ''}".strip()
-    return Lookup(
-        institution_code=institution,
-        psn_no=psn_no,
-        cert_type=presented.cert_type or "",
-        purpose=purpose,
-        msgid=env.msgid,
-        operator=operator,
-        outcome=outcome,
-    )
+    asked = asking(env, institution, f"{env.infno} 就诊人身份核验")
+    return identify_patient(ctx, uow, asked, presented)

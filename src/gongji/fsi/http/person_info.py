@@ -28,12 +28,7 @@ from gongji.core.enrolment import INSUTYPE_EMPLOYEE
 from gongji.fsi.domain import fields
 from gongji.fsi.http import settlement
 from gongji.fsi.http.envelope import Envelope
-from gongji.fsi.http.patients import (
-    ANSWERED,
-    REFUSED,
-    lookup_of,
-    presented_credential,
-)
+from gongji.fsi.http.patients import asking, presented_credential
 from gongji.kernel.context import Context
 from gongji.mutual_aid.service.accounts import parts_available
 from gongji.people.service import registry
@@ -42,6 +37,7 @@ from gongji.people.service.credentials_lookup import (
     identify_presented,
 )
 from gongji.people.service.lookups import record_lookup
+from gongji.people.service.patient_identity import ANSWERED, REFUSED, lookup_of
 from gongji.store.records import PersonRecord
 from gongji.store.uow import UnitOfWork
 
@@ -52,13 +48,14 @@ def person_info(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) 
     """1101: who holds the presented credential, their enrolments and own-account balance."""
     ctx.limiter.admit(f"fsi lookup:{institution}", ctx.limits.fsi_lookups_per_minute)
     presented = presented_credential(fields.child(env.input, "data"))
+    asked = asking(env, institution, PURPOSE)
     try:
         person = identify_presented(ctx, uow, presented)
     except PersonNotIdentified:
-        record_lookup(ctx, uow, lookup_of(env, institution, presented, PURPOSE, None, REFUSED))
+        record_lookup(ctx, uow, lookup_of(asked, presented, None, REFUSED))
         uow.commit()  # the refused look-up stays on record; nothing else was written
         raise
-    answered = lookup_of(env, institution, presented, PURPOSE, person.psn_no, ANSWERED)
+    answered = lookup_of(asked, presented, person.psn_no, ANSWERED)
     record_lookup(ctx, uow, answered)
     return {
         "baseinfo": settlement.person_fields(ctx, person, ctx.today()),

@@ -30,13 +30,12 @@ from gongji.api.deps import get_context
 from gongji.api.institution_auth import signed_target
 from gongji.core.errors import GongjiError
 from gongji.fsi.http import envelope as fsi_envelope
-from gongji.fsi.http.patients import PatientNotIdentified
 from gongji.fsi.http.transactions import TRANSACTIONS, Transaction, path_of, transaction
 from gongji.fsi.http.wire import FsiResponse
 from gongji.identity.service import gateway, signing
 from gongji.kernel.context import Context
-from gongji.people.service.lookups import Lookup, record_lookup
-from gongji.store.uow import UnitOfWork, run_in_transaction
+from gongji.people.service.patient_identity import recording_refusal
+from gongji.store.uow import run_in_transaction
 
 log = logging.getLogger("gongji.fsi")
 router = APIRouter(prefix="/fsi/api", tags=["national interface"])
@@ -229,7 +228,8 @@ def _run(
         signing.spend_alone(ctx, verified)
         raise
     institution = verified.institution.id
-    try:
+
+    def handled() -> Mapping[str, Any]:
         if chosen.writes:  # the nonce is spent in the transaction's own commit
             return signing.run_signed_write(
                 ctx, verified, lambda uow: chosen.handler(ctx, uow, envelope, institution)
@@ -238,15 +238,8 @@ def _run(
         return run_in_transaction(
             ctx.engine, lambda uow: chosen.handler(ctx, uow, envelope, institution), read_only=True
         )
-    except PatientNotIdentified as refused:  # its transaction rolled back: record it apart
-        lookup = refused.lookup
-        run_in_transaction(ctx.engine, lambda uow: _record(ctx, uow, lookup))
-        raise
 
-
-def _record(ctx: Context, uow: UnitOfWork, lookup: Lookup) -> None:
-    record_lookup(ctx, uow, lookup)
-    uow.commit()
+    return recording_refusal(ctx, handled)  # a refused identification, recorded apart
 
 
 def _chosen(

@@ -374,8 +374,15 @@ def who_am_i(ctx: Context, uow: UnitOfWork, actor: Actor) -> Me:
 
 
 def purge_expired_access(ctx: Context, uow: UnitOfWork) -> int:
-    """Delete codes and tokens that expired more than a day ago (for a nightly job)."""
-    before_us = ctx.now_us() - ACCESS_RECORDS_KEPT_US
-    return repo.purge_codes(uow.connection, before_us) + repo.purge_tokens(
-        uow.connection, before_us
+    """Delete codes and tokens that expired more than a day ago, and the counts of wrong
+    sign-ins against names no operator holds that nobody tried for a day and that are not
+    locked (job ``access-purge``, hourly in ``gongji serve``): a guessing run leaves no row
+    behind for ever, and a name tried again later starts from its first lockout."""
+    now_us = ctx.now_us()
+    before_us = now_us - ACCESS_RECORDS_KEPT_US
+    connection = uow.connection
+    return (
+        repo.purge_codes(connection, before_us)
+        + repo.purge_tokens(connection, before_us)
+        + repo.purge_unknown_sign_ins(connection, before_us, now_us)
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import Connection, delete, func, insert, select, text, update
+from sqlalchemy import Connection, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gongji.store import raw
@@ -216,6 +216,15 @@ def count_unknown_name_failure(connection: Connection, name_hash: str, at_us: in
         },
     ).returning(unknown_sign_ins.c.failed_logins)
     return int(connection.execute(statement).scalar_one())
+
+
+def purge_unknown_sign_ins(connection: Connection, quiet_since_us: int, now_us: int) -> int:
+    """Forget the names no operator holds that nobody tried since ``quiet_since_us`` and that
+    are not locked at ``now_us``; the number forgotten."""
+    c = unknown_sign_ins.c
+    unlocked = or_(c.locked_until_us.is_(None), c.locked_until_us <= now_us)
+    statement = delete(unknown_sign_ins).where(c.updated_at_us < quiet_since_us, unlocked)
+    return int(connection.execute(statement).rowcount or 0)
 
 
 def lock_unknown_name(connection: Connection, name_hash: str, locked_until_us: int) -> None:

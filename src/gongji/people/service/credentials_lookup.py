@@ -1,7 +1,7 @@
-"""Who the patient at the counter is: a person number, or a medical credential (就诊凭证).
+"""Who holds a medical credential (就诊凭证) a patient presents at an institution's counter.
 
-A designated institution names the patient by ``psn_no`` or by ``mdtrt_cert_type`` and
-``mdtrt_cert_no`` (national code table ``mdtrt_cert_type``):
+A designated institution names the patient by ``mdtrt_cert_type`` and ``mdtrt_cert_no``
+(national code table ``mdtrt_cert_type``):
 
 ``01`` e-voucher (医保电子凭证)
     The patient's app shows a QR code; the institution's scanner turns it into a token. gongji's
@@ -9,23 +9,20 @@ A designated institution names the patient by ``psn_no`` or by ``mdtrt_cert_type
     vault's look-up key, so only gongji can make one, it names one person and it expires
     (:data:`EC_TOKEN_VALID_S`). Nothing is stored per token, so issuing one costs no write.
 ``02`` resident ID card (居民身份证)
-    The 18-character number, found by the vault's keyed hash (the number is never stored in
-    clear and never searched as text).
+    The 18-character number **with the holder's name**, found by the vault's keyed hash (the
+    number is never stored in clear and never searched as text).
 ``03`` social security card (社会保障卡)
-    Its number is the holder's ID number (社会保障号码 = 公民身份号码), so it is read as ``02``.
+    Its number is the holder's ID number (社会保障号码 = 公民身份号码), so it is read as ``02``,
+    with the name as well.
 
-When both a person number and a credential are sent they must name the same person, so a card
-cannot be used to settle on someone else's number. An expired e-voucher still corroborates a
-person number (an inpatient stay outlasts any QR code); alone, it no longer identifies anyone.
-
-The national interface is stricter, :func:`identify_presented`: person information (1101),
-visit registration (2201, 2401) and settlements outside a registered visit identify who holds
-a credential the patient *presents* (a live e-voucher, or an ID or social-security card number
-with the holder's name), never a bare person number, and every failure (unknown number, wrong
-name, forged or expired token, a person number naming someone else) is one and the same
-refusal, so no answer tells an institution whether a number or a name is in the register
-(gongji.fsi.http.patients). :func:`resolve_person` still serves the REST settlement API and the
-desk pages.
+Every door an institution uses reads a credential the same way (:func:`read_presented`) and
+identifies its holder the same way (:func:`identify_presented`): the national interface, the
+REST settlement API and the desk (people.service.patient_identity). A bare person number is
+refused (``mdtrt_cert_required``): person numbers are sequential, and answering them let any
+institution walk the register. Every failure to identify (unknown number, wrong name, forged or
+expired token, a person number naming someone else) is one and the same refusal,
+``person_not_identified``, so no answer tells an institution whether a number or a name is in
+the register.
 """
 
 from __future__ import annotations
@@ -62,12 +59,6 @@ class CertType(StrEnum):
     SOCIAL_SECURITY_CARD = "03"
 
 
-class CredentialMissing(GongjiError):
-    code: ClassVar[str] = "mdtrt_cert_missing"
-    message_zh: ClassVar[str] = "请提供人员编号，或就诊凭证类型和凭证编号"
-    message_en: ClassVar[str] = "Send psn_no, or mdtrt_cert_type with mdtrt_cert_no"
-
-
 class CredentialTypeUnknown(GongjiError):
     code: ClassVar[str] = "mdtrt_cert_type_unknown"
     message_zh: ClassVar[str] = (
@@ -84,12 +75,6 @@ class CredentialInvalid(GongjiError):
     message_en: ClassVar[str] = "The e-voucher is invalid or expired; scan it again"
 
 
-class CredentialMismatch(GongjiError):
-    code: ClassVar[str] = "mdtrt_cert_mismatch"
-    message_zh: ClassVar[str] = "就诊凭证与人员编号不是同一人"
-    message_en: ClassVar[str] = "The credential and psn_no name different persons"
-
-
 class CredentialRequired(GongjiError):
     code: ClassVar[str] = "mdtrt_cert_required"
     message_zh: ClassVar[str] = (
@@ -101,6 +86,15 @@ class CredentialRequired(GongjiError):
         "card number with the name): a bare psn_no is not accepted for person information, "
         "registration, admission or settlement"
     )
+
+
+class CredentialNameMissing(GongjiError):
+    """A card number without its holder's name: the number alone is printed on too many papers
+    (and was enough, with a masked answer, to rebuild it)."""
+
+    code: ClassVar[str] = "psn_name_required"
+    message_zh: ClassVar[str] = "凭身份证或社保卡号码识别参保人时，须同时提供参保人姓名"
+    message_en: ClassVar[str] = "An ID or social-security card number needs the holder's name"
 
 
 class PersonNotIdentified(GongjiError):
@@ -121,36 +115,26 @@ class Presented:
     psn_no: str | None = None
 
 
+def read_presented(
+    cert_type: str | None, cert_no: str | None, name: str | None, psn_no: str | None
+) -> Presented:
+    """The credential as a door received it: ``mdtrt_cert_required`` without one (a person
+    number alone is no credential), ``psn_name_required`` for a card without its holder's
+    name. Nothing is looked up here."""
+    if not cert_no:
+        raise CredentialRequired()
+    kind = _cert_type(cert_type)
+    name = (name or "").strip() or None
+    if kind is not CertType.E_VOUCHER and name is None:
+        raise CredentialNameMissing()
+    return Presented(kind.value, cert_no, name, psn_no or None)
+
+
 def issue_ec_token(ctx: Context, psn_no: str, valid_s: int = EC_TOKEN_VALID_S) -> str:
     """An e-voucher token for ``psn_no`` (what the wallet app's QR code carries)."""
     expires_s = ctx.now_us() // _US_PER_S + valid_s
     payload = base64.urlsafe_b64encode(f"{psn_no}:{expires_s}".encode()).decode().rstrip("=")
     return f"{payload}.{_mac(ctx, payload)}"
-
-
-def resolve_person(
-    ctx: Context,
-    uow: UnitOfWork,
-    psn_no: str | None,
-    cert_type: str | None,
-    cert_no: str | None,
-) -> PersonRecord:
-    """The person named by the number, the credential, or both (which must then agree)."""
-    if not cert_no:
-        if not psn_no:
-            raise CredentialMissing()
-        return require_person(uow, psn_no)
-    kind = _cert_type(cert_type)
-    if kind is CertType.E_VOUCHER:
-        holder, expired = _ec_holder(ctx, cert_no)
-        if expired and not psn_no:
-            raise CredentialInvalid()
-        found = require_person(uow, holder)
-    else:
-        found = _by_id_number(ctx, uow, cert_no)
-    if psn_no and found.psn_no != psn_no:
-        raise CredentialMismatch()
-    return found
 
 
 def _cert_type(text: str | None) -> CertType:

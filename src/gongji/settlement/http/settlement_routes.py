@@ -9,6 +9,14 @@ request id with the same bill answers the settlement already made, with another 
 Amounts cross this edge as yuan strings with two decimals (``"120.00"``) under the national
 field names; a JSON number with a fraction is refused (``amount_float_refused``), never read as
 a binary float. Quantities are decimal strings (``"2"``, ``"0.5"``).
+
+The patient is the holder of the credential presented at the counter, read and identified as
+at every door an institution uses (people.service.patient_identity): ``mdtrt_cert_type`` +
+``mdtrt_cert_no`` (``01`` an e-voucher token alone; ``02``/``03`` an ID or social-security card
+number with the holder's name, ``psn_name``). A ``psn_no`` is accepted only beside a credential,
+which must then name its holder; alone it is refused (``mdtrt_cert_required``), since person
+numbers are sequential. Every failure to identify is ``person_not_identified``, counted against
+the institution's allowance and recorded like the national interface's.
 """
 
 from __future__ import annotations
@@ -31,13 +39,15 @@ from gongji.core.money import format_yuan
 from gongji.identity.service import signing
 from gongji.kernel.context import BUSINESS_TZ, Actor, Context
 from gongji.kernel.errors import NotFound
-from gongji.people.service.credentials_lookup import resolve_person
+from gongji.people.service.credentials_lookup import read_presented
+from gongji.people.service.patient_identity import Asking, identify_patient, recording_refusal
 from gongji.settlement.domain.bill import LineIn, SettleRequest, parse_quantity
 from gongji.settlement.domain.items import BILL_LINES_MAX
 from gongji.settlement.service import settlement
 from gongji.settlement.service.settlement_quote import Quote, quote
 from gongji.settlement.store import settlements_repo as rows
 from gongji.settlement.store.settlements_repo import DrawRow, ItemRow, SettlementRow
+from gongji.store.records import PersonRecord
 from gongji.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/v1/settlements", tags=["settlement"])
@@ -57,6 +67,10 @@ _ITEM_AMOUNTS: Final = (
     "inscp_scp_amt",
 )
 
+QUOTED: Final = "REST 预结算 就诊人身份核验"
+SETTLED: Final = "REST 结算 就诊人身份核验"
+"""Why a look-up was made, as its record says (people.service.lookups)."""
+
 RequestId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 SetlId = Annotated[str, Path(min_length=1, max_length=40)]
 
@@ -68,12 +82,21 @@ class LineBody(Body):
 
 
 class BillBody(Body):
-    """A bill: the patient by ``psn_no`` or by credential, the category, the lines."""
+    """A bill: the patient by the credential presented, the category, the lines."""
 
     request_id: RequestId | None = None
-    psn_no: PsnNo | None = None
-    mdtrt_cert_type: Annotated[str, Field(min_length=1, max_length=2)] | None = None
-    mdtrt_cert_no: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    psn_no: PsnNo | None = Field(
+        None, description="only beside a credential, which must name this person"
+    )
+    mdtrt_cert_type: Annotated[str, Field(min_length=1, max_length=2)] | None = Field(
+        None, description="01 e-voucher token, 02 ID card, 03 social-security card"
+    )
+    mdtrt_cert_no: Annotated[str, Field(min_length=1, max_length=128)] | None = Field(
+        None, description="the token, or the card's number"
+    )
+    psn_name: Annotated[str, Field(min_length=1, max_length=50)] | None = Field(
+        None, description="the holder's name: required with a card (02, 03)"
+    )
     med_type: Annotated[str, Field(pattern=r"^[0-9]{2,6}$")]
     acct_used_flag: bool = True
     use_mutual_aid: bool | None = Field(
@@ -98,15 +121,15 @@ def quote_bill(body: BillBody, institution: Institution, ctx: Ctx) -> dict[str, 
     lines = _lines(body)
 
     def work(uow: UnitOfWork) -> Quote:
-        return quote(ctx, uow, _settle_request(ctx, uow, institution, body, lines))
+        return quote(ctx, uow, _settle_request(ctx, uow, institution, body, lines, QUOTED))
 
-    return quote_out(read(ctx, work))
+    return quote_out(recording_refusal(ctx, lambda: read(ctx, work)))
 
 
 @router.post("", status_code=201, summary="Settle (结算), idempotent per request_id")
 def settle_bill(body: SettleBody, request: Request, signed: Signed, ctx: Ctx) -> JSONResponse:
     def work(uow: UnitOfWork) -> dict[str, Any]:
-        bill = _settle_request(ctx, uow, signed.institution, body, _lines(body))
+        bill = _settle_request(ctx, uow, signed.institution, body, _lines(body), SETTLED)
         row = settlement.settle(ctx, uow, bill)
         # PostgreSQL: the answer's two reads in one round trip, with the writes still waiting
         uow.prefetch([rows.items_read(row.setl_id), rows.draws_read(row.setl_id)])
@@ -114,7 +137,7 @@ def settle_bill(body: SettleBody, request: Request, signed: Signed, ctx: Ctx) ->
         answer["draws"] = [draw_out(d) for d in rows.draws_of(uow.connection, row.setl_id)]
         return answer
 
-    return _committed(ctx, signed, work)
+    return recording_refusal(ctx, lambda: _committed(ctx, signed, work))
 
 
 @router.post("/{setl_id}/reverse", status_code=201, summary="Reverse (撤销) one of my settlements")
@@ -176,9 +199,14 @@ def _lines(body: BillBody) -> tuple[LineIn, ...]:
 
 
 def _settle_request(
-    ctx: Context, uow: UnitOfWork, institution: Actor, body: BillBody, lines: tuple[LineIn, ...]
+    ctx: Context,
+    uow: UnitOfWork,
+    institution: Actor,
+    body: BillBody,
+    lines: tuple[LineIn, ...],
+    purpose: str,
 ) -> SettleRequest:
-    person = resolve_person(ctx, uow, body.psn_no, body.mdtrt_cert_type, body.mdtrt_cert_no)
+    person = _patient(ctx, uow, Asking(institution.id, purpose, body.request_id or ""), body)
     return SettleRequest(
         institution_code=institution.id,
         request_id=body.request_id or "",
@@ -188,6 +216,12 @@ def _settle_request(
         acct_used_flag=body.acct_used_flag,
         use_mutual_aid=body.use_mutual_aid,
     )
+
+
+def _patient(ctx: Context, uow: UnitOfWork, asking: Asking, body: BillBody) -> PersonRecord:
+    """The holder of the credential the bill presents (the patient's ``psn_no`` alone is none)."""
+    presented = read_presented(body.mdtrt_cert_type, body.mdtrt_cert_no, body.psn_name, body.psn_no)
+    return identify_patient(ctx, uow, asking, presented)
 
 
 def _committed(

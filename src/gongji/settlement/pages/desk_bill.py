@@ -1,11 +1,15 @@
 """The desk's bill form: who the patient is, the medical category, the lines; read into the
 settlement service's :class:`SettleRequest`, and each refusal put beside the field it concerns.
 
-The patient is named once by credential (ID card, social security card, e-voucher or person
-number). After that the page carries only the person number in a hidden field, never the ID
-number: what the cashier typed is not echoed back (personal data is masked in every output).
-A newly typed credential always wins over the carried number, so the next patient at the
-counter cannot be settled on the previous one's number.
+The patient is identified as at every door an institution uses (people.service.
+patient_identity): the e-voucher's QR code scanned, or an ID or social-security card number
+with the holder's name; never a person number alone. Every failure is the same refusal, in the
+same words. Each identification counts against the institution's allowance, and a refused one
+is recorded. After that the page carries the person number with a seal binding it to this desk
+session (an HMAC of both under the vault's key), never the ID number or the name: what the
+cashier typed is not echoed back, and a person number typed into the page, or carried over from
+another session, names no one. A newly typed credential always wins over the carried patient,
+so the next patient at the counter cannot be settled on the previous one's number.
 
 Prices come from the catalogue: an item with one fixed price (统一定价) is charged that price
 and a different typed price is refused beside the line; an item whose price the institution
@@ -17,6 +21,7 @@ patient's e-voucher QR code: a token is longer than any item code, so it names t
 
 from __future__ import annotations
 
+import hmac
 import re
 import secrets
 from collections.abc import Mapping
@@ -27,7 +32,14 @@ from typing import ClassVar, Final
 from gongji.core.errors import GongjiError
 from gongji.core.money import format_yuan
 from gongji.kernel.context import Context
-from gongji.people.service.credentials_lookup import CertType, resolve_person
+from gongji.people.service.credentials_lookup import (
+    CertType,
+    CredentialRequired,
+    Presented,
+    read_presented,
+)
+from gongji.people.service.patient_identity import Asking, identify_patient
+from gongji.people.service.persons import require_person
 from gongji.settlement.domain.bill import LineIn, SettleRequest, parse_quantity
 from gongji.settlement.domain.items import CatalogueItem, ItemQuantityInvalid
 from gongji.store.records import PersonRecord
@@ -41,26 +53,22 @@ the HIS over the API."""
 
 LINE_ROWS_MIN: Final = 3
 PSN_NO_FIELD: Final = "psn_no"
+SEAL_FIELD: Final = "patient_seal"
 CERT_TYPE_FIELD: Final = "mdtrt_cert_type"
 CERT_NO_FIELD: Final = "mdtrt_cert_no"
+NAME_FIELD: Final = "psn_name"
 SCAN_FIELD: Final = "scan"
 ITEM_CODE_LENGTH_MAX: Final = 40
 """Catalogue codes are at most this long; a longer scan is an e-voucher token."""
-BY_PSN_NO: Final = "psn_no"
-_PSN_NO: Final = re.compile(r"[A-Za-z0-9]{1,32}")
+PURPOSE: Final = "结算台 就诊人身份核验"
+"""Why the desk identifies, as the look-ups' record says (people.service.lookups)."""
+_SEAL_CONTEXT: Final = "desk patient v1"
 _REQUEST_ID: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _FIELDS: Final = {
-    "mdtrt_cert_missing": CERT_NO_FIELD,
+    "mdtrt_cert_required": CERT_NO_FIELD,
     "mdtrt_cert_type_unknown": CERT_TYPE_FIELD,
-    "mdtrt_cert_invalid": CERT_NO_FIELD,
-    "mdtrt_cert_mismatch": CERT_NO_FIELD,
-    "not_found": CERT_NO_FIELD,
-    "id_number_length": CERT_NO_FIELD,
-    "id_number_characters": CERT_NO_FIELD,
-    "id_number_region": CERT_NO_FIELD,
-    "id_number_birth_date": CERT_NO_FIELD,
-    "id_number_check_digit": CERT_NO_FIELD,
-    "id_number_sequence": CERT_NO_FIELD,
+    "psn_name_required": NAME_FIELD,
+    "person_not_identified": CERT_NO_FIELD,
     "person_not_insured": CERT_NO_FIELD,
     "settlement_suspended": CERT_NO_FIELD,
     "med_type_not_allowed": "med_type",
@@ -127,20 +135,29 @@ def line_rows(values: Mapping[str, str]) -> int:
     return min(LINE_ROWS_MAX, max(LINE_ROWS_MIN, (filled[-1] + 2) if filled else 0))
 
 
-def identify(ctx: Context, uow: UnitOfWork, form: Form) -> PersonRecord:
-    """The patient: a newly typed credential, else the person number the page carries."""
+def identify(
+    ctx: Context, uow: UnitOfWork, form: Form, institution: str, session: str
+) -> PersonRecord:
+    """The patient: the holder of a newly typed credential, else the patient this desk session
+    identified before (the carried person number and its seal); ``mdtrt_cert_required``
+    without either."""
     cert_no = form.get(CERT_NO_FIELD)
-    cert_type = form.get(CERT_TYPE_FIELD)
-    if cert_no and cert_type == BY_PSN_NO:
-        return resolve_person(ctx, uow, cert_no.upper(), None, None)
-    if cert_no and cert_type == CertType.E_VOUCHER:
-        return resolve_person(ctx, uow, None, cert_type, cert_no)  # a token: case matters
     if cert_no:
-        return resolve_person(ctx, uow, None, cert_type, cert_no.upper())
+        presented = read_presented(
+            form.get(CERT_TYPE_FIELD), cert_no, form.get(NAME_FIELD), None
+        )  # as typed: a token's case matters (an ID number's x is read as X all the same)
+        return identify_patient(ctx, uow, Asking(institution, PURPOSE), presented)
     carried = form.get(PSN_NO_FIELD)
-    if carried and _PSN_NO.fullmatch(carried):
-        return resolve_person(ctx, uow, carried, None, None)
-    return resolve_person(ctx, uow, None, None, None)  # refuses: name the patient
+    seal = form.get(SEAL_FIELD)
+    if carried and hmac.compare_digest(seal.encode(), patient_seal(ctx, session, carried).encode()):
+        return require_person(uow, carried)
+    raise CredentialRequired()
+
+
+def patient_seal(ctx: Context, session: str, psn_no: str) -> str:
+    """What the page carries beside the identified patient's number: valid in this desk session
+    only, and only for the number identified in it."""
+    return ctx.vault.lookup_hash(f"{session}\n{psn_no}", context=_SEAL_CONTEXT)
 
 
 def scanned_voucher(form: Form) -> str | None:
@@ -150,12 +167,12 @@ def scanned_voucher(form: Form) -> str | None:
     return scanned if len(scanned) > ITEM_CODE_LENGTH_MAX else None
 
 
-def identify_by_voucher(ctx: Context, uow: UnitOfWork, token: str) -> PersonRecord:
-    """The patient whose e-voucher was scanned; a refusal belongs to the scan field."""
-    try:
-        return resolve_person(ctx, uow, None, CertType.E_VOUCHER, token)
-    except GongjiError as error:
-        raise FieldError(SCAN_FIELD, error) from None
+def identify_by_voucher(
+    ctx: Context, uow: UnitOfWork, token: str, institution: str
+) -> PersonRecord:
+    """The patient whose e-voucher was scanned."""
+    presented = Presented(CertType.E_VOUCHER.value, token)
+    return identify_patient(ctx, uow, Asking(institution, PURPOSE), presented)
 
 
 def read_bill(form: Form) -> Bill:

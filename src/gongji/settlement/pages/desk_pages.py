@@ -30,6 +30,8 @@ from gongji.institutions.service.institutions import InstitutionRecord, get_inst
 from gongji.kernel.context import ActorKind, Context
 from gongji.kernel.errors import NotFound
 from gongji.people.service import registry
+from gongji.people.service.credentials_lookup import PersonNotIdentified
+from gongji.people.service.patient_identity import recording_refusal
 from gongji.people.service.persons import governing_enrolment
 from gongji.settlement.domain.items import CatalogueItem
 from gongji.settlement.pages import desk_bill, desk_day
@@ -136,7 +138,8 @@ def _bill_page(
 ) -> Response:
     ctx = context_of(request)
     shown = {**dict(values or {}), **(load_draft(request) or {})}
-    shown.pop(desk_bill.CERT_NO_FIELD, None)  # never echo a typed ID number
+    shown.pop(desk_bill.CERT_NO_FIELD, None)  # never echo a typed ID number or name
+    shown.pop(desk_bill.NAME_FIELD, None)
     shown.pop(desk_bill.SCAN_FIELD, None)  # a scan is done once it is on a line
     codes = [
         shown.get(f"item_code_{n}", "").strip().upper() for n in range(desk_bill.LINE_ROWS_MAX)
@@ -198,6 +201,17 @@ def _patient_context(uow: UnitOfWork, person: PersonRecord) -> dict[str, Any]:
     return {"patient": person, "enrolment": governing_enrolment(uow, person.psn_no)}
 
 
+def _carried(ctx: Context, posted: Posted, person: PersonRecord) -> dict[str, str]:
+    """The identified patient as the page carries it to the next step: the number, sealed to
+    this desk session."""
+    seal = desk_bill.patient_seal(ctx, posted.session.token, person.psn_no)
+    return {desk_bill.PSN_NO_FIELD: person.psn_no, desk_bill.SEAL_FIELD: seal}
+
+
+def _identify(ctx: Context, uow: UnitOfWork, posted: Posted) -> PersonRecord:
+    return desk_bill.identify(ctx, uow, posted.form, posted.actor.id, posted.session.token)
+
+
 @router.post("/desk/find")
 def find_patient(request: Request, posted: DeskPost) -> Response:
     """查找参保人, and Enter anywhere in the bill form: finds the patient named by a typed
@@ -211,8 +225,8 @@ def find_patient(request: Request, posted: DeskPost) -> Response:
     def work(uow: UnitOfWork) -> tuple[dict[str, Any], dict[str, str]]:
         values = form.kept()
         if voucher:
-            person = desk_bill.identify_by_voucher(ctx, uow, voucher)
-            return _patient_context(uow, person), {**values, desk_bill.PSN_NO_FIELD: person.psn_no}
+            person = desk_bill.identify_by_voucher(ctx, uow, voucher, posted.actor.id)
+            return _patient_context(uow, person), {**values, **_carried(ctx, posted, person)}
         if scanned:
             try:
                 item = catalogue.load_items(ctx, uow, [scanned])[scanned]
@@ -221,11 +235,14 @@ def find_patient(request: Request, posted: DeskPost) -> Response:
             values = desk_bill.with_scanned(values, item)
         if scanned and not named:
             return {}, values
-        person = desk_bill.identify(ctx, uow, form)
-        return _patient_context(uow, person), {**values, desk_bill.PSN_NO_FIELD: person.psn_no}
+        person = _identify(ctx, uow, posted)
+        return _patient_context(uow, person), {**values, **_carried(ctx, posted, person)}
 
     try:
-        found, values = read(ctx, work)
+        found, values = recording_refusal(ctx, lambda: read(ctx, work))
+    except PersonNotIdentified as refused:
+        where = desk_bill.SCAN_FIELD if voucher else desk_bill.CERT_NO_FIELD
+        return _refused(request, posted, FieldError(where, refused))
     except (FieldError, GongjiError) as problem:
         return _refused(request, posted, problem)
     acct_used = form.get("acct_used_flag") == "1"
@@ -240,7 +257,7 @@ def pre_settle(request: Request, posted: DeskPost) -> Response:
     ctx, form = context_of(request), posted.form
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
-        person = desk_bill.identify(ctx, uow, form)
+        person = _identify(ctx, uow, posted)
         bill = desk_bill.read_bill(form)
         items = catalogue.load_items(ctx, uow, bill.item_codes)
         request_id = desk_bill.new_request_id(ctx)
@@ -249,10 +266,10 @@ def pre_settle(request: Request, posted: DeskPost) -> Response:
         return {**_patient_context(uow, person), "quoted": quoted_view(planned)}
 
     try:
-        found = read(ctx, work)
+        found = recording_refusal(ctx, lambda: read(ctx, work))
     except (FieldError, GongjiError) as problem:
         return _refused(request, posted, problem)
-    values = {**form.kept(), desk_bill.PSN_NO_FIELD: found["patient"].psn_no}
+    values = {**form.kept(), **_carried(ctx, posted, found["patient"])}
     acct_used = form.get("acct_used_flag") == "1"
     return _bill_page(request, posted.session, values=values, acct_used=acct_used, **found)
 
@@ -278,7 +295,7 @@ def settle(request: Request, posted: DeskPost) -> Response:
     ctx, form = context_of(request), posted.form
 
     def work(uow: UnitOfWork) -> SettlementRow:
-        person = desk_bill.identify(ctx, uow, form)
+        person = _identify(ctx, uow, posted)
         bill = desk_bill.read_bill(form)
         items = catalogue.load_items(ctx, uow, bill.item_codes)
         request_id = desk_bill.request_id_of(form)
@@ -286,7 +303,7 @@ def settle(request: Request, posted: DeskPost) -> Response:
         return settlement.settle(ctx, uow, wanted)
 
     try:
-        row = commit(ctx, work)
+        row = recording_refusal(ctx, lambda: commit(ctx, work))
     except (FieldError, GongjiError) as problem:
         return _refused(request, posted, problem)
     return see_other(request, f"/desk/settlements/{row.setl_id}?done=settled")
