@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from conftest import PostgresSchema
 from gongji.bootstrap import limiter_for
@@ -128,3 +128,65 @@ def test_postgres_gets_the_shared_limiter_and_sqlite_the_memory_one(
 ) -> None:
     assert isinstance(limiter_for(pg_engine), SharedRateLimiter)
     assert isinstance(limiter_for(sqlite_engine), RateLimiter)
+
+
+class CountedStatements:
+    """How many statements an engine sent, from SQLAlchemy's own hook."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.count = 0
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *_: object) -> None:
+        self.count += 1
+
+
+def test_a_large_allowance_is_leased_not_counted_request_by_request(pg_engine: Engine) -> None:
+    now = FixedTime(6_000_000.0)
+    limiter = SharedRateLimiter(pg_engine, now)
+    statements = CountedStatements(pg_engine)
+    for _ in range(300):
+        limiter.admit("identify:H001", 300)
+    with pytest.raises(RateLimited):
+        limiter.admit("identify:H001", 300)
+    assert statements.count <= 3 * (300 // 10 + 2)  # a lease of 10, three statements each
+    with pg_engine.connect() as connection:
+        stored = select(rate_limit_counts.c.count).where(rate_limit_counts.c.key == "identify:H001")
+        assert connection.execute(stored).scalar_one() == 300
+    now.at += 61  # the next window: the lease of the last one is not carried over
+    limiter.admit("identify:H001", 300)
+
+
+def test_leases_of_several_workers_never_exceed_the_limit(
+    pg_engine: Engine, second_engine: Engine
+) -> None:
+    now = FixedTime(7_000_000.0)
+    limiters = [SharedRateLimiter(pg_engine, now), SharedRateLimiter(second_engine, now)]
+
+    def attempt(index: int) -> bool:
+        try:
+            limiters[index % 2].admit("identify:H002", 95)
+        except RateLimited:
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        admitted = sum(pool.map(attempt, range(200)))
+    # a lease of 3; a worker's unused lease is lost to the other until the window turns
+    assert 95 - 2 * 3 <= admitted <= 95
+
+
+def test_a_lease_shrinks_to_what_is_left_near_the_limit(
+    pg_engine: Engine, second_engine: Engine
+) -> None:
+    now = FixedTime(8_000_000.0)
+    first, second = SharedRateLimiter(pg_engine, now), SharedRateLimiter(second_engine, now)
+    for _ in range(55):
+        first.admit("identify:H003", 60)  # leases of 2: 56 counted
+    for _ in range(4):
+        second.admit("identify:H003", 60)  # the last 4, the final lease cut to what is left
+    with pytest.raises(RateLimited):
+        second.admit("identify:H003", 60)
+    first.admit("identify:H003", 60)  # the first worker's leased unit is still its own
+    with pytest.raises(RateLimited):
+        first.admit("identify:H003", 60)
