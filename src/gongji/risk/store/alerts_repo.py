@@ -12,7 +12,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from gongji.risk.domain.alerts import Alert, Evidence
 from gongji.store import raw
-from gongji.store.tables_risk import risk_alerts, risk_case_alerts, risk_grant_holds, risk_runs
+from gongji.store.tables_risk import (
+    risk_alerts,
+    risk_case_alerts,
+    risk_cases,
+    risk_grant_holds,
+    risk_runs,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,18 +163,65 @@ def of_subject(connection: Connection, subject_kind: str, subject: str) -> list[
     return [_row(r) for r in connection.execute(statement.order_by(risk_alerts.c.id))]
 
 
-def record_hold(connection: Connection, grant_id: str, fingerprints: Sequence[str]) -> None:
-    """Link ``grant_id`` to the stored alerts of ``fingerprints`` that held it; a link already
-    there is left as it is (``ON CONFLICT DO NOTHING``), so recording it again changes nothing."""
+@dataclass(frozen=True, slots=True)
+class StandingAlert:
+    """A stored alert about a person, not gathered into a case in one of the states left out:
+    what the write-time check needs to tell whether it still holds (no evidence is read)."""
+
+    id: int
+    fingerprint: str
+    rule: str
+    reason: str
+    subject: str
+    region: str
+
+
+def standing_alerts_about(
+    connection: Connection,
+    persons: Sequence[str],
+    rules: Sequence[str],
+    leaving_out_case_states: Sequence[str],
+) -> list[StandingAlert]:
+    """The alerts of ``rules`` whose subject is one of ``persons``, oldest first, but those in a
+    case in one of ``leaving_out_case_states``: one read through ``ix_risk_alerts_subject``
+    (a case and its link by their keys)."""
+    if not persons or not rules:
+        return []
+    joined = risk_alerts.outerjoin(
+        risk_case_alerts, risk_case_alerts.c.alert_id == risk_alerts.c.id
+    ).outerjoin(risk_cases, risk_cases.c.id == risk_case_alerts.c.case_id)
+    columns = [risk_alerts.c[name] for name in StandingAlert.__dataclass_fields__]
+    statement = (
+        select(*columns)
+        .select_from(joined)
+        .where(
+            risk_alerts.c.subject_kind == "person",
+            risk_alerts.c.subject.in_(sorted(set(persons))),
+            risk_alerts.c.rule.in_(sorted(set(rules))),
+            risk_cases.c.state.is_(None) | risk_cases.c.state.not_in(leaving_out_case_states),
+        )
+        .order_by(risk_alerts.c.id)
+    )
+    return [
+        StandingAlert(int(r.id), r.fingerprint, r.rule, r.reason, r.subject, r.region)
+        for r in connection.execute(statement)
+    ]
+
+
+def record_hold(connection: Connection, grant_id: str, fingerprints: Sequence[str]) -> list[int]:
+    """Link ``grant_id`` to the stored alerts of ``fingerprints`` that held it and answer their
+    ids, in order; a link already there is left as it is (``ON CONFLICT DO NOTHING``), so
+    recording it again changes nothing."""
     if not fingerprints:
-        return
+        return []
     found = select(risk_alerts.c.id).where(risk_alerts.c.fingerprint.in_(sorted(fingerprints)))
-    ids = connection.execute(found).scalars()
-    links = [{"grant_id": grant_id, "alert_id": int(alert_id)} for alert_id in ids]
-    if not links:
-        return
+    ids = sorted(int(alert_id) for alert_id in connection.execute(found).scalars())
+    if not ids:
+        return []
+    links = [{"grant_id": grant_id, "alert_id": alert_id} for alert_id in ids]
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     connection.execute(dialect.insert(risk_grant_holds).on_conflict_do_nothing(), links)
+    return ids
 
 
 def holding(connection: Connection, grant_ids: Sequence[str]) -> dict[str, list[AlertRow]]:
