@@ -15,7 +15,6 @@ from gongji.store import raw
 from gongji.store.tables_risk import (
     risk_alerts,
     risk_case_alerts,
-    risk_cases,
     risk_grant_holds,
     risk_runs,
 )
@@ -183,29 +182,24 @@ def standing_alerts_about(
     leaving_out_case_states: Sequence[str],
 ) -> list[StandingAlert]:
     """The alerts of ``rules`` whose subject is one of ``persons``, oldest first, but those in a
-    case in one of ``leaving_out_case_states``: one read through ``ix_risk_alerts_subject``
-    (a case and its link by their keys)."""
+    case in one of ``leaving_out_case_states``: one read through ``ix_risk_alerts_subject`` (a
+    case and its link by their keys), sent as fixed text (it runs in every grant offer)."""
     if not persons or not rules:
         return []
-    joined = risk_alerts.outerjoin(
-        risk_case_alerts, risk_case_alerts.c.alert_id == risk_alerts.c.id
-    ).outerjoin(risk_cases, risk_cases.c.id == risk_case_alerts.c.case_id)
-    columns = [risk_alerts.c[name] for name in StandingAlert.__dataclass_fields__]
-    statement = (
-        select(*columns)
-        .select_from(joined)
-        .where(
-            risk_alerts.c.subject_kind == "person",
-            risk_alerts.c.subject.in_(sorted(set(persons))),
-            risk_alerts.c.rule.in_(sorted(set(rules))),
-            risk_cases.c.state.is_(None) | risk_cases.c.state.not_in(leaving_out_case_states),
-        )
-        .order_by(risk_alerts.c.id)
+    params: dict[str, Any] = {"kind": "person"}
+    subjects = raw.in_list("subject", sorted(set(persons)), params)
+    of_rules = raw.in_list("rule", sorted(set(rules)), params)
+    left_out = raw.in_list("state", sorted(set(leaving_out_case_states)), params)
+    rows = raw.fetch(
+        connection,
+        "SELECT a.id, a.fingerprint, a.rule, a.reason, a.subject, a.region FROM risk_alerts a"
+        " LEFT JOIN risk_case_alerts ca ON ca.alert_id = a.id"
+        " LEFT JOIN risk_cases c ON c.id = ca.case_id"
+        f" WHERE a.subject_kind = :kind AND a.{subjects} AND a.{of_rules}"
+        f" AND (c.state IS NULL OR NOT c.{left_out}) ORDER BY a.id",
+        params,
     )
-    return [
-        StandingAlert(int(r.id), r.fingerprint, r.rule, r.reason, r.subject, r.region)
-        for r in connection.execute(statement)
-    ]
+    return [StandingAlert(int(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
 
 def record_hold(connection: Connection, grant_id: str, fingerprints: Sequence[str]) -> list[int]:
