@@ -16,6 +16,12 @@ settlement has been paid at the counter by then and cannot be held; its held ale
 freeze is the officer's decision. Every hold is in the audit trail (``risk_write_held``), and a
 held grant is linked to the alerts that held it (``risk_grant_holds``), in the same transaction
 as the hold, so the officer sees exactly why, whatever the alerts name.
+
+An offer is held not only by an alert it raises anew: an alert of a holding rule about either
+party that is still standing — raised before, by an earlier write or a run, and not gathered
+into a case closed as unfounded — holds it too (``standing_holds``). Otherwise a kinship alert
+naming only relationships, stored once, would hold a contributor's first offer and let the
+next ones through; and an alert outlives the screen's 30 days until the officer judges it.
 """
 
 from __future__ import annotations
@@ -27,13 +33,15 @@ from gongji.audit.service import log
 from gongji.kernel.context import Actor, ActorKind, Context, Role
 from gongji.kernel.screening import GrantOffered, Screen, WriteFacts
 from gongji.people.service.persons import birth_date_from_enc
-from gongji.risk.domain.alerts import RuleCode, SubjectKind
+from gongji.risk.domain.alerts import Alert, RuleCode, SubjectKind
+from gongji.risk.domain.cases import CaseState
 from gongji.risk.domain.common import PolicyFor
 from gongji.risk.domain.engine import run_rules
 from gongji.risk.domain.facts import US_PER_DAY, History
 from gongji.risk.domain.rules_people import whose_birth_dates
 from gongji.risk.service.access import shipped_policy
 from gongji.risk.store import alerts_repo, facts_repo
+from gongji.risk.store.alerts_repo import StandingAlert
 from gongji.store.uow import UnitOfWork
 
 LOOK_BACK_DAYS = 30
@@ -54,7 +62,9 @@ def make_screen(policy_for: PolicyFor | None = None) -> Screen:
 
 
 def screen_write(ctx: Context, uow: UnitOfWork, facts: WriteFacts, policy_for: PolicyFor) -> bool:
-    """Store the alerts the write raises; ``True`` when one of them is a rule that holds."""
+    """Store the alerts the write raises; ``True`` when the write is to be held: for a
+    settlement, one of them is of a rule that holds; for a grant offer, an alert of such a rule
+    about a party stands, raised now or before (``standing_holds``)."""
     if isinstance(facts, GrantOffered):
         people, rules = [facts.contributor, facts.recipient], _ON_GRANT
     else:
@@ -62,24 +72,69 @@ def screen_write(ctx: Context, uow: UnitOfWork, facts: WriteFacts, policy_for: P
     history = _history(ctx, uow, people, facts.at_us)
     found = run_rules(history, policy_for, persons=people, only=rules)
     fresh = alerts_repo.not_raised(uow.connection, found)
-    if not fresh:
-        return False
     held = [a for a in fresh if policy_for(a.region).of(a.rule).hold]
     now_us = ctx.now_us()
     alerts_repo.insert_alerts(uow.connection, [a for a in fresh if a not in held], now_us, None,
                               source="write")  # fmt: skip
     alerts_repo.insert_alerts(uow.connection, held, now_us, None, source="write", held=True)
-    if not held:
+    if not isinstance(facts, GrantOffered):
+        if held:
+            _audit_hold(ctx, uow, facts, [(a.rule.value, a.subject) for a in _persons(held)], [])
+        return bool(held)
+    standing = alerts_repo.standing_alerts_about(  # the fresh ones just stored among them
+        uow.connection, people, [r.value for r in _ON_GRANT], [CaseState.CLOSED_UNFOUNDED.value]
+    )
+    holding = standing_holds(standing, found, policy_for)
+    if not holding:
         return False
-    if isinstance(facts, GrantOffered):
-        alerts_repo.record_hold(uow.connection, facts.grant_id, [a.fingerprint for a in held])
-    holding = ", ".join(sorted({a.rule.value for a in held}))
-    subjects = sorted({a.subject for a in held if a.subject_kind is SubjectKind.PERSON})
+    linked = alerts_repo.record_hold(
+        uow.connection, facts.grant_id, [a.fingerprint for a in holding]
+    )
+    _audit_hold(ctx, uow, facts, [(a.rule, a.subject) for a in holding], linked)
+    return True
+
+
+def standing_holds(
+    standing: Sequence[StandingAlert], found: Sequence[Alert], policy_for: PolicyFor
+) -> list[StandingAlert]:
+    """Of the stored alerts about an offer's parties not closed as unfounded (``standing``), those
+    that hold it: their rule holds in their region; and where the screen found an alert of the
+    same rule, clause and person now, only that very alert — the rule has just judged that
+    clause again, and a fan-in or a relation's large grants grow with each offer (the newest
+    alert names every grant), so the earlier ones of the clause add nothing. An alert the
+    screen finds again but that a case closed as unfounded is not standing, and takes the
+    earlier ones of its clause with it."""
+    judged = {(a.rule.value, a.reason, a.subject) for a in found}
+    now = {a.fingerprint for a in found}
+    holding = []
+    for alert in standing:
+        params = policy_for(alert.region).of(RuleCode(alert.rule))
+        if not (params.enabled and params.hold):
+            continue
+        if (alert.rule, alert.reason, alert.subject) in judged and alert.fingerprint not in now:
+            continue
+        holding.append(alert)
+    return holding
+
+
+def _persons(alerts: Sequence[Alert]) -> list[Alert]:
+    return [a for a in alerts if a.subject_kind is SubjectKind.PERSON]
+
+
+def _audit_hold(
+    ctx: Context,
+    uow: UnitOfWork,
+    facts: WriteFacts,
+    why: Sequence[tuple[str, str]],
+    alert_ids: Sequence[int],
+) -> None:
+    holding = ", ".join(sorted({rule for rule, _ in why}))
+    subjects = sorted({subject for _, subject in why})
+    extra = {"alerts": list(alert_ids)} if alert_ids else {}
     log.record(
         ctx, uow, SCREENING_ACTOR, "risk_write_held", subject=subjects[0] if subjects else None,
-        reason=f"风险预警待审：{holding}", write=_what(facts),
+        reason=f"风险预警待审：{holding}", write=_what(facts), **extra,
     )  # fmt: skip
-    return True
 
 
 def _history(ctx: Context, uow: UnitOfWork, people: Sequence[str], at_us: int) -> History:

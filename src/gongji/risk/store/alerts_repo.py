@@ -12,7 +12,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from gongji.risk.domain.alerts import Alert, Evidence
 from gongji.store import raw
-from gongji.store.tables_risk import risk_alerts, risk_case_alerts, risk_grant_holds, risk_runs
+from gongji.store.tables_risk import (
+    risk_alerts,
+    risk_case_alerts,
+    risk_grant_holds,
+    risk_runs,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,18 +162,60 @@ def of_subject(connection: Connection, subject_kind: str, subject: str) -> list[
     return [_row(r) for r in connection.execute(statement.order_by(risk_alerts.c.id))]
 
 
-def record_hold(connection: Connection, grant_id: str, fingerprints: Sequence[str]) -> None:
-    """Link ``grant_id`` to the stored alerts of ``fingerprints`` that held it; a link already
-    there is left as it is (``ON CONFLICT DO NOTHING``), so recording it again changes nothing."""
+@dataclass(frozen=True, slots=True)
+class StandingAlert:
+    """A stored alert about a person, not gathered into a case in one of the states left out:
+    what the write-time check needs to tell whether it still holds (no evidence is read)."""
+
+    id: int
+    fingerprint: str
+    rule: str
+    reason: str
+    subject: str
+    region: str
+
+
+def standing_alerts_about(
+    connection: Connection,
+    persons: Sequence[str],
+    rules: Sequence[str],
+    leaving_out_case_states: Sequence[str],
+) -> list[StandingAlert]:
+    """The alerts of ``rules`` whose subject is one of ``persons``, oldest first, but those in a
+    case in one of ``leaving_out_case_states``: one read through ``ix_risk_alerts_subject`` (a
+    case and its link by their keys), sent as fixed text (it runs in every grant offer)."""
+    if not persons or not rules:
+        return []
+    params: dict[str, Any] = {"kind": "person"}
+    subjects = raw.in_list("subject", sorted(set(persons)), params)
+    of_rules = raw.in_list("rule", sorted(set(rules)), params)
+    left_out = raw.in_list("state", sorted(set(leaving_out_case_states)), params)
+    rows = raw.fetch(
+        connection,
+        "SELECT a.id, a.fingerprint, a.rule, a.reason, a.subject, a.region FROM risk_alerts a"
+        " LEFT JOIN risk_case_alerts ca ON ca.alert_id = a.id"
+        " LEFT JOIN risk_cases c ON c.id = ca.case_id"
+        f" WHERE a.subject_kind = :kind AND a.{subjects} AND a.{of_rules}"
+        f" AND (c.state IS NULL OR NOT c.{left_out}) ORDER BY a.id",
+        params,
+    )
+    return [StandingAlert(int(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+
+def record_hold(connection: Connection, grant_id: str, fingerprints: Sequence[str]) -> list[int]:
+    """Link ``grant_id`` to the stored alerts of ``fingerprints`` that held it and answer their
+    ids, in order; a link already there is left as it is (``ON CONFLICT DO NOTHING``), so
+    recording it again changes nothing."""
     if not fingerprints:
-        return
+        return []
     found = select(risk_alerts.c.id).where(risk_alerts.c.fingerprint.in_(sorted(fingerprints)))
-    ids = connection.execute(found).scalars()
-    links = [{"grant_id": grant_id, "alert_id": int(alert_id)} for alert_id in ids]
-    if not links:
-        return
+    ids = sorted(int(alert_id) for alert_id in connection.execute(found).scalars())
+    if not ids:
+        return []
+    links = [{"grant_id": grant_id, "alert_id": alert_id} for alert_id in ids]
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     connection.execute(dialect.insert(risk_grant_holds).on_conflict_do_nothing(), links)
+    return ids
 
 
 def holding(connection: Connection, grant_ids: Sequence[str]) -> dict[str, list[AlertRow]]:
