@@ -1,19 +1,17 @@
 """就医时使用家庭共济 (docs/rules.md §6.2), on both databases: shared money — a grant's quota or an
 authorization — pays a patient's care only once the patient chose it, on the wallet's switch or
 in the step that accepts an offer; a bill may override the standing choice either way; a
-bureau's policy may stand for the choice of those who never made one; migration 0160 forgets the
-"on" the old default wrote."""
+bureau's policy may stand for the choice of those who never made one. Migration 0160:
+test_choice_initials_migration.py."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine
 
-from conftest import PostgresSchema, require_postgres, sqlite_url
 from gongji.core.clock import ManualClock
 from gongji.core.errors import GongjiError
 from gongji.core.policy import parse_policy_toml
@@ -24,9 +22,6 @@ from gongji.notify.service import preferences
 from gongji.people.service import registry
 from gongji.settlement.service.settlement import settle
 from gongji.settlement.store.settlements_repo import SettlementRow
-from gongji.store.engine import make_engine
-from gongji.store.migrate import upgrade
-from gongji.store.tables_family import person_settings
 from support.desk import bill, open_desks
 from support.world import (
     ELDER,
@@ -177,37 +172,3 @@ def test_a_bureau_may_stand_for_the_choice_of_those_who_never_made_it(family: Fa
     choose_mutual_aid(shandong.ctx, MOTHER, on=False)  # her own choice outranks the bureau's
     give(shandong.ctx, SON, MOTHER, 1_000, choosing=False)
     assert shandong.settle("bureau-2").acct_mulaid_pay == 0
-
-
-# --- migration 0160 --------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        made = make_engine(sqlite_url(tmp_path))
-        yield made
-        made.dispose()
-        return
-    require_postgres()
-    schema = PostgresSchema()
-    made = schema.engine()
-    yield made
-    made.dispose()
-    schema.drop()
-
-
-def test_migration_0160_forgets_the_on_the_old_default_wrote(bare_engine: Engine) -> None:
-    upgrade(bare_engine, "0140_heirs_masked")
-    rows = [
-        {"psn_no": psn_no, "sms_enabled": True, "sms_muted_kinds": "", "quiet_start": "22:00",
-         "quiet_end": "08:00", "use_mutual_aid": on, "updated_at_us": 1}
-        for psn_no, on in (("P1", True), ("P2", False))
-    ]  # fmt: skip
-    with bare_engine.begin() as connection:
-        connection.execute(insert(person_settings), rows)
-    upgrade(bare_engine)
-    with bare_engine.connect() as connection:
-        stored = select(person_settings.c.psn_no, person_settings.c.use_mutual_aid)
-        found = {psn_no: on for psn_no, on in connection.execute(stored)}
-    assert found == {"P1": None, "P2": False}
