@@ -85,6 +85,8 @@ def test_the_readme_walkthrough_ends_with_the_mother_spending(
     )
     assert ran.returncode == 0, ran.stderr
     answers = [json.loads(line) for line in ran.stdout.splitlines() if line.startswith("{")]
+    accepted = next(a for a in answers if a.get("state") == "active")
+    assert accepted["mutual_aid"] == {"use_mutual_aid": True, "chosen": True}  # the seed chose
     settled = next(a for a in answers if "acct_mulaid_pay" in a)
     assert settled["acct_mulaid_pay"] == "72.00" and settled["fixmedins_code"] == "P37010000001"
     wallet = next(a for a in answers if "received_total" in a)

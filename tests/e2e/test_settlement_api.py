@@ -21,7 +21,7 @@ from gongji.store.tables_settlements import accumulators, settlements
 from support.credentials import card
 from support.desk import PHARMACY
 from support.till import BASE, MOTHER, SON, Counter, mother_bill, open_counter
-from support.world import run
+from support.world import choose_mutual_aid, give, run
 
 
 @pytest.fixture
@@ -137,6 +137,23 @@ def test_the_son_pays_from_his_own_account_at_the_hospital(counter: Counter) -> 
         "7900.00",
     )
     assert counter.available(SON) == 790_000
+
+
+def test_use_mutual_aid_overrides_the_patients_standing_choice_for_one_bill(
+    counter: Counter,
+) -> None:
+    give(counter.ctx, SON, MOTHER, 50_000, choosing=False)  # accepted; she has not chosen
+
+    def family_part(request_id: str, **choice: bool) -> str:
+        answer = counter.pharmacy.post(f"{BASE}/quote", mother_bill(request_id, **choice))
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["acct_mulaid_pay"])
+
+    assert family_part("c-1") == "0.00"
+    assert family_part("c-2", use_mutual_aid=True) == "60.00"
+    choose_mutual_aid(counter.ctx, MOTHER)
+    assert family_part("c-3") == "60.00"
+    assert family_part("c-4", use_mutual_aid=False) == "0.00"
 
 
 def test_the_same_request_id_answers_the_same_settlement(counter: Counter) -> None:

@@ -459,7 +459,7 @@ def test_an_operator_works_the_back_office(site: LiveSite, phone: Phone) -> None
 def test_a_mother_is_told_of_an_offer_reads_it_and_accepts(site: LiveSite, phone: Phone) -> None:
     """Phone viewport: her son proposes and offers while she is away; her pages show the unread
     badge on 消息; the inbox says who offers how much and until when; reading clears the badge;
-    she accepts from the home page; she turns 就医时使用家庭共济 off and on again."""
+    she turns 就医时使用家庭共济 off, then accepts from the home page choosing it again."""
     ctx = site.ctx
     open_wallets(ctx, HEAD, MOTHER)
     link(ctx, HEAD, MOTHER, "parent")
@@ -478,13 +478,14 @@ def test_a_mother_is_told_of_an_offer_reads_it_and_accepts(site: LiveSite, phone
     check_page(mother, "messages")
     mother.goto("/wallet")
     expect(badge).to_have_count(0)
-    mother.get_by_role("button", name="接收", exact=True).click()
-    expect(mother.get_by_role("status")).to_have_text("已接收共济额度")
-    expect(mother.locator("#choice-state")).to_contain_text("已开启")
+    expect(mother.locator("#choice-state")).to_contain_text("已开启")  # the demo seed chose it
     mother.get_by_role("button", name="关闭", exact=True).click()
     expect(mother.get_by_role("status")).to_have_text("就医时不再使用家庭共济")
-    expect(mother.locator("#choice-state")).to_contain_text("已关闭")
-    mother.get_by_role("button", name="开启", exact=True).click()
+    expect(mother.locator("#choice-state")).to_contain_text("未开启")
+    mother.get_by_label(re.compile("同时开启“就医时使用家庭共济”")).check()
+    check_page(mother, "wallet-home-accept-choosing")
+    mother.get_by_role("button", name="接收", exact=True).click()
+    expect(mother.get_by_role("status")).to_have_text("已接收共济额度；就医时将使用家庭共济")
     expect(mother.locator("#choice-state")).to_contain_text("已开启")
 
     bought = SettleRequest(PHARMACY, "records-1", MOTHER.psn_no, "41",

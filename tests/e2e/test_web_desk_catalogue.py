@@ -23,7 +23,7 @@ STATIN = "XC10AAA050A001010100005"  # 阿托伐他汀钙片: class B, fixed pric
 MONITOR = "C14020100001000000014"  # 电子血压计: class B, ceiling 198.00, the pharmacy's price
 
 
-def test_the_live_search_answers_a_signed_in_desk_by_name_or_code(
+def test_the_live_search_answers_a_signed_in_desk_by_name_code_or_initials(
     family: Context, clock: ManualClock, tmp_path: Path
 ) -> None:
     client = make_client(family, clock, tmp_path)
@@ -55,6 +55,8 @@ def test_the_live_search_answers_a_signed_in_desk_by_name_or_code(
         "乙类",
     )
     assert search("维生素C")[0]["price_ceiling"] is None  # class C, no ceiling
+    [by_initials] = search("atftt")  # 阿托伐他汀, typed as pinyin initials
+    assert by_initials["code"] == STATIN
     assert search("没有这种药") == [] and search("") == []
     assert search("%") == [] and search("_") == [] and search("血_计") == []
     english = client.get("/desk/catalogue/search", params={"q": "血压", "lang": "en"})

@@ -13,9 +13,10 @@ from test_web_desk import PHARMACY, amount, bill, csrf_of, family, key_of, signe
 from gongji.core.clock import ManualClock
 from gongji.kernel.context import Context
 from gongji.mutual_aid.service import relationships
+from gongji.notify.service import preferences
 from support.api import make_client
 from support.credentials import card_of
-from support.world import run
+from support.world import person_actor, run
 
 __all__ = ["family"]  # the fixture, shared with the desk's own tests
 
@@ -35,6 +36,12 @@ def test_the_desk_follows_the_patients_choice_unless_told_otherwise(
     assert amount(declined, "acct_mulaid_pay") == "0.00"
     assert 'name="mutual_aid" value="0"' in declined.text  # carried into the settle form
     assert "兰州市" in standing.text  # whose money: the son's city, by name
+    mother = person_actor(MOTHER.psn_no)
+    run(family, lambda uow: preferences.set_use_mutual_aid(family, uow, mother, False))
+    unchosen = client.post("/desk/quote", data=bill(csrf))
+    assert amount(unchosen, "acct_mulaid_pay") == "0.00"  # she turned it off
+    chosen_here = client.post("/desk/quote", data=bill(csrf, mutual_aid="1"))
+    assert amount(chosen_here, "acct_mulaid_pay") == "72.00"  # she asks for it at the counter
 
 
 def test_an_admin_hands_out_a_desk_key_and_the_cashier_signs_in_with_it(

@@ -1,5 +1,5 @@
-"""The desk's item picker (catalogue.search_catalogue), on both databases: by code or name,
-wildcards typed by a user are plain characters, and the limit holds."""
+"""The desk's item picker (catalogue.search_catalogue), on both databases: by code, name or the
+name's pinyin initials, wildcards typed by a user are plain characters, and the limit holds."""
 
 from __future__ import annotations
 
@@ -50,6 +50,37 @@ def test_the_desks_live_search_puts_an_exact_code_first_and_bounds_the_query(
         assert "最多 40 个字符" in refused.message("zh")
     else:
         raise AssertionError("a 41-character search was answered")
+
+
+AMOXICILLIN = "XJ01CAA040A001010100001"  # 阿莫西林胶囊 0.25g×24粒 in the shipped catalogue
+IMPORT_HEADER = (
+    "code,name,item_class,selfpay_prop,price_ceiling,account_payable,category,in_catalogue"
+)
+
+
+def test_a_cashier_finds_an_item_by_the_pinyin_initials_of_its_name(ctx: Context) -> None:
+    run(ctx, lambda uow: catalogue.seed_catalogue(ctx, uow))
+
+    def find(text: str) -> list[str]:
+        found = run(ctx, lambda uow: catalogue.find_items(ctx, uow, text, 20))
+        return [item.code for item in found]
+
+    assert find("amxl") == [AMOXICILLIN]  # 阿莫西林
+    assert find("AMXL") == find("amxljn") == find("jn025g") == [AMOXICILLIN]
+    assert find("xt") == ["C14030100001000000016", "C14030200001000000015"]  # 血糖仪, 血糖试纸
+    assert find("a%l") == [] and find("amx_") == []  # wildcards stay plain here too
+
+    def load(name: str) -> None:
+        line = f"XTEST000000000000000001,{name},A,0,10.00,1,drug,1"
+        result = run(
+            ctx, lambda uow: catalogue.import_catalogue(ctx, uow, f"{IMPORT_HEADER}\n{line}\n")
+        )
+        assert result.ok, result.errors
+
+    load("布地奈德鼻喷雾剂")  # an imported item gets its initials when it is written
+    assert find("bdnd") == ["XTEST000000000000000001"]
+    load("对乙酰氨基酚片")  # and a renamed one its new initials
+    assert find("bdnd") == [] and find("dyxajfp") == ["XTEST000000000000000001"]
 
 
 def test_a_fixed_price_is_imported_only_with_a_ceiling_and_absent_means_not_fixed(

@@ -36,6 +36,7 @@ from support.world import (
     IDS,
     at,
     build_context,
+    choose_mutual_aid,
     give,
     insured,
     operator,
@@ -85,6 +86,7 @@ def world(engine: Engine) -> Iterator[World]:
 def test_a_lanzhou_authorization_pays_for_a_mother_at_a_pharmacy_in_jinan(world: World) -> None:
     relate(world.ctx, SON, MOTHER, "parent")
     world.bind(SON, MOTHER, 30_000)
+    choose_mutual_aid(world.ctx, MOTHER)
     request = bill(MOTHER, "jinan-1", ("TB", "1", 20_000), institution=PHARMACY)
     row = run(world.ctx, lambda uow: settle(world.ctx, uow, request))
     assert (row.acct_pay, row.acct_mulaid_pay, row.psn_cash_pay) == (20_000, 20_000, 0)
@@ -154,6 +156,7 @@ def test_a_suspended_contributors_grants_pay_nothing_until_resumed(world: World)
 def test_a_frozen_contributor_wallet_stops_authorization_draws(world: World) -> None:
     relate(world.ctx, SON, MOTHER, "parent")
     world.bind(SON, MOTHER)
+    choose_mutual_aid(world.ctx, MOTHER)
     risk = operator(Role.RISK_OFFICER)
     run(world.ctx, lambda uow: wallets.set_frozen(world.ctx, uow, risk, SON, True, "风险核查"))
     request = bill(MOTHER, "f-1", ("TB", "1", 5_000))
@@ -237,21 +240,17 @@ def test_a_parent_younger_than_the_child_is_refused(world: World) -> None:
 
 def test_shared_money_pays_only_when_the_patient_chooses_it(world: World) -> None:
     relate(world.ctx, SON, MOTHER, "parent")
-    give(world.ctx, SON, MOTHER, 10_000)
+    give(world.ctx, SON, MOTHER, 10_000, choosing=False)
 
     def cash(choice: bool | None, request_id: str) -> int:
         request = replace(bill(MOTHER, request_id, ("TB", "1", 5_000)), use_mutual_aid=choice)
         return run(world.ctx, lambda uow: quote(world.ctx, uow, request)).plan.psn_cash_pay
 
-    assert cash(None, "c-1") == 0  # the standing choice is on until she turns it off
-    run(
-        world.ctx,
-        lambda uow: preferences.set_use_mutual_aid(world.ctx, uow, person_actor(MOTHER), False),
-    )
-    assert cash(None, "c-2") == 5_000
-    assert cash(True, "c-3") == 0  # chosen at the counter for this bill
+    assert cash(None, "c-1") == 5_000  # she has not chosen it: off, as the shipped policy says
+    assert cash(True, "c-2") == 0  # chosen at the counter for this bill
     run(
         world.ctx,
         lambda uow: preferences.set_use_mutual_aid(world.ctx, uow, person_actor(MOTHER), True),
     )
+    assert cash(None, "c-3") == 0
     assert cash(False, "c-4") == 5_000  # declined at the counter for this bill

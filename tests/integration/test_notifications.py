@@ -16,7 +16,7 @@ from gongji.core.clock import ManualClock
 from gongji.core.errors import GongjiError
 from gongji.jobs.notifications import run_notifications
 from gongji.kernel.context import Context
-from gongji.mutual_aid.service import grants, relationships
+from gongji.mutual_aid.service import grants, mutual_aid_choice, relationships
 from gongji.notify.domain.messages import NoticeKind
 from gongji.notify.service import inbox, outbox, preferences
 from gongji.notify.service.delivery import CLAIM_LEASE_S, deliver_due
@@ -235,7 +235,8 @@ def test_relationship_and_spending_messages_name_the_other_side(world: World) ->
     assert NoticeKind.RELATIONSHIP_PROPOSED in [m.kind for m in world.inbox(MOTHER)]
     open_desks(world.ctx)
     grant_id = world.offer(10_000)
-    run(world.ctx, lambda uow: grants.accept(world.ctx, uow, person_actor(MOTHER), grant_id))
+    mother = person_actor(MOTHER)  # she accepts it to pay at the counter (docs/rules.md §6.2)
+    run(world.ctx, lambda uow: mutual_aid_choice.accept(world.ctx, uow, mother, grant_id, True))
     request = bill(MOTHER, "n-1", ("TB", "1", 6_000))
     run(world.ctx, lambda uow: settle(world.ctx, uow, request))
     run(world.ctx, lambda uow: settle(world.ctx, uow, request))  # the same request again

@@ -18,7 +18,7 @@ from gongji.store.migrate import upgrade
 from gongji.store.tables_people import grants, person_events
 from gongji.store.tables_risk import risk_alerts, risk_grant_holds
 
-BEFORE = "0140_heirs_masked"
+BEFORE = "0160_choice_and_initials"
 OFFERED_US = 1_772_416_800_000_000
 
 

@@ -17,13 +17,12 @@ from gongji.core.clock import ManualClock
 from gongji.identity.service.signing import sign_request
 from gongji.institutions.service import institutions
 from gongji.kernel.context import Context
-from gongji.mutual_aid.service import grants
 from gongji.mutual_aid.service.accounts import personal_account_view
 from gongji.settlement.service import catalogue
 from gongji.store.tables import ledger_transfers
 from gongji.store.tables_settlements import settlements
 from support.desk import HOSPITAL, PHARMACY, open_desks
-from support.world import ELDER, IDS, at, build_context, insured, person_actor, relate, run
+from support.world import ELDER, IDS, at, build_context, give, insured, relate, run
 
 FSI_PATH = "/fsi/api/rsfComIfsService/callService"
 SON, MOTHER, WIFE = "P620100000001", "P370100000001", "P620100000002"
@@ -78,8 +77,7 @@ def build_his(engine: Engine, tmp_path: Path) -> His:
     insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰", born=ELDER)
     insured(ctx, WIFE, current=5_000, name="李秀英")
     relate(ctx, SON, MOTHER, "parent")
-    grant = run(ctx, lambda uow: grants.offer(ctx, uow, person_actor(SON), MOTHER, 10_000))
-    run(ctx, lambda uow: grants.accept(ctx, uow, person_actor(MOTHER), grant.id))
+    give(ctx, SON, MOTHER, 10_000)  # she accepts it choosing it to pay (docs/rules.md §6.2)
     keys = {
         code: run(ctx, lambda uow, code=code: institutions.issue_credentials(ctx, uow, code))
         for code in (HOSPITAL, PHARMACY)

@@ -24,7 +24,7 @@ from gongji.kernel.pii import Vault
 from gongji.kernel.reference import load_policy_book, load_regions
 from gongji.kernel.sms import LogSmsGateway
 from gongji.ledger.book import Ledger
-from gongji.mutual_aid.service import grants, relationships, wallets
+from gongji.mutual_aid.service import grants, mutual_aid_choice, relationships, wallets
 from gongji.people.service.persons import PersonInput, register_person
 from gongji.people.store import people_repo
 from gongji.store.uow import UnitOfWork, run_in_transaction
@@ -163,13 +163,25 @@ def set_payment_password(ctx: Context, psn_no: str, pin: str = PAYMENT_PIN) -> N
     payment_password.set_pin(ctx, person_actor(psn_no), pin, pin)
 
 
-def give(ctx: Context, contributor: str, recipient: str, amount_fen: int) -> str:
-    """An accepted grant (offered and accepted at the clock's time); its id."""
+def give(
+    ctx: Context, contributor: str, recipient: str, amount_fen: int, *, choosing: bool = True
+) -> str:
+    """An accepted grant (offered and accepted at the clock's time); its id. The recipient
+    accepts as a mother does who wants it to pay at the counter: choosing 就医时使用家庭共济 in
+    the same step (docs/rules.md §6.2); ``choosing=False`` leaves her standing choice alone."""
     grant = run(
         ctx, lambda uow: grants.offer(ctx, uow, person_actor(contributor), recipient, amount_fen)
     )
-    run(ctx, lambda uow: grants.accept(ctx, uow, person_actor(recipient), grant.id))
+    chosen = True if choosing else None
+    actor = person_actor(recipient)
+    run(ctx, lambda uow: mutual_aid_choice.accept(ctx, uow, actor, grant.id, chosen))
     return grant.id
+
+
+def choose_mutual_aid(ctx: Context, psn_no: str, on: bool = True) -> None:
+    """The patient's standing choice 就医时使用家庭共济 (docs/rules.md §6.2): shared money —
+    quotas and authorizations alike — pays their care only once it is on."""
+    run(ctx, lambda uow: mutual_aid_choice.choose(ctx, uow, person_actor(psn_no), on))
 
 
 def record_kinship(ctx: Context, person: str, relative: str, kind: str) -> None:

@@ -241,6 +241,7 @@ POLICY_KEYS: Mapping[str, Callable[[object], PolicyValue]] = MappingProxyType(
         "fsi_refmsg_time_format": parse_refmsg_time_format,
         "kinship_generation_gap_min_years": parse_count,
         "payment_password_required": parse_flag,
+        "mutual_aid_choice_default": parse_flag,
     }
 )
 """Every policy key, in the order of the ``Policy`` fields, with its parser."""
@@ -277,6 +278,7 @@ class Policy:
     fsi_refmsg_time_format: str  # how the national interface writes its answer times (§8.6)
     kinship_generation_gap_min_years: int  # a parent is at least this much older (§5)
     payment_password_required: bool  # no payment before a payment password is set (§16)
+    mutual_aid_choice_default: bool  # 就医时使用家庭共济 for a person who never chose (§6.2)
 
     def __post_init__(self) -> None:
         for item in fields(self):

@@ -30,7 +30,8 @@ from gongji.institutions.domain.institutions import (
     InstitutionStatus,
 )
 from gongji.institutions.service.institutions import register_institution
-from gongji.kernel.context import SYSTEM, Context
+from gongji.kernel.context import SYSTEM, Actor, ActorKind, Context
+from gongji.notify.service import preferences
 from gongji.people.domain.kinship import parse_kinship
 from gongji.people.service.imports import ImportResult, import_kinship, import_persons
 from gongji.people.store import scans_repo
@@ -54,6 +55,7 @@ class DemoPerson:
     current_fen: int = 0
     earlier_fen: int = 0
     kinship: str | None = None  # as the registry records it: "the person is 张建国's …"
+    chose_mutual_aid: bool = False  # 就医时使用家庭共济 turned on, as on her wallet page (§6.2)
 
     @property
     def id_masked(self) -> str:
@@ -81,13 +83,14 @@ DEMO_PEOPLE: Final = (
     DemoPerson("李秀英", "配偶", "P620100000002", _id("620102", date(1970, 9, 3), 242),
                "13919310002", "310", LANZHOU, "employed", 95_000, 340_000, "spouse"),
     DemoPerson("王桂兰", "母亲", "P370100000001", _id("370102", date(1944, 2, 18), 126),
-               "13953110003", "390", JINAN, "retired", kinship="parent"),
+               "13953110003", "390", JINAN, "retired", kinship="parent", chose_mutual_aid=True),
     DemoPerson("张伟", "儿子", "P440100000001", _id("620102", date(1994, 11, 27), 357),
                "13802010004", "310", GUANGZHOU, "employed", 60_000, 150_000, "child"),
     DemoPerson("张丽", "妹妹", "P510100000001", _id("620102", date(1972, 7, 8), 168),
                "13908010005", "390", CHENGDU, "employed"),
 )  # fmt: skip
-"""Who is who. 张丽 has no registry record on purpose: her relationship needs a review."""
+"""Who is who. 张丽 has no registry record on purpose: her relationship needs a review. 王桂兰
+has chosen 就医时使用家庭共济, so what her son shares pays at the counter; nobody else has."""
 
 DEMO_INSTITUTIONS: Final = (
     Institution("H62010000001", "兰州市示范第一人民医院", "620100", InstitutionKind.HOSPITAL,
@@ -156,6 +159,9 @@ def _seed_in(ctx: Context, uow: UnitOfWork) -> SeedResult:
         raise InvariantViolation(f"demo data refused: {refused}")
     for institution in DEMO_INSTITUTIONS:
         register_institution(ctx, uow, SYSTEM, institution)
+    for chooser in (p for p in DEMO_PEOPLE if p.chose_mutual_aid):
+        if preferences.of(uow, chooser.psn_no).use_mutual_aid is None:  # her own later choice stays
+            preferences.set_use_mutual_aid(ctx, uow, Actor(ActorKind.PERSON, chooser.psn_no), True)
     if operator_repo.operator(uow.connection, DEMO_OPERATOR) is None:
         create_operator(ctx, uow, DEMO_OPERATOR, ["admin"], DEMO_OPERATOR_PASSWORD)
     uow.commit()

@@ -34,7 +34,7 @@ from gongji.institutions.domain.institutions import (
 )
 from gongji.institutions.service import institutions
 from gongji.kernel.context import BUSINESS_TZ, SYSTEM, Actor, ActorKind, Context
-from gongji.mutual_aid.service import grants, relationships, wallets
+from gongji.mutual_aid.service import grants, mutual_aid_choice, relationships, wallets
 from gongji.people.domain.kinship import parse_kinship
 from gongji.people.service.credentials_lookup import issue_ec_token
 from gongji.people.service.imports import import_kinship, import_persons
@@ -184,7 +184,8 @@ def _pairs(
 
 
 def _pair(ctx: Context, uow: UnitOfWork, employee: str, parent: str, ids: dict[str, str]) -> None:
-    """Wallets for both, the relationship (verified by the registry), one accepted grant."""
+    """Wallets for both, the relationship (verified by the registry), one grant accepted with
+    就医时使用家庭共济 chosen, so that it pays the parent's bills (docs/rules.md §6.2)."""
     giver, receiver = Actor(ActorKind.PERSON, employee), Actor(ActorKind.PERSON, parent)
     for actor in (giver, receiver):
         wallets.open_wallet(ctx, uow, actor, wallets.OpenRequest(place_of_use=REGION))
@@ -192,4 +193,4 @@ def _pair(ctx: Context, uow: UnitOfWork, employee: str, parent: str, ids: dict[s
     proposed = relationships.propose(ctx, uow, giver, ids[parent], f"压测居民{number}", "parent")
     relationships.confirm(ctx, uow, receiver, proposed.id)
     offered = grants.offer(ctx, uow, giver, parent, GRANT_FEN)
-    grants.accept(ctx, uow, receiver, offered.id)
+    mutual_aid_choice.accept(ctx, uow, receiver, offered.id, use_mutual_aid=True)

@@ -43,7 +43,7 @@ person_settings = Table(
     Column("sms_muted_kinds", Text, nullable=False),  # comma-separated notification kinds
     Column("quiet_start", String(5), nullable=False),  # "22:00"; equal ends: no quiet hours
     Column("quiet_end", String(5), nullable=False),
-    Column("use_mutual_aid", Boolean, nullable=False),  # 就医时使用家庭共济
+    Column("use_mutual_aid", Boolean, nullable=True),  # 就医时使用家庭共济; NULL: never chosen
     Column("updated_at_us", BigInteger, nullable=False),
 )
 

@@ -69,6 +69,8 @@ catalogue_items = Table(
     Column("updated_at_us", BigInteger, nullable=False),
     # 1: the ceiling is the one price every institution charges (统一定价); 0: each sets its own.
     Column("price_fixed", Integer, nullable=False, server_default="0"),
+    # 拼音首字母 of the name (amxljn for 阿莫西林胶囊), written with the name: the desk's search.
+    Column("name_initials", String(200), nullable=False, server_default=""),
 )
 
 INSTITUTION_TABLES = (institutions, institution_credentials, request_nonces, catalogue_items)

@@ -115,6 +115,8 @@ EVENT: Final[Words] = {
     "authorization_revoked": ("取消家庭共济授权", "authorization revoked"),
     "payment_password_set": ("设置支付密码", "payment password set"),
     "payment_password_reset": ("重置支付密码", "payment password reset"),
+    "mutual_aid_on": ("开启就医时使用家庭共济", "chose family mutual aid for care"),
+    "mutual_aid_off": ("关闭就医时使用家庭共济", "stopped family mutual aid for care"),
     "guardian_consent_granted": ("授权亲属代为出示", "family access granted"),
     "guardian_consent_ended": ("代为出示授权结束", "family access ended"),
     "guardian_voucher_shown": ("亲属代为出示电子凭证", "e-voucher shown by a relative"),
@@ -142,6 +144,10 @@ DONE: Final[Words] = {
     "dissolved": ("共济关系已解除", "Relationship dissolved"),
     "offered": ("已发起共济，等待对方接收", "Grant offered; waiting for the relative"),
     "accepted": ("已接收共济额度", "Grant accepted"),
+    "accepted_mutual_aid_on": (
+        "已接收共济额度；就医时将使用家庭共济",
+        "Grant accepted; family mutual aid will pay for your care",
+    ),
     "declined": ("已拒收，额度已退回对方", "Grant rejected; the money went back"),
     "bound": ("已授权亲属使用家庭共济", "Authorization made"),
     "revoked": ("已取消授权", "Authorization ended"),
@@ -203,6 +209,10 @@ POLICY_KEY: Final[Words] = {
     ),
     "wallet_place_of_use_change_allowed": ("允许变更使用地", "place of use change allowed"),
     "payment_password_required": ("须设置支付密码", "payment password required"),
+    "mutual_aid_choice_default": (
+        "未选择时就医使用家庭共济",
+        "family mutual aid pays when not chosen",
+    ),
     "payment_order": ("支付顺序", "payment order"),
     "business_timezone": ("业务时区", "business time zone"),
 }

@@ -10,7 +10,9 @@ from pydantic import BaseModel, Field
 
 from gongji.api.schemas import AmountIn, PsnNo, Region, Request, Text, iso
 from gongji.core.money import format_yuan
+from gongji.mutual_aid.service.mutual_aid_choice import Acceptance
 from gongji.mutual_aid.service.wallet_view import GrantLine, WalletView
+from gongji.notify.service.preferences import MutualAidChoice
 from gongji.store.records import AuthorizationRecord, GrantRecord, RelationshipRecord, WalletRecord
 
 
@@ -167,6 +169,47 @@ class GrantOut(BaseModel):
         )
 
 
+class AcceptIn(Request):
+    use_mutual_aid: bool | None = Field(
+        default=None,
+        description=(
+            "就医时使用家庭共济, chosen in the same step (docs/rules.md §6.2): true lets quotas "
+            "and authorizations pay my care from now on, false stops them; absent leaves my "
+            "standing choice as it is. Shared money never pays unless chosen."
+        ),
+    )
+
+
+class MutualAidChoiceIn(Request):
+    use_mutual_aid: bool = Field(
+        description="就医时使用家庭共济: whether quotas and authorizations pay my care"
+    )
+
+
+class MutualAidChoiceOut(BaseModel):
+    use_mutual_aid: bool = Field(
+        description="whether quotas and authorizations pay my care when a bill does not say"
+    )
+    chosen: bool = Field(
+        description="false: I never chose, and my region's default stands (off as shipped)"
+    )
+
+    @classmethod
+    def of(cls, choice: MutualAidChoice) -> MutualAidChoiceOut:
+        return cls(use_mutual_aid=choice.on, chosen=choice.chosen)
+
+
+class AcceptedOut(GrantOut):
+    mutual_aid: MutualAidChoiceOut
+
+    @classmethod
+    def of_acceptance(cls, accepted: Acceptance) -> AcceptedOut:
+        return cls(
+            **GrantOut.of(accepted.grant).model_dump(),
+            mutual_aid=MutualAidChoiceOut.of(accepted.mutual_aid),
+        )
+
+
 class GrantLineOut(GrantOut):
     counterpart: str
     counterpart_name: str
@@ -257,6 +300,7 @@ class WalletViewOut(BaseModel):
     given: list[GrantLineOut]
     offers_to_me: list[GrantLineOut]
     today: TodayOut | None
+    mutual_aid: MutualAidChoiceOut
 
     @classmethod
     def of(cls, view: WalletView) -> WalletViewOut:
@@ -290,6 +334,7 @@ class WalletViewOut(BaseModel):
                 quiet_hours=today.quiet_hours,
                 offer_expiry=today.offer_expiry,
             ),
+            mutual_aid=MutualAidChoiceOut.of(view.mutual_aid),
         )
 
 

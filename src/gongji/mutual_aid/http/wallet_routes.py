@@ -20,12 +20,16 @@ from gongji.api.writes import write
 from gongji.identity.service import payment_password
 from gongji.kernel.context import Actor, Context
 from gongji.mutual_aid.http.schemas import (
+    AcceptedOut,
+    AcceptIn,
     AuthorizationOut,
     BindIn,
     EventOut,
     GrantLineOut,
     GrantOut,
     HistoryOut,
+    MutualAidChoiceIn,
+    MutualAidChoiceOut,
     OfferIn,
     OpenWalletIn,
     PlaceOfUseIn,
@@ -35,7 +39,14 @@ from gongji.mutual_aid.http.schemas import (
     WalletViewOut,
     without_secrets,
 )
-from gongji.mutual_aid.service import authorizations, grants, relationships, wallet_view, wallets
+from gongji.mutual_aid.service import (
+    authorizations,
+    grants,
+    mutual_aid_choice,
+    relationships,
+    wallet_view,
+    wallets,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["wallet"])
 Person = Annotated[Actor, Depends(require_person)]
@@ -92,6 +103,23 @@ def change_place(body: PlaceOfUseIn, request: Request, person: Person) -> JSONRe
         body,
         lambda ctx, uow: WalletOut.of(
             wallets.change_place_of_use(ctx, uow, person, body.place_of_use)
+        ),
+    )
+
+
+@router.put(
+    "/wallet/mutual-aid",
+    response_model=MutualAidChoiceOut,
+    summary="就医时使用家庭共济: whether quotas and authorizations pay my care",
+)
+def choose_mutual_aid(body: MutualAidChoiceIn, request: Request, person: Person) -> JSONResponse:
+    return write(
+        request,
+        person,
+        "wallet.mutual_aid",
+        body,
+        lambda ctx, uow: MutualAidChoiceOut.of(
+            mutual_aid_choice.choose(ctx, uow, person, body.use_mutual_aid)
         ),
     )
 
@@ -213,8 +241,28 @@ def _grant_action(name: str, action: grants.Action) -> None:
     )
 
 
+@router.post(
+    "/grants/{grant_id}/accept",
+    response_model=AcceptedOut,
+    summary="Accept a grant, and choose 就医时使用家庭共济 in the same step",
+)
+def accept_grant(
+    grant_id: str, request: Request, person: Person, body: AcceptIn | None = None
+) -> JSONResponse:
+    chosen = (body or AcceptIn()).use_mutual_aid
+    said = {} if chosen is None else {"use_mutual_aid": chosen}  # a bare accept hashes as before
+    return write(
+        request,
+        person,
+        "grants.accept",
+        {"id": grant_id, **said},
+        lambda ctx, uow: AcceptedOut.of_acceptance(
+            mutual_aid_choice.accept(ctx, uow, person, grant_id, chosen)
+        ),
+    )
+
+
 for _grant_verb, _grant_step in (
-    ("accept", grants.accept),
     ("reject", grants.reject),
     ("revoke", grants.revoke),
     ("return", grants.give_back),

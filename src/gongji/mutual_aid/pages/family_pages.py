@@ -18,6 +18,8 @@ from gongji.identity.service import payment_password
 from gongji.kernel.context import Context
 from gongji.mutual_aid.pages.payment_pages import confirm_payment
 from gongji.mutual_aid.service import authorizations, relationships
+from gongji.notify.service import preferences
+from gongji.notify.service.preferences import MutualAidChoice
 from gongji.people.domain.kinship import Kinship, inverse
 from gongji.people.service import registry
 from gongji.store.records import AuthorizationRecord
@@ -207,10 +209,11 @@ def _authorizations(
     ctx = context_of(request)
     me = session.actor.id
 
-    def work(uow: UnitOfWork) -> tuple[list[AuthorizationRow], list[RelativeRow]]:
-        return _authorization_rows(uow, me), active_relatives(uow, me)
+    def work(uow: UnitOfWork) -> tuple[list[AuthorizationRow], list[RelativeRow], MutualAidChoice]:
+        chosen = preferences.mutual_aid_choice(ctx, uow, me)
+        return _authorization_rows(uow, me), active_relatives(uow, me), chosen
 
-    rows, choices = read(ctx, work)
+    rows, choices, mutual_aid = read(ctx, work)
     pin = read(ctx, lambda uow: payment_password.status(ctx, uow, me))
     return render(
         request,
@@ -221,6 +224,8 @@ def _authorizations(
         given=[row for row in rows if row.given],
         received=[row for row in rows if not row.given],
         choices=choices,
+        mutual_aid=mutual_aid,
+        choice_back="/wallet/authorizations",
         values=values,
         errors=errors,
     )

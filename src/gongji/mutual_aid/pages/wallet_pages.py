@@ -19,11 +19,11 @@ from starlette.responses import Response
 
 from gongji.core.errors import GongjiError
 from gongji.identity.service import payment_password
-from gongji.kernel.context import Context
+from gongji.kernel.context import Actor, Context
 from gongji.mutual_aid.pages.history import chart, event_rows, monthly_flows
-from gongji.mutual_aid.service import grants, wallet_view, wallets
-from gongji.notify.service import preferences
+from gongji.mutual_aid.service import grants, mutual_aid_choice, wallet_view, wallets
 from gongji.people.service.credentials_lookup import EC_TOKEN_VALID_S, issue_ec_token
+from gongji.store.records import GrantRecord
 from gongji.store.uow import UnitOfWork
 from gongji.web import i18n
 from gongji.web.forms import FieldError, commit, errors_for, read, required
@@ -54,14 +54,13 @@ def _home(
 ) -> Response:
     ctx = context_of(request)
     view = read(ctx, lambda uow: wallet_view.wallet_view(ctx, uow, session.actor.id))
-    wanted = read(ctx, lambda uow: preferences.of(uow, session.actor.id))
     return render(
         request,
         "wallet/home.html",
         status=status,
         session=session,
         view=view,
-        use_mutual_aid=wanted.use_mutual_aid,
+        mutual_aid=view.mutual_aid,
         errors=errors,
         region_name=_region_name(ctx, view.wallet.place_of_use if view.wallet else None),
     )
@@ -119,7 +118,16 @@ def _offer_answer(request: Request, posted: Posted, action: grants.Action, done:
 
 @router.post("/wallet/offers/{grant_id}/accept")
 def accept_offer(request: Request, posted: PersonPost) -> Response:
-    return _offer_answer(request, posted, grants.accept, "accepted")
+    """Accept, and with the box ticked choose 就医时使用家庭共济 in the same step (§6.2); an
+    unticked box leaves the standing choice as it is."""
+    chosen = True if posted.form.get("use_mutual_aid") == "1" else None
+
+    def accepting(ctx: Context, uow: UnitOfWork, actor: Actor, grant_id: str) -> GrantRecord:
+        return mutual_aid_choice.accept(ctx, uow, actor, grant_id, chosen).grant
+
+    return _offer_answer(
+        request, posted, accepting, "accepted_mutual_aid_on" if chosen else "accepted"
+    )
 
 
 @router.post("/wallet/offers/{grant_id}/reject")

@@ -19,6 +19,7 @@ from gongji.mutual_aid.service.accounts import (
     personal_account_view,
 )
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
+from gongji.notify.service.preferences import MutualAidChoice, mutual_aid_choice
 from gongji.people.service import registry
 from gongji.people.service.persons import governing_enrolment, require_person
 from gongji.store.records import GrantRecord, PersonEvent, WalletRecord
@@ -65,6 +66,8 @@ class WalletView:
     given: list[GrantLine]
     offers_to_me: list[GrantLine]
     today: Today | None
+    mutual_aid: MutualAidChoice
+    """就医时使用家庭共济: whether quotas and authorizations pay the person's care (§6.2)."""
 
     @property
     def received_total_fen(self) -> int:
@@ -104,6 +107,7 @@ def wallet_view(ctx: Context, uow: UnitOfWork, psn_no: str) -> WalletView:
         given=given,
         offers_to_me=[line for line in received if line.grant.state == GrantState.OFFERED],
         today=_today(ctx, uow, psn_no, enrolment.region) if enrolment and has_account else None,
+        mutual_aid=mutual_aid_choice(ctx, uow, psn_no),
     )
 
 

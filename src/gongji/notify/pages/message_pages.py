@@ -4,7 +4,7 @@ the unread badge every wallet page shows beside 消息."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -86,10 +86,16 @@ def save_settings(request: Request, posted: PersonPost) -> Response:
     return see_other(request, "/wallet/messages?done=notify_saved")
 
 
+CHOICE_PAGES: Final = frozenset({"/wallet", "/wallet/authorizations"})
+"""The pages that show the switch, and so the only ones it goes back to."""
+
+
 @router.post("/wallet/settings/mutual-aid")
 def choose_mutual_aid(request: Request, posted: PersonPost) -> Response:
     """就医时使用家庭共济: the standing choice, overridable per settlement (docs/rules.md §6.2)."""
     ctx = context_of(request)
     on = posted.form.get("use_mutual_aid") == "1"
     commit(ctx, lambda uow: preferences.set_use_mutual_aid(ctx, uow, posted.actor, on))
-    return see_other(request, f"/wallet?done=mutual_aid_{'on' if on else 'off'}")
+    back = posted.form.get("back")
+    page = back if back in CHOICE_PAGES else "/wallet"
+    return see_other(request, f"{page}?done=mutual_aid_{'on' if on else 'off'}")

@@ -1,6 +1,10 @@
 """A person's settings (docs/rules.md §15): whether SMS are sent, which kinds are not, the quiet
 hours of their SMS, and the standing choice 就医时使用家庭共济 (§6.2). A person who never saved
 any has the defaults; the settings row is written on the first save.
+
+The standing choice is the person's own act: until they make it, the policy key
+``mutual_aid_choice_default`` of their insured region stands for it (false as shipped, so shared
+money pays nothing for a person who never chose). Making it is recorded in their history.
 """
 
 from __future__ import annotations
@@ -10,17 +14,17 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from gongji.core.errors import GongjiError
+from gongji.core.policy import Policy
 from gongji.kernel.context import Actor, ActorKind, Context
 from gongji.kernel.errors import Forbidden
 from gongji.notify.domain.messages import NoticeKind
 from gongji.notify.domain.quiet_hours import QuietHours, parse_clock
 from gongji.notify.store import notify_repo
 from gongji.notify.store.notify_repo import SettingsRow
+from gongji.people.service import registry
+from gongji.people.service.persons import governing_enrolment
 from gongji.store.raw import Read
 from gongji.store.uow import UnitOfWork
-
-USE_MUTUAL_AID_DEFAULT = True
-"""[decision] docs/rules.md §6.2: on until the person switches it off; see there why."""
 
 
 class QuietHoursInvalid(GongjiError):
@@ -40,10 +44,27 @@ class Preferences:
     sms_enabled: bool = True
     sms_muted: frozenset[NoticeKind] = field(default_factory=frozenset)
     quiet: QuietHours = field(default_factory=QuietHours)
-    use_mutual_aid: bool = USE_MUTUAL_AID_DEFAULT
+    use_mutual_aid: bool | None = None
+    """就医时使用家庭共济 as the person chose it; None: they never chose."""
 
     def wants_sms(self, kind: NoticeKind) -> bool:
         return self.sms_enabled and kind not in self.sms_muted
+
+    def uses_mutual_aid(self, policy: Policy) -> bool:
+        """Whether shared money pays the person's care when a bill does not say: their choice,
+        or the policy of their insured region where they never made one."""
+        if self.use_mutual_aid is None:
+            return policy.mutual_aid_choice_default
+        return self.use_mutual_aid
+
+
+@dataclass(frozen=True, slots=True)
+class MutualAidChoice:
+    """The standing choice as a page shows it: whether it is on, and whether the person made
+    it (or the policy stands for them)."""
+
+    on: bool
+    chosen: bool
 
 
 def reads_of(psn_no: str) -> list[Read]:
@@ -85,11 +106,28 @@ def save_notifications(
     return wanted
 
 
+def mutual_aid_choice(ctx: Context, uow: UnitOfWork, psn_no: str) -> MutualAidChoice:
+    """The standing choice of ``psn_no`` today, the policy's default resolved."""
+    chosen = of(uow, psn_no).use_mutual_aid
+    if chosen is not None:
+        return MutualAidChoice(on=chosen, chosen=True)
+    enrolment = governing_enrolment(uow, psn_no)
+    default = enrolment is not None and ctx.policy(enrolment.region).mutual_aid_choice_default
+    return MutualAidChoice(on=default, chosen=False)
+
+
 def set_use_mutual_aid(ctx: Context, uow: UnitOfWork, actor: Actor, on: bool) -> Preferences:
+    """The person chooses whether shared money pays their care (docs/rules.md §6.2); the
+    choice is an event of their history (``mutual_aid_on``, ``mutual_aid_off``), written only
+    when it changes, so a repeated step records nothing new."""
     psn_no = _person(actor)
     current = of(uow, psn_no)
+    if current.use_mutual_aid is on:
+        return current
     wanted = Preferences(current.sms_enabled, current.sms_muted, current.quiet, on)
     _save(ctx, uow, psn_no, wanted)
+    kind = "mutual_aid_on" if on else "mutual_aid_off"
+    registry.record_event(uow.connection, psn_no, kind, actor.label, ctx.now_us())
     return wanted
 
 

@@ -39,7 +39,7 @@ class SettingsRow:
     sms_muted_kinds: str
     quiet_start: str
     quiet_end: str
-    use_mutual_aid: bool
+    use_mutual_aid: bool | None  # None: the person never chose (docs/rules.md §6.2)
     updated_at_us: int
 
 
@@ -151,8 +151,9 @@ def settings(connection: Connection, psn_no: str) -> SettingsRow | None:
     if not found:
         return None
     psn, sms_enabled, muted, quiet_start, quiet_end, use_mutual_aid, updated_at_us = found[0]
+    chosen = None if use_mutual_aid is None else bool(use_mutual_aid)
     return SettingsRow(  # SQLite's booleans arrive as 0 and 1 through the driver
-        psn, bool(sms_enabled), muted, quiet_start, quiet_end, bool(use_mutual_aid), updated_at_us
+        psn, bool(sms_enabled), muted, quiet_start, quiet_end, chosen, updated_at_us
     )
 
 

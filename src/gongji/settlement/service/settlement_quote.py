@@ -101,7 +101,9 @@ def quote(
     year_to_date = _year_to_date(uow, request.psn_no, today, enrolment, rule.pool, now, lock)
     own = _own_source(ctx, uow, enrolment, request, today, lock)
     # acct_used_flag 0: no account money of any kind pays, own or shared (docs/rules.md §8).
-    paying_shared = request.acct_used_flag and _mutual_aid_chosen(uow, request)
+    paying_shared = request.acct_used_flag and _mutual_aid_chosen(
+        ctx, uow, request, enrolment.region, today
+    )
     shared = spendable_sources(ctx, uow, request.psn_no, today, lock=lock) if paying_shared else []
     order = ctx.policy(enrolment.region, today).payment_order
     facts = SettlementFacts(
@@ -137,12 +139,16 @@ def first_reads(request: SettleRequest, *, lock: bool) -> list[Read]:
     return [*reads, settlements_repo.lock_person_read(request.psn_no)] if lock else reads
 
 
-def _mutual_aid_chosen(uow: UnitOfWork, request: SettleRequest) -> bool:
+def _mutual_aid_chosen(
+    ctx: Context, uow: UnitOfWork, request: SettleRequest, region: str, today: date
+) -> bool:
     """Shared money pays only when the patient chose it: for this bill (the desk, ``exp_content``)
-    or, when the bill does not say, by their standing choice (docs/rules.md §6.2)."""
+    or, when the bill does not say, by their standing choice, which is the policy's
+    ``mutual_aid_choice_default`` (off as shipped) until they make it (docs/rules.md §6.2)."""
     if request.use_mutual_aid is not None:
         return request.use_mutual_aid
-    return preferences.of(uow, request.psn_no).use_mutual_aid
+    policy = ctx.policy(region, today)
+    return preferences.of(uow, request.psn_no).uses_mutual_aid(policy)
 
 
 def _insured(uow: UnitOfWork, psn_no: str) -> EnrolmentRecord:

@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, insert, or_, select, update
 
+from gongji.settlement.domain.initials import name_initials
 from gongji.settlement.domain.items import CatalogueItem, ItemCategory, ItemClass
 from gongji.store import raw
 from gongji.store.tables_institutions import catalogue_items
@@ -26,9 +27,8 @@ _ITEM_COLUMNS = ", ".join(raw.table_columns(catalogue_items))
 
 def _item(row: Sequence[Any]) -> CatalogueItem:
     """From a row of every column in table order (``select(catalogue_items)`` or text)."""
-    code, name, item_class, selfpay_prop, ceiling, account_payable, category, listed, _at, fixed = (
-        row
-    )
+    (code, name, item_class, selfpay_prop, ceiling, account_payable, category, listed, _at, fixed,
+     _initials) = row  # fmt: skip
     return CatalogueItem(
         code=code,
         name=name,
@@ -53,6 +53,7 @@ def _columns(item: CatalogueItem) -> dict[str, Any]:
         "category": item.category.value,
         "in_catalogue": int(item.in_catalogue),
         "price_fixed": int(item.price_fixed),
+        "name_initials": name_initials(item.name),
     }
 
 
@@ -95,7 +96,8 @@ def update_item(connection: Connection, item: CatalogueItem, now_us: int) -> Non
 
 
 def search_items(connection: Connection, text: str, limit: int) -> list[CatalogueItem]:
-    """Items whose code or name contains ``text`` in any case (all when empty), by code.
+    """Items whose code, name or the name's pinyin initials contain ``text`` in any case (all
+    when empty), by code.
 
     ``%``, ``_`` and ``\\`` typed by a user are escaped, so they match only themselves."""
     statement = select(catalogue_items).order_by(catalogue_items.c.code).limit(limit)
@@ -106,6 +108,7 @@ def search_items(connection: Connection, text: str, limit: int) -> list[Catalogu
             or_(
                 catalogue_items.c.code.ilike(pattern, escape="\\"),
                 catalogue_items.c.name.ilike(pattern, escape="\\"),
+                catalogue_items.c.name_initials.like(pattern.lower(), escape="\\"),
             )
         )
     return [_item(row) for row in connection.execute(statement)]

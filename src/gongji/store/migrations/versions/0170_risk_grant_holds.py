@@ -15,7 +15,7 @@ overwrites the freed pages (``secure_delete``) as migration 0021 does; on Postgr
 row versions go with the next VACUUM.
 
 Revision ID: 0170_risk_grant_holds
-Revises: 0140_heirs_masked
+Revises: 0160_choice_and_initials
 Create Date: 2026-12-04
 """
 
@@ -30,7 +30,7 @@ from alembic import op
 from gongji.store.append_only import forbid_update_and_delete
 
 revision = "0170_risk_grant_holds"
-down_revision = "0140_heirs_masked"
+down_revision = "0160_choice_and_initials"
 branch_labels = None
 depends_on = None
 
