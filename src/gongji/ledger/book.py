@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from gongji.core.clock import Clock, to_us
 from gongji.ledger import rows
@@ -33,11 +33,12 @@ from gongji.ledger.types import (
     Transfer,
     TransferOutcome,
 )
-from gongji.store.raw import Executor
+from gongji.store.raw import Executor, defer_writes
 from gongji.store.tables import ledger_transfers
 from gongji.store.uow import (
     UnitOfWork,
     in_transaction,
+    is_retryable,
     run_in_transaction,
     run_on_driver_connection,
 )
@@ -160,10 +161,15 @@ class Ledger:
         if not any(t.pending_id for batch in batches for t in batch):
             try:
                 return run_on_driver_connection(
-                    self._engine, lambda connection: self._create_new(connection, batches)
+                    self._engine,
+                    lambda connection: self._create_new(connection, batches),
+                    attempts_max=1,  # a conflict, or an id met at the COMMIT: read them
                 )
             except _NotAllNew:
                 pass
+            except DBAPIError as error:
+                if not is_retryable(error):
+                    raise
         try:
             return run_on_driver_connection(
                 self._engine, lambda connection: self._create(connection, batches)
@@ -223,9 +229,10 @@ class Ledger:
         results = [apply_batch(state, batch) for batch in batches]
         if any(r not in _DECIDED_WITHOUT_RECORDED_IDS for batch in results for r in batch):
             raise _NotAllNew
+        defer_writes(connection)  # PostgreSQL: the write goes with the COMMIT, one trip less
         try:
             _write_state(connection, state)
-        except IntegrityError as error:
+        except IntegrityError as error:  # SQLite: met at once, not at the COMMIT
             raise _NotAllNew from error
         return results
 

@@ -261,12 +261,14 @@ def _commit_after(
         if sqlite:  # pysqlite runs in autocommit here (see store/engine.py): we BEGIN ourselves
             run(connection, "BEGIN IMMEDIATE")
         result = work(connection)
+        commit_deferred(connection)  # PostgreSQL: writes ``work`` deferred, with the COMMIT
         try:
             connection.connection.commit()
         except connection.dialect.loaded_dbapi.Error as error:
             raise wrapped(connection, "COMMIT", error) from error
         return result
     except BaseException:
+        forget_deferred(connection)
         with suppress(Exception):
             connection.connection.rollback()
         raise
