@@ -1,5 +1,6 @@
 """The group-commit queue alone (ledger/group_commit.py), with a fake transaction: who leads,
-who shares a group, how big a group gets, and what each caller is told when a group fails."""
+who shares a group, how big a group gets, what each caller is told when a group fails, and
+the setting that turns it off."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
+from gongji.config import Settings
 from gongji.ledger.group_commit import GroupCommit
 
 WAIT_S = 10.0
@@ -123,3 +125,9 @@ def test_an_error_of_a_lone_caller_is_raised_to_it() -> None:
         queue.submit("x", 1)
     with pytest.raises(RuntimeError):  # and the queue is free again
         queue.submit("y", 1)
+
+
+def test_group_commit_is_on_unless_the_setting_turns_it_off() -> None:
+    assert Settings.from_env({}).ledger_group_commit is True
+    assert Settings.from_env({"GONGJI_LEDGER_GROUP_COMMIT": "1"}).ledger_group_commit is True
+    assert Settings.from_env({"GONGJI_LEDGER_GROUP_COMMIT": "0"}).ledger_group_commit is False
