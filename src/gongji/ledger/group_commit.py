@@ -32,8 +32,9 @@ A = TypeVar("A")  # its answer
 
 
 class _Member(Generic[Q, A]):
-    """One caller's request in the queue, its answer or error, and the lock it sleeps on: held
-    from creation, released once to wake it (a bare lock is the cheapest wake-up there is)."""
+    """One caller's request, its answer or error, and, once it queues, the lock it sleeps on:
+    held from then, released once to wake it (a bare lock is the cheapest wake-up there is; a
+    caller that leads at once never makes one)."""
 
     __slots__ = ("_wake", "answer", "done", "error", "group", "request", "size")
 
@@ -44,14 +45,22 @@ class _Member(Generic[Q, A]):
         self.error: BaseException | None = None
         self.done = False
         self.group: list[_Member[Q, A]] | None = None  # set when it is to lead this group
+        self._wake: threading.Lock | None = None
+
+    def queue(self) -> None:
         self._wake = threading.Lock()
         self._wake.acquire()
 
     def sleep(self) -> None:
-        self._wake.acquire()
+        self._waiting().acquire()
 
     def wake(self) -> None:
-        self._wake.release()
+        self._waiting().release()
+
+    def _waiting(self) -> threading.Lock:
+        if self._wake is None:
+            raise RuntimeError("only a queued request sleeps and is woken")
+        return self._wake
 
     def outcome(self) -> A:
         if self.error is not None:
@@ -80,6 +89,7 @@ class GroupCommit(Generic[Q, A]):
         member: _Member[Q, A] = _Member(request, size)
         with self._lock:
             if self._leading:
+                member.queue()
                 self._queue.append(member)
                 group = None
             else:
