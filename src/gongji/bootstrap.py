@@ -70,7 +70,7 @@ def build(
     if migrate:
         upgrade(engine)
     clock = clock or (ManualClock() if settings.test_clock else SystemClock())
-    ledger = Ledger(engine, clock)
+    ledger = Ledger(engine, clock, group_commit=settings.ledger_group_commit)
     context = Context(
         engine=engine,
         clock=clock,

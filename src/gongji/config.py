@@ -10,6 +10,7 @@
 | GONGJI_SECRET_KEY | (key file) | 32 bytes, URL-safe base64: encrypts personal data at rest |
 | GONGJI_ENV | development | development, test or production (production refuses unsafe settings) |
 | GONGJI_TRUST_PROXY | 0 | 1: behind a TLS proxy; client address and scheme from X-Forwarded-* |
+| GONGJI_LEDGER_GROUP_COMMIT | 1 | 0: each ledger batch commits alone (ledger/group_commit.py) |
 | GONGJI_SMS_PROVIDER | log | log (development only) or http |
 | GONGJI_SMS_URL, _APP_KEY, _APP_SECRET, _SIGN_NAME, _TEMPLATE_LOGIN | | the HTTP SMS provider |
 | GONGJI_FSI_LOOKUPS_PER_MINUTE, GONGJI_LOGINS_PER_ADDRESS_PER_MINUTE, … | core/limits.py | limits |
@@ -58,8 +59,8 @@ class SmsSettings:
         )
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    return env.get(name, "0").strip().lower() in ("1", "true", "yes")
+def _flag(env: Mapping[str, str], name: str, *, default: bool = False) -> bool:
+    return env.get(name, "1" if default else "0").strip().lower() in ("1", "true", "yes")
 
 
 def _environment(env: Mapping[str, str]) -> Environment:
@@ -97,6 +98,7 @@ class Settings:
     trust_proxy: bool = False
     sms: SmsSettings = field(default_factory=SmsSettings)
     limits: Limits = field(default_factory=Limits)
+    ledger_group_commit: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -116,6 +118,7 @@ class Settings:
             trust_proxy=_flag(env, "GONGJI_TRUST_PROXY"),
             sms=SmsSettings.from_env(env),
             limits=_limits(env),
+            ledger_group_commit=_flag(env, "GONGJI_LEDGER_GROUP_COMMIT", default=True),
         )
 
     @property

@@ -1,5 +1,8 @@
 """A crash test: a child writing batches is killed with SIGKILL at random moments, again and again.
 
+The child writes from several threads through the ledger's group commit (crash_writer.py), so
+kills land while groups of several callers' batches commit.
+
 After every kill, `gongji ledger check` (the real command, in its own process) passes, and every
 transfer the child acknowledged before it died is in the database — SQLite in WAL with
 synchronous=FULL loses no committed transaction and keeps no half of one.

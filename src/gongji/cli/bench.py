@@ -71,10 +71,19 @@ def ledger(
             help="PostgreSQL URL (default GONGJI_BENCH_PG_URL, else the local gongji_bench).",
         ),
     ] = None,
+    group_commit: Annotated[
+        bool,
+        typer.Option(
+            "--group-commit/--no-group-commit",
+            help="The ledger's group commit on (as configured by default) or off.",
+        ),
+    ] = True,
 ) -> None:
     """Durable transfers/s: single (1 and 8 clients) and batches of 10, 100, 1000, with ratios."""
     databases = DATABASES if database is Database.BOTH else (database.value,)
-    options = BenchOptions(databases=databases, seconds=seconds, slices=slices)
+    options = BenchOptions(
+        databases=databases, seconds=seconds, slices=slices, group_commit=group_commit
+    )
     if pg_url is not None:
         options = replace(options, pg_url=pg_url)
     with readable_errors():

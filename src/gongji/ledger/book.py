@@ -5,6 +5,10 @@ Each batch is one database transaction: load what the batch refers to, lock the 
 touches in id order (PostgreSQL ``FOR UPDATE``; SQLite holds its write lock from
 ``BEGIN IMMEDIATE``), decide in memory with :mod:`gongji.ledger.apply`, write back, commit.
 A conflicting concurrent transaction makes the whole batch run again (bounded).
+
+Batches sent concurrently to :meth:`Ledger.create_transfers` while a commit is in flight share
+the next transaction (group commit, :mod:`gongji.ledger.group_commit`): one commit for all,
+each batch applied in turn to the same in-memory state and answered with its own results.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from gongji.core.clock import Clock, to_us
 from gongji.ledger import rows
 from gongji.ledger.apply import BatchState, apply_batch, expire
+from gongji.ledger.group_commit import GroupCommit
 from gongji.ledger.types import (
     ID_LENGTH_MAX,
     Account,
@@ -28,9 +33,15 @@ from gongji.ledger.types import (
     Transfer,
     TransferOutcome,
 )
-from gongji.store.raw import Executor
+from gongji.store.raw import Executor, defer_writes
 from gongji.store.tables import ledger_transfers
-from gongji.store.uow import UnitOfWork, run_in_transaction, run_on_driver_connection
+from gongji.store.uow import (
+    UnitOfWork,
+    in_transaction,
+    is_retryable,
+    run_in_transaction,
+    run_on_driver_connection,
+)
 
 BATCH_SIZE_MAX = 8_190  # TigerBeetle's batch limit: bounds memory and lock time per transaction
 PAGE_SIZE_MAX = 1_000
@@ -69,13 +80,23 @@ batch, whose first occurrence is inserted)."""
 class Ledger:
     """The double-entry engine bound to one database and one clock."""
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(self, engine: Engine, clock: Clock, *, group_commit: bool = True) -> None:
+        """``group_commit``: concurrent :meth:`create_transfers` calls share commits
+        (:mod:`gongji.ledger.group_commit`); off, each call commits alone."""
         self._engine = engine
         self._clock = clock
+        self._groups: GroupCommit[Sequence[Transfer], list[CreateTransferResult]] | None = (
+            GroupCommit(self._create_group, events_max=BATCH_SIZE_MAX) if group_commit else None
+        )
 
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    @property
+    def batches_waiting(self) -> int:
+        """Batches queued for the next group commit (for tests and diagnostics)."""
+        return 0 if self._groups is None else self._groups.waiting
 
     def create_accounts(self, accounts: Sequence[NewAccount]) -> list[CreateAccountResult]:
         _check_batch_size(len(accounts))
@@ -107,41 +128,62 @@ class Ledger:
         return results
 
     def create_transfers(self, transfers: Sequence[Transfer]) -> list[CreateTransferResult]:
-        """A batch in its own transaction.
+        """A batch in a transaction of the ledger's own, committed before this returns.
 
-        A batch that resolves no pending transfer is first applied as if none of its ids were
+        With group commit, batches of concurrent callers that arrive while a commit is in
+        flight share the next transaction: each is applied after the one before it, as if
+        committed alone in that order, and answered with its own results (a refused transfer
+        refuses alone; a linked chain never reaches into the next caller's batch). A caller
+        already inside a unit of work commits alone: a group must never wait for locks that
+        one of its own members holds.
+        """
+        _check_batch_size(len(transfers))
+        if self._groups is None or in_transaction():
+            return self._create_group([transfers])[0]
+        return self._groups.submit(transfers, len(transfers))
+
+    def _create_group(
+        self, batches: Sequence[Sequence[Transfer]]
+    ) -> list[list[CreateTransferResult]]:
+        """Batches in one transaction, each batch's results apart.
+
+        Batches that resolve no pending transfer are first applied as if none of their ids were
         known yet, without reading them. That stands when none of them was refused before (the
         statement that locks the accounts counts those), every event succeeds and the insert
-        meets no recorded id (the unique index). Otherwise the batch runs again, reading them:
-        a retried request, or a refusal that an ``exists`` or ``id_already_failed`` must take
+        meets no recorded id (the unique index). Otherwise they run again, reading them: a
+        retried request, or a refusal that an ``exists`` or ``id_already_failed`` must take
         precedence over (rare, and then one read more). The read it saves was an eighth of a
         single transfer's time on SQLite.
 
-        A batch that read its ids can still meet one that a concurrent batch recorded since
-        (PostgreSQL); it runs once more and reads it.
+        Batches that read their ids can still meet one that a concurrent transaction recorded
+        since (PostgreSQL); they run once more and read it.
         """
-        _check_batch_size(len(transfers))
-        if not any(t.pending_id for t in transfers):
+        if not any(t.pending_id for batch in batches for t in batch):
             try:
                 return run_on_driver_connection(
-                    self._engine, lambda connection: self._create_new(connection, transfers)
+                    self._engine,
+                    lambda connection: self._create_new(connection, batches),
+                    attempts_max=1,  # a conflict, or an id met at the COMMIT: read them
                 )
             except _NotAllNew:
                 pass
+            except DBAPIError as error:
+                if not is_retryable(error):
+                    raise
         try:
             return run_on_driver_connection(
-                self._engine, lambda connection: self._create(connection, transfers)
+                self._engine, lambda connection: self._create(connection, batches)
             )
         except IntegrityError:
             return run_on_driver_connection(
-                self._engine, lambda connection: self._create(connection, transfers)
+                self._engine, lambda connection: self._create(connection, batches)
             )
 
     def create_transfers_in(
         self, uow: UnitOfWork, transfers: Sequence[Transfer]
     ) -> list[CreateTransferResult]:
         """Apply a batch inside a caller's unit of work; the caller commits with its own writes."""
-        return self._create(uow.connection, transfers)
+        return self._create(uow.connection, [transfers])[0]
 
     def create_transfers_recorded_in(
         self, uow: UnitOfWork, transfers: Sequence[Transfer]
@@ -149,7 +191,7 @@ class Ledger:
         """As :meth:`create_transfers_in`, with each event's transfer as recorded (see
         :class:`TransferOutcome`): how much a balancing transfer moved, for a caller that must
         say so, comes from the transfer and not from a balance read before it."""
-        state, results = self._decide(uow.connection, transfers)
+        state, (results,) = self._decide(uow.connection, [transfers])
         new_ids = {transfer.id for transfer in state.new_transfers}
         return [
             TransferOutcome(result, _recorded(state, new_ids, event.id, result))
@@ -157,37 +199,40 @@ class Ledger:
         ]
 
     def _create(
-        self, connection: Executor, transfers: Sequence[Transfer]
-    ) -> list[CreateTransferResult]:
-        return self._decide(connection, transfers)[1]
+        self, connection: Executor, batches: Sequence[Sequence[Transfer]]
+    ) -> list[list[CreateTransferResult]]:
+        return self._decide(connection, batches)[1]
 
     def _decide(
-        self, connection: Executor, transfers: Sequence[Transfer]
-    ) -> tuple[BatchState, list[CreateTransferResult]]:
-        """Load what the batch refers to, apply it, write what changed."""
-        state = _load_state(connection, transfers, to_us(self._clock.now()))
-        results = apply_batch(state, transfers)
+        self, connection: Executor, batches: Sequence[Sequence[Transfer]]
+    ) -> tuple[BatchState, list[list[CreateTransferResult]]]:
+        """Load what the batches refer to, apply them one after the other, write what changed."""
+        everything = [transfer for batch in batches for transfer in batch]
+        state = _load_state(connection, everything, to_us(self._clock.now()))
+        results = [apply_batch(state, batch) for batch in batches]
         _write_state(connection, state)
         return state, results
 
     def _create_new(
-        self, connection: Executor, transfers: Sequence[Transfer]
-    ) -> list[CreateTransferResult]:
-        """As :meth:`_create` for a batch whose ids are assumed new (see create_transfers)."""
+        self, connection: Executor, batches: Sequence[Sequence[Transfer]]
+    ) -> list[list[CreateTransferResult]]:
+        """As :meth:`_create` for batches whose ids are assumed new (see _create_group)."""
+        everything = [transfer for batch in batches for transfer in batch]
         accounts, failures = rows.load_balances_counting_failures(
-            connection, _accounts_named(transfers), {t.id for t in transfers if t.id}
+            connection, _accounts_named(everything), {t.id for t in everything if t.id}
         )
         if failures:
             raise _NotAllNew
         state = BatchState(
             now_us=to_us(self._clock.now()), accounts=accounts, transfers={}, resolutions={}
         )
-        results = apply_batch(state, transfers)
-        if any(result not in _DECIDED_WITHOUT_RECORDED_IDS for result in results):
+        results = [apply_batch(state, batch) for batch in batches]
+        if any(r not in _DECIDED_WITHOUT_RECORDED_IDS for batch in results for r in batch):
             raise _NotAllNew
+        defer_writes(connection)  # PostgreSQL: the write goes with the COMMIT, one trip less
         try:
             _write_state(connection, state)
-        except IntegrityError as error:
+        except IntegrityError as error:  # SQLite: met at once, not at the COMMIT
             raise _NotAllNew from error
         return results
 

@@ -96,6 +96,7 @@ class BenchOptions:
     pgbench_scale: int = 10  # ≥ the client count, so pgbench's clients do not queue on branches
     seed: int = 1
     work_dir: Path | None = None  # SQLite files go here and are kept; default: a temporary dir
+    group_commit: bool = True  # the ledger's (ledger/group_commit.py); the baselines have none
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +161,7 @@ def run_ledger_bench(options: BenchOptions) -> BenchReport:
     if unknown:
         raise BenchError(f"unknown database {sorted(unknown)[0]!r} (sqlite or postgres)")
     environment = machine()
+    environment["group_commit"] = "on" if options.group_commit else "off"
     started_at = SystemClock().now().isoformat(timespec="seconds")
     results: list[DatabaseResult] = []
     if "sqlite" in options.databases:
@@ -294,7 +296,7 @@ class _LedgerSide:
 
     def __post_init__(self) -> None:
         upgrade(self.engine)
-        ledger = Ledger(self.engine, SystemClock())
+        ledger = Ledger(self.engine, SystemClock(), group_commit=self.options.group_commit)
         accounts = _setup_ledger(ledger, self.options.accounts)
         self.workload = _LedgerWorkload(ledger, accounts, self.options.seed)
 

@@ -23,6 +23,7 @@ kept between attempts.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext, suppress
@@ -56,6 +57,17 @@ _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "23505"})
 _RETRYABLE_SQLITE_ERRORS = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
 
 
+_open_here = threading.local()
+"""How many units of work this thread has open (``depth``)."""
+
+
+def in_transaction() -> bool:
+    """True while this thread has a unit of work open. Such a caller must not wait for another
+    thread's transaction (the ledger's group commit): that one may be waiting for locks this
+    thread's own transaction holds, and neither database would see the cycle."""
+    return getattr(_open_here, "depth", 0) > 0
+
+
 class UnitOfWork:
     """A connection inside one transaction. Leaving the block without ``commit()`` rolls back.
 
@@ -79,6 +91,7 @@ class UnitOfWork:
         # SQLite pool has room for every thread that may wait on the turn and more, so a turn's
         # holder can always open another connection: store/engine.py.)
         connection = self._engine.connect()
+        _open_here.depth = getattr(_open_here, "depth", 0) + 1
         self._connection = (
             connection.execution_options(**{READ_ONLY_OPTION: True})
             if self._read_only
@@ -122,6 +135,7 @@ class UnitOfWork:
                 connection.close()
             finally:
                 self._connection = None
+                _open_here.depth -= 1
 
     @property
     def connection(self) -> Connection:
@@ -247,12 +261,14 @@ def _commit_after(
         if sqlite:  # pysqlite runs in autocommit here (see store/engine.py): we BEGIN ourselves
             run(connection, "BEGIN IMMEDIATE")
         result = work(connection)
+        commit_deferred(connection)  # PostgreSQL: writes ``work`` deferred, with the COMMIT
         try:
             connection.connection.commit()
         except connection.dialect.loaded_dbapi.Error as error:
             raise wrapped(connection, "COMMIT", error) from error
         return result
     except BaseException:
+        forget_deferred(connection)
         with suppress(Exception):
             connection.connection.rollback()
         raise

@@ -1,0 +1,133 @@
+"""The group-commit queue alone (ledger/group_commit.py), with a fake transaction: who leads,
+who shares a group, how big a group gets, what each caller is told when a group fails, and
+the setting that turns it off."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+import pytest
+
+from gongji.config import Settings
+from gongji.ledger.group_commit import GroupCommit
+
+WAIT_S = 10.0
+
+
+class FakeTransactions:
+    """``run_group`` for a GroupCommit of strings: answers each request with itself in capitals,
+    records every group, and can hold the first group in flight or fail chosen groups."""
+
+    def __init__(self, fails: Callable[[Sequence[str]], bool] = lambda _group: False) -> None:
+        self.groups: list[list[str]] = []
+        self.hold_first = threading.Event()
+        self.hold_first.set()
+        self.first_started = threading.Event()
+        self._fails = fails
+
+    def __call__(self, requests: Sequence[str]) -> list[str]:
+        self.groups.append(list(requests))
+        if len(self.groups) == 1:
+            self.first_started.set()
+            if not self.hold_first.wait(WAIT_S):
+                raise TimeoutError("the first group was never let go")
+        if self._fails(requests):
+            raise RuntimeError(f"commit failed for {'+'.join(requests)}")
+        return [request.upper() for request in requests]
+
+
+def submit_in_thread(
+    queue: GroupCommit[str, str], request: str, answers: dict[str, object]
+) -> threading.Thread:
+    def call() -> None:
+        try:
+            answers[request] = queue.submit(request, len(request))
+        except Exception as error:
+            answers[request] = error
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    return thread
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition never held")
+        time.sleep(0.001)
+
+
+def queue_behind_a_held_commit(
+    transactions: FakeTransactions, requests: list[str], events_max: int = 100
+) -> tuple[GroupCommit[str, str], dict[str, object]]:
+    """``lead`` commits first and is held; ``requests`` queue behind it, in order; then all go."""
+    queue = GroupCommit(transactions, events_max=events_max)
+    answers: dict[str, object] = {}
+    transactions.hold_first.clear()
+    threads = [submit_in_thread(queue, "lead", answers)]
+    transactions.first_started.wait(WAIT_S)
+    for number, request in enumerate(requests, start=1):
+        threads.append(submit_in_thread(queue, request, answers))
+        wait_until(lambda number=number: queue.waiting == number)  # type: ignore[misc]
+    transactions.hold_first.set()
+    for thread in threads:
+        thread.join(WAIT_S)
+    return queue, answers
+
+
+def test_a_lone_caller_commits_at_once_as_a_group_of_one() -> None:
+    transactions = FakeTransactions()
+    queue = GroupCommit(transactions, events_max=100)
+    assert queue.submit("a", 1) == "A"
+    assert queue.submit("b", 1) == "B"
+    assert transactions.groups == [["a"], ["b"]]
+
+
+def test_callers_queued_during_a_commit_share_the_next_one_each_with_its_own_answer() -> None:
+    transactions = FakeTransactions()
+    queue, answers = queue_behind_a_held_commit(transactions, ["b", "c", "d"])
+    assert transactions.groups == [["lead"], ["b", "c", "d"]]
+    assert answers == {"lead": "LEAD", "b": "B", "c": "C", "d": "D"}
+    assert queue.waiting == 0
+    assert queue.submit("e", 1) == "E"  # nobody is left leading
+    assert transactions.groups[-1] == ["e"]
+
+
+def test_a_group_takes_at_most_events_max_events_oldest_first() -> None:
+    transactions = FakeTransactions()
+    _, answers = queue_behind_a_held_commit(transactions, ["bb", "cc", "dd", "e"], events_max=5)
+    assert transactions.groups == [["lead"], ["bb", "cc"], ["dd", "e"]]
+    assert answers["e"] == "E"
+
+
+def test_a_failed_group_is_run_again_member_by_member_so_a_poison_fails_alone() -> None:
+    transactions = FakeTransactions(fails=lambda group: "poison" in group)
+    _, answers = queue_behind_a_held_commit(transactions, ["b", "poison", "d"])
+    assert transactions.groups == [["lead"], ["b", "poison", "d"], ["b"], ["poison"], ["d"]]
+    assert answers["b"] == "B" and answers["d"] == "D"
+    assert isinstance(answers["poison"], RuntimeError)
+
+
+def test_when_every_commit_fails_every_member_gets_an_error_and_no_answer() -> None:
+    transactions = FakeTransactions(fails=lambda group: group != ["lead"])
+    _, answers = queue_behind_a_held_commit(transactions, ["b", "c"])
+    assert answers["lead"] == "LEAD"
+    assert all(isinstance(answers[name], RuntimeError) for name in ("b", "c"))
+    assert "C" not in answers.values() and "B" not in answers.values()
+
+
+def test_an_error_of_a_lone_caller_is_raised_to_it() -> None:
+    queue = GroupCommit(FakeTransactions(fails=lambda _group: True), events_max=10)
+    with pytest.raises(RuntimeError, match="commit failed for x"):
+        queue.submit("x", 1)
+    with pytest.raises(RuntimeError):  # and the queue is free again
+        queue.submit("y", 1)
+
+
+def test_group_commit_is_on_unless_the_setting_turns_it_off() -> None:
+    assert Settings.from_env({}).ledger_group_commit is True
+    assert Settings.from_env({"GONGJI_LEDGER_GROUP_COMMIT": "1"}).ledger_group_commit is True
+    assert Settings.from_env({"GONGJI_LEDGER_GROUP_COMMIT": "0"}).ledger_group_commit is False
