@@ -247,6 +247,22 @@ def test_nonces_are_forgotten_after_twice_the_window(
     assert nonces_stored(ctx) == 0
 
 
+def test_a_process_forgets_a_keys_nonces_at_most_once_a_minute(
+    ctx: Context, clock: ManualClock, key: Any
+) -> None:
+    def at(seconds: int, nonce: str) -> int:
+        clock.advance(timedelta(seconds=seconds))
+        verify(ctx, headers(key, clock, nonce=nonce))
+        return nonces_stored(ctx)
+
+    kept_s = 2 * signing.WINDOW_S
+    assert at(0, "nonce-at-0000000000") == 1  # forgets (nothing yet)
+    assert at(20, "nonce-at-0000000020") == 2
+    assert at(kept_s - 10, "nonce-at-kept-plus-10") == 2  # forgets the first, not the second
+    assert at(30, "nonce-at-kept-plus-40") == 3  # the second expired, kept: a purge 30 s ago
+    assert at(signing.NONCE_PURGE_EVERY_S - 30, "nonce-at-kept-plus-70") == 3  # forgets it
+
+
 def test_racing_copies_of_one_request_pass_once(ctx: Context, clock: ManualClock, key: Any) -> None:
     sent = headers(key, clock)
 

@@ -83,6 +83,9 @@ _TIMESTAMP: Final = re.compile(r"[0-9]{1,12}")
 _NONCE: Final = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _SIGNATURE: Final = re.compile(r"[0-9a-fA-F]{64}")
 _US_PER_S: Final = 1_000_000
+NONCE_PURGE_EVERY_S: Final = 60
+"""How often a process forgets one key's expired nonces on the way (at most): the table then
+holds a key's nonces of the last ``NONCE_KEPT_S`` plus this, and a request seldom pays for it."""
 KEYS_KEPT_MAX: Final = 4096
 """Signing keys a process keeps in memory (``Context.signing_keys``); past it, it starts over."""
 T = TypeVar("T")
@@ -290,8 +293,9 @@ def remember_nonce(ctx: Context, uow: UnitOfWork, key_id: str, nonce: str) -> No
 
     A racing copy of the same request inserts the same primary key: one of the two hits the
     unique violation, its transaction is retried whole (gongji.store.uow) and then sees the
-    nonce. This key's expired nonces are purged on the way, so the table stays the size of
-    one window of traffic without a separate job.
+    nonce. This key's expired nonces are purged on the way (by each process at most once every
+    ``NONCE_PURGE_EVERY_S``), so the table stays about the size of one window of traffic
+    without a separate job.
     """
     now_us = ctx.now_us()
     uow.prefetch([*live_credential_reads(key_id), repo.nonce_read(key_id, nonce)])
@@ -300,7 +304,12 @@ def remember_nonce(ctx: Context, uow: UnitOfWork, key_id: str, nonce: str) -> No
         raise SignatureKeyUnknown()
     if repo.nonce_seen(uow.connection, key_id, nonce):
         raise SignatureReplayed()
-    repo.forget_key_nonces(uow.connection, now_us - NONCE_KEPT_S * _US_PER_S, key_id)
+    purged_us = ctx.nonce_purges.get(key_id)
+    if purged_us is None or now_us - purged_us >= NONCE_PURGE_EVERY_S * _US_PER_S:
+        repo.forget_key_nonces(uow.connection, now_us - NONCE_KEPT_S * _US_PER_S, key_id)
+        if len(ctx.nonce_purges) >= KEYS_KEPT_MAX:
+            ctx.nonce_purges.clear()
+        ctx.nonce_purges[key_id] = now_us  # a rollback only delays the next purge
     repo.insert_nonce(uow.connection, key_id, nonce, now_us)
 
 
