@@ -268,6 +268,26 @@ def test_bad_bills_are_refused_and_write_nothing(
 # --- signing and ownership ----------------------------------------------------------------
 
 
+def test_what_is_refused_first_not_json_then_the_signature_then_the_body(
+    counter: Counter,
+) -> None:
+    """The route's lean handler (api/signed_write_route.py) keeps FastAPI's order."""
+    till, json_type = counter.pharmacy, {"Content-Type": "application/json"}
+    not_json = till.client.post(BASE, content=b"{nope", headers=json_type)  # unsigned, too
+    assert (not_json.status_code, not_json.json()["detail"]["fields"]) == (
+        422, [{"loc": ["body", "1"], "type": "json_invalid"}],
+    )  # fmt: skip
+    unsigned = till.client.post(BASE, content=b'{"surprise": 1}', headers=json_type)
+    assert (unsigned.status_code, unsigned.json()["code"]) == (401, "signature_missing")
+    headers = till.headers("POST", BASE, b"", nonce="empty-body-nonce-01")
+    empty = till.client.post(BASE, content=b"", headers=headers)
+    assert (empty.status_code, empty.json()["detail"]["fields"]) == (
+        422, [{"loc": ["body"], "type": "missing"}],
+    )  # fmt: skip
+    replay = till.client.post(BASE, content=b"", headers=headers)
+    assert (replay.status_code, replay.json()["code"]) == (401, "signature_replayed")
+
+
 def test_signing_refusals(counter: Counter) -> None:
     till = counter.pharmacy
     before = written(counter.ctx.engine)

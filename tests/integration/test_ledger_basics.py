@@ -16,6 +16,7 @@ from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from gongji.core.clock import ManualClock, to_us
+from gongji.ledger import rows
 from gongji.ledger.book import BATCH_SIZE_MAX, BatchTooLarge, Ledger
 from gongji.ledger.check import check_ledger
 from gongji.ledger.types import (
@@ -28,7 +29,7 @@ from gongji.ledger.types import (
     TransferFlags,
 )
 from gongji.store.tables import ledger_pending_resolutions, ledger_transfers
-from gongji.store.uow import UnitOfWork
+from gongji.store.uow import UnitOfWork, run_in_transaction
 
 R = CreateTransferResult
 F = TransferFlags
@@ -493,3 +494,44 @@ def test_once_the_deadline_passed_racing_posts_and_voids_lose_to_the_expiry(
     a = ledger.lookup_accounts(["a"])["a"]
     assert (a.debits_pending, a.debits_posted) == (0, 0)
     assert ledger.expire_pending() == 0
+
+
+# --- accounts ensured (a settlement's institution and fund accounts) --------------------------
+
+
+def test_ensured_accounts_are_read_once_then_remembered(
+    engine: Engine, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = Ledger(engine, clock)
+    wanted = [NewAccount(id=i, ledger=1, code=1) for i in ("payable", "fund")]
+    run_in_transaction_committed(engine, lambda uow: ledger.ensure_accounts_in(uow, wanted))
+    assert ledger.lookup_accounts(["payable", "fund"]).keys() == {"payable", "fund"}
+    reads: list[object] = []
+    load = rows.load_accounts
+    monkeypatch.setattr(rows, "load_accounts", lambda *a, **k: reads.append(a) or load(*a, **k))
+    run_in_transaction_committed(engine, lambda uow: ledger.ensure_accounts_in(uow, wanted))
+    run_in_transaction_committed(engine, lambda uow: ledger.ensure_accounts_in(uow, wanted))
+    assert len(reads) == 1  # created by the first ensure: read back once, then remembered
+
+
+def test_an_account_ensured_in_a_rolled_back_transaction_is_ensured_again(
+    engine: Engine, clock: ManualClock
+) -> None:
+    ledger = Ledger(engine, clock)
+    wanted = [NewAccount(id="payable", ledger=1, code=1)]
+
+    def rolled_back(uow: UnitOfWork) -> None:
+        ledger.ensure_accounts_in(uow, wanted)  # leaves without committing
+
+    run_in_transaction(engine, rolled_back)
+    assert ledger.lookup_accounts(["payable"]) == {}
+    run_in_transaction_committed(engine, lambda uow: ledger.ensure_accounts_in(uow, wanted))
+    assert list(ledger.lookup_accounts(["payable"])) == ["payable"]
+
+
+def run_in_transaction_committed(engine: Engine, work: Callable[[UnitOfWork], None]) -> None:
+    def committed(uow: UnitOfWork) -> None:
+        work(uow)
+        uow.commit()
+
+    run_in_transaction(engine, committed)

@@ -9,6 +9,7 @@ HTTP, with the ``require_institution`` dependency on a tiny FastAPI app.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Annotated, Any
@@ -162,6 +163,46 @@ def test_a_revoked_key_is_refused(ctx: Context, clock: ManualClock, key: Any) ->
     assert refusal(ctx, headers(key, clock, nonce="another-nonce-0001")) == "signature_key_unknown"
 
 
+def test_a_key_revoked_by_another_process_is_refused_though_kept_here(
+    ctx: Context, clock: ManualClock, key: Any
+) -> None:
+    verify(ctx, headers(key, clock))
+    assert key.key_id in ctx.signing_keys  # the next signature is checked without a read
+    other = replace(ctx, signing_keys={})  # another server process on the same database
+    run(other, lambda uow: institutions.revoke_credentials(other, uow, key.key_id))
+    assert refusal(ctx, headers(key, clock, nonce="another-nonce-0001")) == "signature_key_unknown"
+    assert key.key_id not in ctx.signing_keys
+    assert nonces_stored(ctx) == 1
+
+
+def test_a_write_signed_with_a_key_revoked_meanwhile_changes_nothing(
+    ctx: Context, clock: ManualClock, key: Any
+) -> None:
+    verified = signing.verify(ctx, "POST", PATH, BODY, headers(key, clock))
+    run(ctx, lambda uow: institutions.revoke_credentials(ctx, uow, key.key_id))
+    with pytest.raises(signing.SignatureKeyUnknown):
+        signing.run_signed_write(ctx, verified, lambda uow: None)
+    assert nonces_stored(ctx) == 0
+
+
+def test_only_a_good_signature_keeps_a_key(ctx: Context, clock: ManualClock, key: Any) -> None:
+    assert refusal(ctx, headers(key, clock), body=b"tampered") == "signature_invalid"
+    assert ctx.signing_keys == {}
+    verify(ctx, headers(key, clock))
+    nonce = "second-nonce-00001"
+    assert refusal(ctx, headers(key, clock, nonce=nonce), body=b"tampered") == "signature_invalid"
+
+
+def test_a_revoked_key_kept_here_answers_unknown_whatever_it_signed(
+    ctx: Context, clock: ManualClock, key: Any
+) -> None:
+    verify(ctx, headers(key, clock))
+    other = replace(ctx, signing_keys={})
+    run(other, lambda uow: institutions.revoke_credentials(other, uow, key.key_id))
+    sent = headers(key, clock, nonce="another-nonce-0001")
+    assert refusal(ctx, sent, body=b"tampered") == "signature_key_unknown"
+
+
 def test_another_live_key_of_the_same_institution_still_works(
     ctx: Context, clock: ManualClock, key: Any
 ) -> None:
@@ -204,6 +245,22 @@ def test_nonces_are_forgotten_after_twice_the_window(
     clock.advance(timedelta(seconds=2 * signing.WINDOW_S + 1))
     assert run(ctx, lambda uow: signing.purge_nonces(ctx, uow)) == 1
     assert nonces_stored(ctx) == 0
+
+
+def test_a_process_forgets_a_keys_nonces_at_most_once_a_minute(
+    ctx: Context, clock: ManualClock, key: Any
+) -> None:
+    def at(seconds: int, nonce: str) -> int:
+        clock.advance(timedelta(seconds=seconds))
+        verify(ctx, headers(key, clock, nonce=nonce))
+        return nonces_stored(ctx)
+
+    kept_s = 2 * signing.WINDOW_S
+    assert at(0, "nonce-at-0000000000") == 1  # forgets (nothing yet)
+    assert at(20, "nonce-at-0000000020") == 2
+    assert at(kept_s - 10, "nonce-at-kept-plus-10") == 2  # forgets the first, not the second
+    assert at(30, "nonce-at-kept-plus-40") == 3  # the second expired, kept: a purge 30 s ago
+    assert at(signing.NONCE_PURGE_EVERY_S - 30, "nonce-at-kept-plus-70") == 3  # forgets it
 
 
 def test_racing_copies_of_one_request_pass_once(ctx: Context, clock: ManualClock, key: Any) -> None:

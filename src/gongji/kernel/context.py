@@ -75,6 +75,12 @@ class Context:
     door_limiter: RateLimiter = field(default_factory=RateLimiter)
     """The anonymous doors' pre-filter (api/doors.py), always in this process's memory: it runs
     in the event loop, which must not wait on the database; it guards this process's threads."""
+    signing_keys: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    """Institutions' signing keys this process has seen sign well: key id → (institution code,
+    secret). What a key id names never changes; whether it is live is asked in the transaction
+    that spends each request's nonce (identity/service/signing.py)."""
+    nonce_purges: dict[str, int] = field(default_factory=dict)
+    """Key id → when this process last forgot that key's expired nonces (signing.py)."""
     screens: tuple[Callable[..., bool], ...] = ()
     """Write-time screening callbacks (kernel/screening.py); bootstrap registers risk's."""
 

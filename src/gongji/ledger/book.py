@@ -46,6 +46,9 @@ from gongji.store.uow import (
 BATCH_SIZE_MAX = 8_190  # TigerBeetle's batch limit: bounds memory and lock time per transaction
 PAGE_SIZE_MAX = 1_000
 EXPIRY_BATCH_MAX = 1_000
+ACCOUNTS_KNOWN_MAX = 100_000
+"""Account ids a ledger remembers as existing (:meth:`Ledger.ensure_accounts_in`); past it,
+it starts over."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,7 @@ class Ledger:
         self._groups: GroupCommit[Sequence[Transfer], list[CreateTransferResult]] | None = (
             GroupCommit(self._create_group, events_max=BATCH_SIZE_MAX) if group_commit else None
         )
+        self._known_accounts: set[str] = set()
 
     @property
     def engine(self) -> Engine:
@@ -112,8 +116,30 @@ class Ledger:
         self, uow: UnitOfWork, accounts: Sequence[NewAccount]
     ) -> list[CreateAccountResult]:
         """Inside a caller's unit of work (which commits); each account succeeds on its own."""
+        return self._create_accounts(uow, accounts)[0]
+
+    def ensure_accounts_in(self, uow: UnitOfWork, accounts: Sequence[NewAccount]) -> None:
+        """Create, inside a caller's unit of work, those of ``accounts`` that do not exist yet
+        (the others are left as they are, whatever they were opened with). Accounts are never
+        deleted, so one this ledger has read back once is not asked for again: a settlement's
+        institution and fund accounts cost no read after the first. One created here is not
+        remembered, since the caller's transaction may still roll back; for the same reason a
+        caller must not create, earlier in the same transaction, an account it ensures."""
+        wanted = [new for new in accounts if new.id not in self._known_accounts]
+        if not wanted:
+            return
+        found = self._create_accounts(uow, wanted)[1]
+        if len(self._known_accounts) + len(found) > ACCOUNTS_KNOWN_MAX:
+            self._known_accounts.clear()
+        self._known_accounts.update(found)
+
+    def _create_accounts(
+        self, uow: UnitOfWork, accounts: Sequence[NewAccount]
+    ) -> tuple[list[CreateAccountResult], set[str]]:
+        """The results, and the ids that were there already (read, not created)."""
         connection = uow.connection
         known = rows.load_accounts(connection, {a.id for a in accounts if a.id}, lock=False)
+        there = set(known)
         now_us = to_us(self._clock.now())
         results: list[CreateAccountResult] = []
         fresh: list[Account] = []
@@ -125,7 +151,7 @@ class Ledger:
                 fresh.append(account)
             results.append(result)
         rows.insert_accounts(connection, fresh)
-        return results
+        return results, there
 
     def create_transfers(self, transfers: Sequence[Transfer]) -> list[CreateTransferResult]:
         """A batch in a transaction of the ledger's own, committed before this returns.

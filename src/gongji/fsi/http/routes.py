@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar, Final
+from typing import Any, ClassVar, Final
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from gongji.api.deps import get_context
+from gongji.api.deps import container_of
 from gongji.api.institution_auth import signed_target
 from gongji.core.errors import GongjiError
 from gongji.fsi.http import envelope as fsi_envelope
@@ -39,7 +39,6 @@ from gongji.store.uow import run_in_transaction
 
 log = logging.getLogger("gongji.fsi")
 router = APIRouter(prefix="/fsi/api", tags=["national interface"])
-Ctx = Annotated[Context, Depends(get_context)]
 
 CALL_SERVICE: Final = "/rsfComIfsService/callService"
 ALIASES: Final[Mapping[str, str]] = {
@@ -100,13 +99,13 @@ _OPENAPI: Final = {
 @router.post(
     CALL_SERVICE, summary="National interface: every transaction, by infno", openapi_extra=_OPENAPI
 )
-async def call_service(request: Request, ctx: Ctx) -> JSONResponse:
-    return await _serve(request, ctx, None)
+async def call_service(request: Request) -> JSONResponse:
+    return await _serve(request, None)
 
 
 def _alias_route(path: str, infno: str) -> None:
-    async def endpoint(request: Request, ctx: Ctx) -> JSONResponse:
-        return await _serve(request, ctx, infno)
+    async def endpoint(request: Request) -> JSONResponse:
+        return await _serve(request, infno)
 
     router.add_api_route(
         path,
@@ -133,16 +132,19 @@ def path_infno(service: str, infno: str) -> str | None:
     summary="National interface: one transaction on its own path (/fsi/api/<module>/<infno>)",
     openapi_extra=_OPENAPI,
 )
-async def per_transaction(request: Request, ctx: Ctx, service: str, infno: str) -> JSONResponse:
+async def per_transaction(request: Request, service: str, infno: str) -> JSONResponse:
     served = path_infno(service, infno)
     if served is None:
-        return await _serve(request, ctx, None, unknown_path=f"/fsi/api/{service}/{infno}")
-    return await _serve(request, ctx, served)
+        return await _serve(request, None, unknown_path=f"/fsi/api/{service}/{infno}")
+    return await _serve(request, served)
 
 
 async def _serve(
-    request: Request, ctx: Ctx, only: str | None, unknown_path: str | None = None
+    request: Request, only: str | None, unknown_path: str | None = None
 ) -> JSONResponse:
+    """The message's work in one worker thread. The endpoints take no dependency (the context
+    comes from the app, ``container_of``): FastAPI then has nothing to solve per message."""
+    ctx = container_of(request).context
     raw = await request.body()
     target = signed_target(request)
     headers = dict(request.headers)

@@ -29,8 +29,16 @@ for example to read a person's data again and again. So there are two ways to sp
   writers' turn is what settlements queue for: docs/benchmarks.md). A racing copy of the
   request waits on the nonce's key, then finds it and is refused; the command ran once.
 
-A request refused before its route runs (a body that fails validation, 422) leaves its nonce
-unspent on the second way: replaying it can only be refused again in the same way.
+A request refused before its route runs because its body fails validation (422) has its nonce
+spent alone all the same (api/errors.py, api/signed_write_route.py).
+
+Keys kept in memory: a key id names one institution and one secret for ever, so a process keeps
+each key it has seen sign well (``Context.signing_keys``) and checks the next signatures made
+with it without a transaction of its own. Whether the key is still live is read where the nonce
+is spent, in the same round trip as the nonce on PostgreSQL: a key revoked by any process is
+refused from then on (``signature_key_unknown``, its nonce not spent), and a signature that the
+kept secret does not make is checked against the database as before, so a revoked key answers
+``signature_key_unknown`` whatever it signed.
 
 A nonce committed alone does not wait for the disk (``durable=False``, gongji.store.uow): only
 a crash of the machine itself (power, kernel; not of gongji) can lose it, and only one seen in
@@ -52,7 +60,11 @@ from typing import ClassVar, Final, TypeVar
 from gongji.core.errors import GongjiError
 from gongji.core.sm3 import hmac_sm3_hex
 from gongji.identity.store import nonces_repo as repo
-from gongji.institutions.service.institutions import credential_secret, live_credential
+from gongji.institutions.service.institutions import (
+    credential_secret,
+    live_credential,
+    live_credential_reads,
+)
 from gongji.kernel.context import Actor, ActorKind, Context
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
@@ -71,6 +83,11 @@ _TIMESTAMP: Final = re.compile(r"[0-9]{1,12}")
 _NONCE: Final = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _SIGNATURE: Final = re.compile(r"[0-9a-fA-F]{64}")
 _US_PER_S: Final = 1_000_000
+NONCE_PURGE_EVERY_S: Final = 60
+"""How often a process forgets one key's expired nonces on the way (at most): the table then
+holds a key's nonces of the last ``NONCE_KEPT_S`` plus this, and a request seldom pays for it."""
+KEYS_KEPT_MAX: Final = 4096
+"""Signing keys a process keeps in memory (``Context.signing_keys``); past it, it starts over."""
 T = TypeVar("T")
 
 
@@ -172,11 +189,16 @@ def verify(
     ``run_signed_write`` or ``spend_alone`` it, and either refuses a replay first thing."""
     signed = read_headers(headers)
     check_window(ctx, signed.timestamp_s)
-    institution_code = run_in_transaction(
-        ctx.engine,
-        lambda uow: verify_signature(ctx, uow, method, path, body, signed),
-        read_only=True,
-    )
+    known = ctx.signing_keys.get(signed.key_id)
+    if known is not None and _signs(known[1], method, path, body, signed):
+        institution_code = known[0]  # its key is asked live where the nonce is spent
+    else:  # a key not seen yet, or a signature its kept secret does not make: the database
+        # tells a revoked key (signature_key_unknown) from a wrong signature, as ever
+        institution_code = run_in_transaction(
+            ctx.engine,
+            lambda uow: verify_signature(ctx, uow, method, path, body, signed),
+            read_only=True,
+        )
     return Verified(Actor(ActorKind.INSTITUTION, institution_code), signed.key_id, signed.nonce)
 
 
@@ -207,7 +229,7 @@ def run_signed_write(ctx: Context, verified: Verified, work: Callable[[UnitOfWor
 
     try:
         return run_in_transaction(ctx.engine, attempt)
-    except SignatureReplayed:
+    except (SignatureReplayed, SignatureKeyUnknown):
         raise
     except Exception:
         with suppress(SignatureReplayed):  # a copy of the request spent it meanwhile
@@ -243,30 +265,51 @@ def check_window(ctx: Context, timestamp_s: int) -> None:
 def verify_signature(
     ctx: Context, uow: UnitOfWork, method: str, path: str, body: bytes, signed: SignedHeaders
 ) -> str:
-    """The institution code behind a live key whose secret made this signature."""
+    """The institution code behind a live key whose secret made this signature; the key is
+    then kept in ``ctx.signing_keys`` (only a good signature puts one there)."""
     credential = live_credential(ctx, uow, signed.key_id)
     if credential is None:
+        ctx.signing_keys.pop(signed.key_id, None)
         raise SignatureKeyUnknown()
     secret = credential_secret(ctx, credential)
-    # The timestamp is signed as sent (its text), so nothing is lost in a round trip via int.
-    expected = signature_of(secret, method, path, signed.timestamp, signed.nonce, body)
-    if not hmac.compare_digest(expected, signed.signature):
+    if not _signs(secret, method, path, body, signed):
         raise SignatureInvalid()
+    if len(ctx.signing_keys) >= KEYS_KEPT_MAX:
+        ctx.signing_keys.clear()
+    ctx.signing_keys[signed.key_id] = (credential.institution_code, secret)
     return credential.institution_code
 
 
+def _signs(secret: bytes, method: str, path: str, body: bytes, signed: SignedHeaders) -> bool:
+    # The timestamp is signed as sent (its text), so nothing is lost in a round trip via int.
+    expected = signature_of(secret, method, path, signed.timestamp, signed.nonce, body)
+    return hmac.compare_digest(expected, signed.signature)
+
+
 def remember_nonce(ctx: Context, uow: UnitOfWork, key_id: str, nonce: str) -> None:
-    """Record a nonce of a verified request, or refuse it as a replay.
+    """Record a nonce of a verified request whose key is still live, or refuse it: a key revoked
+    since (by this process or another) as unknown, a nonce seen already as a replay. Both are
+    read in one round trip on PostgreSQL.
 
     A racing copy of the same request inserts the same primary key: one of the two hits the
     unique violation, its transaction is retried whole (gongji.store.uow) and then sees the
-    nonce. This key's expired nonces are purged on the way, so the table stays the size of
-    one window of traffic without a separate job.
+    nonce. This key's expired nonces are purged on the way (by each process at most once every
+    ``NONCE_PURGE_EVERY_S``), so the table stays about the size of one window of traffic
+    without a separate job.
     """
     now_us = ctx.now_us()
+    uow.prefetch([*live_credential_reads(key_id), repo.nonce_read(key_id, nonce)])
+    if live_credential(ctx, uow, key_id) is None:
+        ctx.signing_keys.pop(key_id, None)
+        raise SignatureKeyUnknown()
     if repo.nonce_seen(uow.connection, key_id, nonce):
         raise SignatureReplayed()
-    repo.forget_key_nonces(uow.connection, now_us - NONCE_KEPT_S * _US_PER_S, key_id)
+    purged_us = ctx.nonce_purges.get(key_id)
+    if purged_us is None or now_us - purged_us >= NONCE_PURGE_EVERY_S * _US_PER_S:
+        repo.forget_key_nonces(uow.connection, now_us - NONCE_KEPT_S * _US_PER_S, key_id)
+        if len(ctx.nonce_purges) >= KEYS_KEPT_MAX:
+            ctx.nonce_purges.clear()
+        ctx.nonce_purges[key_id] = now_us  # a rollback only delays the next purge
     repo.insert_nonce(uow.connection, key_id, nonce, now_us)
 
 

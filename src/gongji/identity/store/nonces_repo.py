@@ -17,8 +17,12 @@ _INSERT_NONCE = (
 _PURGE_NONCES = "DELETE FROM request_nonces WHERE seen_at_us < :before_us"
 
 
+def nonce_read(key_id: str, nonce: str) -> raw.Read:
+    return _NONCE_SEEN, {"key_id": key_id, "nonce": nonce}
+
+
 def nonce_seen(connection: Connection, key_id: str, nonce: str) -> bool:
-    return bool(raw.fetch(connection, _NONCE_SEEN, {"key_id": key_id, "nonce": nonce}))
+    return bool(raw.fetch(connection, *nonce_read(key_id, nonce)))
 
 
 def insert_nonce(connection: Connection, key_id: str, nonce: str, now_us: int) -> None:

@@ -204,6 +204,11 @@ def live_credential(ctx: Context, uow: UnitOfWork, key_id: str) -> CredentialRow
     return found
 
 
+def live_credential_reads(key_id: str) -> list[Read]:
+    """The read :func:`live_credential` makes, to make ahead with others (``uow.prefetch``)."""
+    return [repo.credential_read(key_id)]
+
+
 def credential_secret(ctx: Context, credential: CredentialRow) -> bytes:
     """The secret of a key, as the HMAC key bytes (its UTF-8 text, as the institution holds it)."""
     secret = ctx.vault.decrypt(credential.secret_enc, context=_secret_context(credential.key_id))

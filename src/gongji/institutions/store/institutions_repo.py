@@ -142,8 +142,12 @@ _CREDENTIAL = (
 )
 
 
+def credential_read(key_id: str) -> raw.Read:
+    return _CREDENTIAL, {"key_id": key_id}
+
+
 def credential(connection: Connection, key_id: str) -> CredentialRow | None:
-    found = raw.fetch(connection, _CREDENTIAL, {"key_id": key_id})
+    found = raw.fetch(connection, *credential_read(key_id))
     return CredentialRow(*found[0]) if found else None
 
 
