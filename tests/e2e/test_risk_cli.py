@@ -51,6 +51,31 @@ def test_bench_times_a_full_and_an_incremental_run(env: dict[str, str]) -> None:
     assert 0 < int(inc.group(2)) < int(full.group(1)) / 5  # follows the change, not everyone
 
 
+def test_bench_times_both_fact_engines_on_the_same_database(env: dict[str, str]) -> None:
+    args = ["risk", "bench", "--persons", "1500", "--engine", "sql", "--engine", "duckdb"]
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    read = re.findall(
+        r"^(\w+) facts read alone: [\d.]+ s \([\d.]+ s CPU\), (\d+) facts", result.output, re.M
+    )
+    runs = re.findall(r"^(\w+) full run: .*, (\d+) alerts \((\d+) new\)$", result.output, re.M)
+    assert [engine for engine, _ in read] == ["sql", "duckdb"]
+    assert read[0][1] == read[1][1] and int(read[0][1]) > 1_000
+    assert [(engine, found) for engine, found, _ in runs] == [
+        ("sql", runs[0][1]),
+        ("duckdb", runs[0][1]),
+    ]
+    assert int(runs[0][1]) > 0 and runs[0][2] == runs[0][1] and runs[1][2] == "0"  # stored once
+
+
+def test_bench_refuses_an_unknown_engine(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(
+        app, ["risk", "bench", "--persons", "100", "--engine", "spark"], env=env
+    )
+    assert result.exit_code == 2
+    assert "--engine: one of sql, duckdb" in result.output
+
+
 def test_jobs_run_risk_on_the_demo(env: dict[str, str]) -> None:
     runner = CliRunner()
     assert runner.invoke(app, ["demo", "seed", "--if-empty"], env=env).exit_code == 0

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from gongji.cli.common import EXIT_CHECK_FAILED
+from gongji.cli.common import EXIT_CHECK_FAILED, fail, readable_errors
+from gongji.risk.service.runs import FACT_ENGINES, FACTS_DEFAULT, FactEngine
 from gongji.sim.risk_db_bench import run_bench
 from gongji.sim.risk_eval import evaluate as run_evaluation
 from gongji.sim.risk_eval import render
@@ -47,6 +48,13 @@ def evaluate(
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
+def _fact_engines(names: list[str]) -> list[FactEngine]:
+    chosen = [engine for name in names for engine in FACT_ENGINES if engine == name]
+    if len(chosen) != len(names):
+        fail(f"--engine: one of {', '.join(FACT_ENGINES)}")
+    return chosen
+
+
 @risk_app.command("bench")
 def bench(
     persons: Annotated[int, typer.Option("--persons", min=100, max=5_000_000)] = 100_000,
@@ -60,27 +68,43 @@ def bench(
     database_url: Annotated[
         str, typer.Option("--database-url", help="An EMPTY database; default a temporary SQLite.")
     ] = "",
+    engine_names: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--engine",
+            help="The full run's fact reader: sql or duckdb (the analytics extra); repeat it to "
+            "time several on the same database, in that order.",
+        ),
+    ] = None,
 ) -> None:
-    """Write the synthetic population into a fresh database, time a full rule run over it,
-    change some persons, time the incremental run that follows."""
-    with tempfile.TemporaryDirectory() as scratch:
+    """Write the synthetic population into a fresh database, time a full rule run over it (its
+    fact reading alone too, per engine), change some persons, time the incremental run that
+    follows."""
+    engines = _fact_engines(engine_names or [FACTS_DEFAULT])
+    with tempfile.TemporaryDirectory() as scratch, readable_errors():
         url = database_url or f"sqlite:///{Path(scratch) / 'risk-bench.db'}"
         engine = make_engine(url)
         try:
             upgrade(engine)
-            result = run_bench(engine, persons, seed, grants_per_employee, change_pct)
+            result = run_bench(engine, persons, seed, grants_per_employee, change_pct, engines)
         finally:
             engine.dispose()
     typer.echo(
         f"{engine.dialect.name}: {result.persons} persons, {result.grants} grants, "
         f"{result.settlements} settlements (written in {result.load_s:.1f} s)"
     )
-    full, inc = result.full, result.incremental
-    typer.echo(
-        f"full run: {result.full_s:.1f} s ({result.full_cpu_s:.1f} s CPU), "
-        f"{full.persons_judged} persons judged, "
-        f"{full.grants_read} grants read, {full.alerts_new} alerts"
-    )
+    for full in result.full:
+        typer.echo(
+            f"{full.facts} facts read alone: {full.read_s:.1f} s ({full.read_cpu_s:.1f} s CPU), "
+            f"{full.facts_read} facts"
+        )
+        typer.echo(
+            f"{full.facts} full run: {full.run_s:.1f} s ({full.run_cpu_s:.1f} s CPU), "
+            f"{full.result.persons_judged} persons judged, "
+            f"{full.result.grants_read} grants read, {full.result.alerts_found} alerts "
+            f"({full.result.alerts_new} new)"
+        )
+    inc = result.incremental
     typer.echo(
         f"incremental run after {result.changed_persons} persons changed: "
         f"{result.incremental_s:.2f} s ({result.incremental_cpu_s:.2f} s CPU), "

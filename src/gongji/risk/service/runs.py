@@ -8,6 +8,11 @@ only the changed persons, so its cost follows the change, not the population
 (docs/benchmarks.md, risk). The institution rule compares an institution with all its peers
 and runs in full runs only. Alerts are kept by fingerprint: a rule that sees the same rows
 again raises nothing new.
+
+A full run reads its facts through SQL on the operational connection (``FACTS_DEFAULT``) or
+through DuckDB reading the same database (``facts="duckdb"``, the ``analytics`` extra): the same
+statements, the same facts; docs/benchmarks.md (risk) measures both and says why SQL is the
+default.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from sqlalchemy import Connection, Engine
 
@@ -27,11 +33,15 @@ from gongji.risk.domain.engine import RULES, run_rules
 from gongji.risk.domain.facts import US_PER_DAY, History
 from gongji.risk.domain.rules_people import whose_birth_dates
 from gongji.risk.service.access import shipped_policy
-from gongji.risk.store import alerts_repo, facts_repo
+from gongji.risk.store import alerts_repo, facts_duckdb, facts_repo
 from gongji.risk.store.alerts_repo import RunRow
+from gongji.risk.store.facts_repo import WholeWindow
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 WINDOW_DAYS_DEFAULT = 90
+FactEngine = Literal["sql", "duckdb"]
+FACT_ENGINES: tuple[FactEngine, ...] = ("sql", "duckdb")
+FACTS_DEFAULT: FactEngine = "sql"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,14 +66,16 @@ def run_at(
     full: bool,
     window_days: int,
     born: Callable[[str], date],
+    facts: FactEngine = FACTS_DEFAULT,
 ) -> RunResult:
     """``run`` on an engine, a clock and a reader of birth dates from ``persons.id_enc`` alone
     (the benchmark runs it on its own database, under a key of its own). Birth dates are read
-    only for the persons a rule needs them of (``rules_people.whose_birth_dates``)."""
+    only for the persons a rule needs them of (``rules_people.whose_birth_dates``). ``facts``
+    names the engine a full run reads its facts with."""
 
     def work(uow: UnitOfWork) -> RunResult:
         with _without_cycle_collector():
-            result = _run(now_us, uow, full, window_days, born)
+            result = _run(now_us, uow, full, window_days, born, facts)
         uow.commit()
         return result
 
@@ -93,6 +105,7 @@ def _run(
     full: bool,
     window_days: int,
     born: Callable[[str], date],
+    facts: FactEngine,
 ) -> RunResult:
     started = now_us()
     end = started + 1
@@ -101,7 +114,9 @@ def _run(
     after = None if full else alerts_repo.watermark(connection)
     if after is None:
         watermark = facts_repo.last_event(connection)
-        history, judged, rules = _full(connection, start, end, born), None, list(RULES)
+        with _whole_window(connection, facts) as window:
+            history = _full(window, start, end, born)
+        judged, rules = None, list(RULES)
     else:
         found_changes, watermark = facts_repo.changes(connection, after, started)
         changed = sorted(found_changes)
@@ -119,16 +134,43 @@ def _run(
     return RunResult(run_id, row.mode, row.persons_judged, row.grants_read, len(found), len(fresh))
 
 
-def _full(connection: Connection, start: int, end: int, born: Callable[[str], date]) -> History:
-    relations = facts_repo.relationships(connection, start, end, None)
+def full_history(
+    engine: Engine,
+    end: int,
+    *,
+    window_days: int,
+    born: Callable[[str], date],
+    facts: FactEngine = FACTS_DEFAULT,
+) -> History:
+    """What a full run ending at ``end`` reads, and nothing else (the benchmark times the read
+    apart from the rules, and the tests compare the engines' facts)."""
+
+    def work(uow: UnitOfWork) -> History:
+        with _without_cycle_collector(), _whole_window(uow.connection, facts) as window:
+            return _full(window, end - window_days * US_PER_DAY, end, born)
+
+    return run_in_transaction(engine, work)
+
+
+@contextmanager
+def _whole_window(connection: Connection, facts: FactEngine) -> Iterator[WholeWindow]:
+    if facts == "duckdb":
+        with facts_duckdb.whole_window(connection) as window:
+            yield window
+    else:
+        yield WholeWindow.on_connection(connection)
+
+
+def _full(window: WholeWindow, start: int, end: int, born: Callable[[str], date]) -> History:
+    relations = window.relationships(end)
     dated = whose_birth_dates(relations, start, end)
     return History.build(
         start,
         end,
-        persons=facts_repo.persons(connection, None, born, dated),
-        institutions=facts_repo.institutions(connection),
-        grants=facts_repo.grants(connection, start, end, None),
-        settlements=facts_repo.settlements(connection, start, end, None),
+        persons=window.persons(born, dated),
+        institutions=window.institutions(),
+        grants=window.grants(start, end),
+        settlements=window.settlements(start, end),
         relationships=relations,
     )
 

@@ -6,7 +6,9 @@ a handful of plain SELECTs through the driver (``store.raw``, no per-row Core ob
 turns each row into a fact at once. Nothing here writes outside the risk tables.
 
 An incremental run names the persons whose facts changed; the read is then limited to their
-rows (in chunks of ids, so the statements stay short on both databases).
+rows (in chunks of ids, so the statements stay short on both databases). A full run reads
+whole windows through :class:`WholeWindow`, the same statements sent to any ``Fetch``: the
+operational connection, or DuckDB reading the same database (``facts_duckdb``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import json
 from collections.abc import Callable, Container, Iterable, Sequence
 from datetime import date
 from functools import partial
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import Connection
 
@@ -57,14 +59,47 @@ def _where_parties(columns: Sequence[str], ids: Sequence[str], params: dict[str,
     return "(" + " OR ".join(f"{column} IN ({listed})" for column in columns) + ")"
 
 
+GRANTS = (
+    "SELECT id, contributor, recipient, amount_fen, offered_at_us, accepted_at_us "
+    "FROM grants WHERE offered_at_us >= :start AND offered_at_us < :end"
+)
+RELATIONSHIPS = (
+    "SELECT id, proposer, relative, kind, created_at_us FROM relationships "
+    "WHERE created_at_us < :end"
+)
+"""Every relationship made before the window's end (a relation's age and the count of a kind
+look back past the window's start)."""
+SETTLEMENTS = (
+    "SELECT s.setl_id, s.psn_no, s.institution_code, s.treatment_region, s.created_at_us, "
+    "s.medfee_sumamt, "
+    "(SELECT CAST(COALESCE(SUM(d.amount_fen), 0) AS BIGINT) FROM settlement_draws d "
+    " WHERE d.setl_id = s.setl_id AND d.kind <> 'own'), "
+    "(SELECT CAST(COALESCE(SUM(i.det_item_fee_sumamt), 0) AS BIGINT) FROM settlement_items i "
+    " JOIN risk_resellable_items r ON r.item_code = i.item_code WHERE i.setl_id = s.setl_id), "
+    "s.insured_region FROM settlements s "
+    "WHERE s.kind = 'settlement' AND s.created_at_us >= :start AND s.created_at_us < :end "
+    "AND NOT EXISTS (SELECT 1 FROM settlements r2 WHERE r2.reverses = s.setl_id)"
+)
+"""Settlements (not reversals, nor those reversed) with the part paid by shared money and the
+part spent on items the bureau flags as resellable; each sum cast back to integer fen
+(PostgreSQL sums a bigint as a numeric, which the driver hands over as a ``Decimal``)."""
+PERSONS = (
+    "SELECT p.psn_no, p.id_enc, p.death_date, e.region, e.insutype, e.status, e.end_date "
+    "FROM persons p LEFT JOIN enrolments e ON e.psn_no = p.psn_no AND e.id = "
+    "(SELECT MAX(e2.id) FROM enrolments e2 WHERE e2.psn_no = p.psn_no) WHERE 1 = 1"
+)
+MOVES = "SELECT psn_no, at_us, detail FROM person_events WHERE kind = 'moved'"
+INSTITUTIONS = "SELECT code, region, kind FROM institutions"
+
+Rows: TypeAlias = Sequence[Sequence[Any]]
+Fetch: TypeAlias = Callable[[str, dict[str, Any]], Rows]
+"""Rows of a ``:name``-parameter statement."""
+
+
 def grants(
     connection: Connection, start: int, end: int, persons: Sequence[str] | None
 ) -> list[GrantFact]:
-    sql = (
-        "SELECT id, contributor, recipient, amount_fen, offered_at_us, accepted_at_us "
-        "FROM grants WHERE offered_at_us >= :start AND offered_at_us < :end"
-    )
-    return list(map(_GRANT, _read(connection, sql, start, end, persons, _GRANT_PARTIES)))
+    return list(map(_GRANT, _read(connection, GRANTS, start, end, persons, _GRANT_PARTIES)))
 
 
 _GRANT_PARTIES = ("contributor", "recipient")
@@ -73,33 +108,14 @@ _GRANT_PARTIES = ("contributor", "recipient")
 def relationships(
     connection: Connection, start: int, end: int, persons: Sequence[str] | None
 ) -> list[RelationshipFact]:
-    """Every relationship made before the window's end (a relation's age and the count of a
-    kind look back past the window's start)."""
-    sql = (
-        "SELECT id, proposer, relative, kind, created_at_us FROM relationships "
-        "WHERE created_at_us < :end"
-    )
-    rows = _read(connection, sql, start, end, persons, ("proposer", "relative"))
+    rows = _read(connection, RELATIONSHIPS, start, end, persons, ("proposer", "relative"))
     return [RelationshipFact(*row) for row in rows]
 
 
 def settlements(
     connection: Connection, start: int, end: int, persons: Sequence[str] | None
 ) -> list[SettlementFact]:
-    """Settlements (not reversals, nor those reversed) with the part paid by shared money and
-    the part spent on items the bureau flags as resellable."""
-    sql = (
-        "SELECT s.setl_id, s.psn_no, s.institution_code, s.treatment_region, s.created_at_us, "
-        "s.medfee_sumamt, "
-        "(SELECT COALESCE(SUM(d.amount_fen), 0) FROM settlement_draws d "
-        " WHERE d.setl_id = s.setl_id AND d.kind <> 'own'), "
-        "(SELECT COALESCE(SUM(i.det_item_fee_sumamt), 0) FROM settlement_items i "
-        " JOIN risk_resellable_items r ON r.item_code = i.item_code WHERE i.setl_id = s.setl_id), "
-        "s.insured_region FROM settlements s "
-        "WHERE s.kind = 'settlement' AND s.created_at_us >= :start AND s.created_at_us < :end "
-        "AND NOT EXISTS (SELECT 1 FROM settlements r2 WHERE r2.reverses = s.setl_id)"
-    )
-    rows = _read(connection, sql, start, end, persons, ("s.psn_no",))
+    rows = _read(connection, SETTLEMENTS, start, end, persons, ("s.psn_no",))
     return list(map(_SETTLEMENT, rows))
 
 
@@ -114,16 +130,18 @@ def persons(
     ``born`` decrypts the ID number (``people.service.persons.birth_date_from_enc``), which is
     a full run's largest cost per person, so it is paid only where a rule reads the date
     (``risk.domain.rules_people.whose_birth_dates``)."""
-    sql = (
-        "SELECT p.psn_no, p.id_enc, p.death_date, e.region, e.insutype, e.status, e.end_date "
-        "FROM persons p LEFT JOIN enrolments e ON e.psn_no = p.psn_no AND e.id = "
-        "(SELECT MAX(e2.id) FROM enrolments e2 WHERE e2.psn_no = p.psn_no) WHERE 1 = 1"
-    )
-    moves = _moves(connection, ids)
+    moves = _moves(_read(connection, MOVES, 0, 0, ids, ("psn_no",)))
+    return _persons(_read(connection, PERSONS, 0, 0, ids, ("p.psn_no",)), moves, born, dated)
+
+
+def _persons(
+    rows: Rows,
+    moves: dict[str, tuple[int, str]],
+    born: Callable[[str], date],
+    dated: Container[str],
+) -> list[PersonFact]:
     found = []
-    for psn_no, id_enc, died, region, insutype, status, ended in _read(
-        connection, sql, 0, 0, ids, ("p.psn_no",)
-    ):
+    for psn_no, id_enc, died, region, insutype, status, ended in rows:
         moved_at, moved_from = moves.get(psn_no, (None, None))
         found.append(
             PersonFact(
@@ -136,17 +154,47 @@ def persons(
     return found
 
 
-def _moves(connection: Connection, ids: Sequence[str] | None) -> dict[str, tuple[int, str]]:
-    sql = "SELECT psn_no, at_us, detail FROM person_events WHERE kind = 'moved'"
+def _moves(rows: Rows) -> dict[str, tuple[int, str]]:
     found: dict[str, tuple[int, str]] = {}
-    for psn_no, at_us, detail in _read(connection, sql, 0, 0, ids, ("psn_no",)):
+    for psn_no, at_us, detail in rows:
         found[psn_no] = (int(at_us), str(json.loads(detail).get("old", "")))
     return found
 
 
 def institutions(connection: Connection) -> list[InstitutionFact]:
-    rows = raw.fetch(connection, "SELECT code, region, kind FROM institutions", {})
+    return _institutions(raw.fetch(connection, INSTITUTIONS, {}))
+
+
+def _institutions(rows: Rows) -> list[InstitutionFact]:
     return [InstitutionFact(code, region, kind == "pharmacy") for code, region, kind in rows]
+
+
+class WholeWindow:
+    """A full run's reads: every fact of a window, the statements above sent through ``fetch``
+    without a list of persons (``on_connection`` for the operational connection itself)."""
+
+    def __init__(self, fetch: Fetch) -> None:
+        self._fetch = fetch
+
+    @classmethod
+    def on_connection(cls, connection: Connection) -> WholeWindow:
+        return cls(partial(raw.fetch, connection))
+
+    def grants(self, start: int, end: int) -> list[GrantFact]:
+        return list(map(_GRANT, self._fetch(GRANTS, {"start": start, "end": end})))
+
+    def relationships(self, end: int) -> list[RelationshipFact]:
+        return [RelationshipFact(*row) for row in self._fetch(RELATIONSHIPS, {"end": end})]
+
+    def settlements(self, start: int, end: int) -> list[SettlementFact]:
+        return list(map(_SETTLEMENT, self._fetch(SETTLEMENTS, {"start": start, "end": end})))
+
+    def persons(self, born: Callable[[str], date], dated: Container[str]) -> list[PersonFact]:
+        moves = _moves(self._fetch(MOVES, {}))
+        return _persons(self._fetch(PERSONS, {}), moves, born, dated)
+
+    def institutions(self) -> list[InstitutionFact]:
+        return _institutions(self._fetch(INSTITUTIONS, {}))
 
 
 def _read(
