@@ -109,6 +109,23 @@ def pg_engine(pg_schema: PostgresSchema) -> Iterator[Engine]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database on each side, not migrated: a migration's test upgrades it step by
+    step, to the revision before the one it tests, then past it."""
+    if request.param == "sqlite":
+        made = make_engine(sqlite_url(tmp_path))
+        schema = None
+    else:
+        require_postgres()
+        schema = PostgresSchema()
+        made = schema.engine()
+    yield made
+    made.dispose()
+    if schema is not None:
+        schema.drop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """The same test on both databases; the ledger must check clean after every test."""
     if request.param == "sqlite":

@@ -4,14 +4,8 @@ share stays with the first), and lines without a number claim nothing. On both d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import Engine, insert, select
 
-from conftest import PostgresSchema, require_postgres, sqlite_url
-from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
 from gongji.store.tables_visits import visit_charge_batches, visit_fee_lines
 
@@ -23,21 +17,6 @@ LEGACY = [  # (mdtrt_id, feedetl_sn, chrg_bchno, uploaded_at_us)
     ("M2", "2", "CF2", 30),
     ("M3", "1", "", 40),  # a stay's line without a number
 ]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        made = make_engine(sqlite_url(tmp_path))
-        yield made
-        made.dispose()
-        return
-    require_postgres()
-    schema = PostgresSchema()
-    made = schema.engine()
-    yield made
-    made.dispose()
-    schema.drop()
 
 
 def test_the_migration_gives_each_number_to_its_first_visit(bare_engine: Engine) -> None:

@@ -4,34 +4,13 @@ before it get the pinyin initials of their names."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import Engine, insert, select, text
 
-from conftest import PostgresSchema, require_postgres, sqlite_url
-from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
 from gongji.store.tables_family import person_settings
 from gongji.store.tables_institutions import catalogue_items
 
 BEFORE = "0140_heirs_masked"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        made = make_engine(sqlite_url(tmp_path))
-        yield made
-        made.dispose()
-        return
-    require_postgres()
-    schema = PostgresSchema()
-    made = schema.engine()
-    yield made
-    made.dispose()
-    schema.drop()
 
 
 def test_a_stored_on_is_forgotten_and_a_stored_off_kept(bare_engine: Engine) -> None:

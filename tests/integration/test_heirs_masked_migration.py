@@ -5,14 +5,9 @@ was; the shares and the rest of the row are untouched. On both databases."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, insert, select
 
-from conftest import PostgresSchema, require_postgres, sqlite_url
-from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
 from gongji.store.tables_people import inheritance_payouts
 
@@ -21,21 +16,6 @@ HEIRS_IN_CLEAR = [
     {"name": "李秀英", "id": "620102194402180021", "share_fen": 500_000},
     {"name": "王建国", "id": "620102********0035", "share_fen": 300_000},
 ]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        made = make_engine(sqlite_url(tmp_path))
-        yield made
-        made.dispose()
-        return
-    require_postgres()
-    schema = PostgresSchema()
-    made = schema.engine()
-    yield made
-    made.dispose()
-    schema.drop()
 
 
 def test_the_migration_masks_the_heirs_written_before_it(bare_engine: Engine) -> None:

@@ -5,36 +5,17 @@ raised within a second of the offer), and leaves other alerts unlinked. On both 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
-from conftest import PostgresSchema, require_postgres, sqlite_url
-from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
 from gongji.store.tables_people import grants, person_events
 from gongji.store.tables_risk import risk_alerts, risk_grant_holds
 
 BEFORE = "0160_choice_and_initials"
 OFFERED_US = 1_772_416_800_000_000
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        made = make_engine(sqlite_url(tmp_path))
-        yield made
-        made.dispose()
-        return
-    require_postgres()
-    schema = PostgresSchema()
-    made = schema.engine()
-    yield made
-    made.dispose()
-    schema.drop()
 
 
 def _grant(grant_id: str, contributor: str) -> dict[str, object]:
