@@ -24,7 +24,7 @@ from gongji.institutions.service.institutions import InstitutionRecord, check_ca
 from gongji.kernel import chart
 from gongji.kernel.context import BUSINESS_TZ, Context
 from gongji.mutual_aid.domain.sharing import Source
-from gongji.mutual_aid.service.accounts import parts_available
+from gongji.mutual_aid.service.accounts import parts_available, parts_reads
 from gongji.mutual_aid.service.shared_money import spendable_reads, spendable_sources
 from gongji.notify.service import preferences
 from gongji.people.service import persons
@@ -39,7 +39,7 @@ from gongji.settlement.domain.settlement_errors import NotInsuredForSettlement, 
 from gongji.settlement.service.benefits import benefit_rule
 from gongji.settlement.service.catalogue import load_items
 from gongji.settlement.store import catalogue_repo, settlements_repo
-from gongji.store.raw import Read
+from gongji.store.raw import DriverRead, Read
 from gongji.store.records import EnrolmentRecord
 from gongji.store.uow import UnitOfWork
 
@@ -92,7 +92,9 @@ def quote(
     bill = _bill(ctx, uow, request)
     if lock:  # the next reads in one round trip on PostgreSQL, in this function's order
         key = (request.psn_no, today.year, enrolment.insutype, rule.pool, to_us(now))
-        reads = [settlements_repo.accumulator_lock_read(*key)]
+        reads: list[Read | DriverRead] = [settlements_repo.accumulator_lock_read(*key)]
+        if _pays_from_own(request, enrolment):
+            reads += parts_reads(ctx, enrolment.region, request.psn_no, lock=True)
         if request.acct_used_flag and request.use_mutual_aid is None:
             reads += preferences.reads_of(request.psn_no)
         if request.acct_used_flag and request.use_mutual_aid is not False:
@@ -196,7 +198,7 @@ def _own_source(
     today: date,
     lock: bool,
 ) -> Source | None:
-    if not request.acct_used_flag or enrolment.insutype != INSUTYPE_EMPLOYEE:
+    if not _pays_from_own(request, enrolment):
         return None
     parts = parts_available(ctx, uow, enrolment.region, request.psn_no, lock=lock)
     current = (chart.personal_current(enrolment.region, request.psn_no), parts.current_fen)
@@ -204,6 +206,11 @@ def _own_source(
     first_current = ctx.policy(enrolment.region, today).own_spending_current_year_first
     accounts = (current, earlier) if first_current else (earlier, current)
     return Source("own", request.psn_no, request.psn_no, enrolment.region, accounts)
+
+
+def _pays_from_own(request: SettleRequest, enrolment: EnrolmentRecord) -> bool:
+    """The bill may draw on the patient's own account: they allow it and have one."""
+    return bool(request.acct_used_flag) and enrolment.insutype == INSUTYPE_EMPLOYEE
 
 
 def _own_balance(ctx: Context, uow: UnitOfWork, enrolment: EnrolmentRecord, psn_no: str) -> int:
