@@ -40,7 +40,7 @@ from gongji.settlement.service.benefits import benefit_rule
 from gongji.settlement.service.catalogue import load_items
 from gongji.settlement.store import catalogue_repo, settlements_repo
 from gongji.store.raw import DriverRead, Read
-from gongji.store.records import EnrolmentRecord
+from gongji.store.records import EnrolmentRecord, PersonRecord
 from gongji.store.uow import UnitOfWork
 
 
@@ -58,6 +58,7 @@ class Quote:
     draws: tuple[PlannedDraw, ...]
     own_before_fen: int
     bill: tuple[BillLine, ...]
+    patient_name_masked: str  # as read while quoting: what the contributors' notices name
 
     @property
     def balc_fen(self) -> int:
@@ -77,7 +78,7 @@ def quote(
     now = at or ctx.now()
     today = now.astimezone(BUSINESS_TZ).date()
     institution = check_can_settle(ctx, uow, request.institution_code, request.med_type)
-    enrolment = _insured(uow, request.psn_no)
+    patient, enrolment = _insured(uow, request.psn_no)
     rule = benefit_rule(
         ctx,
         enrolment.region,
@@ -125,6 +126,7 @@ def quote(
         decided.draws,
         own.available_fen if own else _own_balance(ctx, uow, enrolment, request.psn_no),
         facts.bill,
+        patient.name_masked,
     )
 
 
@@ -153,14 +155,14 @@ def _mutual_aid_chosen(
     return preferences.of(uow, request.psn_no).uses_mutual_aid(policy)
 
 
-def _insured(uow: UnitOfWork, psn_no: str) -> EnrolmentRecord:
+def _insured(uow: UnitOfWork, psn_no: str) -> tuple[PersonRecord, EnrolmentRecord]:
     person = require_person(uow, psn_no)
     enrolment = governing_enrolment(uow, psn_no)
     if enrolment is None or person.death_date or enrolment.status == EnrolmentStatus.TERMINATED:
         raise NotInsuredForSettlement()
     if enrolment.status == EnrolmentStatus.SUSPENDED:
         raise SettlementSuspended()
-    return enrolment
+    return person, enrolment
 
 
 def _bill(ctx: Context, uow: UnitOfWork, request: SettleRequest) -> tuple[BillLine, ...]:
