@@ -279,6 +279,36 @@ def test_a_recorded_id_answers_exists_even_where_a_new_transfer_would_be_refused
     assert balances["b"].credits_posted == 45
 
 
+def test_a_batch_of_minted_ids_answers_as_a_batch_read_first(
+    engine: Engine, clock: ManualClock
+) -> None:
+    """``create_minted_transfers_in`` skips reading its ids; what it answers and records is what
+    ``create_transfers_in`` would, refusals included (decided again reading them, where an
+    ``id_already_failed`` must come first)."""
+    ledger = Ledger(engine, clock)
+    bounded = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
+    accounts = [NewAccount("a", 1, 1, flags=bounded), NewAccount("b", 1, 1), NewAccount("c", 1, 1)]
+    assert set(ledger.create_accounts(accounts)) == {CreateAccountResult.OK}
+    assert ledger.create_transfers([plain("fund", "c", "a", 40)]) == [R.OK]
+    assert ledger.create_transfers([plain("t0", amount=50)]) == [R.EXCEEDS_CREDITS]  # remembered
+
+    def minted(batch: list[Transfer]) -> list[CreateTransferResult]:
+        def work(uow: UnitOfWork) -> list[CreateTransferResult]:
+            results = ledger.create_minted_transfers_in(uow, batch)
+            uow.commit()
+            return results
+
+        return run_in_transaction(engine, work)
+
+    assert minted([plain("m1", amount=25), plain("m2", "c", "b", 5)]) == [R.OK, R.OK]
+    assert minted([plain("m3", amount=25)]) == [R.EXCEEDS_CREDITS]
+    assert minted([plain("t0", amount=1)]) == [R.ID_ALREADY_FAILED]
+    assert ledger.transfer_count() == count_rows(engine, ledger_transfers) == 3
+    balances = ledger.lookup_accounts(["a", "b"])
+    assert balances["a"].debits_posted == 25
+    assert balances["b"].credits_posted == 30
+
+
 def test_transfer_count_counts_rows_even_after_a_rolled_back_insert(
     engine: Engine, clock: ManualClock
 ) -> None:

@@ -76,6 +76,36 @@ def test_reads_made_ahead_answer_as_the_same_reads_sent_one_by_one(
         assert trips_of(delta) == 2
 
 
+def test_reads_in_the_driver_paramstyle_made_ahead_answer_as_sent_one_by_one(
+    counted: tuple[Engine, TripCounter],
+) -> None:
+    """The ledger's reads (``?`` / ``%s``, positional) are read ahead beside the named ones."""
+    engine, counter = counted
+    mark = "?" if engine.dialect.name == "sqlite" else "%s"
+    by_id = f"SELECT note FROM t WHERE id IN ({mark}, {mark}) ORDER BY id"
+
+    def work(uow: UnitOfWork) -> list[object]:
+        c = uow.connection
+        uow.prefetch([(_ONE, {"id": 1}), (by_id, [1, 2]), (by_id, [2, 3])])
+        return [
+            raw.query_read(c, by_id, [2, 3]),
+            raw.fetch(c, _ONE, {"id": 1}),
+            raw.query_read(c, by_id, [1, 2]),
+            raw.query_read(c, by_id, [1, 3]),  # not read ahead: asked now
+        ]
+
+    before = counter.counts()
+    two, one, both, one_again = run_in_transaction(engine, work, read_only=True)
+    after = counter.counts()
+    assert [tuple(r) for r in two] == [("two",)] and [tuple(r) for r in one] == [("one",)]  # type: ignore[attr-defined]
+    assert [tuple(r) for r in both] == [("one",), ("two",)]  # type: ignore[attr-defined]
+    assert [tuple(r) for r in one_again] == [("one",)]  # type: ignore[attr-defined]
+    if _postgres(engine):  # BEGIN and three reads in one trip, the fourth alone, the rollback
+        delta = tuple(b - a for a, b in zip(before, after, strict=True))
+        assert delta[PIPELINES] == 1 and delta[PIPELINED] == 3
+        assert trips_of(delta) == 3
+
+
 def test_a_write_drops_what_was_read_ahead(counted: tuple[Engine, TripCounter]) -> None:
     engine, _ = counted
 

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from gongji.core.clock import Clock, to_us
-from gongji.ledger import rows
+from gongji.ledger import driver, rows
 from gongji.ledger.apply import BatchState, apply_batch, expire
 from gongji.ledger.group_commit import GroupCommit
 from gongji.ledger.types import (
@@ -33,7 +33,7 @@ from gongji.ledger.types import (
     Transfer,
     TransferOutcome,
 )
-from gongji.store.raw import Executor, defer_writes
+from gongji.store.raw import DriverRead, Executor, defer_writes
 from gongji.store.tables import ledger_transfers
 from gongji.store.uow import (
     UnitOfWork,
@@ -211,6 +211,23 @@ class Ledger:
         """Apply a batch inside a caller's unit of work; the caller commits with its own writes."""
         return self._create(uow.connection, [transfers])[0]
 
+    def create_minted_transfers_in(
+        self, uow: UnitOfWork, transfers: Sequence[Transfer]
+    ) -> list[CreateTransferResult]:
+        """As :meth:`create_transfers_in`, for a batch whose ids the caller minted in this very
+        transaction (a settlement's ``{setl_id}:…``, its row written first): no one can have
+        recorded them, so they are not read, one statement less. The batch is decided again
+        reading them where a refusal might be ``exists`` or ``id_already_failed`` (as in
+        :meth:`_create_group`); an id met at the insert is a broken promise and fails the
+        transaction."""
+        connection = uow.connection
+        try:
+            state, (results,) = self._applied_as_new(connection, [transfers])
+        except _NotAllNew:
+            return self._create(connection, [transfers])[0]
+        _write_state(connection, state)
+        return results
+
     def create_transfers_recorded_in(
         self, uow: UnitOfWork, transfers: Sequence[Transfer]
     ) -> list[TransferOutcome]:
@@ -243,6 +260,19 @@ class Ledger:
         self, connection: Executor, batches: Sequence[Sequence[Transfer]]
     ) -> list[list[CreateTransferResult]]:
         """As :meth:`_create` for batches whose ids are assumed new (see _create_group)."""
+        state, results = self._applied_as_new(connection, batches)
+        defer_writes(connection)  # PostgreSQL: the write goes with the COMMIT, one trip less
+        try:
+            _write_state(connection, state)
+        except IntegrityError as error:  # SQLite: met at once, not at the COMMIT
+            raise _NotAllNew from error
+        return results
+
+    def _applied_as_new(
+        self, connection: Executor, batches: Sequence[Sequence[Transfer]]
+    ) -> tuple[BatchState, list[list[CreateTransferResult]]]:
+        """The batches applied as if none of their ids were known, nothing written yet;
+        :class:`_NotAllNew` when that cannot stand (see :meth:`_create_group`)."""
         everything = [transfer for batch in batches for transfer in batch]
         accounts, failures = rows.load_balances_counting_failures(
             connection, _accounts_named(everything), {t.id for t in everything if t.id}
@@ -255,12 +285,7 @@ class Ledger:
         results = [apply_batch(state, batch) for batch in batches]
         if any(r not in _DECIDED_WITHOUT_RECORDED_IDS for batch in results for r in batch):
             raise _NotAllNew
-        defer_writes(connection)  # PostgreSQL: the write goes with the COMMIT, one trip less
-        try:
-            _write_state(connection, state)
-        except IntegrityError as error:  # SQLite: met at once, not at the COMMIT
-            raise _NotAllNew from error
-        return results
+        return state, results
 
     def lookup_accounts(self, ids: Iterable[str]) -> dict[str, Account]:
         return run_in_transaction(
@@ -274,6 +299,12 @@ class Ledger:
     ) -> dict[str, Account]:
         """Accounts read inside a caller's unit of work (locked in id order when asked)."""
         return rows.load_accounts(uow.connection, set(ids), lock=lock)
+
+    def accounts_reads(self, ids: Iterable[str], *, lock: bool = False) -> list[DriverRead]:
+        """What :meth:`accounts_in` reads for ``ids``, for a caller to read ahead with its
+        other reads (``uow.prefetch``: one round trip on PostgreSQL)."""
+        sqlite = self._engine.dialect.name == "sqlite"
+        return driver.select_accounts_reads(set(ids), lock=lock, sqlite=sqlite)
 
     def transfers_in(self, uow: UnitOfWork, ids: Iterable[str]) -> dict[str, Transfer]:
         return rows.load_transfers(uow.connection, set(ids))

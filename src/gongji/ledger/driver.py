@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from gongji.store.raw import Executor, query, query_together, run, run_many
+from gongji.store.raw import DriverRead, Executor, query, query_read, query_together, run, run_many
 
 IN_CLAUSE_CHUNK = 500  # stays under SQLite's bound-parameter limit and keeps plans cheap
 PG_SCALAR_ROWS_MAX = 16
@@ -163,7 +163,17 @@ def _select_by_key(
     sqlite = is_sqlite_connection(connection)
     for chunk in _chunks(ids):
         statement = _select_statement(kind, len(chunk), sqlite)
-        yield from query(connection, statement, _select_params(chunk, sqlite))
+        yield from query_read(connection, statement, _select_params(chunk, sqlite))
+
+
+def select_accounts_reads(ids: Iterable[str], *, lock: bool, sqlite: bool) -> list[DriverRead]:
+    """The statements :func:`select_accounts` (not ``balances_only``) sends for ``ids``: to be
+    read ahead (``uow.prefetch``) with a transaction's other reads."""
+    kind = "accounts_locked" if lock else "accounts"
+    return [
+        (_select_statement(kind, len(chunk), sqlite), _select_params(chunk, sqlite))
+        for chunk in _chunks(ids)
+    ]
 
 
 def select_accounts(

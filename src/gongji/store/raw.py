@@ -176,8 +176,12 @@ Read: TypeAlias = tuple[str, Mapping[str, Any]]
 """A read to make ahead: a ``:name``-parameter statement and its parameters, exactly as the
 code that will ask for it passes them to :func:`fetch`."""
 
+DriverRead: TypeAlias = tuple[str, Sequence[Any]]
+"""A read to make ahead in the driver's paramstyle (the ledger's), exactly as the code that will
+ask for it passes it to :func:`query_read`."""
 
-def prefetch(connection: Executor, reads: Sequence[Read]) -> None:
+
+def prefetch(connection: Executor, reads: Sequence[Read | DriverRead]) -> None:
     """Read ahead, on PostgreSQL, what this transaction is about to ask one statement at a time:
     all of ``reads`` (and any writes waiting, and the ``BEGIN``) in one round trip. Each answer
     is kept (beside those of an earlier prefetch not yet taken) for the first :func:`fetch` of
@@ -216,11 +220,13 @@ def query_together(connection: Executor, statements: Sequence[tuple[str, Any]]) 
             cursor.close()
 
 
-def _params_key(params: Mapping[str, Any]) -> Any:
-    return tuple(sorted(params.items()))
+def _params_key(params: Params) -> Any:
+    if isinstance(params, Mapping):
+        return tuple(sorted(params.items()))
+    return tuple(params)
 
 
-def _prefetched(connection: Executor, statement: str, params: Mapping[str, Any]) -> Any:
+def _prefetched(connection: Executor, statement: str, params: Params) -> Any:
     """The answer read ahead for this statement and parameters, taken; None when there is none."""
     kept = connection.connection.info.get(_PREFETCHED)
     if not kept:
@@ -290,6 +296,16 @@ def query(connection: Executor, statement: str, params: Params = ()) -> Sequence
     the whole ``description`` to answer that, which cost as much as a small query's fetch.
     """
     return _send(connection, statement, params, fetch=True)[0]
+
+
+def query_read(connection: Executor, statement: str, params: Params = ()) -> Sequence[Any]:
+    """As :func:`query` (the driver's paramstyle), taking the answer :func:`prefetch` read
+    ahead for this statement and these parameters when there is one."""
+    if connection.dialect.name != "sqlite":
+        found = _prefetched(connection, statement, params)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+    return query(connection, statement, params)
 
 
 def run_many(

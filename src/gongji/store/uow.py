@@ -35,6 +35,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from gongji.store.engine import READ_ONLY_OPTION, is_sqlite
 from gongji.store.raw import (
+    DriverRead,
     PooledConnection,
     Read,
     commit_deferred,
@@ -143,7 +144,7 @@ class UnitOfWork:
             raise RuntimeError("the unit of work is not open")
         return self._connection
 
-    def prefetch(self, reads: Sequence[Read]) -> None:
+    def prefetch(self, reads: Sequence[Read | DriverRead]) -> None:
         """Make ``reads`` now, in one round trip on PostgreSQL, for the code about to ask for
         them one by one (:func:`gongji.store.raw.prefetch`)."""
         prefetch(self.connection, reads)

@@ -13,6 +13,7 @@ from gongji.kernel import chart
 from gongji.kernel.context import Context
 from gongji.mutual_aid.domain.sharing import AccountPart, shareable_parts
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
+from gongji.store.raw import DriverRead
 from gongji.store.uow import UnitOfWork
 
 
@@ -47,13 +48,22 @@ class PartsAvailable:
 def parts_available(
     ctx: Context, uow: UnitOfWork, region: str, psn_no: str, *, lock: bool = False
 ) -> PartsAvailable:
-    ids = (chart.personal_current(region, psn_no), chart.personal_earlier(region, psn_no))
+    ids = _own_accounts(region, psn_no)
     found = ctx.ledger.accounts_in(uow, ids, lock=lock)
     current, earlier = (found.get(i) for i in ids)
     return PartsAvailable(
         current.credit_available if current else 0,
         earlier.credit_available if earlier else 0,
     )
+
+
+def parts_reads(ctx: Context, region: str, psn_no: str, *, lock: bool = False) -> list[DriverRead]:
+    """What :func:`parts_available` reads, for a caller to read it ahead (``uow.prefetch``)."""
+    return ctx.ledger.accounts_reads(_own_accounts(region, psn_no), lock=lock)
+
+
+def _own_accounts(region: str, psn_no: str) -> tuple[str, str]:
+    return chart.personal_current(region, psn_no), chart.personal_earlier(region, psn_no)
 
 
 def personal_account_view(

@@ -15,7 +15,7 @@ from gongji.core.clock import from_us
 from gongji.kernel.context import BUSINESS_TZ, Actor, Context
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
 from gongji.notify.domain.messages import NoticeKind
-from gongji.notify.service.outbox import enqueue
+from gongji.notify.service.outbox import enqueue, enqueue_quietly
 from gongji.people.service import registry
 from gongji.store.records import GrantRecord, RelationshipRecord
 from gongji.store.uow import UnitOfWork
@@ -82,17 +82,19 @@ def shared_money_spent(
     ctx: Context,
     uow: UnitOfWork,
     settlement_id: str,
-    patient: str,
+    patient_name_masked: str,
     institution_name: str,
     spent: dict[tuple[str, str], int],
 ) -> None:
-    """After a settlement: each contributor whose grant or authorization paid, once per source
-    kind (``spent`` maps (kind, contributor) to fen)."""
+    """After a settlement, in its transaction: each contributor whose grant or authorization
+    paid, once per source kind (``spent`` maps (kind, contributor) to fen). The settlement was
+    made just now, so none was told of it yet: the notices are written without asking."""
     for (kind, contributor), amount_fen in sorted(spent.items()):
         notice = NoticeKind.QUOTA_SPENT if kind == "grant" else NoticeKind.AUTHORIZATION_USED
-        _tell(ctx, uow, contributor, notice, f"{settlement_id}:{kind}",
-              who=who(uow, patient), institution=institution_name,
-              amount_fen=amount_fen)  # fmt: skip
+        params: dict[str, str | int] = {"who": patient_name_masked,
+                                        "institution": institution_name,
+                                        "amount_fen": amount_fen}  # fmt: skip
+        enqueue_quietly(ctx, uow, contributor, notice, f"{settlement_id}:{kind}", params)
 
 
 def remind_expiring_offers(ctx: Context, uow: UnitOfWork, limit: int = 500) -> int:

@@ -28,20 +28,30 @@ def enqueue(
     ctx: Context, uow: UnitOfWork, psn_no: str, kind: NoticeKind, ref: str, params: Params
 ) -> bool:
     """Tell ``psn_no`` about event ``ref``; False when it was told already."""
+    return notify_repo.insert_if_new(uow.connection, _row(ctx, psn_no, kind, ref, params))
+
+
+def enqueue_quietly(
+    ctx: Context, uow: UnitOfWork, psn_no: str, kind: NoticeKind, ref: str, params: Params
+) -> None:
+    """As :func:`enqueue`, for a caller that does not ask whether ``psn_no`` was told already
+    (a settlement's notices: their event was made in the same transaction). The insert then
+    answers nothing, so on PostgreSQL it travels with the transaction's next statement."""
+    notify_repo.insert_unless_there(uow.connection, _row(ctx, psn_no, kind, ref, params))
+
+
+def _row(ctx: Context, psn_no: str, kind: NoticeKind, ref: str, params: Params) -> NotificationRow:
     now_us = ctx.now_us()
-    return notify_repo.insert_if_new(
-        uow.connection,
-        NotificationRow(
-            id=notice_id(kind, ref, psn_no),
-            psn_no=psn_no,
-            kind=kind.value,
-            params=json.dumps(dict(params), ensure_ascii=False, sort_keys=True),
-            created_at_us=now_us,
-            read_at_us=None,
-            sms_state="pending",
-            sms_attempts=0,
-            sms_due_at_us=now_us,
-            sms_claimed_at_us=None,
-            sms_done_at_us=None,
-        ),
+    return NotificationRow(
+        id=notice_id(kind, ref, psn_no),
+        psn_no=psn_no,
+        kind=kind.value,
+        params=json.dumps(dict(params), ensure_ascii=False, sort_keys=True),
+        created_at_us=now_us,
+        read_at_us=None,
+        sms_state="pending",
+        sms_attempts=0,
+        sms_due_at_us=now_us,
+        sms_claimed_at_us=None,
+        sms_done_at_us=None,
     )

@@ -66,9 +66,18 @@ def insert_if_new(connection: Connection, row: NotificationRow) -> bool:
     return bool(raw.fetch(connection, statement, values))
 
 
+def insert_unless_there(connection: Connection, row: NotificationRow) -> None:
+    """As :func:`insert_if_new` without asking whether it was new: a write that answers
+    nothing, which on PostgreSQL may wait for the transaction's next statement
+    (``uow.defer_writes``) instead of a round trip of its own."""
+    values = asdict(row)
+    raw.execute(connection, _insert_if_new_statement(tuple(values), answer=False), values)
+
+
 @lru_cache(maxsize=8)
-def _insert_if_new_statement(columns: tuple[str, ...]) -> str:
-    return f"{raw.insert_statement('notifications', columns)} ON CONFLICT DO NOTHING RETURNING id"
+def _insert_if_new_statement(columns: tuple[str, ...], *, answer: bool = True) -> str:
+    statement = f"{raw.insert_statement('notifications', columns)} ON CONFLICT DO NOTHING"
+    return f"{statement} RETURNING id" if answer else statement
 
 
 def notification(connection: Connection, notification_id: str) -> NotificationRow | None:

@@ -90,6 +90,12 @@ PERSONS = (
 )
 MOVES = "SELECT psn_no, at_us, detail FROM person_events WHERE kind = 'moved'"
 INSTITUTIONS = "SELECT code, region, kind FROM institutions"
+_GRANT_PARTIES = ("contributor", "recipient")
+_RELATIONSHIP_PARTIES = ("proposer", "relative")
+_SETTLEMENT_PARTIES = ("s.psn_no",)
+_PERSON_PARTIES = ("p.psn_no",)
+_MOVE_PARTIES = ("psn_no",)
+"""The columns that name a party of each statement's rows, for an incremental read."""
 
 Rows: TypeAlias = Sequence[Sequence[Any]]
 Fetch: TypeAlias = Callable[[str, dict[str, Any]], Rows]
@@ -102,21 +108,37 @@ def grants(
     return list(map(_GRANT, _read(connection, GRANTS, start, end, persons, _GRANT_PARTIES)))
 
 
-_GRANT_PARTIES = ("contributor", "recipient")
-
-
 def relationships(
     connection: Connection, start: int, end: int, persons: Sequence[str] | None
 ) -> list[RelationshipFact]:
-    rows = _read(connection, RELATIONSHIPS, start, end, persons, ("proposer", "relative"))
+    rows = _read(connection, RELATIONSHIPS, start, end, persons, _RELATIONSHIP_PARTIES)
     return [RelationshipFact(*row) for row in rows]
 
 
 def settlements(
     connection: Connection, start: int, end: int, persons: Sequence[str] | None
 ) -> list[SettlementFact]:
-    rows = _read(connection, SETTLEMENTS, start, end, persons, ("s.psn_no",))
+    rows = _read(connection, SETTLEMENTS, start, end, persons, _SETTLEMENT_PARTIES)
     return list(map(_SETTLEMENT, rows))
+
+
+def window_reads(start: int, end: int, persons: Sequence[str]) -> list[raw.Read]:
+    """What :func:`relationships`, :func:`grants` and :func:`settlements` read about ``persons``
+    in the window: none depends on another's answer, so a write-time screen reads them ahead
+    (``uow.prefetch``), in one round trip on PostgreSQL."""
+    return [
+        *_statements(RELATIONSHIPS, start, end, persons, _RELATIONSHIP_PARTIES),
+        *_statements(GRANTS, start, end, persons, _GRANT_PARTIES),
+        *_statements(SETTLEMENTS, start, end, persons, _SETTLEMENT_PARTIES),
+    ]
+
+
+def persons_reads(ids: Sequence[str]) -> list[raw.Read]:
+    """What :func:`persons` reads about ``ids`` (their moves, then them), to read ahead."""
+    return [
+        *_statements(MOVES, 0, 0, ids, _MOVE_PARTIES),
+        *_statements(PERSONS, 0, 0, ids, _PERSON_PARTIES),
+    ]
 
 
 def persons(
@@ -130,8 +152,8 @@ def persons(
     ``born`` decrypts the ID number (``people.service.persons.birth_date_from_enc``), which is
     a full run's largest cost per person, so it is paid only where a rule reads the date
     (``risk.domain.rules_people.whose_birth_dates``)."""
-    moves = _moves(_read(connection, MOVES, 0, 0, ids, ("psn_no",)))
-    return _persons(_read(connection, PERSONS, 0, 0, ids, ("p.psn_no",)), moves, born, dated)
+    moves = _moves(_read(connection, MOVES, 0, 0, ids, _MOVE_PARTIES))
+    return _persons(_read(connection, PERSONS, 0, 0, ids, _PERSON_PARTIES), moves, born, dated)
 
 
 def _persons(
@@ -205,15 +227,24 @@ def _read(
     ids: Sequence[str] | None,
     parties: Sequence[str],
 ) -> list[Sequence[Any]]:
-    params: dict[str, Any] = {"start": start, "end": end}
     if ids is None:
-        return list(raw.fetch(connection, sql, params))
+        return list(raw.fetch(connection, sql, {"start": start, "end": end}))
     rows: list[Sequence[Any]] = []
-    for chunk in _chunks(sorted(set(ids))):
-        chunk_params = dict(params)
-        where = _where_parties(parties, chunk, chunk_params)
-        rows.extend(raw.fetch(connection, f"{sql} AND {where}", chunk_params))
+    for statement, params in _statements(sql, start, end, ids, parties):
+        rows.extend(raw.fetch(connection, statement, params))
     return rows
+
+
+def _statements(
+    sql: str, start: int, end: int, ids: Sequence[str], parties: Sequence[str]
+) -> list[raw.Read]:
+    """``sql`` limited to the rows of ``ids``, chunk by chunk, with its parameters."""
+    statements: list[raw.Read] = []
+    for chunk in _chunks(sorted(set(ids))):
+        params: dict[str, Any] = {"start": start, "end": end}
+        where = _where_parties(parties, chunk, params)
+        statements.append((f"{sql} AND {where}", params))
+    return statements
 
 
 QUIET_US = 60_000_000

@@ -171,7 +171,7 @@ def _post(ctx: Context, uow: UnitOfWork, setl_id: str, planned: Quote) -> None:
         for n, draw in enumerate(planned.draws)
     ]
     ctx.ledger.ensure_accounts_in(uow, accounts)
-    results = ctx.ledger.create_transfers_in(uow, transfers)
+    results = ctx.ledger.create_minted_transfers_in(uow, transfers)  # ids minted above
     if any(result is not OK for result in results):
         raise LedgerRefused(f"settlement {setl_id}", results)
 

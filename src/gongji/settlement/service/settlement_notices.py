@@ -18,4 +18,5 @@ def tell_contributors(ctx: Context, uow: UnitOfWork, setl_id: str, planned: Quot
             spent[key] = spent.get(key, 0) + draw.amount_fen
     if spent:
         name = planned.institution.institution.name
-        notices.shared_money_spent(ctx, uow, setl_id, planned.request.psn_no, name, spent)
+        patient = planned.patient_name_masked  # read while quoting, in this transaction
+        notices.shared_money_spent(ctx, uow, setl_id, patient, name, spent)

@@ -24,7 +24,7 @@ from gongji.institutions.service.institutions import InstitutionRecord, check_ca
 from gongji.kernel import chart
 from gongji.kernel.context import BUSINESS_TZ, Context
 from gongji.mutual_aid.domain.sharing import Source
-from gongji.mutual_aid.service.accounts import parts_available
+from gongji.mutual_aid.service.accounts import parts_available, parts_reads
 from gongji.mutual_aid.service.shared_money import spendable_reads, spendable_sources
 from gongji.notify.service import preferences
 from gongji.people.service import persons
@@ -39,8 +39,8 @@ from gongji.settlement.domain.settlement_errors import NotInsuredForSettlement, 
 from gongji.settlement.service.benefits import benefit_rule
 from gongji.settlement.service.catalogue import load_items
 from gongji.settlement.store import catalogue_repo, settlements_repo
-from gongji.store.raw import Read
-from gongji.store.records import EnrolmentRecord
+from gongji.store.raw import DriverRead, Read
+from gongji.store.records import EnrolmentRecord, PersonRecord
 from gongji.store.uow import UnitOfWork
 
 
@@ -58,6 +58,7 @@ class Quote:
     draws: tuple[PlannedDraw, ...]
     own_before_fen: int
     bill: tuple[BillLine, ...]
+    patient_name_masked: str  # as read while quoting: what the contributors' notices name
 
     @property
     def balc_fen(self) -> int:
@@ -77,7 +78,7 @@ def quote(
     now = at or ctx.now()
     today = now.astimezone(BUSINESS_TZ).date()
     institution = check_can_settle(ctx, uow, request.institution_code, request.med_type)
-    enrolment = _insured(uow, request.psn_no)
+    patient, enrolment = _insured(uow, request.psn_no)
     rule = benefit_rule(
         ctx,
         enrolment.region,
@@ -92,7 +93,9 @@ def quote(
     bill = _bill(ctx, uow, request)
     if lock:  # the next reads in one round trip on PostgreSQL, in this function's order
         key = (request.psn_no, today.year, enrolment.insutype, rule.pool, to_us(now))
-        reads = [settlements_repo.accumulator_lock_read(*key)]
+        reads: list[Read | DriverRead] = [settlements_repo.accumulator_lock_read(*key)]
+        if _pays_from_own(request, enrolment):
+            reads += parts_reads(ctx, enrolment.region, request.psn_no, lock=True)
         if request.acct_used_flag and request.use_mutual_aid is None:
             reads += preferences.reads_of(request.psn_no)
         if request.acct_used_flag and request.use_mutual_aid is not False:
@@ -123,6 +126,7 @@ def quote(
         decided.draws,
         own.available_fen if own else _own_balance(ctx, uow, enrolment, request.psn_no),
         facts.bill,
+        patient.name_masked,
     )
 
 
@@ -151,14 +155,14 @@ def _mutual_aid_chosen(
     return preferences.of(uow, request.psn_no).uses_mutual_aid(policy)
 
 
-def _insured(uow: UnitOfWork, psn_no: str) -> EnrolmentRecord:
+def _insured(uow: UnitOfWork, psn_no: str) -> tuple[PersonRecord, EnrolmentRecord]:
     person = require_person(uow, psn_no)
     enrolment = governing_enrolment(uow, psn_no)
     if enrolment is None or person.death_date or enrolment.status == EnrolmentStatus.TERMINATED:
         raise NotInsuredForSettlement()
     if enrolment.status == EnrolmentStatus.SUSPENDED:
         raise SettlementSuspended()
-    return enrolment
+    return person, enrolment
 
 
 def _bill(ctx: Context, uow: UnitOfWork, request: SettleRequest) -> tuple[BillLine, ...]:
@@ -196,7 +200,7 @@ def _own_source(
     today: date,
     lock: bool,
 ) -> Source | None:
-    if not request.acct_used_flag or enrolment.insutype != INSUTYPE_EMPLOYEE:
+    if not _pays_from_own(request, enrolment):
         return None
     parts = parts_available(ctx, uow, enrolment.region, request.psn_no, lock=lock)
     current = (chart.personal_current(enrolment.region, request.psn_no), parts.current_fen)
@@ -204,6 +208,11 @@ def _own_source(
     first_current = ctx.policy(enrolment.region, today).own_spending_current_year_first
     accounts = (current, earlier) if first_current else (earlier, current)
     return Source("own", request.psn_no, request.psn_no, enrolment.region, accounts)
+
+
+def _pays_from_own(request: SettleRequest, enrolment: EnrolmentRecord) -> bool:
+    """The bill may draw on the patient's own account: they allow it and have one."""
+    return bool(request.acct_used_flag) and enrolment.insutype == INSUTYPE_EMPLOYEE
 
 
 def _own_balance(ctx: Context, uow: UnitOfWork, enrolment: EnrolmentRecord, psn_no: str) -> int:
