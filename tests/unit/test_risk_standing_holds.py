@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from gongji.risk.domain.alerts import Alert, Evidence, RuleCode, SubjectKind
 from gongji.risk.domain.common import policy_lookup
+from gongji.risk.domain.holds import StandingAlert, standing_holds
 from gongji.risk.domain.params import RiskPolicyBook
-from gongji.risk.service.screening import standing_holds
-from gongji.risk.store.alerts_repo import StandingAlert
 
 HOME, OTHER = "620100", "370100"
 HOLDING_RULES = (RuleCode.KINSHIP, RuleCode.FAN_IN, RuleCode.LIFECYCLE)

@@ -38,10 +38,10 @@ from gongji.risk.domain.cases import CaseState
 from gongji.risk.domain.common import PolicyFor
 from gongji.risk.domain.engine import run_rules
 from gongji.risk.domain.facts import US_PER_DAY, History
+from gongji.risk.domain.holds import standing_holds
 from gongji.risk.domain.rules_people import whose_birth_dates
 from gongji.risk.service.access import shipped_policy
 from gongji.risk.store import alerts_repo, facts_repo
-from gongji.risk.store.alerts_repo import StandingAlert
 from gongji.store.uow import UnitOfWork
 
 LOOK_BACK_DAYS = 30
@@ -92,29 +92,6 @@ def screen_write(ctx: Context, uow: UnitOfWork, facts: WriteFacts, policy_for: P
     )
     _audit_hold(ctx, uow, facts, [(a.rule, a.subject) for a in holding], linked)
     return True
-
-
-def standing_holds(
-    standing: Sequence[StandingAlert], found: Sequence[Alert], policy_for: PolicyFor
-) -> list[StandingAlert]:
-    """Of the stored alerts about an offer's parties not closed as unfounded (``standing``), those
-    that hold it: their rule holds in their region; and where the screen found an alert of the
-    same rule, clause and person now, only that very alert — the rule has just judged that
-    clause again, and a fan-in or a relation's large grants grow with each offer (the newest
-    alert names every grant), so the earlier ones of the clause add nothing. An alert the
-    screen finds again but that a case closed as unfounded is not standing, and takes the
-    earlier ones of its clause with it."""
-    judged = {(a.rule.value, a.reason, a.subject) for a in found}
-    now = {a.fingerprint for a in found}
-    holding = []
-    for alert in standing:
-        params = policy_for(alert.region).of(RuleCode(alert.rule))
-        if not (params.enabled and params.hold):
-            continue
-        if (alert.rule, alert.reason, alert.subject) in judged and alert.fingerprint not in now:
-            continue
-        holding.append(alert)
-    return holding
 
 
 def _persons(alerts: Sequence[Alert]) -> list[Alert]:

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gongji.risk.domain.alerts import Alert, Evidence
+from gongji.risk.domain.holds import StandingAlert
 from gongji.store import raw
 from gongji.store.tables_risk import (
     risk_alerts,
@@ -160,19 +161,6 @@ def of_subject(connection: Connection, subject_kind: str, subject: str) -> list[
         risk_alerts.c.subject_kind == subject_kind, risk_alerts.c.subject == subject
     )
     return [_row(r) for r in connection.execute(statement.order_by(risk_alerts.c.id))]
-
-
-@dataclass(frozen=True, slots=True)
-class StandingAlert:
-    """A stored alert about a person, not gathered into a case in one of the states left out:
-    what the write-time check needs to tell whether it still holds (no evidence is read)."""
-
-    id: int
-    fingerprint: str
-    rule: str
-    reason: str
-    subject: str
-    region: str
 
 
 def standing_alerts_about(
