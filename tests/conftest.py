@@ -118,29 +118,20 @@ def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engi
     else:
         require_postgres()
         schema = PostgresSchema()
-        made = schema.engine()
-    yield made
-    made.dispose()
-    if schema is not None:
-        schema.drop()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """The same test on both databases; the ledger must check clean after every test."""
-    if request.param == "sqlite":
-        made = make_engine(sqlite_url(tmp_path))
-        schema = None
-    else:
-        require_postgres()
-        schema = PostgresSchema()
         made = schema.engine(pool_size=20)
-    upgrade(made)
     yield made
-    report = check_ledger(made)
     made.dispose()
     if schema is not None:
         schema.drop()
+
+
+@pytest.fixture
+def engine(bare_engine: Engine) -> Iterator[Engine]:
+    """The same test on both databases, migrated; the ledger must check clean after every
+    test."""
+    upgrade(bare_engine)
+    yield bare_engine
+    report = check_ledger(bare_engine)
     if not report.ok:
         pytest.fail(report.verdict(), pytrace=False)
 
