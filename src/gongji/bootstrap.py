@@ -55,6 +55,7 @@ def build(
     clock: Clock | None = None,
     sms: SmsGateway | None = None,
     engine: Engine | None = None,
+    allow_demo_operator: bool = False,
 ) -> Container:
     """Everything a process needs. Migrations run here so every entrypoint starts current, and
     the key is checked against the database's fingerprint before anything else reads or writes
@@ -63,6 +64,10 @@ def build(
 
     ``engine`` replaces the one ``settings.database_url`` would make (the settle bench passes a
     PostgreSQL engine bound to a throw-away schema).
+
+    In production a database where the demo operator still signs in with its published password
+    is refused, except by ``allow_demo_operator``: the two commands that end it
+    (``gongji operators disable`` and ``password``) must run on that very database.
     """
     settings = settings or Settings.from_env()
     refuse_unsafe(settings_problems(settings) if sms is None else [])
@@ -83,9 +88,13 @@ def build(
         limiter=limiter_for(engine),
         screens=(make_screen(),),  # risk's write-time checks (docs/rules.md §12.4)
     )
-    if settings.production and known_password_works(context, DEMO_OPERATOR):
+    demo_operator_live = settings.production and not allow_demo_operator
+    if demo_operator_live and known_password_works(context, DEMO_OPERATOR):
         engine.dispose()
-        raise UnsafeSettings(problems="演示操作员 demo 仍在且仍用公开的演示密码：请停用或改密")
+        raise UnsafeSettings(
+            problems="演示操作员 demo 仍在且仍用公开的演示密码：请用 gongji operators disable demo "
+            "停用，或用 gongji operators password demo --password-stdin 改密"
+        )
     merge_stored_regions(context)  # regions bureaus imported, over the shipped ones
     benefit_book(context)  # a bad [[benefits]] table is refused at start, not at a settlement
     return Container(settings, engine, clock, ledger, context)

@@ -88,3 +88,66 @@ def test_the_demo_operator_with_its_published_password_is_refused(tmp_path: Path
         connection.exec_driver_sql("UPDATE operators SET disabled = 1 WHERE name = 'demo'")
     engine.dispose()
     build(Settings.from_env(env)).close()  # a disabled demo operator no longer stops it
+
+
+def _seeded_for_production(tmp_path: Path) -> dict[str, str]:
+    """A demo database (seeded in development), then the production settings over it."""
+    development = build(Settings.from_env({"GONGJI_DATA_DIR": str(tmp_path)}))
+    try:
+        seed(development.context)
+    finally:
+        development.close()
+    return {**safe(tmp_path), "GONGJI_SECRET_KEY": ""}  # the key file the demo created
+
+
+def _audited(env: dict[str, str], action: str) -> list[str]:
+    built = build(Settings.from_env(env))
+    try:
+        with built.engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT subject FROM audit_log WHERE action = ?", (action,)
+            ).all()
+    finally:
+        built.close()
+    return [row[0] for row in rows]
+
+
+NEW_PASSWORD = "a-new-secret-9384\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "stdin", "action"),
+    [
+        (["operators", "disable", "demo"], None, "operator.disable"),
+        (["operators", "password", "demo", "--password-stdin"], NEW_PASSWORD, "operator.password"),
+    ],
+)
+def test_the_refused_demo_operator_is_ended_by_a_server_command_in_production(
+    tmp_path: Path, command: list[str], stdin: str | None, action: str
+) -> None:
+    env = _seeded_for_production(tmp_path)
+    refused = CliRunner().invoke(app, ["ledger", "check"], env=env)
+    assert refused.exit_code == 2 and "gongji operators disable demo" in refused.output
+    ended = CliRunner().invoke(app, command, env=env, input=stdin)
+    assert ended.exit_code == 0, ended.output
+    assert "a-new-secret" not in ended.output
+    assert _audited(env, action) == ["demo"]  # production now starts, and it was recorded
+
+
+def test_the_published_password_cannot_be_set_again(tmp_path: Path) -> None:
+    env = _seeded_for_production(tmp_path)
+    again = CliRunner().invoke(
+        app,
+        ["operators", "password", "demo", "--password-stdin"],
+        env=env,
+        input=DEMO_OPERATOR_PASSWORD + "\n",
+    )
+    assert again.exit_code == 2 and "password_published" in again.output
+    assert CliRunner().invoke(app, ["ledger", "check"], env=env).exit_code == 2  # still refused
+
+
+def test_demo_data_is_refused_in_production(tmp_path: Path) -> None:
+    env = {**safe(tmp_path)}
+    result = CliRunner().invoke(app, ["demo", "seed"], env=env)
+    assert result.exit_code == 2 and "demo_refused_in_production" in result.output
+    assert not (tmp_path / "gongji.db").exists()  # nothing was written, not even a database

@@ -70,9 +70,9 @@ def readable_errors() -> Iterator[None]:
 
 
 @contextmanager
-def container(migrate: bool = True) -> Iterator[Container]:
+def container(migrate: bool = True, *, allow_demo_operator: bool = False) -> Iterator[Container]:
     with readable_errors():
-        built = build(Settings.from_env(), migrate=migrate)
+        built = build(Settings.from_env(), migrate=migrate, allow_demo_operator=allow_demo_operator)
         try:
             yield built
         finally:

@@ -8,7 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gongji.cli.common import container, readable_errors, stdout_is_terminal
+from gongji.cli.common import container, fail, readable_errors, stdout_is_terminal
+from gongji.config import Settings
 from gongji.sim.demo import (
     DEMO_INSTITUTIONS,
     DEMO_OPERATOR,
@@ -32,7 +33,10 @@ def seed_command(
         bool, typer.Option("--if-empty", help="Only seed a database that has no person yet.")
     ] = False,
 ) -> None:
-    """Write the demo family (idempotent: seeding twice changes nothing) and print who is who."""
+    """Write the demo family (idempotent: seeding twice changes nothing) and print who is who.
+    Refused in production: it would add an operator whose password the README publishes."""
+    if Settings.from_env().production:
+        fail("demo_refused_in_production: 生产模式不得写入演示数据（演示操作员的密码是公开的）")
     with container() as built, readable_errors():
         result = seed_if_empty(built.context) if if_empty else seed(built.context)
     if result is None:

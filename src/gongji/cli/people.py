@@ -1,4 +1,5 @@
-"""`gongji persons token` and `gongji operators create|token`: access on the server itself.
+"""`gongji persons token` and `gongji operators create|token|totp|disable|password`: access on
+the server itself.
 
 Whoever runs these has the server's configuration and database already, so they issue tokens
 without a code or TOTP. A token and a TOTP provisioning URI are printed once and never stored
@@ -13,10 +14,11 @@ from typing import Annotated, TypeVar
 
 import typer
 
+from gongji.audit.service import log
 from gongji.cli.common import container, fail, readable_errors
-from gongji.identity.service import identity
+from gongji.identity.service import identity, identity_operators
 from gongji.identity.service.identity_operators import current_totp
-from gongji.kernel.context import Context
+from gongji.kernel.context import SYSTEM, Context
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 T = TypeVar("T")
@@ -98,3 +100,42 @@ def operator_totp(
         ctx = built.context
         code = _committed(ctx, lambda uow: current_totp(ctx, uow, name))
     typer.echo(code)
+
+
+@operators_app.command("disable")
+def operator_disable(
+    name: Annotated[str, typer.Argument(help="The operator's login name.")],
+) -> None:
+    """Stop an operator signing in or using a token; recorded in the audit trail."""
+    with container(allow_demo_operator=True) as built, readable_errors():
+        ctx = built.context
+
+        def work(uow: UnitOfWork) -> None:
+            identity_operators.disable_operator(uow, name)
+            log.record(ctx, uow, SYSTEM, "operator.disable", subject=name, by="server command")
+
+        _committed(ctx, work)
+    typer.echo(f"{name}: disabled")
+
+
+@operators_app.command("password")
+def operator_password(
+    name: Annotated[str, typer.Argument(help="The operator's login name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin's first line.")
+    ] = False,
+) -> None:
+    """Give an operator a new password (read from stdin); recorded in the audit trail, the
+    password nowhere."""
+    if not password_stdin:
+        fail("password_missing: 请用 --password-stdin 从标准输入读入新密码（不经命令行参数）")
+    password = _password_from_stdin()
+    with container(allow_demo_operator=True) as built, readable_errors():
+        ctx = built.context
+
+        def work(uow: UnitOfWork) -> None:
+            identity_operators.change_operator_password(ctx, uow, name, password)
+            log.record(ctx, uow, SYSTEM, "operator.password", subject=name, by="server command")
+
+        _committed(ctx, work)
+    typer.echo(f"{name}: password changed")

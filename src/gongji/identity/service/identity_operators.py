@@ -108,6 +108,12 @@ class PasswordTooShort(GongjiError):
     message_en: ClassVar[str] = "A password has {min} to {max} characters"
 
 
+class PasswordPublished(GongjiError):
+    code: ClassVar[str] = "password_published"
+    message_zh: ClassVar[str] = "该密码是公开的演示密码，请另设"
+    message_en: ClassVar[str] = "That is the published demo password; choose another"
+
+
 @dataclass(frozen=True, slots=True)
 class CreatedOperator:
     """The provisioning URI carries the TOTP seed: shown once, never stored in clear."""
@@ -182,6 +188,23 @@ def create_operator(
     repo.insert_operator(uow.connection, row)
     uri = pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name=TOTP_ISSUER)
     return CreatedOperator(name, chosen, region, uri)
+
+
+def disable_operator(uow: UnitOfWork, name: str) -> None:
+    """An operator who may no longer sign in or use a token (``require_active`` refuses them);
+    the row stays, as the audit trail names it."""
+    require_active(uow, name)
+    repo.disable_operator(uow.connection, name)
+
+
+def change_operator_password(ctx: Context, uow: UnitOfWork, name: str, password: str) -> None:
+    """A new password, under the same rules as a new operator's; the published demo password
+    is refused like any other weak one."""
+    require_active(uow, name)
+    _check_new(ctx, name, password, None)
+    if password == DEMO_OPERATOR_PASSWORD:
+        raise PasswordPublished()
+    repo.set_operator_password(uow.connection, name, _HASHER.hash(password))
 
 
 def require_active(uow: UnitOfWork, name: str) -> OperatorRow:

@@ -187,6 +187,18 @@ def insert_operator(connection: Connection, row: OperatorRow) -> None:
     connection.execute(insert(operators), [asdict(row)])
 
 
+def disable_operator(connection: Connection, name: str) -> None:
+    connection.execute(update(operators).where(operators.c.name == name).values(disabled=1))
+
+
+def set_operator_password(connection: Connection, name: str, password_hash: str) -> None:
+    """A new password clears the failure count and lockout, as a successful sign-in does."""
+    statement = update(operators).where(operators.c.name == name)
+    connection.execute(
+        statement.values(password_hash=password_hash, failed_logins=0, locked_until_us=None)
+    )
+
+
 # --- idempotency keys -----------------------------------------------------------------------
 
 
