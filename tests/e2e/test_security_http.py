@@ -292,3 +292,20 @@ def test_the_door_guard_refuses_a_flood_before_the_application(
     second = client.post("/api/v1/auth/otp", json={"mobile": "13919310101"}, headers=key())
     assert (first.status_code, second.status_code) == (202, 429)
     assert client.get("/api/v1/ledger/check", headers=auditor).json()["code"] == "not_found"
+
+
+def test_a_page_refused_at_the_door_gets_a_page_not_json(
+    client: TestClient, ctx_clock: tuple[Context, ManualClock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gongji.api import doors
+    from gongji.core.limits import Limits
+
+    ctx = ctx_clock[0]
+    monkeypatch.setattr(doors, "REFUSAL_DELAY_S", 0.0)
+    object.__setattr__(ctx, "limits", Limits())  # the default: one a second per address
+    ctx.door_limiter.reset()
+    client.post("/login", data={"mobile": "13919310001", "code": "000000"})
+    again = client.post("/login", data={"mobile": "13919310001", "code": "000000"})
+    assert again.status_code == 429 and again.headers["content-type"].startswith("text/html")
+    assert "请求过于频繁" in again.text and 'href="/login"' in again.text
+    assert not again.text.lstrip().startswith("{")

@@ -17,6 +17,9 @@ A refusal is answered after :data:`REFUSAL_DELAY_S` (a timer in the event loop, 
 a client looping a door on a connection is slowed to one request a second per connection,
 instead of being answered as fast as it can ask, which alone kept the server busy.
 
+A page's form (``/login``, ``/desk/login`` …) is answered with a small page in Chinese and a
+link back, not with the API's JSON: a person who pressed 登录 twice must not meet raw JSON.
+
 A plain ASGI middleware (not ``BaseHTTPMiddleware``): nothing is buffered, and a request that
 is not at a door costs one set look-up.
 """
@@ -24,10 +27,11 @@ is not at a door costs one set look-up.
 from __future__ import annotations
 
 import asyncio
+from html import escape
 from typing import Final
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gongji.api.errors import error_body, language_of
@@ -95,6 +99,23 @@ def _at_a_door(scope: Scope) -> bool:
 async def _refuse(scope: Scope, receive: Receive, send: Send, refused: RateLimited) -> None:
     await asyncio.sleep(REFUSAL_DELAY_S)
     language = language_of(Request(scope))
-    body = error_body(refused.code, refused.message(language), refused.detail)
     headers = {"Retry-After": str(refused.detail.get("retry_after_s", 1))}
-    await JSONResponse(body, status_code=429, headers=headers)(scope, receive, send)
+    path = str(scope.get("path", ""))
+    answer: Response
+    if path.startswith("/api/"):
+        body = error_body(refused.code, refused.message(language), refused.detail)
+        answer = JSONResponse(body, status_code=429, headers=headers)
+    else:
+        answer = HTMLResponse(_page(refused.message("zh"), path), status_code=429, headers=headers)
+    await answer(scope, receive, send)
+
+
+def _page(message: str, back: str) -> str:
+    """The refusal as a page: the form's own path (a door, from the fixed set above) to go back."""
+    return (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>请稍后再试</title></head><body>"
+        f'<p role="alert">{escape(message)}</p><p><a href="{escape(back)}">返回重试</a></p>'
+        "</body></html>"
+    )
