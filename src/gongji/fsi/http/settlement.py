@@ -131,7 +131,7 @@ class Uploaded:
 def pre_settle(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> dict[str, Any]:
     """2101 / 2206 / 2303: what the bill would cost whom; moves nothing."""
     bill = read_bill(ctx, uow, env, institution)
-    planned = quote(ctx, uow, bill.request)
+    planned = quote(ctx, uow, bill.request, patient=bill.person)
     fees = [item.figures.det_item_fee_sumamt for item in planned.figures.items]
     check_declared(bill, planned.enrolment.insutype, fees, planned.figures.medfee_sumamt)
     info = {
@@ -151,10 +151,11 @@ def pre_settle(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -
 def settle(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> dict[str, Any]:
     """2102 / 2207 / 2304: settle, atomically, once per ``msgid``."""
     bill = read_bill(ctx, uow, env, institution, settling=True)
-    row = settlement.settle(ctx, uow, bill.request)
+    settled = settlement.settle_with_lines(ctx, uow, bill.request, bill.person)
+    row = settled.row
     if bill.uploaded is not None:
         visits.mark_settled(uow, bill.uploaded.visit, bill.uploaded.lines, row.setl_id)
-    fees = [item.det_item_fee_sumamt for item in rows.items_of(uow.connection, row.setl_id)]
+    fees = [item.det_item_fee_sumamt for item in settled.items]
     check_declared(bill, row.insutype, fees, row.medfee_sumamt)  # raises before the commit
     return {
         "setlinfo": {**bill.echo, **settlement_fields(ctx, row, bill.person)},

@@ -48,10 +48,17 @@ def _active_grants_read(psn_no: str) -> Read:
 
 
 def spendable_sources(
-    ctx: Context, uow: UnitOfWork, psn_no: str, on: date, *, lock: bool
+    ctx: Context,
+    uow: UnitOfWork,
+    psn_no: str,
+    on: date,
+    *,
+    lock: bool,
+    spender: EnrolmentRecord | None,
 ) -> list[Source]:
     """The patient's shared money, grants first (oldest first), then authorizations (binding
     order); none without an open wallet, a refusal when there is some and it may not be spent.
+    ``spender``: the patient's governing enrolment, which the caller (quoting a bill) has read.
     """
     wallet = aid_repo.wallet(uow.connection, psn_no)
     if wallet is None or wallet.status == WalletStatus.CLOSED:
@@ -60,8 +67,7 @@ def spendable_sources(
         ctx, uow, psn_no, on, lock=lock
     )
     if sources:
-        enrolment = governing_enrolment(uow, psn_no)
-        status = EnrolmentStatus(enrolment.status) if enrolment else None
+        status = EnrolmentStatus(spender.status) if spender else None
         check_spender(status, WalletStatus(wallet.status), PATIENT)
     return sources
 

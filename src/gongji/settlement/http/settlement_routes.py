@@ -122,7 +122,8 @@ def quote_bill(body: BillBody, institution: Institution, ctx: Ctx) -> dict[str, 
     lines = _lines(body)
 
     def work(uow: UnitOfWork) -> Quote:
-        return quote(ctx, uow, _settle_request(ctx, uow, institution, body, lines, QUOTED))
+        patient = _patient(ctx, uow, Asking(institution.id, QUOTED, body.request_id or ""), body)
+        return quote(ctx, uow, _settle_request(institution, body, lines, patient), patient=patient)
 
     return quote_out(recording_refusal(ctx, lambda: read(ctx, work)))
 
@@ -132,12 +133,12 @@ def quote_bill(body: BillBody, institution: Institution, ctx: Ctx) -> dict[str, 
 # docstring would become the operation's description: there is none.
 def settle_bill(body: SettleBody, signed: Signed, ctx: Ctx) -> JSONResponse:
     def work(uow: UnitOfWork) -> dict[str, Any]:
-        bill = _settle_request(ctx, uow, signed.institution, body, _lines(body), SETTLED)
-        row = settlement.settle(ctx, uow, bill)
-        # PostgreSQL: the answer's two reads in one round trip, with the writes still waiting
-        uow.prefetch([rows.items_read(row.setl_id), rows.draws_read(row.setl_id)])
-        answer = settlement_out(row, rows.items_of(uow.connection, row.setl_id))
-        answer["draws"] = [draw_out(d) for d in rows.draws_of(uow.connection, row.setl_id)]
+        asking = Asking(signed.institution.id, SETTLED, body.request_id or "")
+        patient = _patient(ctx, uow, asking, body)
+        bill = _settle_request(signed.institution, body, _lines(body), patient)
+        settled = settlement.settle_with_lines(ctx, uow, bill, patient)
+        answer = settlement_out(settled.row, settled.items)
+        answer["draws"] = [draw_out(d) for d in settled.draws]
         return answer
 
     return recording_refusal(ctx, lambda: _committed(ctx, signed, work))
@@ -212,18 +213,12 @@ def _lines(body: BillBody) -> tuple[LineIn, ...]:
 
 
 def _settle_request(
-    ctx: Context,
-    uow: UnitOfWork,
-    institution: Actor,
-    body: BillBody,
-    lines: tuple[LineIn, ...],
-    purpose: str,
+    institution: Actor, body: BillBody, lines: tuple[LineIn, ...], patient: PersonRecord
 ) -> SettleRequest:
-    person = _patient(ctx, uow, Asking(institution.id, purpose, body.request_id or ""), body)
     return SettleRequest(
         institution_code=institution.id,
         request_id=body.request_id or "",
-        psn_no=person.psn_no,
+        psn_no=patient.psn_no,
         med_type=body.med_type,
         lines=lines,
         acct_used_flag=body.acct_used_flag,

@@ -262,7 +262,7 @@ def pre_settle(request: Request, posted: DeskPost) -> Response:
         items = catalogue.load_items(ctx, uow, bill.item_codes)
         request_id = desk_bill.new_request_id(ctx)
         wanted = desk_bill.settle_request(posted.actor.id, request_id, person.psn_no, bill, items)
-        planned = quote(ctx, uow, wanted)
+        planned = quote(ctx, uow, wanted, patient=person)
         return {**_patient_context(uow, person), "quoted": quoted_view(planned)}
 
     try:
@@ -300,7 +300,7 @@ def settle(request: Request, posted: DeskPost) -> Response:
         items = catalogue.load_items(ctx, uow, bill.item_codes)
         request_id = desk_bill.request_id_of(form)
         wanted = desk_bill.settle_request(posted.actor.id, request_id, person.psn_no, bill, items)
-        return settlement.settle(ctx, uow, wanted)
+        return settlement.settle(ctx, uow, wanted, person)
 
     try:
         row = recording_refusal(ctx, lambda: commit(ctx, work))

@@ -14,6 +14,7 @@ closed), and the accumulators are restored.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from gongji.core.clock import from_us
 from gongji.core.enrolment import INSUTYPE_EMPLOYEE
@@ -39,6 +40,7 @@ from gongji.settlement.service import settlement_notices
 from gongji.settlement.service.settlement_quote import Quote, first_reads, quote
 from gongji.settlement.store import settlements_repo as rows
 from gongji.settlement.store.settlements_repo import DrawRow, ItemRow, SettlementRow
+from gongji.store.records import PersonRecord
 from gongji.store.uow import UnitOfWork
 
 OK = CreateTransferResult.OK
@@ -53,7 +55,31 @@ def request_hash(request: SettleRequest) -> str:
     return hashlib.sha256(request.fingerprint().encode()).hexdigest()
 
 
-def settle(ctx: Context, uow: UnitOfWork, request: SettleRequest) -> SettlementRow:
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """A settlement with its bill lines and draws: as just written, or as read back when the
+    request was already settled. Answering from what was written spares a settlement the two
+    reads its answer would otherwise make."""
+
+    row: SettlementRow
+    items: list[ItemRow]
+    draws: list[DrawRow]
+
+
+def settle(
+    ctx: Context, uow: UnitOfWork, request: SettleRequest, patient: PersonRecord | None = None
+) -> SettlementRow:
+    """Settle ``request`` (once per institution request id): the settlement's row.
+    ``patient``: the person the caller identified in this transaction, so that quoting does
+    not read them again."""
+    return settle_with_lines(ctx, uow, request, patient).row
+
+
+def settle_with_lines(
+    ctx: Context, uow: UnitOfWork, request: SettleRequest, patient: PersonRecord | None = None
+) -> Settled:
+    """As :func:`settle`, with the settlement's bill lines and draws, for an answer that
+    shows them."""
     # On PostgreSQL the reads that need no earlier answer go in one round trip, not six.
     key = (request.institution_code, request.request_id)
     uow.prefetch([rows.by_request_read(*key), *first_reads(request, lock=True)])
@@ -61,8 +87,10 @@ def settle(ctx: Context, uow: UnitOfWork, request: SettleRequest) -> SettlementR
         uow, request.institution_code, request.request_id, request_hash(request)
     )
     if existing is not None:
-        return existing
-    planned = quote(ctx, uow, request, lock=True)
+        uow.prefetch([rows.items_read(existing.setl_id), rows.draws_read(existing.setl_id)])
+        items = rows.items_of(uow.connection, existing.setl_id)
+        return Settled(existing, items, rows.draws_of(uow.connection, existing.setl_id))
+    planned = quote(ctx, uow, request, lock=True, patient=patient)
     check_settlement(planned.figures)
     at_us = planned.at_us  # the one instant of this settlement: its id, rows, events
     # The rows below answer nothing the settlement reads back: on PostgreSQL they go with the
@@ -70,11 +98,11 @@ def settle(ctx: Context, uow: UnitOfWork, request: SettleRequest) -> SettlementR
     uow.defer_writes()
     setl_id = new_id("S", at_us)
     row = _settlement_row(setl_id, planned)
+    items = item_rows(planned, setl_id)
+    draws = [_draw_row(setl_id, n, d, planned) for n, d in enumerate(planned.draws)]
     rows.insert_settlement(uow.connection, row)
-    rows.insert_items(uow.connection, item_rows(planned, setl_id))
-    rows.insert_draws(
-        uow.connection, [_draw_row(setl_id, n, d, planned) for n, d in enumerate(planned.draws)]
-    )
+    rows.insert_items(uow.connection, items)
+    rows.insert_draws(uow.connection, draws)
     after = planned.figures.year_to_date_after
     rows.set_accumulator(
         uow.connection,
@@ -118,7 +146,7 @@ def settle(ctx: Context, uow: UnitOfWork, request: SettleRequest) -> SettlementR
             setl_id, request.psn_no, request.institution_code, row.acct_mulaid_pay, ctx.now_us()
         )
         screening.screen(ctx, uow, spent)
-    return row
+    return Settled(row, items, draws)
 
 
 def _same_request(

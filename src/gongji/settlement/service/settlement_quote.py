@@ -73,12 +73,15 @@ def quote(
     *,
     lock: bool = False,
     at: datetime | None = None,
+    patient: PersonRecord | None = None,
 ) -> Quote:
-    """Gather the bill's facts at ``at`` (now, by default) and decide; nothing is written."""
+    """Gather the bill's facts at ``at`` (now, by default) and decide; nothing is written.
+    ``patient``: the person already read in this transaction (identified by their credential),
+    not read again."""
     now = at or ctx.now()
     today = now.astimezone(BUSINESS_TZ).date()
     institution = check_can_settle(ctx, uow, request.institution_code, request.med_type)
-    patient, enrolment = _insured(uow, request.psn_no)
+    patient, enrolment = _insured(uow, request.psn_no, patient)
     rule = benefit_rule(
         ctx,
         enrolment.region,
@@ -107,7 +110,11 @@ def quote(
     paying_shared = request.acct_used_flag and _mutual_aid_chosen(
         ctx, uow, request, enrolment.region, today
     )
-    shared = spendable_sources(ctx, uow, request.psn_no, today, lock=lock) if paying_shared else []
+    shared = (
+        spendable_sources(ctx, uow, request.psn_no, today, lock=lock, spender=enrolment)
+        if paying_shared
+        else []
+    )
     order = ctx.policy(enrolment.region, today).payment_order
     facts = SettlementFacts(
         bill, rule, year_to_date, own, tuple(shared), tuple(PaymentStep(s.value) for s in order)
@@ -155,8 +162,10 @@ def _mutual_aid_chosen(
     return preferences.of(uow, request.psn_no).uses_mutual_aid(policy)
 
 
-def _insured(uow: UnitOfWork, psn_no: str) -> tuple[PersonRecord, EnrolmentRecord]:
-    person = require_person(uow, psn_no)
+def _insured(
+    uow: UnitOfWork, psn_no: str, known: PersonRecord | None
+) -> tuple[PersonRecord, EnrolmentRecord]:
+    person = known if known is not None and known.psn_no == psn_no else require_person(uow, psn_no)
     enrolment = governing_enrolment(uow, psn_no)
     if enrolment is None or person.death_date or enrolment.status == EnrolmentStatus.TERMINATED:
         raise NotInsuredForSettlement()
