@@ -8,12 +8,14 @@ that counts, per process:
 
 - statements: each ``cursor.execute``; an ``executemany`` counts once (psycopg pipelines it);
 - begins: on PostgreSQL, the ``BEGIN`` psycopg sends before the first statement of a
-  transaction (on SQLite the code sends ``BEGIN IMMEDIATE`` itself: a statement);
+  transaction, and waits for, in a pipeline too (on SQLite the code sends ``BEGIN IMMEDIATE``
+  itself: a statement);
 - commits and rollbacks that end an open transaction (a pool's reset of an idle connection
   sends nothing, and counts nothing);
-- pipelines (PostgreSQL, store/raw.py): the statements queued in one, its ``BEGIN`` and
-  ``COMMIT`` included, go with one Sync and count as one round trip; the statements themselves
-  are counted apart (``PIPELINED``), as what they are: not trips.
+- pipelines (PostgreSQL, store/raw.py): the statements queued in one, a ``COMMIT`` included,
+  go with one Sync and count as one round trip; the statements themselves are counted apart
+  (``PIPELINED``), as what they are: not trips. A text of several statements (store/raw.py
+  sends a transaction's writes so) is one statement, one trip.
 
 On PostgreSQL each is a round trip over the socket; on SQLite it is a call into the library in
 the same process, counted the same way so that the two databases' rows compare. The counts live
@@ -112,7 +114,11 @@ class CountingConnection:
 
     @contextmanager
     def pipeline(self) -> Iterator[Any]:
-        """psycopg's pipeline: one round trip however many statements it carries."""
+        """psycopg's pipeline: one round trip however many statements it carries, and one
+        more when it opens the transaction: psycopg sends its ``BEGIN`` with a Sync of its own
+        and waits for the answer before it queues the first statement."""
+        if self._postgres and not self._raw.autocommit and not self.in_transaction_now():
+            self._counter.add(BEGINS)
         with self._raw.pipeline() as pipeline:
             object.__setattr__(self, "_pipelined", True)
             try:
