@@ -86,6 +86,8 @@ class FrontDoorApp(FastAPI):
         return super().build_middleware_stack()
 
     def _lane(self, route: SignedWriteRoute) -> ASGIApp:
+        """The route behind its own instances of the app's middleware: a middleware that counts
+        in itself (as DoorGuard counts requests in flight) would count each lane apart."""
         handlers = self._route_handlers()
         lane: ASGIApp = ExceptionMiddleware(route.direct_app(), handlers=handlers, debug=self.debug)
         for cls, args, kwargs in reversed(self.user_middleware):
