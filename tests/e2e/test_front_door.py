@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.routing import APIRouter
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from starlette.types import Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -40,7 +41,8 @@ def routed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     entered = APIRouter.__call__
 
     async def counting(router: APIRouter, scope: Scope, receive: Receive, send: Send) -> None:
-        seen.append(f"{scope['method']} {scope['path']}")
+        if scope["type"] == "http":
+            seen.append(f"{scope['method']} {scope['path']}")
         await entered(router, scope, receive, send)
 
     monkeypatch.setattr(APIRouter, "__call__", counting)
@@ -160,3 +162,14 @@ def test_the_openapi_document_still_describes_the_settlement(counter: Counter) -
     body = operation["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/SettleBody"}
     assert "201" in operation["responses"]
+
+
+def test_under_a_root_path_the_router_serves_the_settlement(
+    counter: Counter, routed: list[str]
+) -> None:
+    """Starlette matches such a path without its prefix: the front door leaves it to FastAPI."""
+    app = front_door(counter)
+    client = TestClient(app, root_path="/gongji", raise_server_exceptions=False)  # no lifespan
+    unsigned = client.post(BASE, content=b"{}", headers=JSON)
+    assert (unsigned.status_code, unsigned.json()["code"]) == (401, "signature_missing")
+    assert routed == [f"POST {BASE}"]
