@@ -24,6 +24,7 @@ from gongji.app.serving import server_config
 from gongji.bootstrap import Container
 from gongji.config import Settings
 from gongji.core.clock import ManualClock
+from gongji.identity.service import signing
 from gongji.jobs import ledger_check
 from gongji.kernel.context import Context
 from support.api import key, make_client, operator_headers, person_headers
@@ -194,6 +195,32 @@ def test_refusals_and_bugs_keep_the_keep_alive_connection(
         assert response.getheader("connection", "").lower() != "close"
         sockets.add(id(connection.sock))
     assert len(sockets) == 1  # one connection served them all
+    connection.close()
+
+
+def test_a_bug_on_the_settlement_front_door_keeps_the_keep_alive_connection(
+    live: tuple[int, Context], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``POST /api/v1/settlements`` is served past FastAPI's stack (api/front_door.py): its
+    500 is answered as the stack's, and the connection serves the next request."""
+    port, _ = live
+
+    def broken(*_: Any) -> Any:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(signing, "verify", broken)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    asked = [("POST", "/api/v1/settlements", 500), ("GET", "/api/v1/health", 200)]
+    sockets = set()
+    for method, path, status in asked:
+        connection.request(method, path, body=b"{}", headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        body = json.loads(response.read())
+        assert response.status == status, body
+        assert "secret" not in json.dumps(body)
+        assert response.getheader("connection", "").lower() != "close"
+        sockets.add(id(connection.sock))
+    assert len(sockets) == 1
     connection.close()
 
 

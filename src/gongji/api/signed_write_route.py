@@ -16,7 +16,8 @@ hand-off to a worker thread instead of two:
    in its write transaction (``signing.run_signed_write``).
 
 Refusals are raised to the app's one set of handlers (api/errors.py), which answers them as
-for any route.
+for any route. The app's front door (api/front_door.py) serves the route by :meth:`direct_app`,
+past FastAPI's stack and router.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gongji.api.deps import container_of
 from gongji.api.institution_auth import signed_target
@@ -75,6 +77,18 @@ class SignedWriteRoute(APIRoute):
             return await run_in_threadpool(serve, container_of(request).context, sent, received)
 
         return handle
+
+    def direct_app(self) -> ASGIApp:
+        """The route as a plain ASGI app, for the front door: its handler and the answer, without
+        the exit stacks FastAPI opens per request for dependencies with ``yield`` (the handler
+        solves no dependency). Exceptions are left to the caller's handlers."""
+        handle = self.get_route_handler()
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            response = await handle(Request(scope, receive, send))
+            await response(scope, receive, send)
+
+        return app
 
 
 @dataclass(frozen=True, slots=True)

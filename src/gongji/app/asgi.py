@@ -16,6 +16,7 @@ from gongji import __version__
 from gongji.api import auth
 from gongji.api.doors import DoorGuard
 from gongji.api.errors import install_error_handlers
+from gongji.api.front_door import FrontDoorApp
 from gongji.api.limits import BodySizeLimit
 from gongji.api.openapi import describe_refusals
 from gongji.app import system, test_clock
@@ -52,7 +53,7 @@ def create_app(container: Container, *, run_jobs: bool = False) -> FastAPI:
             scheduler.stop()
         container.close()
 
-    app = FastAPI(
+    app = FrontDoorApp(  # the settlement route served past FastAPI's stack (api/front_door.py)
         title="gongji 共济",
         version=__version__,
         description="医保钱包与个人账户共济 — medical-insurance wallet and family mutual aid.",
