@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import fields
 from functools import lru_cache
-from itertools import accumulate
 from typing import Any, TypeAlias
 
 from sqlalchemy import Connection, Dialect, PoolProxiedConnection, Table
@@ -130,34 +129,20 @@ def _in_one_trip(
     connection: Executor, statements: Waiting, keep: int = 1, *, fetch: bool = True
 ) -> list[tuple[Sequence[Any], int]]:
     """``statements`` in one round trip; the rows (when ``fetch``) and row count of each of the
-    last ``keep``, in the same order. Order is kept, so each statement sees the ones before
-    it; the first that fails aborts the rest (the transaction cannot go on), and its error
+    last ``keep``, in the same order.
+
+    psycopg's pipeline mode queues them and sends one Sync at the end. Order is kept, so each
+    statement sees the ones before it; the first that fails aborts the rest, and its error
     comes out here as SQLAlchemy's. When the transaction starts here, psycopg sends its
-    ``BEGIN`` first and waits for it: a round trip of its own.
+    ``BEGIN`` with a Sync of its own and waits for it: a round trip more.
 
-    Two ways to send them, each where it is cheaper, measured on this machine:
-
-    - writes whose rows nobody reads (a transaction's deferred writes and its ``COMMIT``): one
-      text in the simple-query protocol, parameters bound on the client (:func:`_as_one_text`).
-      Twelve inserts and a ``COMMIT`` cost the client 115 µs of CPU that way against 255 µs in
-      psycopg's pipeline, which pays in Python for every statement it queues (a cursor, a
-      flush of its own, a generator resumed several times); the server spent no more;
-    - anything read: psycopg's pipeline (:func:`_in_a_pipeline`), so that each statement is
-      prepared on the server after its fifth use. Sent as text, a settlement's reads cost the
-      server half again as much, planned anew each time, which cost more than the client saved.
+    Measured and left as it is: the same statements as one text in the simple-query protocol,
+    bound on the client, cost the client less than half the CPU of the pipeline (psycopg pays
+    in Python for each statement it queues), but the server plans a text anew every time,
+    where the pipeline's statements are prepared after their fifth use. A settlement's CPU
+    moved from gongji to PostgreSQL, no less in all, and a single ledger transfer's latency
+    rose by a fifth (docs/benchmarks.md).
     """
-    try:
-        if fetch:
-            return _in_a_pipeline(connection, statements, keep)
-        return _as_one_text(connection, statements, keep)
-    except connection.dialect.loaded_dbapi.Error as error:
-        sent = _SEPARATOR.join(text for text, _, _ in statements)
-        raise wrapped(connection, sent, error) from error
-
-
-def _in_a_pipeline(
-    connection: Executor, statements: Waiting, keep: int
-) -> list[tuple[Sequence[Any], int]]:
     dbapi: Any = connection.connection.dbapi_connection
     cursors: list[Any] = []
     try:
@@ -169,66 +154,14 @@ def _in_a_pipeline(
                     cursor.executemany(text, values)
                 else:
                     cursor.execute(text, values)
-        return [(cursor.fetchall(), cursor.rowcount) for cursor in cursors[len(cursors) - keep :]]
+        kept = cursors[len(cursors) - keep :]
+        return [((cursor.fetchall() if fetch else ()), cursor.rowcount) for cursor in kept]
+    except connection.dialect.loaded_dbapi.Error as error:
+        sent = ";\n".join(text for text, _, _ in statements)
+        raise wrapped(connection, sent, error) from error
     finally:
         for cursor in cursors:
             cursor.close()
-
-
-def _as_one_text(
-    connection: Executor, statements: Waiting, keep: int
-) -> list[tuple[Sequence[Any], int]]:
-    texts: list[str] = []
-    results_of: list[int] = []  # how many results each statement answers with
-    for text, values, each in statements:
-        sets = values if each else (values,)
-        texts.extend(_bound(connection, text, one) for one in sets)
-        results_of.append(len(sets))
-    dbapi: Any = connection.connection.dbapi_connection
-    cursor = dbapi.cursor()
-    try:
-        # never prepared: a text of several statements cannot be, and each is sent once
-        cursor.execute(_SEPARATOR.join(texts), prepare=False)
-        return _last_results(cursor, results_of, keep)
-    finally:
-        cursor.close()
-
-
-def _last_results(cursor: Any, results_of: list[int], keep: int) -> list[tuple[Sequence[Any], int]]:
-    """The row count of the last result of each of the last ``keep`` statements (of an
-    executemany, its last parameter set's); the cursor stands on the text's first result and
-    moves on with ``nextset``."""
-    ends = list(accumulate(results_of))
-    kept: list[tuple[Sequence[Any], int]] = []
-    position = 0
-    for end in ends[len(ends) - keep :]:
-        while position < end - 1:
-            cursor.nextset()
-            position += 1
-        kept.append(((), cursor.rowcount))
-    return kept
-
-
-_SEPARATOR = "\n;\n"
-"""Between the statements of one text: on a line of its own, so that a statement ending in a
-``--`` comment cannot swallow it."""
-
-_MOGRIFIER = "gongji_mogrifier"
-"""Key, in the pooled connection's ``info``, of the DB-API connection and the client-side
-cursor that binds parameters against it."""
-
-
-def _bound(connection: Executor, statement: str, params: Any) -> str:
-    """``statement`` with ``params`` bound into it as SQL literals, exactly as psycopg's
-    client-side cursor binds them (quoted and escaped for this connection's encoding)."""
-    dbapi: Any = connection.connection.dbapi_connection
-    info = connection.connection.info
-    kept = info.get(_MOGRIFIER)
-    if kept is None or kept[0] is not dbapi:  # a connection replaced since: bind against its own
-        from psycopg import ClientCursor  # only ever reached on PostgreSQL
-
-        kept = info[_MOGRIFIER] = (dbapi, ClientCursor(dbapi))
-    return str(kept[1].mogrify(statement, params)).rstrip().rstrip(";")
 
 
 _PREFETCHED = "gongji_prefetched"
