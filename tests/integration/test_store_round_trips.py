@@ -256,8 +256,9 @@ def test_the_trips_counted_are_the_trips_the_server_answered(
 
 
 def test_deferred_writes_keep_every_value_as_sent(counted: tuple[Engine, TripCounter]) -> None:
-    """Deferred writes go to PostgreSQL as one text, their values bound on the client: quotes,
-    backslashes, a percent sign, Chinese, NULL and a 64-bit integer arrive exactly as sent."""
+    """Deferred writes, an executemany among them, carry every value as sent: quotes,
+    backslashes, percent signs and placeholders' look-alikes, Chinese, NULL; a counted
+    update after them answers its own row count."""
     engine, _ = counted
     notes = {3: "it's", 4: "back\\slash'; --", 5: "100% 共济", 6: None, 7: "$1 %s %(id)s"}
 
