@@ -14,8 +14,7 @@ that counts, per process:
   sends nothing, and counts nothing);
 - pipelines (PostgreSQL, store/raw.py): the statements queued in one, a ``COMMIT`` included,
   go with one Sync and count as one round trip; the statements themselves are counted apart
-  (``PIPELINED``), as what they are: not trips. A text of several statements (store/raw.py
-  sends a transaction's writes so) is one statement, one trip.
+  (``PIPELINED``), as what they are: not trips.
 
 On PostgreSQL each is a round trip over the socket; on SQLite it is a call into the library in
 the same process, counted the same way so that the two databases' rows compare. The counts live
