@@ -178,23 +178,34 @@ def test_refusals_and_bugs_keep_the_keep_alive_connection(
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(system, "last_verdict", broken)
+    _answered_on_one_connection(
+        port,
+        [
+            ("GET", f"/api/v1/wallet/history?cursor={LONG_CURSOR}", son, 400),
+            ("GET", "/api/v1/clearing/9999-12", clerk, 400),
+            ("GET", "/api/v1/ledger/check", clerk, 500),
+            ("GET", "/api/v1/health", {}, 200),
+        ],
+    )
+
+
+def _answered_on_one_connection(
+    port: int, asked: list[tuple[str, str, dict[str, str], int]]
+) -> None:
+    """Each request answered with its status, nothing secret in the body, and the keep-alive
+    connection still open: one connection serves them all."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    asked = [
-        (f"/api/v1/wallet/history?cursor={LONG_CURSOR}", son, 400),
-        ("/api/v1/clearing/9999-12", clerk, 400),
-        ("/api/v1/ledger/check", clerk, 500),
-        ("/api/v1/health", {}, 200),
-    ]
     sockets = set()
-    for path, headers, status in asked:
-        connection.request("GET", path, headers=headers)
+    for method, path, headers, status in asked:
+        body_sent = b"{}" if method == "POST" else None
+        connection.request(method, path, body=body_sent, headers=headers)
         response = connection.getresponse()
         body = json.loads(response.read())
         assert response.status == status, body
         assert "secret" not in json.dumps(body)
         assert response.getheader("connection", "").lower() != "close"
         sockets.add(id(connection.sock))
-    assert len(sockets) == 1  # one connection served them all
+    assert len(sockets) == 1
     connection.close()
 
 
@@ -209,19 +220,11 @@ def test_a_bug_on_the_settlement_front_door_keeps_the_keep_alive_connection(
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(signing, "verify", broken)
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    asked = [("POST", "/api/v1/settlements", 500), ("GET", "/api/v1/health", 200)]
-    sockets = set()
-    for method, path, status in asked:
-        connection.request(method, path, body=b"{}", headers={"Content-Type": "application/json"})
-        response = connection.getresponse()
-        body = json.loads(response.read())
-        assert response.status == status, body
-        assert "secret" not in json.dumps(body)
-        assert response.getheader("connection", "").lower() != "close"
-        sockets.add(id(connection.sock))
-    assert len(sockets) == 1
-    connection.close()
+    json_body = {"Content-Type": "application/json"}
+    _answered_on_one_connection(
+        port,
+        [("POST", "/api/v1/settlements", json_body, 500), ("GET", "/api/v1/health", {}, 200)],
+    )
 
 
 def test_slow_request_heads_are_cut_and_complete_ones_served(

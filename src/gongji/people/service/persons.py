@@ -181,10 +181,11 @@ def mobile_number(ctx: Context, uow: UnitOfWork, psn_no: str) -> str | None:
     return ctx.vault.decrypt(sealed, context="mobile") if sealed else None
 
 
-def insured_reads(psn_no: str) -> list[Read]:
-    """The reads of :func:`require_person` then :func:`governing_enrolment`, to make ahead
-    with others (``uow.prefetch``)."""
-    return [repo.person_read(psn_no), repo.enrolments_read(psn_no)]
+def insured_reads(psn_no: str, *, person_known: bool = False) -> list[Read]:
+    """The reads of :func:`require_person` (unless the caller has the person) then
+    :func:`governing_enrolment`, to make ahead with others (``uow.prefetch``)."""
+    enrolments = repo.enrolments_read(psn_no)
+    return [enrolments] if person_known else [repo.person_read(psn_no), enrolments]
 
 
 def governing_enrolment(uow: UnitOfWork, psn_no: str) -> EnrolmentRecord | None:

@@ -137,14 +137,15 @@ def quote(
     )
 
 
-def first_reads(request: SettleRequest, *, lock: bool) -> list[Read]:
+def first_reads(request: SettleRequest, *, lock: bool, patient_known: bool = False) -> list[Read]:
     """What :func:`quote` reads before it knows the patient's enrolment, in its order: the
-    institution, the person and their enrolments, the bill's catalogue items and, when it
-    locks, the person's row. None depends on another's answer, so a caller can make them in one
-    round trip (``uow.prefetch``) before quoting."""
+    institution, the person (unless the caller hands them in: ``patient_known``) and their
+    enrolments, the bill's catalogue items and, when it locks, the person's row. None depends
+    on another's answer, so a caller can make them in one round trip (``uow.prefetch``) before
+    quoting."""
     reads = [
         *institutions.settle_check_reads(request.institution_code),
-        *persons.insured_reads(request.psn_no),
+        *persons.insured_reads(request.psn_no, person_known=patient_known),
         *catalogue_repo.items_reads(line.item_code for line in request.lines),
     ]
     return [*reads, settlements_repo.lock_person_read(request.psn_no)] if lock else reads
