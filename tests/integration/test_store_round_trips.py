@@ -1,8 +1,9 @@
 """Fewer round trips on PostgreSQL (store/raw.py): reads made ahead in one trip, writes deferred
-to the next statement that answers or to the COMMIT. On both databases the answers and what is
-committed must be exactly what the same statements sent one by one give; on PostgreSQL the
-trips are counted (sim/db_trips.py), and the count is checked against what the server
-answered: psycopg waits for its ``BEGIN`` on its own, a trip the count once left out."""
+to the next statement that answers or to the COMMIT, the transaction's own BEGIN sent with its
+first statements. On both databases the answers and what is committed must be exactly what the
+same statements sent one by one give; on PostgreSQL the trips are counted (sim/db_trips.py),
+and the count is checked against what the server answered (libpq's trace): psycopg's own
+BEGIN, which it waits for, was a trip the count once left out."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from conftest import PostgresSchema, require_postgres, sqlite_url
 from gongji.sim.db_trips import PIPELINED, PIPELINES, TripCounter, count_trips, trips_of
 from gongji.store import raw
 from gongji.store.engine import make_engine
-from gongji.store.uow import UnitOfWork, run_in_transaction
+from gongji.store.uow import UnitOfWork, run_in_transaction, run_on_driver_connection
 
 _ALL = "SELECT id, note FROM t ORDER BY id"
 _ONE = "SELECT note FROM t WHERE id = :id"
@@ -71,10 +72,10 @@ def test_reads_made_ahead_answer_as_the_same_reads_sent_one_by_one(
     after = counter.counts()
     assert [tuple(r) for r in two] == [("two",)] and [tuple(r) for r in one] == [("one",)]
     assert list(none) == []
-    if _postgres(engine):  # BEGIN; three reads in one trip; the rollback of a read
+    if _postgres(engine):  # BEGIN and three reads in one trip; the rollback of a read
         delta = tuple(b - a for a, b in zip(before, after, strict=True))
-        assert delta[PIPELINES] == 1 and delta[PIPELINED] == 3
-        assert trips_of(delta) == 3
+        assert delta[PIPELINES] == 1 and delta[PIPELINED] == 4
+        assert trips_of(delta) == 2
 
 
 def test_reads_in_the_driver_paramstyle_made_ahead_answer_as_sent_one_by_one(
@@ -101,10 +102,10 @@ def test_reads_in_the_driver_paramstyle_made_ahead_answer_as_sent_one_by_one(
     assert [tuple(r) for r in two] == [("two",)] and [tuple(r) for r in one] == [("one",)]  # type: ignore[attr-defined]
     assert [tuple(r) for r in both] == [("one",), ("two",)]  # type: ignore[attr-defined]
     assert [tuple(r) for r in one_again] == [("one",)]  # type: ignore[attr-defined]
-    if _postgres(engine):  # BEGIN; three reads in one trip; the fourth alone; the rollback
+    if _postgres(engine):  # BEGIN and three reads in one trip; the fourth alone; the rollback
         delta = tuple(b - a for a, b in zip(before, after, strict=True))
-        assert delta[PIPELINES] == 1 and delta[PIPELINED] == 3
-        assert trips_of(delta) == 4
+        assert delta[PIPELINES] == 1 and delta[PIPELINED] == 4
+        assert trips_of(delta) == 3
 
 
 def test_a_write_drops_what_was_read_ahead(counted: tuple[Engine, TripCounter]) -> None:
@@ -142,8 +143,8 @@ def test_deferred_writes_are_seen_by_the_next_read_and_committed_in_one_trip(
     assert run_in_transaction(engine, work) == 5
     delta = tuple(b - a for a, b in zip(before, counter.counts(), strict=True))
     assert _rows(engine) == [(1, "uno"), (2, "two"), (3, "three"), (4, "four"), (5, "five")]
-    if _postgres(engine):  # BEGIN; read; writes + count; update + COMMIT
-        assert trips_of(delta) == 4
+    if _postgres(engine):  # BEGIN + read; writes + count; update + COMMIT
+        assert trips_of(delta) == 3
 
 
 def test_a_core_statement_goes_after_the_deferred_writes(
@@ -218,7 +219,7 @@ def test_reads_sent_together_run_after_the_deferred_writes(
     before = counter.counts()
     assert run_in_transaction(engine, work) == [[(3,)], [("three",)]]
     delta = tuple(b - a for a, b in zip(before, counter.counts(), strict=True))
-    assert trips_of(delta) == 3  # BEGIN; the insert and both reads; the COMMIT
+    assert trips_of(delta) == 2  # BEGIN, the insert and both reads; the COMMIT
 
 
 def test_the_trips_counted_are_the_trips_the_server_answered(
@@ -251,7 +252,7 @@ def test_the_trips_counted_are_the_trips_the_server_answered(
         delta = tuple(b - a for a, b in zip(before, counter.counts(), strict=True))
         pgconn.untrace()
     answered = trace.read_text().count("\tReadyForQuery\t")
-    assert trips_of(delta) == answered == 4  # BEGIN; the reads; writes + count; update + COMMIT
+    assert trips_of(delta) == answered == 3  # BEGIN + reads; writes + count; update + COMMIT
     assert _rows(engine) == [(1, "uno"), (2, "two"), (3, "three"), (4, "four"), (5, "five")]
 
 
@@ -279,3 +280,72 @@ def test_deferred_writes_keep_every_value_as_sent(counted: tuple[Engine, TripCou
         rows = connection.execute(text("SELECT id, note FROM t WHERE id > 2"))
         found = {int(row[0]): row[1] for row in rows}
     assert found == notes
+
+
+def test_a_driver_transaction_sends_its_own_begin_with_its_first_statements(
+    counted: tuple[Engine, TripCounter], tmp_path: Path
+) -> None:
+    """``run_on_driver_connection`` (the ledger's own transactions) on PostgreSQL: our BEGIN
+    goes with the first reads, not in a trip of psycopg's own; two trips in all, as libpq's
+    trace shows; the connection goes back to the pool out of autocommit, after a commit and
+    after a failure alike, and a failed transaction leaves nothing."""
+    engine, counter = counted
+    if not _postgres(engine):
+        pytest.skip("a trace of PostgreSQL's protocol")
+    trace = tmp_path / "libpq.trace"
+
+    def work(c: raw.PooledConnection) -> object:
+        seen = raw.query_together(c, [("SELECT count(*) FROM t", ()), ("SELECT 1", ())])
+        raw.defer_writes(c)
+        raw.run(c, "INSERT INTO t (id, note) VALUES (%s, %s)", (3, "three"))
+        return seen[0][0][0]
+
+    def failing(c: raw.PooledConnection) -> object:
+        raw.run(c, "INSERT INTO t (id, note) VALUES (%s, %s)", (4, "four"))  # sent with BEGIN
+        raise RuntimeError("the work fails after its first write")
+
+    with engine.connect() as connection:  # the pool's one connection here, traced
+        dbapi = connection.connection.dbapi_connection
+        pgconn = dbapi.pgconn  # type: ignore[union-attr]
+    with trace.open("w") as file:
+        pgconn.trace(file.fileno())
+        before = counter.counts()
+        assert run_on_driver_connection(engine, work) == 2
+        delta = tuple(b - a for a, b in zip(before, counter.counts(), strict=True))
+        pgconn.untrace()
+    text_sent = trace.read_text()
+    assert trips_of(delta) == text_sent.count("\tReadyForQuery\t") == 2  # reads; write + COMMIT
+    assert '"BEGIN ISOLATION LEVEL READ COMMITTED"' in text_sent
+    assert dbapi.autocommit is False  # type: ignore[union-attr]
+    with pytest.raises(RuntimeError):
+        run_on_driver_connection(engine, failing)
+    assert dbapi.autocommit is False  # type: ignore[union-attr]
+    assert _rows(engine) == [(1, "one"), (2, "two"), (3, "three")]
+
+
+def test_a_unit_of_work_with_its_own_begin_stays_all_or_nothing(
+    counted: tuple[Engine, TripCounter],
+) -> None:
+    """On PostgreSQL a unit of work runs in autocommit mode under its own BEGIN: a write sent
+    before a failing one is rolled back with it, a Core statement runs inside the transaction,
+    and the connection goes back to the pool out of autocommit after a commit and a failure."""
+    engine, _ = counted
+
+    def half_done(uow: UnitOfWork) -> None:
+        raw.execute(uow.connection, _INSERT, {"id": 3, "note": "three"})  # sent, with BEGIN
+        uow.connection.execute(text("INSERT INTO t (id, note) VALUES (4, 'four')"))  # Core
+        raw.execute(uow.connection, _INSERT, {"id": 1, "note": "again"})  # duplicate key
+
+    with pytest.raises(IntegrityError):
+        run_in_transaction(engine, half_done, attempts_max=1)
+    assert _rows(engine) == [(1, "one"), (2, "two")]
+
+    def done(uow: UnitOfWork) -> None:
+        uow.connection.execute(text("INSERT INTO t (id, note) VALUES (5, 'five')"))
+        uow.commit()
+
+    run_in_transaction(engine, done)
+    assert _rows(engine) == [(1, "one"), (2, "two"), (5, "five")]
+    if _postgres(engine):
+        with engine.connect() as connection:  # the pool's one connection here
+            assert connection.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]

@@ -38,8 +38,10 @@ from gongji.store.raw import (
     DriverRead,
     PooledConnection,
     Read,
+    begin_with_first_statement,
     commit_deferred,
     defer_writes,
+    end_own_begin,
     forget_deferred,
     prefetch,
     run,
@@ -107,6 +109,8 @@ class UnitOfWork:
                 turn.__enter__()
                 self._turn = turn
             self._connection.begin()
+            if not sqlite:  # PostgreSQL: our BEGIN goes with the first statements (store/raw.py)
+                begin_with_first_statement(self._connection)
             if self._relaxed and not sqlite:
                 run(self._connection, "SET LOCAL synchronous_commit TO OFF")
         except BaseException:
@@ -133,6 +137,7 @@ class UnitOfWork:
             try:
                 if self._relaxed and is_sqlite(self._engine):
                     _restore_durability(connection)
+                end_own_begin(connection)  # never to the pool in autocommit mode
                 connection.close()
             finally:
                 self._connection = None
@@ -261,6 +266,8 @@ def _commit_after(
     try:
         if sqlite:  # pysqlite runs in autocommit here (see store/engine.py): we BEGIN ourselves
             run(connection, "BEGIN IMMEDIATE")
+        else:  # PostgreSQL: our BEGIN goes with the first statements, not in a trip of its own
+            begin_with_first_statement(connection)
         result = work(connection)
         commit_deferred(connection)  # PostgreSQL: writes ``work`` deferred, with the COMMIT
         try:
@@ -273,3 +280,5 @@ def _commit_after(
         with suppress(Exception):
             connection.connection.rollback()
         raise
+    finally:
+        end_own_begin(connection)
