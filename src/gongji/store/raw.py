@@ -79,8 +79,7 @@ def _send(
 
     PostgreSQL: a statement that neither returns rows nor is counted waits while the
     transaction defers its writes (:func:`defer_writes`); one that must answer goes with the
-    writes waiting before it, and with the transaction's own ``BEGIN`` when it has one not yet
-    sent (:func:`begin_with_first_statement`), in one round trip (:func:`_pipelined`)."""
+    writes waiting before it in one round trip (:func:`_pipelined`)."""
     if connection.dialect.name != "sqlite":
         info = connection.connection.info
         if not fetch:
@@ -89,9 +88,8 @@ def _send(
         if waiting is not None and not fetch and not counted:
             waiting.append((statement, params, many))
             return (), -1
-        ahead = _sent_ahead(info)
-        if ahead:
-            return _pipelined(connection, ahead, statement, params, many, fetch)
+        if waiting:
+            return _pipelined(connection, waiting, statement, params, many, fetch)
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if many:
@@ -135,9 +133,8 @@ def _in_one_trip(
 
     psycopg's pipeline mode queues them and sends one Sync at the end. Order is kept, so each
     statement sees the ones before it; the first that fails aborts the rest, and its error
-    comes out here as SQLAlchemy's. A transaction's own ``BEGIN`` goes at the front
-    (:func:`begin_with_first_statement`); psycopg's, in one that has none, goes with a Sync of
-    its own and is waited for: a round trip more.
+    comes out here as SQLAlchemy's. When the transaction starts here, its ``BEGIN`` goes at
+    the front (:func:`_own_begin`), not in a round trip of its own.
 
     Measured and left as it is: the same statements as one text in the simple-query protocol,
     bound on the client, cost the client less than half the CPU of the pipeline (psycopg pays
@@ -147,6 +144,7 @@ def _in_one_trip(
     rose by a fifth (docs/benchmarks.md).
     """
     dbapi: Any = connection.connection.dbapi_connection
+    statements = [*_own_begin(connection, dbapi), *statements]
     cursors: list[Any] = []
     try:
         with dbapi.pipeline():
@@ -167,54 +165,50 @@ def _in_one_trip(
             cursor.close()
 
 
-# --- PostgreSQL: a transaction's own BEGIN, with its first statements ---------------------------
-
-_BEGIN_NOT_SENT = "gongji_begin_not_sent"
-"""Key, in the pooled connection's ``info``, of the ``BEGIN`` a transaction will send with its
-first statements (:func:`begin_with_first_statement`)."""
-
-_AUTOCOMMIT_BORROWED = "gongji_autocommit_borrowed"
-"""Key, in the pooled connection's ``info``: this transaction set psycopg's autocommit on and
-must set it off again (:func:`end_own_begin`)."""
+_AUTOCOMMIT_LENT = "gongji_autocommit_lent"
+"""Key, in the pooled connection's ``info``: this transaction began with its own ``BEGIN``
+under psycopg's autocommit mode, which :func:`end_own_begin` turns off again."""
 
 
-def begin_with_first_statement(connection: Executor) -> None:
-    """PostgreSQL: this transaction sends its own ``BEGIN``, in the round trip of its first
-    statements, instead of psycopg's, which psycopg sends with a Sync of its own and waits for
-    (in a pipeline too): a round trip of a single transfer's three.
+def _own_begin(connection: Executor, dbapi: Any) -> Waiting:
+    """The transaction's ``BEGIN``, to go at the front of its first round trip, when it starts
+    here; else nothing.
 
-    psycopg sends no ``BEGIN`` of its own in autocommit mode, so the connection is put there
-    until :func:`end_own_begin`; the ``BEGIN`` (with the isolation level, access mode and
-    deferrability psycopg would have asked for) waits, and every way a statement leaves here
-    (:func:`_send`, :func:`prefetch`, :func:`query_together`, :func:`send_deferred`,
-    :func:`commit_deferred`) sends it first, so no statement of the transaction runs outside
-    it, and a Core statement sends it first too (:func:`send_deferred`, hooked into the
-    engine). Used by both kinds of transaction in store/uow.py. SQLite, or a connection already
-    in a transaction or in autocommit: nothing changes."""
-    if connection.dialect.name == "sqlite":
-        return
-    dbapi: Any = connection.connection.dbapi_connection
-    if dbapi.autocommit or int(dbapi.info.transaction_status) != 0:  # not IDLE
-        return
-    begin = _begin_statement(dbapi)
+    psycopg sends its own ``BEGIN`` before a transaction's first statement with a Sync of its
+    own and waits for the answer, in a pipeline too: a round trip of a single ledger transfer's
+    three. It sends none in autocommit mode, so the connection is put there, and the ``BEGIN``
+    (with the isolation level, access mode and deferrability psycopg would have asked for) is
+    the trip's first statement: nothing of the transaction runs outside it. Only a first trip
+    that is a pipeline anyway begins so: a transaction whose first statement goes alone keeps
+    psycopg's ``BEGIN``, since a pipeline of two costs the client more CPU than the loopback
+    trip it saves. The unit of work and the driver transaction (store/uow.py) end it with
+    :func:`end_own_begin` as soon as they commit or roll back."""
+    if dbapi.autocommit or int(dbapi.info.transaction_status) != 0:  # not IDLE: begun already
+        return []
+    begin = ["BEGIN"]
+    if dbapi.isolation_level is not None:
+        begin.append(f"ISOLATION LEVEL {dbapi.isolation_level.name.replace('_', ' ')}")
+    if dbapi.read_only is not None:
+        begin.append("READ ONLY" if dbapi.read_only else "READ WRITE")
+    if dbapi.deferrable is not None:
+        begin.append("DEFERRABLE" if dbapi.deferrable else "NOT DEFERRABLE")
     dbapi.autocommit = True
-    info = connection.connection.info
-    info[_AUTOCOMMIT_BORROWED] = True
-    info[_BEGIN_NOT_SENT] = begin
+    connection.connection.info[_AUTOCOMMIT_LENT] = True
+    return [(" ".join(begin), None, False)]
 
 
 def end_own_begin(connection: Executor) -> None:
-    """After the transaction's commit or rollback: the connection back to psycopg's own
-    ``BEGIN``. One still in a transaction (its rollback failed) is invalidated: it must never
-    go back to the pool in autocommit mode."""
+    """After a transaction's commit or rollback: psycopg's autocommit off again, when
+    :func:`_own_begin` lent it (so that nothing after the transaction runs in autocommit). A
+    connection still in a transaction (its rollback failed) is invalidated: it must never go
+    back to the pool in autocommit mode."""
     if connection.dialect.name == "sqlite":
         return
     try:
         info = connection.connection.info
     except Exception:  # an invalidated connection is discarded, not pooled
         return
-    info.pop(_BEGIN_NOT_SENT, None)
-    if not info.pop(_AUTOCOMMIT_BORROWED, False):
+    if not info.pop(_AUTOCOMMIT_LENT, False):
         return
     dbapi: Any = connection.connection.dbapi_connection
     if dbapi is None or dbapi.closed:  # lost, and already on its way out of the pool
@@ -226,30 +220,6 @@ def end_own_begin(connection: Executor) -> None:
     except Exception as error:
         with suppress(Exception):
             connection.invalidate(error)
-
-
-def _begin_statement(dbapi: Any) -> str:
-    """The ``BEGIN`` psycopg would send for this connection's settings."""
-    parts = ["BEGIN"]
-    if dbapi.isolation_level is not None:
-        parts.append(f"ISOLATION LEVEL {dbapi.isolation_level.name.replace('_', ' ')}")
-    if dbapi.read_only is not None:
-        parts.append("READ ONLY" if dbapi.read_only else "READ WRITE")
-    if dbapi.deferrable is not None:
-        parts.append("DEFERRABLE" if dbapi.deferrable else "NOT DEFERRABLE")
-    return " ".join(parts)
-
-
-def _sent_ahead(info: dict[str, Any]) -> Waiting:
-    """What must go before the next statement that is sent, taken: the transaction's own
-    ``BEGIN`` not yet sent, then the writes it deferred."""
-    begin = info.pop(_BEGIN_NOT_SENT, None)
-    ahead: Waiting = [(begin, None, False)] if begin else []
-    waiting = info.get(_DEFERRED)
-    if waiting:
-        ahead += waiting
-        waiting.clear()
-    return ahead
 
 
 _PREFETCHED = "gongji_prefetched"
@@ -266,7 +236,8 @@ ask for it passes it to :func:`query_read`."""
 
 def prefetch(connection: Executor, reads: Sequence[Read | DriverRead]) -> None:
     """Read ahead, on PostgreSQL, what this transaction is about to ask one statement at a time:
-    all of ``reads`` (and any writes waiting, and an own ``BEGIN``) in one round trip. Each answer
+    all of ``reads`` (and any writes waiting, and the transaction's ``BEGIN``) in one round
+    trip. Each answer
     is kept (beside those of an earlier prefetch not yet taken) for the first :func:`fetch` of
     the same statement and parameters, which takes it
     instead of asking the server; any write, Core statement, commit or rollback drops what is
@@ -276,7 +247,9 @@ def prefetch(connection: Executor, reads: Sequence[Read | DriverRead]) -> None:
     if connection.dialect.name == "sqlite" or not reads:
         return
     info = connection.connection.info
-    statements = [*_sent_ahead(info), *((_native(connection, st), p, False) for st, p in reads)]
+    waiting = info.get(_DEFERRED) or []
+    statements: Waiting = [*waiting, *((_native(connection, st), p, False) for st, p in reads)]
+    waiting.clear()
     answers = _in_one_trip(connection, statements, keep=len(reads))
     kept: dict[tuple[str, Any], Sequence[Any]] = info.setdefault(_PREFETCHED, {})
     for (statement, params), (rows, _count) in zip(reads, answers, strict=True):
@@ -285,10 +258,11 @@ def prefetch(connection: Executor, reads: Sequence[Read | DriverRead]) -> None:
 
 def query_together(connection: Executor, statements: Sequence[tuple[str, Any]]) -> list[Any]:
     """PostgreSQL: the rows of several statements (driver paramstyle) sent in one round trip,
-    after the writes this transaction deferred (so they still run first) and with its own
-    ``BEGIN`` not yet sent; each statement's rows, in order."""
-    ahead = _sent_ahead(connection.connection.info)
-    queued: Waiting = [*ahead, *((text, values, False) for text, values in statements)]
+    after the writes this transaction deferred (so they still run first) and with its
+    ``BEGIN`` when the transaction starts here; each statement's rows, in order."""
+    waiting = connection.connection.info.get(_DEFERRED) or []
+    queued: Waiting = [*waiting, *((text, values, False) for text, values in statements)]
+    waiting.clear()
     return [rows for rows, _count in _in_one_trip(connection, queued, keep=len(statements))]
 
 
@@ -326,15 +300,14 @@ def defer_writes(connection: Executor) -> None:
 
 
 def send_deferred(connection: Executor) -> None:
-    """Send the writes waiting in this transaction now (one round trip), deferring the next,
-    and its own ``BEGIN`` if not yet sent (a Core statement is about to follow: it must run in
-    the transaction); forget what was read ahead (that statement may write)."""
+    """Send the writes waiting in this transaction now (one round trip), deferring the next;
+    forget what was read ahead (the statement about to follow may write)."""
     info = connection.connection.info
     info.pop(_PREFETCHED, None)
-    ahead = _sent_ahead(info)
-    if ahead:
-        last, values, many = ahead.pop()
-        _pipelined(connection, ahead, last, values, many, False)
+    waiting = info.get(_DEFERRED)
+    if waiting:
+        last, values, many = waiting.pop()
+        _pipelined(connection, waiting, last, values, many, False)
 
 
 def commit_deferred(connection: Executor) -> None:
@@ -343,11 +316,9 @@ def commit_deferred(connection: Executor) -> None:
     transaction open any more, sends nothing."""
     info = connection.connection.info
     info.pop(_PREFETCHED, None)
-    begin = info.pop(_BEGIN_NOT_SENT, None)  # nothing sent at all: nothing to begin or commit
     waiting = info.pop(_DEFERRED, None)
     if waiting:
-        ahead: Waiting = [(begin, None, False), *waiting] if begin else waiting
-        _pipelined(connection, ahead, "COMMIT", (), False, False)
+        _pipelined(connection, waiting, "COMMIT", (), False, False)
 
 
 def forget_deferred(connection: Executor) -> None:
@@ -357,7 +328,6 @@ def forget_deferred(connection: Executor) -> None:
             info = connection.connection.info
             info.pop(_DEFERRED, None)
             info.pop(_PREFETCHED, None)
-            info.pop(_BEGIN_NOT_SENT, None)
 
 
 def run(connection: Executor, statement: str, params: Params = ()) -> None:

@@ -38,7 +38,6 @@ from gongji.store.raw import (
     DriverRead,
     PooledConnection,
     Read,
-    begin_with_first_statement,
     commit_deferred,
     defer_writes,
     end_own_begin,
@@ -109,8 +108,6 @@ class UnitOfWork:
                 turn.__enter__()
                 self._turn = turn
             self._connection.begin()
-            if not sqlite:  # PostgreSQL: our BEGIN goes with the first statements (store/raw.py)
-                begin_with_first_statement(self._connection)
             if self._relaxed and not sqlite:
                 run(self._connection, "SET LOCAL synchronous_commit TO OFF")
         except BaseException:
@@ -166,6 +163,7 @@ class UnitOfWork:
         commit_deferred(self.connection)  # PostgreSQL: writes waiting ride with the COMMIT
         self.connection.commit()
         self._committed = True
+        end_own_begin(self.connection)
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -266,8 +264,6 @@ def _commit_after(
     try:
         if sqlite:  # pysqlite runs in autocommit here (see store/engine.py): we BEGIN ourselves
             run(connection, "BEGIN IMMEDIATE")
-        else:  # PostgreSQL: our BEGIN goes with the first statements, not in a trip of its own
-            begin_with_first_statement(connection)
         result = work(connection)
         commit_deferred(connection)  # PostgreSQL: writes ``work`` deferred, with the COMMIT
         try:
