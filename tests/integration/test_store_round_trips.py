@@ -352,3 +352,24 @@ def test_a_unit_of_work_with_its_own_begin_stays_all_or_nothing(
     if _postgres(engine):
         with engine.connect() as connection:  # the pool's one connection here
             assert connection.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
+
+
+def test_a_connection_left_in_autocommit_is_not_pooled(
+    counted: tuple[Engine, TripCounter],
+) -> None:
+    """Reads made ahead on a bare connection, outside any unit of work, begin their own
+    transaction in autocommit mode and nothing ends it: the pool discards that connection at
+    check-in, so the next transaction has psycopg's own and rolls back as a whole."""
+    engine, _ = counted
+    if not _postgres(engine):
+        pytest.skip("PostgreSQL's autocommit mode")
+    with engine.connect() as connection:
+        raw.prefetch(connection, [(_ONE, {"id": 1}), (_ONE, {"id": 2})])
+        leaked = connection.connection.dbapi_connection
+        assert leaked.autocommit is True  # type: ignore[union-attr]
+    with engine.connect() as connection:
+        assert connection.connection.dbapi_connection is not leaked
+        assert connection.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
+        raw.execute(connection, _INSERT, {"id": 3, "note": "three"})
+        connection.rollback()
+    assert _rows(engine) == [(1, "one"), (2, "two")]

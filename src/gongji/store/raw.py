@@ -165,9 +165,10 @@ def _in_one_trip(
             cursor.close()
 
 
-_AUTOCOMMIT_LENT = "gongji_autocommit_lent"
+AUTOCOMMIT_LENT = "gongji_autocommit_lent"
 """Key, in the pooled connection's ``info``: this transaction began with its own ``BEGIN``
-under psycopg's autocommit mode, which :func:`end_own_begin` turns off again."""
+under psycopg's autocommit mode, which :func:`end_own_begin` turns off again (store/engine.py
+discards a connection checked in with it still set)."""
 
 
 def _own_begin(connection: Executor, dbapi: Any) -> Waiting:
@@ -193,7 +194,7 @@ def _own_begin(connection: Executor, dbapi: Any) -> Waiting:
     if dbapi.deferrable is not None:
         begin.append("DEFERRABLE" if dbapi.deferrable else "NOT DEFERRABLE")
     dbapi.autocommit = True
-    connection.connection.info[_AUTOCOMMIT_LENT] = True
+    connection.connection.info[AUTOCOMMIT_LENT] = True
     return [(" ".join(begin), None, False)]
 
 
@@ -208,7 +209,7 @@ def end_own_begin(connection: Executor) -> None:
         info = connection.connection.info
     except Exception:  # an invalidated connection is discarded, not pooled
         return
-    if not info.pop(_AUTOCOMMIT_LENT, False):
+    if not info.pop(AUTOCOMMIT_LENT, False):
         return
     dbapi: Any = connection.connection.dbapi_connection
     if dbapi is None or dbapi.closed:  # lost, and already on its way out of the pool
