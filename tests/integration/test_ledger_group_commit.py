@@ -9,7 +9,6 @@ fixture checks the whole ledger after every test.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -28,6 +27,7 @@ from gongji.ledger.types import (
 )
 from gongji.store import uow as uow_module
 from gongji.store.uow import UnitOfWork
+from support.race import wait_until
 
 R = CreateTransferResult
 WAIT_S = 20.0
@@ -78,14 +78,6 @@ def ledger(engine: Engine, clock: ManualClock) -> GatedLedger:
     return gated
 
 
-def wait_until(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition never held")
-        time.sleep(0.001)
-
-
 def hold(ledger: GatedLedger) -> None:
     ledger.gate.clear()
     ledger.held.clear()
@@ -110,7 +102,7 @@ def in_one_group(ledger: GatedLedger, batches: list[list[Transfer]]) -> list[Any
     for index, batch in enumerate(batches, start=1):
         threads.append(threading.Thread(target=send, args=(index, batch)))
         threads[-1].start()
-        wait_until(lambda index=index: ledger.batches_waiting == index)  # type: ignore[misc]
+        wait_until(lambda index=index: ledger.batches_waiting == index, WAIT_S)  # type: ignore[misc]
     ledger.gate.set()
     for thread in threads:
         thread.join(WAIT_S)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 import pytest
 from sqlalchemy import Engine
 
-from gongji.core.clock import ManualClock
 from gongji.core.errors import GongjiError
 from gongji.core.policy import parse_policy_toml
 from gongji.kernel.context import Context
@@ -22,16 +21,12 @@ from gongji.notify.service import preferences
 from gongji.people.service import registry
 from gongji.settlement.service.settlement import settle
 from gongji.settlement.store.settlements_repo import SettlementRow
-from support.desk import bill, open_desks
+from support.desk import bill
+from support.till import seed_family
 from support.world import (
-    ELDER,
-    at,
-    build_context,
     choose_mutual_aid,
     give,
-    insured,
     person_actor,
-    relate,
     run,
 )
 
@@ -63,12 +58,7 @@ class Family:
 
 @pytest.fixture
 def family(engine: Engine) -> Iterator[Family]:
-    clock = ManualClock(at("2026-03-02 10:00:00"))
-    ctx = build_context(engine, clock)
-    open_desks(ctx)
-    insured(ctx, SON, current=180_000, earlier=620_000, name="张建国")
-    insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰", born=ELDER)
-    relate(ctx, SON, MOTHER, "parent")
+    ctx, _clock = seed_family(engine)
     yield Family(ctx)
 
 

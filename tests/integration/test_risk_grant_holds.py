@@ -97,18 +97,23 @@ def test_too_many_parents_holds_the_offer_and_is_linked_to_it(world: World) -> N
     assert world.held_by() == {held.id: [("kinship", "too_many_parent")]}
 
 
-def test_an_alert_another_offer_raised_a_moment_later_is_not_linked(world: World) -> None:
-    """The link is what held the grant, not what was raised about a party near its time: the
-    sister's fan-in holds the first offer; half a second later the holder names a wife of 15
-    and offers to her, and that kinship alert (about the first offer's contributor, naming only
-    a relationship) is linked to the second offer alone."""
-    ctx = world.ctx
+def sister_with_givers(ctx: Context) -> None:
+    """The holder's sister, to whom every one of ``GIVERS`` (her "siblings" too) has given."""
     insured(ctx, SISTER, insutype="390", name="张梅")
     relate(ctx, HOLDER, SISTER, "sibling")
     for giver in GIVERS:
         insured(ctx, giver, earlier=300_000, name="张三")
         relate(ctx, giver, SISTER, "sibling")
         give(ctx, giver, SISTER, 20_000)
+
+
+def test_an_alert_another_offer_raised_a_moment_later_is_not_linked(world: World) -> None:
+    """The link is what held the grant, not what was raised about a party near its time: the
+    sister's fan-in holds the first offer; half a second later the holder names a wife of 15
+    and offers to her, and that kinship alert (about the first offer's contributor, naming only
+    a relationship) is linked to the second offer alone."""
+    ctx = world.ctx
+    sister_with_givers(ctx)
     first = world.offer(HOLDER, SISTER)
     world.clock.advance(timedelta(milliseconds=200))
     insured(ctx, WIFE, insutype="390", name="李四", born=date(2010, 5, 1))
@@ -254,12 +259,7 @@ def test_a_growing_fan_in_links_only_its_newest_alert(world: World) -> None:
     """Each offer to a fan-in's recipient raises a new alert naming every grant so far; the
     earlier ones stand too, but the newest speaks for its clause."""
     ctx = world.ctx
-    insured(ctx, SISTER, insutype="390", name="张梅")
-    relate(ctx, HOLDER, SISTER, "sibling")
-    for giver in GIVERS:
-        insured(ctx, giver, earlier=300_000, name="张三")
-        relate(ctx, giver, SISTER, "sibling")
-        give(ctx, giver, SISTER, 20_000)
+    sister_with_givers(ctx)
     insured(ctx, COUSIN, earlier=300_000, name="张三")
     relate(ctx, COUSIN, SISTER, "sibling")
     first = world.offer(HOLDER, SISTER)

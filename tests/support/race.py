@@ -4,6 +4,7 @@ while its first try is still running would send them."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -23,3 +24,13 @@ def race(calls: Sequence[Callable[[], T]]) -> list[T]:
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         futures = [pool.submit(released, call) for call in calls]
         return [future.result() for future in futures]
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float) -> None:
+    """Poll ``condition`` every millisecond until it holds; ``TimeoutError`` after
+    ``timeout_s`` (a thread the test waits for never got there)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition never held")
+        time.sleep(0.001)

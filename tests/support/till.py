@@ -81,14 +81,21 @@ def _till(ctx: Context, client: TestClient, clock: ManualClock, code: str) -> Ti
     return Till(client, clock, issued.key_id, issued.secret)
 
 
-@contextmanager
-def open_counter(engine: Engine, tmp_path: Path) -> Iterator[Counter]:
+def seed_family(engine: Engine) -> tuple[Context, ManualClock]:
+    """The desks open, 张建国 (Lanzhou, employee) and his mother 王桂兰 (Jinan, resident),
+    related as parent, at 2026-03-02 10:00 Beijing time."""
     clock = ManualClock(at("2026-03-02 10:00:00"))
     ctx = build_context(engine, clock)
     open_desks(ctx)
     insured(ctx, SON, current=180_000, earlier=620_000, name="张建国")
     insured(ctx, MOTHER, region="370100", insutype="390", name="王桂兰", born=ELDER)
     relate(ctx, SON, MOTHER, "parent")
+    return ctx, clock
+
+
+@contextmanager
+def open_counter(engine: Engine, tmp_path: Path) -> Iterator[Counter]:
+    ctx, clock = seed_family(engine)
     with make_client(ctx, clock, tmp_path) as client:
         yield Counter(
             ctx,

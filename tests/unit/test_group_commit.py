@@ -5,13 +5,13 @@ the setting that turns it off."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 
 import pytest
 
 from gongji.config import Settings
 from gongji.ledger.group_commit import GroupCommit
+from support.race import wait_until
 
 WAIT_S = 10.0
 
@@ -52,14 +52,6 @@ def submit_in_thread(
     return thread
 
 
-def wait_until(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition never held")
-        time.sleep(0.001)
-
-
 def queue_behind_a_held_commit(
     transactions: FakeTransactions, requests: list[str], events_max: int = 100
 ) -> tuple[GroupCommit[str, str], dict[str, object]]:
@@ -71,7 +63,7 @@ def queue_behind_a_held_commit(
     transactions.first_started.wait(WAIT_S)
     for number, request in enumerate(requests, start=1):
         threads.append(submit_in_thread(queue, request, answers))
-        wait_until(lambda number=number: queue.waiting == number)  # type: ignore[misc]
+        wait_until(lambda number=number: queue.waiting == number, WAIT_S)  # type: ignore[misc]
     transactions.hold_first.set()
     for thread in threads:
         thread.join(WAIT_S)
