@@ -54,7 +54,7 @@ def spendable_sources(
     on: date,
     *,
     lock: bool,
-    spender: EnrolmentRecord | None,
+    spender: EnrolmentRecord,
 ) -> list[Source]:
     """The patient's shared money, grants first (oldest first), then authorizations (binding
     order); none without an open wallet, a refusal when there is some and it may not be spent.
@@ -67,8 +67,7 @@ def spendable_sources(
         ctx, uow, psn_no, on, lock=lock
     )
     if sources:
-        status = EnrolmentStatus(spender.status) if spender else None
-        check_spender(status, WalletStatus(wallet.status), PATIENT)
+        check_spender(EnrolmentStatus(spender.status), WalletStatus(wallet.status), PATIENT)
     return sources
 
 

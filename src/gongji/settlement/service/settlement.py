@@ -82,8 +82,9 @@ def settle_with_lines(
     shows them."""
     # On PostgreSQL the reads that need no earlier answer go in one round trip, not six.
     key = (request.institution_code, request.request_id)
-    known = patient is not None and patient.psn_no == request.psn_no
-    reads = first_reads(request, lock=True, patient_known=known)
+    if patient is not None and patient.psn_no != request.psn_no:
+        patient = None  # someone else's record: the patient is read as usual
+    reads = first_reads(request, lock=True, patient_known=patient is not None)
     uow.prefetch([rows.by_request_read(*key), *reads])
     existing = _same_request(
         uow, request.institution_code, request.request_id, request_hash(request)
