@@ -104,7 +104,7 @@ def test_reads_in_the_driver_paramstyle_made_ahead_answer_as_sent_one_by_one(
     assert [tuple(r) for r in one_again] == [("one",)]  # type: ignore[attr-defined]
     if _postgres(engine):  # BEGIN and three reads in one trip; the fourth alone; the rollback
         delta = tuple(b - a for a, b in zip(before, after, strict=True))
-        assert delta[PIPELINES] == 1 and delta[PIPELINED] == 4
+        assert delta[PIPELINES] == 2 and delta[PIPELINED] == 5
         assert trips_of(delta) == 3
 
 
@@ -143,8 +143,8 @@ def test_deferred_writes_are_seen_by_the_next_read_and_committed_in_one_trip(
     assert run_in_transaction(engine, work) == 5
     delta = tuple(b - a for a, b in zip(before, counter.counts(), strict=True))
     assert _rows(engine) == [(1, "uno"), (2, "two"), (3, "three"), (4, "four"), (5, "five")]
-    if _postgres(engine):  # a lone first read: psycopg's BEGIN, then it; writes + count;
-        assert trips_of(delta) == 4  # update + COMMIT
+    if _postgres(engine):  # the first read with its BEGIN; writes + count; update + COMMIT
+        assert trips_of(delta) == 3
 
 
 def test_a_core_statement_goes_after_the_deferred_writes(
@@ -287,8 +287,8 @@ def test_a_driver_transaction_sends_its_own_begin_with_its_first_statements(
 ) -> None:
     """``run_on_driver_connection`` (the ledger's own transactions) on PostgreSQL: the BEGIN
     goes with the first reads, not in a trip of psycopg's own; two trips in all, as libpq's
-    trace shows; the connection goes back to the pool out of autocommit, after a commit and
-    after a failure alike, and a failed transaction leaves nothing."""
+    trace shows; the connection is never put in autocommit, and a failed transaction leaves
+    nothing."""
     engine, counter = counted
     if not _postgres(engine):
         pytest.skip("a trace of PostgreSQL's protocol")
@@ -327,10 +327,9 @@ def test_a_driver_transaction_sends_its_own_begin_with_its_first_statements(
 def test_a_unit_of_work_with_its_own_begin_stays_all_or_nothing(
     counted: tuple[Engine, TripCounter],
 ) -> None:
-    """On PostgreSQL a unit of work whose first trip is a pipeline runs in autocommit mode under
-    its own BEGIN: a write sent before a failing one is rolled back with it, a Core statement
-    runs inside the transaction, and the connection goes back to the pool out of autocommit
-    after a commit and after a failure."""
+    """On PostgreSQL a unit of work's BEGIN goes with its first trip: a write sent before a
+    failing one is rolled back with it, a Core statement runs inside the transaction, and the
+    connection goes back to the pool out of autocommit after a commit and after a failure."""
     engine, _ = counted
 
     def half_done(uow: UnitOfWork) -> None:
@@ -354,22 +353,22 @@ def test_a_unit_of_work_with_its_own_begin_stays_all_or_nothing(
             assert connection.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
 
 
-def test_a_connection_left_in_autocommit_is_not_pooled(
+def test_reads_outside_a_unit_of_work_begin_a_transaction_its_rollback_undoes(
     counted: tuple[Engine, TripCounter],
 ) -> None:
-    """Reads made ahead on a bare connection, outside any unit of work, begin their own
-    transaction in autocommit mode and nothing ends it: the pool discards that connection at
-    check-in, so the next transaction has psycopg's own and rolls back as a whole."""
+    """Statements sent on a bare connection, outside any unit of work, begin psycopg's own kind
+    of transaction (the BEGIN goes with the first of them): the connection's rollback undoes
+    them, and the connection is never left in autocommit. (SQLite's raw statements outside a
+    unit of work run in autocommit: store/engine.py.)"""
     engine, _ = counted
     if not _postgres(engine):
-        pytest.skip("PostgreSQL's autocommit mode")
+        pytest.skip("PostgreSQL's transactions")
     with engine.connect() as connection:
         raw.prefetch(connection, [(_ONE, {"id": 1}), (_ONE, {"id": 2})])
-        leaked = connection.connection.dbapi_connection
-        assert leaked.autocommit is True  # type: ignore[union-attr]
-    with engine.connect() as connection:
-        assert connection.connection.dbapi_connection is not leaked
-        assert connection.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
         raw.execute(connection, _INSERT, {"id": 3, "note": "three"})
+        assert connection.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
+        connection.rollback()
+    with engine.connect() as connection:
+        raw.execute(connection, _INSERT, {"id": 4, "note": "four"})
         connection.rollback()
     assert _rows(engine) == [(1, "one"), (2, "two")]

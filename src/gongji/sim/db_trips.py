@@ -12,9 +12,10 @@ that counts, per process:
   itself: a statement);
 - commits and rollbacks that end an open transaction (a pool's reset of an idle connection
   sends nothing, and counts nothing);
-- pipelines (PostgreSQL, store/raw.py): the statements queued in one, a ``COMMIT`` included,
-  go with one Sync and count as one round trip; the statements themselves are counted apart
-  (``PIPELINED``), as what they are: not trips.
+- pipelines (PostgreSQL, store/raw.py through store/pg_wire.py, which reports each to
+  :meth:`CountingConnection.gongji_trip_sent`; or psycopg's own): the statements queued in one,
+  a ``BEGIN`` or ``COMMIT`` included, go with one Sync and count as one round trip; the
+  statements themselves are counted apart (``PIPELINED``), as what they are: not trips.
 
 On PostgreSQL each is a round trip over the socket; on SQLite it is a call into the library in
 the same process, counted the same way so that the two databases' rows compare. The counts live
@@ -61,9 +62,9 @@ class TripCounter:
                 self._map = mmap.mmap(file.fileno(), _BYTES)
         self._view = memoryview(self._map).cast("q")
 
-    def add(self, slot: int) -> None:
+    def add(self, slot: int, count: int = 1) -> None:
         with self._lock:  # ``+=`` on the view is a read and a write: threads would lose counts
-            self._view[slot] += 1
+            self._view[slot] += count
 
     def counts(self) -> tuple[int, ...]:
         return tuple(self._view)
@@ -125,6 +126,12 @@ class CountingConnection:
             finally:
                 object.__setattr__(self, "_pipelined", False)
                 self._counter.add(PIPELINES)
+
+    def gongji_trip_sent(self, statements: int) -> None:
+        """store/pg_wire.py sent ``statements`` (a ``BEGIN`` among them, when it began the
+        transaction) in one round trip."""
+        self._counter.add(PIPELINES)
+        self._counter.add(PIPELINED, statements)
 
     def cursor(self, *args: Any, **kwargs: Any) -> CountingCursor:
         return CountingCursor(self._raw.cursor(*args, **kwargs), self)

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 
-from gongji.store.raw import AUTOCOMMIT_LENT, run, send_deferred
+from gongji.store.raw import run, send_deferred
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_WAL_AUTOCHECKPOINT_PAGES = 8_000
@@ -116,7 +116,9 @@ def _postgres_engine(url: str, *, schema: str | None, pool_size: int) -> Engine:
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    connect_args: dict[str, Any] = {}
+    # psycopg prepares nothing itself: its rollback deallocates every prepared statement of the
+    # connection, those of store/pg_wire.py too, which prepares the hot statements.
+    connect_args: dict[str, Any] = {"prepare_threshold": None}
     if schema is not None:
         if not _SCHEMA_NAME.match(schema):
             raise ValueError(f"invalid schema name: {schema!r}")
@@ -134,14 +136,6 @@ def _postgres_engine(url: str, *, schema: str | None, pool_size: int) -> Engine:
     def _deferred_first(connection: Any, *_: Any) -> None:
         # A Core statement goes after the writes the transaction deferred (store/raw.py).
         send_deferred(connection)
-
-    @event.listens_for(engine, "checkin")
-    def _never_pooled_in_autocommit(_dbapi_connection: Any, record: Any) -> None:
-        # store/raw.py lends a transaction psycopg's autocommit for its own BEGIN, and the
-        # transaction ends it (store/uow.py); one checked in with it all the same is discarded,
-        # so that no later transaction of the pool runs its statements one by one.
-        if record is not None and record.info.pop(AUTOCOMMIT_LENT, False):
-            record.invalidate()
 
     return engine
 

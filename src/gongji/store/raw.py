@@ -4,8 +4,9 @@ A SQLAlchemy Core statement costs on the order of 100–150 µs of Python per ex
 key, parameter processing, result proxy, events); the driver itself about 10 µs. Where that
 overhead dominates (the ledger's write path, each transaction's ``BEGIN``, the dozen keyed reads
 and writes of a settlement), the SQL goes to the driver as fixed text; the settlement's use
-``:name`` parameters (:func:`fetch`). Driver errors are wrapped back into SQLAlchemy's
-:class:`~sqlalchemy.exc.DBAPIError` (and a lost connection is invalidated) so that
+``:name`` parameters (:func:`fetch`). On PostgreSQL it goes past psycopg's cursors too,
+straight to libpq's pipeline (:mod:`gongji.store.pg_wire`). Driver errors are wrapped back into
+SQLAlchemy's :class:`~sqlalchemy.exc.DBAPIError` (and a lost connection is invalidated) so that
 ``run_in_transaction`` retries and callers see exactly what they would through Core.
 """
 
@@ -21,6 +22,8 @@ from typing import Any, TypeAlias
 
 from sqlalchemy import Connection, Dialect, PoolProxiedConnection, Table
 from sqlalchemy.exc import DBAPIError, StatementError
+
+from gongji.store import pg_wire
 
 
 class PooledConnection:
@@ -72,14 +75,15 @@ def _send(
     fetch: bool = False,
     counted: bool = False,
 ) -> tuple[Sequence[Any], int]:
-    """One statement (``many``: once per parameter set) on a cursor straight from the DB-API
-    connection: its rows when ``fetch``, and its row count (``counted``: the caller reads it).
-    A driver error comes out as SQLAlchemy's. Neither the pool's cursor proxy nor a context
-    manager: on the ledger's hot path each cost as much as a statement.
+    """One statement (``many``: once per parameter set): its rows when ``fetch``, and its row
+    count (``counted``: the caller reads it). A driver error comes out as SQLAlchemy's.
 
+    SQLite: on a cursor straight from the DB-API connection; neither the pool's cursor proxy
+    nor a context manager, which on the ledger's hot path each cost as much as a statement.
     PostgreSQL: a statement that neither returns rows nor is counted waits while the
     transaction defers its writes (:func:`defer_writes`); one that must answer goes with the
-    writes waiting before it in one round trip (:func:`_pipelined`)."""
+    writes waiting before it in one round trip (:func:`_pipelined`); any other goes alone, in
+    a trip of its own (:func:`_in_one_trip`)."""
     if connection.dialect.name != "sqlite":
         info = connection.connection.info
         if not fetch:
@@ -90,6 +94,7 @@ def _send(
             return (), -1
         if waiting:
             return _pipelined(connection, waiting, statement, params, many, fetch)
+        return _in_one_trip(connection, [(statement, params, many)], fetch=fetch)[0]
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if many:
@@ -128,99 +133,23 @@ def _pipelined(
 def _in_one_trip(
     connection: Executor, statements: Waiting, keep: int = 1, *, fetch: bool = True
 ) -> list[tuple[Sequence[Any], int]]:
-    """``statements`` in one round trip; the rows (when ``fetch``) and row count of each of the
-    last ``keep``, in the same order.
-
-    psycopg's pipeline mode queues them and sends one Sync at the end. Order is kept, so each
-    statement sees the ones before it; the first that fails aborts the rest, and its error
-    comes out here as SQLAlchemy's. When the transaction starts here, its ``BEGIN`` goes at
-    the front (:func:`_own_begin`), not in a round trip of its own.
+    """``statements`` in one round trip (:mod:`gongji.store.pg_wire`), the transaction's
+    ``BEGIN`` at their front when it starts here; the rows (when ``fetch``) and row count of
+    each of the last ``keep``, in the same order. Order is kept, so each statement sees the
+    ones before it; the first that fails aborts the rest, and its error comes out here as
+    SQLAlchemy's.
 
     Measured and left as it is: the same statements as one text in the simple-query protocol,
-    bound on the client, cost the client less than half the CPU of the pipeline (psycopg pays
-    in Python for each statement it queues), but the server plans a text anew every time,
-    where the pipeline's statements are prepared after their fifth use. A settlement's CPU
-    moved from gongji to PostgreSQL, no less in all, and a single ledger transfer's latency
-    rose by a fifth (docs/benchmarks.md).
+    bound on the client, cost the client less CPU, but the server plans a text anew every time,
+    where the statements here are prepared once per connection. A settlement's CPU moved from
+    gongji to PostgreSQL, no less in all, and a single ledger transfer's latency rose by a
+    fifth (docs/benchmarks.md).
     """
-    dbapi: Any = connection.connection.dbapi_connection
-    statements = [*_own_begin(connection, dbapi), *statements]
-    cursors: list[Any] = []
     try:
-        with dbapi.pipeline():
-            for text, values, each in statements:
-                cursor = dbapi.cursor()
-                cursors.append(cursor)
-                if each:
-                    cursor.executemany(text, values)
-                else:
-                    cursor.execute(text, values)
-        kept = cursors[len(cursors) - keep :]
-        return [((cursor.fetchall() if fetch else ()), cursor.rowcount) for cursor in kept]
+        return pg_wire.send(connection.connection.dbapi_connection, statements, keep, fetch)
     except connection.dialect.loaded_dbapi.Error as error:
         sent = ";\n".join(text for text, _, _ in statements)
         raise wrapped(connection, sent, error) from error
-    finally:
-        for cursor in cursors:
-            cursor.close()
-
-
-AUTOCOMMIT_LENT = "gongji_autocommit_lent"
-"""Key, in the pooled connection's ``info``: this transaction began with its own ``BEGIN``
-under psycopg's autocommit mode, which :func:`end_own_begin` turns off again (store/engine.py
-discards a connection checked in with it still set)."""
-
-
-def _own_begin(connection: Executor, dbapi: Any) -> Waiting:
-    """The transaction's ``BEGIN``, to go at the front of its first round trip, when it starts
-    here; else nothing.
-
-    psycopg sends its own ``BEGIN`` before a transaction's first statement with a Sync of its
-    own and waits for the answer, in a pipeline too: a round trip of a single ledger transfer's
-    three. It sends none in autocommit mode, so the connection is put there, and the ``BEGIN``
-    (with the isolation level, access mode and deferrability psycopg would have asked for) is
-    the trip's first statement: nothing of the transaction runs outside it. Only a first trip
-    that is a pipeline anyway begins so: a transaction whose first statement goes alone keeps
-    psycopg's ``BEGIN``, since a pipeline of two costs the client more CPU than the loopback
-    trip it saves. The unit of work and the driver transaction (store/uow.py) end it with
-    :func:`end_own_begin` as soon as they commit or roll back."""
-    if dbapi.autocommit or int(dbapi.info.transaction_status) != 0:  # not IDLE: begun already
-        return []
-    begin = ["BEGIN"]
-    if dbapi.isolation_level is not None:
-        begin.append(f"ISOLATION LEVEL {dbapi.isolation_level.name.replace('_', ' ')}")
-    if dbapi.read_only is not None:
-        begin.append("READ ONLY" if dbapi.read_only else "READ WRITE")
-    if dbapi.deferrable is not None:
-        begin.append("DEFERRABLE" if dbapi.deferrable else "NOT DEFERRABLE")
-    dbapi.autocommit = True
-    connection.connection.info[AUTOCOMMIT_LENT] = True
-    return [(" ".join(begin), None, False)]
-
-
-def end_own_begin(connection: Executor) -> None:
-    """After a transaction's commit or rollback: psycopg's autocommit off again, when
-    :func:`_own_begin` lent it (so that nothing after the transaction runs in autocommit). A
-    connection still in a transaction (its rollback failed) is invalidated: it must never go
-    back to the pool in autocommit mode."""
-    if connection.dialect.name == "sqlite":
-        return
-    try:
-        info = connection.connection.info
-    except Exception:  # an invalidated connection is discarded, not pooled
-        return
-    if not info.pop(AUTOCOMMIT_LENT, False):
-        return
-    dbapi: Any = connection.connection.dbapi_connection
-    if dbapi is None or dbapi.closed:  # lost, and already on its way out of the pool
-        return
-    try:
-        if int(dbapi.info.transaction_status) != 0:
-            raise RuntimeError("the transaction did not end")
-        dbapi.autocommit = False
-    except Exception as error:
-        with suppress(Exception):
-            connection.invalidate(error)
 
 
 _PREFETCHED = "gongji_prefetched"

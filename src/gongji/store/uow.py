@@ -40,7 +40,6 @@ from gongji.store.raw import (
     Read,
     commit_deferred,
     defer_writes,
-    end_own_begin,
     forget_deferred,
     prefetch,
     run,
@@ -134,7 +133,6 @@ class UnitOfWork:
             try:
                 if self._relaxed and is_sqlite(self._engine):
                     _restore_durability(connection)
-                end_own_begin(connection)  # never to the pool in autocommit mode
                 connection.close()
             finally:
                 self._connection = None
@@ -163,7 +161,6 @@ class UnitOfWork:
         commit_deferred(self.connection)  # PostgreSQL: writes waiting ride with the COMMIT
         self.connection.commit()
         self._committed = True
-        end_own_begin(self.connection)
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -276,5 +273,3 @@ def _commit_after(
         with suppress(Exception):
             connection.connection.rollback()
         raise
-    finally:
-        end_own_begin(connection)
