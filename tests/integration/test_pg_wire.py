@@ -111,6 +111,9 @@ def test_prepared_statements_outlive_a_rollback(one_connection: Engine) -> None:
 
     _committed(one_connection, lambda c: raw.run(c, _INSERT, (1, 1, "one", True)))
     _committed(one_connection, read)
+    with one_connection.connect() as connection:  # psycopg would prepare this one, were it on
+        for _ in range(6):
+            connection.execute(text("SELECT count(*) FROM v WHERE small > :n"), {"n": 0})
 
     def failing(uow: UnitOfWork) -> None:
         raw.run(uow.connection, _INSERT, (1, 1, "again", True))
@@ -171,3 +174,26 @@ def test_a_lost_connection_is_discarded_and_the_next_transaction_gets_a_new_one(
         run_in_transaction(one_connection, lambda uow: backend(uow.connection), attempts_max=1)
     assert caught.value.connection_invalidated
     assert _committed(one_connection, backend) != before
+
+
+def test_where_psycopg_prepares_statements_go_unnamed(pg_schema: PostgresSchema) -> None:
+    """An engine not made by store/engine.py keeps psycopg's preparing, and with it the
+    rollback that deallocates everything: nothing is prepared there, and everything works."""
+    engine = create_engine(
+        PG_URL,
+        connect_args={"options": f"-csearch_path={pg_schema.name}"},
+        pool_size=1,
+    )
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE v (id BIGINT PRIMARY KEY, note TEXT)"))
+        for attempt in range(7):  # psycopg prepares its statements from their fifth use on
+            with engine.connect() as connection:
+                raw.run(connection, "INSERT INTO v (id, note) VALUES (%s, %s)", (attempt, "n"))
+                connection.execute(text("SELECT count(*) FROM v WHERE id > :n"), {"n": 0})
+                connection.rollback()  # psycopg deallocates what it prepared
+        with engine.connect() as connection:
+            names = connection.execute(text("SELECT name FROM pg_prepared_statements")).scalars()
+            assert not [n for n in names if n.startswith("gongji_")]
+    finally:
+        engine.dispose()

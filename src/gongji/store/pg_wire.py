@@ -11,9 +11,10 @@ What it does itself:
 
 - ``%s``, ``%(name)s`` and ``%%`` (psycopg's paramstyle) become ``$n``, once per statement text;
 - each statement with parameters is prepared once per connection under a name of this module
-  and executed by name after; the server plans it once. psycopg's own preparing is off
-  (store/engine.py): its rollback deallocates every prepared statement of the connection,
-  these included;
+  and executed by name after; the server plans it once. Only on a connection where psycopg's
+  own preparing is off (as store/engine.py makes them): psycopg's rollback deallocates every
+  prepared statement of a connection it prepared on, these included. Elsewhere statements go
+  unnamed, planned each time;
 - a transaction's ``BEGIN`` goes at the front of its first trip, where psycopg would have sent
   it in a round trip of its own (with the isolation level, access mode and deferrability it
   would have asked for). psycopg reads the transaction's status from libpq, so its
@@ -63,13 +64,14 @@ class _Wire:
     """What one connection keeps between trips: its adapters, the names it prepared and its
     socket's pollers."""
 
-    __slots__ = ("hook", "named", "pgconn", "readable", "transformer", "writable")
+    __slots__ = ("hook", "may_prepare", "named", "pgconn", "readable", "transformer", "writable")
 
     def __init__(self, dbapi: Any) -> None:
         self.pgconn: pq.abc.PGconn = dbapi.pgconn
         self.hook: Callable[[int], None] | None = getattr(dbapi, TRIP_HOOK, None)
         self.transformer = Transformer(dbapi)
         self.named: dict[tuple[str, tuple[int, ...]], bytes] = {}
+        self.may_prepare = False
         socket = self.pgconn.socket
         self.readable = select.poll()
         self.readable.register(socket, select.POLLIN)
@@ -84,6 +86,7 @@ def send(dbapi: Any, statements: Sequence[Statement], keep: int, fetch: bool) ->
     if wire is None or wire.pgconn is not dbapi.pgconn:
         wire = _Wire(dbapi)
         setattr(dbapi, _STATE, wire)
+    wire.may_prepare = dbapi.prepare_threshold is None
     plan = [_bound(wire, text, params, many) for text, params, many in statements]
     begin = _begin(dbapi)
     with dbapi.lock:
@@ -220,7 +223,9 @@ def _exchange(wire: _Wire, begin: bytes | None, plan: list[_Bound]) -> list[_Res
 
 def _name_for(wire: _Wire, key: _Key, query: bytes, expected: list[_Expected]) -> bytes | None:
     """The prepared statement's name, preparing it in this trip if new; None: sent unnamed
-    (the connection has prepared its share)."""
+    (psycopg prepares on this connection, or the connection has prepared its share)."""
+    if not wire.may_prepare:
+        return None
     name = wire.named.get(key)
     if name is not None:
         return name
