@@ -43,6 +43,24 @@ def test_what_psycopg_refuses_is_refused(statement: str) -> None:
         pg_wire._converted(statement)
 
 
+@pytest.mark.parametrize(
+    ("order", "values"),
+    [(2, (1,)), (2, [1, 2, 3]), (1, {"a": 1}), (("a", "b"), {"a": 1}), (("a",), (1,))],
+    ids=["too few", "too many", "a mapping for places", "a name missing", "places for names"],
+)
+def test_parameters_that_do_not_fit_the_statement_are_refused(
+    order: tuple[str, ...] | int, values: object
+) -> None:
+    with pytest.raises(psycopg.ProgrammingError):
+        pg_wire._ordered(values, order)
+
+
+def test_parameters_that_fit_are_taken_in_the_statements_order() -> None:
+    assert pg_wire._ordered((1, 2), 2) == (1, 2)
+    assert pg_wire._ordered({"b": 2, "a": 1, "unused": 3}, ("a", "b")) == [1, 2]
+    assert pg_wire._ordered({}, 0) == () and pg_wire._ordered(None, 0) == ()
+
+
 # --- on a server ------------------------------------------------------------------------------
 
 

@@ -115,12 +115,27 @@ def _bound(wire: _Wire, text: str, params: Any, many: bool) -> _Bound:
         if not ordered:
             sets.append(([], (), ()))
             continue
-        dumped = transformer.dump_sequence(ordered, [PyFormat.AUTO] * len(ordered))
+        count = len(ordered)
+        formats = _AUTO[count] if count < len(_AUTO) else (PyFormat.AUTO,) * count
+        dumped = transformer.dump_sequence(ordered, formats)
         sets.append((dumped, tuple(transformer.formats or ()), tuple(transformer.types or ())))
     return text, query, sets
 
 
+_AUTO: Final = [(PyFormat.AUTO,) * n for n in range(64)]
+"""psycopg's format for each of ``n`` parameters, made once."""
+
+
 def _ordered(values: Any, order: tuple[str, ...] | int) -> Sequence[Any]:
+    kind = type(values)
+    if kind is tuple or kind is list:  # the common cases first: an ABC check costs
+        if order == len(values):
+            return values  # type: ignore[no-any-return]
+    elif kind is dict and type(order) is tuple:
+        try:
+            return [values[name] for name in order]
+        except KeyError as missing:
+            raise errors.ProgrammingError(f"parameter {missing} missing") from None
     if isinstance(order, int):
         if order == 0 and (values is None or isinstance(values, Mapping) or not values):
             return ()  # nothing to bind (psycopg ignores a mapping a statement does not use)
@@ -299,6 +314,10 @@ def _answers(wire: _Wire, kept: list[_Result], fetch: bool) -> list[Answer]:
             last = results[-1]
             transformer.set_pgresult(last)
             rows = transformer.load_rows(0, last.ntuples, tuple)
+        if len(results) == 1:
+            count = results[0].command_tuples
+            answers.append((rows, -1 if count is None else count))
+            continue
         counts = [result.command_tuples for result in results]
         answers.append((rows, sum(c for c in counts if c is not None) if counts else -1))
     return answers
