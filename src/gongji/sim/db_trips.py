@@ -7,15 +7,15 @@ lower: the engine's ``do_connect`` event hands the pool a thin proxy of each DB-
 that counts, per process:
 
 - statements: each ``cursor.execute``; an ``executemany`` counts once (psycopg pipelines it);
-- begins: on PostgreSQL, the ``BEGIN`` psycopg sends before the first statement of a
-  transaction, and waits for, in a pipeline too (on SQLite the code sends ``BEGIN IMMEDIATE``
-  itself: a statement);
+- begins: on PostgreSQL, the ``BEGIN`` psycopg sends, in a round trip of its own, before the
+  first statement of a transaction through its cursors (Core's; on SQLite the code sends
+  ``BEGIN IMMEDIATE`` itself: a statement);
 - commits and rollbacks that end an open transaction (a pool's reset of an idle connection
   sends nothing, and counts nothing);
-- pipelines (PostgreSQL, store/raw.py through store/pg_wire.py, which reports each to
-  :meth:`CountingConnection.gongji_trip_sent`; or psycopg's own): the statements queued in one,
-  a ``BEGIN`` or ``COMMIT`` included, go with one Sync and count as one round trip; the
-  statements themselves are counted apart (``PIPELINED``), as what they are: not trips.
+- pipelines (PostgreSQL: store/raw.py's statements, through store/pg_wire.py, which reports
+  each to :meth:`CountingConnection.gongji_trip_sent`): the statements in one, a ``BEGIN`` or
+  ``COMMIT`` included, go with one Sync and count as one round trip; the statements themselves
+  are counted apart (``PIPELINED``), as what they are: not trips.
 
 On PostgreSQL each is a round trip over the socket; on SQLite it is a call into the library in
 the same process, counted the same way so that the two databases' rows compare. The counts live
@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import mmap
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
@@ -104,28 +102,12 @@ def count_trips(engine: Engine, counter: TripCounter) -> None:
 class CountingConnection:
     """A DB-API connection that counts what it sends; everything else passes through."""
 
-    __slots__ = ("_counter", "_pipelined", "_postgres", "_raw")
+    __slots__ = ("_counter", "_postgres", "_raw")
 
     def __init__(self, raw: Any, counter: TripCounter, postgres: bool) -> None:
         object.__setattr__(self, "_raw", raw)
         object.__setattr__(self, "_counter", counter)
         object.__setattr__(self, "_postgres", postgres)
-        object.__setattr__(self, "_pipelined", False)
-
-    @contextmanager
-    def pipeline(self) -> Iterator[Any]:
-        """psycopg's pipeline: one round trip however many statements it carries, and one
-        more when it opens the transaction: psycopg sends its ``BEGIN`` with a Sync of its own
-        and waits for the answer before it queues the first statement."""
-        if self._postgres and not self._raw.autocommit and not self.in_transaction_now():
-            self._counter.add(BEGINS)
-        with self._raw.pipeline() as pipeline:
-            object.__setattr__(self, "_pipelined", True)
-            try:
-                yield pipeline
-            finally:
-                object.__setattr__(self, "_pipelined", False)
-                self._counter.add(PIPELINES)
 
     def gongji_trip_sent(self, statements: int) -> None:
         """store/pg_wire.py sent ``statements`` (a ``BEGIN`` among them, when it began the
@@ -153,9 +135,6 @@ class CountingConnection:
 
     def sending(self) -> None:
         """A statement is about to go: psycopg sends its own ``BEGIN`` first when idle."""
-        if self._pipelined:
-            self._counter.add(PIPELINED)
-            return
         if self._postgres and not self._raw.autocommit and not self.in_transaction_now():
             self._counter.add(BEGINS)
         self._counter.add(STATEMENTS)

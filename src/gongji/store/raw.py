@@ -139,11 +139,10 @@ def _in_one_trip(
     ones before it; the first that fails aborts the rest, and its error comes out here as
     SQLAlchemy's.
 
-    Measured and left as it is: the same statements as one text in the simple-query protocol,
-    bound on the client, cost the client less CPU, but the server plans a text anew every time,
-    where the statements here are prepared once per connection. A settlement's CPU moved from
-    gongji to PostgreSQL, no less in all, and a single ledger transfer's latency rose by a
-    fifth (docs/benchmarks.md).
+    Measured and left: the same statements as one text in the simple-query protocol, bound on
+    the client. The server plans a text anew every time, where the statements here are
+    prepared once per connection: a single ledger transfer's latency rose by a fifth
+    (docs/benchmarks.md).
     """
     try:
         return pg_wire.send(connection.connection.dbapi_connection, statements, keep, fetch)
