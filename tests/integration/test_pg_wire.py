@@ -215,3 +215,22 @@ def test_where_psycopg_prepares_statements_go_unnamed(pg_schema: PostgresSchema)
             assert not [n for n in names if n.startswith("gongji_")]
     finally:
         engine.dispose()
+
+
+def test_statements_deallocated_behind_its_back_are_prepared_again(
+    one_connection: Engine,
+) -> None:
+    """``DEALLOCATE ALL`` from elsewhere: the transaction that meets a lost name fails
+    retryably and runs again, preparing anew; nothing is written twice."""
+    _committed(one_connection, lambda c: raw.run(c, _INSERT, (1, 1, "one", True)))
+    with one_connection.connect() as connection:
+        connection.execute(text("DEALLOCATE ALL"))
+        connection.commit()
+
+    def write(uow: UnitOfWork) -> None:
+        raw.run(uow.connection, _INSERT, (2, 2, "two", False))
+        uow.commit()
+
+    run_in_transaction(one_connection, write)  # retried as it would be in the service
+    count = _committed(one_connection, lambda c: raw.query(c, "SELECT count(*) FROM v", ()))
+    assert count[0][0] == 2  # type: ignore[index]

@@ -54,6 +54,11 @@ TRIP_HOOK: Final = "gongji_trip_sent"
 trip: ``hook(statements)``, the statements it carried, its ``BEGIN`` included
 (sim/db_trips.py counts round trips so)."""
 
+STATEMENT_UNKNOWN: Final = "26000"
+"""SQLSTATE of a prepared statement the server does not know: something deallocated the
+connection's statements (``DEALLOCATE ALL``, ``DISCARD ALL``). The names are forgotten, so the
+transaction that met it may simply run again (store/uow.py retries it)."""
+
 _STATE: Final = "_gongji_wire"
 _SYNC: Final = pq.ExecStatus.PIPELINE_SYNC
 _IDLE: Final = pq.TransactionStatus.IDLE
@@ -301,7 +306,10 @@ def _dealt(
         elif index >= 0:
             dealt[index].append(result)
     if failure is not None:
-        raise errors.error_from_result(failure, encoding="utf-8")
+        error = errors.error_from_result(failure, encoding="utf-8")
+        if error.sqlstate == STATEMENT_UNKNOWN:
+            wire.named.clear()  # deallocated behind our back: the next trips prepare again
+        raise error
     return dealt
 
 

@@ -34,6 +34,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from gongji.store.engine import READ_ONLY_OPTION, is_sqlite
+from gongji.store.pg_wire import STATEMENT_UNKNOWN
 from gongji.store.raw import (
     DriverRead,
     PooledConnection,
@@ -51,7 +52,7 @@ T = TypeVar("T")
 
 RETRY_ATTEMPTS_MAX = 8
 RETRY_BACKOFF_BASE_S = 0.002
-_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "23505"})
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "23505", STATEMENT_UNKNOWN})
 # SQLite's counterparts of 23505. Under BEGIN IMMEDIATE writers are serialized and a retry
 # cannot change the outcome, but an engine opened without that hook could race like PostgreSQL
 # does, and the two databases should answer the same.
