@@ -66,17 +66,28 @@ _PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?(.?)", re.DOTALL)
 
 
 class _Wire:
-    """What one connection keeps between trips: its adapters, the names it prepared and its
-    socket's pollers."""
+    """What one connection keeps between trips: its adapters, the names it prepared, its
+    socket's pollers, and what does not change for its life (read once: through the bench's
+    counting proxy each read is a look-up more)."""
 
-    __slots__ = ("hook", "may_prepare", "named", "pgconn", "readable", "transformer", "writable")
+    __slots__ = (
+        "hook",
+        "lock",
+        "may_prepare",
+        "named",
+        "pgconn",
+        "readable",
+        "transformer",
+        "writable",
+    )
 
     def __init__(self, dbapi: Any) -> None:
         self.pgconn: pq.abc.PGconn = dbapi.pgconn
+        self.lock: Any = dbapi.lock
         self.hook: Callable[[int], None] | None = getattr(dbapi, TRIP_HOOK, None)
+        self.may_prepare: bool = dbapi.prepare_threshold is None  # set at connect (engine.py)
         self.transformer = Transformer(dbapi)
         self.named: dict[tuple[str, tuple[int, ...]], bytes] = {}
-        self.may_prepare = False
         socket = self.pgconn.socket
         self.readable = select.poll()
         self.readable.register(socket, select.POLLIN)
@@ -88,13 +99,12 @@ def send(dbapi: Any, statements: Sequence[Statement], keep: int, fetch: bool) ->
     """``statements`` in one round trip on ``dbapi`` (a psycopg connection); the answers of the
     last ``keep``, in order. Raises the first failure as psycopg's error."""
     wire: _Wire | None = getattr(dbapi, _STATE, None)
-    if wire is None or wire.pgconn is not dbapi.pgconn:
+    if wire is None:
         wire = _Wire(dbapi)
         setattr(dbapi, _STATE, wire)
-    wire.may_prepare = dbapi.prepare_threshold is None
     plan = [_bound(wire, text, params, many) for text, params, many in statements]
-    begin = _begin(dbapi)
-    with dbapi.lock:
+    begin = _begin(dbapi, wire.pgconn)
+    with wire.lock:
         results = _exchange(wire, begin, plan)
     if wire.hook is not None:
         wire.hook(len(statements) + (begin is not None))
@@ -192,9 +202,9 @@ def _converted(text: str) -> tuple[bytes, tuple[str, ...] | int]:
     return "".join(parts).encode(), tuple(names) if names else positional
 
 
-def _begin(dbapi: Any) -> bytes | None:
-    """The ``BEGIN`` psycopg would send before this trip, or None (autocommit; begun already)."""
-    if dbapi.autocommit or dbapi.pgconn.transaction_status != _IDLE:
+def _begin(dbapi: Any, pgconn: pq.abc.PGconn) -> bytes | None:
+    """The ``BEGIN`` psycopg would send before this trip, or None (begun already; autocommit)."""
+    if pgconn.transaction_status != _IDLE or dbapi.autocommit:
         return None
     begin = ["BEGIN"]
     if dbapi.isolation_level is not None:
