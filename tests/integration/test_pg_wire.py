@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
 
 from conftest import PG_URL, PostgresSchema, require_postgres
 from gongji.store import pg_wire, raw
+from gongji.store.engine import make_engine
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 # --- the paramstyle, without a server ---------------------------------------------------------
@@ -234,3 +235,30 @@ def test_statements_deallocated_behind_its_back_are_prepared_again(
     run_in_transaction(one_connection, write)  # retried as it would be in the service
     count = _committed(one_connection, lambda c: raw.query(c, "SELECT count(*) FROM v", ()))
     assert count[0][0] == 2  # type: ignore[index]
+
+
+def test_behind_a_pooler_that_keeps_no_prepared_statement_nothing_is_named(
+    pg_schema: PostgresSchema,
+) -> None:
+    """``?prepared_statements=off`` in the database URL: every statement goes unnamed, so
+    a pooler may hand each transaction another server connection."""
+    engine = make_engine(f"{PG_URL}?prepared_statements=off", schema=pg_schema.name, pool_size=1)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE v (id BIGINT PRIMARY KEY, note TEXT)"))
+        for n in range(3):
+            _committed(engine, lambda c, n=n: raw.run(c, "INSERT INTO v VALUES (%s, %s)", (n, "n")))
+        seen = _committed(
+            engine, lambda c: raw.query(c, "SELECT count(*) FROM v WHERE id >= %s", (0,))
+        )
+        assert seen[0][0] == 3  # type: ignore[index]
+        with engine.connect() as connection:
+            names = connection.execute(text("SELECT name FROM pg_prepared_statements")).scalars()
+            assert not [n for n in names if n.startswith("gongji_")]
+    finally:
+        engine.dispose()
+
+
+def test_a_prepared_statements_option_other_than_on_or_off_is_refused() -> None:
+    with pytest.raises(ValueError, match="prepared_statements"):
+        make_engine(f"{PG_URL}?prepared_statements=sometimes")

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 
+from gongji.store.pg_wire import UNNAMED_ONLY
 from gongji.store.raw import run, send_deferred
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -112,10 +113,21 @@ def private_database_file(path: Path) -> None:
             os.chmod(candidate, PRIVATE_FILE_MODE)
 
 
+PREPARED_STATEMENTS_OPTION = "prepared_statements"
+"""A PostgreSQL URL's own option, taken out before psycopg sees the URL: ``on`` (the default)
+or ``off``, for a pooler that hands each transaction another server connection and keeps no
+prepared statement across them (PgBouncer's transaction mode before 1.21, or without
+``max_prepared_statements``): every statement is then sent unnamed (store/pg_wire.py)."""
+
+
 def _postgres_engine(url: str, *, schema: str | None, pool_size: int) -> Engine:
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    prepared = parsed.query.get(PREPARED_STATEMENTS_OPTION, "on")
+    if prepared not in ("on", "off"):
+        raise ValueError(f"{PREPARED_STATEMENTS_OPTION} in the database URL is on or off")
+    parsed = parsed.difference_update_query([PREPARED_STATEMENTS_OPTION])
     # psycopg prepares nothing itself: its rollback deallocates every prepared statement of the
     # connection, those of store/pg_wire.py too, which prepares the hot statements.
     connect_args: dict[str, Any] = {"prepare_threshold": None}
@@ -131,6 +143,11 @@ def _postgres_engine(url: str, *, schema: str | None, pool_size: int) -> Engine:
         isolation_level="READ COMMITTED",
     )
     _ping_when_idle(engine)
+    if prepared == "off":
+
+        @event.listens_for(engine, "connect")
+        def _unnamed_only(dbapi_connection: Any, _record: Any) -> None:
+            setattr(dbapi_connection, UNNAMED_ONLY, True)
 
     @event.listens_for(engine, "before_cursor_execute")
     def _deferred_first(connection: Any, *_: Any) -> None:

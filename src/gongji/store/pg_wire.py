@@ -13,8 +13,9 @@ What it does itself:
 - each statement with parameters is prepared once per connection under a name of this module
   and executed by name after; the server plans it once. Only on a connection where psycopg's
   own preparing is off (as store/engine.py makes them): psycopg's rollback deallocates every
-  prepared statement of a connection it prepared on, these included. Elsewhere statements go
-  unnamed, planned each time;
+  prepared statement of a connection it prepared on, these included. Elsewhere, and behind a
+  pooler that keeps no prepared statement (``?prepared_statements=off`` in the database URL),
+  statements go unnamed, planned each time;
 - a transaction's ``BEGIN`` goes at the front of its first trip, where psycopg would have sent
   it in a round trip of its own (with the isolation level, access mode and deferrability it
   would have asked for). psycopg reads the transaction's status from libpq, so its
@@ -59,6 +60,10 @@ STATEMENT_UNKNOWN: Final = "26000"
 connection's statements (``DEALLOCATE ALL``, ``DISCARD ALL``). The names are forgotten, so the
 transaction that met it may simply run again (store/uow.py retries it)."""
 
+UNNAMED_ONLY: Final = "gongji_unnamed_only"
+"""A connection that has this attribute set true prepares nothing: its statements all go unnamed
+(store/engine.py sets it behind a pooler that keeps no prepared statement)."""
+
 _STATE: Final = "_gongji_wire"
 _SYNC: Final = pq.ExecStatus.PIPELINE_SYNC
 _IDLE: Final = pq.TransactionStatus.IDLE
@@ -85,7 +90,9 @@ class _Wire:
         self.pgconn: pq.abc.PGconn = dbapi.pgconn
         self.lock: Any = dbapi.lock
         self.hook: Callable[[int], None] | None = getattr(dbapi, TRIP_HOOK, None)
-        self.may_prepare: bool = dbapi.prepare_threshold is None  # set at connect (engine.py)
+        self.may_prepare: bool = (  # both set at connect (store/engine.py)
+            dbapi.prepare_threshold is None and not getattr(dbapi, UNNAMED_ONLY, False)
+        )
         self.transformer = Transformer(dbapi)
         self.named: dict[tuple[str, tuple[int, ...]], bytes] = {}
         socket = self.pgconn.socket
