@@ -262,3 +262,50 @@ def test_behind_a_pooler_that_keeps_no_prepared_statement_nothing_is_named(
 def test_a_prepared_statements_option_other_than_on_or_off_is_refused() -> None:
     with pytest.raises(ValueError, match="prepared_statements"):
         make_engine(f"{PG_URL}?prepared_statements=sometimes")
+
+
+def test_a_trip_cut_off_before_its_answers_discards_the_connection_and_commits_nothing(
+    one_connection: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A signal (here an error planted where the answers are read) between sending a trip and
+    reading it: the connection is closed, not pooled half-way; nothing of the transaction is
+    committed; the next transaction gets a new connection."""
+
+    def backend(c: raw.Executor) -> int:
+        return int(raw.query(c, "SELECT pg_backend_pid()", ())[0][0])
+
+    before = _committed(one_connection, backend)
+    reading = pg_wire._received
+
+    def interrupted(wire: object) -> object:
+        raise KeyboardInterrupt
+
+    def half_done(uow: UnitOfWork) -> None:
+        raw.run(uow.connection, _INSERT, (9, 9, "nine", True))
+        monkeypatch.setattr(pg_wire, "_received", interrupted)
+        raw.run(uow.connection, _INSERT, (10, 10, "ten", True))
+        uow.commit()
+
+    with pytest.raises(KeyboardInterrupt):
+        run_in_transaction(one_connection, half_done, attempts_max=1)
+    monkeypatch.setattr(pg_wire, "_received", reading)
+    assert _committed(one_connection, backend) != before
+    count = _committed(one_connection, lambda c: raw.query(c, "SELECT count(*) FROM v", ()))
+    assert count[0][0] == 0  # type: ignore[index]
+
+
+def test_a_connection_cut_off_mid_trip_is_closed_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whoever holds the connection next finds it closed, not waiting for a trip's answers."""
+    require_postgres()
+    with psycopg.connect(
+        PG_URL.replace("postgresql+psycopg://", "postgresql://"), prepare_threshold=None
+    ) as dbapi:
+        pg_wire.send(dbapi, [("SELECT %s::int", (1,), False)], keep=1, fetch=True)
+
+        def interrupted(wire: object) -> object:
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(pg_wire, "_received", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            pg_wire.send(dbapi, [("SELECT %s::int", (2,), False)], keep=1, fetch=True)
+        assert dbapi.closed

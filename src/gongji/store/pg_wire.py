@@ -251,10 +251,15 @@ def _exchange(wire: _Wire, begin: bytes | None, plan: list[_Bound]) -> list[_Res
         pgconn.pipeline_sync()
         _flush(wire)
         received = _received(wire)
-    finally:
-        if pgconn.pipeline_status:
-            with suppress(Exception):  # a lost connection: the error on its way out says so
-                pgconn.exit_pipeline_mode()
+    except BaseException:
+        # Cut off before the Sync was read (the connection lost, a signal): what the server
+        # did of the trip is unknown, and libpq still waits for its answers. The connection is
+        # closed, so that it is discarded (its next use fails as a lost connection does) rather
+        # than pooled half-way through a trip.
+        with suppress(Exception):
+            pgconn.finish()
+        raise
+    pgconn.exit_pipeline_mode()
     return _dealt(wire, received, expected, len(plan))
 
 

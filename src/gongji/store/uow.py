@@ -127,6 +127,11 @@ class UnitOfWork:
                 if not self._committed:
                     forget_deferred(connection)
                     connection.rollback()
+            except DBAPIError:
+                # The rollback failed on a connection already lost (SQLAlchemy discards it):
+                # the error that ended the block is the one to tell, not this echo of it.
+                if exc is None:
+                    raise
             finally:
                 turn, self._turn = self._turn, nullcontext()
                 turn.__exit__(None, None, None)
