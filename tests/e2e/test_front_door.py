@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -173,3 +176,32 @@ def test_under_a_root_path_the_router_serves_the_settlement(
     unsigned = client.post(BASE, content=b"{}", headers=JSON)
     assert (unsigned.status_code, unsigned.json()["code"]) == (401, "signature_missing")
     assert routed == [f"POST {BASE}"]
+
+
+def test_settlements_hold_at_most_their_own_few_worker_threads(
+    counter: Counter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst of settlements runs ``Limits.settlement_threads`` at a time; the rest wait their
+    turn and are all served."""
+    lock = threading.Lock()
+    running, most = [0], [0]
+    checked = signing.verify
+
+    def slow_verify(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.3)
+            return checked(*args, **kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(signing, "verify", slow_verify)
+    till = counter.pharmacy
+    burst = 3 * counter.ctx.limits.settlement_threads
+    with ThreadPoolExecutor(burst) as pool:
+        answers = list(pool.map(lambda n: till.post(BASE, mother_bill(f"burst-{n}")), range(burst)))
+    assert [a.status_code for a in answers] == [201] * burst, [a.text for a in answers]
+    assert most[0] == counter.ctx.limits.settlement_threads

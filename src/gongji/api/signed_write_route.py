@@ -9,7 +9,8 @@ hand-off to a worker thread instead of two:
 
 1. the body is read and, when sent as JSON, decoded (``422 request_invalid``, ``json_invalid``,
    before the signature is looked at, as FastAPI does);
-2. in one worker thread: the signature is verified, its nonce not spent
+2. in one worker thread, of the route's own few (``Limits.settlement_threads``; the other
+   requests wait their turn in the event loop): the signature is verified, its nonce not spent
    (``identity.service.signing.verify``: ``401 signature_…``); the body is validated against
    the declared model (``422 request_invalid``, the nonce then spent alone, as
    ``api.errors`` does for a route's own validation); the endpoint runs and spends the nonce
@@ -22,15 +23,16 @@ past FastAPI's stack and router.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from anyio import CapacityLimiter, to_thread
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -70,11 +72,15 @@ class SignedWriteRoute(APIRoute):
                 raise RequestValidationError(errors)
             return endpoint(body=body, signed=verified, ctx=ctx)
 
+        lane: _Lane = self.__dict__.setdefault("_gongji_lane", _Lane())  # FastAPI asks twice
+
         async def handle(request: Request) -> Response:
             raw = await request.body()
             received = _decoded(raw, request.headers.get("content-type"))
             sent = _Sent(request.method, signed_target(request), raw, request.headers)
-            return await run_in_threadpool(serve, container_of(request).context, sent, received)
+            ctx = container_of(request).context
+            threads = lane.threads(ctx.limits.settlement_threads)
+            return await to_thread.run_sync(serve, ctx, sent, received, limiter=threads)
 
         return handle
 
@@ -89,6 +95,25 @@ class SignedWriteRoute(APIRoute):
             await response(scope, receive, send)
 
         return app
+
+
+class _Lane:
+    """The route's own share of worker threads (``Limits.settlement_threads``), apart from
+    the pool every other route draws on: a burst of settlements queues in the event loop
+    instead of crowding the interpreter, and slow pages cannot take its threads. anyio's limiter
+    belongs to one event loop, so a new loop (a test client's) gets a new one."""
+
+    __slots__ = ("_limiter", "_loop")
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._limiter: CapacityLimiter | None = None
+
+    def threads(self, count: int) -> CapacityLimiter:
+        loop = asyncio.get_running_loop()
+        if self._limiter is None or self._loop is not loop:
+            self._loop, self._limiter = loop, CapacityLimiter(count)
+        return self._limiter
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,14 @@ class Limits:
     """Anonymous-door requests worked on at once, from everyone: the worker threads they may
     hold, so that a flood cannot take the threads settlements need."""
 
+    settlement_threads: int = 4
+    """Signed settlements worked on at once in one server process: the worker threads they may
+    hold; the others wait their turn in the event loop, holding none. Python runs one thread at
+    a time, so a few are enough to keep it busy while others wait for the database, and more
+    only take turns: 16 at once cost a settlement more CPU, and its 95th percentile on
+    PostgreSQL was 110–120 ms against 48–61 ms with 4 (docs/benchmarks.md). More cores call
+    for more server processes (``gongji serve --workers``), not more threads."""
+
     enrolment_change_horizon_days: int = 366
     """How far after today a termination or move may be dated: a year's notice at most; a date
     beyond it is a typing mistake, not a plan."""
