@@ -235,6 +235,7 @@ def _exchange(wire: _Wire, begin: bytes | None, plan: list[_Bound]) -> list[_Res
     only once the server confirmed them."""
     pgconn = wire.pgconn
     expected: list[_Expected] = []
+    preparing: dict[_Key, bytes] = {}  # prepared in this trip, not yet confirmed
     pgconn.enter_pipeline_mode()
     try:
         if begin is not None:
@@ -242,7 +243,8 @@ def _exchange(wire: _Wire, begin: bytes | None, plan: list[_Bound]) -> list[_Res
             expected.append((-2, None, b""))
         for index, (text, query, sets) in enumerate(plan):
             for values, formats, types in sets:
-                name = _name_for(wire, (text, types), query, expected) if values else None
+                key = (text, types)
+                name = _name_for(wire, key, query, expected, preparing) if values else None
                 if name is None:
                     pgconn.send_query_params(query, values, types or None, formats or None)
                 else:
@@ -263,22 +265,24 @@ def _exchange(wire: _Wire, begin: bytes | None, plan: list[_Bound]) -> list[_Res
     return _dealt(wire, received, expected, len(plan))
 
 
-def _name_for(wire: _Wire, key: _Key, query: bytes, expected: list[_Expected]) -> bytes | None:
+def _name_for(
+    wire: _Wire,
+    key: _Key,
+    query: bytes,
+    expected: list[_Expected],
+    preparing: dict[_Key, bytes],
+) -> bytes | None:
     """The prepared statement's name, preparing it in this trip if new; None: sent unnamed
     (psycopg prepares on this connection, or the connection has prepared its share)."""
     if not wire.may_prepare:
         return None
-    name = wire.named.get(key)
+    name = wire.named.get(key) or preparing.get(key)
     if name is not None:
         return name
-    preparing = [(k, n) for _, k, n in expected if k is not None]
-    for waiting, named in preparing:
-        if waiting == key:
-            return named
     count = len(wire.named) + len(preparing)
     if count >= PREPARED_MAX:
         return None
-    name = f"gongji_{count}".encode()
+    name = preparing[key] = f"gongji_{count}".encode()
     wire.pgconn.send_prepare(name, query, key[1])
     expected.append((-1, key, name))
     return name
