@@ -446,6 +446,10 @@ def test_an_operator_works_the_back_office(site: LiveSite, phone: Phone) -> None
     expect(net).to_have_text([yuan(spent), f"-{yuan(spent)}"])  # 山东 receives, 甘肃 pays
     picture = page.locator(".clearing-chart img")
     expect(picture).to_have_attribute("src", "/admin/clearing/2026-03.svg")
+    # The chart is an image the page loads after its own HTML: wait for it, then it must have drawn
+    page.wait_for_function(
+        "() => document.querySelector('.clearing-chart img').complete", timeout=30_000
+    )
     assert page.evaluate("() => document.querySelector('.clearing-chart img').naturalWidth") > 0
     check_page(page, "admin-clearing")
     with page.expect_download() as download:
