@@ -15,6 +15,7 @@ their wallet open: a frozen or closed wallet stops giving in every form.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from gongji.core.enrolment import INSUTYPE_EMPLOYEE, EnrolmentStatus, WalletStatus
@@ -29,7 +30,7 @@ from gongji.mutual_aid.domain.sharing import (
 )
 from gongji.mutual_aid.service.accounts import PartsAvailable, parts_available
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
-from gongji.people.service.persons import governing_enrolment
+from gongji.people.service.persons import governing_enrolment, governing_enrolment_read
 from gongji.store.raw import Read, fetch
 from gongji.store.records import AuthorizationRecord, EnrolmentRecord, GrantRecord
 from gongji.store.uow import UnitOfWork
@@ -63,19 +64,34 @@ def spendable_sources(
     wallet = aid_repo.wallet(uow.connection, psn_no)
     if wallet is None or wallet.status == WalletStatus.CLOSED:
         return []
-    sources = grant_sources(ctx, uow, psn_no, lock=lock) + authorization_sources(
-        ctx, uow, psn_no, on, lock=lock
-    )
+    authorizations = aid_repo.authorizations_read(recipient=psn_no, status="active", lock=lock)
+    sources = grant_sources(ctx, uow, psn_no, lock=lock, read_with=[authorizations])
+    sources += authorization_sources(ctx, uow, psn_no, on, lock=lock)
     if sources:
         check_spender(EnrolmentStatus(spender.status), WalletStatus(wallet.status), PATIENT)
     return sources
 
 
-def grant_sources(ctx: Context, uow: UnitOfWork, psn_no: str, *, lock: bool) -> list[Source]:
+def grant_sources(
+    ctx: Context, uow: UnitOfWork, psn_no: str, *, lock: bool, read_with: Sequence[Read] = ()
+) -> list[Source]:
     """The quotas of the person's accepted grants that still hold money, oldest grant first; a
-    suspended contributor's grants wait for the suspension to end (docs/rules.md §10)."""
+    suspended contributor's grants wait for the suspension to end (docs/rules.md §10).
+
+    Once the grants are known, their quotas, their contributors' enrolments and ``read_with``
+    (what the caller reads next) are read in one round trip on PostgreSQL, in that order, the
+    order they are asked for below: the quotas' row locks are taken where they always were."""
     active = [GrantRecord(*row) for row in fetch(uow.connection, *_active_grants_read(psn_no))]
-    quotas = ctx.ledger.accounts_in(uow, [chart.earmark(g.id) for g in active], lock=lock)
+    earmarks = [chart.earmark(g.id) for g in active]
+    contributors = dict.fromkeys(g.contributor for g in active)
+    uow.prefetch(
+        [
+            *ctx.ledger.accounts_reads(earmarks, lock=lock),
+            *(governing_enrolment_read(c) for c in contributors),
+            *read_with,
+        ]
+    )
+    quotas = ctx.ledger.accounts_in(uow, earmarks, lock=lock)
     spendable: dict[str, bool] = {}  # one enrolment read per contributor, not per grant
     sources = []
     for grant in active:
@@ -99,10 +115,14 @@ def authorization_sources(
     """What each active authorization may still give: the contributor's shareable money, up to
     the quota left; a contributor no longer enrolled normally as an employee, or whose wallet is
     not open, gives nothing."""
+    found = aid_repo.authorizations_by(uow.connection, recipient=psn_no, status="active", lock=lock)
+    # Each contributor's enrolment and wallet in one round trip (PostgreSQL): neither is locked.
+    contributors = dict.fromkeys(a.contributor for a in found)
+    uow.prefetch(
+        [r for c in contributors for r in (governing_enrolment_read(c), aid_repo.wallet_read(c))]
+    )
     sources = []
-    for authorization in aid_repo.authorizations_by(
-        uow.connection, recipient=psn_no, status="active", lock=lock
-    ):
+    for authorization in found:
         source = _authorization_source(ctx, uow, authorization, on, lock)
         if source is not None and source.available_fen > 0:
             sources.append(source)

@@ -231,15 +231,30 @@ def authorizations_by(
     lock: bool = False,
 ) -> list[AuthorizationRecord]:
     """Matching authorizations in binding order (the order settlement draws them)."""
-    where, params = equal_filters(
-        contributor=contributor, recipient=recipient, relationship_id=relationship_id, status=status
+    statement, params = _authorizations_select(
+        raw.for_update(connection, lock),
+        contributor=contributor,
+        recipient=recipient,
+        relationship_id=relationship_id,
+        status=status,
     )
+    return [AuthorizationRecord(*row) for row in raw.fetch(connection, statement, params)]
+
+
+def authorizations_read(*, recipient: str, status: str, lock: bool) -> raw.Read:
+    """What :func:`authorizations_by` sends on PostgreSQL for these filters, to make ahead
+    (``raw.prefetch``, which only PostgreSQL makes: hence its row lock as PostgreSQL writes it)."""
+    return _authorizations_select(" FOR UPDATE" if lock else "", recipient=recipient, status=status)
+
+
+def _authorizations_select(lock_clause: str, **equal_to: str | None) -> raw.Read:
+    where, params = equal_filters(**equal_to)
     statement = (
         f"SELECT {raw.column_list(AuthorizationRecord)} FROM authorizations"
         f" WHERE {' AND '.join(where) or '1 = 1'}"
-        f" ORDER BY binding_seq, id{raw.for_update(connection, lock)}"
+        f" ORDER BY binding_seq, id{lock_clause}"
     )
-    return [AuthorizationRecord(*row) for row in raw.fetch(connection, statement, params)]
+    return statement, params
 
 
 def authorizations_of(connection: Connection, psn_no: str) -> list[AuthorizationRecord]:

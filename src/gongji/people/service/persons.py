@@ -184,8 +184,13 @@ def mobile_number(ctx: Context, uow: UnitOfWork, psn_no: str) -> str | None:
 def insured_reads(psn_no: str, *, person_known: bool = False) -> list[Read]:
     """The reads of :func:`require_person` (unless the caller has the person) then
     :func:`governing_enrolment`, to make ahead with others (``uow.prefetch``)."""
-    enrolments = repo.enrolments_read(psn_no)
+    enrolments = governing_enrolment_read(psn_no)
     return [enrolments] if person_known else [repo.person_read(psn_no), enrolments]
+
+
+def governing_enrolment_read(psn_no: str) -> Read:
+    """The read of :func:`governing_enrolment`, to make ahead with others (``uow.prefetch``)."""
+    return repo.enrolments_read(psn_no)
 
 
 def governing_enrolment(uow: UnitOfWork, psn_no: str) -> EnrolmentRecord | None:
