@@ -8,6 +8,7 @@ BEGIN, which it waits for, was a trip the count once left out."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -372,3 +373,36 @@ def test_reads_outside_a_unit_of_work_begin_a_transaction_its_rollback_undoes(
         raw.execute(connection, _INSERT, {"id": 4, "note": "four"})
         connection.rollback()
     assert _rows(engine) == [(1, "one"), (2, "two")]
+
+
+@dataclass(frozen=True)
+class _Note:
+    id: int
+    note: str | None
+
+
+def test_rows_inserted_together_are_the_rows_given_in_as_few_statements_as_the_limit_allows(
+    counted: tuple[Engine, TripCounter],
+) -> None:
+    """insert_rows: every row and value as given (awkward text, NULL), none when given none;
+    on PostgreSQL one statement per ROWS_PER_INSERT rows, all of them in one trip with the
+    COMMIT when the transaction defers its writes."""
+    engine, counter = counted
+    awkward = ["it's", "back\\slash'; --", "100% 共济", None, "$1 %s %(id)s"]
+    given = [_Note(n, awkward[n % len(awkward)]) for n in range(3, 3 + 2 * raw.ROWS_PER_INSERT + 1)]
+
+    def work(uow: UnitOfWork) -> None:
+        uow.defer_writes()
+        raw.insert_rows(uow.connection, "t", _Note, [])
+        raw.insert_rows(uow.connection, "t", _Note, given)
+        uow.commit()
+
+    before = counter.counts()
+    run_in_transaction(engine, work)
+    delta = [after - was for after, was in zip(counter.counts(), before, strict=True)]
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, note FROM t WHERE id > 2 ORDER BY id"))
+        assert [_Note(int(row[0]), row[1]) for row in rows] == given
+    if _postgres(engine):
+        assert delta[PIPELINES] == 1
+        assert delta[PIPELINED] == 1 + 3 + 1  # BEGIN, 32 + 32 + 1 rows, COMMIT

@@ -138,8 +138,6 @@ def list_for_institution(
 
 
 _INSERT_SETTLEMENT = raw.insert_statement("settlements", raw.field_names(SettlementRow))
-_INSERT_ITEM = raw.insert_statement("settlement_items", raw.field_names(ItemRow))
-_INSERT_DRAW = raw.insert_statement("settlement_draws", raw.field_names(DrawRow))
 
 
 def insert_settlement(connection: Connection, row: SettlementRow) -> None:
@@ -147,7 +145,7 @@ def insert_settlement(connection: Connection, row: SettlementRow) -> None:
 
 
 def insert_items(connection: Connection, rows: Sequence[ItemRow]) -> None:
-    raw.execute_many(connection, _INSERT_ITEM, [raw.record_params(r) for r in rows])
+    raw.insert_rows(connection, "settlement_items", ItemRow, rows)
 
 
 _ITEMS_OF = (
@@ -165,7 +163,7 @@ def items_of(connection: Connection, setl_id: str) -> list[ItemRow]:
 
 
 def insert_draws(connection: Connection, rows: Sequence[DrawRow]) -> None:
-    raw.execute_many(connection, _INSERT_DRAW, [raw.record_params(r) for r in rows])
+    raw.insert_rows(connection, "settlement_draws", DrawRow, rows)
 
 
 _DRAWS_OF = (

@@ -132,8 +132,7 @@ def replace_diagnoses(
 ) -> None:
     params = {"institution_code": institution_code, "mdtrt_id": mdtrt_id}
     raw.execute(connection, f"DELETE FROM visit_diagnoses WHERE {_KEY}", params)
-    statement = raw.insert_statement("visit_diagnoses", raw.field_names(DiagnosisRow))
-    raw.execute_many(connection, statement, [raw.record_params(row) for row in rows])
+    raw.insert_rows(connection, "visit_diagnoses", DiagnosisRow, rows)
 
 
 def diagnoses(connection: Connection, institution_code: str, mdtrt_id: str) -> list[DiagnosisRow]:
@@ -205,8 +204,7 @@ def next_seq(connection: Connection, institution_code: str, mdtrt_id: str) -> in
 
 
 def insert_lines(connection: Connection, rows: Sequence[FeeLineRow]) -> None:
-    statement = raw.insert_statement("visit_fee_lines", raw.field_names(FeeLineRow))
-    raw.execute_many(connection, statement, [raw.record_params(row) for row in rows])
+    raw.insert_rows(connection, "visit_fee_lines", FeeLineRow, rows)
 
 
 def set_lines(
