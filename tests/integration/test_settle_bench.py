@@ -12,13 +12,16 @@ from dataclasses import replace
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from conftest import PG_URL, PostgresSchema, require_postgres
 from gongji.cli.bench import bench_app
+from gongji.sim.bench_pg import ensure_database
+from gongji.sim.db_trips import TripCounter
 from gongji.sim.settle_bench import SettleOptions, SettleReport, run_settle_bench
 from gongji.sim.settle_load import percentile_ms
-from gongji.sim.settle_store import gather_statistics
+from gongji.sim.settle_store import bench_store, gather_statistics
 
 TINY = SettleOptions(
     databases=("sqlite",), layers=("service",), seconds=0.5, warmup_s=0.1, clients=2, pairs=12
@@ -194,3 +197,17 @@ def test_the_bench_gathers_statistics_of_its_own_schema_only() -> None:
             engine.dispose()
         bench.drop()
         other.drop()
+
+
+@pytest.mark.postgres
+def test_a_bench_url_may_carry_gongjis_own_prepared_statements_option() -> None:
+    """The bench's administrative engines connect without gongji's own URL option, which
+    psycopg refuses; the store's engine honours it (nothing prepared)."""
+    require_postgres()
+    url = f"{PG_URL}?prepared_statements=off"
+    assert ensure_database(make_url(url))  # the server's version
+    store = bench_store("postgres", url, TripCounter())
+    with store as (engine, _url, schema, _version), engine.connect() as connection:
+        assert connection.execute(text("SELECT current_schema()")).scalar() == schema
+        prepared = connection.execute(text("SELECT count(*) FROM pg_prepared_statements"))
+        assert prepared.scalar() == 0

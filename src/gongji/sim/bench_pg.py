@@ -13,7 +13,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 
 from gongji.sim.db_trips import TripCounter, count_trips
-from gongji.store.engine import make_engine
+from gongji.store.engine import driver_url, make_engine
 
 _DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -28,7 +28,7 @@ def ensure_database(url: URL) -> str:
     if not _DATABASE_NAME.match(name):
         raise BenchError(f"invalid bench database name in the PostgreSQL URL: {name!r}")
     admin = create_engine(
-        url.set(database="postgres"),
+        driver_url(url).set(database="postgres"),
         isolation_level="AUTOCOMMIT",
         connect_args={"connect_timeout": 5},
     )
@@ -52,7 +52,7 @@ def throwaway_schema(
     url: URL, *, pool_size: int, counter: TripCounter | None = None
 ) -> Iterator[Engine]:
     schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    admin = create_engine(driver_url(url), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
             connection.execute(text(f"CREATE SCHEMA {schema}"))

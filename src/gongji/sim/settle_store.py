@@ -20,7 +20,7 @@ from sqlalchemy.engine import URL, make_url
 
 from gongji.sim.bench_pg import BenchError, ensure_database
 from gongji.sim.db_trips import TripCounter, count_trips
-from gongji.store.engine import make_engine
+from gongji.store.engine import driver_url, make_engine
 
 POOL_SIZE: Final = 40
 
@@ -44,7 +44,7 @@ def bench_store(
     version = ensure_database(parsed)
     plain = parsed.render_as_string(hide_password=False)
     schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(parsed, isolation_level="AUTOCOMMIT")
+    admin = create_engine(driver_url(parsed), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
             connection.execute(text(f"CREATE SCHEMA {schema}"))

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 
 from gongji.store.pg_wire import UNNAMED_ONLY
@@ -120,6 +120,12 @@ prepared statement across them (PgBouncer's transaction mode before 1.21, or wit
 ``max_prepared_statements``): every statement is then sent unnamed (store/pg_wire.py)."""
 
 
+def driver_url(url: URL) -> URL:
+    """A PostgreSQL URL as psycopg takes it, gongji's own options (``prepared_statements``) taken
+    out: for an engine made other than by :func:`make_engine` (a bench's administrative one)."""
+    return url.difference_update_query([PREPARED_STATEMENTS_OPTION])
+
+
 def _postgres_engine(url: str, *, schema: str | None, pool_size: int) -> Engine:
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
@@ -127,7 +133,7 @@ def _postgres_engine(url: str, *, schema: str | None, pool_size: int) -> Engine:
     prepared = parsed.query.get(PREPARED_STATEMENTS_OPTION, "on")
     if prepared not in ("on", "off"):
         raise ValueError(f"{PREPARED_STATEMENTS_OPTION} in the database URL is on or off")
-    parsed = parsed.difference_update_query([PREPARED_STATEMENTS_OPTION])
+    parsed = driver_url(parsed)
     # psycopg prepares nothing itself: its rollback deallocates every prepared statement of the
     # connection, those of store/pg_wire.py too, which prepares the hot statements.
     connect_args: dict[str, Any] = {"prepare_threshold": None}
