@@ -15,13 +15,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from conftest import PG_URL, PostgresSchema, require_postgres
+from conftest import PG_URL, require_postgres
 from gongji.cli.bench import bench_app
 from gongji.sim.bench_pg import ensure_database
 from gongji.sim.db_trips import TripCounter
 from gongji.sim.settle_bench import SettleOptions, SettleReport, run_settle_bench
 from gongji.sim.settle_load import percentile_ms
-from gongji.sim.settle_store import bench_store, gather_statistics
+from gongji.sim.settle_store import bench_store
 
 TINY = SettleOptions(
     databases=("sqlite",), layers=("service",), seconds=0.5, warmup_s=0.1, clients=2, pairs=12
@@ -166,37 +166,6 @@ def test_cli_json_has_the_cost_fields_and_refuses_bad_workers_in_one_line() -> N
     assert bad.output.strip().splitlines() == [
         "gongji: --workers wants whole numbers from 1 to 16 separated by commas, not '1,two'"
     ]
-
-
-@pytest.mark.postgres
-def test_the_bench_gathers_statistics_of_its_own_schema_only() -> None:
-    """The history's statistics (settle_store.gather_statistics): every table of the bench's
-    schema analyzed, a table of another schema left alone."""
-    require_postgres()
-    bench, other = PostgresSchema(), PostgresSchema()
-    engines = bench.engine(), other.engine()
-    try:
-        for engine in engines:
-            with engine.begin() as connection:
-                connection.execute(text('CREATE TABLE "we""ird" (id INTEGER PRIMARY KEY)'))
-                connection.execute(text("CREATE TABLE plain (id INTEGER PRIMARY KEY)"))
-                connection.execute(text("INSERT INTO plain SELECT generate_series(1, 50)"))
-        gather_statistics(engines[0])
-        analyzed = (
-            "SELECT c.relname, c.reltuples FROM pg_class c JOIN pg_namespace n"
-            " ON n.oid = c.relnamespace WHERE n.nspname = :schema AND c.relkind = 'r'"
-        )
-        for engine, schema, expected in ((engines[0], bench, 50.0), (engines[1], other, -1.0)):
-            with engine.connect() as connection:
-                rows = connection.execute(text(analyzed), {"schema": schema.name})
-                found = {str(row[0]): float(row[1]) for row in rows}
-            assert found["plain"] == expected  # -1: never analyzed
-            assert found['we"ird'] == (0.0 if expected > 0 else -1.0)
-    finally:
-        for engine in engines:
-            engine.dispose()
-        bench.drop()
-        other.drop()
 
 
 @pytest.mark.postgres

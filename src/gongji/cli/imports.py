@@ -2,7 +2,9 @@
 
 All or nothing: a file with any bad line writes nothing, prints each problem with its line and
 exits 2, so the operator fixes the file and imports it again. Importing the same file twice
-changes nothing.
+changes nothing. After an import that created rows, PostgreSQL's planner statistics are
+gathered at once (gongji.store.planner), so the first settlements after a bulk load do not
+wait for autovacuum's.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from gongji.kernel.context import Context
 from gongji.people.domain.import_errors import ImportFileUnreadable
 from gongji.people.service import imports
 from gongji.people.service.imports import ImportResult, ProgressCallback
+from gongji.store.planner import gather_statistics
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 FILE_BYTES_MAX: Final = 512 * 1024 * 1024
@@ -78,6 +81,8 @@ def _run(file: Path, importer: Importer) -> None:
                 return result
 
             result = run_in_transaction(built.engine, work)
+        if result.ok and result.created:
+            gather_statistics(built.engine)
     _report(result, file)
 
 

@@ -61,7 +61,7 @@ from gongji.sim.settle_measure import (
     threads_usage,
 )
 from gongji.sim.settle_server import BenchServer, ServerFailed, bench_server
-from gongji.sim.settle_store import bench_store, gather_statistics
+from gongji.sim.settle_store import bench_store
 from gongji.sim.settle_threads import (
     SenderFor,
     health_sender,
@@ -70,6 +70,7 @@ from gongji.sim.settle_threads import (
     visit_sender,
 )
 from gongji.sim.settle_world import IDENTIFICATIONS_ALLOWED, World, seed_clock, seed_world
+from gongji.store.planner import gather_statistics
 
 __all__ = ["SettleOptions", "SettleReport", "SettleRow", "run_settle_bench"]
 

@@ -60,19 +60,6 @@ def bench_store(
         admin.dispose()
 
 
-def gather_statistics(engine: Engine) -> None:
-    """PostgreSQL: ``ANALYZE`` the tables of the engine's schema (the bench's own, not every
-    schema of the database); SQLite: nothing, as in service, where gongji runs no ``ANALYZE``."""
-    if engine.dialect.name != "postgresql":
-        return
-    with engine.begin() as connection:
-        listed = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-        tables = [str(row[0]) for row in connection.execute(text(listed))]
-        if tables:
-            quoted = ", ".join('"' + table.replace('"', '""') + '"' for table in tables)
-            connection.execute(text(f"ANALYZE {quoted}"))
-
-
 def _pg_url(text_url: str) -> URL:
     url = make_url(text_url)
     if url.get_backend_name() != "postgresql":

@@ -1,7 +1,9 @@
 """/api/v1/admin/imports for operators: the same all-or-nothing imports as `gongji import`.
 
 The body is the CSV text (``Content-Type: text/csv``). A file with any bad line writes nothing
-and answers 422 ``import_refused`` listing every bad line with its number.
+and answers 422 ``import_refused`` listing every bad line with its number. An import that
+created rows has PostgreSQL's planner statistics gathered before it answers, as
+`gongji import` does (gongji.store.planner).
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from gongji.api.deps import require_permission
+from gongji.api.deps import container_of, require_permission
 from gongji.api.writes import write
 from gongji.core.errors import GongjiError
 from gongji.kernel.context import Actor, Context
 from gongji.kernel.permissions import Permission
 from gongji.people.service import imports
+from gongji.store.planner import gather_statistics
 from gongji.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/v1/admin/imports", tags=["operators"])
@@ -74,12 +77,22 @@ async def import_file(kind: str, request: Request, operator: Clerk) -> JSONRespo
     if not text.strip() or len(raw) > CSV_BYTES_MAX:
         raise ImportBodyInvalid(limit=CSV_BYTES_MAX)
 
+    created: list[int] = []
+
     def command(ctx: Context, uow: UnitOfWork) -> dict[str, Any]:
         result = importer(ctx, uow, text)
+        created[:] = [result.created]  # the last attempt's (a conflict retries the command)
         if result.errors:
             errors = [{"line": e.line, "code": e.code, "message": e.message} for e in result.errors]
             raise ImportRefused(count=len(errors), errors=errors[:200])
         return _outcome(result)
 
     body = {"kind": kind, "csv": text}
-    return await run_in_threadpool(write, request, operator, f"admin.import.{kind}", body, command)
+
+    def imported() -> JSONResponse:
+        answer = write(request, operator, f"admin.import.{kind}", body, command)
+        if created and created[0]:  # not on a replay, which runs no command
+            gather_statistics(container_of(request).context.engine)
+        return answer
+
+    return await run_in_threadpool(imported)
