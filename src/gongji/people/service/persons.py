@@ -185,7 +185,12 @@ def insured_reads(psn_no: str, *, person_known: bool = False) -> list[Read]:
     """The reads of :func:`require_person` (unless the caller has the person) then
     :func:`governing_enrolment`, to make ahead with others (``uow.prefetch``)."""
     enrolments = governing_enrolment_read(psn_no)
-    return [enrolments] if person_known else [repo.person_read(psn_no), enrolments]
+    return [enrolments] if person_known else [person_read(psn_no), enrolments]
+
+
+def person_read(psn_no: str) -> Read:
+    """The read of :func:`require_person`, to make ahead with others (``uow.prefetch``)."""
+    return repo.person_read(psn_no)
 
 
 def governing_enrolment_read(psn_no: str) -> Read:

@@ -33,6 +33,7 @@ from gongji.settlement.service.catalogue import load_items
 from gongji.settlement.store import settlements_repo
 from gongji.settlement.store import visits_repo as repo
 from gongji.settlement.store.visits_repo import DiagnosisRow, FeeLineRow, VisitRow
+from gongji.store.raw import Read
 from gongji.store.uow import UnitOfWork
 
 __all__ = ["DiagnosisRow", "FeeLineRow", "VisitRow"]
@@ -262,6 +263,21 @@ def revoke(
     if changing:
         repo.set_lines(uow.connection, institution, mdtrt_id, changing, "revoked", None)
     return changing
+
+
+def settling_reads(
+    institution: str, mdtrt_id: str, chrg_bchno: str | None, request_id: str
+) -> list[Read]:
+    """What settling a visit's uploaded lines reads first, in the order it reads them, to make
+    ahead in one round trip (``uow.prefetch``): the visit (locked, :func:`visit_for`), its
+    batch's owner (:func:`lines_to_settle` of a batch), the lines (locked), a settlement
+    under ``request_id`` already. On SQLite nothing is read ahead."""
+    reads = [repo.visit_read(institution, mdtrt_id, lock=True)]
+    if chrg_bchno is not None:
+        reads.append(repo.batch_visit_read(institution, chrg_bchno))
+    reads.append(repo.lines_read(institution, mdtrt_id, chrg_bchno, lock=True))
+    reads.append(settlements_repo.by_request_read(institution, request_id))
+    return reads
 
 
 def lines_to_settle(

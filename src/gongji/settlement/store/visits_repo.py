@@ -69,16 +69,26 @@ class DiagnosisRow:
 _VISIT = f"SELECT {raw.column_list(VisitRow)} FROM visits"
 _LINES = f"SELECT {raw.column_list(FeeLineRow)} FROM visit_fee_lines"
 _KEY = "institution_code = :institution_code AND mdtrt_id = :mdtrt_id"
+_FOR_UPDATE = " FOR UPDATE"
 
 
 def visit(
     connection: Connection, institution_code: str, mdtrt_id: str, *, lock: bool = False
 ) -> VisitRow | None:
-    params = {"institution_code": institution_code, "mdtrt_id": mdtrt_id}
-    found = raw.fetch(
-        connection, f"{_VISIT} WHERE {_KEY}{raw.for_update(connection, lock)}", params
-    )
+    found = raw.fetch(connection, *visit_read(institution_code, mdtrt_id, _locks(connection, lock)))
     return VisitRow(*found[0]) if found else None
+
+
+def visit_read(institution_code: str, mdtrt_id: str, lock: bool) -> raw.Read:
+    """The read of :func:`visit` (``lock``: on PostgreSQL), to make ahead (``raw.prefetch``)."""
+    params = {"institution_code": institution_code, "mdtrt_id": mdtrt_id}
+    return f"{_VISIT} WHERE {_KEY}{_FOR_UPDATE if lock else ''}", params
+
+
+def _locks(connection: Connection, lock: bool) -> bool:
+    """Whether a read takes row locks: on PostgreSQL; SQLite's write transaction holds the
+    database's lock from its ``BEGIN IMMEDIATE``."""
+    return lock and connection.dialect.name != "sqlite"
 
 
 def visit_by_number(
@@ -153,24 +163,35 @@ def lines(
     lock: bool = False,
 ) -> list[FeeLineRow]:
     """A visit's lines (of one batch when ``chrg_bchno`` is given), in upload order."""
+    read = lines_read(institution_code, mdtrt_id, chrg_bchno, _locks(connection, lock))
+    return [FeeLineRow(*row) for row in raw.fetch(connection, *read)]
+
+
+def lines_read(
+    institution_code: str, mdtrt_id: str, chrg_bchno: str | None, lock: bool
+) -> raw.Read:
+    """The read of :func:`lines` (``lock``: on PostgreSQL), to make ahead (``raw.prefetch``)."""
     params: dict[str, Any] = {"institution_code": institution_code, "mdtrt_id": mdtrt_id}
     where = _KEY
     if chrg_bchno is not None:
         where += " AND chrg_bchno = :chrg_bchno"
         params["chrg_bchno"] = chrg_bchno
-    statement = f"{_LINES} WHERE {where} ORDER BY seq{raw.for_update(connection, lock)}"
-    return [FeeLineRow(*row) for row in raw.fetch(connection, statement, params)]
+    return f"{_LINES} WHERE {where} ORDER BY seq{_FOR_UPDATE if lock else ''}", params
 
 
 def batch_visit(connection: Connection, institution_code: str, chrg_bchno: str) -> str | None:
     """The visit a charge batch number belongs to at this institution, if it was claimed."""
+    found = raw.fetch(connection, *batch_visit_read(institution_code, chrg_bchno))
+    return str(found[0][0]) if found else None
+
+
+def batch_visit_read(institution_code: str, chrg_bchno: str) -> raw.Read:
+    """The read of :func:`batch_visit`, to make ahead (``raw.prefetch``)."""
     statement = (
         "SELECT mdtrt_id FROM visit_charge_batches WHERE institution_code = :institution_code"
         " AND chrg_bchno = :chrg_bchno"
     )
-    params = {"institution_code": institution_code, "chrg_bchno": chrg_bchno}
-    found = raw.fetch(connection, statement, params)
-    return str(found[0][0]) if found else None
+    return statement, {"institution_code": institution_code, "chrg_bchno": chrg_bchno}
 
 
 def claim_batch(
