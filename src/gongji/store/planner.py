@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, text
 
-_TABLES_OF_THE_SCHEMA = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-
 
 def gather_statistics(engine: Engine) -> None:
     """PostgreSQL: ``ANALYZE`` every table of the engine's schema (not every schema of the
@@ -24,7 +22,8 @@ def gather_statistics(engine: Engine) -> None:
     if engine.dialect.name != "postgresql":
         return
     with engine.begin() as connection:
-        tables = [str(row[0]) for row in connection.execute(text(_TABLES_OF_THE_SCHEMA))]
+        listed = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        tables = [str(row[0]) for row in connection.execute(text(listed))]
         if tables:
             quoted = ", ".join('"' + table.replace('"', '""') + '"' for table in tables)
             connection.execute(text(f"ANALYZE {quoted}"))
