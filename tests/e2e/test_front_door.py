@@ -181,8 +181,8 @@ def test_under_a_root_path_the_router_serves_the_settlement(
 def test_settlements_hold_at_most_their_own_few_worker_threads(
     counter: Counter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A burst of settlements runs as many at a time as the store's default allows (one on
-    SQLite, four on PostgreSQL); the rest wait their turn and are all served."""
+    """A burst of settlements runs ``Limits.settlement_threads`` at a time; the rest wait their
+    turn and are all served."""
     lock = threading.Lock()
     running, most = [0], [0]
     checked = signing.verify
@@ -200,10 +200,8 @@ def test_settlements_hold_at_most_their_own_few_worker_threads(
 
     monkeypatch.setattr(signing, "verify", slow_verify)
     till = counter.pharmacy
-    threads = counter.ctx.limits.settlement_threads_on(counter.ctx.engine.dialect.name)
-    assert threads == {"sqlite": 1, "postgresql": 4}[counter.ctx.engine.dialect.name]
-    burst = 3 * threads
+    burst = 3 * counter.ctx.limits.settlement_threads
     with ThreadPoolExecutor(burst) as pool:
         answers = list(pool.map(lambda n: till.post(BASE, mother_bill(f"burst-{n}")), range(burst)))
     assert [a.status_code for a in answers] == [201] * burst, [a.text for a in answers]
-    assert most[0] == threads
+    assert most[0] == counter.ctx.limits.settlement_threads

@@ -9,10 +9,10 @@ hand-off to a worker thread instead of two:
 
 1. the body is read and, when sent as JSON, decoded (``422 request_invalid``, ``json_invalid``,
    before the signature is looked at, as FastAPI does);
-2. in one worker thread, of the route's own few (``Limits.settlement_threads_on`` the store;
-   the other requests wait their turn in the event loop): the signature is verified, its nonce
-   not spent (``identity.service.signing.verify``: ``401 signature_…``); the body is validated
-   against the declared model (``422 request_invalid``, the nonce then spent alone, as
+2. in one worker thread, of the route's own few (``Limits.settlement_threads``; the other
+   requests wait their turn in the event loop): the signature is verified, its nonce not spent
+   (``identity.service.signing.verify``: ``401 signature_…``); the body is validated against
+   the declared model (``422 request_invalid``, the nonce then spent alone, as
    ``api.errors`` does for a route's own validation); the endpoint runs and spends the nonce
    in its write transaction (``signing.run_signed_write``).
 
@@ -79,7 +79,7 @@ class SignedWriteRoute(APIRoute):
             received = _decoded(raw, request.headers.get("content-type"))
             sent = _Sent(request.method, signed_target(request), raw, request.headers)
             ctx = container_of(request).context
-            threads = lane.threads(ctx.limits.settlement_threads_on(ctx.engine.dialect.name))
+            threads = lane.threads(ctx.limits.settlement_threads)
             return await to_thread.run_sync(serve, ctx, sent, received, limiter=threads)
 
         return handle
@@ -98,7 +98,7 @@ class SignedWriteRoute(APIRoute):
 
 
 class _Lane:
-    """The route's own share of worker threads (``Limits.settlement_threads_on``), apart from
+    """The route's own share of worker threads (``Limits.settlement_threads``), apart from
     the pool every other route draws on: a burst of settlements queues in the event loop
     instead of crowding the interpreter, and slow pages cannot take its threads. anyio's limiter
     belongs to one event loop, so a new loop (a test client's) gets a new one."""

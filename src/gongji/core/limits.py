@@ -9,17 +9,6 @@ overrides from the environment) rather than in the policy book that bureaus vers
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
-
-SETTLEMENT_THREADS_BY_STORE: Final = {"sqlite": 1, "postgresql": 4}
-"""Settlements at once in a server process, by database, unless set. SQLite: one, as its
-writes take turns in one writer anyway (store/writers.py), and a second thread only waits
-for the turn while taking the interpreter from the thread that holds it: with 4, 16 clients
-got 330–370 settlements/s at 2.6–2.9 ms of server CPU each, with 1, 400–520/s at 1.8–2.4 ms
-(docs/benchmarks.md). PostgreSQL locks rows: each thread waits for its own round trips while
-the others compute, and one thread alone settled at 250–310/s against 430–450/s with 2 or 4.
-A database farther away than this machine's own needs more threads to cover longer trips, not
-fewer: 4 is kept."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,30 +74,20 @@ class Limits:
     """Anonymous-door requests worked on at once, from everyone: the worker threads they may
     hold, so that a flood cannot take the threads settlements need."""
 
-    settlement_threads: int | None = None
+    settlement_threads: int = 4
     """Signed settlements worked on at once in one server process: the worker threads they may
-    hold; the others wait their turn in the event loop, holding none. None: by the store
-    (:data:`SETTLEMENT_THREADS_BY_STORE`, :meth:`settlement_threads_on`). Python runs one thread
-    at a time, so a few are enough to keep it busy while others wait for the database, and
-    more only take turns: 16 at once cost a settlement more CPU, and its 95th percentile on
-    PostgreSQL was 110–120 ms against 48–61 ms with 4 (docs/benchmarks.md). More cores call for
-    more server processes (``gongji serve --workers``), not more threads."""
+    hold; the others wait their turn in the event loop, holding none. Python runs one thread at
+    a time, so a few are enough to keep it busy while others wait for the database, and more
+    only take turns: 16 at once cost a settlement more CPU, and its 95th percentile on
+    PostgreSQL was 110–120 ms against 48–61 ms with 4 (docs/benchmarks.md). More cores call
+    for more server processes (``gongji serve --workers``), not more threads."""
 
     enrolment_change_horizon_days: int = 366
     """How far after today a termination or move may be dated: a year's notice at most; a date
     beyond it is a typing mistake, not a plan."""
 
-    def settlement_threads_on(self, database: str) -> int:
-        """:attr:`settlement_threads` as set, or the default of ``database`` (a SQLAlchemy
-        dialect name); a database not listed gets PostgreSQL's."""
-        if self.settlement_threads is not None:
-            return self.settlement_threads
-        return SETTLEMENT_THREADS_BY_STORE.get(database, SETTLEMENT_THREADS_BY_STORE["postgresql"])
-
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
-            if value is None and name == "settlement_threads":
-                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"limit {name} must be a whole number of at least 1")
