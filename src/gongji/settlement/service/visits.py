@@ -20,10 +20,10 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Final
 
-from gongji.institutions.service.institutions import check_can_settle
+from gongji.institutions.service.institutions import check_can_settle, settle_check_reads
 from gongji.kernel.context import Context
 from gongji.kernel.idgen import new_id
-from gongji.people.service.persons import governing_enrolment, require_person
+from gongji.people.service.persons import governing_enrolment, insured_reads, require_person
 from gongji.settlement.domain import visits as rules
 from gongji.settlement.domain.bill import LineIn
 from gongji.settlement.domain.items import ItemFigures, adjudicate_bill, build_bill_lines
@@ -81,7 +81,17 @@ class Opening:
 
 
 def open_visit(ctx: Context, uow: UnitOfWork, opening: Opening) -> VisitRow:
-    """2201 / 2401: a new visit, or the one already opened under the HIS's number (a retry)."""
+    """2201 / 2401: a new visit, or the one already opened under the HIS's number (a retry).
+
+    Its reads (the institution, a visit under the number, the person, their enrolments) are
+    made ahead in one round trip on PostgreSQL: none depends on another's answer."""
+    uow.prefetch(
+        [
+            *settle_check_reads(opening.institution_code),
+            repo.visit_by_number_read(opening.institution_code, opening.kind, opening.ipt_otp_no),
+            *insured_reads(opening.psn_no),
+        ]
+    )
     check_can_settle(ctx, uow, opening.institution_code, opening.med_type)
     existing = repo.visit_by_number(
         uow.connection, opening.institution_code, opening.kind, opening.ipt_otp_no

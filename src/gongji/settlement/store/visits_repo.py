@@ -94,13 +94,17 @@ def _locks(connection: Connection, lock: bool) -> bool:
 def visit_by_number(
     connection: Connection, institution_code: str, kind: str, ipt_otp_no: str
 ) -> VisitRow | None:
+    found = raw.fetch(connection, *visit_by_number_read(institution_code, kind, ipt_otp_no))
+    return VisitRow(*found[0]) if found else None
+
+
+def visit_by_number_read(institution_code: str, kind: str, ipt_otp_no: str) -> raw.Read:
+    """The read of :func:`visit_by_number`, to make ahead (``raw.prefetch``)."""
     statement = (
         f"{_VISIT} WHERE institution_code = :institution_code AND kind = :kind"
         " AND ipt_otp_no = :ipt_otp_no"
     )
-    params = {"institution_code": institution_code, "kind": kind, "ipt_otp_no": ipt_otp_no}
-    found = raw.fetch(connection, statement, params)
-    return VisitRow(*found[0]) if found else None
+    return statement, {"institution_code": institution_code, "kind": kind, "ipt_otp_no": ipt_otp_no}
 
 
 def visits_of_person(
