@@ -30,7 +30,7 @@ from gongji.settlement.domain.items import ItemFigures, adjudicate_bill, build_b
 from gongji.settlement.domain.settlement_errors import NotInsuredForSettlement
 from gongji.settlement.domain.visits import LineStand, VisitKind, VisitState
 from gongji.settlement.service.catalogue import load_items
-from gongji.settlement.store import settlements_repo
+from gongji.settlement.store import catalogue_repo, settlements_repo
 from gongji.settlement.store import visits_repo as repo
 from gongji.settlement.store.visits_repo import DiagnosisRow, FeeLineRow, VisitRow
 from gongji.store.raw import Read
@@ -225,13 +225,21 @@ def upload(
     number with other content, or of a revoked line, is refused: a number names one line. A
     batch number belongs to the first visit that uploads it (``visit_charge_batches``, a
     database key, so a race of two visits has one winner); a stay's lines sent without one
-    (:data:`NO_BATCH`) belong to no batch and claim nothing.
+    (:data:`NO_BATCH`) belong to no batch and claim nothing. After the claims, the catalogue
+    items, the lines held and the next line number are read ahead together.
     """
     institution, mdtrt_id = visit.institution_code, visit.mdtrt_id
     for chrg_bchno in sorted({line.chrg_bchno for line in lines} - {NO_BATCH}):
         owner = repo.claim_batch(uow.connection, institution, chrg_bchno, mdtrt_id, ctx.now_us())
         if owner != mdtrt_id:
             raise rules.BatchOfAnotherVisit(chrg_bchno=chrg_bchno, mdtrt_id=mdtrt_id)
+    uow.prefetch(  # after the claims, which write: one round trip on PostgreSQL
+        [
+            *catalogue_repo.items_reads(line.item_code for line in lines),
+            repo.lines_read(institution, mdtrt_id, None, lock=False),
+            repo.next_seq_read(institution, mdtrt_id),
+        ]
+    )
     figures = _figures(ctx, uow, lines)
     held = {row.feedetl_sn: row for row in repo.lines(uow.connection, institution, mdtrt_id)}
     seq = repo.next_seq(uow.connection, institution, mdtrt_id)

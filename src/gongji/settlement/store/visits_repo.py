@@ -223,9 +223,13 @@ def claim_batch(
 
 
 def next_seq(connection: Connection, institution_code: str, mdtrt_id: str) -> int:
+    return int(raw.fetch(connection, *next_seq_read(institution_code, mdtrt_id))[0][0]) + 1
+
+
+def next_seq_read(institution_code: str, mdtrt_id: str) -> raw.Read:
+    """The read of :func:`next_seq`, to make ahead (``raw.prefetch``)."""
     statement = f"SELECT COALESCE(MAX(seq), 0) FROM visit_fee_lines WHERE {_KEY}"
-    params = {"institution_code": institution_code, "mdtrt_id": mdtrt_id}
-    return int(raw.fetch(connection, statement, params)[0][0]) + 1
+    return statement, {"institution_code": institution_code, "mdtrt_id": mdtrt_id}
 
 
 def insert_lines(connection: Connection, rows: Sequence[FeeLineRow]) -> None:
