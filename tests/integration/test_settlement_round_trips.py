@@ -11,7 +11,8 @@ import base64
 import json
 import random
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,18 +22,21 @@ from fastapi.testclient import TestClient
 
 from conftest import PG_URL, require_postgres
 from gongji.app.asgi import create_app
-from gongji.bootstrap import build
+from gongji.bootstrap import Container, build
 from gongji.config import Settings
 from gongji.sim.db_trips import TripCounter
 from gongji.sim.settle_mix import FSI_PATH, draw_visit, send_visit
 from gongji.sim.settle_store import bench_store
 from gongji.sim.settle_threads import service_sender
-from gongji.sim.settle_world import seed_clock, seed_world
+from gongji.sim.settle_world import World, seed_clock, seed_world
 
 pytestmark = pytest.mark.postgres
 
 
-def test_a_settlement_of_the_bench_mix_waits_for_few_round_trips(tmp_path: Path) -> None:
+@contextmanager
+def _bench_world(tmp_path: Path) -> Iterator[tuple[Container, World, TripCounter]]:
+    """The bench's world of 20 pairs in a throw-away PostgreSQL schema, served by a container
+    whose round trips are counted."""
     require_postgres()
     counter = TripCounter()
     with bench_store("postgres", PG_URL, counter) as (engine, url, _schema, _version):
@@ -42,7 +46,12 @@ def test_a_settlement_of_the_bench_mix_waits_for_few_round_trips(tmp_path: Path)
         settings = Settings.from_env(env)
         seeding = build(settings, engine=engine, clock=seed_clock(datetime.now(UTC)))
         world = seed_world(seeding.context, 20)
-        ctx = build(settings, migrate=False, engine=engine).context
+        yield build(settings, migrate=False, engine=engine), world, counter
+
+
+def test_a_settlement_of_the_bench_mix_waits_for_few_round_trips(tmp_path: Path) -> None:
+    with _bench_world(tmp_path) as (built, world, counter):
+        ctx = built.context
         trips: dict[bool, list[int]] = {False: [], True: []}
         with service_sender(ctx, world, 7)("trips")(0) as send:
             for _ in range(20):  # warm-up: the ledger's accounts remembered, as in a server
@@ -73,16 +82,7 @@ def test_a_national_interface_visit_waits_for_few_round_trips(tmp_path: Path) ->
     COMMIT; 2201 and 2204 read what they need in one trip ahead; 2207 reads the patient,
     the visit, its batch, its lines and a settlement under its msgid in one trip ahead
     (fsi/http/settlement.py)."""
-    require_postgres()
-    counter = TripCounter()
-    with bench_store("postgres", PG_URL, counter) as (engine, url, _schema, _version):
-        secret = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-        env = {"GONGJI_DATA_DIR": str(tmp_path), "GONGJI_SECRET_KEY": secret,
-               "GONGJI_DATABASE_URL": url}  # fmt: skip
-        settings = Settings.from_env(env)
-        seeding = build(settings, engine=engine, clock=seed_clock(datetime.now(UTC)))
-        world = seed_world(seeding.context, 20)
-        built = build(settings, migrate=False, engine=engine)
+    with _bench_world(tmp_path) as (built, world, counter):
         trips: dict[str, list[int]] = {"2201": [], "2204": [], "2207": []}
         shared: list[bool] = []
         rng = random.Random(11)
