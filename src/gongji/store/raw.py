@@ -306,7 +306,13 @@ def in_paramstyle(statement: str, sqlite: bool) -> str:
 def for_update(connection: Executor, lock: bool = True) -> str:
     """The row-lock clause to end a text ``SELECT`` with: PostgreSQL locks rows; on SQLite the
     write transaction holds the database's lock from ``BEGIN IMMEDIATE`` already."""
-    return " FOR UPDATE" if lock and connection.dialect.name != "sqlite" else ""
+    return lock_clause(lock and connection.dialect.name != "sqlite")
+
+
+def lock_clause(lock: bool) -> str:
+    """The row-lock clause as PostgreSQL writes it, for a read made ahead (:func:`prefetch`,
+    which only PostgreSQL makes), so that it matches the text :func:`for_update` gives there."""
+    return " FOR UPDATE" if lock else ""
 
 
 def in_list(column: str, values: Sequence[Any], params: dict[str, Any]) -> str:

@@ -72,6 +72,8 @@ _INSUTYPE: Final = re.compile(r"[0-9]{3}")
 _CODE: Final = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 _ID: Final = re.compile(r"[A-Za-z0-9_.:-]{1,40}")
 _VISIT_KINDS: Final = {"22": VisitKind.OUTPATIENT, "23": VisitKind.INPATIENT}
+_BY_BATCH: Final = "22"
+"""The group whose visits settle one charge batch (``chrg_bchno``) at a time: outpatients'."""
 _FUND_NAMES: Final = {"310": "职工基本医疗保险统筹基金", "390": "城乡居民基本医疗保险基金"}
 
 
@@ -256,12 +258,11 @@ def _settling_reads(env: Envelope, data: fields.Node, institution: str) -> list[
     psn_no, mdtrt_id, chrg_bchno = (data.get(name) for name in ("psn_no", "mdtrt_id", "chrg_bchno"))
     if not isinstance(mdtrt_id, str) or not isinstance(chrg_bchno, str | None):
         return []
-    if env.infno[:2] != "22":  # only an outpatient visit settles one batch at a time
-        chrg_bchno = None
-    reads = (
-        [] if presents_credential(data) or not isinstance(psn_no, str) else [person_read(psn_no)]
-    )
-    return reads + visits.settling_reads(institution, mdtrt_id, chrg_bchno, env.msgid)
+    batch = chrg_bchno if env.infno[:2] == _BY_BATCH else None
+    reads = visits.settling_reads(institution, mdtrt_id, batch, env.msgid)
+    if isinstance(psn_no, str) and not presents_credential(data):
+        return [person_read(psn_no), *reads]  # the patient is read first
+    return reads
 
 
 def _settles_uploaded(env: Envelope, data: fields.Node) -> bool:
@@ -284,7 +285,7 @@ def _uploaded(
     group = env.infno[:2]
     mdtrt_id = fields.required_text(data, "mdtrt_id", pattern=_ID)
     chrg_bchno = None
-    if group == "22":  # an outpatient visit settles one batch at a time
+    if group == _BY_BATCH:
         chrg_bchno = fields.required_text(data, "chrg_bchno", pattern=_ID)
     visit = visits.visit_for(uow, institution, mdtrt_id, _VISIT_KINDS[group], psn_no, lock=settling)
     check_mid_stay(visit, data)

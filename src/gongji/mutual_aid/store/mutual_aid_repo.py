@@ -244,7 +244,7 @@ def authorizations_by(
 def authorizations_read(*, recipient: str, status: str, lock: bool) -> raw.Read:
     """What :func:`authorizations_by` sends on PostgreSQL for these filters, to make ahead
     (``raw.prefetch``, which only PostgreSQL makes: hence its row lock as PostgreSQL writes it)."""
-    return _authorizations_select(" FOR UPDATE" if lock else "", recipient=recipient, status=status)
+    return _authorizations_select(raw.lock_clause(lock), recipient=recipient, status=status)
 
 
 def _authorizations_select(lock_clause: str, **equal_to: str | None) -> raw.Read:

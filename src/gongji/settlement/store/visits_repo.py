@@ -69,26 +69,24 @@ class DiagnosisRow:
 _VISIT = f"SELECT {raw.column_list(VisitRow)} FROM visits"
 _LINES = f"SELECT {raw.column_list(FeeLineRow)} FROM visit_fee_lines"
 _KEY = "institution_code = :institution_code AND mdtrt_id = :mdtrt_id"
-_FOR_UPDATE = " FOR UPDATE"
 
 
 def visit(
     connection: Connection, institution_code: str, mdtrt_id: str, *, lock: bool = False
 ) -> VisitRow | None:
-    found = raw.fetch(connection, *visit_read(institution_code, mdtrt_id, _locks(connection, lock)))
+    read = _visit_select(institution_code, mdtrt_id, raw.for_update(connection, lock))
+    found = raw.fetch(connection, *read)
     return VisitRow(*found[0]) if found else None
 
 
 def visit_read(institution_code: str, mdtrt_id: str, lock: bool) -> raw.Read:
-    """The read of :func:`visit` (``lock``: on PostgreSQL), to make ahead (``raw.prefetch``)."""
+    """The read of :func:`visit` on PostgreSQL, to make ahead (``raw.prefetch``)."""
+    return _visit_select(institution_code, mdtrt_id, raw.lock_clause(lock))
+
+
+def _visit_select(institution_code: str, mdtrt_id: str, lock_clause: str) -> raw.Read:
     params = {"institution_code": institution_code, "mdtrt_id": mdtrt_id}
-    return f"{_VISIT} WHERE {_KEY}{_FOR_UPDATE if lock else ''}", params
-
-
-def _locks(connection: Connection, lock: bool) -> bool:
-    """Whether a read takes row locks: on PostgreSQL; SQLite's write transaction holds the
-    database's lock from its ``BEGIN IMMEDIATE``."""
-    return lock and connection.dialect.name != "sqlite"
+    return f"{_VISIT} WHERE {_KEY}{lock_clause}", params
 
 
 def visit_by_number(
@@ -167,20 +165,26 @@ def lines(
     lock: bool = False,
 ) -> list[FeeLineRow]:
     """A visit's lines (of one batch when ``chrg_bchno`` is given), in upload order."""
-    read = lines_read(institution_code, mdtrt_id, chrg_bchno, _locks(connection, lock))
+    read = _lines_select(institution_code, mdtrt_id, chrg_bchno, raw.for_update(connection, lock))
     return [FeeLineRow(*row) for row in raw.fetch(connection, *read)]
 
 
 def lines_read(
     institution_code: str, mdtrt_id: str, chrg_bchno: str | None, lock: bool
 ) -> raw.Read:
-    """The read of :func:`lines` (``lock``: on PostgreSQL), to make ahead (``raw.prefetch``)."""
+    """The read of :func:`lines` on PostgreSQL, to make ahead (``raw.prefetch``)."""
+    return _lines_select(institution_code, mdtrt_id, chrg_bchno, raw.lock_clause(lock))
+
+
+def _lines_select(
+    institution_code: str, mdtrt_id: str, chrg_bchno: str | None, lock_clause: str
+) -> raw.Read:
     params: dict[str, Any] = {"institution_code": institution_code, "mdtrt_id": mdtrt_id}
     where = _KEY
     if chrg_bchno is not None:
         where += " AND chrg_bchno = :chrg_bchno"
         params["chrg_bchno"] = chrg_bchno
-    return f"{_LINES} WHERE {where} ORDER BY seq{_FOR_UPDATE if lock else ''}", params
+    return f"{_LINES} WHERE {where} ORDER BY seq{lock_clause}", params
 
 
 def batch_visit(connection: Connection, institution_code: str, chrg_bchno: str) -> str | None:
