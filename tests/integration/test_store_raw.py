@@ -300,6 +300,70 @@ def test_sqlite_writes_on_the_writers_own_connection(tmp_path: Path) -> None:
         engine.dispose()
 
 
+def _unit_of_work_connection_of(engine: Engine, *, read_only: bool = False) -> object:
+    """The DB-API connection a unit of work ran on."""
+    with UnitOfWork(engine, read_only=read_only) as uow:
+        dbapi_connection = uow.connection.connection.dbapi_connection
+        if not read_only:
+            run(uow.connection, "UPDATE ledger_accounts SET ref = NULL WHERE id = 'none'")
+            uow.commit()
+    return dbapi_connection
+
+
+def test_sqlite_units_of_work_write_on_the_writers_own_connection(tmp_path: Path) -> None:
+    """A write unit of work runs on the connection that comes with the writer's turn, the one
+    the driver-level writes use, from any thread, so SQLite finds its pages still cached (a
+    connection that did not write last begins with its cache emptied). Reads take connections
+    from the pool."""
+    engine = make_engine(sqlite_url(tmp_path))
+    try:
+        upgrade(engine)
+        first = _unit_of_work_connection_of(engine)
+        seen: list[object] = []
+        thread = threading.Thread(target=lambda: seen.append(_unit_of_work_connection_of(engine)))
+        thread.start()
+        thread.join()
+        assert seen == [first]
+        assert _driver_connection_of(engine) is first
+        with UnitOfWork(engine) as outer:
+            assert outer.connection.connection.dbapi_connection is first
+            with writer_turn(engine):  # same thread: reentrant, and the connection is lent
+                assert sqlite_writer_turn(engine).borrow_connection(engine) is None
+            outer.commit()
+        assert _unit_of_work_connection_of(engine, read_only=True) is not first
+        with pytest.raises(RuntimeError), UnitOfWork(engine, durable=False) as uow:
+            run(uow.connection, "UPDATE ledger_accounts SET ref = 'x' WHERE id = 'none'")
+            raise RuntimeError("rolled back")
+        assert _unit_of_work_connection_of(engine) is first
+        with UnitOfWork(engine) as uow:  # given back durable as the pool's connections are
+            assert query(uow.connection, "PRAGMA synchronous")[0][0] == 2  # FULL
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_writers_connection_lost_in_a_unit_of_work_is_replaced(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    engine = make_engine(sqlite_url(tmp_path))
+    try:
+        upgrade(engine)
+        ledger = _ledger_with_one_transfer(engine, clock)
+        lost = _unit_of_work_connection_of(engine)
+        with pytest.raises(RuntimeError), UnitOfWork(engine) as uow:
+            run(uow.connection, "UPDATE ledger_accounts SET ref = 'lost' WHERE id = 'a'")
+            uow.connection.invalidate(RuntimeError("gone"))  # what a lost connection meets
+            raise RuntimeError("the connection was lost")
+        replacement = _unit_of_work_connection_of(engine)
+        assert replacement is not lost
+        assert _driver_connection_of(engine) is replacement
+        assert ledger.create_transfers([Transfer("t2", "a", "b", 1, 1, 1)]) == [R.OK]
+        assert ledger.lookup_accounts(["a"])["a"].ref is None  # the lost write is not there
+    finally:
+        engine.dispose()
+    with pytest.raises(sqlite3.ProgrammingError):  # dispose closed the writer's connection
+        replacement.execute("SELECT 1")  # type: ignore[attr-defined]
+
+
 def test_sqlite_writers_connection_is_replaced_when_lost_and_closed_on_dispose(
     tmp_path: Path, clock: ManualClock
 ) -> None:

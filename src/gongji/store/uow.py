@@ -46,7 +46,7 @@ from gongji.store.raw import (
     run,
     wrapped,
 )
-from gongji.store.writers import sqlite_writer_turn, writer_turn
+from gongji.store.writers import WriterTurn, sqlite_writer_turn, writer_turn
 
 T = TypeVar("T")
 
@@ -86,34 +86,41 @@ class UnitOfWork:
         self._committed = False
         self._connection: Connection | None = None
         self._turn: AbstractContextManager[Any] = nullcontext()
+        self._lender: WriterTurn | None = None  # of the connection, when it is the writer's own
 
     def __enter__(self) -> UnitOfWork:
-        # The connection is checked out before the writer's turn is taken and returned after it
-        # ends: the pool's bookkeeping is not part of the section that writers queue for. (The
-        # SQLite pool has room for every thread that may wait on the turn and more, so a turn's
-        # holder can always open another connection: store/engine.py.)
-        connection = self._engine.connect()
         _open_here.depth = getattr(_open_here, "depth", 0) + 1
-        self._connection = (
-            connection.execution_options(**{READ_ONLY_OPTION: True})
-            if self._read_only
-            else connection
-        )
         try:
+            connection = self._connection = self._open()
             sqlite = is_sqlite(self._engine)
             if self._relaxed and sqlite:  # SQLite: before BEGIN, never inside a transaction
-                run(self._connection, "PRAGMA synchronous=NORMAL")
-            if not self._read_only:
-                turn = writer_turn(self._engine)
-                turn.__enter__()
-                self._turn = turn
-            self._connection.begin()
+                run(connection, "PRAGMA synchronous=NORMAL")
+            connection.begin()
             if self._relaxed and not sqlite:
-                run(self._connection, "SET LOCAL synchronous_commit TO OFF")
+                run(connection, "SET LOCAL synchronous_commit TO OFF")
         except BaseException:
-            self.__exit__(None, None, None)  # rolls back, ends the turn, restores, closes
+            self.__exit__(None, None, None)  # rolls back, restores, gives back, ends the turn
             raise
         return self
+
+    def _open(self) -> Connection:
+        """A read, and a write on PostgreSQL: a connection from the pool. A write on SQLite:
+        the writer's turn, then the writer's own connection that comes with it, so writers take
+        no pool bookkeeping into the section they queue for (store/writers.py). A write nested
+        in another of this thread finds that one lent and takes one from the pool: the SQLite
+        pool has room for every thread that may wait on the turn and more (store/engine.py)."""
+        if self._read_only:
+            return self._engine.connect().execution_options(**{READ_ONLY_OPTION: True})
+        if not is_sqlite(self._engine):
+            return self._engine.connect()
+        turn = sqlite_writer_turn(self._engine)
+        turn.__enter__()
+        self._turn = turn
+        kept = turn.borrow_connection(self._engine)
+        if kept is None:
+            return self._engine.connect()
+        self._lender = turn
+        return kept
 
     def __exit__(
         self,
@@ -121,7 +128,18 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        connection = self.connection
+        connection, self._connection = self._connection, None
+        turn, self._turn = self._turn, nullcontext()
+        try:
+            if connection is not None:
+                self._end(connection, exc)
+        finally:
+            _open_here.depth -= 1
+            turn.__exit__(None, None, None)
+
+    def _end(self, connection: Connection, exc: BaseException | None) -> None:
+        """Roll back what was not committed and hand the connection back: the writer's own to
+        the turn before the turn passes on, any other to the pool."""
         try:
             try:
                 if not self._committed:
@@ -133,16 +151,14 @@ class UnitOfWork:
                 if exc is None:
                     raise
             finally:
-                turn, self._turn = self._turn, nullcontext()
-                turn.__exit__(None, None, None)
-        finally:
-            try:
                 if self._relaxed and is_sqlite(self._engine):
                     _restore_durability(connection)
+        finally:
+            lender, self._lender = self._lender, None
+            if lender is not None:
+                lender.return_connection(connection)
+            else:
                 connection.close()
-            finally:
-                self._connection = None
-                _open_here.depth -= 1
 
     @property
     def connection(self) -> Connection:
@@ -233,7 +249,8 @@ def run_on_driver_connection(
                 kept = turn.borrow_connection(engine)
                 if kept is not None:
                     try:
-                        return _commit_after(kept, work, sqlite=True)
+                        driver = PooledConnection(kept.connection, engine.dialect)
+                        return _commit_after(driver, work, sqlite=True)
                     finally:
                         turn.return_connection(kept)
         # As in UnitOfWork: the pool's checkout and check-in stay outside the writer's turn.

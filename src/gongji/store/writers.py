@@ -17,11 +17,17 @@ others no longer than the busy timeout would. PostgreSQL locks rows, not the dat
 takes no turns.
 
 The turn comes with the writer's own connection (:meth:`WriterTurn.borrow_connection`), taken
-from the pool once and kept checked out, for transactions that send only driver-level
-statements (the ledger's batches). Only the turn's holder can write, so one connection serves
-every writer in turn. Checking a connection out of the pool and back in cost a single transfer
-as much Python time as its statements, and at eight clients that time, spent while the next
-writer waited for the GIL, stretched every turn (docs/benchmarks.md).
+from the pool once and kept checked out, for every write transaction: the units of work
+(store/uow.py) and those that send only driver-level statements (the ledger's batches). Only
+the turn's holder can write, so one connection serves every writer in turn. Two reasons:
+
+- checking a connection out of the pool and back in cost a single transfer as much Python time
+  as its statements, and at eight clients that time, spent while the next writer waited for
+  the GIL, stretched every turn;
+- SQLite empties a connection's page cache when it begins a transaction after another
+  connection wrote. Writes taking turns on connections of the pool each began with a cold
+  cache and read again every page they touched (the settlement's statements took 20 % longer).
+  The writer's own connection wrote last itself: its cache stays warm (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -34,10 +40,9 @@ from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 from typing import Any, Final
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 
 from gongji.store.engine import SQLITE_BUSY_TIMEOUT_MS
-from gongji.store.raw import PooledConnection
 
 try:
     import fcntl
@@ -60,7 +65,7 @@ class WriterTurn:
         self._fd: int | None = None
         self._fd_pid = 0
         self._holds_file = False
-        self._kept: PooledConnection | None = None
+        self._kept: Connection | None = None
         self._kept_pid = 0
         self._lent = False
 
@@ -89,7 +94,7 @@ class WriterTurn:
         finally:
             self._lock.release()
 
-    def borrow_connection(self, engine: Engine) -> PooledConnection | None:
+    def borrow_connection(self, engine: Engine) -> Connection | None:
         """The writer's own connection, for the holder of the turn, outside any transaction;
         taken from the pool on first use and kept checked out. None while it is lent already (a
         write transaction nested in another): the caller then takes one from the pool. Give it
@@ -98,18 +103,19 @@ class WriterTurn:
             return None
         kept = self._kept
         if kept is None or self._kept_pid != _pid:  # a forked child must not share a connection
-            kept = self._kept = PooledConnection(engine.raw_connection(), engine.dialect)
+            kept = self._kept = engine.connect()
             self._kept_pid = _pid
         self._lent = True
         return kept
 
-    def return_connection(self, connection: PooledConnection) -> None:
-        """Back from a transaction. One that was invalidated (lost: its DB-API connection is
-        closed) goes back to the pool, and the next holder takes a new one."""
+    def return_connection(self, connection: Connection) -> None:
+        """Back from a transaction. One that was lost (invalidated, by Core or at the driver's
+        level: its DB-API connection is closed) goes back to the pool, and the next holder
+        takes a new one."""
         self._lent = False
-        if not connection.connection.is_valid:
+        if connection.invalidated or not connection.connection.is_valid:
             self._kept = None
-            connection.connection.close()
+            connection.close()
 
     def close_connection(self) -> None:
         """Close the writer's connection (the engine is disposed of), unless it is lent."""
@@ -118,7 +124,8 @@ class WriterTurn:
             return
         self._kept = None
         if self._kept_pid == _pid:
-            kept.connection.invalidate()  # closes it; a disposed pool would only keep it
+            kept.invalidate()  # closes it; a disposed pool would only keep it
+            kept.close()
 
     def _take_file_lock(self) -> bool:
         """True once held; False if it stayed taken for ``wait_max_s`` (SQLite decides then)."""
