@@ -16,7 +16,7 @@ from gongji.risk.domain.engine import run_rules
 from gongji.risk.domain.facts import History
 from gongji.risk.service.access import shipped_policy
 from gongji.risk.service.runs import full_history, run_at
-from gongji.risk.store import facts_duckdb
+from gongji.risk.store import facts_duckdb, facts_repo
 from gongji.sim.risk_db_bench import bench_vault, born_reader, load
 from gongji.sim.risk_eval import synthetic
 from gongji.sim.risk_population import END_US, WINDOW_DAYS
@@ -88,3 +88,36 @@ def test_an_extension_of_another_duckdb_version_is_refused_not_fetched() -> None
         facts_duckdb._extension_file(package, extension, "0.0.1")
     assert refused.value.code == "analytics_unavailable"
     assert "分析引擎不可用" in refused.value.message("zh")
+
+
+def test_a_screen_finds_the_people_around_a_party_as_their_relations_name_them(
+    engine: Engine,
+) -> None:
+    """A write-time screen reads a party and everyone in a relationship with them in one
+    statement (``persons_around``); it finds exactly the persons the two reads did, the
+    relations first and then the persons they name, relationships made later left out."""
+    population = synthetic(400, 7, 3.0, 4.0)
+    vault = bench_vault()
+    born = born_reader(vault)
+    load(engine, population, vault)
+    with engine.connect() as connection:
+        everyone = sorted(
+            facts_repo.relationships(connection, 0, END_US + 1, None),
+            key=lambda r: r.created_at,
+        )
+        middle = everyone[len(everyone) // 2].created_at  # half the relations made later
+        parties = [[r.holder] for r in everyone[:: max(1, len(everyone) // 40)]]
+        parties += [[r.relative] for r in everyone[1 :: max(1, len(everyone) // 40)]]
+        parties += [[everyone[0].holder, everyone[-1].relative], [population.persons[-1].psn_no]]
+        compared = 0
+        for end in (middle, END_US + 1):
+            for ids in parties:
+                relations = facts_repo.relationships(connection, 0, end, ids)
+                named = sorted({*ids, *(r.relative for r in relations),
+                                *(r.holder for r in relations)})  # fmt: skip
+                dated = set(named[::2])
+                by_relations = facts_repo.persons(connection, named, born, dated)
+                around = facts_repo.persons_around(connection, end, ids, born, dated)
+                assert sorted(map(_typed, around)) == sorted(map(_typed, by_relations)), ids
+                compared += len(named) > len(ids)
+    assert compared > 20  # most parties had relations to find

@@ -12,7 +12,17 @@ through a new migration, after freezing the old definition into the creating mig
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 
 from gongji.store.tables import metadata
 
@@ -148,6 +158,14 @@ person_events = Table(
     Column("detail", Text, nullable=False),
     Column("actor", String(64), nullable=False),
     Column("at_us", BigInteger, nullable=False),
+    # A person's moves without their other events (two a settlement): risk's screen reads them.
+    Index(
+        "ix_person_events_moved",
+        "psn_no",
+        "at_us",
+        sqlite_where=text("kind = 'moved'"),
+        postgresql_where=text("kind = 'moved'"),
+    ),
 )
 
 inheritance_payouts = Table(

@@ -117,17 +117,17 @@ def _audit_hold(
 def _history(ctx: Context, uow: UnitOfWork, people: Sequence[str], at_us: int) -> History:
     connection = uow.connection
     start, end = at_us - LOOK_BACK_DAYS * US_PER_DAY, at_us + 1
-    # On PostgreSQL two round trips instead of five: what depends on people alone, then what
-    # depends on their relations (each read below takes its answer from these).
-    uow.prefetch(facts_repo.window_reads(start, end, people))
+    # On PostgreSQL one round trip instead of five (each read below takes its answer from it):
+    # the people around the parties are found by the database, not after their relations.
+    uow.prefetch(
+        [*facts_repo.window_reads(start, end, people), *facts_repo.around_reads(end, people)]
+    )
     relations = facts_repo.relationships(connection, start, end, people)
-    around = sorted({*people, *(r.relative for r in relations), *(r.holder for r in relations)})
-    uow.prefetch(facts_repo.persons_reads(around))
     dated = whose_birth_dates(relations, start, end)
     return History.build(
         start,
         end,
-        persons=facts_repo.persons(connection, around, _born(ctx), dated),
+        persons=facts_repo.persons_around(connection, end, people, _born(ctx), dated),
         grants=facts_repo.grants(connection, start, end, people),
         settlements=facts_repo.settlements(connection, start, end, people),
         relationships=relations,

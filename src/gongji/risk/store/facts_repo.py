@@ -133,12 +133,40 @@ def window_reads(start: int, end: int, persons: Sequence[str]) -> list[raw.Read]
     ]
 
 
-def persons_reads(ids: Sequence[str]) -> list[raw.Read]:
-    """What :func:`persons` reads about ``ids`` (their moves, then them), to read ahead."""
-    return [
-        *_statements(MOVES, 0, 0, ids, _MOVE_PARTIES),
-        *_statements(PERSONS, 0, 0, ids, _PERSON_PARTIES),
-    ]
+def around_reads(end: int, ids: Sequence[str]) -> list[raw.Read]:
+    """What :func:`persons_around` reads (the moves, then the persons), to read ahead: they
+    need no earlier answer, so a write-time screen reads them with the window's own reads."""
+    statements: list[raw.Read] = []
+    for sql, column in ((MOVES, _MOVE_PARTIES[0]), (PERSONS, _PERSON_PARTIES[0])):
+        params: dict[str, Any] = {"start": 0, "end": end}
+        statements.append((f"{sql} AND {_around(column, ids, params)}", params))
+    return statements
+
+
+def persons_around(
+    connection: Connection,
+    end: int,
+    ids: Sequence[str],
+    born: Callable[[str], date],
+    dated: Container[str],
+) -> list[PersonFact]:
+    """:func:`persons` of ``ids`` and of everyone in a relationship with one of them made before
+    ``end``: those :func:`relationships` names (proposers and relatives), found by the
+    database, so that a write-time screen reads its people without waiting for their relations
+    first. ``ids`` are a write's parties: a few, in one statement."""
+    moves_read, persons_read = around_reads(end, ids)
+    moves = _moves(raw.fetch(connection, *moves_read))
+    return _persons(raw.fetch(connection, *persons_read), moves, born, dated)
+
+
+def _around(column: str, ids: Sequence[str], params: dict[str, Any]) -> str:
+    """``(column IN (:id0, …) OR column IN (their relations' parties))``."""
+    parties = _where_parties(_RELATIONSHIP_PARTIES, ids, params)
+    related = " UNION ".join(
+        f"SELECT {party} FROM relationships WHERE created_at_us < :end AND {parties}"
+        for party in _RELATIONSHIP_PARTIES
+    )
+    return f"({_where_parties((column,), ids, params)[1:-1]} OR {column} IN ({related}))"
 
 
 def persons(
@@ -177,9 +205,11 @@ def _persons(
 
 
 def _moves(rows: Rows) -> dict[str, tuple[int, str]]:
+    """Each person's last move: the rows come in no promised order (the statement has none)."""
     found: dict[str, tuple[int, str]] = {}
     for psn_no, at_us, detail in rows:
-        found[psn_no] = (int(at_us), str(json.loads(detail).get("old", "")))
+        if psn_no not in found or int(at_us) >= found[psn_no][0]:
+            found[psn_no] = (int(at_us), str(json.loads(detail).get("old", "")))
     return found
 
 
