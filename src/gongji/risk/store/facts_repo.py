@@ -160,13 +160,15 @@ def persons_around(
 
 
 def _around(column: str, ids: Sequence[str], params: dict[str, Any]) -> str:
-    """``(column IN (:id0, …) OR column IN (their relations' parties))``."""
+    """``column IN (the ids, and their relations' parties)``, in one list the database can look
+    up by index: with ``column IN (:ids) OR column IN (…)`` PostgreSQL read every row."""
     parties = _where_parties(_RELATIONSHIP_PARTIES, ids, params)
-    related = " UNION ".join(
+    related = [
         f"SELECT {party} FROM relationships WHERE created_at_us < :end AND {parties}"
         for party in _RELATIONSHIP_PARTIES
-    )
-    return f"({_where_parties((column,), ids, params)[1:-1]} OR {column} IN ({related}))"
+    ]
+    listed = f"SELECT psn_no FROM persons WHERE {_where_parties(('psn_no',), ids, params)}"
+    return f"{column} IN ({' UNION '.join([listed, *related])})"
 
 
 def persons(
