@@ -124,6 +124,50 @@ def test_a_write_drops_what_was_read_ahead(counted: tuple[Engine, TripCounter]) 
     assert [tuple(r) for r in seen] == [(1, "one"), (2, "two"), (3, "three")]  # type: ignore[attr-defined]
 
 
+def test_a_write_that_keeps_the_reads_leaves_what_was_read_ahead(
+    counted: tuple[Engine, TripCounter],
+) -> None:
+    """A write to rows no read ahead shows (a request's nonce) leaves the answers read ahead for
+    the code about to ask: they are what it would have read, and cost no trip."""
+    engine, counter = counted
+
+    def work(uow: UnitOfWork) -> tuple[object, int]:
+        c = uow.connection
+        uow.defer_writes()
+        uow.prefetch([(_ONE, {"id": 1})])
+        raw.execute(c, _INSERT, {"id": 3, "note": "three"}, keeps_reads=True)
+        before = counter.trips
+        seen = raw.fetch(c, _ONE, {"id": 1})
+        asked = counter.trips - before
+        uow.commit()
+        return seen, asked
+
+    seen, asked = run_in_transaction(engine, work)
+    assert [tuple(r) for r in seen] == [("one",)]  # type: ignore[attr-defined]
+    assert asked == (0 if _postgres(engine) else 1)  # PostgreSQL: the answer read ahead
+    assert _rows(engine) == [(1, "one"), (2, "two"), (3, "three")]
+
+
+def test_a_read_already_made_ahead_is_not_made_again(counted: tuple[Engine, TripCounter]) -> None:
+    """Reads made ahead a second time, with others or alone, go only where still unanswered:
+    the two steps that each read ahead what they will ask share one trip."""
+    engine, counter = counted
+    with UnitOfWork(engine) as uow:
+        c = uow.connection
+        uow.prefetch([(_ONE, {"id": 1}), (_ONE, {"id": 2})])
+        before = counter.counts()
+        uow.prefetch([(_ONE, {"id": 1}), (_ONE, {"id": 2})])
+        again = counter.counts()
+        uow.prefetch([(_ONE, {"id": 2}), (_ALL, {})])
+        after = counter.counts()
+        assert [tuple(r) for r in raw.fetch(c, _ONE, {"id": 2})] == [("two",)]  # type: ignore[attr-defined]
+        assert len(raw.fetch(c, _ALL, {})) == 2
+    if _postgres(engine):
+        assert again == before  # nothing left to read: no trip
+        delta = [a - b for a, b in zip(after, again, strict=True)]
+        assert delta[PIPELINES] == 1 and delta[PIPELINED] == 1  # the one read not made yet
+
+
 def test_deferred_writes_are_seen_by_the_next_read_and_committed_in_one_trip(
     counted: tuple[Engine, TripCounter],
 ) -> None:

@@ -74,6 +74,7 @@ def _send(
     many: bool = False,
     fetch: bool = False,
     counted: bool = False,
+    keeps_reads: bool = False,
 ) -> tuple[Sequence[Any], int]:
     """One statement (``many``: once per parameter set): its rows when ``fetch``, and its row
     count (``counted``: the caller reads it). A driver error comes out as SQLAlchemy's.
@@ -83,10 +84,11 @@ def _send(
     PostgreSQL: a statement that neither returns rows nor is counted waits while the
     transaction defers its writes (:func:`defer_writes`); one that must answer goes with the
     writes waiting before it in one round trip (:func:`_pipelined`); any other goes alone, in
-    a trip of its own (:func:`_in_one_trip`)."""
+    a trip of its own (:func:`_in_one_trip`). ``keeps_reads``: a write to rows nothing read
+    ahead can show (see :func:`execute`)."""
     if connection.dialect.name != "sqlite":
         info = connection.connection.info
-        if not fetch:
+        if not fetch and not keeps_reads:
             info.pop(_PREFETCHED, None)  # a write: what was read ahead may be out of date
         waiting = info.get(_DEFERRED)
         if waiting is not None and not fetch and not counted:
@@ -171,11 +173,17 @@ def prefetch(connection: Executor, reads: Sequence[Read | DriverRead]) -> None:
     the same statement and parameters, which takes it
     instead of asking the server; any write, Core statement, commit or rollback drops what is
     left, so an answer is never older than the transaction's own last write. The reads run in
-    the order given, locks (``FOR UPDATE``) included: give them in the order the code would.
+    the order given, locks (``FOR UPDATE``) included: give them in the order the code would. A
+    read whose answer is kept already is not made again: with none left, nothing is sent.
     (SQLite: nothing to save, nothing done.)"""
     if connection.dialect.name == "sqlite" or not reads:
         return
     info = connection.connection.info
+    answered = info.get(_PREFETCHED)
+    if answered:
+        reads = [read for read in reads if (read[0], _params_key(read[1])) not in answered]
+        if not reads:
+            return
     waiting = info.get(_DEFERRED) or []
     statements: Waiting = [*waiting, *((_native(connection, st), p, False) for st, p in reads)]
     waiting.clear()
@@ -335,9 +343,18 @@ def fetch(connection: Executor, statement: str, params: Mapping[str, Any]) -> Se
     return query(connection, _native(connection, statement), params)
 
 
-def execute(connection: Executor, statement: str, params: Mapping[str, Any]) -> None:
-    """A ``:name``-parameter statement that returns no rows."""
-    run(connection, _native(connection, statement), params)
+def execute(
+    connection: Executor,
+    statement: str,
+    params: Mapping[str, Any],
+    *,
+    keeps_reads: bool = False,
+) -> None:
+    """A ``:name``-parameter statement that returns no rows. Any write drops what was read
+    ahead (:func:`prefetch`), unless ``keeps_reads``: for a write to rows no read made ahead
+    can show (a request's nonce), so that the reads made with the nonce's check serve the
+    command it came with."""
+    _send(connection, _native(connection, statement), params, keeps_reads=keeps_reads)
 
 
 def changed(connection: Executor, statement: str, params: Mapping[str, Any]) -> int:

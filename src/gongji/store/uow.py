@@ -166,6 +166,13 @@ class UnitOfWork:
             raise RuntimeError("the unit of work is not open")
         return self._connection
 
+    @property
+    def reads_ahead(self) -> bool:
+        """Whether :meth:`prefetch` reads anything: on PostgreSQL, where it saves round trips
+        (on SQLite a statement is a call, not a trip). For a caller whose list costs work to
+        build."""
+        return not is_sqlite(self._engine)
+
     def prefetch(self, reads: Sequence[Read | DriverRead]) -> None:
         """Make ``reads`` now, in one round trip on PostgreSQL, for the code about to ask for
         them one by one (:func:`gongji.store.raw.prefetch`)."""

@@ -52,7 +52,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import ClassVar, Final, TypeVar
@@ -66,6 +66,7 @@ from gongji.institutions.service.institutions import (
     live_credential_reads,
 )
 from gongji.kernel.context import Actor, ActorKind, Context
+from gongji.store.raw import Read
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 HEADER_KEY_ID: Final = "X-Gongji-Key-Id"
@@ -212,17 +213,23 @@ def spend_alone(ctx: Context, verified: Verified) -> None:
     run_in_transaction(ctx.engine, spend, durable=False)
 
 
-def run_signed_write(ctx: Context, verified: Verified, work: Callable[[UnitOfWork], T]) -> T:
+def run_signed_write(
+    ctx: Context,
+    verified: Verified,
+    work: Callable[[UnitOfWork], T],
+    reads_ahead: Callable[[], Sequence[Read]] | None = None,
+) -> T:
     """Run a signed command in one write transaction with the request's nonce spent as its
     first statement, committed when ``work`` returns. If ``work`` raises, the nonce is spent
-    alone before the command's error goes on."""
+    alone before the command's error goes on. ``reads_ahead``: the reads ``work`` will make
+    first, made with the nonce's check (see :func:`remember_nonce`)."""
 
     def attempt(uow: UnitOfWork) -> T:
         # PostgreSQL: the nonce's purge and insert go with the command's first read. A racing
         # copy's unique violation then comes out of that read: the whole transaction is
         # retried as before, and finds the nonce.
         uow.defer_writes()
-        remember_nonce(ctx, uow, verified.key_id, verified.nonce)
+        remember_nonce(ctx, uow, verified.key_id, verified.nonce, reads_ahead)
         result = work(uow)
         uow.commit()
         return result
@@ -286,10 +293,18 @@ def _signs(secret: bytes, method: str, path: str, body: bytes, signed: SignedHea
     return hmac.compare_digest(expected, signed.signature)
 
 
-def remember_nonce(ctx: Context, uow: UnitOfWork, key_id: str, nonce: str) -> None:
+def remember_nonce(
+    ctx: Context,
+    uow: UnitOfWork,
+    key_id: str,
+    nonce: str,
+    reads_ahead: Callable[[], Sequence[Read]] | None = None,
+) -> None:
     """Record a nonce of a verified request whose key is still live, or refuse it: a key revoked
     since (by this process or another) as unknown, a nonce seen already as a replay. Both are
-    read in one round trip on PostgreSQL.
+    read in one round trip on PostgreSQL, and with them ``reads_ahead()``, what the command will
+    read first (asked only where reading ahead saves trips): the nonce's insert keeps their
+    answers for it. A refused request has read them for nothing.
 
     A racing copy of the same request inserts the same primary key: one of the two hits the
     unique violation, its transaction is retried whole (gongji.store.uow) and then sees the
@@ -298,7 +313,8 @@ def remember_nonce(ctx: Context, uow: UnitOfWork, key_id: str, nonce: str) -> No
     without a separate job.
     """
     now_us = ctx.now_us()
-    uow.prefetch([*live_credential_reads(key_id), repo.nonce_read(key_id, nonce)])
+    ahead = reads_ahead() if reads_ahead is not None and uow.reads_ahead else ()
+    uow.prefetch([*live_credential_reads(key_id), repo.nonce_read(key_id, nonce), *ahead])
     if live_credential(ctx, uow, key_id) is None:
         ctx.signing_keys.pop(key_id, None)
         raise SignatureKeyUnknown()

@@ -26,16 +26,17 @@ def nonce_seen(connection: Connection, key_id: str, nonce: str) -> bool:
 
 
 def insert_nonce(connection: Connection, key_id: str, nonce: str, now_us: int) -> None:
-    """Raises a unique violation when a racing request inserted the same nonce first."""
+    """Raises a unique violation when a racing request inserted the same nonce first. Nothing
+    but the nonce's own check reads this table: what the transaction read ahead stays."""
     params = {"key_id": key_id, "nonce": nonce, "seen_at_us": now_us}
-    raw.execute(connection, _INSERT_NONCE, params)
+    raw.execute(connection, _INSERT_NONCE, params, keeps_reads=True)
 
 
 def forget_key_nonces(connection: Connection, before_us: int, key_id: str) -> None:
     """As :func:`purge_nonces` for one key, without the count: a write nothing waits on, which
     a transaction that defers its writes sends with its next statement."""
     params = {"before_us": before_us, "key_id": key_id}
-    raw.execute(connection, _PURGE_NONCES + " AND key_id = :key_id", params)
+    raw.execute(connection, _PURGE_NONCES + " AND key_id = :key_id", params, keeps_reads=True)
 
 
 def purge_nonces(connection: Connection, before_us: int, key_id: str | None = None) -> int:

@@ -169,6 +169,19 @@ def _ec_holder(ctx: Context, token: str) -> tuple[str, bool]:
     return psn_no, expires_s * _US_PER_S < ctx.now_us()
 
 
+def holder_named(ctx: Context, cert_type: str | None, cert_no: str | None) -> str | None:
+    """The person number a presented credential names without a read: an e-voucher's, once its
+    seal checks (expired or not). None for a card, whose holder is found by reading, and for a
+    token that does not check, which identifying the patient refuses. For reading ahead only:
+    it identifies no one."""
+    if cert_type != CertType.E_VOUCHER.value or not cert_no:
+        return None
+    try:
+        return _ec_holder(ctx, cert_no)[0]
+    except CredentialInvalid:
+        return None
+
+
 def _mac(ctx: Context, payload: str) -> str:
     # 32 hex characters (128 bits) keep the token short enough for a QR code.
     return ctx.vault.lookup_hash(payload, context=_EC_CONTEXT)[:32]

@@ -36,18 +36,21 @@ from gongji.api.schemas import AmountIn, PsnNo, parse_amount
 from gongji.api.schemas import Request as Body
 from gongji.api.signed_write_route import SignedWriteRoute
 from gongji.core.clock import from_us
+from gongji.core.errors import GongjiError
 from gongji.core.money import format_yuan
 from gongji.identity.service import signing
 from gongji.kernel.context import BUSINESS_TZ, Actor, Context
 from gongji.kernel.errors import NotFound
-from gongji.people.service.credentials_lookup import read_presented
+from gongji.people.service.credentials_lookup import holder_named, read_presented
 from gongji.people.service.patient_identity import Asking, identify_patient, recording_refusal
+from gongji.people.service.persons import person_read
 from gongji.settlement.domain.bill import LineIn, SettleRequest, parse_quantity
 from gongji.settlement.domain.items import BILL_LINES_MAX
 from gongji.settlement.service import settlement
 from gongji.settlement.service.settlement_quote import Quote, quote
 from gongji.settlement.store import settlements_repo as rows
 from gongji.settlement.store.settlements_repo import DrawRow, ItemRow, SettlementRow
+from gongji.store.raw import Read
 from gongji.store.records import PersonRecord
 from gongji.store.uow import UnitOfWork
 
@@ -123,7 +126,8 @@ def quote_bill(body: BillBody, institution: Institution, ctx: Ctx) -> dict[str, 
 
     def work(uow: UnitOfWork) -> Quote:
         patient = _patient(ctx, uow, Asking(institution.id, QUOTED, body.request_id or ""), body)
-        return quote(ctx, uow, _settle_request(institution, body, lines, patient), patient=patient)
+        bill = _settle_request(institution, body, lines, patient.psn_no)
+        return quote(ctx, uow, bill, patient=patient)
 
     return quote_out(recording_refusal(ctx, lambda: read(ctx, work)))
 
@@ -135,13 +139,16 @@ def settle_bill(body: SettleBody, signed: Signed, ctx: Ctx) -> JSONResponse:
     def work(uow: UnitOfWork) -> dict[str, Any]:
         asking = Asking(signed.institution.id, SETTLED, body.request_id or "")
         patient = _patient(ctx, uow, asking, body)
-        bill = _settle_request(signed.institution, body, _lines(body), patient)
+        bill = _settle_request(signed.institution, body, _lines(body), patient.psn_no)
         settled = settlement.settle_with_lines(ctx, uow, bill, patient)
         answer = settlement_out(settled.row, settled.items)
         answer["draws"] = [draw_out(d) for d in settled.draws]
         return answer
 
-    return recording_refusal(ctx, lambda: _committed(ctx, signed, work))
+    def ahead() -> list[Read]:
+        return _reads_ahead(ctx, signed.institution, body)
+
+    return recording_refusal(ctx, lambda: _committed(ctx, signed, work, ahead))
 
 
 router.add_api_route(
@@ -213,12 +220,12 @@ def _lines(body: BillBody) -> tuple[LineIn, ...]:
 
 
 def _settle_request(
-    institution: Actor, body: BillBody, lines: tuple[LineIn, ...], patient: PersonRecord
+    institution: Actor, body: BillBody, lines: tuple[LineIn, ...], psn_no: str
 ) -> SettleRequest:
     return SettleRequest(
         institution_code=institution.id,
         request_id=body.request_id or "",
-        psn_no=patient.psn_no,
+        psn_no=psn_no,
         med_type=body.med_type,
         lines=lines,
         acct_used_flag=body.acct_used_flag,
@@ -232,12 +239,32 @@ def _patient(ctx: Context, uow: UnitOfWork, asking: Asking, body: BillBody) -> P
     return identify_patient(ctx, uow, asking, presented)
 
 
+def _reads_ahead(ctx: Context, institution: Actor, body: SettleBody) -> list[Read]:
+    """What settling ``body`` reads first, when its credential names the patient without a read
+    (an e-voucher): the patient, then the settlement's first reads. On PostgreSQL they go with
+    the nonce's check (``signing.run_signed_write``), a trip before the patient is identified; a
+    bill refused later has read them for nothing."""
+    psn_no = holder_named(ctx, body.mdtrt_cert_type, body.mdtrt_cert_no)
+    if psn_no is None:
+        return []
+    try:
+        lines = _lines(body)
+    except GongjiError:  # refused in the transaction, once the nonce is spent
+        return []
+    bill = _settle_request(institution, body, lines, psn_no)
+    return [person_read(psn_no), *settlement.settle_reads(bill, patient_known=True)]
+
+
 def _committed(
-    ctx: Context, signed: signing.Verified, work: Callable[[UnitOfWork], dict[str, Any]]
+    ctx: Context,
+    signed: signing.Verified,
+    work: Callable[[UnitOfWork], dict[str, Any]],
+    reads_ahead: Callable[[], list[Read]] | None = None,
 ) -> JSONResponse:
     """Run a signed write (its nonce spent in the same transaction); refusals propagate to the
     one status table in api/errors.py."""
-    return JSONResponse(signing.run_signed_write(ctx, signed, work), status_code=201)
+    answer = signing.run_signed_write(ctx, signed, work, reads_ahead)
+    return JSONResponse(answer, status_code=201)
 
 
 # --- answers out ----------------------------------------------------------------------------

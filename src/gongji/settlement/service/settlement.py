@@ -40,6 +40,7 @@ from gongji.settlement.service import settlement_notices
 from gongji.settlement.service.settlement_quote import Quote, first_reads, quote
 from gongji.settlement.store import settlements_repo as rows
 from gongji.settlement.store.settlements_repo import DrawRow, ItemRow, SettlementRow
+from gongji.store.raw import Read
 from gongji.store.records import PersonRecord
 from gongji.store.uow import UnitOfWork
 
@@ -81,11 +82,9 @@ def settle_with_lines(
     """As :func:`settle`, with the settlement's bill lines and draws, for an answer that
     shows them."""
     # On PostgreSQL the reads that need no earlier answer go in one round trip, not six.
-    key = (request.institution_code, request.request_id)
     if patient is not None and patient.psn_no != request.psn_no:
         patient = None  # someone else's record: the patient is read as usual
-    reads = first_reads(request, lock=True, patient_known=patient is not None)
-    uow.prefetch([rows.by_request_read(*key), *reads])
+    uow.prefetch(settle_reads(request, patient_known=patient is not None))
     existing = _same_request(
         uow, request.institution_code, request.request_id, request_hash(request)
     )
@@ -150,6 +149,14 @@ def settle_with_lines(
         )
         screening.screen(ctx, uow, spent)
     return Settled(row, items, draws)
+
+
+def settle_reads(request: SettleRequest, *, patient_known: bool) -> list[Read]:
+    """What :func:`settle_with_lines` reads first, none needing another's answer: a settlement
+    under the request id, then what quoting reads first with the person's lock
+    (``settlement_quote.first_reads``). A caller may make them ahead with others."""
+    resent = rows.by_request_read(request.institution_code, request.request_id)
+    return [resent, *first_reads(request, lock=True, patient_known=patient_known)]
 
 
 def _same_request(
