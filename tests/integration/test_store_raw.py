@@ -273,33 +273,6 @@ def _driver_connection_of(engine: Engine) -> object:
     )
 
 
-def test_sqlite_writes_on_the_writers_own_connection(tmp_path: Path) -> None:
-    """Every driver-level write transaction of a SQLite engine runs on the one connection that
-    comes with the writer's turn, from any thread; a transaction nested in another gets one
-    from the pool instead (the writer's is in use)."""
-    engine = make_engine(sqlite_url(tmp_path))
-    try:
-        upgrade(engine)
-        first = _driver_connection_of(engine)
-        seen: list[object] = []
-        thread = threading.Thread(target=lambda: seen.append(_driver_connection_of(engine)))
-        thread.start()
-        thread.join()
-        assert seen == [first]
-        assert _driver_connection_of(engine) is first
-
-        def nested(connection: PooledConnection) -> tuple[object, object]:
-            with writer_turn(engine):  # same thread: reentrant
-                turn = sqlite_writer_turn(engine)
-                assert turn.borrow_connection(engine) is None  # lent to the outer transaction
-            return connection.connection.dbapi_connection, first
-
-        outer, kept = run_on_driver_connection(engine, nested)
-        assert outer is kept
-    finally:
-        engine.dispose()
-
-
 def _unit_of_work_connection_of(engine: Engine, *, read_only: bool = False) -> object:
     """The DB-API connection a unit of work ran on."""
     with UnitOfWork(engine, read_only=read_only) as uow:
@@ -310,11 +283,12 @@ def _unit_of_work_connection_of(engine: Engine, *, read_only: bool = False) -> o
     return dbapi_connection
 
 
-def test_sqlite_units_of_work_write_on_the_writers_own_connection(tmp_path: Path) -> None:
-    """A write unit of work runs on the connection that comes with the writer's turn, the one
-    the driver-level writes use, from any thread, so SQLite finds its pages still cached (a
-    connection that did not write last begins with its cache emptied). Reads take connections
-    from the pool."""
+def test_sqlite_writes_on_the_writers_own_connection(tmp_path: Path) -> None:
+    """Every write transaction of a SQLite engine, a unit of work or a driver-level one, runs on
+    the one connection that comes with the writer's turn, from any thread, so SQLite finds its
+    pages still cached (a connection that did not write last begins with its cache emptied).
+    Reads take connections from the pool; a transaction nested in another finds the writer's
+    lent."""
     engine = make_engine(sqlite_url(tmp_path))
     try:
         upgrade(engine)
@@ -337,51 +311,47 @@ def test_sqlite_units_of_work_write_on_the_writers_own_connection(tmp_path: Path
         assert _unit_of_work_connection_of(engine) is first
         with UnitOfWork(engine) as uow:  # given back durable as the pool's connections are
             assert query(uow.connection, "PRAGMA synchronous")[0][0] == 2  # FULL
+
+        def nested(connection: PooledConnection) -> object:
+            with writer_turn(engine):
+                assert sqlite_writer_turn(engine).borrow_connection(engine) is None
+            return connection.connection.dbapi_connection
+
+        assert run_on_driver_connection(engine, nested) is first
     finally:
         engine.dispose()
 
 
-def test_sqlite_writers_connection_lost_in_a_unit_of_work_is_replaced(
-    tmp_path: Path, clock: ManualClock
-) -> None:
-    engine = make_engine(sqlite_url(tmp_path))
-    try:
-        upgrade(engine)
-        ledger = _ledger_with_one_transfer(engine, clock)
-        lost = _unit_of_work_connection_of(engine)
-        with pytest.raises(RuntimeError), UnitOfWork(engine) as uow:
-            run(uow.connection, "UPDATE ledger_accounts SET ref = 'lost' WHERE id = 'a'")
-            uow.connection.invalidate(RuntimeError("gone"))  # what a lost connection meets
-            raise RuntimeError("the connection was lost")
-        replacement = _unit_of_work_connection_of(engine)
-        assert replacement is not lost
-        assert _driver_connection_of(engine) is replacement
-        assert ledger.create_transfers([Transfer("t2", "a", "b", 1, 1, 1)]) == [R.OK]
-        assert ledger.lookup_accounts(["a"])["a"].ref is None  # the lost write is not there
-    finally:
-        engine.dispose()
-    with pytest.raises(sqlite3.ProgrammingError):  # dispose closed the writer's connection
-        replacement.execute("SELECT 1")  # type: ignore[attr-defined]
+def _lost_in_a_unit_of_work(engine: Engine) -> None:
+    with pytest.raises(RuntimeError), UnitOfWork(engine) as uow:
+        run(uow.connection, "UPDATE ledger_accounts SET ref = 'lost' WHERE id = 'a'")
+        uow.connection.invalidate(RuntimeError("gone"))  # what Core does with a lost connection
+        raise RuntimeError("the connection was lost")
 
 
+def _lost_at_the_drivers_level(engine: Engine) -> None:
+    def lose_it(connection: PooledConnection) -> None:
+        run(connection, "UPDATE ledger_accounts SET ref = 'lost' WHERE id = 'a'")
+        connection.invalidate(RuntimeError("gone"))  # what a driver error found lost does
+        raise RuntimeError("the connection was lost")
+
+    with pytest.raises(RuntimeError):
+        run_on_driver_connection(engine, lose_it)
+
+
+@pytest.mark.parametrize("lose", [_lost_in_a_unit_of_work, _lost_at_the_drivers_level])
 def test_sqlite_writers_connection_is_replaced_when_lost_and_closed_on_dispose(
-    tmp_path: Path, clock: ManualClock
+    tmp_path: Path, clock: ManualClock, lose: Callable[[Engine], None]
 ) -> None:
     engine = make_engine(sqlite_url(tmp_path))
     try:
         upgrade(engine)
         ledger = _ledger_with_one_transfer(engine, clock)
         lost = _driver_connection_of(engine)
-
-        def lose_it(connection: PooledConnection) -> None:
-            run(connection, "UPDATE ledger_accounts SET ref = 'lost' WHERE id = 'a'")
-            connection.invalidate(RuntimeError("gone"))  # what a driver error found lost does
-            raise RuntimeError("the connection was lost")
-
-        with pytest.raises(RuntimeError):
-            run_on_driver_connection(engine, lose_it)
-        replacement = _driver_connection_of(engine)
+        lose(engine)
+        replacement = _unit_of_work_connection_of(engine)
         assert replacement is not lost
+        assert _driver_connection_of(engine) is replacement
         assert ledger.create_transfers([Transfer("t2", "a", "b", 1, 1, 1)]) == [R.OK]
         assert ledger.lookup_accounts(["a"])["a"].ref is None  # the lost write is not there
     finally:
