@@ -121,7 +121,7 @@ def test_a_national_interface_visit_waits_for_few_round_trips(tmp_path: Path) ->
     """2201, 2204 and 2207 of outpatient visits, signed, through the app: the idempotency key
     read with the nonce's insert, its claim with the next read and its answer with the
     COMMIT; 2201 and 2204 read what they need in one trip ahead; 2207 reads the patient,
-    the visit, its batch, its lines and a settlement under its msgid in one trip ahead
+    the visit, its batch, its lines and a settlement under its msgid with the nonce's check
     (fsi/http/settlement.py)."""
     with _bench_world(tmp_path) as (built, world, counter):
         trips: dict[str, list[int]] = {"2201": [], "2204": [], "2207": []}
@@ -154,7 +154,9 @@ def test_a_national_interface_visit_waits_for_few_round_trips(tmp_path: Path) ->
     # items, the lines held and the next line number in one (3572742: 8).
     assert max(trips["2201"]) <= 5 and max(trips["2204"]) <= 6, trips
     # 2207 paid from the patient's own account (a9c77a3: 10, the patient, visit, batch, lines
-    # and resent settlement one trip each); with shared money the quotas and risk's screen add
-    # theirs, as through the REST settlement (2c8e7dc: 9, the screen in two trips).
-    assert max(own) <= 6, trips
-    assert max(with_shared) <= 9, trips
+    # and resent settlement one trip each; 2c8e7dc: 6, those reads a trip after the nonce's
+    # check); with shared money the quotas and risk's screen add theirs, as through the REST
+    # settlement (2c8e7dc: 9, the screen in two trips).
+    # (One visit's settlement opens a ledger account, once: a trip more.)
+    assert max(own) <= 5, trips
+    assert sorted(with_shared)[len(with_shared) // 2] <= 7 and max(with_shared) <= 8, trips

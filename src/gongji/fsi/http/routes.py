@@ -233,8 +233,12 @@ def _run(
 
     def handled() -> Mapping[str, Any]:
         if chosen.writes:  # the nonce is spent in the transaction's own commit
+            ahead = chosen.reads_ahead
             return signing.run_signed_write(
-                ctx, verified, lambda uow: chosen.handler(ctx, uow, envelope, institution)
+                ctx,
+                verified,
+                lambda uow: chosen.handler(ctx, uow, envelope, institution),
+                None if ahead is None else lambda: ahead(envelope, institution),
             )
         signing.spend_alone(ctx, verified)
         return run_in_transaction(

@@ -248,6 +248,17 @@ def _patient(
     return require_person(uow, fields.required_text(data, "psn_no", pattern=_ID))
 
 
+def settle_reads(env: Envelope, institution: str) -> list[Read]:
+    """What :func:`settle` reads first, for the route to make with the message's nonce check
+    (``signing.run_signed_write``): a visit's uploaded lines' reads (:func:`_settling_reads`),
+    nothing for a bill sent inline or a message without its ``data``."""
+    try:
+        data = fields.child(env.input, "data")
+    except GongjiError:  # refused by the handler, once the nonce is spent
+        return []
+    return _settling_reads(env, data, institution)
+
+
 def _settling_reads(env: Envelope, data: fields.Node, institution: str) -> list[Read]:
     """What settling a visit's uploaded lines reads first (the patient named by ``psn_no``, the
     visit, its batch, its lines, a settlement under this ``msgid``), to make ahead in one round

@@ -27,6 +27,7 @@ from gongji.fsi.http.person_info import person_info
 from gongji.fsi.http.sign_in import sign_in, sign_out
 from gongji.kernel.context import Context
 from gongji.settlement.service.reconciliation import CLR_TYPES, Result, Totals, reconcile_totals
+from gongji.store.raw import Read
 from gongji.store.uow import UnitOfWork
 
 Handler = Callable[[Context, UnitOfWork, Envelope, str], Mapping[str, Any]]
@@ -49,11 +50,17 @@ class FsiInfnoUnknown(GongjiError):
     message_en: ClassVar[str] = "Unsupported transaction: {infno}"
 
 
+ReadsAhead = Callable[[Envelope, str], list[Read]]
+"""What a handler will read first, from the message alone (it must not raise): made with the
+message's nonce check, in one round trip on PostgreSQL."""
+
+
 @dataclass(frozen=True, slots=True)
 class Transaction:
     name_zh: str
     handler: Handler
     writes: bool
+    reads_ahead: ReadsAhead | None = None
 
 
 def reconcile(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> dict[str, Any]:
@@ -140,7 +147,7 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
     # 1101 writes the record of the look-up (people.service.lookups), nothing else.
     "1101": Transaction("人员信息获取", person_info, writes=True),
     "2101": Transaction("药店预结算", settlement.pre_settle, writes=False),
-    "2102": Transaction("药店结算", settlement.settle, writes=True),
+    "2102": Transaction("药店结算", settlement.settle, True, settlement.settle_reads),
     "2103": Transaction("药店结算撤销", settlement.reverse, writes=True),
     "2201": Transaction("门诊挂号", visits.register, writes=True),
     "2202": Transaction("门诊挂号撤销", visits.unregister, writes=True),
@@ -148,12 +155,12 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
     "2204": Transaction("门诊费用明细信息上传", visits.upload, writes=True),
     "2205": Transaction("门诊费用明细信息撤销", visits.revoke, writes=True),
     "2206": Transaction("门诊预结算", settlement.pre_settle, writes=False),
-    "2207": Transaction("门诊结算", settlement.settle, writes=True),
+    "2207": Transaction("门诊结算", settlement.settle, True, settlement.settle_reads),
     "2208": Transaction("门诊结算撤销", settlement.reverse, writes=True),
     "2301": Transaction("住院费用明细上传", stays.upload, writes=True),
     "2302": Transaction("住院费用明细撤销", stays.revoke, writes=True),
     "2303": Transaction("住院预结算", settlement.pre_settle, writes=False),
-    "2304": Transaction("住院结算", settlement.settle, writes=True),
+    "2304": Transaction("住院结算", settlement.settle, True, settlement.settle_reads),
     "2305": Transaction("住院结算撤销", settlement.reverse, writes=True),
     "2401": Transaction("入院办理", stays.admit, writes=True),
     "2402": Transaction("出院办理", stays.discharge, writes=True),
