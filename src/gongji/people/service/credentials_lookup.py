@@ -40,6 +40,7 @@ from gongji.kernel.context import Context
 from gongji.kernel.errors import NotFound
 from gongji.people.service.persons import require_person
 from gongji.people.store import people_repo as repo
+from gongji.store.raw import Read
 from gongji.store.records import PersonRecord
 from gongji.store.uow import UnitOfWork
 
@@ -144,13 +145,15 @@ def _cert_type(text: str | None) -> CertType:
 
 
 def _by_id_number(ctx: Context, uow: UnitOfWork, number: str) -> PersonRecord:
-    checked = parse_resident_id(number, today=ctx.today())
-    found = repo.person_by_id_hash(
-        uow.connection, ctx.vault.lookup_hash(checked.number, context="id_number")
-    )
+    found = repo.person_by_id_hash(uow.connection, _id_hash(ctx, number))
     if found is None:
         raise NotFound(what="人员")
     return found
+
+
+def _id_hash(ctx: Context, number: str) -> str:
+    checked = parse_resident_id(number, today=ctx.today())
+    return ctx.vault.lookup_hash(checked.number, context="id_number")
 
 
 def _ec_holder(ctx: Context, token: str) -> tuple[str, bool]:
@@ -167,6 +170,23 @@ def _ec_holder(ctx: Context, token: str) -> tuple[str, bool]:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise CredentialInvalid() from None
     return psn_no, expires_s * _US_PER_S < ctx.now_us()
+
+
+def holder_read(ctx: Context, cert_type: str | None, cert_no: str | None) -> Read | None:
+    """The read that finds the holder of a presented credential, made without reading: the
+    person by the e-voucher's number, or by the card number's hash. None for a credential that
+    does not check, which identifying the patient refuses. For reading ahead only."""
+    if not cert_no:
+        return None
+    psn_no = holder_named(ctx, cert_type, cert_no)
+    if psn_no is not None:
+        return repo.person_read(psn_no)
+    if cert_type not in (CertType.ID_CARD.value, CertType.SOCIAL_SECURITY_CARD.value):
+        return None
+    try:
+        return repo.person_by_id_hash_read(_id_hash(ctx, cert_no))
+    except GongjiError:
+        return None
 
 
 def holder_named(ctx: Context, cert_type: str | None, cert_no: str | None) -> str | None:

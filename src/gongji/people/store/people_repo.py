@@ -60,9 +60,17 @@ def mobile_enc(connection: Connection, psn_no: str) -> str | None:
     return str(row[0]) if row and row[0] else None
 
 
+_PERSON_BY_ID_HASH = f"SELECT {raw.column_list(PersonRecord)} FROM persons WHERE id_hash = :id_hash"
+
+
+def person_by_id_hash_read(id_hash: str) -> raw.Read:
+    return _PERSON_BY_ID_HASH, {"id_hash": id_hash}
+
+
 def person_by_id_hash(connection: Connection, id_hash: str) -> PersonRecord | None:
-    statement = select(*_PERSON_COLUMNS).where(persons.c.id_hash == id_hash)
-    return one(connection, statement, PersonRecord)
+    """By text, not Core: a patient presenting a card is looked up by it at every counter."""
+    found = raw.fetch(connection, *person_by_id_hash_read(id_hash))
+    return PersonRecord(*found[0]) if found else None
 
 
 def persons_by_mobile_hash(connection: Connection, mobile_hash: str) -> list[PersonRecord]:

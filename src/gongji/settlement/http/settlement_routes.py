@@ -41,9 +41,8 @@ from gongji.core.money import format_yuan
 from gongji.identity.service import signing
 from gongji.kernel.context import BUSINESS_TZ, Actor, Context
 from gongji.kernel.errors import NotFound
-from gongji.people.service.credentials_lookup import holder_named, read_presented
+from gongji.people.service.credentials_lookup import holder_named, holder_read, read_presented
 from gongji.people.service.patient_identity import Asking, identify_patient, recording_refusal
-from gongji.people.service.persons import person_read
 from gongji.settlement.domain.bill import LineIn, SettleRequest, parse_quantity
 from gongji.settlement.domain.items import BILL_LINES_MAX
 from gongji.settlement.service import settlement
@@ -240,19 +239,20 @@ def _patient(ctx: Context, uow: UnitOfWork, asking: Asking, body: BillBody) -> P
 
 
 def _reads_ahead(ctx: Context, institution: Actor, body: SettleBody) -> list[Read]:
-    """What settling ``body`` reads first, when its credential names the patient without a read
-    (an e-voucher): the patient, then the settlement's first reads. On PostgreSQL they go with
-    the nonce's check (``signing.run_signed_write``), a trip before the patient is identified; a
-    bill refused later has read them for nothing."""
+    """What settling ``body`` reads first: the patient's holder read and, when the credential
+    names the patient without a read (an e-voucher), the settlement's first reads. On
+    PostgreSQL they go with the nonce's check (``signing.run_signed_write``), a trip before the
+    patient is identified; a bill refused later has read them for nothing."""
+    holder = holder_read(ctx, body.mdtrt_cert_type, body.mdtrt_cert_no)
     psn_no = holder_named(ctx, body.mdtrt_cert_type, body.mdtrt_cert_no)
-    if psn_no is None:
-        return []
+    if holder is None or psn_no is None:  # a card: its holder's number comes with the read
+        return [] if holder is None else [holder]
     try:
         lines = _lines(body)
     except GongjiError:  # refused in the transaction, once the nonce is spent
-        return []
+        return [holder]
     bill = _settle_request(institution, body, lines, psn_no)
-    return [person_read(psn_no), *settlement.settle_reads(bill, patient_known=True)]
+    return [holder, *settlement.settle_reads(bill, patient_known=True)]
 
 
 def _committed(
