@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from conftest import PG_URL, require_postgres
 from gongji.app.asgi import create_app
@@ -42,16 +43,21 @@ pytestmark = pytest.mark.postgres
 
 
 @contextmanager
-def _bench_world(tmp_path: Path) -> Iterator[tuple[Container, World, TripCounter]]:
-    """The bench's world of 20 pairs in a throw-away PostgreSQL schema, served by a container
-    whose round trips are counted."""
+def _counted_store(tmp_path: Path) -> Iterator[tuple[Engine, Settings, TripCounter]]:
+    """A throw-away PostgreSQL schema whose round trips are counted, and settings to serve it."""
     require_postgres()
     counter = TripCounter()
     with bench_store("postgres", PG_URL, counter) as (engine, url, _schema, _version):
         secret = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
         env = {"GONGJI_DATA_DIR": str(tmp_path), "GONGJI_SECRET_KEY": secret,
                "GONGJI_DATABASE_URL": url}  # fmt: skip
-        settings = Settings.from_env(env)
+        yield engine, Settings.from_env(env), counter
+
+
+@contextmanager
+def _bench_world(tmp_path: Path) -> Iterator[tuple[Container, World, TripCounter]]:
+    """The bench's world of 20 pairs, served by a container whose round trips are counted."""
+    with _counted_store(tmp_path) as (engine, settings, counter):
         seeding = build(settings, engine=engine, clock=seed_clock(datetime.now(UTC)))
         world = seed_world(seeding.context, 20)
         yield build(settings, migrate=False, engine=engine), world, counter
@@ -125,13 +131,8 @@ def test_a_settlement_by_card_reads_its_holder_with_the_nonce(tmp_path: Path) ->
     """The same, the patient presenting her ID card with her name (the README's pharmacy): her
     record is read by the card number's hash with the nonce's check, by text, not Core (a Core
     read sent the nonce's insert in a trip of its own first)."""
-    require_postgres()
-    counter = TripCounter()
-    with bench_store("postgres", PG_URL, counter) as (engine, url, _schema, _version):
-        secret = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-        env = {"GONGJI_DATA_DIR": str(tmp_path), "GONGJI_SECRET_KEY": secret,
-               "GONGJI_DATABASE_URL": url}  # fmt: skip
-        built = build(Settings.from_env(env), engine=engine)
+    with _counted_store(tmp_path) as (engine, settings, counter):
+        built = build(settings, engine=engine)
         demo.seed(built.context)
         issued = run_in_transaction(engine, lambda uow: _issued(built.context, uow))
         trips = []
