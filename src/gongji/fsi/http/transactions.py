@@ -147,7 +147,9 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
     # 1101 writes the record of the look-up (people.service.lookups), nothing else.
     "1101": Transaction("人员信息获取", person_info, writes=True),
     "2101": Transaction("药店预结算", settlement.pre_settle, writes=False),
-    "2102": Transaction("药店结算", settlement.settle, True, settlement.settle_reads),
+    "2102": Transaction(
+        "药店结算", settlement.settle, writes=True, reads_ahead=settlement.settle_reads
+    ),
     "2103": Transaction("药店结算撤销", settlement.reverse, writes=True),
     "2201": Transaction("门诊挂号", visits.register, writes=True),
     "2202": Transaction("门诊挂号撤销", visits.unregister, writes=True),
@@ -155,12 +157,16 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
     "2204": Transaction("门诊费用明细信息上传", visits.upload, writes=True),
     "2205": Transaction("门诊费用明细信息撤销", visits.revoke, writes=True),
     "2206": Transaction("门诊预结算", settlement.pre_settle, writes=False),
-    "2207": Transaction("门诊结算", settlement.settle, True, settlement.settle_reads),
+    "2207": Transaction(
+        "门诊结算", settlement.settle, writes=True, reads_ahead=settlement.settle_reads
+    ),
     "2208": Transaction("门诊结算撤销", settlement.reverse, writes=True),
     "2301": Transaction("住院费用明细上传", stays.upload, writes=True),
     "2302": Transaction("住院费用明细撤销", stays.revoke, writes=True),
     "2303": Transaction("住院预结算", settlement.pre_settle, writes=False),
-    "2304": Transaction("住院结算", settlement.settle, True, settlement.settle_reads),
+    "2304": Transaction(
+        "住院结算", settlement.settle, writes=True, reads_ahead=settlement.settle_reads
+    ),
     "2305": Transaction("住院结算撤销", settlement.reverse, writes=True),
     "2401": Transaction("入院办理", stays.admit, writes=True),
     "2402": Transaction("出院办理", stays.discharge, writes=True),
