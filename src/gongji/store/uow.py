@@ -26,9 +26,9 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext, suppress
+from contextlib import suppress
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -85,8 +85,8 @@ class UnitOfWork:
         self._relaxed = not durable and not read_only
         self._committed = False
         self._connection: Connection | None = None
-        self._turn: AbstractContextManager[Any] = nullcontext()
-        self._lender: WriterTurn | None = None  # of the connection, when it is the writer's own
+        self._turn: WriterTurn | None = None  # SQLite's writer's, held by a write
+        self._borrowed = False  # the connection is the one lent with the turn
 
     def __enter__(self) -> UnitOfWork:
         _open_here.depth = getattr(_open_here, "depth", 0) + 1
@@ -113,14 +113,11 @@ class UnitOfWork:
             return self._engine.connect().execution_options(**{READ_ONLY_OPTION: True})
         if not is_sqlite(self._engine):
             return self._engine.connect()
-        turn = sqlite_writer_turn(self._engine)
+        turn = self._turn = sqlite_writer_turn(self._engine)
         turn.__enter__()
-        self._turn = turn
         kept = turn.borrow_connection(self._engine)
-        if kept is None:
-            return self._engine.connect()
-        self._lender = turn
-        return kept
+        self._borrowed = kept is not None
+        return kept if kept is not None else self._engine.connect()
 
     def __exit__(
         self,
@@ -129,13 +126,14 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         connection, self._connection = self._connection, None
-        turn, self._turn = self._turn, nullcontext()
         try:
             if connection is not None:
                 self._end(connection, exc)
         finally:
             _open_here.depth -= 1
-            turn.__exit__(None, None, None)
+            turn, self._turn = self._turn, None
+            if turn is not None:
+                turn.__exit__(None, None, None)
 
     def _end(self, connection: Connection, exc: BaseException | None) -> None:
         """Roll back what was not committed and hand the connection back: the writer's own to
@@ -154,9 +152,9 @@ class UnitOfWork:
                 if self._relaxed and is_sqlite(self._engine):
                     _restore_durability(connection)
         finally:
-            lender, self._lender = self._lender, None
-            if lender is not None:
-                lender.return_connection(connection)
+            if self._borrowed and self._turn is not None:
+                self._borrowed = False
+                self._turn.return_connection(connection)
             else:
                 connection.close()
 

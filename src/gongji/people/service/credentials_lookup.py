@@ -172,34 +172,31 @@ def _ec_holder(ctx: Context, token: str) -> tuple[str, bool]:
     return psn_no, expires_s * _US_PER_S < ctx.now_us()
 
 
-def holder_read(ctx: Context, cert_type: str | None, cert_no: str | None) -> Read | None:
-    """The read that finds the holder of a presented credential, made without reading: the
-    person by the e-voucher's number, or by the card number's hash. None for a credential that
-    does not check, which identifying the patient refuses. For reading ahead only."""
+@dataclass(frozen=True, slots=True)
+class HolderRead:
+    """How to read the holder of a presented credential without reading anything first."""
+
+    read: Read
+    psn_no: str | None
+    """Known already when the credential names it (an e-voucher); a card's comes with the read."""
+
+
+def holder_read(ctx: Context, cert_type: str | None, cert_no: str | None) -> HolderRead | None:
+    """The read that finds a presented credential's holder: the person by the e-voucher's
+    number, once its seal checks (expired or not), or by the card number's hash. None for a
+    credential that does not check, which identifying the patient refuses. For reading ahead
+    only: it identifies no one."""
     if not cert_no:
         return None
-    psn_no = holder_named(ctx, cert_type, cert_no)
-    if psn_no is not None:
-        return repo.person_read(psn_no)
-    if cert_type not in (CertType.ID_CARD.value, CertType.SOCIAL_SECURITY_CARD.value):
-        return None
     try:
-        return repo.person_by_id_hash_read(_id_hash(ctx, cert_no))
+        if cert_type == CertType.E_VOUCHER.value:
+            psn_no = _ec_holder(ctx, cert_no)[0]
+            return HolderRead(repo.person_read(psn_no), psn_no)
+        if cert_type in (CertType.ID_CARD.value, CertType.SOCIAL_SECURITY_CARD.value):
+            return HolderRead(repo.person_by_id_hash_read(_id_hash(ctx, cert_no)), None)
     except GongjiError:
         return None
-
-
-def holder_named(ctx: Context, cert_type: str | None, cert_no: str | None) -> str | None:
-    """The person number a presented credential names without a read: an e-voucher's, once its
-    seal checks (expired or not). None for a card, whose holder is found by reading, and for a
-    token that does not check, which identifying the patient refuses. For reading ahead only:
-    it identifies no one."""
-    if cert_type != CertType.E_VOUCHER.value or not cert_no:
-        return None
-    try:
-        return _ec_holder(ctx, cert_no)[0]
-    except CredentialInvalid:
-        return None
+    return None
 
 
 def _mac(ctx: Context, payload: str) -> str:

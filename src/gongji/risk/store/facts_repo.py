@@ -138,7 +138,7 @@ def around_reads(end: int, ids: Sequence[str]) -> list[raw.Read]:
     need no earlier answer, so a write-time screen reads them with the window's own reads."""
     statements: list[raw.Read] = []
     for sql, column in ((MOVES, _MOVE_PARTIES[0]), (PERSONS, _PERSON_PARTIES[0])):
-        params: dict[str, Any] = {"start": 0, "end": end}
+        params: dict[str, Any] = {"end": end}
         statements.append((f"{sql} AND {_around(column, ids, params)}", params))
     return statements
 

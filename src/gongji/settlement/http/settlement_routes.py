@@ -41,7 +41,7 @@ from gongji.core.money import format_yuan
 from gongji.identity.service import signing
 from gongji.kernel.context import BUSINESS_TZ, Actor, Context
 from gongji.kernel.errors import NotFound
-from gongji.people.service.credentials_lookup import holder_named, holder_read, read_presented
+from gongji.people.service.credentials_lookup import holder_read, read_presented
 from gongji.people.service.patient_identity import Asking, identify_patient, recording_refusal
 from gongji.settlement.domain.bill import LineIn, SettleRequest, parse_quantity
 from gongji.settlement.domain.items import BILL_LINES_MAX
@@ -244,15 +244,16 @@ def _reads_ahead(ctx: Context, institution: Actor, body: SettleBody) -> list[Rea
     PostgreSQL they go with the nonce's check (``signing.run_signed_write``), a trip before the
     patient is identified; a bill refused later has read them for nothing."""
     holder = holder_read(ctx, body.mdtrt_cert_type, body.mdtrt_cert_no)
-    psn_no = holder_named(ctx, body.mdtrt_cert_type, body.mdtrt_cert_no)
-    if holder is None or psn_no is None:  # a card: its holder's number comes with the read
-        return [] if holder is None else [holder]
+    if holder is None:
+        return []
+    if holder.psn_no is None:  # a card: its holder's number comes with the read
+        return [holder.read]
     try:
         lines = _lines(body)
     except GongjiError:  # refused in the transaction, once the nonce is spent
-        return [holder]
-    bill = _settle_request(institution, body, lines, psn_no)
-    return [holder, *settlement.settle_reads(bill, patient_known=True)]
+        return [holder.read]
+    bill = _settle_request(institution, body, lines, holder.psn_no)
+    return [holder.read, *settlement.settle_reads(bill, patient_known=True)]
 
 
 def _committed(
