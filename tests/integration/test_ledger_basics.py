@@ -309,6 +309,40 @@ def test_a_batch_of_minted_ids_answers_as_a_batch_read_first(
     assert balances["b"].credits_posted == 30
 
 
+def test_a_minted_batch_read_ahead_answers_as_if_read_in_its_turn(
+    engine: Engine, clock: ManualClock
+) -> None:
+    """``minted_transfers_reads``, made ahead (``uow.prefetch``: with a caller's other reads on
+    PostgreSQL), answer the batch as its own read would; a write in between makes the batch
+    read again, so it decides against the balance the write left, not the one read ahead."""
+    ledger = Ledger(engine, clock)
+    bounded = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
+    accounts = [NewAccount("a", 1, 1, flags=bounded), NewAccount("b", 1, 1), NewAccount("c", 1, 1)]
+    assert set(ledger.create_accounts(accounts)) == {CreateAccountResult.OK}
+    assert ledger.create_transfers([plain("fund", "c", "a", 40)]) == [R.OK]
+
+    def read_ahead_then(
+        batch: list[Transfer], before: list[Transfer] | None = None
+    ) -> list[CreateTransferResult]:
+        def work(uow: UnitOfWork) -> list[CreateTransferResult]:
+            uow.prefetch(ledger.minted_transfers_reads(batch))
+            if before is not None:
+                assert ledger.create_transfers_in(uow, before) == [R.OK] * len(before)
+            results = ledger.create_minted_transfers_in(uow, batch)
+            uow.commit()
+            return results
+
+        return run_in_transaction(engine, work)
+
+    assert read_ahead_then([plain("m1", amount=15), plain("m2", "c", "b", 5)]) == [R.OK, R.OK]
+    # 25 of 40 left when read ahead; the transfer before the batch leaves 5.
+    assert read_ahead_then([plain("m3", amount=20)], [plain("x", amount=20)]) == [R.EXCEEDS_CREDITS]
+    assert ledger.create_transfers([plain("m3", amount=5)]) == [R.ID_ALREADY_FAILED]
+    balances = ledger.lookup_accounts(["a", "b"])
+    assert balances["a"].debits_posted == 35
+    assert balances["b"].credits_posted == 40
+
+
 def test_transfer_count_counts_rows_even_after_a_rolled_back_insert(
     engine: Engine, clock: ManualClock
 ) -> None:

@@ -5,7 +5,6 @@ limiter that counts against them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -19,6 +18,7 @@ from gongji.core.policy import Policy, PolicyBook
 from gongji.core.regions import Region
 from gongji.kernel.pii import Vault
 from gongji.kernel.ratelimit import Limiter, RateLimiter
+from gongji.kernel.screening import Screen
 from gongji.kernel.sms import SmsGateway
 from gongji.ledger.book import Ledger
 
@@ -81,7 +81,7 @@ class Context:
     that spends each request's nonce (identity/service/signing.py)."""
     nonce_purges: dict[str, int] = field(default_factory=dict)
     """Key id → when this process last forgot that key's expired nonces (signing.py)."""
-    screens: tuple[Callable[..., bool], ...] = ()
+    screens: tuple[Screen, ...] = ()
     """Write-time screening callbacks (kernel/screening.py); bootstrap registers risk's."""
 
     def now(self) -> datetime:

@@ -9,16 +9,21 @@ may flag the write, and answers whether the write is to be held for review; the 
 decides what holding means for its own rows (mutual aid holds a grant in its ``held`` state).
 A screen never refuses the write, and with no screen registered the call costs a loop over an
 empty tuple.
+
+A screen also names the reads it will make for a write (``reads_ahead``), so that the writer
+can make them ahead with its own: on PostgreSQL a settlement's screen reads in the ledger's
+round trip instead of one of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from gongji.kernel.context import Context
+    from gongji.store.raw import Read
     from gongji.store.uow import UnitOfWork
 
 
@@ -41,8 +46,14 @@ class SharedMoneySpent:
 
 
 WriteFacts = GrantOffered | SharedMoneySpent
-Screen = Callable[["Context", "UnitOfWork", WriteFacts], bool]
-"""Judges a write in its unit of work; ``True`` asks that the write be held for review."""
+
+
+class Screen(Protocol):
+    def __call__(self, ctx: Context, uow: UnitOfWork, facts: WriteFacts) -> bool:
+        """Judge a write in its unit of work; ``True`` asks that the write be held for review."""
+
+    def reads_ahead(self, facts: WriteFacts) -> Sequence[Read]:
+        """What judging ``facts`` reads first, none needing another's answer."""
 
 
 def screen(ctx: Context, uow: UnitOfWork, facts: WriteFacts) -> bool:
@@ -50,3 +61,9 @@ def screen(ctx: Context, uow: UnitOfWork, facts: WriteFacts) -> bool:
     when any of them asks to hold the write (every screen runs, so each records its flags)."""
     verdicts = [registered(ctx, uow, facts) for registered in ctx.screens]
     return any(verdicts)
+
+
+def reads_ahead(ctx: Context, facts: WriteFacts) -> list[Read]:
+    """What the screens registered on ``ctx`` read first to judge ``facts``: for the writer to
+    read ahead (``uow.prefetch``), once the rows the screens must see are written."""
+    return [read for registered in ctx.screens for read in registered.reads_ahead(facts)]

@@ -228,6 +228,14 @@ class Ledger:
         _write_state(connection, state)
         return results
 
+    def minted_transfers_reads(self, transfers: Sequence[Transfer]) -> list[DriverRead]:
+        """What :meth:`create_minted_transfers_in` reads first for ``transfers`` (their
+        accounts' balances, locked), for a caller to read ahead with its other reads
+        (``uow.prefetch``); made once nothing before the batch in the transaction will write."""
+        ids = {t.id for t in transfers if t.id}
+        sqlite = self._engine.dialect.name == "sqlite"
+        return driver.balances_and_failures_reads(_accounts_named(transfers), ids, sqlite=sqlite)
+
     def create_transfers_recorded_in(
         self, uow: UnitOfWork, transfers: Sequence[Transfer]
     ) -> list[TransferOutcome]:

@@ -209,14 +209,31 @@ def lock_balances_counting_failures(
     transfers = sorted(transfer_ids)
     if not chunks or not transfers:
         return list(select_accounts(connection, account_ids, lock=True, balances_only=True)), 0
-    statement = _balances_and_failures_statement(len(chunks[0]), len(transfers), sqlite)
-    params = [*_select_params(transfers, sqlite), *_select_params(chunks[0], sqlite)]
-    first = list(query(connection, statement, params))
+    first = list(query_read(connection, *_balances_and_failures_read(chunks[0], transfers, sqlite)))
     rows = [row[:-1] for row in first]
     for chunk in chunks[1:]:
         locked = _select_statement("balances_locked", len(chunk), sqlite)
         rows += query(connection, locked, _select_params(chunk, sqlite))
     return rows, int(first[0][-1]) if first else 0
+
+
+def balances_and_failures_reads(
+    account_ids: Iterable[str], transfer_ids: Iterable[str], *, sqlite: bool
+) -> list[DriverRead]:
+    """The statement :func:`lock_balances_counting_failures` sends first, to be read ahead
+    (``uow.prefetch``) with a transaction's other reads; none when it would send another."""
+    chunks = list(_chunks(account_ids))
+    transfers = sorted(transfer_ids)
+    if not chunks or not transfers:
+        return []
+    return [_balances_and_failures_read(chunks[0], transfers, sqlite)]
+
+
+def _balances_and_failures_read(
+    accounts: list[str], transfers: list[str], sqlite: bool
+) -> DriverRead:
+    statement = _balances_and_failures_statement(len(accounts), len(transfers), sqlite)
+    return statement, [*_select_params(transfers, sqlite), *_select_params(accounts, sqlite)]
 
 
 def select_transfers_and_lock_balances(

@@ -16,6 +16,7 @@ their wallet open: a frozen or closed wallet stops giving in every form.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from gongji.core.enrolment import INSUTYPE_EMPLOYEE, EnrolmentStatus, WalletStatus
@@ -31,8 +32,8 @@ from gongji.mutual_aid.domain.sharing import (
 from gongji.mutual_aid.service.accounts import PartsAvailable, parts_available
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
 from gongji.people.service.persons import governing_enrolment, governing_enrolment_read
-from gongji.store.raw import Read, fetch
-from gongji.store.records import AuthorizationRecord, EnrolmentRecord, GrantRecord
+from gongji.store.raw import DriverRead, Read, fetch
+from gongji.store.records import AuthorizationRecord, EnrolmentRecord, GrantRecord, WalletRecord
 from gongji.store.uow import UnitOfWork
 
 PATIENT = "就医人"
@@ -48,6 +49,39 @@ def _active_grants_read(psn_no: str) -> Read:
     return aid_repo.grants_read(recipient=psn_no, states=["active"])
 
 
+@dataclass(frozen=True, slots=True)
+class Spendable:
+    """What :func:`spendable_sources` reads before it locks anything: the spender's wallet and
+    active grants, which name the rows its locks take (:meth:`lock_reads`). A caller that reads
+    them early can lock those rows with its own, in one round trip on PostgreSQL."""
+
+    psn_no: str
+    wallet: WalletRecord | None
+    grants: tuple[GrantRecord, ...]
+
+    @property
+    def may_have_money(self) -> bool:
+        """An open or frozen wallet (a frozen one is refused once money is found)."""
+        return self.wallet is not None and self.wallet.status != WalletStatus.CLOSED
+
+    def lock_reads(self, ctx: Context, *, lock: bool) -> list[Read | DriverRead]:
+        """What :func:`spendable_sources` reads next, in its order: the grants' quotas (locked),
+        their contributors' enrolments and the active authorizations (locked)."""
+        if not self.may_have_money:
+            return []
+        authorizations = aid_repo.authorizations_read(
+            recipient=self.psn_no, status="active", lock=lock
+        )
+        return _grant_reads(ctx, self.grants, lock=lock, read_with=[authorizations])
+
+
+def spendable(uow: UnitOfWork, psn_no: str) -> Spendable:
+    """The spender's wallet and active grants (:class:`Spendable`), neither locked."""
+    wallet = aid_repo.wallet(uow.connection, psn_no)
+    active = [GrantRecord(*row) for row in fetch(uow.connection, *_active_grants_read(psn_no))]
+    return Spendable(psn_no, wallet, tuple(active))
+
+
 def spendable_sources(
     ctx: Context,
     uow: UnitOfWork,
@@ -56,16 +90,21 @@ def spendable_sources(
     *,
     lock: bool,
     spender: EnrolmentRecord,
+    known: Spendable | None = None,
 ) -> list[Source]:
     """The patient's shared money, grants first (oldest first), then authorizations (binding
     order); none without an open wallet, a refusal when there is some and it may not be spent.
-    ``spender``: the patient's governing enrolment, which the caller (quoting a bill) has read.
+    ``spender``: the patient's governing enrolment, which the caller (quoting a bill) has read;
+    ``known``: their wallet and grants, when the caller read them (:func:`spendable`).
     """
-    wallet = aid_repo.wallet(uow.connection, psn_no)
-    if wallet is None or wallet.status == WalletStatus.CLOSED:
+    known = known if known is not None else spendable(uow, psn_no)
+    wallet = known.wallet
+    if wallet is None or not known.may_have_money:
         return []
     authorizations = aid_repo.authorizations_read(recipient=psn_no, status="active", lock=lock)
-    sources = grant_sources(ctx, uow, psn_no, lock=lock, read_with=[authorizations])
+    sources = grant_sources(
+        ctx, uow, psn_no, lock=lock, read_with=[authorizations], active=known.grants
+    )
     sources += authorization_sources(ctx, uow, psn_no, on, lock=lock)
     if sources:
         check_spender(EnrolmentStatus(spender.status), WalletStatus(wallet.status), PATIENT)
@@ -73,25 +112,25 @@ def spendable_sources(
 
 
 def grant_sources(
-    ctx: Context, uow: UnitOfWork, psn_no: str, *, lock: bool, read_with: Sequence[Read] = ()
+    ctx: Context,
+    uow: UnitOfWork,
+    psn_no: str,
+    *,
+    lock: bool,
+    read_with: Sequence[Read] = (),
+    active: Sequence[GrantRecord] | None = None,
 ) -> list[Source]:
     """The quotas of the person's accepted grants that still hold money, oldest grant first; a
     suspended contributor's grants wait for the suspension to end (docs/rules.md §10).
+    ``active``: the person's active grants, when the caller read them.
 
     Once the grants are known, their quotas, their contributors' enrolments and ``read_with``
     (what the caller reads next) are read in one round trip on PostgreSQL, in that order, the
     order they are asked for below: the quotas' row locks are taken where they always were."""
-    active = [GrantRecord(*row) for row in fetch(uow.connection, *_active_grants_read(psn_no))]
-    earmarks = [chart.earmark(g.id) for g in active]
-    contributors = dict.fromkeys(g.contributor for g in active)
-    uow.prefetch(
-        [
-            *ctx.ledger.accounts_reads(earmarks, lock=lock),
-            *(governing_enrolment_read(c) for c in contributors),
-            *read_with,
-        ]
-    )
-    quotas = ctx.ledger.accounts_in(uow, earmarks, lock=lock)
+    if active is None:
+        active = [GrantRecord(*row) for row in fetch(uow.connection, *_active_grants_read(psn_no))]
+    uow.prefetch(_grant_reads(ctx, active, lock=lock, read_with=read_with))
+    quotas = ctx.ledger.accounts_in(uow, [chart.earmark(g.id) for g in active], lock=lock)
     spendable: dict[str, bool] = {}  # one enrolment read per contributor, not per grant
     sources = []
     for grant in active:
@@ -107,6 +146,20 @@ def grant_sources(
             Source("grant", grant.id, grant.contributor, grant.contributor_region, account)
         )
     return sources
+
+
+def _grant_reads(
+    ctx: Context, active: Sequence[GrantRecord], *, lock: bool, read_with: Sequence[Read]
+) -> list[Read | DriverRead]:
+    """The grants' quotas, their contributors' enrolments, then ``read_with``: what
+    :func:`grant_sources` reads once the grants are known."""
+    earmarks = [chart.earmark(g.id) for g in active]
+    contributors = dict.fromkeys(g.contributor for g in active)
+    return [
+        *ctx.ledger.accounts_reads(earmarks, lock=lock),
+        *(governing_enrolment_read(c) for c in contributors),
+        *read_with,
+    ]
 
 
 def authorization_sources(

@@ -42,6 +42,7 @@ from gongji.risk.domain.holds import standing_holds
 from gongji.risk.domain.rules_people import whose_birth_dates
 from gongji.risk.service.access import shipped_policy
 from gongji.risk.store import alerts_repo, facts_repo
+from gongji.store.raw import Read
 from gongji.store.uow import UnitOfWork
 
 LOOK_BACK_DAYS = 30
@@ -54,21 +55,29 @@ _ON_SPENDING: tuple[RuleCode, ...] = (RuleCode.GRANT_THEN_CASH, RuleCode.LIFECYC
 
 def make_screen(policy_for: PolicyFor | None = None) -> Screen:
     """The screen bootstrap puts on the Context (a test may pass other parameters)."""
+    return _RiskScreen(policy_for)
 
-    def screen(ctx: Context, uow: UnitOfWork, facts: WriteFacts) -> bool:
-        return screen_write(ctx, uow, facts, policy_for or shipped_policy())
 
-    return screen
+class _RiskScreen:
+    """Risk's write-time checks as the kernel calls them (:class:`~gongji.kernel.screening.Screen`).
+    ``policy_for``: None for the shipped rules, read when a write is judged."""
+
+    def __init__(self, policy_for: PolicyFor | None) -> None:
+        self._policy_for = policy_for
+
+    def __call__(self, ctx: Context, uow: UnitOfWork, facts: WriteFacts) -> bool:
+        return screen_write(ctx, uow, facts, self._policy_for or shipped_policy())
+
+    def reads_ahead(self, facts: WriteFacts) -> list[Read]:
+        people, _rules = _judged(facts)
+        return _history_reads(people, facts.at_us)
 
 
 def screen_write(ctx: Context, uow: UnitOfWork, facts: WriteFacts, policy_for: PolicyFor) -> bool:
     """Store the alerts the write raises; ``True`` when the write is to be held: for a
     settlement, one of them is of a rule that holds; for a grant offer, an alert of such a rule
     about a party stands, raised now or before (``standing_holds``)."""
-    if isinstance(facts, GrantOffered):
-        people, rules = [facts.contributor, facts.recipient], _ON_GRANT
-    else:
-        people, rules = [facts.psn_no], _ON_SPENDING
+    people, rules = _judged(facts)
     history = _history(ctx, uow, people, facts.at_us)
     found = run_rules(history, policy_for, persons=people, only=rules)
     fresh = alerts_repo.not_raised(uow.connection, found)
@@ -94,6 +103,13 @@ def screen_write(ctx: Context, uow: UnitOfWork, facts: WriteFacts, policy_for: P
     return True
 
 
+def _judged(facts: WriteFacts) -> tuple[list[str], tuple[RuleCode, ...]]:
+    """The persons a write is judged about, and by which rules."""
+    if isinstance(facts, GrantOffered):
+        return [facts.contributor, facts.recipient], _ON_GRANT
+    return [facts.psn_no], _ON_SPENDING
+
+
 def _persons(alerts: Sequence[Alert]) -> list[Alert]:
     return [a for a in alerts if a.subject_kind is SubjectKind.PERSON]
 
@@ -116,12 +132,8 @@ def _audit_hold(
 
 def _history(ctx: Context, uow: UnitOfWork, people: Sequence[str], at_us: int) -> History:
     connection = uow.connection
-    start, end = at_us - LOOK_BACK_DAYS * US_PER_DAY, at_us + 1
-    # On PostgreSQL one round trip instead of five (each read below takes its answer from it):
-    # the people around the parties are found by the database, not after their relations.
-    uow.prefetch(
-        [*facts_repo.window_reads(start, end, people), *facts_repo.around_reads(end, people)]
-    )
+    start, end = _window(at_us)
+    uow.prefetch(_history_reads(people, at_us))  # nothing sent when the writer read them ahead
     relations = facts_repo.relationships(connection, start, end, people)
     dated = whose_birth_dates(relations, start, end)
     return History.build(
@@ -132,6 +144,19 @@ def _history(ctx: Context, uow: UnitOfWork, people: Sequence[str], at_us: int) -
         settlements=facts_repo.settlements(connection, start, end, people),
         relationships=relations,
     )
+
+
+def _history_reads(people: Sequence[str], at_us: int) -> list[Read]:
+    """Every read of :func:`_history`, none needing another's answer: on PostgreSQL one round
+    trip instead of five. The people around the parties are found by the database, not after
+    their relations are read."""
+    start, end = _window(at_us)
+    return [*facts_repo.window_reads(start, end, people), *facts_repo.around_reads(end, people)]
+
+
+def _window(at_us: int) -> tuple[int, int]:
+    """The screen's history: the last ``LOOK_BACK_DAYS`` up to and including ``at_us``."""
+    return at_us - LOOK_BACK_DAYS * US_PER_DAY, at_us + 1
 
 
 def _what(facts: WriteFacts) -> str:

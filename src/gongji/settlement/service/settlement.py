@@ -142,12 +142,17 @@ def settle_with_lines(
                 recipient=request.psn_no,
             )
     settlement_notices.tell_contributors(ctx, uow, setl_id, planned)
-    _post(ctx, uow, setl_id, planned)  # last but the screening: see _post
+    accounts, transfers = _money(setl_id, planned)
     if row.acct_mulaid_pay and ctx.screens:  # risk's write-time checks (docs/rules.md §12.4)
         spent = SharedMoneySpent(
             setl_id, request.psn_no, request.institution_code, row.acct_mulaid_pay, ctx.now_us()
         )
+        # The screen's reads see the rows above; on PostgreSQL they go with the ledger's first
+        # read (and the rows, deferred): one round trip, where the screen took one of its own.
+        ledger_reads = ctx.ledger.minted_transfers_reads(transfers)
+        uow.prefetch([*ledger_reads, *screening.reads_ahead(ctx, spent)])
         screening.screen(ctx, uow, spent)
+    _post(ctx, uow, setl_id, accounts, transfers)  # last: see _post
     return Settled(row, items, draws)
 
 
@@ -168,14 +173,9 @@ def _same_request(
     return existing
 
 
-def _post(ctx: Context, uow: UnitOfWork, setl_id: str, planned: Quote) -> None:
-    """The settlement's money, in one ledger batch: the transaction's last statements.
-
-    Every settlement of an institution (and of an insured region's fund) credits (debits) the
-    same account, so on PostgreSQL its row lock is what concurrent settlements queue for; taken
-    last, it is held only until the commit. (The person's own accounts and quotas were locked
-    while quoting, so the amounts cannot change in between.)
-    """
+def _money(setl_id: str, planned: Quote) -> tuple[list[NewAccount], list[Transfer]]:
+    """The settlement's money as one ledger batch: the accounts it may open (the institution's,
+    the fund's) and its transfers, whose ids are minted from the settlement's."""
     institution, enrolment = planned.institution, planned.enrolment
     payable = chart.institution_payable(institution.code)
     accounts: list[NewAccount] = [
@@ -208,6 +208,24 @@ def _post(ctx: Context, uow: UnitOfWork, setl_id: str, planned: Quote) -> None:
         )
         for n, draw in enumerate(planned.draws)
     ]
+    return accounts, transfers
+
+
+def _post(
+    ctx: Context,
+    uow: UnitOfWork,
+    setl_id: str,
+    accounts: list[NewAccount],
+    transfers: list[Transfer],
+) -> None:
+    """The settlement's money (:func:`_money`), in one ledger batch: the transaction's last
+    statements.
+
+    Every settlement of an institution (and of an insured region's fund) credits (debits) the
+    same account, so on PostgreSQL its row lock is what concurrent settlements queue for; taken
+    last, it is held only until the commit. (The person's own accounts and quotas were locked
+    while quoting, so the amounts cannot change in between.)
+    """
     ctx.ledger.ensure_accounts_in(uow, accounts)
     results = ctx.ledger.create_minted_transfers_in(uow, transfers)  # ids minted above
     if any(result is not OK for result in results):

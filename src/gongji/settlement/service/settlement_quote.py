@@ -25,7 +25,11 @@ from gongji.kernel import chart
 from gongji.kernel.context import BUSINESS_TZ, Context
 from gongji.mutual_aid.domain.sharing import Source
 from gongji.mutual_aid.service.accounts import parts_available, parts_reads
-from gongji.mutual_aid.service.shared_money import spendable_reads, spendable_sources
+from gongji.mutual_aid.service.shared_money import (
+    spendable,
+    spendable_reads,
+    spendable_sources,
+)
 from gongji.notify.service import preferences
 from gongji.people.service import persons
 from gongji.people.service.persons import governing_enrolment, require_person
@@ -94,25 +98,27 @@ def quote(
     # Read in this order always: the rows locked (accumulator, own accounts, shared money) are
     # taken in the same order by every settlement, so two cannot wait on each other.
     bill = _bill(ctx, uow, request)
+    # acct_used_flag 0: no account money of any kind pays, own or shared (docs/rules.md §8).
+    paying_shared = request.acct_used_flag and _mutual_aid_chosen(
+        ctx, uow, request, enrolment.region, today
+    )
+    # The wallet and grants, unlocked: they name the quotas that the shared money locks.
+    known = spendable(uow, request.psn_no) if paying_shared else None
     if lock:  # the next reads in one round trip on PostgreSQL, in this function's order
         key = (request.psn_no, today.year, enrolment.insutype, rule.pool, to_us(now))
         reads: list[Read | DriverRead] = [settlements_repo.accumulator_lock_read(*key)]
         if _pays_from_own(request, enrolment):
             reads += parts_reads(ctx, enrolment.region, request.psn_no, lock=True)
-        if request.acct_used_flag and request.use_mutual_aid is None:
-            reads += preferences.reads_of(request.psn_no)
-        if request.acct_used_flag and request.use_mutual_aid is not False:
-            reads += spendable_reads(request.psn_no)
+        if known is not None:
+            reads += known.lock_reads(ctx, lock=True)
         uow.prefetch(reads)
     year_to_date = _year_to_date(uow, request.psn_no, today, enrolment, rule.pool, now, lock)
     own = _own_source(ctx, uow, enrolment, request, today, lock)
-    # acct_used_flag 0: no account money of any kind pays, own or shared (docs/rules.md §8).
-    paying_shared = request.acct_used_flag and _mutual_aid_chosen(
-        ctx, uow, request, enrolment.region, today
-    )
     shared = (
-        spendable_sources(ctx, uow, request.psn_no, today, lock=lock, spender=enrolment)
-        if paying_shared
+        spendable_sources(
+            ctx, uow, request.psn_no, today, lock=lock, spender=enrolment, known=known
+        )
+        if known is not None
         else []
     )
     order = ctx.policy(enrolment.region, today).payment_order
@@ -140,15 +146,22 @@ def quote(
 def first_reads(request: SettleRequest, *, lock: bool, patient_known: bool = False) -> list[Read]:
     """What :func:`quote` reads before it knows the patient's enrolment, in its order: the
     institution, the person (unless the caller hands them in: ``patient_known``) and their
-    enrolments, the bill's catalogue items and, when it locks, the person's row. None depends
-    on another's answer, so a caller can make them in one round trip (``uow.prefetch``) before
-    quoting."""
+    enrolments, the bill's catalogue items, when it locks the person's row, then what says
+    whether and which shared money may pay (the standing choice, the wallet and the grants),
+    as far as the bill allows it. None depends on another's answer, so a caller can make them
+    in one round trip (``uow.prefetch``) before quoting."""
     reads = [
         *institutions.settle_check_reads(request.institution_code),
         *persons.insured_reads(request.psn_no, person_known=patient_known),
         *catalogue_repo.items_reads(line.item_code for line in request.lines),
     ]
-    return [*reads, settlements_repo.lock_person_read(request.psn_no)] if lock else reads
+    if lock:
+        reads.append(settlements_repo.lock_person_read(request.psn_no))
+    if request.acct_used_flag and request.use_mutual_aid is None:
+        reads += preferences.reads_of(request.psn_no)
+    if request.acct_used_flag and request.use_mutual_aid is not False:
+        reads += spendable_reads(request.psn_no)
+    return reads
 
 
 def _mutual_aid_chosen(
