@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, insert, or_, select, update
+from sqlalchemy import Connection, Row, Select, and_, or_, select, update
 
 from gongji.ledger import driver
 from gongji.ledger.apply import Balances, Resolution
@@ -18,6 +18,7 @@ from gongji.ledger.types import (
     Transfer,
     TransferFlags,
 )
+from gongji.store import raw
 from gongji.store.raw import Executor
 from gongji.store.tables import ledger_accounts, ledger_pending_resolutions, ledger_transfers
 
@@ -240,28 +241,33 @@ def new_account(new: NewAccount, now_us: int) -> Account:
     )
 
 
-def insert_accounts(connection: Connection, accounts: Sequence[Account]) -> None:
-    if not accounts:
-        return
-    connection.execute(
-        insert(ledger_accounts),
-        [
-            {
-                "id": a.id,
-                "ledger": a.ledger,
-                "code": a.code,
-                "region": a.region,
-                "flags": int(a.flags),
-                "debits_pending": 0,
-                "debits_posted": 0,
-                "credits_pending": 0,
-                "credits_posted": 0,
-                "ref": a.ref,
-                "timestamp_us": a.timestamp_us,
-            }
-            for a in accounts
-        ],
-    )
+_INSERT_ACCOUNT = raw.insert_statement(
+    "ledger_accounts",
+    ["id", "ledger", "code", "region", "flags", "debits_pending", "debits_posted",
+     "credits_pending", "credits_posted", "ref", "timestamp_us"],
+)  # fmt: skip
+
+
+def insert_accounts(connection: Executor, accounts: Sequence[Account]) -> None:
+    """New accounts, their balances zero. By text, so that on PostgreSQL the insert waits with
+    a transaction's deferred writes (``uow.defer_writes``)."""
+    raw.execute_many(connection, _INSERT_ACCOUNT, [_new_account_params(a) for a in accounts])
+
+
+def _new_account_params(account: Account) -> dict[str, Any]:
+    return {
+        "id": account.id,
+        "ledger": account.ledger,
+        "code": account.code,
+        "region": account.region,
+        "flags": int(account.flags),
+        "debits_pending": 0,
+        "debits_posted": 0,
+        "credits_pending": 0,
+        "credits_posted": 0,
+        "ref": account.ref,
+        "timestamp_us": account.timestamp_us,
+    }
 
 
 def write_batch(

@@ -362,9 +362,19 @@ def changed(connection: Executor, statement: str, params: Mapping[str, Any]) -> 
     return _send(connection, _native(connection, statement), params, counted=True)[1]
 
 
-def execute_many(connection: Executor, statement: str, params: Sequence[Mapping[str, Any]]) -> None:
+def execute_many(
+    connection: Executor,
+    statement: str,
+    params: Sequence[Mapping[str, Any]],
+    *,
+    keeps_reads: bool = False,
+) -> None:
+    """A ``:name``-parameter statement once per parameter set (``keeps_reads``: as
+    :func:`execute`)."""
     if params:
-        run_many(connection, _native(connection, statement), params)
+        _send(
+            connection, _native(connection, statement), params, many=True, keeps_reads=keeps_reads
+        )
 
 
 def field_names(record: type[Any]) -> list[str]:

@@ -6,6 +6,7 @@ hold in their quota accounts: it is still the contributor's, but cannot be spent
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gongji.core.policy import Policy
@@ -13,7 +14,8 @@ from gongji.kernel import chart
 from gongji.kernel.context import Context
 from gongji.mutual_aid.domain.sharing import AccountPart, shareable_parts
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
-from gongji.store.raw import DriverRead
+from gongji.store.raw import DriverRead, Read
+from gongji.store.records import GrantRecord
 from gongji.store.uow import UnitOfWork
 
 
@@ -84,7 +86,26 @@ def personal_account_view(
     )
 
 
-def quotas_received_fen(ctx: Context, uow: UnitOfWork, psn_no: str) -> int:
-    active = aid_repo.grants_by(uow.connection, recipient=psn_no, states=["active"])
-    quotas = ctx.ledger.accounts_in(uow, [chart.earmark(g.id) for g in active])
+def quotas_received_fen(
+    ctx: Context, uow: UnitOfWork, psn_no: str, active: Sequence[GrantRecord] | None = None
+) -> int:
+    """What the quotas of the person's active grants received hold. ``active``: those grants,
+    when the caller read them (:func:`grants_received_read`)."""
+    if active is None:
+        active = aid_repo.grants_by(uow.connection, recipient=psn_no, states=["active"])
+    quotas = ctx.ledger.accounts_in(uow, _quotas(active))
     return sum(a.credit_balance for a in quotas.values())
+
+
+def grants_received_read(psn_no: str) -> Read:
+    """The person's active grants received, as :func:`quotas_received_fen` reads them."""
+    return aid_repo.grants_read(recipient=psn_no, states=["active"])
+
+
+def quotas_received_reads(ctx: Context, active: Sequence[GrantRecord]) -> list[DriverRead]:
+    """What :func:`quotas_received_fen` reads once the grants are known, to make ahead."""
+    return ctx.ledger.accounts_reads(_quotas(active))
+
+
+def _quotas(grants: Sequence[GrantRecord]) -> list[str]:
+    return [chart.earmark(g.id) for g in grants]

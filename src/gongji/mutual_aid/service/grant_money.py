@@ -8,10 +8,18 @@ and a grant's whole story can be read back from the ledger by its id.
 from __future__ import annotations
 
 from gongji.core.clock import from_us
+from gongji.core.errors import InvariantViolation
 from gongji.kernel import chart
 from gongji.kernel.context import BUSINESS_TZ, Context
 from gongji.kernel.errors import LedgerRefused
-from gongji.ledger.types import AMOUNT_MAX, CreateTransferResult, Transfer, TransferFlags
+from gongji.ledger.types import (
+    AMOUNT_MAX,
+    CreateAccountResult,
+    CreateTransferResult,
+    Transfer,
+    TransferFlags,
+)
+from gongji.store.raw import DriverRead
 from gongji.store.records import GrantRecord
 from gongji.store.uow import UnitOfWork
 
@@ -34,15 +42,33 @@ def _linked(index: int, count: int) -> TransferFlags:
     return TransferFlags.LINKED if index < count - 1 else TransferFlags.NONE
 
 
+def open_quota(ctx: Context, uow: UnitOfWork, grant: GrantRecord) -> None:
+    """The new grant's quota account (its id is the grant's, minted in this transaction)."""
+    quota = chart.earmark_account(grant.id, grant.contributor_region)
+    if ctx.ledger.create_minted_accounts_in(uow, [quota]) != [CreateAccountResult.OK]:
+        raise InvariantViolation(f"the quota account of {grant.id} could not be opened")
+
+
 def reserve(ctx: Context, uow: UnitOfWork, grant: GrantRecord, *, held: bool = False) -> None:
-    """Pending transfers from the account parts into the grant's quota, expiring at the deadline.
+    """Pending transfers from the account parts into the grant's quota (:func:`open_quota`),
+    expiring at the deadline.
 
     A held grant's reservation has no timeout: it waits for the risk officer, and after a
     release the 06:00 return voids it at the new deadline (``void_offer``) since the ledger
     cannot move a pending transfer's timeout."""
-    ctx.ledger.create_accounts_in(uow, [chart.earmark_account(grant.id, grant.contributor_region)])
+    transfers = _reservation(grant, held)
+    _require_ok(ctx.ledger.create_minted_transfers_in(uow, transfers), f"the offer of {grant.id}")
+
+
+def reserve_reads(ctx: Context, grant: GrantRecord) -> list[DriverRead]:
+    """What :func:`reserve` reads first (the accounts' balances, locked), to make ahead."""
+    return ctx.ledger.minted_transfers_reads(_reservation(grant, held=False))
+
+
+def _reservation(grant: GrantRecord, held: bool) -> list[Transfer]:
+    """The offer's pending transfers, one per account part, linked; their ids are the grant's."""
     parts = _parts(grant)
-    transfers = [
+    return [
         Transfer(
             f"{grant.id}:offer:{part}",
             personal_part(grant, part),
@@ -56,7 +82,6 @@ def reserve(ctx: Context, uow: UnitOfWork, grant: GrantRecord, *, held: bool = F
         )
         for index, (part, amount) in enumerate(parts)
     ]
-    _require_ok(ctx.ledger.create_transfers_in(uow, transfers), f"the offer of {grant.id}")
 
 
 def resolve_offer(

@@ -10,8 +10,10 @@ with both wallets locked in person-number order, so concurrent commands see each
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date, datetime
+from typing import Any
 
 from gongji.core.clock import from_us, to_us
 from gongji.core.enrolment import INSUTYPE_EMPLOYEE, EnrolmentStatus, WalletStatus
@@ -38,11 +40,18 @@ from gongji.mutual_aid.domain.grants import (
     split_sources,
 )
 from gongji.mutual_aid.service import grant_money, notices
-from gongji.mutual_aid.service.accounts import PartsAvailable, parts_available, quotas_received_fen
+from gongji.mutual_aid.service.accounts import (
+    grants_received_read,
+    parts_available,
+    parts_reads,
+    quotas_received_fen,
+    quotas_received_reads,
+)
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
-from gongji.people.service import registry
+from gongji.people.service import persons, registry
 from gongji.people.service.persons import governing_enrolment
-from gongji.store.records import GrantRecord, RelationshipRecord
+from gongji.store.raw import Read
+from gongji.store.records import EnrolmentRecord, GrantRecord, PersonRecord, WalletRecord
 from gongji.store.rows import GrantRow
 from gongji.store.uow import UnitOfWork
 
@@ -56,9 +65,16 @@ WAITING_STATES = (GrantState.OFFERED.value, GrantState.HELD.value)
 
 
 def party_facts(uow: UnitOfWork, psn_no: str) -> PartyFacts:
-    enrolment = governing_enrolment(uow, psn_no)
-    person = registry.person(uow.connection, psn_no)
-    wallet = aid_repo.wallet(uow.connection, psn_no)
+    return _party_facts(
+        governing_enrolment(uow, psn_no),
+        registry.person(uow.connection, psn_no),
+        aid_repo.wallet(uow.connection, psn_no),
+    )
+
+
+def _party_facts(
+    enrolment: EnrolmentRecord | None, person: PersonRecord | None, wallet: WalletRecord | None
+) -> PartyFacts:
     status = EnrolmentStatus(enrolment.status) if enrolment else None
     if person is not None and person.death_date:
         status = EnrolmentStatus.TERMINATED
@@ -73,21 +89,65 @@ def party_facts(uow: UnitOfWork, psn_no: str) -> PartyFacts:
 def offer(
     ctx: Context, uow: UnitOfWork, actor: Actor, recipient: str, amount_fen: int
 ) -> GrantRecord:
-    """Earmark ``amount_fen`` of the actor's personal account for ``recipient``."""
+    """Earmark ``amount_fen`` of the actor's personal account for ``recipient``.
+
+    Every fact the offer's rules read is read once, under both wallets' locks; on PostgreSQL
+    in three round trips before the COMMIT: the locks with those facts; the contributor's
+    accounts (locked) with the quotas they received; the new grant and its quota account with
+    risk's screen's reads and the ledger's (docs/architecture.md)."""
     contributor = _person(actor)
+    local_now = ctx.local_now()
+    today = local_now.date()
+    uow.prefetch(_offer_reads(contributor, recipient, today))
     aid_repo.lock_wallets(uow.connection, [contributor, recipient])
-    if registry.person(uow.connection, recipient) is None:
+    recipient_person = registry.person(uow.connection, recipient)
+    if recipient_person is None:
         raise NotFound(what="亲属")
     enrolment = governing_enrolment(uow, contributor)
     if enrolment is None:
         raise grant_errors.EnrolmentNotActive(role="共济人")
-    local_now = ctx.local_now()
-    policy = ctx.policy(enrolment.region, local_now.date())
+    policy = ctx.policy(enrolment.region, today)
     relationship = aid_repo.relationship_between(
         uow.connection, contributor, recipient, ["active", "pending_review"]
     )
+    contributor_person = registry.person(uow.connection, contributor)
+    contributor_facts = _party_facts(
+        enrolment, contributor_person, aid_repo.wallet(uow.connection, contributor)
+    )
+    recipient_facts = _party_facts(
+        governing_enrolment(uow, recipient),
+        recipient_person,
+        aid_repo.wallet(uow.connection, recipient),
+    )
+    offered_today = aid_repo.offers_on(uow.connection, contributor, today.isoformat())
+    open_offer = bool(
+        aid_repo.grants_by(uow.connection, **_open_offers(contributor, recipient), limit=1)
+    )
+    granted_month = aid_repo.granted_between(uow.connection, contributor, *_month(today))
+    granted_year = aid_repo.granted_between(uow.connection, contributor, *_year(today))
+    received = aid_repo.grants_by(uow.connection, recipient=contributor, states=["active"])
+    uow.prefetch(
+        [
+            *parts_reads(ctx, enrolment.region, contributor, lock=True),
+            *quotas_received_reads(ctx, received),
+        ]
+    )
     parts = parts_available(ctx, uow, enrolment.region, contributor, lock=True)
-    facts = _offer_facts(ctx, uow, contributor, recipient, amount_fen, relationship, parts, policy)
+    facts = OfferFacts(
+        amount_fen=amount_fen,
+        local_now=local_now,
+        contributor=contributor_facts,
+        recipient=recipient_facts,
+        same_person=contributor == recipient,
+        relationship_active=relationship is not None,
+        relationship_verified=relationship is not None and relationship.status == "active",
+        offers_today=_offers_today(offered_today, policy),
+        open_offer_to_recipient=open_offer,
+        granted_this_month_fen=granted_month,
+        granted_this_year_fen=granted_year,
+        own_available_fen=parts.for_mutual_aid(policy),
+        received_quota_fen=quotas_received_fen(ctx, uow, contributor, received),
+    )
     check_offer(facts, policy)
     if relationship is None:
         raise grant_errors.RelationshipNotActive()
@@ -105,48 +165,46 @@ def offer(
         from_earlier_fen=from_earlier,
         expires_at_us=to_us(offer_expires_at(local_now, policy)),
     )
+    uow.defer_writes()  # PostgreSQL: the writes below go with the next read or the COMMIT
     aid_repo.insert_grant(uow.connection, record)
-    offered = GrantOffered(record["id"], contributor, recipient, amount_fen, ctx.now_us())
+    created = GrantRecord(**record)
+    grant_money.open_quota(ctx, uow, created)
+    offered = GrantOffered(created.id, contributor, recipient, amount_fen, ctx.now_us())
+    uow.prefetch([*screening.reads_ahead(ctx, offered), *grant_money.reserve_reads(ctx, created)])
     held = screening.screen(ctx, uow, offered)  # risk's write-time checks (docs/rules.md §12.4)
     if held:
-        aid_repo.update_grant(uow.connection, record["id"], state=GrantState.HELD.value)
-    created = _grant(uow, record["id"])
+        aid_repo.update_grant(uow.connection, created.id, state=GrantState.HELD.value)
+        created = replace(created, state=GrantState.HELD.value)
     grant_money.reserve(ctx, uow, created, held=held)
     kind = "grant_held" if held else "grant_offered"
-    _events(ctx, uow, created, kind, actor, amount_fen=amount_fen)
+    names = {contributor: contributor_person.name_masked} if contributor_person else {}
+    _events(ctx, uow, created, kind, actor, names=names, amount_fen=amount_fen)
     return created
 
 
-def _offer_facts(
-    ctx: Context,
-    uow: UnitOfWork,
-    contributor: str,
-    recipient: str,
-    amount_fen: int,
-    relationship: RelationshipRecord | None,
-    parts: PartsAvailable,
-    policy: Policy,
-) -> OfferFacts:
-    local_now = ctx.local_now()
-    today = local_now.date()
-    count_all = policy.grants_per_day_count_rejected_and_expired
-    return OfferFacts(
-        amount_fen=amount_fen,
-        local_now=local_now,
-        contributor=party_facts(uow, contributor),
-        recipient=party_facts(uow, recipient),
-        same_person=contributor == recipient,
-        relationship_active=relationship is not None,
-        relationship_verified=relationship is not None and relationship.status == "active",
-        offers_today=_offers_today(uow, contributor, today, count_all),
-        open_offer_to_recipient=_open_offer(uow, contributor, recipient),
-        granted_this_month_fen=aid_repo.granted_between(
-            uow.connection, contributor, *_month(today)
-        ),
-        granted_this_year_fen=aid_repo.granted_between(uow.connection, contributor, *_year(today)),
-        own_available_fen=parts.for_mutual_aid(policy),
-        received_quota_fen=quotas_received_fen(ctx, uow, contributor),
-    )
+def _offer_reads(contributor: str, recipient: str, today: date) -> list[Read]:
+    """Everything :func:`offer` reads before it knows the contributor's region, in its order,
+    the wallets' locks first: none needs another's answer."""
+    return [
+        aid_repo.lock_wallets_read([contributor, recipient]),
+        persons.person_read(recipient),
+        persons.governing_enrolment_read(contributor),
+        aid_repo.relationship_between_read(contributor, recipient, ["active", "pending_review"]),
+        persons.person_read(contributor),
+        aid_repo.wallet_read(contributor),
+        persons.governing_enrolment_read(recipient),
+        aid_repo.wallet_read(recipient),
+        aid_repo.offers_on_read(contributor, today.isoformat()),
+        aid_repo.grants_read(**_open_offers(contributor, recipient), limit=1),
+        aid_repo.granted_between_read(contributor, *_month(today)),
+        aid_repo.granted_between_read(contributor, *_year(today)),
+        grants_received_read(contributor),
+    ]
+
+
+def _open_offers(contributor: str, recipient: str) -> dict[str, Any]:
+    """The filters of the contributor's offers to the recipient not yet accepted."""
+    return {"contributor": contributor, "recipient": recipient, "states": list(WAITING_STATES)}
 
 
 def _person(actor: Actor) -> str:
@@ -155,20 +213,12 @@ def _person(actor: Actor) -> str:
     return actor.id
 
 
-def _offers_today(uow: UnitOfWork, contributor: str, today: date, count_all: bool) -> int:
-    states = None if count_all else [*OPEN_STATES, GrantState.CLOSED.value]
-    return aid_repo.count_offers_on(uow.connection, contributor, today.isoformat(), states)
-
-
-def _open_offer(uow: UnitOfWork, contributor: str, recipient: str) -> bool:
-    found = aid_repo.grants_by(
-        uow.connection,
-        contributor=contributor,
-        recipient=recipient,
-        states=list(WAITING_STATES),
-        limit=1,
-    )
-    return bool(found)
+def _offers_today(offered: dict[str, int], policy: Policy) -> int:
+    """The day's offers as the policy counts them: every one, or only those not returned."""
+    if policy.grants_per_day_count_rejected_and_expired:
+        return sum(offered.values())
+    counted = (*OPEN_STATES, GrantState.CLOSED.value)
+    return sum(n for state, n in offered.items() if state in counted)
 
 
 def _month(day: date) -> tuple[str, str]:
@@ -405,13 +455,16 @@ def _events(
     grant: GrantRecord,
     kind: str,
     actor: Actor | None,
+    *,
+    names: Mapping[str, str] | None = None,
     **detail: object,
 ) -> None:
-    """The same event in both parties' histories."""
+    """The same event in both parties' histories, and the notice it gives. ``names``: the
+    masked names the caller has read, by person number, which the notice need not read."""
     label = actor.label if actor else "system:jobs"
     now_us = ctx.now_us()
     for psn_no in (grant.contributor, grant.recipient):
         registry.record_event(
             uow.connection, psn_no, kind, label, now_us, grant_id=grant.id, **detail
         )
-    notices.grant_event(ctx, uow, grant, kind)
+    notices.grant_event(ctx, uow, grant, kind, names or {})

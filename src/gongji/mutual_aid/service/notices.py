@@ -8,6 +8,7 @@ other person by their masked name and money in yuan; it carries nothing secret.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Final
 
@@ -54,14 +55,20 @@ def relationship_event(
                   who=who(uow, relationship.other(psn_no)))  # fmt: skip
 
 
-def grant_event(ctx: Context, uow: UnitOfWork, grant: GrantRecord, kind: str) -> None:
+def grant_event(
+    ctx: Context, uow: UnitOfWork, grant: GrantRecord, kind: str, names: Mapping[str, str]
+) -> None:
+    """``names``: masked names the caller has read already, by person number. Whether a
+    notice was given before is not asked (each is given once, by its id): the insert answers
+    nothing, so it may wait for the transaction's next statement (``uow.defer_writes``)."""
+    params: dict[str, str | int] = {"amount_fen": grant.amount_fen}
     if kind == "grant_offered":
-        _tell(ctx, uow, grant.recipient, NoticeKind.OFFER_RECEIVED, grant.id,
-              who=who(uow, grant.contributor), amount_fen=grant.amount_fen,
-              deadline=_deadline(grant.expires_at_us))  # fmt: skip
+        params["who"] = names.get(grant.contributor) or who(uow, grant.contributor)
+        params["deadline"] = _deadline(grant.expires_at_us)
+        enqueue_quietly(ctx, uow, grant.recipient, NoticeKind.OFFER_RECEIVED, grant.id, params)
     elif kind in ("grant_expired", "grant_rejected"):
-        _tell(ctx, uow, grant.contributor, NoticeKind.OFFER_RETURNED, grant.id,
-              who=who(uow, grant.recipient), amount_fen=grant.amount_fen)  # fmt: skip
+        params["who"] = names.get(grant.recipient) or who(uow, grant.recipient)
+        enqueue_quietly(ctx, uow, grant.contributor, NoticeKind.OFFER_RETURNED, grant.id, params)
 
 
 def wallet_frozen(ctx: Context, uow: UnitOfWork, psn_no: str, event_ref: str) -> None:

@@ -135,7 +135,7 @@ def _lines(
 def _today(ctx: Context, uow: UnitOfWork, psn_no: str, region: str) -> Today:
     local_now = ctx.local_now()
     policy = ctx.policy(region, local_now.date())
-    made = aid_repo.count_offers_on(uow.connection, psn_no, local_now.date().isoformat(), None)
+    made = sum(aid_repo.offers_on(uow.connection, psn_no, local_now.date().isoformat()).values())
     available = parts_available(ctx, uow, region, psn_no).for_mutual_aid(policy)
     return Today(
         grants_left=max(policy.grants_per_day_max - made, 0),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Unpack
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 
 from gongji.store import raw
 from gongji.store.query import all_rows, equal_filters, locked, one, record_columns
@@ -52,8 +52,20 @@ def wallet(connection: Connection, psn_no: str, *, lock: bool = False) -> Wallet
 
 def lock_wallets(connection: Connection, psn_nos: Sequence[str]) -> None:
     """Lock several wallets in psn_no order: the one order every command uses, so no deadlock."""
-    statement = select(wallets.c.psn_no).where(wallets.c.psn_no.in_(sorted(set(psn_nos))))
-    connection.execute(locked(connection, statement.order_by(wallets.c.psn_no), True)).all()
+    statement, params = _wallets_locked(psn_nos, raw.for_update(connection))
+    raw.fetch(connection, statement, params)
+
+
+def lock_wallets_read(psn_nos: Sequence[str]) -> raw.Read:
+    """What :func:`lock_wallets` sends on PostgreSQL, to make ahead (``raw.prefetch``) before
+    the reads that must follow the locks."""
+    return _wallets_locked(psn_nos, raw.lock_clause(True))
+
+
+def _wallets_locked(psn_nos: Sequence[str], lock_clause: str) -> raw.Read:
+    params: dict[str, object] = {}
+    where = raw.in_list("psn_no", sorted(set(psn_nos)), params)
+    return f"SELECT psn_no FROM wallets WHERE {where} ORDER BY psn_no{lock_clause}", params
 
 
 def insert_wallet(connection: Connection, values: WalletRow) -> None:
@@ -67,11 +79,20 @@ def update_wallet(connection: Connection, psn_no: str, **values: Unpack[WalletCh
 _RELATIONSHIP_COLUMNS = record_columns(relationships, RelationshipRecord)
 
 
+_RELATIONSHIP = f"SELECT {raw.column_list(RelationshipRecord)} FROM relationships"
+
+
 def relationship(
     connection: Connection, relationship_id: str, *, lock: bool = False
 ) -> RelationshipRecord | None:
-    statement = select(*_RELATIONSHIP_COLUMNS).where(relationships.c.id == relationship_id)
-    return one(connection, locked(connection, statement, lock), RelationshipRecord)
+    statement = f"{_RELATIONSHIP} WHERE id = :id{raw.for_update(connection, lock)}"
+    found = raw.fetch(connection, statement, {"id": relationship_id})
+    return RelationshipRecord(*found[0]) if found else None
+
+
+def relationship_read(relationship_id: str) -> raw.Read:
+    """The unlocked read of :func:`relationship`, to make ahead (``raw.prefetch``)."""
+    return f"{_RELATIONSHIP} WHERE id = :id", {"id": relationship_id}
 
 
 def relationships_of(
@@ -89,12 +110,16 @@ def relationships_of(
 def relationship_between(
     connection: Connection, a: str, b: str, statuses: Sequence[str]
 ) -> RelationshipRecord | None:
-    pair = or_(
-        and_(relationships.c.proposer == a, relationships.c.relative == b),
-        and_(relationships.c.proposer == b, relationships.c.relative == a),
-    )
-    statement = select(*_RELATIONSHIP_COLUMNS).where(pair, relationships.c.status.in_(statuses))
-    return one(connection, statement, RelationshipRecord)
+    found = raw.fetch(connection, *relationship_between_read(a, b, statuses))
+    return RelationshipRecord(*found[0]) if found else None
+
+
+def relationship_between_read(a: str, b: str, statuses: Sequence[str]) -> raw.Read:
+    """The read of :func:`relationship_between`, to make ahead (``raw.prefetch``)."""
+    params: dict[str, object] = {"a": a, "b": b}
+    pair = "((proposer = :a AND relative = :b) OR (proposer = :b AND relative = :a))"
+    statement = f"{_RELATIONSHIP} WHERE {pair} AND {raw.in_list('status', statuses, params)}"
+    return f"{statement} ORDER BY created_at_us, id LIMIT 1", params
 
 
 def relationships_with_status(
@@ -121,11 +146,17 @@ def update_relationship(
 
 
 _GRANT_COLUMNS = record_columns(grants, GrantRecord)
+_GRANT = f"SELECT {raw.column_list(GrantRecord)} FROM grants WHERE id = :id"
 
 
 def grant(connection: Connection, grant_id: str, *, lock: bool = False) -> GrantRecord | None:
-    statement = select(*_GRANT_COLUMNS).where(grants.c.id == grant_id)
-    return one(connection, locked(connection, statement, lock), GrantRecord)
+    found = raw.fetch(connection, _GRANT + raw.for_update(connection, lock), {"id": grant_id})
+    return GrantRecord(*found[0]) if found else None
+
+
+def grant_read(grant_id: str, *, lock: bool = False) -> raw.Read:
+    """What :func:`grant` sends on PostgreSQL, to make ahead (``raw.prefetch``)."""
+    return _GRANT + raw.lock_clause(lock), {"id": grant_id}
 
 
 def grants_by(
@@ -171,26 +202,36 @@ def grants_read(
     return statement, params
 
 
-def count_offers_on(
-    connection: Connection, contributor: str, business_date: str, states: Sequence[str] | None
-) -> int:
-    statement = select(func.count()).where(
-        grants.c.contributor == contributor, grants.c.business_date == business_date
+def offers_on(connection: Connection, contributor: str, business_date: str) -> dict[str, int]:
+    """How many grants the contributor offered on the business date, by their state now."""
+    return {
+        str(state): int(n)
+        for state, n in raw.fetch(connection, *offers_on_read(contributor, business_date))
+    }
+
+
+def offers_on_read(contributor: str, business_date: str) -> raw.Read:
+    """The read of :func:`offers_on`, to make ahead (``raw.prefetch``)."""
+    statement = (
+        "SELECT state, count(*) FROM grants"
+        " WHERE contributor = :contributor AND business_date = :business_date GROUP BY state"
     )
-    if states is not None:
-        statement = statement.where(grants.c.state.in_(states))
-    return int(connection.execute(statement).scalar_one())
+    return statement, {"contributor": contributor, "business_date": business_date}
 
 
 def granted_between(connection: Connection, contributor: str, first: str, last: str) -> int:
     """Sum of amounts offered on business dates first..last inclusive, rejected/expired excluded."""
-    statement = select(func.coalesce(func.sum(grants.c.amount_fen), 0)).where(
-        grants.c.contributor == contributor,
-        grants.c.business_date >= first,
-        grants.c.business_date <= last,
-        grants.c.state.not_in(("rejected", "expired")),
+    return int(raw.fetch(connection, *granted_between_read(contributor, first, last))[0][0])
+
+
+def granted_between_read(contributor: str, first: str, last: str) -> raw.Read:
+    """The read of :func:`granted_between`, to make ahead (``raw.prefetch``)."""
+    statement = (
+        "SELECT coalesce(sum(amount_fen), 0) FROM grants WHERE contributor = :contributor"
+        " AND business_date >= :first AND business_date <= :last"
+        " AND state NOT IN ('rejected', 'expired')"
     )
-    return int(connection.execute(statement).scalar_one())
+    return statement, {"contributor": contributor, "first": first, "last": last}
 
 
 def due_offers(connection: Connection, now_us: int, limit: int) -> list[GrantRecord]:
@@ -203,12 +244,20 @@ def due_offers(connection: Connection, now_us: int, limit: int) -> list[GrantRec
     return all_rows(connection, locked(connection, statement, True), GrantRecord)
 
 
+_INSERT_GRANT = raw.insert_statement("grants", raw.field_names(GrantRecord))
+
+
 def insert_grant(connection: Connection, values: GrantRow) -> None:
-    connection.execute(insert(grants), [values])
+    """A new grant, by text: a write that waits with the others when the transaction defers
+    them (``uow.defer_writes``)."""
+    raw.execute(connection, _INSERT_GRANT, values)
 
 
 def update_grant(connection: Connection, grant_id: str, **values: Unpack[GrantChanges]) -> None:
-    connection.execute(update(grants).where(grants.c.id == grant_id).values(**values))
+    """By text, as :func:`insert_grant`."""
+    assignments = ", ".join(f"{column} = :{column}" for column in values)
+    statement = f"UPDATE grants SET {assignments} WHERE id = :id"
+    raw.execute(connection, statement, {**values, "id": grant_id})
 
 
 _AUTHORIZATION_COLUMNS = record_columns(authorizations, AuthorizationRecord)

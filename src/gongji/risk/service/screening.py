@@ -83,9 +83,9 @@ def screen_write(ctx: Context, uow: UnitOfWork, facts: WriteFacts, policy_for: P
     fresh = alerts_repo.not_raised(uow.connection, found)
     held = [a for a in fresh if policy_for(a.region).of(a.rule).hold]
     now_us = ctx.now_us()
-    alerts_repo.insert_alerts(uow.connection, [a for a in fresh if a not in held], now_us, None,
-                              source="write")  # fmt: skip
-    alerts_repo.insert_alerts(uow.connection, held, now_us, None, source="write", held=True)
+    alerts_repo.insert_new_alerts(uow.connection, [a for a in fresh if a not in held], now_us,
+                                  None, source="write")  # fmt: skip
+    alerts_repo.insert_new_alerts(uow.connection, held, now_us, None, source="write", held=True)
     if not isinstance(facts, GrantOffered):
         if held:
             _audit_hold(ctx, uow, facts, [(a.rule.value, a.subject) for a in _persons(held)], [])

@@ -94,22 +94,40 @@ def insert_alerts(
 ) -> int:
     """Insert the alerts not raised before (by fingerprint); returns how many are new."""
     new = not_raised(connection, alerts)
-    if new:
-        connection.execute(
-            insert(risk_alerts),
-            [
-                {
-                    "fingerprint": a.fingerprint, "rule": a.rule.value,
-                    "rule_version": a.rule_version, "reason": a.reason,
-                    "subject_kind": a.subject_kind.value, "subject": a.subject,
-                    "region": a.region, "weight": a.weight,
-                    "evidence": _evidence_json(a.evidence), "source": source,
-                    "held": int(held), "raised_at_us": now_us, "run_id": run_id,
-                }
-                for a in new
-            ],
-        )  # fmt: skip
+    insert_new_alerts(connection, new, now_us, run_id, source=source, held=held)
     return len(new)
+
+
+_INSERT_ALERT = raw.insert_statement(
+    "risk_alerts",
+    ["fingerprint", "rule", "rule_version", "reason", "subject_kind", "subject", "region",
+     "weight", "evidence", "source", "held", "raised_at_us", "run_id"],
+)  # fmt: skip
+
+
+def insert_new_alerts(
+    connection: Connection,
+    alerts: Sequence[Alert],
+    now_us: int,
+    run_id: int | None,
+    *,
+    source: str,
+    held: bool = False,
+) -> None:
+    """Insert ``alerts``, which the caller found not raised before (:func:`not_raised`) in its
+    transaction. By text, so that on PostgreSQL the insert waits for the transaction's next
+    statement (``uow.defer_writes``); and it keeps what the transaction read ahead: nothing
+    reads risk's alerts ahead but risk, after its writes (``raw.execute_many``)."""
+    rows = [
+        {
+            "fingerprint": a.fingerprint, "rule": a.rule.value, "rule_version": a.rule_version,
+            "reason": a.reason, "subject_kind": a.subject_kind.value, "subject": a.subject,
+            "region": a.region, "weight": a.weight, "evidence": _evidence_json(a.evidence),
+            "source": source, "held": int(held), "raised_at_us": now_us, "run_id": run_id,
+        }
+        for a in alerts
+    ]  # fmt: skip
+    raw.execute_many(connection, _INSERT_ALERT, rows, keeps_reads=True)
 
 
 def _row(row: Any) -> AlertRow:
