@@ -33,7 +33,7 @@ from gongji.ledger.types import (
     Transfer,
     TransferOutcome,
 )
-from gongji.store.raw import DriverRead, Executor, defer_writes
+from gongji.store.raw import DriverRead, Executor, defer_writes, prefetch
 from gongji.store.tables import ledger_transfers
 from gongji.store.uow import (
     UnitOfWork,
@@ -251,6 +251,13 @@ class Ledger:
         ids = {t.id for t in transfers if t.id}
         sqlite = self._engine.dialect.name == "sqlite"
         return driver.balances_and_failures_reads(_accounts_named(transfers), ids, sqlite=sqlite)
+
+    def resolving_reads(self, transfers: Sequence[Transfer]) -> list[DriverRead]:
+        """What :meth:`create_transfers_in` reads first for a batch that resolves pending
+        transfers (the ids it must know, unlocked), for a caller to read ahead with its other
+        reads (``uow.prefetch``)."""
+        sqlite = self._engine.dialect.name == "sqlite"
+        return driver.known_ids_reads(_ids_to_know(transfers), sqlite=sqlite)
 
     def create_transfers_recorded_in(
         self, uow: UnitOfWork, transfers: Sequence[Transfer]
@@ -500,18 +507,32 @@ def _load_state(connection: Executor, transfers: Sequence[Transfer], now_us: int
         return BatchState(
             now_us=now_us, accounts=accounts, transfers=known, resolutions={}, failed=failed
         )
-    ids = {t.id for t in transfers if t.id} | pending_ids
-    known, failed = rows.load_known(connection, ids)
+    known, failed = rows.load_known(connection, _ids_to_know(transfers))
     pending = [t for t in known.values() if t.is_pending]
     account_ids = _accounts_named([*transfers, *pending])
+    # The resolutions are read once the accounts are locked, so that a resolution committed by
+    # a transaction they waited for is seen; on PostgreSQL both go in one round trip.
+    sqlite = rows.is_sqlite_connection(connection)
+    prefetch(
+        connection,
+        [
+            *driver.select_reads("balances_locked", account_ids, sqlite=sqlite),
+            *driver.select_reads("resolutions", pending_ids, sqlite=sqlite),
+        ],
+    )
     accounts = rows.load_balances(connection, account_ids, lock=True)
     return BatchState(
         now_us=now_us,
         accounts=accounts,
         transfers=known,
-        resolutions=rows.load_resolutions(connection, pending_ids) if pending_ids else {},
+        resolutions=rows.load_resolutions(connection, pending_ids),
         failed=failed,
     )
+
+
+def _ids_to_know(transfers: Iterable[Transfer]) -> set[str]:
+    """The batch's ids and the pending transfers it resolves: what it reads first."""
+    return {t.id for t in transfers if t.id} | {t.pending_id for t in transfers if t.pending_id}
 
 
 def _recorded(

@@ -169,11 +169,7 @@ def _select_by_key(
 def select_accounts_reads(ids: Iterable[str], *, lock: bool, sqlite: bool) -> list[DriverRead]:
     """The statements :func:`select_accounts` (not ``balances_only``) sends for ``ids``: to be
     read ahead (``uow.prefetch``) with a transaction's other reads."""
-    kind = "accounts_locked" if lock else "accounts"
-    return [
-        (_select_statement(kind, len(chunk), sqlite), _select_params(chunk, sqlite))
-        for chunk in _chunks(ids)
-    ]
+    return select_reads("accounts_locked" if lock else "accounts", ids, sqlite=sqlite)
 
 
 def select_accounts(
@@ -271,11 +267,25 @@ def select_known_ids(connection: Executor, ids: Iterable[str]) -> Iterator[tuple
     """What the ledger knows of these transfer ids, in one read: ``(0, *transfer row)`` for a
     recorded transfer, ``(1, id, ..., result, None)`` (the result where a transfer row has its
     ref) for an id refused before and remembered."""
-    sqlite = is_sqlite_connection(connection)
-    for chunk in _chunks(ids):
-        yield from query(
-            connection, _known_statement(len(chunk), sqlite), _known_params(chunk, sqlite)
-        )
+    for statement, params in known_ids_reads(ids, sqlite=is_sqlite_connection(connection)):
+        yield from query_read(connection, statement, params)
+
+
+def known_ids_reads(ids: Iterable[str], *, sqlite: bool) -> list[DriverRead]:
+    """The statements :func:`select_known_ids` sends, to be read ahead (``uow.prefetch``)."""
+    return [
+        (_known_statement(len(chunk), sqlite), _known_params(chunk, sqlite))
+        for chunk in _chunks(ids)
+    ]
+
+
+def select_reads(kind: str, ids: Iterable[str], *, sqlite: bool) -> list[DriverRead]:
+    """The statements :func:`_select_by_key` sends for ``kind`` (``balances_locked``,
+    ``resolutions``, …), to be read ahead (``uow.prefetch``)."""
+    return [
+        (_select_statement(kind, len(chunk), sqlite), _select_params(chunk, sqlite))
+        for chunk in _chunks(ids)
+    ]
 
 
 def insert_failures(connection: Executor, failures: list[tuple[str, str, int]]) -> None:

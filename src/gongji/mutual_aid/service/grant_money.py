@@ -88,11 +88,20 @@ def resolve_offer(
     ctx: Context, uow: UnitOfWork, grant: GrantRecord, *, post: bool
 ) -> list[CreateTransferResult]:
     """Post (accept) or void (reject, relationship ended) the offer's pending transfers."""
+    return ctx.ledger.create_transfers_in(uow, _resolution(grant, post))
+
+
+def resolve_reads(ctx: Context, grant: GrantRecord, *, post: bool) -> list[DriverRead]:
+    """What :func:`resolve_offer` reads first (unlocked), to make ahead (``uow.prefetch``)."""
+    return ctx.ledger.resolving_reads(_resolution(grant, post))
+
+
+def _resolution(grant: GrantRecord, post: bool) -> list[Transfer]:
     verb, flag = (
         ("post", TransferFlags.POST_PENDING) if post else ("void", TransferFlags.VOID_PENDING)
     )
     parts = _parts(grant)
-    transfers = [
+    return [
         Transfer(
             f"{grant.id}:{verb}:{part}",
             "",
@@ -106,7 +115,6 @@ def resolve_offer(
         )
         for index, (part, _) in enumerate(parts)
     ]
-    return ctx.ledger.create_transfers_in(uow, transfers)
 
 
 def void_offer(ctx: Context, uow: UnitOfWork, grant: GrantRecord) -> None:

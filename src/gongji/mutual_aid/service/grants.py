@@ -10,7 +10,7 @@ with both wallets locked in person-number order, so concurrent commands see each
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -50,7 +50,7 @@ from gongji.mutual_aid.service.accounts import (
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
 from gongji.people.service import persons, registry
 from gongji.people.service.persons import governing_enrolment
-from gongji.store.raw import Read
+from gongji.store.raw import DriverRead, Read
 from gongji.store.records import EnrolmentRecord, GrantRecord, PersonRecord, WalletRecord
 from gongji.store.rows import GrantRow
 from gongji.store.uow import UnitOfWork
@@ -182,6 +182,15 @@ def offer(
     return created
 
 
+def _party_facts_reads(psn_no: str) -> list[Read]:
+    """What :func:`party_facts` reads, in its order, to make ahead (``uow.prefetch``)."""
+    return [
+        persons.governing_enrolment_read(psn_no),
+        persons.person_read(psn_no),
+        aid_repo.wallet_read(psn_no),
+    ]
+
+
 def _offer_reads(contributor: str, recipient: str, today: date) -> list[Read]:
     """Everything :func:`offer` reads before it knows the contributor's region, in its order,
     the wallets' locks first: none needs another's answer."""
@@ -263,7 +272,18 @@ def _new_grant(
 
 
 def accept(ctx: Context, uow: UnitOfWork, actor: Actor, grant_id: str) -> GrantRecord:
-    grant = _locked_grant(uow, actor, grant_id, role="recipient")
+    """The recipient accepts the offer: its reservation is posted into the grant's quota.
+    On PostgreSQL the relationship, the recipient's facts and what the ledger must know go
+    with the wallets' locks, in one round trip."""
+
+    def read_with(grant: GrantRecord) -> list[Read | DriverRead]:
+        return [
+            aid_repo.relationship_read(grant.relationship_id),
+            *_party_facts_reads(grant.recipient),
+            *grant_money.resolve_reads(ctx, grant, post=True),
+        ]
+
+    grant = _locked_grant(uow, actor, grant_id, role="recipient", read_with=read_with)
     local_now = ctx.local_now()
     check_accept(
         GrantState(grant.state), local_now, from_us(grant.expires_at_us).astimezone(BUSINESS_TZ)
@@ -274,6 +294,7 @@ def accept(ctx: Context, uow: UnitOfWork, actor: Actor, grant_id: str) -> GrantR
         relationship is not None and relationship.status == "active",
     )
     check_recipient(party_facts(uow, grant.recipient))
+    uow.defer_writes()  # PostgreSQL: the writes below go with the next read or the COMMIT
     results = grant_money.resolve_offer(ctx, uow, grant, post=True)
     if CreateTransferResult.PENDING_TRANSFER_EXPIRED in results:
         raise grant_errors.GrantOfferExpired()
@@ -284,7 +305,7 @@ def accept(ctx: Context, uow: UnitOfWork, actor: Actor, grant_id: str) -> GrantR
         uow.connection, grant.id, state=GrantState.ACTIVE.value, accepted_at_us=now_us
     )
     _events(ctx, uow, grant, "grant_accepted", actor)
-    return _grant(uow, grant.id)
+    return replace(grant, state=GrantState.ACTIVE.value, accepted_at_us=now_us)
 
 
 def reject(ctx: Context, uow: UnitOfWork, actor: Actor, grant_id: str) -> GrantRecord:
@@ -419,15 +440,32 @@ def _grant(uow: UnitOfWork, grant_id: str, *, lock: bool = False) -> GrantRecord
     return found
 
 
-def _locked_grant(uow: UnitOfWork, actor: Actor, grant_id: str, *, role: str) -> GrantRecord:
+def _locked_grant(
+    uow: UnitOfWork,
+    actor: Actor,
+    grant_id: str,
+    *,
+    role: str,
+    read_with: Callable[[GrantRecord], Sequence[Read | DriverRead]] | None = None,
+) -> GrantRecord:
     """The actor's grant (as ``role``), read again under both parties' wallet locks.
 
     Wallets first, in person-number order, then the grant row: the order every grant command
-    takes, so two commands on one family queue instead of deadlocking.
+    takes, so two commands on one family queue instead of deadlocking. ``read_with``: what the
+    command reads next, named from the grant as first read (its parties, its relationship and
+    its amounts never change), read with the locks in one round trip on PostgreSQL.
     """
     _person(actor)
     grant = _grant_for(uow, grant_id, actor, role=role)
-    aid_repo.lock_wallets(uow.connection, [grant.contributor, grant.recipient])
+    parties = [grant.contributor, grant.recipient]
+    uow.prefetch(
+        [
+            aid_repo.lock_wallets_read(parties),
+            aid_repo.grant_read(grant_id, lock=True),
+            *(read_with(grant) if read_with else ()),
+        ]
+    )
+    aid_repo.lock_wallets(uow.connection, parties)
     return _grant(uow, grant_id, lock=True)
 
 

@@ -32,9 +32,10 @@ def accept(
     """Accept the offer and, when ``use_mutual_aid`` says so, make the standing choice in the
     same transaction: a refused acceptance chooses nothing."""
     grant = grants.accept(ctx, uow, actor, grant_id)
-    if use_mutual_aid is not None:
-        preferences.set_use_mutual_aid(ctx, uow, actor, use_mutual_aid)
-    return Acceptance(grant, preferences.mutual_aid_choice(ctx, uow, actor.id))
+    if use_mutual_aid is None:
+        return Acceptance(grant, preferences.mutual_aid_choice(ctx, uow, actor.id))
+    preferences.set_use_mutual_aid(ctx, uow, actor, use_mutual_aid)
+    return Acceptance(grant, MutualAidChoice(on=use_mutual_aid, chosen=True))  # as just made
 
 
 def choose(ctx: Context, uow: UnitOfWork, actor: Actor, on: bool) -> MutualAidChoice:

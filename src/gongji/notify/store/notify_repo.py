@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import TypedDict, Unpack
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, select, update
 
 from gongji.store import raw
-from gongji.store.tables_family import notifications, person_settings
+from gongji.store.tables_family import notifications
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,14 +167,13 @@ def settings(connection: Connection, psn_no: str) -> SettingsRow | None:
 
 
 def save_settings(connection: Connection, row: SettingsRow) -> None:
-    values = asdict(row)
-    psn_no = values.pop("psn_no")
-    exists = connection.execute(
-        select(person_settings.c.psn_no).where(person_settings.c.psn_no == psn_no)
-    ).first()
-    if exists is None:
-        connection.execute(insert(person_settings), [{"psn_no": psn_no, **values}])
-    else:
-        connection.execute(
-            update(person_settings).where(person_settings.c.psn_no == psn_no).values(**values)
-        )
+    """The person's settings, made or replaced: one upsert by text, which on PostgreSQL waits
+    for the transaction's next statement (``uow.defer_writes``)."""
+    raw.execute(connection, _SAVE_SETTINGS, asdict(row))
+
+
+_SETTINGS_COLUMNS = raw.field_names(SettingsRow)
+_SAVE_SETTINGS = (
+    f"{raw.insert_statement('person_settings', _SETTINGS_COLUMNS)} ON CONFLICT (psn_no) DO UPDATE"
+    f" SET {', '.join(f'{c} = excluded.{c}' for c in _SETTINGS_COLUMNS if c != 'psn_no')}"
+)
