@@ -62,7 +62,7 @@ def test_an_offer_and_its_acceptance_wait_for_few_round_trips(engine: Engine) ->
     quota = ctx.ledger.lookup_accounts([chart.earmark(offered.id)])[chart.earmark(offered.id)]
     assert quota.credits_posted == 30_000 and quota.credits_pending == 0
     told = run(ctx, lambda uow: inbox.messages(uow, MOTHER))
-    assert [message.kind for message in told][0] == NoticeKind.OFFER_RECEIVED  # newest first
+    assert told[0].kind == NoticeKind.OFFER_RECEIVED  # newest first
     assert told[0].text.body.startswith("张**向您共济 300.00 元")  # the masked name, read once
     if engine.dialect.name == "postgresql":
         # 51eedd6's parent: 33 and 19. The offer: the locks with its facts, the accounts with
