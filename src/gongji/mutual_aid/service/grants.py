@@ -183,7 +183,7 @@ def offer(
 
 
 def _party_facts_reads(psn_no: str) -> list[Read]:
-    """What :func:`party_facts` reads, in its order, to make ahead (``uow.prefetch``)."""
+    """What :func:`party_facts` reads, to make ahead (``uow.prefetch``)."""
     return [
         persons.governing_enrolment_read(psn_no),
         persons.person_read(psn_no),
@@ -192,17 +192,13 @@ def _party_facts_reads(psn_no: str) -> list[Read]:
 
 
 def _offer_reads(contributor: str, recipient: str, today: date) -> list[Read]:
-    """Everything :func:`offer` reads before it knows the contributor's region, in its order,
-    the wallets' locks first: none needs another's answer."""
+    """Everything :func:`offer` reads before it knows the contributor's region, the wallets'
+    locks first: none needs another's answer."""
     return [
         aid_repo.lock_wallets_read([contributor, recipient]),
-        persons.person_read(recipient),
-        persons.governing_enrolment_read(contributor),
+        *_party_facts_reads(contributor),
+        *_party_facts_reads(recipient),
         aid_repo.relationship_between_read(contributor, recipient, ["active", "pending_review"]),
-        persons.person_read(contributor),
-        aid_repo.wallet_read(contributor),
-        persons.governing_enrolment_read(recipient),
-        aid_repo.wallet_read(recipient),
         aid_repo.offers_on_read(contributor, today.isoformat()),
         aid_repo.grants_read(**_open_offers(contributor, recipient), limit=1),
         aid_repo.granted_between_read(contributor, *_month(today)),

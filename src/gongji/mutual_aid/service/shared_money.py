@@ -99,12 +99,10 @@ def spendable_sources(
     """
     known = known if known is not None else spendable(uow, psn_no)
     wallet = known.wallet
-    if wallet is None or not known.may_have_money:
+    if wallet is None or wallet.status == WalletStatus.CLOSED:
         return []
-    authorizations = aid_repo.authorizations_read(recipient=psn_no, status="active", lock=lock)
-    sources = grant_sources(
-        ctx, uow, psn_no, lock=lock, read_with=[authorizations], active=known.grants
-    )
+    uow.prefetch(known.lock_reads(ctx, lock=lock))  # nothing sent when the caller read them
+    sources = grant_sources(ctx, uow, psn_no, lock=lock, active=known.grants)
     sources += authorization_sources(ctx, uow, psn_no, on, lock=lock)
     if sources:
         check_spender(EnrolmentStatus(spender.status), WalletStatus(wallet.status), PATIENT)
