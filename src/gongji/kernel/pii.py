@@ -79,6 +79,18 @@ class Vault:
         message = f"{context}\x00{plain}".encode()
         return hmac.new(self._hash_key, message, hashlib.sha256).hexdigest()
 
+    def id_number_hash(self, number: str) -> str:
+        """The blind index a person is found by from their ID number (``id_number``'s hash)."""
+        return self.lookup_hash(number, context="id_number")
+
+    def name_hash(self, name: str) -> str:
+        """The blind index of a name, as :meth:`name` stores it."""
+        return self.lookup_hash(name, context="name")
+
+    def mobile_hash(self, mobile: str) -> str:
+        """The blind index of a mobile number, as :meth:`mobile` stores it."""
+        return self.lookup_hash(mobile, context="mobile")
+
     def id_number(self, number: str) -> Protected:
         return self._protect(number, "id_number", mask_id_number(number))
 

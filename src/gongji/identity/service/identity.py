@@ -145,7 +145,7 @@ def normalize_mobile(mobile: str) -> str:
 
 
 def _mobile_hash(ctx: Context, number: str) -> str:
-    return ctx.vault.lookup_hash(number, context="mobile")
+    return ctx.vault.mobile_hash(number)
 
 
 def _code_hash(mobile_hash: str, code: str) -> str:

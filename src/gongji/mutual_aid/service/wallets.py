@@ -111,9 +111,9 @@ def find_relative(ctx: Context, uow: UnitOfWork, id_number: str, name: str) -> s
         number = parse_resident_id(id_number.strip(), today=ctx.today()).number
     except GongjiError:
         raise wallet_errors.RelativeNotFound() from None
-    id_hash = ctx.vault.lookup_hash(number, context="id_number")
+    id_hash = ctx.vault.id_number_hash(number)
     found = registry.person_by_id_hash(uow.connection, id_hash)
-    if found is None or ctx.vault.lookup_hash(name.strip(), context="name") != found.name_hash:
+    if found is None or ctx.vault.name_hash(name.strip()) != found.name_hash:
         raise wallet_errors.RelativeNotFound()
     return found.psn_no
 

@@ -153,7 +153,7 @@ def _by_id_number(ctx: Context, uow: UnitOfWork, number: str) -> PersonRecord:
 
 def _id_hash(ctx: Context, number: str) -> str:
     checked = parse_resident_id(number, today=ctx.today())
-    return ctx.vault.lookup_hash(checked.number, context="id_number")
+    return ctx.vault.id_number_hash(checked.number)
 
 
 def _ec_holder(ctx: Context, token: str) -> tuple[str, bool]:
@@ -212,7 +212,7 @@ def identify_presented(ctx: Context, uow: UnitOfWork, presented: Presented) -> P
     the number is found, so a miss costs what a hit costs.
     """
     kind = _cert_type(presented.cert_type)
-    name_hash = ctx.vault.lookup_hash((presented.name or "").strip(), context="name")
+    name_hash = ctx.vault.name_hash((presented.name or "").strip())
     try:
         found = _presented_holder(ctx, uow, kind, presented.cert_no)
     except GongjiError:

@@ -160,7 +160,7 @@ def _check_unique_in_file(data: PersonInput, line: int, first_line_of: dict[str,
 
 def _check_person_in_store(ctx: Context, uow: UnitOfWork, data: PersonInput) -> None:
     """What register_person would refuse, found now so that it becomes a line error."""
-    id_hash = ctx.vault.lookup_hash(data.id_number, context="id_number")
+    id_hash = ctx.vault.id_number_hash(data.id_number)
     known = people_repo.person(uow.connection, data.psn_no)
     if known is not None and known.id_hash != id_hash:
         raise PersonExists(psn_no=data.psn_no)
@@ -350,8 +350,8 @@ def import_kinship(
 
 def _store_kinship(ctx: Context, uow: UnitOfWork, item: KinshipLine, source: str) -> bool:
     record: KinshipRow = {
-        "person_hash": ctx.vault.lookup_hash(item.id_number, context="id_number"),
-        "relative_hash": ctx.vault.lookup_hash(item.relative_id_number, context="id_number"),
+        "person_hash": ctx.vault.id_number_hash(item.id_number),
+        "relative_hash": ctx.vault.id_number_hash(item.relative_id_number),
         "kind": item.kind.value,
         "source": source,
         "imported_at_us": ctx.now_us(),

@@ -92,7 +92,7 @@ def register_person(ctx: Context, uow: UnitOfWork, data: PersonInput) -> Registe
 
 
 def _ensure_person(ctx: Context, uow: UnitOfWork, data: PersonInput, number: str, sex: str) -> bool:
-    id_hash = ctx.vault.lookup_hash(number, context="id_number")
+    id_hash = ctx.vault.id_number_hash(number)
     known = repo.person(uow.connection, data.psn_no)
     if known is not None:
         if known.id_hash != id_hash:

@@ -68,10 +68,10 @@ def _candidates(
     if id_number:
         lists.append(_by_id_number(ctx, uow, id_number))
     if mobile:
-        mobile_hash = ctx.vault.lookup_hash(mobile.strip(), context="mobile")
+        mobile_hash = ctx.vault.mobile_hash(mobile.strip())
         lists.append(people_repo.persons_by_mobile_hash(connection, mobile_hash))
     if name and region:
-        name_hash = ctx.vault.lookup_hash(name.strip(), context="name")
+        name_hash = ctx.vault.name_hash(name.strip())
         lists.append(search_repo.persons_by_name_in_region(connection, name_hash, region.strip()))
     return lists
 
@@ -81,7 +81,7 @@ def _by_id_number(ctx: Context, uow: UnitOfWork, text: str) -> list[PersonRecord
         number = parse_resident_id(text.strip().upper(), today=ctx.today()).number
     except GongjiError:
         return []
-    id_hash = ctx.vault.lookup_hash(number, context="id_number")
+    id_hash = ctx.vault.id_number_hash(number)
     one = people_repo.person_by_id_hash(uow.connection, id_hash)
     return [one] if one else []
 
