@@ -101,7 +101,8 @@ def spendable_sources(
     wallet = known.wallet
     if wallet is None or wallet.status == WalletStatus.CLOSED:
         return []
-    uow.prefetch(known.lock_reads(ctx, lock=lock))  # nothing sent when the caller read them
+    if uow.reads_ahead:  # nothing sent when the caller read them ahead
+        uow.prefetch(known.lock_reads(ctx, lock=lock))
     sources = grant_sources(ctx, uow, psn_no, lock=lock, active=known.grants)
     sources += authorization_sources(ctx, uow, psn_no, on, lock=lock)
     if sources:
@@ -127,7 +128,8 @@ def grant_sources(
     order they are asked for below: the quotas' row locks are taken where they always were."""
     if active is None:
         active = [GrantRecord(*row) for row in fetch(uow.connection, *_active_grants_read(psn_no))]
-    uow.prefetch(_grant_reads(ctx, active, lock=lock, read_with=read_with))
+    if uow.reads_ahead:
+        uow.prefetch(_grant_reads(ctx, active, lock=lock, read_with=read_with))
     quotas = ctx.ledger.accounts_in(uow, [chart.earmark(g.id) for g in active], lock=lock)
     spendable: dict[str, bool] = {}  # one enrolment read per contributor, not per grant
     sources = []

@@ -7,7 +7,7 @@ of two deliverers racing for one message, one claims it and the other sees nothi
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypedDict, Unpack
 
@@ -61,7 +61,7 @@ def insert_if_new(connection: Connection, row: NotificationRow) -> bool:
     event at once never fail each other's business write over a notification. Fixed text to
     the driver (store/raw.py): built through Core, with its values inlined, this statement cost
     a settlement that tells contributors more than the rest of its writes together."""
-    values = asdict(row)
+    values = raw.record_params(row)
     statement = _insert_if_new_statement(tuple(values))
     return bool(raw.fetch(connection, statement, values))
 
@@ -70,7 +70,7 @@ def insert_unless_there(connection: Connection, row: NotificationRow) -> None:
     """As :func:`insert_if_new` without asking whether it was new: a write that answers
     nothing, which on PostgreSQL may wait for the transaction's next statement
     (``uow.defer_writes``) instead of a round trip of its own."""
-    values = asdict(row)
+    values = raw.record_params(row)
     raw.execute(connection, _insert_if_new_statement(tuple(values), answer=False), values)
 
 
@@ -169,7 +169,7 @@ def settings(connection: Connection, psn_no: str) -> SettingsRow | None:
 def save_settings(connection: Connection, row: SettingsRow) -> None:
     """The person's settings, made or replaced: one upsert by text, which on PostgreSQL waits
     for the transaction's next statement (``uow.defer_writes``)."""
-    raw.execute(connection, _SAVE_SETTINGS, asdict(row))
+    raw.execute(connection, _SAVE_SETTINGS, raw.record_params(row))
 
 
 _SETTINGS_COLUMNS = raw.field_names(SettingsRow)

@@ -133,7 +133,8 @@ def _audit_hold(
 def _history(ctx: Context, uow: UnitOfWork, people: Sequence[str], at_us: int) -> History:
     connection = uow.connection
     start, end = _window(at_us)
-    uow.prefetch(_history_reads(people, at_us))  # nothing sent when the writer read them ahead
+    if uow.reads_ahead:  # nothing sent when the writer read them ahead
+        uow.prefetch(_history_reads(people, at_us))
     relations = facts_repo.relationships(connection, start, end, people)
     dated = whose_birth_dates(relations, start, end)
     return History.build(

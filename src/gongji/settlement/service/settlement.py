@@ -81,10 +81,10 @@ def settle_with_lines(
 ) -> Settled:
     """As :func:`settle`, with the settlement's bill lines and draws, for an answer that
     shows them."""
-    # On PostgreSQL the reads that need no earlier answer go in one round trip, not six.
     if patient is not None and patient.psn_no != request.psn_no:
         patient = None  # someone else's record: the patient is read as usual
-    uow.prefetch(settle_reads(request, patient_known=patient is not None))
+    if uow.reads_ahead:  # PostgreSQL: the reads that need no earlier answer, in one round trip
+        uow.prefetch(settle_reads(request, patient_known=patient is not None))
     existing = _same_request(
         uow, request.institution_code, request.request_id, request_hash(request)
     )
@@ -149,8 +149,9 @@ def settle_with_lines(
         )
         # The screen's reads see the rows above; on PostgreSQL they go with the ledger's first
         # read (and the rows, deferred): one round trip, where the screen took one of its own.
-        ledger_reads = ctx.ledger.minted_transfers_reads(transfers)
-        uow.prefetch([*ledger_reads, *screening.reads_ahead(ctx, spent)])
+        if uow.reads_ahead:
+            ledger_reads = ctx.ledger.minted_transfers_reads(transfers)
+            uow.prefetch([*ledger_reads, *screening.reads_ahead(ctx, spent)])
         screening.screen(ctx, uow, spent)
     _post(ctx, uow, setl_id, accounts, transfers)  # last: see _post
     return Settled(row, items, draws)

@@ -104,7 +104,7 @@ def quote(
     )
     # The wallet and grants, unlocked: they name the quotas that the shared money locks.
     known = spendable(uow, request.psn_no) if paying_shared else None
-    if lock:  # the next reads in one round trip on PostgreSQL, in this function's order
+    if lock and uow.reads_ahead:  # PostgreSQL: the next reads in one round trip, in this order
         key = (request.psn_no, today.year, enrolment.insutype, rule.pool, to_us(now))
         reads: list[Read | DriverRead] = [settlements_repo.accumulator_lock_read(*key)]
         if _pays_from_own(request, enrolment):
