@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 from gongji.core.errors import GongjiError, InvariantViolation
 from gongji.kernel.context import Context
 from gongji.store import idempotency_repo as repo
+from gongji.store.raw import Read
 from gongji.store.uow import UnitOfWork
 
 KEY_LENGTH_MAX = 128
@@ -85,6 +86,12 @@ def scope_for(label: str) -> str:
     if len(label) <= SCOPE_LENGTH_MAX:
         return label
     return "sha256:" + hashlib.sha256(label.encode()).hexdigest()
+
+
+def record_read(scope: str, key: str) -> Read:
+    """What :func:`run_idempotent` reads first, to make ahead with others (``uow.prefetch``):
+    the key's record, unlocked."""
+    return repo.idempotency_record_read(scope, key)
 
 
 def run_idempotent(

@@ -42,8 +42,13 @@ class IdempotencyRow:
 
 
 def idempotency_record(connection: Connection, scope: str, key: str) -> IdempotencyRow | None:
-    rows = raw.fetch(connection, _RECORD, {"scope": scope, "key": key})
+    rows = raw.fetch(connection, *idempotency_record_read(scope, key))
     return IdempotencyRow(*rows[0]) if rows else None
+
+
+def idempotency_record_read(scope: str, key: str) -> raw.Read:
+    """The read of :func:`idempotency_record`, to make ahead (``raw.prefetch``)."""
+    return _RECORD, {"scope": scope, "key": key}
 
 
 def claim_idempotency_key(

@@ -21,6 +21,7 @@ from gongji.fsi.http.envelope import Envelope
 from gongji.fsi.http.wire import dumps
 from gongji.kernel import idempotency
 from gongji.kernel.context import Context
+from gongji.store.raw import Read
 from gongji.store.uow import UnitOfWork
 
 Handler = Callable[[Context, UnitOfWork, Envelope, str], Mapping[str, Any]]
@@ -57,6 +58,12 @@ def stored(uow: UnitOfWork, institution: str, msgid: str) -> Mapping[str, Any] |
 
 def scope(institution: str) -> str:
     return idempotency.scope_for(f"fsi:{institution}")
+
+
+def reads_ahead(env: Envelope, institution: str) -> list[Read]:
+    """What a handler wrapped in :func:`once` reads first: the record of its ``msgid``, to make
+    with the message's nonce check (``Transaction.reads_ahead``)."""
+    return [idempotency.record_read(scope(institution), env.msgid)]
 
 
 def once(handler: Handler) -> Handler:

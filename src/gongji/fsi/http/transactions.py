@@ -21,7 +21,16 @@ from typing import Any, ClassVar, Final
 from gongji.core.errors import GongjiError
 from gongji.core.money import parse_yuan
 from gongji.fsi.domain import fields
-from gongji.fsi.http import analysis, files, queries, reversal, settlement, stays, visits
+from gongji.fsi.http import (
+    analysis,
+    files,
+    queries,
+    replayable,
+    reversal,
+    settlement,
+    stays,
+    visits,
+)
 from gongji.fsi.http.envelope import REGION_PATTERN, Envelope
 from gongji.fsi.http.person_info import person_info
 from gongji.fsi.http.sign_in import sign_in, sign_out
@@ -61,6 +70,12 @@ class Transaction:
     handler: Handler
     writes: bool
     reads_ahead: ReadsAhead | None = None
+
+
+def _once(name_zh: str, handler: Handler) -> Transaction:
+    """A writing transaction run once per ``msgid`` (its handler wrapped in
+    ``replayable.once``), which reads its ``msgid``'s record with the nonce check."""
+    return Transaction(name_zh, handler, writes=True, reads_ahead=replayable.reads_ahead)
 
 
 def reconcile(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> dict[str, Any]:
@@ -151,28 +166,28 @@ TRANSACTIONS: Final[Mapping[str, Transaction]] = {
         "药店结算", settlement.settle, writes=True, reads_ahead=settlement.settle_reads
     ),
     "2103": Transaction("药店结算撤销", settlement.reverse, writes=True),
-    "2201": Transaction("门诊挂号", visits.register, writes=True),
-    "2202": Transaction("门诊挂号撤销", visits.unregister, writes=True),
-    "2203": Transaction("门诊就诊信息上传", visits.visit_info, writes=True),
-    "2204": Transaction("门诊费用明细信息上传", visits.upload, writes=True),
-    "2205": Transaction("门诊费用明细信息撤销", visits.revoke, writes=True),
+    "2201": _once("门诊挂号", visits.register),
+    "2202": _once("门诊挂号撤销", visits.unregister),
+    "2203": _once("门诊就诊信息上传", visits.visit_info),
+    "2204": _once("门诊费用明细信息上传", visits.upload),
+    "2205": _once("门诊费用明细信息撤销", visits.revoke),
     "2206": Transaction("门诊预结算", settlement.pre_settle, writes=False),
     "2207": Transaction(
         "门诊结算", settlement.settle, writes=True, reads_ahead=settlement.settle_reads
     ),
     "2208": Transaction("门诊结算撤销", settlement.reverse, writes=True),
-    "2301": Transaction("住院费用明细上传", stays.upload, writes=True),
-    "2302": Transaction("住院费用明细撤销", stays.revoke, writes=True),
+    "2301": _once("住院费用明细上传", stays.upload),
+    "2302": _once("住院费用明细撤销", stays.revoke),
     "2303": Transaction("住院预结算", settlement.pre_settle, writes=False),
     "2304": Transaction(
         "住院结算", settlement.settle, writes=True, reads_ahead=settlement.settle_reads
     ),
     "2305": Transaction("住院结算撤销", settlement.reverse, writes=True),
-    "2401": Transaction("入院办理", stays.admit, writes=True),
-    "2402": Transaction("出院办理", stays.discharge, writes=True),
-    "2404": Transaction("入院办理撤销", stays.cancel_admission, writes=True),
-    "2405": Transaction("出院办理撤销", stays.cancel_discharge, writes=True),
-    "2601": Transaction("冲正交易", reversal.reverse_message, writes=True),
+    "2401": _once("入院办理", stays.admit),
+    "2402": _once("出院办理", stays.discharge),
+    "2404": _once("入院办理撤销", stays.cancel_admission),
+    "2405": _once("出院办理撤销", stays.cancel_discharge),
+    "2601": _once("冲正交易", reversal.reverse_message),
     "3101": Transaction("明细审核事前分析", analysis.pre_analysis, writes=False),
     "3102": Transaction("明细审核事中分析", analysis.in_analysis, writes=False),
     "3201": Transaction("医药机构费用结算对总账", reconcile, writes=False),
