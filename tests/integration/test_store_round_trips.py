@@ -148,6 +148,32 @@ def test_a_write_that_keeps_the_reads_leaves_what_was_read_ahead(
     assert _rows(engine) == [(1, "one"), (2, "two"), (3, "three")]
 
 
+def test_a_read_forgotten_is_made_again_and_sees_the_write_that_kept_the_others(
+    counted: tuple[Engine, TripCounter],
+) -> None:
+    """A write that keeps what was read ahead, but changes one of those answers: its caller
+    forgets that one (``uow.forget_read``), which is read again and sees the write; the others
+    are still answered from what was read ahead."""
+    engine, counter = counted
+    everything = (_ALL, {})
+
+    def work(uow: UnitOfWork) -> tuple[object, object, int]:
+        c = uow.connection
+        uow.prefetch([everything, (_ONE, {"id": 1})])
+        raw.execute(c, _INSERT, {"id": 3, "note": "three"}, keeps_reads=True)
+        uow.forget_read(everything)
+        uow.forget_read((_ONE, {"id": 9}))  # never read ahead: nothing to forget
+        before = counter.trips
+        one = raw.fetch(c, _ONE, {"id": 1})
+        kept = counter.trips - before
+        return one, raw.fetch(c, *everything), kept
+
+    one, every, kept = run_in_transaction(engine, work)
+    assert [tuple(r) for r in one] == [("one",)]  # type: ignore[attr-defined]
+    assert [tuple(r) for r in every] == [(1, "one"), (2, "two"), (3, "three")]  # type: ignore[attr-defined]
+    assert kept == (0 if _postgres(engine) else 1)  # PostgreSQL: still the answer read ahead
+
+
 def test_a_read_already_made_ahead_is_not_made_again(counted: tuple[Engine, TripCounter]) -> None:
     """Reads made ahead a second time, with others or alone, go only where still unanswered:
     the two steps that each read ahead what they will ask share one trip."""

@@ -217,6 +217,13 @@ def _prefetched(connection: Executor, statement: str, params: Params) -> Any:
     return kept.pop((statement, _params_key(params)), None)
 
 
+def forget_read(connection: Executor, statement: str, params: Params) -> None:
+    """Drop the answer read ahead for this statement and parameters, if one is kept: for a
+    caller whose own write, which keeps the other reads (``keeps_reads``), changes this one."""
+    if connection.dialect.name != "sqlite":
+        _prefetched(connection, statement, params)
+
+
 def forget_prefetched(connection: Executor) -> None:
     """Drop the answers read ahead (a Core statement may have written: store/engine.py)."""
     connection.connection.info.pop(_PREFETCHED, None)

@@ -42,6 +42,7 @@ from gongji.store.raw import (
     commit_deferred,
     defer_writes,
     forget_deferred,
+    forget_read,
     prefetch,
     run,
     wrapped,
@@ -175,6 +176,10 @@ class UnitOfWork:
         """Make ``reads`` now, in one round trip on PostgreSQL, for the code about to ask for
         them one by one (:func:`gongji.store.raw.prefetch`)."""
         prefetch(self.connection, reads)
+
+    def forget_read(self, read: Read) -> None:
+        """Drop what was read ahead for ``read`` (:func:`gongji.store.raw.forget_read`)."""
+        forget_read(self.connection, *read)
 
     def defer_writes(self) -> None:
         """From here to the commit, writes that return nothing wait and travel with the next

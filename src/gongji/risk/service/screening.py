@@ -70,7 +70,8 @@ class _RiskScreen:
 
     def reads_ahead(self, facts: WriteFacts) -> list[Read]:
         people, _rules = _judged(facts)
-        return _history_reads(people, facts.at_us)
+        standing = [_standing_read(people)] if isinstance(facts, GrantOffered) else []
+        return [*_history_reads(people, facts.at_us), *standing]
 
 
 def screen_write(ctx: Context, uow: UnitOfWork, facts: WriteFacts, policy_for: PolicyFor) -> bool:
@@ -90,8 +91,10 @@ def screen_write(ctx: Context, uow: UnitOfWork, facts: WriteFacts, policy_for: P
         if held:
             _audit_hold(ctx, uow, facts, [(a.rule.value, a.subject) for a in _persons(held)], [])
         return bool(held)
+    if fresh:  # a read of the standing alerts made ahead misses those just stored
+        uow.forget_read(_standing_read(people))
     standing = alerts_repo.standing_alerts_about(  # the fresh ones just stored among them
-        uow.connection, people, [r.value for r in _ON_GRANT], [CaseState.CLOSED_UNFOUNDED.value]
+        uow.connection, people, [r.value for r in _ON_GRANT], _LEFT_OUT
     )
     holding = standing_holds(standing, found, policy_for)
     if not holding:
@@ -108,6 +111,15 @@ def _judged(facts: WriteFacts) -> tuple[list[str], tuple[RuleCode, ...]]:
     if isinstance(facts, GrantOffered):
         return [facts.contributor, facts.recipient], _ON_GRANT
     return [facts.psn_no], _ON_SPENDING
+
+
+_LEFT_OUT = [CaseState.CLOSED_UNFOUNDED.value]
+"""A grant offer is held by the alerts about its parties standing but those found unfounded."""
+
+
+def _standing_read(people: Sequence[str]) -> Read:
+    """The read of the alerts standing about a grant offer's parties (``standing_holds``)."""
+    return alerts_repo.standing_alerts_read(people, [r.value for r in _ON_GRANT], _LEFT_OUT)
 
 
 def _persons(alerts: Sequence[Alert]) -> list[Alert]:

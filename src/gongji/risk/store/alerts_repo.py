@@ -117,7 +117,8 @@ def insert_new_alerts(
     """Insert ``alerts``, which the caller found not raised before (:func:`not_raised`) in its
     transaction. By text, so that on PostgreSQL the insert waits for the transaction's next
     statement (``uow.defer_writes``); and it keeps what the transaction read ahead: nothing
-    reads risk's alerts ahead but risk, after its writes (``raw.execute_many``)."""
+    reads risk's alerts ahead but risk's screen, which forgets its read of the standing alerts
+    when it stores new ones (``raw.execute_many``, ``uow.forget_read``)."""
     rows = [
         {
             "fingerprint": a.fingerprint, "rule": a.rule.value, "rule_version": a.rule_version,
@@ -192,20 +193,26 @@ def standing_alerts_about(
     case and its link by their keys), sent as fixed text (it runs in every grant offer)."""
     if not persons or not rules:
         return []
+    rows = raw.fetch(connection, *standing_alerts_read(persons, rules, leaving_out_case_states))
+    return [StandingAlert(int(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+
+def standing_alerts_read(
+    persons: Sequence[str], rules: Sequence[str], leaving_out_case_states: Sequence[str]
+) -> raw.Read:
+    """The read of :func:`standing_alerts_about` (given persons and rules), to make ahead."""
     params: dict[str, Any] = {"kind": "person"}
     subjects = raw.in_list("subject", sorted(set(persons)), params)
     of_rules = raw.in_list("rule", sorted(set(rules)), params)
     left_out = raw.in_list("state", sorted(set(leaving_out_case_states)), params)
-    rows = raw.fetch(
-        connection,
+    statement = (
         "SELECT a.id, a.fingerprint, a.rule, a.reason, a.subject, a.region FROM risk_alerts a"
         " LEFT JOIN risk_case_alerts ca ON ca.alert_id = a.id"
         " LEFT JOIN risk_cases c ON c.id = ca.case_id"
         f" WHERE a.subject_kind = :kind AND a.{subjects} AND a.{of_rules}"
-        f" AND (c.state IS NULL OR NOT c.{left_out}) ORDER BY a.id",
-        params,
+        f" AND (c.state IS NULL OR NOT c.{left_out}) ORDER BY a.id"
     )
-    return [StandingAlert(int(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+    return statement, params
 
 
 def record_hold(connection: Connection, grant_id: str, fingerprints: Sequence[str]) -> list[int]:
