@@ -87,7 +87,7 @@ def test_an_offer_and_its_acceptance_wait_for_few_round_trips(engine: Engine) ->
     assert told[0].kind == NoticeKind.OFFER_RECEIVED  # newest first
     assert told[0].text.body.startswith("张**向您共济 300.00 元")  # the masked name, read once
     if engine.dialect.name == "postgresql":
-        # 51eedd6's parent: 33 and 19. The offer: the locks with its facts, the accounts with
+        # 51eedd6's parent: 30 and 22. The offer: the locks with its facts, the accounts with
         # the quotas received, the writes with the screen's reads (the alerts standing about
         # either party among them) and the ledger's, the COMMIT.
         assert offer_trips <= 4, offer_trips
@@ -117,8 +117,8 @@ def test_an_api_write_claims_its_key_with_the_commands_first_reads(
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["state"] == "active" and accepted.json()["mutual_aid"]["chosen"]
     if engine.dialect.name == "postgresql":
-        # bfd2272: 16 and 10, the key's claim a trip of its own. Of the offer's 15, 10 are the
-        # bearer token's and the payment password's (its own transactions), 5 the write: the
-        # key's record, the offer's three and the COMMIT.
+        # bfd2272: 16 and 10, the key's claim a trip of its own (51eedd6's parent: 46 and 27).
+        # Of the offer's 15, 10 are the bearer token's and the payment password's (their own
+        # transactions), 5 the write: the key's record, the offer's three and the COMMIT.
         assert offer_trips <= 15, offer_trips
         assert accept_trips <= 9, accept_trips
