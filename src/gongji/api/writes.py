@@ -69,10 +69,6 @@ def write(
         return answer
 
     def work(uow: UnitOfWork) -> tuple[int, dict[str, Any], bool]:
-        # PostgreSQL: the key's claim, and the command's writes that answer nothing, wait for
-        # the command's next read or the COMMIT instead of a round trip each; a write's error
-        # then comes out of the statement that carries it, in this transaction still.
-        uow.defer_writes()
         answer = idempotency.run_idempotent(
             ctx, uow, scope, key, fingerprint, status_code, lambda: run_command(uow)
         )

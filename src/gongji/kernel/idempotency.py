@@ -106,13 +106,17 @@ def run_idempotent(
     """``(status, body, replayed)``: the stored answer, or ``produce()``'s, recorded with it.
 
     Never commits: the caller commits once, after this returns, so the key and the effects of
-    ``produce`` land together.
+    ``produce`` land together. From the claim on, the transaction defers its writes
+    (``uow.defer_writes``): on PostgreSQL the claim, and the command's writes that answer
+    nothing, wait for the command's next read or the COMMIT instead of a round trip each; a
+    write's error then comes out of the statement that carries it, in this transaction still.
     """
     validate_key(key)
     connection = uow.connection
     found = repo.idempotency_record(connection, scope, key)
     if found is not None:
         return _replay(found, request_hash)
+    uow.defer_writes()
     repo.claim_idempotency_key(connection, scope, key, request_hash, ctx.now_us())
     body = dict(produce())
     encoded = json.dumps(body, ensure_ascii=False, sort_keys=True, default=str)
