@@ -98,6 +98,11 @@ class Ledger:
         return self._engine
 
     @property
+    def _on_sqlite(self) -> bool:
+        """Whether the reads this ledger names for a caller are SQLite's (its placeholders)."""
+        return self._engine.dialect.name == "sqlite"
+
+    @property
     def batches_waiting(self) -> int:
         """Batches queued for the next group commit (for tests and diagnostics)."""
         return 0 if self._groups is None else self._groups.waiting
@@ -249,15 +254,15 @@ class Ledger:
         accounts' balances, locked), for a caller to read ahead with its other reads
         (``uow.prefetch``); made once nothing before the batch in the transaction will write."""
         ids = {t.id for t in transfers if t.id}
-        sqlite = self._engine.dialect.name == "sqlite"
-        return driver.balances_and_failures_reads(_accounts_named(transfers), ids, sqlite=sqlite)
+        return driver.balances_and_failures_reads(
+            _accounts_named(transfers), ids, sqlite=self._on_sqlite
+        )
 
     def resolving_reads(self, transfers: Sequence[Transfer]) -> list[DriverRead]:
         """What :meth:`create_transfers_in` reads first for a batch that resolves pending
         transfers (the ids it must know, unlocked), for a caller to read ahead with its other
         reads (``uow.prefetch``)."""
-        sqlite = self._engine.dialect.name == "sqlite"
-        return driver.known_ids_reads(_ids_to_know(transfers), sqlite=sqlite)
+        return driver.known_ids_reads(_ids_to_know(transfers), sqlite=self._on_sqlite)
 
     def create_transfers_recorded_in(
         self, uow: UnitOfWork, transfers: Sequence[Transfer]
@@ -334,8 +339,7 @@ class Ledger:
     def accounts_reads(self, ids: Iterable[str], *, lock: bool = False) -> list[DriverRead]:
         """What :meth:`accounts_in` reads for ``ids``, for a caller to read ahead with its
         other reads (``uow.prefetch``: one round trip on PostgreSQL)."""
-        sqlite = self._engine.dialect.name == "sqlite"
-        return driver.select_accounts_reads(set(ids), lock=lock, sqlite=sqlite)
+        return driver.select_accounts_reads(set(ids), lock=lock, sqlite=self._on_sqlite)
 
     def transfers_in(self, uow: UnitOfWork, ids: Iterable[str]) -> dict[str, Transfer]:
         return rows.load_transfers(uow.connection, set(ids))

@@ -241,33 +241,14 @@ def new_account(new: NewAccount, now_us: int) -> Account:
     )
 
 
-_INSERT_ACCOUNT = raw.insert_statement(
-    "ledger_accounts",
-    ["id", "ledger", "code", "region", "flags", "debits_pending", "debits_posted",
-     "credits_pending", "credits_posted", "ref", "timestamp_us"],
-)  # fmt: skip
+_INSERT_ACCOUNT = raw.insert_statement("ledger_accounts", raw.field_names(Account))
 
 
 def insert_accounts(connection: Executor, accounts: Sequence[Account]) -> None:
-    """New accounts, their balances zero. By text, so that on PostgreSQL the insert waits with
-    a transaction's deferred writes (``uow.defer_writes``)."""
-    raw.execute_many(connection, _INSERT_ACCOUNT, [_new_account_params(a) for a in accounts])
-
-
-def _new_account_params(account: Account) -> dict[str, Any]:
-    return {
-        "id": account.id,
-        "ledger": account.ledger,
-        "code": account.code,
-        "region": account.region,
-        "flags": int(account.flags),
-        "debits_pending": 0,
-        "debits_posted": 0,
-        "credits_pending": 0,
-        "credits_posted": 0,
-        "ref": account.ref,
-        "timestamp_us": account.timestamp_us,
-    }
+    """New accounts (:func:`new_account`), by text, so that on PostgreSQL the insert waits with a
+    transaction's deferred writes (``uow.defer_writes``)."""
+    rows = [{**raw.record_params(a), "flags": int(a.flags)} for a in accounts]
+    raw.execute_many(connection, _INSERT_ACCOUNT, rows)
 
 
 def write_batch(

@@ -11,7 +11,7 @@ with both wallets locked in person-number order, so concurrent commands see each
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -41,6 +41,7 @@ from gongji.mutual_aid.domain.grants import (
 )
 from gongji.mutual_aid.service import grant_money, notices
 from gongji.mutual_aid.service.accounts import (
+    PartsAvailable,
     grants_received_read,
     parts_available,
     parts_reads,
@@ -51,7 +52,13 @@ from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
 from gongji.people.service import persons, registry
 from gongji.people.service.persons import governing_enrolment
 from gongji.store.raw import DriverRead, Read
-from gongji.store.records import EnrolmentRecord, GrantRecord, PersonRecord, WalletRecord
+from gongji.store.records import (
+    EnrolmentRecord,
+    GrantRecord,
+    PersonRecord,
+    RelationshipRecord,
+    WalletRecord,
+)
 from gongji.store.rows import GrantRow
 from gongji.store.uow import UnitOfWork
 
@@ -62,6 +69,9 @@ OPEN_STATES = (GrantState.OFFERED.value, GrantState.HELD.value, GrantState.ACTIV
 """A grant still in force: its money reserved (offered, held) or in the recipient's quota."""
 WAITING_STATES = (GrantState.OFFERED.value, GrantState.HELD.value)
 """An offer not yet accepted: its money is a pending reservation."""
+_RELATED = ["active", "pending_review"]
+"""The states of a relationship that stands between two people: one still under review is read
+too, so that the rules refuse it with its own reason (``relationship_not_verified``)."""
 
 
 def party_facts(uow: UnitOfWork, psn_no: str) -> PartyFacts:
@@ -97,6 +107,63 @@ def offer(
     risk's screen's reads and the ledger's (docs/architecture.md)."""
     contributor = _person(actor)
     local_now = ctx.local_now()
+    gathered = _gather_offer(ctx, uow, contributor, recipient, amount_fen, local_now)
+    check_offer(gathered.facts, gathered.policy)
+    relationship, parts = gathered.relationship, gathered.parts
+    if relationship is None:
+        raise grant_errors.RelationshipNotActive()
+    from_current, from_earlier = split_sources(
+        amount_fen, parts.current_fen, parts.earlier_fen, gathered.policy
+    )
+    record = _new_grant(
+        local_now,
+        relationship_id=relationship.id,
+        contributor=contributor,
+        recipient=recipient,
+        contributor_region=gathered.region,
+        amount_fen=amount_fen,
+        from_current_fen=from_current,
+        from_earlier_fen=from_earlier,
+        expires_at_us=to_us(offer_expires_at(local_now, gathered.policy)),
+    )
+    uow.defer_writes()  # PostgreSQL: the writes below go with the next read or the COMMIT
+    aid_repo.insert_grant(uow.connection, record)
+    created = GrantRecord(**record)
+    grant_money.open_quota(ctx, uow, created)
+    offered = GrantOffered(created.id, contributor, recipient, amount_fen, ctx.now_us())
+    uow.prefetch([*screening.reads_ahead(ctx, offered), *grant_money.reserve_reads(ctx, created)])
+    held = screening.screen(ctx, uow, offered)  # risk's write-time checks (docs/rules.md §12.4)
+    if held:
+        aid_repo.update_grant(uow.connection, created.id, state=GrantState.HELD.value)
+        created = replace(created, state=GrantState.HELD.value)
+    grant_money.reserve(ctx, uow, created, held=held)
+    kind = "grant_held" if held else "grant_offered"
+    _events(ctx, uow, created, kind, actor, names=gathered.names, amount_fen=amount_fen)
+    return created
+
+
+@dataclass(frozen=True, slots=True)
+class _Gathered:
+    """What an offer's rules judge, and what making the offer then needs of what was read."""
+
+    facts: OfferFacts
+    policy: Policy
+    region: str  # the contributor's insured region
+    relationship: RelationshipRecord | None
+    parts: PartsAvailable
+    names: dict[str, str]  # the contributor's masked name, for the recipient's notice
+
+
+def _gather_offer(
+    ctx: Context,
+    uow: UnitOfWork,
+    contributor: str,
+    recipient: str,
+    amount_fen: int,
+    local_now: datetime,
+) -> _Gathered:
+    """The offer's facts, under both wallets' locks; an unknown recipient or a contributor not
+    insured is refused here, before any rule."""
     today = local_now.date()
     uow.prefetch(_offer_reads(contributor, recipient, today))
     aid_repo.lock_wallets(uow.connection, [contributor, recipient])
@@ -107,9 +174,7 @@ def offer(
     if enrolment is None:
         raise grant_errors.EnrolmentNotActive(role="共济人")
     policy = ctx.policy(enrolment.region, today)
-    relationship = aid_repo.relationship_between(
-        uow.connection, contributor, recipient, ["active", "pending_review"]
-    )
+    relationship = aid_repo.relationship_between(uow.connection, contributor, recipient, _RELATED)
     contributor_person = registry.person(uow.connection, contributor)
     contributor_facts = _party_facts(
         enrolment, contributor_person, aid_repo.wallet(uow.connection, contributor)
@@ -148,38 +213,8 @@ def offer(
         own_available_fen=parts.for_mutual_aid(policy),
         received_quota_fen=quotas_received_fen(ctx, uow, contributor, received),
     )
-    check_offer(facts, policy)
-    if relationship is None:
-        raise grant_errors.RelationshipNotActive()
-    from_current, from_earlier = split_sources(
-        amount_fen, parts.current_fen, parts.earlier_fen, policy
-    )
-    record = _new_grant(
-        local_now,
-        relationship_id=relationship.id,
-        contributor=contributor,
-        recipient=recipient,
-        contributor_region=enrolment.region,
-        amount_fen=amount_fen,
-        from_current_fen=from_current,
-        from_earlier_fen=from_earlier,
-        expires_at_us=to_us(offer_expires_at(local_now, policy)),
-    )
-    uow.defer_writes()  # PostgreSQL: the writes below go with the next read or the COMMIT
-    aid_repo.insert_grant(uow.connection, record)
-    created = GrantRecord(**record)
-    grant_money.open_quota(ctx, uow, created)
-    offered = GrantOffered(created.id, contributor, recipient, amount_fen, ctx.now_us())
-    uow.prefetch([*screening.reads_ahead(ctx, offered), *grant_money.reserve_reads(ctx, created)])
-    held = screening.screen(ctx, uow, offered)  # risk's write-time checks (docs/rules.md §12.4)
-    if held:
-        aid_repo.update_grant(uow.connection, created.id, state=GrantState.HELD.value)
-        created = replace(created, state=GrantState.HELD.value)
-    grant_money.reserve(ctx, uow, created, held=held)
-    kind = "grant_held" if held else "grant_offered"
     names = {contributor: contributor_person.name_masked} if contributor_person else {}
-    _events(ctx, uow, created, kind, actor, names=names, amount_fen=amount_fen)
-    return created
+    return _Gathered(facts, policy, enrolment.region, relationship, parts, names)
 
 
 def _party_facts_reads(psn_no: str) -> list[Read]:
@@ -198,7 +233,7 @@ def _offer_reads(contributor: str, recipient: str, today: date) -> list[Read]:
         aid_repo.lock_wallets_read([contributor, recipient]),
         *_party_facts_reads(contributor),
         *_party_facts_reads(recipient),
-        aid_repo.relationship_between_read(contributor, recipient, ["active", "pending_review"]),
+        aid_repo.relationship_between_read(contributor, recipient, _RELATED),
         aid_repo.offers_on_read(contributor, today.isoformat()),
         aid_repo.grants_read(**_open_offers(contributor, recipient), limit=1),
         aid_repo.granted_between_read(contributor, *_month(today)),
@@ -286,7 +321,7 @@ def accept(ctx: Context, uow: UnitOfWork, actor: Actor, grant_id: str) -> GrantR
     )
     relationship = aid_repo.relationship(uow.connection, grant.relationship_id)
     check_relationship(
-        relationship is not None and relationship.status in ("active", "pending_review"),
+        relationship is not None and relationship.status in _RELATED,
         relationship is not None and relationship.status == "active",
     )
     check_recipient(party_facts(uow, grant.recipient))

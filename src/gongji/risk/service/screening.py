@@ -94,7 +94,7 @@ def screen_write(ctx: Context, uow: UnitOfWork, facts: WriteFacts, policy_for: P
     if fresh:  # a read of the standing alerts made ahead misses those just stored
         uow.forget_read(_standing_read(people))
     standing = alerts_repo.standing_alerts_about(  # the fresh ones just stored among them
-        uow.connection, people, [r.value for r in _ON_GRANT], _LEFT_OUT
+        uow.connection, people, _GRANT_RULES, _LEFT_OUT
     )
     holding = standing_holds(standing, found, policy_for)
     if not holding:
@@ -113,13 +113,15 @@ def _judged(facts: WriteFacts) -> tuple[list[str], tuple[RuleCode, ...]]:
     return [facts.psn_no], _ON_SPENDING
 
 
+_GRANT_RULES = [r.value for r in _ON_GRANT]
 _LEFT_OUT = [CaseState.CLOSED_UNFOUNDED.value]
-"""A grant offer is held by the alerts about its parties standing but those found unfounded."""
+"""A grant offer is held by the alerts of its rules about its parties standing, but those of a
+case found unfounded."""
 
 
 def _standing_read(people: Sequence[str]) -> Read:
     """The read of the alerts standing about a grant offer's parties (``standing_holds``)."""
-    return alerts_repo.standing_alerts_read(people, [r.value for r in _ON_GRANT], _LEFT_OUT)
+    return alerts_repo.standing_alerts_read(people, _GRANT_RULES, _LEFT_OUT)
 
 
 def _persons(alerts: Sequence[Alert]) -> list[Alert]:
