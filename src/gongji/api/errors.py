@@ -11,11 +11,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gongji.api.institution_auth import spend_unused_nonce
+from gongji.api.json_answer import JsonAnswer
 from gongji.core.errors import GongjiError
 
 log = logging.getLogger("gongji.api")
@@ -72,18 +72,18 @@ def error_body(code: str, message: str, detail: Any = None) -> dict[str, Any]:
     return {"code": code, "message": message, "detail": detail or {}}
 
 
-def refusal_response(request: Request, error: GongjiError) -> JSONResponse:
+def refusal_response(request: Request, error: GongjiError) -> JsonAnswer:
     status = STATUS_BY_CODE.get(error.code, 400)
-    return JSONResponse(dict(error.as_dict(language_of(request))), status_code=status)
+    return JsonAnswer(dict(error.as_dict(language_of(request))), status_code=status)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GongjiError)
-    async def _refusal(request: Request, error: GongjiError) -> JSONResponse:
+    async def _refusal(request: Request, error: GongjiError) -> JsonAnswer:
         return refusal_response(request, error)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, error: RequestValidationError) -> JsonAnswer:
         try:  # a signed body that the route never read spends its nonce all the same
             await spend_unused_nonce(request)
         except GongjiError as refusal:  # signature_replayed: a copy came first
@@ -94,13 +94,13 @@ def install_error_handlers(app: FastAPI) -> None:
             {"loc": [str(p) for p in item.get("loc", ())], "type": item.get("type")}
             for item in error.errors()
         ]
-        return JSONResponse(error_body("request_invalid", message, {"fields": fields}), 422)
+        return JsonAnswer(error_body("request_invalid", message, {"fields": fields}), 422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> JsonAnswer:
         code, zh, en = _HTTP_MESSAGES.get(error.status_code, ("http_error", "请求失败", "Failed"))
         message = en if language_of(request) == "en" else zh
-        return JSONResponse(error_body(code, message), error.status_code)
+        return JsonAnswer(error_body(code, message), error.status_code)
 
     app.add_middleware(UnexpectedErrors)
 
@@ -136,5 +136,5 @@ class UnexpectedErrors:
                 raise
             english = language_of(request) == "en"
             message = "Internal error; it has been logged" if english else "系统内部错误，已记录"
-            response = JSONResponse(error_body("internal_error", message), 500)
+            response = JsonAnswer(error_body("internal_error", message), 500)
             await response(scope, receive, send)

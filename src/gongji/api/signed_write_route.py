@@ -10,7 +10,7 @@ hand-off to a worker thread instead of two:
 1. the body is read and, when sent as JSON, decoded (``422 request_invalid``, ``json_invalid``,
    before the signature is looked at, as FastAPI does);
 2. in one worker thread, of the route's own few (``Limits.settlement_threads``; the other
-   requests wait their turn in the event loop): the signature is verified, its nonce not spent
+   requests wait in their queue, holding no thread): the signature is verified, its nonce not spent
    (``identity.service.signing.verify``: ``401 signature_…``); the body is validated against
    the declared model (``422 request_invalid``, the nonce then spent alone, as
    ``api.errors`` does for a route's own validation); the endpoint runs and spends the nonce
@@ -24,13 +24,14 @@ past FastAPI's stack and router.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import json
 from collections.abc import Callable, Coroutine, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
-from anyio import CapacityLimiter, to_thread
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.requests import Request
@@ -44,6 +45,7 @@ from gongji.kernel.context import Context
 
 ENDPOINT_PARAMETERS: Final = ("body", "signed", "ctx")
 _BODY_LOC: Final = ("body",)
+T = TypeVar("T")
 _ABSENT: Final = object()
 """No body at all: refused once the signature is known good, as FastAPI does."""
 _MISSING: Final = ({"type": "missing", "loc": _BODY_LOC, "msg": "Field required", "input": None},)
@@ -79,8 +81,7 @@ class SignedWriteRoute(APIRoute):
             received = _decoded(raw, request.headers.get("content-type"))
             sent = _Sent(request.method, signed_target(request), raw, request.headers)
             ctx = container_of(request).context
-            threads = lane.threads(ctx.limits.settlement_threads)
-            return await to_thread.run_sync(serve, ctx, sent, received, limiter=threads)
+            return await lane.run(ctx.limits.settlement_threads, serve, ctx, sent, received)
 
         return handle
 
@@ -98,22 +99,32 @@ class SignedWriteRoute(APIRoute):
 
 
 class _Lane:
-    """The route's own share of worker threads (``Limits.settlement_threads``), apart from
-    the pool every other route draws on: a burst of settlements queues in the event loop
-    instead of crowding the interpreter, and slow pages cannot take its threads. anyio's limiter
-    belongs to one event loop, so a new loop (a test client's) gets a new one."""
+    """The route's own worker threads (``Limits.settlement_threads``), apart from the pool every
+    other route draws on: a burst of settlements queues for them without holding a thread,
+    instead of crowding the interpreter, and slow pages cannot take them.
 
-    __slots__ = ("_limiter", "_loop")
+    An executor of the standard library, handed the work by the event loop's
+    ``run_in_executor``: anyio's ``to_thread.run_sync`` with a limiter, which FastAPI's routes
+    use, opens a cancel scope, takes the limiter's token and hands the result back through
+    anyio's own queue, about 5 % of the server's CPU a signed settlement (docs/benchmarks.md,
+    issue 20, step 11). Like anyio, it runs the work in a copy of the caller's context
+    variables; as there, a settlement whose client went away still runs to its end. The threads
+    start with the first settlement, in the process that serves it (uvicorn's workers each
+    build their own app)."""
+
+    __slots__ = ("_executor", "_threads")
 
     def __init__(self) -> None:
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._limiter: CapacityLimiter | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._threads = 0
 
-    def threads(self, count: int) -> CapacityLimiter:
+    def run(self, threads: int, work: Callable[..., T], *args: object) -> asyncio.Future[T]:
+        """``work(*args)`` in one of ``threads`` threads, for the running event loop to await."""
+        if self._executor is None or self._threads != threads:
+            self._executor = ThreadPoolExecutor(threads, thread_name_prefix="gongji-settlement")
+            self._threads = threads
         loop = asyncio.get_running_loop()
-        if self._limiter is None or self._loop is not loop:
-            self._loop, self._limiter = loop, CapacityLimiter(count)
-        return self._limiter
+        return loop.run_in_executor(self._executor, contextvars.copy_context().run, work, *args)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,10 +17,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from gongji.api.deps import container_of
+from gongji.api.json_answer import JsonAnswer
 from gongji.audit.service import log as audit
 from gongji.kernel import idempotency
 from gongji.kernel.context import Actor, ActorKind, Context
@@ -51,7 +51,7 @@ def write(
     body: Payload,
     command: Command,
     status_code: int = 200,
-) -> JSONResponse:
+) -> JsonAnswer:
     """Run ``command`` once per Idempotency-Key, its effects and its answer in one commit.
 
     A refusal (a ``GongjiError``) from the command rolls everything back, the key included, and
@@ -77,4 +77,4 @@ def write(
 
     status, answer, replayed = run_in_transaction(ctx.engine, work)
     headers = {REPLAYED_HEADER: "true"} if replayed else None
-    return JSONResponse(answer, status_code=status, headers=headers)
+    return JsonAnswer(answer, status_code=status, headers=headers)

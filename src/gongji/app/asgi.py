@@ -17,6 +17,7 @@ from gongji.api import auth
 from gongji.api.doors import DoorGuard
 from gongji.api.errors import install_error_handlers
 from gongji.api.front_door import FrontDoorApp
+from gongji.api.json_answer import JsonAnswer
 from gongji.api.limits import BodySizeLimit
 from gongji.api.openapi import describe_refusals
 from gongji.app import system, test_clock
@@ -60,6 +61,7 @@ def create_app(container: Container, *, run_jobs: bool = False) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        default_response_class=JsonAnswer,  # orjson: the same bytes, faster (api/json_answer.py)
     )
     app.state.container = container
     install_error_handlers(app)

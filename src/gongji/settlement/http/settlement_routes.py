@@ -26,11 +26,11 @@ from datetime import date
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from gongji.api.deps import get_context
 from gongji.api.institution_auth import require_institution, verify_institution
+from gongji.api.json_answer import JsonAnswer
 from gongji.api.reads import read
 from gongji.api.schemas import AmountIn, PsnNo, parse_amount
 from gongji.api.schemas import Request as Body
@@ -134,7 +134,7 @@ def quote_bill(body: BillBody, institution: Institution, ctx: Ctx) -> dict[str, 
 # Served by SignedWriteRoute, the institutions' hottest route: the same checks and refusals as
 # FastAPI's, without its per-request dependency solving (api/signed_write_route.py). Its
 # docstring would become the operation's description: there is none.
-def settle_bill(body: SettleBody, signed: Signed, ctx: Ctx) -> JSONResponse:
+def settle_bill(body: SettleBody, signed: Signed, ctx: Ctx) -> JsonAnswer:
     def work(uow: UnitOfWork) -> dict[str, Any]:
         asking = Asking(signed.institution.id, SETTLED, body.request_id or "")
         patient = _patient(ctx, uow, asking, body)
@@ -163,7 +163,7 @@ router.add_api_route(
 @router.post("/{setl_id}/reverse", status_code=201, summary="Reverse (撤销) one of my settlements")
 def reverse_settlement(
     setl_id: SetlId, body: ReverseBody, request: Request, signed: Signed, ctx: Ctx
-) -> JSONResponse:
+) -> JsonAnswer:
     def work(uow: UnitOfWork) -> dict[str, Any]:
         row = settlement.reverse(ctx, uow, signed.institution.id, setl_id, body.request_id)
         return settlement_out(row, [])
@@ -261,11 +261,11 @@ def _committed(
     signed: signing.Verified,
     work: Callable[[UnitOfWork], dict[str, Any]],
     reads_ahead: Callable[[], list[Read]] | None = None,
-) -> JSONResponse:
+) -> JsonAnswer:
     """Run a signed write (its nonce spent in the same transaction); refusals propagate to the
     one status table in api/errors.py."""
     answer = signing.run_signed_write(ctx, signed, work, reads_ahead)
-    return JSONResponse(answer, status_code=201)
+    return JsonAnswer(answer, status_code=201)
 
 
 # --- answers out ----------------------------------------------------------------------------
