@@ -10,11 +10,11 @@ hand-off to a worker thread instead of two:
 1. the body is read and, when sent as JSON, decoded (``422 request_invalid``, ``json_invalid``,
    before the signature is looked at, as FastAPI does);
 2. in one worker thread, of the route's own few (``Limits.settlement_threads``; the other
-   requests wait in their queue, holding no thread): the signature is verified, its nonce not spent
-   (``identity.service.signing.verify``: ``401 signature_…``); the body is validated against
-   the declared model (``422 request_invalid``, the nonce then spent alone, as
-   ``api.errors`` does for a route's own validation); the endpoint runs and spends the nonce
-   in its write transaction (``signing.run_signed_write``).
+   requests wait in its queue, holding no thread: api/lane_threads.py): the signature is
+   verified, its nonce not spent (``identity.service.signing.verify``: ``401 signature_…``);
+   the body is validated against the declared model (``422 request_invalid``, the nonce then
+   spent alone, as ``api.errors`` does for a route's own validation); the endpoint runs and
+   spends the nonce in its write transaction (``signing.run_signed_write``).
 
 Refusals are raised to the app's one set of handlers (api/errors.py), which answers them as
 for any route. The app's front door (api/front_door.py) serves the route by :meth:`direct_app`,
@@ -23,14 +23,11 @@ past FastAPI's stack and router.
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import inspect
 import json
 from collections.abc import Callable, Coroutine, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -40,12 +37,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gongji.api.deps import container_of
 from gongji.api.institution_auth import signed_target
+from gongji.api.lane_threads import LaneThreads
 from gongji.identity.service import signing
 from gongji.kernel.context import Context
 
 ENDPOINT_PARAMETERS: Final = ("body", "signed", "ctx")
 _BODY_LOC: Final = ("body",)
-T = TypeVar("T")
 _ABSENT: Final = object()
 """No body at all: refused once the signature is known good, as FastAPI does."""
 _MISSING: Final = ({"type": "missing", "loc": _BODY_LOC, "msg": "Field required", "input": None},)
@@ -74,7 +71,7 @@ class SignedWriteRoute(APIRoute):
                 raise RequestValidationError(errors)
             return endpoint(body=body, signed=verified, ctx=ctx)
 
-        lane: _Lane = self.__dict__.setdefault("_gongji_lane", _Lane())  # FastAPI asks twice
+        lane: LaneThreads = self.__dict__.setdefault("_gongji_lane", LaneThreads())  # asked twice
 
         async def handle(request: Request) -> Response:
             raw = await request.body()
@@ -96,35 +93,6 @@ class SignedWriteRoute(APIRoute):
             await response(scope, receive, send)
 
         return app
-
-
-class _Lane:
-    """The route's own worker threads (``Limits.settlement_threads``), apart from the pool every
-    other route draws on: a burst of settlements queues for them without holding a thread,
-    instead of crowding the interpreter, and slow pages cannot take them.
-
-    An executor of the standard library, handed the work by the event loop's
-    ``run_in_executor``: anyio's ``to_thread.run_sync`` with a limiter, which FastAPI's routes
-    use, opens a cancel scope, takes the limiter's token and hands the result back through
-    anyio's own queue, about 5 % of the server's CPU a signed settlement (docs/benchmarks.md,
-    issue 20, step 11). Like anyio, it runs the work in a copy of the caller's context
-    variables; as there, a settlement whose client went away still runs to its end. The threads
-    start with the first settlement, in the process that serves it (uvicorn's workers each
-    build their own app)."""
-
-    __slots__ = ("_executor", "_threads")
-
-    def __init__(self) -> None:
-        self._executor: ThreadPoolExecutor | None = None
-        self._threads = 0
-
-    def run(self, threads: int, work: Callable[..., T], *args: object) -> asyncio.Future[T]:
-        """``work(*args)`` in one of ``threads`` threads, for the running event loop to await."""
-        if self._executor is None or self._threads != threads:
-            self._executor = ThreadPoolExecutor(threads, thread_name_prefix="gongji-settlement")
-            self._threads = threads
-        loop = asyncio.get_running_loop()
-        return loop.run_in_executor(self._executor, contextvars.copy_context().run, work, *args)
 
 
 @dataclass(frozen=True, slots=True)
