@@ -31,6 +31,7 @@ from gongji.risk.service.screening import make_screen
 from gongji.settlement.service.benefits import benefit_book
 from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
+from gongji.store.writers import set_group_commit
 
 SEALED_TABLES: tuple[SealedTable, ...] = (SEALED_PERSONS, SEALED_OPERATORS, SEALED_CREDENTIALS)
 """Every column encrypted under the secret key, as the areas declare them (kernel/sealed.py)."""
@@ -76,6 +77,7 @@ def build(
         upgrade(engine)
     clock = clock or (ManualClock() if settings.test_clock else SystemClock())
     ledger = Ledger(engine, clock, group_commit=settings.ledger_group_commit)
+    set_group_commit(engine, settings.sqlite_group_commit)
     context = Context(
         engine=engine,
         clock=clock,

@@ -2,8 +2,11 @@
 
 A line ``ack <id> <id> …`` is printed (and flushed) only after ``create_transfers`` returned, i.e.
 after COMMIT, so every id the parent reads was acknowledged to a client before the SIGKILL.
-Several threads write at once, half of their batches single transfers, through the ledger's
-group commit (on by default): the kill falls on groups of several callers' batches too.
+Several threads write at once, half of their batches single transfers: half of the threads
+through the ledger's group commit (on by default), the other half in units of work that join
+SQLite's commit group (``grouped=True``, as the signed settlements do): the kill falls on
+groups of several callers' batches and of several callers' transactions, and on the moments
+one kind commits the other's open group.
 """
 
 from __future__ import annotations
@@ -16,9 +19,16 @@ import traceback
 
 from gongji.core.clock import SystemClock
 from gongji.ledger.book import Ledger
-from gongji.ledger.types import AccountFlags, NewAccount, Transfer, TransferFlags
+from gongji.ledger.types import (
+    AccountFlags,
+    CreateTransferResult,
+    NewAccount,
+    Transfer,
+    TransferFlags,
+)
 from gongji.store.engine import make_engine
 from gongji.store.migrate import upgrade
+from gongji.store.uow import UnitOfWork, run_in_transaction
 
 ACCOUNTS = [f"crash-{i}" for i in range(6)]
 WRITERS = 4
@@ -56,12 +66,21 @@ def main(url: str, run: int) -> None:
             traceback.print_exc()
             os._exit(1)
 
+    def in_group(batch: list[Transfer]) -> list[CreateTransferResult]:
+        def work(uow: UnitOfWork) -> list[CreateTransferResult]:
+            results = ledger.create_transfers_in(uow, batch)
+            uow.commit()
+            return results
+
+        return run_in_transaction(engine, work, grouped=True)
+
     def write_forever(writer: int) -> None:
         rng = random.Random(f"{run}-{writer}")
         number = 0
+        create = ledger.create_transfers if writer % 2 == 0 else in_group
         while True:
             batch = _batch(rng, run, f"{writer}.{number}")
-            results = ledger.create_transfers(batch)
+            results = create(batch)
             acknowledged = [t.id for t, r in zip(batch, results, strict=True) if r == "ok"]
             with printing:
                 print("ack " + " ".join(acknowledged), flush=True)

@@ -48,7 +48,9 @@ def service_sender(ctx: Context, world: World, seed: int) -> SenderFor:
                 code = world.keys[bill.key_index].institution_code
                 request = bill.request(code, f"{label}-{worker}-{next(numbers)}")
                 try:
-                    row = run_in_transaction(ctx.engine, lambda uow: _settled(ctx, uow, request))
+                    row = run_in_transaction(
+                        ctx.engine, lambda uow: _settled(ctx, uow, request), grouped=True
+                    )
                 except GongjiError as error:
                     return Outcome(error.code)
                 return Outcome(None, row.acct_mulaid_pay > 0)

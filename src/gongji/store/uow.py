@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from types import TracebackType
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -47,7 +47,7 @@ from gongji.store.raw import (
     run,
     wrapped,
 )
-from gongji.store.writers import WriterTurn, sqlite_writer_turn, writer_turn
+from gongji.store.writers import CommitGroup, WriterTurn, sqlite_writer_turn, writer_turn
 
 T = TypeVar("T")
 
@@ -59,6 +59,9 @@ _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "23505", STATEMENT_UNKNOWN})
 # does, and the two databases should answer the same.
 _RETRYABLE_SQLITE_ERRORS = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
 
+
+_MEMBER: Final = "group_member"
+"""The savepoint a write joining an open commit group runs in (store/writers.py)."""
 
 _open_here = threading.local()
 """How many units of work this thread has open (``depth``)."""
@@ -78,16 +81,32 @@ class UnitOfWork:
     this transaction, PostgreSQL ``synchronous_commit`` off). For a write whose loss in a crash
     of the machine (not of gongji) is acceptable; the next durable commit of any transaction
     makes it durable too, since both databases write their log in order.
+
+    ``grouped=True`` (SQLite, a durable write on the writer's own connection): the commit joins
+    the writer's commit group (store/writers.py), and leaving the block waits until the group's
+    ``COMMIT`` is durable. Work after ``commit()`` in the block still runs before that, as it
+    did before the commit reached the disk. PostgreSQL commits each transaction itself, in a
+    round trip that also carries the transaction's deferred writes.
     """
 
-    def __init__(self, engine: Engine, *, read_only: bool = False, durable: bool = True) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        read_only: bool = False,
+        durable: bool = True,
+        grouped: bool = False,
+    ) -> None:
         self._engine = engine
         self._read_only = read_only
         self._relaxed = not durable and not read_only
+        self._grouped = grouped and durable and not read_only
         self._committed = False
         self._connection: Connection | None = None
         self._turn: WriterTurn | None = None  # SQLite's writer's, held by a write
         self._borrowed = False  # the connection is the one lent with the turn
+        self._in_group = False  # the work runs in a savepoint of a group already open
+        self._group: CommitGroup | None = None  # the group its commit joined
 
     def __enter__(self) -> UnitOfWork:
         _open_here.depth = getattr(_open_here, "depth", 0) + 1
@@ -96,7 +115,10 @@ class UnitOfWork:
             sqlite = is_sqlite(self._engine)
             if self._relaxed and sqlite:  # SQLite: before BEGIN, never inside a transaction
                 run(connection, "PRAGMA synchronous=NORMAL")
-            connection.begin()
+            if self._in_group:
+                run(connection, f"SAVEPOINT {_MEMBER}")
+            else:
+                connection.begin()
             if self._relaxed and not sqlite:
                 run(connection, "SET LOCAL synchronous_commit TO OFF")
         except BaseException:
@@ -116,8 +138,10 @@ class UnitOfWork:
             return self._engine.connect()
         turn = self._turn = sqlite_writer_turn(self._engine)
         turn.__enter__()
-        kept = turn.borrow_connection(self._engine)
+        self._grouped = self._grouped and turn.group_commit
+        kept = turn.borrow_connection(self._engine, joining=self._grouped)
         self._borrowed = kept is not None
+        self._in_group = self._borrowed and turn.group_open
         return kept if kept is not None else self._engine.connect()
 
     def __exit__(
@@ -135,13 +159,19 @@ class UnitOfWork:
             turn, self._turn = self._turn, None
             if turn is not None:
                 turn.__exit__(None, None, None)
+        group, self._group = self._group, None
+        if group is not None and turn is not None:
+            group.wait(turn)  # the COMMIT's error, if it failed, is this block's
 
     def _end(self, connection: Connection, exc: BaseException | None) -> None:
         """Roll back what was not committed and hand the connection back: the writer's own to
         the turn before the turn passes on, any other to the pool."""
         try:
             try:
-                if not self._committed:
+                if not self._committed and self._in_group:  # the group's others keep theirs
+                    run(connection, f"ROLLBACK TO {_MEMBER}")
+                    run(connection, f"RELEASE {_MEMBER}")
+                elif not self._committed:
                     forget_deferred(connection)
                     connection.rollback()
             except DBAPIError:
@@ -191,7 +221,12 @@ class UnitOfWork:
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
         commit_deferred(self.connection)  # PostgreSQL: writes waiting ride with the COMMIT
-        self.connection.commit()
+        if self._grouped and self._borrowed and self._turn is not None:
+            if self._in_group:
+                run(self.connection, f"RELEASE {_MEMBER}")
+            self._group = self._turn.enlist()
+        else:
+            self.connection.commit()
         self._committed = True
 
 
@@ -226,12 +261,14 @@ def run_in_transaction(
     *,
     read_only: bool = False,
     durable: bool = True,
+    grouped: bool = False,
     attempts_max: int = RETRY_ATTEMPTS_MAX,
 ) -> T:
-    """Run ``work`` in a fresh unit of work, again (at most ``attempts_max`` times) on conflict."""
+    """Run ``work`` in a fresh unit of work, again (at most ``attempts_max`` times) on conflict;
+    ``grouped``: its commit joins SQLite's commit group (:class:`UnitOfWork`)."""
 
     def attempt() -> T:
-        with UnitOfWork(engine, read_only=read_only, durable=durable) as uow:
+        with UnitOfWork(engine, read_only=read_only, durable=durable, grouped=grouped) as uow:
             return work(uow)
 
     return _retried(attempt, attempts_max)

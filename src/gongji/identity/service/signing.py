@@ -220,9 +220,10 @@ def run_signed_write(
     reads_ahead: Callable[[], Sequence[Read]] | None = None,
 ) -> T:
     """Run a signed command in one write transaction with the request's nonce spent as its
-    first statement, committed when ``work`` returns. If ``work`` raises, the nonce is spent
-    alone before the command's error goes on. ``reads_ahead``: the reads ``work`` will make
-    first, made with the nonce's check (see :func:`remember_nonce`)."""
+    first statement, committed when ``work`` returns (on SQLite in the writer's commit group:
+    institutions' writes arriving together share a wait for the disk). If ``work`` raises, the
+    nonce is spent alone before the command's error goes on. ``reads_ahead``: the reads
+    ``work`` will make first, made with the nonce's check (see :func:`remember_nonce`)."""
 
     def attempt(uow: UnitOfWork) -> T:
         # PostgreSQL: the nonce's purge and insert go with the command's first read. A racing
@@ -235,7 +236,7 @@ def run_signed_write(
         return result
 
     try:
-        return run_in_transaction(ctx.engine, attempt)
+        return run_in_transaction(ctx.engine, attempt, grouped=True)
     except (SignatureReplayed, SignatureKeyUnknown):
         raise
     except Exception:
