@@ -83,6 +83,12 @@ P99_TARGET_RATE: Final = 500.0
 IN_FLIGHT_S: Final = 0.1  # the p99 target: a fixed rate gets rate × this many threads at least
 
 
+_PASSED_ON: Final = ("GONGJI_SQLITE_GROUP_COMMIT",)
+"""Settings the bench's own context (the service rows) takes from its environment, as the
+server does, so that a run with ``GONGJI_SQLITE_GROUP_COMMIT=0`` commits each write alone on
+every row; the context's other settings are the bench's."""
+
+
 @dataclass(frozen=True, slots=True)
 class SettleOptions:
     databases: tuple[str, ...] = DATABASES
@@ -179,6 +185,7 @@ def _bench_database(database: str, store: _Store, options: SettleOptions) -> Dat
             "GONGJI_SECRET_KEY": key,
             "GONGJI_DATABASE_URL": store.url,
             **IDENTIFICATIONS_ALLOWED,
+            **{name: os.environ[name] for name in _PASSED_ON if name in os.environ},
         }
         settings = Settings.from_env(env)
         began = time.perf_counter()
