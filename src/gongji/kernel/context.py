@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from gongji.core.clock import Clock, to_us
+from gongji.core.clock import Clock
 from gongji.core.limits import Limits
 from gongji.core.policy import Policy, PolicyBook
 from gongji.core.regions import Region
@@ -88,7 +88,7 @@ class Context:
         return self.clock.now()
 
     def now_us(self) -> int:
-        return to_us(self.clock.now())
+        return self.clock.now_us()
 
     def local_now(self) -> datetime:
         """The business time (Asia/Shanghai): quiet hours, the day's count, 06:00 expiry."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from gongji.core.clock import Clock, to_us
+from gongji.core.clock import Clock
 from gongji.ledger import driver, rows
 from gongji.ledger.apply import BatchState, apply_batch, expire
 from gongji.ledger.group_commit import GroupCommit
@@ -161,7 +161,7 @@ class Ledger:
     ) -> list[CreateAccountResult]:
         """Insert those of ``accounts`` that may be opened, ``known`` being those that exist
         (by id; the ones opened here are added, so a repeated id answers ``exists``)."""
-        now_us = to_us(self._clock.now())
+        now_us = self._clock.now_us()
         results: list[CreateAccountResult] = []
         fresh: list[Account] = []
         for new in accounts:
@@ -287,7 +287,7 @@ class Ledger:
     ) -> tuple[BatchState, list[list[CreateTransferResult]]]:
         """Load what the batches refer to, apply them one after the other, write what changed."""
         everything = [transfer for batch in batches for transfer in batch]
-        state = _load_state(connection, everything, to_us(self._clock.now()))
+        state = _load_state(connection, everything, self._clock.now_us())
         results = [apply_batch(state, batch) for batch in batches]
         _write_state(connection, state)
         return state, results
@@ -316,7 +316,7 @@ class Ledger:
         if failures:
             raise _NotAllNew
         state = BatchState(
-            now_us=to_us(self._clock.now()), accounts=accounts, transfers={}, resolutions={}
+            now_us=self._clock.now_us(), accounts=accounts, transfers={}, resolutions={}
         )
         results = [apply_batch(state, batch) for batch in batches]
         if any(r not in _DECIDED_WITHOUT_RECORDED_IDS for batch in results for r in batch):
@@ -384,7 +384,7 @@ class Ledger:
 
     def expire_pending_in(self, uow: UnitOfWork, *, limit: int = EXPIRY_BATCH_MAX) -> int:
         connection = uow.connection
-        now_us = to_us(self._clock.now())
+        now_us = self._clock.now_us()
         due = rows.due_pending(connection, now_us, min(limit, EXPIRY_BATCH_MAX))
         if not due:
             return 0
