@@ -66,14 +66,14 @@ def test_no_more_than_the_lanes_threads_work_at_once_and_the_rest_wait() -> None
     assert most[0] == 3
 
 
+async def _one(lane: LaneThreads) -> int:
+    return await lane.run(2, lambda: 1)
+
+
 def test_the_threads_stop_when_their_lane_is_collected() -> None:
     before = _lane_threads()
     lane = LaneThreads()
-
-    async def ask() -> int:
-        return await lane.run(2, lambda: 1)
-
-    assert asyncio.run(ask()) == 1
+    assert asyncio.run(_one(lane)) == 1
     started = _lane_threads() - before
     assert len(started) == 2
     del lane
