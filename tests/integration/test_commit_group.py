@@ -46,6 +46,20 @@ def _insert(row_id: str, by: str) -> Callable[[UnitOfWork], str]:
     return work
 
 
+def _write_together(engine: Engine, threads: int, each: int) -> None:
+    """``threads`` threads each making ``each`` grouped writes, one after the other."""
+
+    def writer(number: int) -> None:
+        for i in range(each):
+            run_in_transaction(engine, _insert(f"w{number}-{i}", f"w{number}"), grouped=True)
+
+    workers = [threading.Thread(target=writer, args=(n,)) for n in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+
+
 def _rows(engine: Engine) -> set[str]:
     with engine.connect() as connection:
         return {row[0] for row in query(connection, "SELECT id FROM row")}
@@ -89,15 +103,7 @@ def test_writes_arriving_together_share_commits_and_all_are_kept(
     threads, each = 8, 25
     commits_before = counter.counts()[COMMITS]
 
-    def writer(number: int) -> None:
-        for i in range(each):
-            run_in_transaction(engine, _insert(f"w{number}-{i}", f"w{number}"), grouped=True)
-
-    workers = [threading.Thread(target=writer, args=(n,)) for n in range(threads)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join()
+    _write_together(engine, threads, each)
     assert _rows(engine) == {f"w{n}-{i}" for n in range(threads) for i in range(each)}
     commits = counter.counts()[COMMITS] - commits_before
     assert commits < threads * each  # groups of more than one write each, on average
@@ -180,14 +186,6 @@ def test_with_group_commit_off_every_write_commits_alone(
     threads, each = 4, 10
     commits_before = counter.counts()[COMMITS]
 
-    def writer(number: int) -> None:
-        for i in range(each):
-            run_in_transaction(engine, _insert(f"w{number}-{i}", f"w{number}"), grouped=True)
-
-    workers = [threading.Thread(target=writer, args=(n,)) for n in range(threads)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join()
+    _write_together(engine, threads, each)
     assert len(_rows(engine)) == threads * each
     assert counter.counts()[COMMITS] - commits_before == threads * each
