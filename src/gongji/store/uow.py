@@ -85,8 +85,9 @@ class UnitOfWork:
     ``grouped=True`` (SQLite, a durable write on the writer's own connection): the commit joins
     the writer's commit group (store/writers.py), and leaving the block waits until the group's
     ``COMMIT`` is durable. Work after ``commit()`` in the block still runs before that, as it
-    did before the commit reached the disk. PostgreSQL commits each transaction itself, in a
-    round trip that also carries the transaction's deferred writes.
+    did before the commit reached the disk; it must write nothing more, as its writes would
+    go with the group's. PostgreSQL commits each transaction itself, in a round trip that also
+    carries the transaction's deferred writes.
     """
 
     def __init__(
