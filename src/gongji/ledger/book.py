@@ -33,6 +33,7 @@ from gongji.ledger.types import (
     Transfer,
     TransferOutcome,
 )
+from gongji.store.engine import is_sqlite
 from gongji.store.raw import DriverRead, Executor, defer_writes, prefetch
 from gongji.store.tables import ledger_transfers
 from gongji.store.uow import (
@@ -96,11 +97,6 @@ class Ledger:
     @property
     def engine(self) -> Engine:
         return self._engine
-
-    @property
-    def _on_sqlite(self) -> bool:
-        """Whether the reads this ledger names for a caller are SQLite's (its placeholders)."""
-        return self._engine.dialect.name == "sqlite"
 
     @property
     def batches_waiting(self) -> int:
@@ -255,14 +251,14 @@ class Ledger:
         (``uow.prefetch``); made once nothing before the batch in the transaction will write."""
         ids = {t.id for t in transfers if t.id}
         return driver.balances_and_failures_reads(
-            _accounts_named(transfers), ids, sqlite=self._on_sqlite
+            _accounts_named(transfers), ids, sqlite=is_sqlite(self._engine)
         )
 
     def resolving_reads(self, transfers: Sequence[Transfer]) -> list[DriverRead]:
         """What :meth:`create_transfers_in` reads first for a batch that resolves pending
         transfers (the ids it must know, unlocked), for a caller to read ahead with its other
         reads (``uow.prefetch``)."""
-        return driver.known_ids_reads(_ids_to_know(transfers), sqlite=self._on_sqlite)
+        return driver.known_ids_reads(_ids_to_know(transfers), sqlite=is_sqlite(self._engine))
 
     def create_transfers_recorded_in(
         self, uow: UnitOfWork, transfers: Sequence[Transfer]
@@ -339,7 +335,7 @@ class Ledger:
     def accounts_reads(self, ids: Iterable[str], *, lock: bool = False) -> list[DriverRead]:
         """What :meth:`accounts_in` reads for ``ids``, for a caller to read ahead with its
         other reads (``uow.prefetch``: one round trip on PostgreSQL)."""
-        return driver.select_accounts_reads(set(ids), lock=lock, sqlite=self._on_sqlite)
+        return driver.select_accounts_reads(set(ids), lock=lock, sqlite=is_sqlite(self._engine))
 
     def transfers_in(self, uow: UnitOfWork, ids: Iterable[str]) -> dict[str, Transfer]:
         return rows.load_transfers(uow.connection, set(ids))

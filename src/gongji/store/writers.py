@@ -59,7 +59,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, event
 
-from gongji.store.engine import SQLITE_BUSY_TIMEOUT_MS
+from gongji.store.engine import SQLITE_BUSY_TIMEOUT_MS, is_sqlite
 
 try:
     import fcntl
@@ -278,14 +278,14 @@ _TURNS_GUARD = threading.Lock()
 
 def writer_turn(engine: Engine) -> AbstractContextManager[Any]:
     """What a write transaction on ``engine`` holds around itself (nothing on PostgreSQL)."""
-    if engine.dialect.name != "sqlite":
+    if not is_sqlite(engine):
         return nullcontext()
     return sqlite_writer_turn(engine)
 
 
 def set_group_commit(engine: Engine, enabled: bool) -> None:
     """Whether grouped writes on ``engine`` join the writer's commit group (SQLite only)."""
-    if engine.dialect.name == "sqlite":
+    if is_sqlite(engine):
         sqlite_writer_turn(engine).group_commit = enabled
 
 

@@ -144,10 +144,6 @@ def normalize_mobile(mobile: str) -> str:
     return number
 
 
-def _mobile_hash(ctx: Context, number: str) -> str:
-    return ctx.vault.mobile_hash(number)
-
-
 def _code_hash(mobile_hash: str, code: str) -> str:
     return hashlib.sha256(f"{mobile_hash}:{code}".encode()).hexdigest()
 
@@ -174,7 +170,7 @@ def request_code(
     so a flood of requests reaches neither the database nor the SMS provider.
     """
     number = normalize_mobile(mobile)
-    mobile_hash = _mobile_hash(ctx, number)
+    mobile_hash = ctx.vault.mobile_hash(number)
     keys = [(f"otp number:{mobile_hash}", ctx.limits.logins_per_account_per_minute)]
     if client is not None:
         keys.insert(0, (f"otp address:{client}", ctx.limits.otp_sends_per_address_per_minute))
@@ -212,7 +208,7 @@ def verify_code(
     :class:`MobileAmbiguous` without spending the code (the holder retries with a psn_no).
     """
     number = normalize_mobile(mobile)
-    mobile_hash = _mobile_hash(ctx, number)
+    mobile_hash = ctx.vault.mobile_hash(number)
     ops.admit_sign_in(ctx, client, f"mobile:{mobile_hash}")
     connection, now_us = uow.connection, ctx.now_us()
     repo.lock_mobile(connection, mobile_hash)
