@@ -95,6 +95,35 @@ def test_a_group_takes_at_most_events_max_events_oldest_first() -> None:
     assert answers["e"] == "E"
 
 
+def test_with_two_leaders_two_groups_are_in_flight_and_later_callers_queue() -> None:
+    """As the ledger runs on PostgreSQL: a caller that finds one group in flight leads its own
+    at once; with both in flight, the next callers queue and go together as one group."""
+    gate = threading.Event()
+    started: list[list[str]] = []
+
+    def run_group(requests: Sequence[str]) -> list[str]:
+        started.append(list(requests))
+        if requests[0] in ("a", "b") and not gate.wait(WAIT_S):
+            raise TimeoutError("the gate never opened")
+        return [request.upper() for request in requests]
+
+    queue = GroupCommit(run_group, events_max=100, leaders_max=2)
+    answers: dict[str, object] = {}
+    threads = [submit_in_thread(queue, "a", answers)]
+    wait_until(lambda: len(started) == 1, WAIT_S)
+    threads.append(submit_in_thread(queue, "b", answers))
+    wait_until(lambda: len(started) == 2, WAIT_S)  # b did not wait for a
+    for number, request in enumerate(("c", "d"), start=1):
+        threads.append(submit_in_thread(queue, request, answers))
+        wait_until(lambda number=number: queue.waiting == number, WAIT_S)  # type: ignore[misc]
+    gate.set()
+    for thread in threads:
+        thread.join(WAIT_S)
+    assert started == [["a"], ["b"], ["c", "d"]]
+    assert answers == {"a": "A", "b": "B", "c": "C", "d": "D"}
+    assert queue.submit("e", 1) == "E" and queue.waiting == 0  # both leaders let go
+
+
 def test_a_failed_group_is_run_again_member_by_member_so_a_poison_fails_alone() -> None:
     transactions = FakeTransactions(fails=lambda group: "poison" in group)
     _, answers = queue_behind_a_held_commit(transactions, ["b", "poison", "d"])

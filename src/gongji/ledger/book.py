@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Final
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -81,6 +82,14 @@ _DECIDED_WITHOUT_RECORDED_IDS = frozenset({CreateTransferResult.OK, CreateTransf
 batch, whose first occurrence is inserted)."""
 
 
+GROUPS_IN_FLIGHT_POSTGRES: Final = 2
+"""Groups committing at once on PostgreSQL: while one waits for the server's log flush, the
+next one's statements run, and the server locks the accounts they share row by row. At eight
+clients, single transfers went from 3 229–3 484/s to 4 168–4 333/s (+25 %, 2-core machine,
+docs/benchmarks.md, step 12); three or four groups did worse. SQLite admits one writer: one
+group at a time."""
+
+
 class Ledger:
     """The double-entry engine bound to one database and one clock."""
 
@@ -89,8 +98,14 @@ class Ledger:
         (:mod:`gongji.ledger.group_commit`); off, each call commits alone."""
         self._engine = engine
         self._clock = clock
+        self.groups_in_flight = 1 if is_sqlite(engine) else GROUPS_IN_FLIGHT_POSTGRES
+        """Groups that may commit at once."""
         self._groups: GroupCommit[Sequence[Transfer], list[CreateTransferResult]] | None = (
-            GroupCommit(self._create_group, events_max=BATCH_SIZE_MAX) if group_commit else None
+            GroupCommit(
+                self._create_group, events_max=BATCH_SIZE_MAX, leaders_max=self.groups_in_flight
+            )
+            if group_commit
+            else None
         )
         self._known_accounts: set[str] = set()
 

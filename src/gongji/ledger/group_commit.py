@@ -9,6 +9,11 @@ together through ``run_group`` (one transaction, one commit), hands each member 
 and wakes it. A caller that finds nobody committing leads at once, a group of one: no timer,
 no waiting for company, so a lone caller's latency is what it was.
 
+``leaders_max`` groups may commit at once (the ledger allows two on PostgreSQL, one on SQLite:
+``ledger.book``): a caller that finds fewer groups in flight leads at once too, and a leader
+that finishes hands the queue to the next group's leader as before. The database keeps groups
+in flight apart (PostgreSQL's row locks); the queue keeps each group's members in order.
+
 Leader and followers, no thread of its own: the group's transaction runs in the thread of the
 caller that leads it. Nobody is answered before the commit that carries its request returned.
 When a group of several fails (``run_group`` raises), each member is run again alone
@@ -71,12 +76,19 @@ class _Member(Generic[Q, A]):
 class GroupCommit(Generic[Q, A]):
     """Queue, group and answer concurrent requests; see the module docstring."""
 
-    def __init__(self, run_group: Callable[[Sequence[Q]], Sequence[A]], *, events_max: int) -> None:
+    def __init__(
+        self,
+        run_group: Callable[[Sequence[Q]], Sequence[A]],
+        *,
+        events_max: int,
+        leaders_max: int = 1,
+    ) -> None:
         self._run_group = run_group
         self._events_max = events_max
+        self._leaders_max = leaders_max
         self._lock = threading.Lock()
         self._queue: deque[_Member[Q, A]] = deque()
-        self._leading = False  # a group is being committed, or handed to its leader
+        self._leading = 0  # groups being committed, or handed to their leaders
 
     @property
     def waiting(self) -> int:
@@ -88,12 +100,12 @@ class GroupCommit(Generic[Q, A]):
         the error its own run raised."""
         member: _Member[Q, A] = _Member(request, size)
         with self._lock:
-            if self._leading:
+            if self._leading >= self._leaders_max:
                 member.queue()
                 self._queue.append(member)
                 group = None
             else:
-                self._leading = True
+                self._leading += 1
                 group = [member]
         if group is None:
             group = self._wait(member)
@@ -160,7 +172,7 @@ class GroupCommit(Generic[Q, A]):
         ``events_max`` events (always at least one request), handed to the first of them to
         lead; none: nobody leads."""
         if not self._queue:
-            self._leading = False
+            self._leading -= 1
             return []
         group = [self._queue.popleft()]
         events = group[0].size
