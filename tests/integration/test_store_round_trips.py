@@ -73,10 +73,10 @@ def test_reads_made_ahead_answer_as_the_same_reads_sent_one_by_one(
     after = counter.counts()
     assert [tuple(r) for r in two] == [("two",)] and [tuple(r) for r in one] == [("one",)]
     assert list(none) == []
-    if _postgres(engine):  # BEGIN and three reads in one trip; the rollback of a read
+    if _postgres(engine):  # three reads in one trip; a read has no BEGIN nor ROLLBACK
         delta = tuple(b - a for a, b in zip(before, after, strict=True))
-        assert delta[PIPELINES] == 1 and delta[PIPELINED] == 4
-        assert trips_of(delta) == 2
+        assert delta[PIPELINES] == 1 and delta[PIPELINED] == 3
+        assert trips_of(delta) == 1
 
 
 def test_reads_in_the_driver_paramstyle_made_ahead_answer_as_sent_one_by_one(
@@ -103,10 +103,51 @@ def test_reads_in_the_driver_paramstyle_made_ahead_answer_as_sent_one_by_one(
     assert [tuple(r) for r in two] == [("two",)] and [tuple(r) for r in one] == [("one",)]  # type: ignore[attr-defined]
     assert [tuple(r) for r in both] == [("one",), ("two",)]  # type: ignore[attr-defined]
     assert [tuple(r) for r in one_again] == [("one",)]  # type: ignore[attr-defined]
-    if _postgres(engine):  # BEGIN and three reads in one trip; the fourth alone; the rollback
+    if _postgres(engine):  # three reads in one trip; the fourth alone
         delta = tuple(b - a for a, b in zip(before, after, strict=True))
-        assert delta[PIPELINES] == 2 and delta[PIPELINED] == 5
-        assert trips_of(delta) == 3
+        assert delta[PIPELINES] == 2 and delta[PIPELINED] == 4
+        assert trips_of(delta) == 2
+
+
+def test_a_read_on_postgresql_is_one_trip_a_statement(counted: tuple[Engine, TripCounter]) -> None:
+    """Two reads through Core: on PostgreSQL, no BEGIN before them nor ROLLBACK after them
+    (psycopg waited for each, a trip apiece: four trips before)."""
+    engine, counter = counted
+
+    def work(uow: UnitOfWork) -> list[object]:
+        return [uow.connection.execute(text(_ALL)).all(), uow.connection.execute(text(_ALL)).all()]
+
+    before = counter.trips
+    first, second = run_in_transaction(engine, work, read_only=True)
+    assert first == second and [tuple(r) for r in first] == [(1, "one"), (2, "two")]  # type: ignore[attr-defined]
+    if _postgres(engine):
+        assert counter.trips - before == 2
+
+
+def test_a_read_sees_what_was_committed_before_each_statement_on_postgresql(
+    counted: tuple[Engine, TripCounter],
+) -> None:
+    """As under READ COMMITTED inside a transaction: a commit between two statements of a read
+    shows in the second. SQLite reads in one snapshot, as before."""
+    engine, _ = counted
+
+    def work(uow: UnitOfWork) -> list[object]:
+        first = uow.connection.execute(text(_ALL)).all()
+        run_in_transaction(engine, _insert_three)  # another transaction commits meanwhile
+        return [first, uow.connection.execute(text(_ALL)).all()]
+
+    first, second = run_in_transaction(engine, work, read_only=True)
+    assert [tuple(r) for r in first] == [(1, "one"), (2, "two")]  # type: ignore[attr-defined]
+    seen = [tuple(r) for r in second]  # type: ignore[attr-defined]
+    if _postgres(engine):
+        assert seen == [(1, "one"), (2, "two"), (3, "three")]
+    else:
+        assert seen == [(1, "one"), (2, "two")]  # one snapshot
+
+
+def _insert_three(uow: UnitOfWork) -> None:
+    raw.execute(uow.connection, _INSERT, {"id": 3, "note": "three"})
+    uow.commit()
 
 
 def test_a_write_drops_what_was_read_ahead(counted: tuple[Engine, TripCounter]) -> None:

@@ -61,6 +61,12 @@ _RETRYABLE_SQLITE_ERRORS = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTR
 
 
 _MEMBER: Final = "group_member"
+_STATEMENT_BY_STATEMENT: Final = "AUTOCOMMIT"
+"""A read on PostgreSQL runs each statement on its own, outside any transaction block: under
+the engine's ``READ COMMITTED`` each statement of a transaction sees its own snapshot anyway,
+so a read sees exactly what it did, without the ``BEGIN`` psycopg sends ahead of Core's first
+statement (a round trip) nor the ``ROLLBACK`` that ended it (another). A read that needs one
+snapshot for all its statements asks for it (``ledger.check.in_snapshot``)."""
 """The savepoint a write joining an open commit group runs in (store/writers.py)."""
 
 _open_here = threading.local()
@@ -76,6 +82,10 @@ def in_transaction() -> bool:
 
 class UnitOfWork:
     """A connection inside one transaction. Leaving the block without ``commit()`` rolls back.
+
+    ``read_only=True``: SQLite reads in one transaction (one snapshot: ``BEGIN``, a call);
+    PostgreSQL statement by statement, in no transaction block (``_STATEMENT_BY_STATEMENT``),
+    which its ``READ COMMITTED`` makes the same: a round trip or two less per read.
 
     ``durable=False``: the commit does not wait for the disk (SQLite ``synchronous=NORMAL`` for
     this transaction, PostgreSQL ``synchronous_commit`` off). For a write whose loss in a crash
@@ -134,7 +144,12 @@ class UnitOfWork:
         in another of this thread finds that one lent and takes one from the pool: the SQLite
         pool has room for every thread that may wait on the turn and more (store/engine.py)."""
         if self._read_only:
-            return self._engine.connect().execution_options(**{READ_ONLY_OPTION: True})
+            connection = self._engine.connect()
+            if is_sqlite(self._engine):
+                return connection.execution_options(**{READ_ONLY_OPTION: True})
+            return connection.execution_options(
+                **{READ_ONLY_OPTION: True}, isolation_level=_STATEMENT_BY_STATEMENT
+            )
         if not is_sqlite(self._engine):
             return self._engine.connect()
         turn = self._turn = sqlite_writer_turn(self._engine)
