@@ -85,9 +85,9 @@ batch, whose first occurrence is inserted)."""
 GROUPS_IN_FLIGHT_POSTGRES: Final = 2
 """Groups committing at once on PostgreSQL: while one waits for the server's log flush, the
 next one's statements run, and the server locks the accounts they share row by row. At eight
-clients, single transfers went from 3 229–3 484/s to 4 168–4 333/s (+25 %, 2-core machine,
-docs/benchmarks.md, step 12); three or four groups did worse. SQLite admits one writer: one
-group at a time."""
+clients, single transfers went from 3 412–3 557/s to 4 113–5 014/s (0.67–0.74× → 0.88–0.90×
+pgbench, 2-core machine, docs/benchmarks.md, step 12); three or four groups did worse. SQLite
+admits one writer: one group at a time."""
 
 
 class Ledger:
