@@ -38,7 +38,12 @@ from gongji.identity.store.payment_pins_repo import PinRow
 from gongji.kernel.context import Actor, Context
 from gongji.kernel.errors import NotFound
 from gongji.people.service import registry
-from gongji.people.service.persons import governing_enrolment, mobile_number, require_person
+from gongji.people.service.persons import (
+    governing_enrolment,
+    governing_enrolment_read,
+    mobile_number,
+    require_person,
+)
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 RESET_CODE_DIGITS: Final = 6
@@ -140,6 +145,7 @@ def confirm_payment(ctx: Context, payer: Actor, pin: str | None) -> None:
     psn_no = payer.id
 
     def load(uow: UnitOfWork) -> tuple[PinRow | None, bool]:
+        uow.prefetch([repo.pin_read(psn_no), governing_enrolment_read(psn_no)])  # one trip
         return repo.pin(uow.connection, psn_no), required_for(ctx, uow, psn_no)
 
     row, required = run_in_transaction(ctx.engine, load, read_only=True)

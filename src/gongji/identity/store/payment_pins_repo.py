@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, update
 
+from gongji.store import raw
 from gongji.store.engine import is_sqlite
 from gongji.store.tables_access import payment_passwords
 
@@ -24,14 +25,23 @@ class PinRow:
     reset_attempts: int
 
 
+_PIN = f"SELECT {raw.column_list(PinRow)} FROM payment_passwords WHERE psn_no = :psn_no"
+_PIN_LOCKED = f"{_PIN} FOR UPDATE"
+
+
+def pin_read(psn_no: str) -> raw.Read:
+    """The read of :func:`pin` (unlocked), to make ahead with others (``uow.prefetch``)."""
+    return _PIN, {"psn_no": psn_no}
+
+
 def pin(connection: Connection, psn_no: str, *, for_update: bool = False) -> PinRow | None:
     """``for_update`` holds the row until the transaction ends (PostgreSQL), so two wrong
-    attempts at once count as two; SQLite's write transaction already serializes them."""
-    statement = select(payment_passwords).where(payment_passwords.c.psn_no == psn_no)
-    if for_update and not is_sqlite(connection.engine):
-        statement = statement.with_for_update()
-    row = connection.execute(statement).mappings().first()
-    return None if row is None else PinRow(**dict(row))
+    attempts at once count as two; SQLite's write transaction already serializes them. By
+    text, not Core: on PostgreSQL the locking read then carries its transaction's ``BEGIN``,
+    where psycopg sends it in a round trip of its own."""
+    locked = for_update and not is_sqlite(connection.engine)
+    rows = raw.fetch(connection, _PIN_LOCKED if locked else _PIN, {"psn_no": psn_no})
+    return PinRow(*rows[0]) if rows else None
 
 
 def insert_pin(connection: Connection, values: dict[str, Any]) -> None:
