@@ -6,12 +6,13 @@ hold in their quota accounts: it is still the contributor's, but cannot be spent
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from gongji.core.policy import Policy
 from gongji.kernel import chart
 from gongji.kernel.context import Context
+from gongji.ledger.types import Account
 from gongji.mutual_aid.domain.sharing import AccountPart, shareable_parts
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
 from gongji.store.raw import DriverRead, Read
@@ -50,39 +51,52 @@ class PartsAvailable:
 def parts_available(
     ctx: Context, uow: UnitOfWork, region: str, psn_no: str, *, lock: bool = False
 ) -> PartsAvailable:
-    ids = _own_accounts(region, psn_no)
-    found = ctx.ledger.accounts_in(uow, ids, lock=lock)
-    current, earlier = (found.get(i) for i in ids)
-    return PartsAvailable(
-        current.credit_available if current else 0,
-        earlier.credit_available if earlier else 0,
-    )
+    found = ctx.ledger.accounts_in(uow, own_accounts(region, psn_no), lock=lock)
+    return parts_of(region, psn_no, found)
 
 
 def parts_reads(ctx: Context, region: str, psn_no: str, *, lock: bool = False) -> list[DriverRead]:
     """What :func:`parts_available` reads, for a caller to read it ahead (``uow.prefetch``)."""
-    return ctx.ledger.accounts_reads(_own_accounts(region, psn_no), lock=lock)
+    return ctx.ledger.accounts_reads(own_accounts(region, psn_no), lock=lock)
 
 
-def _own_accounts(region: str, psn_no: str) -> tuple[str, str]:
+def own_accounts(region: str, psn_no: str) -> tuple[str, str]:
+    """The ids of the person's personal account in ``region``: this year's, earlier years'."""
     return chart.personal_current(region, psn_no), chart.personal_earlier(region, psn_no)
 
 
 def personal_account_view(
     ctx: Context, uow: UnitOfWork, region: str, psn_no: str
 ) -> PersonalAccountView:
-    ids = (chart.personal_current(region, psn_no), chart.personal_earlier(region, psn_no))
-    found = ctx.ledger.accounts_in(uow, ids)
-    current, earlier = (found.get(i) for i in ids)
+    found = ctx.ledger.accounts_in(uow, own_accounts(region, psn_no))
     active = aid_repo.grants_by(uow.connection, contributor=psn_no, states=["active"])
     quotas = ctx.ledger.accounts_in(uow, [chart.earmark(g.id) for g in active])
+    return account_view_of(region, psn_no, {**found, **quotas}, active)
+
+
+def account_view_of(
+    region: str, psn_no: str, accounts: Mapping[str, Account], active_given: Sequence[GrantRecord]
+) -> PersonalAccountView:
+    """:func:`personal_account_view` from accounts read already: the person's own two (by
+    :func:`own_accounts`) and the quotas of ``active_given``, the active grants they gave."""
+    current, earlier = (accounts.get(i) for i in own_accounts(region, psn_no))
+    quotas = (accounts.get(chart.earmark(grant.id)) for grant in active_given)
     return PersonalAccountView(
         region=region,
         current_fen=current.credit_balance if current else 0,
         earlier_fen=earlier.credit_balance if earlier else 0,
         reserved_fen=(current.debits_pending if current else 0)
         + (earlier.debits_pending if earlier else 0),
-        quota_held_fen=sum(a.credit_balance for a in quotas.values()),
+        quota_held_fen=sum(quota.credit_balance for quota in quotas if quota is not None),
+    )
+
+
+def parts_of(region: str, psn_no: str, accounts: Mapping[str, Account]) -> PartsAvailable:
+    """:func:`parts_available` from the person's own accounts read already."""
+    current, earlier = (accounts.get(i) for i in own_accounts(region, psn_no))
+    return PartsAvailable(
+        current.credit_available if current else 0,
+        earlier.credit_available if earlier else 0,
     )
 
 

@@ -1,28 +1,34 @@
 """What the wallet page and ``GET /wallet`` show a person (docs/rules.md §4): the own personal
 account, quotas received and given, open offers, what may still be done today, and history.
 
-Read-only; every figure comes from the ledger or the grant rows in one snapshot.
+Read-only; every figure comes from the ledger or the grant rows (on PostgreSQL in two round
+trips, each statement seeing what was committed before it, as under READ COMMITTED).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
 from gongji.core.errors import GongjiError
 from gongji.kernel import chart
 from gongji.kernel.context import Context
+from gongji.ledger.types import Account
 from gongji.mutual_aid.domain.grants import GrantState
 from gongji.mutual_aid.service.accounts import (
+    PartsAvailable,
     PersonalAccountView,
-    parts_available,
-    personal_account_view,
+    account_view_of,
+    own_accounts,
+    parts_of,
 )
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
+from gongji.notify.service import preferences
 from gongji.notify.service.preferences import MutualAidChoice, mutual_aid_choice
 from gongji.people.service import registry
-from gongji.people.service.persons import governing_enrolment, require_person
-from gongji.store.records import GrantRecord, PersonEvent, WalletRecord
+from gongji.people.service.persons import governing_enrolment, insured_reads, require_person
+from gongji.store.records import GrantRecord, PersonEvent, PersonRecord, WalletRecord
 from gongji.store.uow import UnitOfWork
 
 HISTORY_PAGE_MAX = 100
@@ -75,68 +81,81 @@ class WalletView:
 
 
 def wallet_view(ctx: Context, uow: UnitOfWork, psn_no: str) -> WalletView:
+    """Read in two round trips on PostgreSQL (and the standing choice's own): what depends on
+    the person alone, made ahead together; then the accounts (their own and every quota of the
+    grants shown) and the other parties' names."""
+    today = ctx.local_now().date()
+    uow.prefetch(
+        [
+            *insured_reads(psn_no),
+            aid_repo.grants_read(recipient=psn_no, states=_OPEN_STATES),
+            aid_repo.grants_read(contributor=psn_no, states=_OPEN_STATES),
+            aid_repo.wallet_read(psn_no),
+            aid_repo.offers_on_read(psn_no, today.isoformat()),
+            *preferences.reads_of(psn_no),
+        ]
+    )
     person = require_person(uow, psn_no)
     enrolment = governing_enrolment(uow, psn_no)
-    has_account = enrolment is not None and enrolment.insutype == "310"
-    account = (
-        personal_account_view(ctx, uow, enrolment.region, psn_no)
-        if enrolment and has_account
-        else None
-    )
-    open_states = [GrantState.OFFERED.value, GrantState.HELD.value, GrantState.ACTIVE.value]
-    received = _lines(
-        ctx,
-        uow,
-        aid_repo.grants_by(uow.connection, recipient=psn_no, states=open_states),
-        mine="recipient",
-    )
-    given = _lines(
-        ctx,
-        uow,
-        aid_repo.grants_by(uow.connection, contributor=psn_no, states=open_states),
-        mine="contributor",
-    )
+    region = enrolment.region if enrolment is not None and enrolment.insutype == "310" else None
+    received = aid_repo.grants_by(uow.connection, recipient=psn_no, states=_OPEN_STATES)
+    given = aid_repo.grants_by(uow.connection, contributor=psn_no, states=_OPEN_STATES)
+    wallet = aid_repo.wallet(uow.connection, psn_no)
+    made = sum(aid_repo.offers_on(uow.connection, psn_no, today.isoformat()).values())
+    account_ids = [
+        *(own_accounts(region, psn_no) if region is not None else ()),
+        *(chart.earmark(grant.id) for grant in (*received, *given)),
+    ]
+    others = [*(g.contributor for g in received), *(g.recipient for g in given)]
+    uow.prefetch([*ctx.ledger.accounts_reads(account_ids), registry.persons_by_no_read(others)])
+    accounts = ctx.ledger.accounts_in(uow, account_ids)
+    names = registry.persons_by_no(uow.connection, others)
+    received_lines = _lines(received, accounts, names, mine="recipient")
+    active_given = [grant for grant in given if grant.state == GrantState.ACTIVE]
     return WalletView(
         psn_no=psn_no,
         name_masked=person.name_masked,
         insutype=enrolment.insutype if enrolment else None,
         region=enrolment.region if enrolment else None,
-        wallet=aid_repo.wallet(uow.connection, psn_no),
-        account=account,
-        received=[line for line in received if line.grant.state == GrantState.ACTIVE],
-        given=given,
-        offers_to_me=[line for line in received if line.grant.state == GrantState.OFFERED],
-        today=_today(ctx, uow, psn_no, enrolment.region) if enrolment and has_account else None,
+        wallet=wallet,
+        account=account_view_of(region, psn_no, accounts, active_given) if region else None,
+        received=[line for line in received_lines if line.grant.state == GrantState.ACTIVE],
+        given=_lines(given, accounts, names, mine="contributor"),
+        offers_to_me=[line for line in received_lines if line.grant.state == GrantState.OFFERED],
+        today=_today(ctx, made, parts_of(region, psn_no, accounts), region) if region else None,
         mutual_aid=mutual_aid_choice(ctx, uow, psn_no),
     )
 
 
+_OPEN_STATES = (GrantState.OFFERED.value, GrantState.HELD.value, GrantState.ACTIVE.value)
+
+
 def _lines(
-    ctx: Context, uow: UnitOfWork, grants: list[GrantRecord], *, mine: str
+    grants: list[GrantRecord],
+    accounts: Mapping[str, Account],
+    names: Mapping[str, PersonRecord],
+    *,
+    mine: str,
 ) -> list[GrantLine]:
-    others = registry.persons_by_no(
-        uow.connection, [g.recipient if mine == "contributor" else g.contributor for g in grants]
-    )
-    quotas = ctx.ledger.accounts_in(uow, [chart.earmark(g.id) for g in grants])
     lines = []
     for grant in grants:
         other = grant.recipient if mine == "contributor" else grant.contributor
-        quota = quotas.get(chart.earmark(grant.id))
+        quota = accounts.get(chart.earmark(grant.id))
         left = (
             quota.credit_available
             if quota and grant.state == GrantState.ACTIVE
             else grant.amount_fen
         )
-        person = others.get(other)
+        person = names.get(other)
         lines.append(GrantLine(grant, other, person.name_masked if person else "", left))
     return lines
 
 
-def _today(ctx: Context, uow: UnitOfWork, psn_no: str, region: str) -> Today:
+def _today(ctx: Context, made: int, parts: PartsAvailable, region: str) -> Today:
+    """What may still be done today, given the offers ``made`` today and the account's parts."""
     local_now = ctx.local_now()
     policy = ctx.policy(region, local_now.date())
-    made = sum(aid_repo.offers_on(uow.connection, psn_no, local_now.date().isoformat()).values())
-    available = parts_available(ctx, uow, region, psn_no).for_mutual_aid(policy)
+    available = parts.for_mutual_aid(policy)
     return Today(
         grants_left=max(policy.grants_per_day_max - made, 0),
         largest_amount_fen=max(min(policy.grant_amount_max_fen, available), 0),
