@@ -41,6 +41,8 @@ from gongji.store.uow import UnitOfWork, run_in_transaction
 
 pytestmark = pytest.mark.postgres
 
+QUOTE_PATH = f"{SETTLE_PATH}/quote"
+
 
 @contextmanager
 def _counted_store(tmp_path: Path) -> Iterator[tuple[Engine, Settings, TripCounter]]:
@@ -163,6 +165,39 @@ def _issued(ctx: Context, uow: UnitOfWork) -> IssuedCredentials:
     issued = issue_credentials(ctx, uow, "P37010000001")
     uow.commit()
     return issued
+
+
+def test_a_quote_by_card_reads_ahead_as_a_settlement_does(tmp_path: Path) -> None:
+    """``POST /api/v1/settlements/quote`` (预结算), the card of the test above: the nonce spent in
+    its own short transaction, then the holder, what quoting reads first (one trip), and the
+    year's accumulator with the accounts (one more), as the settlement reads them, unlocked."""
+    with _counted_store(tmp_path) as (engine, settings, counter):
+        built = build(settings, engine=engine)
+        demo.seed(built.context)
+        issued = run_in_transaction(engine, lambda uow: _issued(built.context, uow))
+        trips, paid = [], []
+        with TestClient(create_app(built)) as client:
+            for number in range(4):
+                body = json.dumps({
+                    "request_id": f"quote-{number}", "mdtrt_cert_type": "02",
+                    "mdtrt_cert_no": "370102194402181263", "psn_name": "王桂兰", "med_type": "41",
+                    "lines": [{"item_code": "C14020100001000000014", "quantity": "1",
+                               "unit_price": "1.20"}],
+                }).encode()  # fmt: skip
+                signed = sign_request(issued.key_id, issued.secret, "POST", QUOTE_PATH, body,
+                                      int(time.time()), uuid.uuid4().hex)  # fmt: skip
+                headers = {**signed, "Content-Type": "application/json"}
+                before = counter.trips
+                answer = client.post(QUOTE_PATH, content=body, headers=headers)
+                assert answer.status_code == 200, answer.text
+                trips.append(counter.trips - before)
+                paid.append(answer.json()["medfee_sumamt"])
+    assert paid == ["1.20"] * 4
+    # f46c376: 12 after the first, each of the quote's reads a trip of its own, and the nonce's
+    # transaction four (its SET LOCAL, its reads, its insert, its COMMIT). Now the nonce's
+    # reads with the SET LOCAL, its insert with the COMMIT; the holder; the first reads; the
+    # accumulator (with the own accounts, for a patient who has one).
+    assert max(trips[1:]) <= 5, trips
 
 
 def test_a_national_interface_visit_waits_for_few_round_trips(tmp_path: Path) -> None:

@@ -90,7 +90,9 @@ class UnitOfWork:
     ``durable=False``: the commit does not wait for the disk (SQLite ``synchronous=NORMAL`` for
     this transaction, PostgreSQL ``synchronous_commit`` off). For a write whose loss in a crash
     of the machine (not of gongji) is acceptable; the next durable commit of any transaction
-    makes it durable too, since both databases write their log in order.
+    makes it durable too, since both databases write their log in order. On PostgreSQL the
+    transaction defers its writes from the start (:meth:`defer_writes`): its ``SET LOCAL`` goes
+    with its first read, its writes with the next read or the ``COMMIT``.
 
     ``grouped=True`` (SQLite, a durable write on the writer's own connection): the commit joins
     the writer's commit group (store/writers.py), and leaving the block waits until the group's
@@ -130,7 +132,8 @@ class UnitOfWork:
                 run(connection, f"SAVEPOINT {_MEMBER}")
             else:
                 connection.begin()
-            if self._relaxed and not sqlite:
+            if self._relaxed and not sqlite:  # rides with the first trip, as the writes after
+                defer_writes(connection)
                 run(connection, "SET LOCAL synchronous_commit TO OFF")
         except BaseException:
             self.__exit__(None, None, None)  # rolls back, restores, gives back, ends the turn

@@ -84,6 +84,8 @@ def quote(
     not read again."""
     now = at or ctx.now()
     today = now.astimezone(BUSINESS_TZ).date()
+    if uow.reads_ahead:  # PostgreSQL: one trip; nothing sent for what a caller read ahead
+        uow.prefetch(first_reads(request, lock=lock, patient_known=patient is not None))
     institution = check_can_settle(ctx, uow, request.institution_code, request.med_type)
     patient, enrolment = _insured(uow, request.psn_no, patient)
     rule = benefit_rule(
@@ -104,13 +106,17 @@ def quote(
     )
     # The wallet and grants, unlocked: they name the quotas that the shared money locks.
     known = spendable(uow, request.psn_no) if paying_shared else None
-    if lock and uow.reads_ahead:  # PostgreSQL: the next reads in one round trip, in this order
-        key = (request.psn_no, today.year, enrolment.insutype, rule.pool, to_us(now))
-        reads: list[Read | DriverRead] = [settlements_repo.accumulator_lock_read(*key)]
+    if uow.reads_ahead:  # PostgreSQL: the next reads in one round trip, in this order
+        key = (request.psn_no, today.year, enrolment.insutype, rule.pool)
+        reads: list[Read | DriverRead] = [
+            settlements_repo.accumulator_lock_read(*key, to_us(now))
+            if lock
+            else settlements_repo.accumulator_read(*key)
+        ]
         if _pays_from_own(request, enrolment):
-            reads += parts_reads(ctx, enrolment.region, request.psn_no, lock=True)
+            reads += parts_reads(ctx, enrolment.region, request.psn_no, lock=lock)
         if known is not None:
-            reads += known.lock_reads(ctx, lock=True)
+            reads += known.lock_reads(ctx, lock=lock)
         uow.prefetch(reads)
     year_to_date = _year_to_date(uow, request.psn_no, today, enrolment, rule.pool, now, lock)
     own = _own_source(ctx, uow, enrolment, request, today, lock)

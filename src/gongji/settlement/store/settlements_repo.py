@@ -238,11 +238,15 @@ def lock_accumulator(
     return 0, 0
 
 
+def accumulator_read(psn_no: str, year: int, insutype: str, pool: str) -> raw.Read:
+    """What :func:`read_accumulator` reads (unlocked), to make ahead (``raw.prefetch``)."""
+    return _READ_ACCUMULATOR, {"psn_no": psn_no, "year": year, "insutype": insutype, "pool": pool}
+
+
 def read_accumulator(
     connection: Connection, psn_no: str, year: int, insutype: str, pool: str
 ) -> tuple[int, int]:
-    key = {"psn_no": psn_no, "year": year, "insutype": insutype, "pool": pool}
-    found = raw.fetch(connection, _READ_ACCUMULATOR, key)
+    found = raw.fetch(connection, *accumulator_read(psn_no, year, insutype, pool))
     return (int(found[0][0]), int(found[0][1])) if found else (0, 0)
 
 
