@@ -33,7 +33,15 @@ from gongji.kernel.context import Context
 from gongji.sim import demo
 from gongji.sim.db_trips import TripCounter
 from gongji.sim.settle_clients import SETTLE_PATH
-from gongji.sim.settle_mix import FSI_PATH, draw_bill, draw_visit, send_visit
+from gongji.sim.settle_mix import (
+    FSI_PATH,
+    draw_bill,
+    draw_visit,
+    send_visit,
+    settle_input,
+    visit_envelope,
+    visit_inputs,
+)
 from gongji.sim.settle_store import bench_store
 from gongji.sim.settle_threads import service_sender
 from gongji.sim.settle_world import World, seed_clock, seed_world
@@ -244,3 +252,48 @@ def test_a_national_interface_visit_waits_for_few_round_trips(tmp_path: Path) ->
     # (One visit's settlement opens a ledger account, once: a trip more.)
     assert max(own) <= 5, trips
     assert sorted(with_shared)[len(with_shared) // 2] <= 5 and max(with_shared) <= 6, trips
+
+
+def test_a_national_interface_pre_settlement_reads_the_visit_ahead(tmp_path: Path) -> None:
+    """2206 (门诊预结算) between a visit's 2204 and its 2207, as a HIS sends it: the nonce spent
+    in its own short transaction (two trips), then the patient, the visit, its batch and its
+    lines in one, what quoting reads first in one, and the accumulator with the accounts."""
+    with _bench_world(tmp_path) as (built, world, counter):
+        rng = random.Random(11)
+        trips: list[int] = []
+        paid: list[tuple[str, str]] = []
+        with TestClient(create_app(built)) as client:
+            for number in range(12):
+                visit = draw_visit(rng, world)
+                key = world.keys[visit.key_index]
+                register, upload = visit_inputs(
+                    visit, f"ps{number:05d}", world.vouchers.get(visit.psn_no, "")
+                )
+
+                def post(infno: str, input_: Any) -> Any:
+                    message = visit_envelope(
+                        key.institution_code, infno, f"ps{number:05d}{infno}", input_
+                    )
+                    body = json.dumps(message, ensure_ascii=False).encode()
+                    signed = sign_request(key.key_id, key.secret, "POST", FSI_PATH, body,
+                                          int(time.time()), uuid.uuid4().hex)  # fmt: skip
+                    headers = {**signed, "Content-Type": "application/json"}
+                    before = counter.trips
+                    answer = client.post(FSI_PATH, content=body, headers=headers)
+                    assert answer.json().get("infcode") == 0, answer.text
+                    return answer.json(), counter.trips - before
+
+                opened, _ = post("2201", register)
+                mdtrt_id = str(opened["output"]["data"]["mdtrt_id"])
+                post("2204", json.loads(json.dumps(upload).replace("<mdtrt_id>", mdtrt_id)))
+                bill = settle_input(visit, f"ps{number:05d}", mdtrt_id)
+                quoted, quote_trips = post("2206", bill)
+                settled, _ = post("2207", bill)
+                if number >= 4:  # the first four warm up, as the other tests'
+                    trips.append(quote_trips)
+                    paid.append((quoted["output"]["setlinfo"]["psn_part_amt"],
+                                 settled["output"]["setlinfo"]["psn_part_amt"]))  # fmt: skip
+    assert all(quote == settled for quote, settled in paid), paid  # the quote told the truth
+    # f46c376: 14 to 16, the nonce's transaction four, each of the visit's and the quote's reads
+    # a trip of its own.
+    assert max(trips) <= 5, trips

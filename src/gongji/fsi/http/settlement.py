@@ -210,8 +210,7 @@ def read_bill(
     acct_used = fields.required_text(data, "acct_used_flag", pattern=_FLAG) == "1"
     medfee = fields.amount_fen(data, "medfee_sumamt")
     insutype = fields.text(data, "insutype", required=False, pattern=_INSUTYPE)
-    if settling:
-        uow.prefetch(_settling_reads(env, data, institution))
+    uow.prefetch(_settling_reads(env, data, institution, settling=settling))
     person = _patient(ctx, uow, env, institution, data)
     mdtrt_id = fields.text(data, "mdtrt_id", required=False, pattern=_ID)
     uploaded = _uploaded(uow, env, data, institution, person.psn_no, settling)
@@ -256,21 +255,24 @@ def settle_reads(env: Envelope, institution: str) -> list[Read]:
         data = fields.child(env.input, "data")
     except GongjiError:  # refused by the handler, once the nonce is spent
         return []
-    return _settling_reads(env, data, institution)
+    return _settling_reads(env, data, institution, settling=True)
 
 
-def _settling_reads(env: Envelope, data: fields.Node, institution: str) -> list[Read]:
+def _settling_reads(
+    env: Envelope, data: fields.Node, institution: str, *, settling: bool
+) -> list[Read]:
     """What settling a visit's uploaded lines reads first (the patient named by ``psn_no``, the
     visit, its batch, its lines, a settlement under this ``msgid``), to make ahead in one round
     trip on PostgreSQL: each answer is taken only by the same read later, so a message whose
-    fields turn out wrong is refused as before, having read a little for nothing."""
+    fields turn out wrong is refused as before, having read a little for nothing. Not
+    ``settling`` (a pre-settlement): the same, unlocked, and no settlement looked for."""
     if not _settles_uploaded(env, data):
         return []
     psn_no, mdtrt_id, chrg_bchno = (data.get(name) for name in ("psn_no", "mdtrt_id", "chrg_bchno"))
     if not isinstance(mdtrt_id, str) or not isinstance(chrg_bchno, str | None):
         return []
     batch = chrg_bchno if env.infno[:2] == _BY_BATCH else None
-    reads = visits.settling_reads(institution, mdtrt_id, batch, env.msgid)
+    reads = visits.settling_reads(institution, mdtrt_id, batch, env.msgid if settling else None)
     if isinstance(psn_no, str) and not presents_credential(data):
         return [person_read(psn_no), *reads]  # the patient is read first
     return reads

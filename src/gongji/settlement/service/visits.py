@@ -284,17 +284,20 @@ def revoke(
 
 
 def settling_reads(
-    institution: str, mdtrt_id: str, chrg_bchno: str | None, request_id: str
+    institution: str, mdtrt_id: str, chrg_bchno: str | None, request_id: str | None
 ) -> list[Read]:
     """What settling a visit's uploaded lines reads first, in the order it reads them, to make
     ahead in one round trip (``uow.prefetch``): the visit (locked, :func:`visit_for`), its
     batch's owner (:func:`lines_to_settle` of a batch), the lines (locked), a settlement
-    under ``request_id`` already. On SQLite nothing is read ahead."""
-    reads = [repo.visit_read(institution, mdtrt_id, lock=True)]
+    under ``request_id`` already. ``request_id`` None: a pre-settlement's, nothing locked and
+    no settlement looked for. On SQLite nothing is read ahead."""
+    lock = request_id is not None
+    reads = [repo.visit_read(institution, mdtrt_id, lock=lock)]
     if chrg_bchno is not None:
         reads.append(repo.batch_visit_read(institution, chrg_bchno))
-    reads.append(repo.lines_read(institution, mdtrt_id, chrg_bchno, lock=True))
-    reads.append(settlements_repo.by_request_read(institution, request_id))
+    reads.append(repo.lines_read(institution, mdtrt_id, chrg_bchno, lock=lock))
+    if request_id is not None:
+        reads.append(settlements_repo.by_request_read(institution, request_id))
     return reads
 
 
