@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from gongji.config import Settings
 from gongji.identity.service.signing import sign_request
 from gongji.institutions.service.institutions import IssuedCredentials, issue_credentials
 from gongji.kernel.context import Context
+from gongji.kernel.ratelimit import RateLimiter
 from gongji.sim import demo
 from gongji.sim.db_trips import TripCounter
 from gongji.sim.settle_clients import SETTLE_PATH
@@ -297,3 +299,37 @@ def test_a_national_interface_pre_settlement_reads_the_visit_ahead(tmp_path: Pat
     # f46c376: 14 to 16, the nonce's transaction four, each of the visit's and the quote's reads
     # a trip of its own.
     assert max(trips) <= 5, trips
+
+
+def test_a_national_interface_person_lookup_reads_its_holder_with_the_enrolments(
+    tmp_path: Path,
+) -> None:
+    """1101 (人员信息获取) on an e-voucher, as a HIS sends it before a visit: the nonce's check,
+    then the holder and their enrolments in one trip (with the nonce's insert), then the own
+    account's balance (with the look-up's record); the COMMIT."""
+    with _bench_world(tmp_path) as (built, world, counter):
+        # The look-ups' rate is counted in this process, not leased from the shared limiter
+        # (its leases are trips of their own, a few look-ups apart: kernel/shared_ratelimit.py).
+        built = replace(built, context=replace(built.context, limiter=RateLimiter()))
+        rng = random.Random(11)
+        trips: list[int] = []
+        with TestClient(create_app(built)) as client:
+            for number in range(16):
+                visit = draw_visit(rng, world)
+                key = world.keys[visit.key_index]
+                voucher = world.vouchers.get(visit.psn_no, "")
+                data = {"data": {"mdtrt_cert_type": "01", "mdtrt_cert_no": voucher}}
+                message = visit_envelope(key.institution_code, "1101", f"pi{number:05d}", data)
+                body = json.dumps(message, ensure_ascii=False).encode()
+                signed = sign_request(key.key_id, key.secret, "POST", FSI_PATH, body,
+                                      int(time.time()), uuid.uuid4().hex)  # fmt: skip
+                headers = {**signed, "Content-Type": "application/json"}
+                before = counter.trips
+                answer = client.post(FSI_PATH, content=body, headers=headers).json()
+                trips.append(counter.trips - before)
+                assert answer.get("infcode") == 0, answer
+                assert answer["output"]["baseinfo"]["psn_no"] == visit.psn_no
+                assert answer["output"]["insuinfo"], answer
+    # f46c376: 6, the look-up's record by Core (a trip of its own), the enrolments a trip after
+    # the holder. (The first, once: a key not seen yet, read apart.)
+    assert max(trips[1:]) <= 4, trips

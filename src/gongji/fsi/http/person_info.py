@@ -34,10 +34,12 @@ from gongji.mutual_aid.service.accounts import parts_available
 from gongji.people.service import registry
 from gongji.people.service.credentials_lookup import (
     PersonNotIdentified,
+    holder_read,
     identify_presented,
 )
 from gongji.people.service.lookups import record_lookup
 from gongji.people.service.patient_identity import ANSWERED, REFUSED, lookup_of
+from gongji.people.service.persons import governing_enrolment_read
 from gongji.store.records import PersonRecord
 from gongji.store.uow import UnitOfWork
 
@@ -49,6 +51,9 @@ def person_info(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) 
     ctx.limiter.admit(f"fsi lookup:{institution}", ctx.limits.fsi_lookups_per_minute)
     presented = presented_credential(fields.child(env.input, "data"))
     asked = asking(env, institution, PURPOSE)
+    holder = holder_read(ctx, presented.cert_type, presented.cert_no)
+    if holder is not None and holder.psn_no is not None:  # an e-voucher names its holder
+        uow.prefetch([holder.read, governing_enrolment_read(holder.psn_no)])  # one trip
     try:
         person = identify_presented(ctx, uow, presented)
     except PersonNotIdentified:

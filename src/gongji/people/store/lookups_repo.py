@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
+from gongji.store import raw
 from gongji.store.tables_people import person_lookups
 
 
@@ -34,6 +35,10 @@ def insert_lookup(
     outcome: str,
     at_us: int,
 ) -> None:
+    """By text, not Core: in a transaction that defers its writes (the national interface's
+    1101, a signed write) the row goes with the next read or the ``COMMIT``, where a Core
+    statement was a round trip of its own on PostgreSQL. No read made ahead shows this table,
+    so what was read ahead stays (``keeps_reads``)."""
     values = {
         "institution_code": institution_code,
         "psn_no": psn_no,
@@ -44,7 +49,13 @@ def insert_lookup(
         "outcome": outcome,
         "at_us": at_us,
     }
-    connection.execute(insert(person_lookups), [values])
+    raw.execute(connection, _INSERT_LOOKUP, values, keeps_reads=True)
+
+
+_INSERT_LOOKUP = raw.insert_statement(
+    "person_lookups",
+    ("institution_code", "psn_no", "cert_type", "purpose", "msgid", "operator", "outcome", "at_us"),
+)
 
 
 def lookups(
