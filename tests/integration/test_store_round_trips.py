@@ -124,6 +124,30 @@ def test_a_read_on_postgresql_is_one_trip_a_statement(counted: tuple[Engine, Tri
         assert counter.trips - before == 2
 
 
+def test_a_write_after_a_read_on_the_same_connection_is_one_transaction_again() -> None:
+    """A read leaves its pooled connection as it found it: the next write on that very
+    connection (a pool of one) is one transaction, so a failure rolls back what it wrote."""
+    require_postgres()
+    schema = PostgresSchema()
+    engine = schema.engine(pool_size=1)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, note VARCHAR(20))"))
+        run_in_transaction(engine, lambda uow: raw.fetch(uow.connection, _ALL, {}), read_only=True)
+
+        def write_then_fail(uow: UnitOfWork) -> None:
+            raw.execute(uow.connection, _INSERT, {"id": 1, "note": "lost"})
+            uow.connection.execute(text("SELECT 1")).all()  # the insert has reached the server
+            raise RuntimeError("refused after writing")
+
+        with pytest.raises(RuntimeError):
+            run_in_transaction(engine, write_then_fail)
+        assert _rows(engine) == []
+    finally:
+        engine.dispose()
+        schema.drop()
+
+
 def test_a_read_sees_what_was_committed_before_each_statement_on_postgresql(
     counted: tuple[Engine, TripCounter],
 ) -> None:
