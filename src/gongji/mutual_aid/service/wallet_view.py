@@ -25,7 +25,7 @@ from gongji.mutual_aid.service.accounts import (
 )
 from gongji.mutual_aid.store import mutual_aid_repo as aid_repo
 from gongji.notify.service import preferences
-from gongji.notify.service.preferences import MutualAidChoice, mutual_aid_choice
+from gongji.notify.service.preferences import MutualAidChoice
 from gongji.people.service import registry
 from gongji.people.service.persons import governing_enrolment, insured_reads, require_person
 from gongji.store.records import GrantRecord, PersonEvent, PersonRecord, WalletRecord
@@ -123,7 +123,7 @@ def wallet_view(ctx: Context, uow: UnitOfWork, psn_no: str) -> WalletView:
         given=_lines(given, accounts, names, mine="contributor"),
         offers_to_me=[line for line in received_lines if line.grant.state == GrantState.OFFERED],
         today=_today(ctx, made, parts_of(region, psn_no, accounts), region) if region else None,
-        mutual_aid=mutual_aid_choice(ctx, uow, psn_no),
+        mutual_aid=preferences.choice_of(ctx, preferences.of(uow, psn_no), enrolment),
     )
 
 

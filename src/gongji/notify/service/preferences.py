@@ -24,6 +24,7 @@ from gongji.notify.store.notify_repo import SettingsRow
 from gongji.people.service import registry
 from gongji.people.service.persons import governing_enrolment
 from gongji.store.raw import Read
+from gongji.store.records import EnrolmentRecord
 from gongji.store.uow import UnitOfWork
 
 
@@ -108,10 +109,19 @@ def save_notifications(
 
 def mutual_aid_choice(ctx: Context, uow: UnitOfWork, psn_no: str) -> MutualAidChoice:
     """The standing choice of ``psn_no`` today, the policy's default resolved."""
-    chosen = of(uow, psn_no).use_mutual_aid
-    if chosen is not None:
-        return MutualAidChoice(on=chosen, chosen=True)
-    enrolment = governing_enrolment(uow, psn_no)
+    chosen = of(uow, psn_no)
+    if chosen.use_mutual_aid is not None:
+        return choice_of(ctx, chosen, None)
+    return choice_of(ctx, chosen, governing_enrolment(uow, psn_no))
+
+
+def choice_of(
+    ctx: Context, preferences: Preferences, enrolment: EnrolmentRecord | None
+) -> MutualAidChoice:
+    """:func:`mutual_aid_choice` from what the caller read: the person's preferences and, for
+    the policy's default, their governing enrolment."""
+    if preferences.use_mutual_aid is not None:
+        return MutualAidChoice(on=preferences.use_mutual_aid, chosen=True)
     default = enrolment is not None and ctx.policy(enrolment.region).mutual_aid_choice_default
     return MutualAidChoice(on=default, chosen=False)
 
