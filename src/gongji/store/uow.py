@@ -61,13 +61,13 @@ _RETRYABLE_SQLITE_ERRORS = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTR
 
 
 _MEMBER: Final = "group_member"
+"""The savepoint a write joining an open commit group runs in (store/writers.py)."""
 _STATEMENT_BY_STATEMENT: Final = "AUTOCOMMIT"
 """A read on PostgreSQL runs each statement on its own, outside any transaction block: under
 the engine's ``READ COMMITTED`` each statement of a transaction sees its own snapshot anyway,
 so a read sees exactly what it did, without the ``BEGIN`` psycopg sends ahead of Core's first
 statement (a round trip) nor the ``ROLLBACK`` that ended it (another). A read that needs one
 snapshot for all its statements asks for it (``ledger.check.in_snapshot``)."""
-"""The savepoint a write joining an open commit group runs in (store/writers.py)."""
 
 _open_here = threading.local()
 """How many units of work this thread has open (``depth``)."""

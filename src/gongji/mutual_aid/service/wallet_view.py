@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
+from gongji.core.enrolment import INSUTYPE_EMPLOYEE
 from gongji.core.errors import GongjiError
 from gongji.kernel import chart
 from gongji.kernel.context import Context
@@ -81,9 +82,9 @@ class WalletView:
 
 
 def wallet_view(ctx: Context, uow: UnitOfWork, psn_no: str) -> WalletView:
-    """Read in two round trips on PostgreSQL (and the standing choice's own): what depends on
-    the person alone, made ahead together; then the accounts (their own and every quota of the
-    grants shown) and the other parties' names."""
+    """Read in two round trips on PostgreSQL: what depends on the person alone, made ahead
+    together; then the accounts (their own and every quota of the grants shown) and the other
+    parties' names."""
     today = ctx.local_now().date()
     uow.prefetch(
         [
@@ -97,13 +98,17 @@ def wallet_view(ctx: Context, uow: UnitOfWork, psn_no: str) -> WalletView:
     )
     person = require_person(uow, psn_no)
     enrolment = governing_enrolment(uow, psn_no)
-    region = enrolment.region if enrolment is not None and enrolment.insutype == "310" else None
+    account_region = (  # an employee's personal account, where they are enrolled
+        enrolment.region
+        if enrolment is not None and enrolment.insutype == INSUTYPE_EMPLOYEE
+        else None
+    )
     received = aid_repo.grants_by(uow.connection, recipient=psn_no, states=_OPEN_STATES)
     given = aid_repo.grants_by(uow.connection, contributor=psn_no, states=_OPEN_STATES)
     wallet = aid_repo.wallet(uow.connection, psn_no)
     made = sum(aid_repo.offers_on(uow.connection, psn_no, today.isoformat()).values())
     account_ids = [
-        *(own_accounts(region, psn_no) if region is not None else ()),
+        *(own_accounts(account_region, psn_no) if account_region is not None else ()),
         *(chart.earmark(grant.id) for grant in (*received, *given)),
     ]
     others = [*(g.contributor for g in received), *(g.recipient for g in given)]
@@ -118,11 +123,19 @@ def wallet_view(ctx: Context, uow: UnitOfWork, psn_no: str) -> WalletView:
         insutype=enrolment.insutype if enrolment else None,
         region=enrolment.region if enrolment else None,
         wallet=wallet,
-        account=account_view_of(region, psn_no, accounts, active_given) if region else None,
+        account=(
+            account_view_of(account_region, psn_no, accounts, active_given)
+            if account_region
+            else None
+        ),
         received=[line for line in received_lines if line.grant.state == GrantState.ACTIVE],
         given=_lines(given, accounts, names, mine="contributor"),
         offers_to_me=[line for line in received_lines if line.grant.state == GrantState.OFFERED],
-        today=_today(ctx, made, parts_of(region, psn_no, accounts), region) if region else None,
+        today=(
+            _today(ctx, made, parts_of(account_region, psn_no, accounts), account_region)
+            if account_region
+            else None
+        ),
         mutual_aid=preferences.choice_of(ctx, preferences.of(uow, psn_no), enrolment),
     )
 
