@@ -145,30 +145,29 @@ def test_a_settlement_by_card_reads_its_holder_with_the_nonce(tmp_path: Path) ->
     """The same, the patient presenting her ID card with her name (the README's pharmacy): her
     record is read by the card number's hash with the nonce's check, by text, not Core (a Core
     read sent the nonce's insert in a trip of its own first)."""
-    with _counted_store(tmp_path) as (engine, settings, counter):
-        built = build(settings, engine=engine)
-        demo.seed(built.context)
-        issued = run_in_transaction(engine, lambda uow: _issued(built.context, uow))
-        trips = []
-        with TestClient(create_app(built)) as client:
-            for number in range(6):
-                body = json.dumps({
-                    "request_id": f"card-{number}", "mdtrt_cert_type": "02",
-                    "mdtrt_cert_no": "370102194402181263", "psn_name": "王桂兰", "med_type": "41",
-                    "lines": [{"item_code": "C14020100001000000014", "quantity": "1",
-                               "unit_price": "1.20"}],
-                }).encode()  # fmt: skip
-                signed = sign_request(issued.key_id, issued.secret, "POST", SETTLE_PATH, body,
-                                      int(time.time()), uuid.uuid4().hex)  # fmt: skip
-                headers = {**signed, "Content-Type": "application/json"}
-                before = counter.trips
-                answer = client.post(SETTLE_PATH, content=body, headers=headers)
-                assert answer.status_code == 201, answer.text
-                trips.append(counter.trips - before)
+    _, trips = _card_bills(tmp_path, SETTLE_PATH, 6, 201)
     # The first two warm the ledger up (the first opens the institution's account, the second
     # reads it apart once). 2c8e7dc: 7, the nonce's check, then its insert alone (sent ahead of
     # the Core read), then the holder, then the settlement's four.
     assert max(trips[2:]) <= 5, trips
+
+
+def _card_bills(tmp_path: Path, path: str, count: int, status: int) -> tuple[list[Any], list[int]]:
+    """``count`` of the README pharmacy's card bills (:func:`_card_bill`) signed and posted to
+    ``path`` on the demo's world, each answered ``status``: the answers and their round trips."""
+    answers, trips = [], []
+    with _counted_store(tmp_path) as (engine, settings, counter):
+        built = build(settings, engine=engine)
+        demo.seed(built.context)
+        issued = run_in_transaction(engine, lambda uow: _issued(built.context, uow))
+        with TestClient(create_app(built)) as client:
+            for number in range(count):
+                body = _card_bill(f"card-{number}")
+                answer, trip_count = _signed_post(client, counter, issued, path, body)
+                assert answer.status_code == status, answer.text
+                answers.append(answer.json())
+                trips.append(trip_count)
+    return answers, trips
 
 
 def _issued(ctx: Context, uow: UnitOfWork) -> IssuedCredentials:
@@ -177,32 +176,33 @@ def _issued(ctx: Context, uow: UnitOfWork) -> IssuedCredentials:
     return issued
 
 
+def _card_bill(request_id: str) -> bytes:
+    """The README's pharmacy bill: the demo's 王桂兰 presents her ID card with her name."""
+    return json.dumps({
+        "request_id": request_id, "mdtrt_cert_type": "02",
+        "mdtrt_cert_no": "370102194402181263", "psn_name": "王桂兰", "med_type": "41",
+        "lines": [{"item_code": "C14020100001000000014", "quantity": "1", "unit_price": "1.20"}],
+    }).encode()  # fmt: skip
+
+
+def _signed_post(
+    client: TestClient, counter: TripCounter, key: Any, path: str, body: bytes
+) -> tuple[Any, int]:
+    """``body`` signed with ``key`` (its ``key_id`` and ``secret``) and posted to ``path``: the
+    answer and the round trips it waited for."""
+    signed = sign_request(key.key_id, key.secret, "POST", path, body, int(time.time()),
+                          uuid.uuid4().hex)  # fmt: skip
+    before = counter.trips
+    answer = client.post(path, content=body, headers={**signed, "Content-Type": "application/json"})
+    return answer, counter.trips - before
+
+
 def test_a_quote_by_card_reads_ahead_as_a_settlement_does(tmp_path: Path) -> None:
     """``POST /api/v1/settlements/quote`` (预结算), the card of the test above: the nonce spent in
     its own short transaction, then the holder, what quoting reads first (one trip), and the
     year's accumulator with the accounts (one more), as the settlement reads them, unlocked."""
-    with _counted_store(tmp_path) as (engine, settings, counter):
-        built = build(settings, engine=engine)
-        demo.seed(built.context)
-        issued = run_in_transaction(engine, lambda uow: _issued(built.context, uow))
-        trips, paid = [], []
-        with TestClient(create_app(built)) as client:
-            for number in range(4):
-                body = json.dumps({
-                    "request_id": f"quote-{number}", "mdtrt_cert_type": "02",
-                    "mdtrt_cert_no": "370102194402181263", "psn_name": "王桂兰", "med_type": "41",
-                    "lines": [{"item_code": "C14020100001000000014", "quantity": "1",
-                               "unit_price": "1.20"}],
-                }).encode()  # fmt: skip
-                signed = sign_request(issued.key_id, issued.secret, "POST", QUOTE_PATH, body,
-                                      int(time.time()), uuid.uuid4().hex)  # fmt: skip
-                headers = {**signed, "Content-Type": "application/json"}
-                before = counter.trips
-                answer = client.post(QUOTE_PATH, content=body, headers=headers)
-                assert answer.status_code == 200, answer.text
-                trips.append(counter.trips - before)
-                paid.append(answer.json()["medfee_sumamt"])
-    assert paid == ["1.20"] * 4
+    answers, trips = _card_bills(tmp_path, QUOTE_PATH, 4, 200)
+    assert [answer["medfee_sumamt"] for answer in answers] == ["1.20"] * 4
     # f46c376: 12 after the first, each of the quote's reads a trip of its own, and the nonce's
     # transaction four (its SET LOCAL, its reads, its insert, its COMMIT). Now the nonce's
     # reads with the SET LOCAL, its insert with the COMMIT; the holder; the first reads; the
@@ -277,13 +277,9 @@ def test_a_national_interface_pre_settlement_reads_the_visit_ahead(tmp_path: Pat
                         key.institution_code, infno, f"ps{number:05d}{infno}", input_
                     )
                     body = json.dumps(message, ensure_ascii=False).encode()
-                    signed = sign_request(key.key_id, key.secret, "POST", FSI_PATH, body,
-                                          int(time.time()), uuid.uuid4().hex)  # fmt: skip
-                    headers = {**signed, "Content-Type": "application/json"}
-                    before = counter.trips
-                    answer = client.post(FSI_PATH, content=body, headers=headers)
+                    answer, trip_count = _signed_post(client, counter, key, FSI_PATH, body)
                     assert answer.json().get("infcode") == 0, answer.text
-                    return answer.json(), counter.trips - before
+                    return answer.json(), trip_count
 
                 opened, _ = post("2201", register)
                 mdtrt_id = str(opened["output"]["data"]["mdtrt_id"])
@@ -321,12 +317,9 @@ def test_a_national_interface_person_lookup_reads_its_holder_with_the_enrolments
                 data = {"data": {"mdtrt_cert_type": "01", "mdtrt_cert_no": voucher}}
                 message = visit_envelope(key.institution_code, "1101", f"pi{number:05d}", data)
                 body = json.dumps(message, ensure_ascii=False).encode()
-                signed = sign_request(key.key_id, key.secret, "POST", FSI_PATH, body,
-                                      int(time.time()), uuid.uuid4().hex)  # fmt: skip
-                headers = {**signed, "Content-Type": "application/json"}
-                before = counter.trips
-                answer = client.post(FSI_PATH, content=body, headers=headers).json()
-                trips.append(counter.trips - before)
+                posted, trip_count = _signed_post(client, counter, key, FSI_PATH, body)
+                trips.append(trip_count)
+                answer = posted.json()
                 assert answer.get("infcode") == 0, answer
                 assert answer["output"]["baseinfo"]["psn_no"] == visit.psn_no
                 assert answer["output"]["insuinfo"], answer
