@@ -27,7 +27,7 @@ from gongji.notify.domain.messages import NoticeKind
 from gongji.notify.service import inbox
 from gongji.risk.service.screening import make_screen
 from gongji.sim.db_trips import TripCounter, count_trips
-from support.api import key, make_client, person_headers
+from support.api import key, make_client, operator_headers, person_headers
 from support.world import (
     ELDER,
     PAYMENT_PIN,
@@ -170,3 +170,20 @@ def test_the_wallet_reads_in_few_round_trips_however_many_grants_it_shows(
         # f46c376: 16 and 14, each read a trip (the accounts three times, the names twice). Now
         # the bearer token, the person's reads, the accounts with the names.
         assert trips == {HEAD: 3, MOTHER: 3}, trips
+
+
+def test_an_operators_token_is_read_with_the_operator(engine: Engine, tmp_path: Path) -> None:
+    """Every request of an operator reads the bearer token and the operator it stands for: one
+    statement. ``GET /api/v1/me`` then reads the operator's region."""
+    ctx, clock, counter = _family(engine)
+    client = make_client(ctx, clock, tmp_path)
+    headers = operator_headers(ctx, "clerk1", "clerk")
+    client.get("/api/v1/me", headers=headers)
+    before = counter.trips
+    answer = client.get("/api/v1/me", headers=headers)
+    trips = counter.trips - before
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["kind"], answer.json()["name"]) == ("operator", "clerk1")
+    assert answer.json()["roles"] == ["clerk"]
+    if engine.dialect.name == "postgresql":
+        assert trips == 2, trips  # cddab43: 3, the token, then the operator

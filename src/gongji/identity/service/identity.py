@@ -344,13 +344,14 @@ def resolve_token(ctx: Context, source: UnitOfWork | Engine, token: str) -> Acto
         )
     if not _well_formed(token):
         raise Unauthorized()
-    row = repo.token(source.connection, _token_hash(token))
+    row, operator = repo.token_and_operator(
+        source.connection, _token_hash(token), ActorKind.OPERATOR.value
+    )
     if row is None or row.revoked_at_us is not None or row.expires_at_us <= ctx.now_us():
         raise Unauthorized()
     if row.subject_kind == ActorKind.PERSON.value:
         return Actor(ActorKind.PERSON, row.subject_id)
     if row.subject_kind == ActorKind.OPERATOR.value:
-        operator = repo.operator(source.connection, row.subject_id)
         if operator is None or operator.disabled:
             raise Unauthorized()
         return Actor(ActorKind.OPERATOR, operator.name, ops.stored_roles(operator.roles))

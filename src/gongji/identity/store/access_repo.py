@@ -156,6 +156,30 @@ def purge_tokens(connection: Connection, expired_before_us: int) -> int:
 # --- operators ------------------------------------------------------------------------------
 
 
+def token_and_operator(
+    connection: Connection, token_hash: str, operator_kind: str
+) -> tuple[TokenRow | None, OperatorRow | None]:
+    """A bearer token and, when it is an operator's (``subject_kind`` is ``operator_kind``),
+    the operator it stands for, in one statement: every operator's request asks both."""
+    rows = raw.fetch(
+        connection, _TOKEN_AND_OPERATOR, {"token_hash": token_hash, "operator_kind": operator_kind}
+    )
+    if not rows:
+        return None, None
+    token, operator = rows[0][: len(_TOKEN_FIELDS)], rows[0][len(_TOKEN_FIELDS) :]
+    return TokenRow(*token), (OperatorRow(*operator) if operator[0] is not None else None)
+
+
+_TOKEN_FIELDS = raw.field_names(TokenRow)
+_TOKEN_AND_OPERATOR = (
+    f"SELECT {', '.join(f't.{name}' for name in _TOKEN_FIELDS)},"
+    f" {', '.join(f'o.{name}' for name in raw.field_names(OperatorRow))}"
+    " FROM access_tokens t LEFT JOIN operators o"
+    " ON t.subject_kind = :operator_kind AND o.name = t.subject_id"
+    " WHERE t.token_hash = :token_hash"
+)
+
+
 def operator(connection: Connection, name: str, *, for_update: bool = False) -> OperatorRow | None:
     """``for_update`` holds the row until the transaction ends (PostgreSQL), so two wrong
     attempts at once count as two; SQLite's write transaction already serializes them."""
