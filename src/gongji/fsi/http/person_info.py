@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from gongji.core.enrolment import INSUTYPE_EMPLOYEE
+from gongji.core.errors import GongjiError
 from gongji.fsi.domain import fields
 from gongji.fsi.http import settlement
 from gongji.fsi.http.envelope import Envelope
@@ -40,6 +41,7 @@ from gongji.people.service.credentials_lookup import (
 from gongji.people.service.lookups import record_lookup
 from gongji.people.service.patient_identity import ANSWERED, REFUSED, lookup_of
 from gongji.people.service.persons import governing_enrolment_read
+from gongji.store.raw import Read
 from gongji.store.records import PersonRecord
 from gongji.store.uow import UnitOfWork
 
@@ -51,9 +53,6 @@ def person_info(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) 
     ctx.limiter.admit(f"fsi lookup:{institution}", ctx.limits.fsi_lookups_per_minute)
     presented = presented_credential(fields.child(env.input, "data"))
     asked = asking(env, institution, PURPOSE)
-    holder = holder_read(ctx, presented.cert_type, presented.cert_no)
-    if holder is not None and holder.psn_no is not None:  # an e-voucher names its holder
-        uow.prefetch([holder.read, governing_enrolment_read(holder.psn_no)])  # one trip
     try:
         person = identify_presented(ctx, uow, presented)
     except PersonNotIdentified:
@@ -67,6 +66,21 @@ def person_info(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) 
         "insuinfo": _insuinfo(ctx, uow, person),
         "idetinfo": [],
     }
+
+
+def person_info_reads(ctx: Context, env: Envelope, institution: str) -> list[Read]:
+    """What 1101 reads first, to make with the message's nonce check
+    (``Transaction.reads_ahead``): an e-voucher names its holder, whose record and enrolments
+    are then read in that trip; a card's holder is found by the read itself (nothing ahead),
+    and a message that does not parse is refused by the handler, once the nonce is spent."""
+    try:
+        presented = presented_credential(fields.child(env.input, "data"))
+    except GongjiError:
+        return []
+    holder = holder_read(ctx, presented.cert_type, presented.cert_no)
+    if holder is None or holder.psn_no is None:
+        return []
+    return [holder.read, governing_enrolment_read(holder.psn_no)]
 
 
 def _insuinfo(ctx: Context, uow: UnitOfWork, person: PersonRecord) -> list[dict[str, Any]]:

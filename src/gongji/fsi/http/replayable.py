@@ -60,7 +60,7 @@ def scope(institution: str) -> str:
     return idempotency.scope_for(f"fsi:{institution}")
 
 
-def reads_ahead(env: Envelope, institution: str) -> list[Read]:
+def reads_ahead(_ctx: Context, env: Envelope, institution: str) -> list[Read]:
     """What a handler wrapped in :func:`once` reads first: the record of its ``msgid``, to make
     with the message's nonce check (``Transaction.reads_ahead``)."""
     return [idempotency.record_read(scope(institution), env.msgid)]

@@ -238,7 +238,7 @@ def _run(
                 ctx,
                 verified,
                 lambda uow: chosen.handler(ctx, uow, envelope, institution),
-                None if ahead is None else lambda: ahead(envelope, institution),
+                None if ahead is None else lambda: ahead(ctx, envelope, institution),
             )
         signing.spend_alone(ctx, verified)
         return run_in_transaction(

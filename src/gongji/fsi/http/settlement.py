@@ -247,7 +247,7 @@ def _patient(
     return require_person(uow, fields.required_text(data, "psn_no", pattern=_ID))
 
 
-def settle_reads(env: Envelope, institution: str) -> list[Read]:
+def settle_reads(_ctx: Context, env: Envelope, institution: str) -> list[Read]:
     """What :func:`settle` reads first, for the route to make with the message's nonce check
     (``signing.run_signed_write``): a visit's uploaded lines' reads (:func:`_settling_reads`),
     nothing for a bill sent inline or a message without its ``data``."""

@@ -32,7 +32,7 @@ from gongji.fsi.http import (
     visits,
 )
 from gongji.fsi.http.envelope import REGION_PATTERN, Envelope
-from gongji.fsi.http.person_info import person_info
+from gongji.fsi.http.person_info import person_info, person_info_reads
 from gongji.fsi.http.sign_in import sign_in, sign_out
 from gongji.kernel.context import Context
 from gongji.settlement.service.reconciliation import CLR_TYPES, Result, Totals, reconcile_totals
@@ -59,7 +59,7 @@ class FsiInfnoUnknown(GongjiError):
     message_en: ClassVar[str] = "Unsupported transaction: {infno}"
 
 
-ReadsAhead = Callable[[Envelope, str], list[Read]]
+ReadsAhead = Callable[[Context, Envelope, str], list[Read]]
 """What a handler will read first, from the message alone (it must not raise): made with the
 message's nonce check, in one round trip on PostgreSQL."""
 
@@ -160,7 +160,7 @@ def _date(data: fields.Node, name: str) -> date:
 
 TRANSACTIONS: Final[Mapping[str, Transaction]] = {
     # 1101 writes the record of the look-up (people.service.lookups), nothing else.
-    "1101": Transaction("人员信息获取", person_info, writes=True),
+    "1101": Transaction("人员信息获取", person_info, writes=True, reads_ahead=person_info_reads),
     "2101": Transaction("药店预结算", settlement.pre_settle, writes=False),
     "2102": Transaction(
         "药店结算", settlement.settle, writes=True, reads_ahead=settlement.settle_reads
