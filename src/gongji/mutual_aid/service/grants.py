@@ -343,9 +343,9 @@ def reject(ctx: Context, uow: UnitOfWork, actor: Actor, grant_id: str) -> GrantR
     grant = _locked_grant(uow, actor, grant_id, role="recipient")
     if grant.state != GrantState.OFFERED:
         raise grant_errors.GrantNotOffered(state=grant.state)
-    _void_offer(ctx, uow, grant, GrantState.REJECTED, "rejected")
+    rejected = _void_offer(ctx, uow, grant, GrantState.REJECTED, "rejected")
     _events(ctx, uow, grant, "grant_rejected", actor)
-    return _grant(uow, grant.id)
+    return rejected
 
 
 def revoke(ctx: Context, uow: UnitOfWork, actor: Actor, grant_id: str) -> GrantRecord:
@@ -354,9 +354,9 @@ def revoke(ctx: Context, uow: UnitOfWork, actor: Actor, grant_id: str) -> GrantR
     policy = ctx.policy(grant.contributor_region)
     accepted_on = from_us(grant.accepted_at_us or 0).astimezone(BUSINESS_TZ).date()
     check_revoke(GrantState(grant.state), accepted_on, ctx.today(), policy)
-    returned = return_quota(ctx, uow, grant, "revoked")
+    returned, revoked = return_quota(ctx, uow, grant, "revoked")
     _events(ctx, uow, grant, "grant_revoked", actor, returned_fen=returned)
-    return _grant(uow, grant.id)
+    return revoked
 
 
 def give_back(ctx: Context, uow: UnitOfWork, actor: Actor, grant_id: str) -> GrantRecord:
@@ -364,31 +364,41 @@ def give_back(ctx: Context, uow: UnitOfWork, actor: Actor, grant_id: str) -> Gra
     grant = _locked_grant(uow, actor, grant_id, role="recipient")
     if grant.state != GrantState.ACTIVE:
         raise grant_errors.GrantNotActive(state=grant.state)
-    returned = return_quota(ctx, uow, grant, "returned")
+    returned, given_back = return_quota(ctx, uow, grant, "returned")
     _events(ctx, uow, grant, "grant_returned", actor, returned_fen=returned)
-    return _grant(uow, grant.id)
+    return given_back
 
 
-def return_quota(ctx: Context, uow: UnitOfWork, grant: GrantRecord, reason: str) -> int:
-    """Move what is left in an active grant's quota back to the contributor; close the grant."""
+def return_quota(
+    ctx: Context, uow: UnitOfWork, grant: GrantRecord, reason: str
+) -> tuple[int, GrantRecord]:
+    """Move what is left in an active grant's quota back to the contributor; close the grant.
+    What was moved back, and the grant as closed."""
     left = grant_money.return_left(ctx, uow, grant)
-    _close(ctx, uow, grant, GrantState.CLOSED, reason)
-    return left
+    return left, _close(ctx, uow, grant, GrantState.CLOSED, reason)
 
 
 def _void_offer(
     ctx: Context, uow: UnitOfWork, grant: GrantRecord, state: GrantState, reason: str
-) -> None:
+) -> GrantRecord:
     grant_money.void_offer(ctx, uow, grant)
-    _close(ctx, uow, grant, state, reason)
+    return _close(ctx, uow, grant, state, reason)
 
 
 def _close(
     ctx: Context, uow: UnitOfWork, grant: GrantRecord, state: GrantState, reason: str
-) -> None:
+) -> GrantRecord:
+    """The grant closed as written: the caller answers with it, without reading it back (on
+    PostgreSQL that read was a round trip; the write now goes with the ``COMMIT``)."""
+    closed = replace(grant, state=state.value, closed_at_us=ctx.now_us(), close_reason=reason)
     aid_repo.update_grant(
-        uow.connection, grant.id, state=state.value, closed_at_us=ctx.now_us(), close_reason=reason
+        uow.connection,
+        grant.id,
+        state=closed.state,
+        closed_at_us=closed.closed_at_us,
+        close_reason=closed.close_reason,
     )
+    return closed
 
 
 def release_relationship_grants(
@@ -432,10 +442,10 @@ def release_held(ctx: Context, uow: UnitOfWork, actor: Actor, grant_id: str) -> 
     local_now = ctx.local_now()
     policy = ctx.policy(grant.contributor_region, local_now.date())
     expires = to_us(released_offer_expires_at(local_now, policy))
+    released = replace(grant, state=GrantState.OFFERED.value, expires_at_us=expires)
     aid_repo.update_grant(
-        uow.connection, grant.id, state=GrantState.OFFERED.value, expires_at_us=expires
+        uow.connection, grant.id, state=released.state, expires_at_us=released.expires_at_us
     )
-    released = _grant(uow, grant.id)
     _events(ctx, uow, released, "grant_offered", actor, released=True)
     return released
 
@@ -446,9 +456,9 @@ def reject_held(
     """A risk officer's rejection of a held grant (§6.1.1): the reservation is voided, so the
     money is back in the contributor's account, and the contributor is told it came back."""
     grant = _held_grant(uow, grant_id)
-    _void_offer(ctx, uow, grant, GrantState.REJECTED, "risk_rejected")
+    rejected = _void_offer(ctx, uow, grant, GrantState.REJECTED, "risk_rejected")
     _events(ctx, uow, grant, "grant_rejected", actor, reason=reason)
-    return _grant(uow, grant.id)
+    return rejected
 
 
 def held_grants(uow: UnitOfWork, limit: int = 200) -> list[GrantRecord]:
