@@ -174,9 +174,10 @@ def test_a_quota_returns_what_is_left_when_it_posts(
     before = world.balances("440100", giver)
     sent = spend_before_posting(monkeypatch, f"{grant_id}:return:", chart.earmark(grant_id), 50_000)
 
-    returned = run(ctx, lambda uow: grants.return_quota(ctx, uow, grant, "returned"))
+    returned, closed = run(ctx, lambda uow: grants.return_quota(ctx, uow, grant, "returned"))
 
     assert returned == 150_000
+    assert (closed.state, closed.close_reason) == ("closed", "returned")
     assert [(t.amount, t.flags) for t in sent] == [
         (20_000, TransferFlags.BALANCING_DEBIT | TransferFlags.LINKED),  # earlier years' part
         (AMOUNT_MAX, TransferFlags.BALANCING_DEBIT),  # the rest, to this year's
