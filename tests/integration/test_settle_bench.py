@@ -65,12 +65,23 @@ def test_http_rows_settle_through_the_signed_api_beside_health() -> None:
     # A second per row: a visit is three messages, and a loaded machine may finish none in 0.3 s.
     (result,) = run_settle_bench(replace(TINY, layers=("http",), seconds=1.0)).results
     assert result.ledger_ok, result.ledger_check
-    http, health, visit = result.rows
+    app, app_health, http, health, visit = result.rows
     assert (http.layer, health.layer, visit.layer) == ("http", "http health", "http fsi visit")
     assert http.refused == {} and visit.refused == {} and health.refused == {}
     assert http.completed > 0 and visit.completed > 0 and health.completed > 0
     assert http.health_ratio == pytest.approx(http.per_s / health.per_s)
     assert http.target == "≥ 1,000/s" and http.met is (http.per_s >= 1000)
+    # The same app called in the bench's process, one request at a time: its own CPU.
+    assert (app.layer, app_health.layer) == ("app", "app health")
+    assert app.generator == app_health.generator == "in-process (ASGI)"
+    assert app.refused == {} and app_health.refused == {}
+    assert app.completed > 0 and app_health.completed > 0
+    assert 0 < app.shared < app.completed and app_health.shared == 0
+    assert app.cpu_ms_per_request is not None and app_health.cpu_ms_per_request is not None
+    assert app.cpu_ms_per_request > app_health.cpu_ms_per_request > 0  # a settlement does more
+    assert app.db_trips_per_request is not None and app.db_trips_per_request >= 4
+    assert app_health.db_trips_per_request == pytest.approx(3.0)  # SQLite: BEGIN, SELECT, end
+    assert app.health_ratio is None and app.target is None
 
 
 def test_cli_prints_the_report_as_json() -> None:

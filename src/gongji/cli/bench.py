@@ -152,7 +152,7 @@ def settle(
         ),
     ] = 1_000,
     service_only: Annotated[
-        bool, typer.Option("--service-only", help="Skip the HTTP rows (no server).")
+        bool, typer.Option("--service-only", help="Skip the app and HTTP rows (no server).")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     pg_url: Annotated[

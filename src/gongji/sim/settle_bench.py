@@ -8,6 +8,9 @@ shared money). Rows, in order, each over the same measured window:
 
 - ``service``: ``services.settlement.settle`` in its own transaction per bill, from client
   threads in this process (what the code costs without HTTP and signing);
+- ``app`` and ``app health``: the same app the server runs, called through ASGI in this process,
+  one request at a time, with no HTTP server: the app's own CPU a signed settlement and a health
+  check, steadier than the HTTP rows' (sim/settle_app.py). Run with the HTTP rows;
 - ``http``: signed ``POST /api/v1/settlements`` (docs/signing.md) to the real app under uvicorn
   in a separate process on 127.0.0.1 (sim/settle_server.py), from the same number of client
   threads spread over ``client_processes`` processes, requests signed ahead
@@ -43,6 +46,7 @@ from typing import Final
 
 from sqlalchemy import Engine
 
+from gongji.app.asgi import create_app
 from gongji.bootstrap import build
 from gongji.config import Settings
 from gongji.kernel.context import Context
@@ -51,6 +55,7 @@ from gongji.sim.bench_pg import BenchError
 from gongji.sim.cpu import cores, machine_times
 from gongji.sim.db_trips import TripCounter
 from gongji.sim.ledger_bench import machine
+from gongji.sim.settle_app import app_rows
 from gongji.sim.settle_clients import ClientPlan
 from gongji.sim.settle_measure import (
     SettleRow,
@@ -198,6 +203,7 @@ def _bench_database(database: str, store: _Store, options: SettleOptions) -> Dat
         if "service" in options.layers:
             rows += _service_rows(service_sender(ctx, world, options.seed), store, options)
         if "http" in options.layers:
+            rows += _app_rows(settings, store, world, options)
             rows += _http_rows(env, store, world, options)
             rows += _workers_rows(database, env, store, world, options)
     report = check_ledger(store.engine)
@@ -232,6 +238,14 @@ def _service_rows(sender: SenderFor, store: _Store, options: SettleOptions) -> l
         label = ("service", f"{options.rate:g}/s", "in-process", None)
         rows.append(settle_row(label, clients, measured))
     return rows
+
+
+def _app_rows(
+    settings: Settings, store: _Store, world: World, options: SettleOptions
+) -> list[SettleRow]:
+    """The app alone, called in this process: its own CPU a request (sim/settle_app.py)."""
+    app = create_app(build(settings, engine=store.engine, migrate=False))
+    return app_rows(app, world, store.counter, options.seconds, options.warmup_s, options.seed)
 
 
 def _http_rows(

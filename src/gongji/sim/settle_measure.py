@@ -52,7 +52,7 @@ class Measured:
 
 @dataclass(frozen=True, slots=True)
 class SettleRow:
-    layer: str  # service | http | http health
+    layer: str  # service | app | app health | http | http health | http fsi visit
     mode: str  # "max" (closed loop) or "500/s" (fixed rate)
     generator: str  # in-process (service) | processes | threads (the earlier HTTP generator)
     server_workers: int | None

@@ -56,7 +56,7 @@ def _table(result: DatabaseSettleResult, seconds: float) -> Table:
 
 def _cells(row: SettleRow) -> list[str]:
     refused = ", ".join(f"{code} ×{count}" for code, count in row.refused.items()) or "—"
-    shared = row.layer != "http health" and row.completed > 0
+    shared = not row.layer.endswith(" health") and row.completed > 0
     target = "—" if row.target is None else f"{row.target}: {'met' if row.met else 'NOT met'}"
     return [
         row.layer,

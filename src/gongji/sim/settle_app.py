@@ -1,0 +1,207 @@
+"""The app's own CPU a request, with no HTTP server around it: ``gongji bench settle``'s ``app``
+and ``app health`` rows.
+
+An HTTP row's server CPU is the app's and uvicorn's together (its sockets, its parsing, its
+event loop), read from a server loaded by client processes on the same two cores, and it
+drifted by a fifth between runs of the same code on one machine. So, before the HTTP rows, the
+bench also builds the same app in its own process, on the same store, and calls it as an ASGI
+server would (a scope, the body, the answer's messages), one request at a time from one event
+loop: a signed settlement, then the health check. Each row counts only the CPU this process
+spent while the app was answering (its settlement threads included), not the signing of the
+next request, which is done between calls: what remains is the app's own cost, repeatable from
+run to run to about a percent, which makes a change to it measurable where the HTTP rows
+cannot show it.
+
+Sequential on purpose: one request in flight measures what one request costs, not the app's
+capacity (the HTTP rows measure that). So each settlement also commits alone, where under the
+HTTP rows' load concurrent settlements share commits (store/writers.py): the ``app`` row is not
+the ``http`` row less uvicorn, and no ratio to health is drawn from its sequential rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Final
+
+from gongji.identity.service.signing import sign_request
+from gongji.sim.cpu import machine_times
+from gongji.sim.db_trips import TripCounter
+from gongji.sim.settle_clients import HEALTH_PATH, SETTLE_PATH, refusal_code
+from gongji.sim.settle_load import Outcome, Tally
+from gongji.sim.settle_measure import Measured, SettleRow, Snapshot, settle_row
+from gongji.sim.settle_mix import draw_bill
+from gongji.sim.settle_world import World
+
+SIGNED_AHEAD: Final = 50  # requests signed at a time, between calls
+GENERATOR: Final = "in-process (ASGI)"
+
+Message = MutableMapping[str, Any]
+Asgi = Callable[
+    [Message, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]],
+    Awaitable[None],
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: bytes
+
+
+def app_rows(
+    app: Asgi, world: World, counter: TripCounter, seconds: float, warmup_s: float, seed: int
+) -> list[SettleRow]:
+    """The ``app`` (signed settlements) and ``app health`` rows, ``seconds`` each after
+    ``warmup_s`` of the same calls, with the app's lifespan around them."""
+    return asyncio.run(_rows(app, world, counter, (seconds, warmup_s), seed))
+
+
+async def _rows(
+    app: Asgi, world: World, counter: TripCounter, timing: tuple[float, float], seed: int
+) -> list[SettleRow]:
+    async with _lifespan(app):
+        bills = _SignedBills(world, seed)
+        settle = await _measure(app, bills.next, counter, timing)
+        health = await _measure(app, lambda: ("GET", HEALTH_PATH, b"", ()), counter, timing)
+    return [
+        settle_row(("app", "max", GENERATOR, None), 1, settle),
+        settle_row(("app health", "max", GENERATOR, None), 1, health),
+    ]
+
+
+Request = tuple[str, str, bytes, tuple[tuple[str, str], ...]]  # method, path, body, headers
+
+
+class _SignedBills:
+    """Signed settlement requests of the bench's mix, signed a few at a time."""
+
+    def __init__(self, world: World, seed: int) -> None:
+        self._world = world
+        self._rng = random.Random(f"{seed}-app")
+        self._numbers = itertools.count()
+        self._label = f"app-{uuid.uuid4().hex[:8]}"
+        self._ready: list[Request] = []
+
+    def next(self) -> Request:
+        if not self._ready:
+            self._ready = [self._sign() for _ in range(SIGNED_AHEAD)]
+            self._ready.reverse()
+        return self._ready.pop()
+
+    def _sign(self) -> Request:
+        bill = draw_bill(self._rng, self._world)
+        key = self._world.keys[bill.key_index]
+        body = json.dumps(bill.body(f"{self._label}-{next(self._numbers)}")).encode()
+        headers = sign_request(
+            key.key_id, key.secret, "POST", SETTLE_PATH, body, int(time.time()), uuid.uuid4().hex
+        )
+        extra = {"Content-Type": "application/json", "Content-Length": str(len(body))}
+        return "POST", SETTLE_PATH, body, tuple({**headers, **extra}.items())
+
+
+async def _measure(
+    app: Asgi,
+    next_request: Callable[[], Request],
+    counter: TripCounter,
+    timing: tuple[float, float],
+) -> Measured:
+    """Calls until ``seconds`` after the warm-up; CPU and trips only while the app answers."""
+    seconds, warmup_s = timing
+    tally = Tally()
+    window_start = time.monotonic() + warmup_s
+    window_end = window_start + seconds
+    cpu_s, trips = 0.0, 0
+    machine_before = None
+    while (now := time.monotonic()) < window_end:
+        request = next_request()
+        counted = now >= window_start
+        if counted and machine_before is None:
+            machine_before = machine_times()
+        cpu_before, trips_before, sent = time.process_time(), counter.trips, time.monotonic()
+        answer = await call(app, *request)
+        done = time.monotonic()
+        if not counted:
+            continue
+        cpu_s += time.process_time() - cpu_before
+        trips += counter.trips - trips_before
+        tally.add(_outcome(request[1], answer), done - sent, done)
+        tally.in_window += 1
+    edges = (Snapshot(0.0, 0, 0.0, machine_before), Snapshot(cpu_s, trips, 0.0, machine_times()))
+    return Measured(tally, tally.in_window / seconds, edges, None)
+
+
+def _outcome(path: str, answer: Answer) -> Outcome:
+    """As the HTTP rows' clients judge an answer (sim/settle_clients.py)."""
+    if path == HEALTH_PATH:
+        return Outcome(None if answer.status == 200 else f"http {answer.status}")
+    if answer.status != 201:
+        return Outcome(refusal_code(answer.status, answer.body))
+    return Outcome(None, json.loads(answer.body).get("acct_mulaid_pay") != "0.00")
+
+
+async def call(
+    app: Asgi, method: str, path: str, body: bytes, headers: tuple[tuple[str, str], ...]
+) -> Answer:
+    """One request through the ASGI interface, as an HTTP/1.1 server hands it over."""
+    sent: list[Message] = []
+    delivered = False
+
+    async def receive() -> Message:
+        nonlocal delivered
+        if delivered:  # the app asks again only to learn that the client went away: never
+            await asyncio.Event().wait()
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: Message = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(name.lower().encode(), value.encode()) for name, value in headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    await app(scope, receive, send)
+    start = next(message for message in sent if message["type"] == "http.response.start")
+    body_parts = [m.get("body", b"") for m in sent if m["type"] == "http.response.body"]
+    return Answer(int(start["status"]), b"".join(body_parts))
+
+
+@asynccontextmanager
+async def _lifespan(app: Asgi) -> AsyncIterator[None]:
+    """The app's start-up and shut-down around the rows, as an ASGI server runs them."""
+    inbox: asyncio.Queue[Message] = asyncio.Queue()
+    outbox: asyncio.Queue[Message] = asyncio.Queue()
+    scope: Message = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    running = asyncio.ensure_future(app(scope, inbox.get, outbox.put))
+
+    async def exchange(event: str) -> None:
+        await inbox.put({"type": event})
+        answer = await outbox.get()
+        if answer["type"] != f"{event}.complete":
+            raise RuntimeError(f"the app's {event} failed: {answer.get('message', answer)}")
+
+    await exchange("lifespan.startup")
+    try:
+        yield
+    finally:
+        await exchange("lifespan.shutdown")
+        await running
