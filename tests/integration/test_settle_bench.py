@@ -17,6 +17,8 @@ from typer.testing import CliRunner
 
 from conftest import PG_URL, require_postgres
 from gongji.cli.bench import bench_app
+from gongji.ledger.check import CheckReport
+from gongji.sim import settle_bench
 from gongji.sim.bench_pg import ensure_database
 from gongji.sim.db_trips import TripCounter
 from gongji.sim.settle_bench import SettleOptions, SettleReport, run_settle_bench
@@ -45,6 +47,7 @@ def test_service_rows_settle_with_shared_money_and_the_ledger_checks_clean(
     (result,) = report.results
     assert result.database in ("sqlite", "postgres")
     assert result.ledger_ok, result.ledger_check
+    assert result.ledger_check.endswith("(checked after each of 2 writing rows)")
     assert [(row.layer, row.mode) for row in result.rows] == [
         ("service", "max"),
         ("service", "20/s"),
@@ -66,6 +69,7 @@ def test_http_rows_settle_through_the_signed_api_beside_health() -> None:
     (result,) = run_settle_bench(replace(TINY, layers=("http",), seconds=1.0)).results
     assert result.ledger_ok, result.ledger_check
     app, app_health, http, health, visit = result.rows
+    assert result.ledger_check.endswith("(checked after each of 3 writing rows)")
     assert (http.layer, health.layer, visit.layer) == ("http", "http health", "http fsi visit")
     assert http.refused == {} and visit.refused == {} and health.refused == {}
     assert http.completed > 0 and visit.completed > 0 and health.completed > 0
@@ -195,3 +199,16 @@ def test_a_bench_url_may_carry_gongjis_own_prepared_statements_option() -> None:
         assert connection.execute(text("SELECT current_schema()")).scalar() == schema
         prepared = connection.execute(text("SELECT count(*) FROM pg_prepared_statements"))
         assert prepared.scalar() == 0
+
+
+def test_a_failed_ledger_check_names_the_row_after_which_it_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The second check (after the fixed-rate row) finds a violation; the later ones pass.
+    reports = iter([CheckReport(), CheckReport(violations=["account x: debits > credits"])])
+    monkeypatch.setattr(settle_bench, "check_ledger", lambda _engine: next(reports, CheckReport()))
+    (result,) = run_settle_bench(replace(TINY, rate=20.0)).results
+    assert not result.ledger_ok
+    assert result.ledger_check == (
+        "after the service row: ledger check: FAILED — account x: debits > credits"
+    )

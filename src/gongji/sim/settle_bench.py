@@ -27,8 +27,9 @@ the round trips to the database per request, and the client processes' CPU share
 ``client_saturated`` when the clients were the limit (sim/settle_measure.py).
 
 With ``rate`` set, the service and HTTP rows are also run at that fixed rate (open loop, see
-sim/settle_load.py) to give latency percentiles at a known load. Afterwards the ledger must
-check clean (``gongji ledger check``'s invariants); its verdict is part of the report.
+sim/settle_load.py) to give latency percentiles at a known load. After every row that writes
+(all but the health rows) the ledger must check clean (``gongji ledger check``'s invariants);
+the verdict, naming the row after which a check failed, is part of the report.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from gongji.app.asgi import create_app
 from gongji.bootstrap import build
 from gongji.config import Settings
 from gongji.kernel.context import Context
-from gongji.ledger.check import check_ledger
+from gongji.ledger.check import CheckReport, check_ledger
 from gongji.sim.bench_pg import BenchError
 from gongji.sim.cpu import cores, machine_times
 from gongji.sim.db_trips import TripCounter
@@ -180,6 +181,23 @@ class _Store:
     url: str
     schema: str | None
     counter: TripCounter  # the bench process's round trips to it
+    checks: list[tuple[str, CheckReport]] = field(default_factory=list)
+
+    def checked(self, row: SettleRow) -> SettleRow:
+        """``row``, once the ledger has passed ``gongji ledger check``'s invariants after it
+        (or failed them: the report says after which row)."""
+        self.checks.append((row.layer, check_ledger(self.engine)))
+        return row
+
+    def verdict(self) -> tuple[str, bool]:
+        """The first failed check, else the last, with how many rows were checked."""
+        failed = [(layer, report) for layer, report in self.checks if not report.ok]
+        if failed:
+            layer, report = failed[0]
+            return f"after the {layer} row: {report.verdict()}", False
+        last = check_ledger(self.engine) if not self.checks else self.checks[-1][1]
+        rows = len(self.checks)
+        return f"{last.verdict()} (checked after each of {rows} writing rows)", True
 
 
 def _bench_database(database: str, store: _Store, options: SettleOptions) -> DatabaseSettleResult:
@@ -206,8 +224,8 @@ def _bench_database(database: str, store: _Store, options: SettleOptions) -> Dat
             rows += _app_rows(settings, store, world, options)
             rows += _http_rows(env, store, world, options)
             rows += _workers_rows(database, env, store, world, options)
-    report = check_ledger(store.engine)
-    return DatabaseSettleResult(database, setup_s, _judge(rows), report.verdict(), report.ok)
+    verdict, ok = store.verdict()
+    return DatabaseSettleResult(database, setup_s, _judge(rows), verdict, ok)
 
 
 def _settle_history(ctx: Context, world: World, store: _Store, options: SettleOptions) -> None:
@@ -232,11 +250,12 @@ def _service_rows(sender: SenderFor, store: _Store, options: SettleOptions) -> l
     timing: tuple[float, float, float | None] = (options.seconds, options.warmup_s, None)
     measured = in_process(sender("service-max"), options.clients, timing, read)
     rows = [settle_row(("service", "max", "in-process", None), options.clients, measured)]
+    store.checked(rows[-1])
     if options.rate is not None:
         clients, timing = rate_clients(options), (options.seconds, options.warmup_s, options.rate)
         measured = in_process(sender("service-rate"), clients, timing, read)
         label = ("service", f"{options.rate:g}/s", "in-process", None)
-        rows.append(settle_row(label, clients, measured))
+        rows.append(store.checked(settle_row(label, clients, measured)))
     return rows
 
 
@@ -245,7 +264,10 @@ def _app_rows(
 ) -> list[SettleRow]:
     """The app alone, called in this process: its own CPU a request (sim/settle_app.py)."""
     app = create_app(build(settings, engine=store.engine, migrate=False))
-    return app_rows(app, world, store.counter, options.seconds, options.warmup_s, options.seed)
+    settle, health = app_rows(
+        app, world, store.counter, options.seconds, options.warmup_s, options.seed
+    )
+    return [store.checked(settle), health]  # health writes nothing
 
 
 def _http_rows(
@@ -254,13 +276,14 @@ def _http_rows(
     workers = options.server_workers
     rows = []
     with bench_server(env, store.schema, workers) as server:
-        rows.append(_processes_row(server, world, options, "http", "settle"))
+        rows.append(store.checked(_processes_row(server, world, options, "http", "settle")))
         if options.rate is not None:
-            rows.append(_processes_row(server, world, options, "http", "settle", options.rate))
+            fixed = _processes_row(server, world, options, "http", "settle", options.rate)
+            rows.append(store.checked(fixed))
         rows.append(_processes_row(server, world, options, "http health", "health"))
-        rows.append(_visit_row(server, world, options))
+        rows.append(store.checked(_visit_row(server, world, options)))
         if options.compare_threads:
-            rows += _threads_rows(server, world, options)
+            rows += [store.checked(row) for row in _threads_rows(server, world, options)]
     return rows
 
 
@@ -287,7 +310,7 @@ def _workers_rows(
     for workers in options.workers:
         with bench_server(env, store.schema, workers) as server:
             row = _processes_row(server, world, options, "http workers", "settle")
-            rows.append(replace(row, server_workers=workers))
+            rows.append(store.checked(replace(row, server_workers=workers)))
     return rows
 
 
