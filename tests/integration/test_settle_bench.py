@@ -68,7 +68,7 @@ def test_http_rows_settle_through_the_signed_api_beside_health() -> None:
     # A second per row: a visit is three messages, and a loaded machine may finish none in 0.3 s.
     (result,) = run_settle_bench(replace(TINY, layers=("http",), seconds=1.0)).results
     assert result.ledger_ok, result.ledger_check
-    app, app_health, http, health, visit = result.rows
+    app, app_health, app_visit, http, health, visit = result.rows
     assert result.ledger_check.endswith("(checked after each of 3 writing rows)")
     assert (http.layer, health.layer, visit.layer) == ("http", "http health", "http fsi visit")
     assert http.refused == {} and visit.refused == {} and health.refused == {}
@@ -86,6 +86,9 @@ def test_http_rows_settle_through_the_signed_api_beside_health() -> None:
     assert app.db_trips_per_request is not None and app.db_trips_per_request >= 4
     assert app_health.db_trips_per_request == pytest.approx(3.0)  # SQLite: BEGIN, SELECT, end
     assert app.health_ratio is None and app.target is None
+    assert app_visit.layer == "app fsi visit" and app_visit.refused == {}
+    assert app_visit.completed > 0 and app_visit.cpu_ms_per_request is not None
+    assert app_visit.cpu_ms_per_request > app.cpu_ms_per_request  # three messages a visit
 
 
 def test_cli_prints_the_report_as_json() -> None:

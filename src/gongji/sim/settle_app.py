@@ -1,15 +1,17 @@
-"""The app's own CPU a request, with no HTTP server around it: ``gongji bench settle``'s ``app``
-and ``app health`` rows.
+"""The app's own CPU a request, with no HTTP server around it: ``gongji bench settle``'s ``app``,
+``app health`` and ``app fsi visit`` rows.
 
 An HTTP row's server CPU is the app's and uvicorn's together (its sockets, its parsing, its
 event loop), read from a server loaded by client processes on the same two cores, and it
 drifted by a fifth between runs of the same code on one machine. So, before the HTTP rows, the
 bench also builds the same app in its own process, on the same store, and calls it as an ASGI
-server would (a scope, the body, the answer's messages), one request at a time from one event
-loop: a signed settlement, then the health check. Each row counts only the CPU this process
-spent while the app was answering (its settlement threads included), not the signing of the
-next request, which is done between calls: what remains is the app's own cost, repeatable from
-run to run to about a percent, which makes a change to it measurable where the HTTP rows
+server would (a scope, the body, the answer's messages), one request at a time: a signed
+settlement, the health check, then a whole outpatient visit over the national interface (2201,
+2204, 2207, as the ``http fsi visit`` row sends it), on an event loop in the bench's own
+thread that awaits each answer before it makes the next call. Each row counts only the CPU this
+process spent while the app was answering (its worker threads included), not the signing of
+the next request, which is done between calls: what remains is the app's own cost, repeatable
+from run to run to about a percent, which makes a change to it measurable where the HTTP rows
 cannot show it.
 
 Sequential on purpose: one request in flight measures what one request costs, not the app's
@@ -26,7 +28,7 @@ import json
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Final
@@ -37,7 +39,7 @@ from gongji.sim.db_trips import TripCounter
 from gongji.sim.settle_clients import HEALTH_PATH, SETTLE_PATH, refusal_code
 from gongji.sim.settle_load import Outcome, Tally
 from gongji.sim.settle_measure import Measured, SettleRow, Snapshot, settle_row
-from gongji.sim.settle_mix import draw_bill
+from gongji.sim.settle_mix import FSI_PATH, draw_bill, draw_visit, visit_steps
 from gongji.sim.settle_world import World
 
 SIGNED_AHEAD: Final = 50  # requests signed at a time, between calls
@@ -59,22 +61,40 @@ class Answer:
 def app_rows(
     app: Asgi, world: World, counter: TripCounter, seconds: float, warmup_s: float, seed: int
 ) -> list[SettleRow]:
-    """The ``app`` (signed settlements) and ``app health`` rows, ``seconds`` each after
-    ``warmup_s`` of the same calls, with the app's lifespan around them."""
-    return asyncio.run(_rows(app, world, counter, (seconds, warmup_s), seed))
+    """The ``app`` (signed settlements), ``app health`` and ``app fsi visit`` rows, ``seconds``
+    each after ``warmup_s`` of the same calls, with the app's lifespan around them."""
+    return asyncio.run(_rows(app, _Meter(app, counter), world, (seconds, warmup_s), seed))
 
 
 async def _rows(
-    app: Asgi, world: World, counter: TripCounter, timing: tuple[float, float], seed: int
+    app: Asgi, meter: _Meter, world: World, timing: tuple[float, float], seed: int
 ) -> list[SettleRow]:
+    bills = _SignedBills(world, seed)
+    visits = random.Random(f"{seed}-app-visits")
+    numbers = itertools.count()
+
+    async def settle() -> Outcome:
+        return _outcome(SETTLE_PATH, await meter.call(*bills.next()))
+
+    async def health() -> Outcome:
+        return _outcome(HEALTH_PATH, await meter.call("GET", HEALTH_PATH, b"", ()))
+
+    async def visit() -> Outcome:
+        steps = visit_steps(world, draw_visit(visits, world), f"app{next(numbers):011d}")
+        try:
+            message = next(steps)
+            while True:
+                message = steps.send(await meter.post(*message))
+        except StopIteration as done:
+            outcome: Outcome = done.value
+            return outcome
+
+    rows = []
     async with _lifespan(app):
-        bills = _SignedBills(world, seed)
-        settle = await _measure(app, bills.next, counter, timing)
-        health = await _measure(app, lambda: ("GET", HEALTH_PATH, b"", ()), counter, timing)
-    return [
-        settle_row(("app", "max", GENERATOR, None), 1, settle),
-        settle_row(("app health", "max", GENERATOR, None), 1, health),
-    ]
+        for layer, unit in (("app", settle), ("app health", health), ("app fsi visit", visit)):
+            measured = await meter.measure(unit, *timing)
+            rows.append(settle_row((layer, "max", GENERATOR, None), 1, measured))
+    return rows
 
 
 Request = tuple[str, str, bytes, tuple[tuple[str, str], ...]]  # method, path, body, headers
@@ -107,35 +127,52 @@ class _SignedBills:
         return "POST", SETTLE_PATH, body, tuple({**headers, **extra}.items())
 
 
-async def _measure(
-    app: Asgi,
-    next_request: Callable[[], Request],
-    counter: TripCounter,
-    timing: tuple[float, float],
-) -> Measured:
-    """Calls until ``seconds`` after the warm-up; CPU and trips only while the app answers."""
-    seconds, warmup_s = timing
-    tally = Tally()
-    window_start = time.monotonic() + warmup_s
-    window_end = window_start + seconds
-    cpu_s, trips = 0.0, 0
-    machine_before = None
-    while (now := time.monotonic()) < window_end:
-        request = next_request()
-        counted = now >= window_start
-        if counted and machine_before is None:
-            machine_before = machine_times()
-        cpu_before, trips_before, sent = time.process_time(), counter.trips, time.monotonic()
-        answer = await call(app, *request)
-        done = time.monotonic()
-        if not counted:
-            continue
-        cpu_s += time.process_time() - cpu_before
-        trips += counter.trips - trips_before
-        tally.add(_outcome(request[1], answer), done - sent, done)
-        tally.in_window += 1
-    edges = (Snapshot(0.0, 0, 0.0, machine_before), Snapshot(cpu_s, trips, 0.0, machine_times()))
-    return Measured(tally, tally.in_window / seconds, edges, None)
+class _Meter:
+    """Calls into the app, counting the CPU and the round trips spent while it answered."""
+
+    def __init__(self, app: Asgi, counter: TripCounter) -> None:
+        self._app = app
+        self._counter = counter
+        self.cpu_s = 0.0
+        self.trips = 0
+
+    async def call(
+        self, method: str, path: str, body: bytes, headers: tuple[tuple[str, str], ...]
+    ) -> Answer:
+        cpu_before, trips_before = time.process_time(), self._counter.trips
+        answer = await call(self._app, method, path, body, headers)
+        self.cpu_s += time.process_time() - cpu_before
+        self.trips += self._counter.trips - trips_before
+        return answer
+
+    async def post(self, body: bytes, headers: Mapping[str, str]) -> Any:
+        """A national-interface message, as sim/settle_mix.py's visit posts it."""
+        extra = {"Content-Length": str(len(body))}
+        answer = await self.call("POST", FSI_PATH, body, tuple({**headers, **extra}.items()))
+        return json.loads(answer.body)
+
+    async def measure(
+        self, unit: Callable[[], Awaitable[Outcome]], seconds: float, warmup_s: float
+    ) -> Measured:
+        """``unit`` over and over until ``seconds`` after the warm-up; a unit begun in the
+        window counts, with the CPU and trips of its calls."""
+        tally = Tally()
+        window_start = time.monotonic() + warmup_s
+        window_end = window_start + seconds
+        machine_before = None
+        while (began := time.monotonic()) < window_end:
+            counted = began >= window_start
+            if counted and machine_before is None:
+                machine_before = machine_times()
+                self.cpu_s, self.trips = 0.0, 0
+            outcome = await unit()
+            done = time.monotonic()
+            if counted:
+                tally.add(outcome, done - began, done)
+                tally.in_window += 1
+        after = Snapshot(self.cpu_s, self.trips, 0.0, machine_times())
+        edges = (Snapshot(0.0, 0, 0.0, machine_before), after)
+        return Measured(tally, tally.in_window / seconds, edges, None)
 
 
 def _outcome(path: str, answer: Answer) -> Outcome:

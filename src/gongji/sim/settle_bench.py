@@ -8,9 +8,10 @@ shared money). Rows, in order, each over the same measured window:
 
 - ``service``: ``services.settlement.settle`` in its own transaction per bill, from client
   threads in this process (what the code costs without HTTP and signing);
-- ``app`` and ``app health``: the same app the server runs, called through ASGI in this process,
-  one request at a time, with no HTTP server: the app's own CPU a signed settlement and a health
-  check, steadier than the HTTP rows' (sim/settle_app.py). Run with the HTTP rows;
+- ``app``, ``app health`` and ``app fsi visit``: the same app the server runs, called through
+  ASGI in this process, one request at a time, with no HTTP server: the app's own CPU a signed
+  settlement, a health check and a national-interface visit, steadier than the HTTP rows'
+  (sim/settle_app.py). Run with the HTTP rows;
 - ``http``: signed ``POST /api/v1/settlements`` (docs/signing.md) to the real app under uvicorn
   in a separate process on 127.0.0.1 (sim/settle_server.py), from the same number of client
   threads spread over ``client_processes`` processes, requests signed ahead
@@ -264,10 +265,9 @@ def _app_rows(
 ) -> list[SettleRow]:
     """The app alone, called in this process: its own CPU a request (sim/settle_app.py)."""
     app = create_app(build(settings, engine=store.engine, migrate=False))
-    settle, health = app_rows(
-        app, world, store.counter, options.seconds, options.warmup_s, options.seed
-    )
-    return [store.checked(settle), health]  # health writes nothing
+    rows = app_rows(app, world, store.counter, options.seconds, options.warmup_s, options.seed)
+    store.checked(rows[-1])  # after them all: the ledger is not written while they run
+    return rows
 
 
 def _http_rows(

@@ -12,7 +12,7 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
@@ -181,7 +181,24 @@ def visit_inputs(visit: Visit, number: str, voucher: str) -> tuple[dict[str, obj
 
 
 def send_visit(post: Post, world: World, visit: Visit, number: str) -> Outcome:
-    """2201, 2204, 2207 of one visit, each signed; the first refusal ends the visit."""
+    """2201, 2204, 2207 of one visit, each signed and posted; the first refusal ends the visit."""
+    steps = visit_steps(world, visit, number)
+    try:
+        message = next(steps)
+        while True:
+            message = steps.send(post(*message))
+    except StopIteration as done:
+        outcome: Outcome = done.value
+        return outcome
+
+
+VisitSteps = Generator[tuple[bytes, dict[str, str]], Any, Outcome]
+"""Yields each message of a visit, signed (body and headers), and is sent its decoded answer;
+returns the visit's outcome."""
+
+
+def visit_steps(world: World, visit: Visit, number: str) -> VisitSteps:
+    """The messages of :func:`send_visit`, for a caller that sends them its own way."""
     key = world.keys[visit.key_index]
     register, upload = visit_inputs(visit, number, world.vouchers.get(visit.psn_no, ""))
     mdtrt_id = ""
@@ -195,7 +212,7 @@ def send_visit(post: Post, world: World, visit: Visit, number: str) -> Outcome:
         headers = sign_request(
             key.key_id, key.secret, "POST", FSI_PATH, body, int(time.time()), uuid.uuid4().hex
         )
-        answer: Any = post(body, {**headers, "Content-Type": "application/json"})
+        answer: Any = yield body, {**headers, "Content-Type": "application/json"}
         if answer.get("infcode") != 0:
             return Outcome(f"fsi {infno}: {answer.get('err_msg')}"[:80])
         if infno == "2201":
