@@ -11,7 +11,7 @@ settlement, the health check, then a whole outpatient visit over the national in
 thread that awaits each answer before it makes the next call. Each row counts only the CPU this
 process spent while the app was answering (its worker threads included), not the signing of
 the next request, which is done between calls: what remains is the app's own cost, repeatable
-from run to run to about a percent, which makes a change to it measurable where the HTTP rows
+from run to run within a few percent, which makes a change to it measurable where the HTTP rows
 cannot show it.
 
 Sequential on purpose: one request in flight measures what one request costs, not the app's
@@ -72,6 +72,7 @@ async def _rows(
     bills = _SignedBills(world, seed)
     visits = random.Random(f"{seed}-app-visits")
     numbers = itertools.count()
+    tag = uuid.uuid4().hex[:6]  # message ids new per run: a store keeps those it has seen
 
     async def settle() -> Outcome:
         return _outcome(SETTLE_PATH, await meter.call(*bills.next()))
@@ -80,7 +81,7 @@ async def _rows(
         return _outcome(HEALTH_PATH, await meter.call("GET", HEALTH_PATH, b"", ()))
 
     async def visit() -> Outcome:
-        steps = visit_steps(world, draw_visit(visits, world), f"app{next(numbers):011d}")
+        steps = visit_steps(world, draw_visit(visits, world), f"app{tag}{next(numbers):08d}")
         try:
             message = next(steps)
             while True:
