@@ -24,11 +24,15 @@ from gongji.api.limits import BodySizeLimit
 from gongji.app.asgi import create_app
 from gongji.bootstrap import build
 from gongji.config import Settings
+from gongji.fsi.http.routes import ALIASES, CALL_SERVICE, ERROR_CODE_HEADER, PREFIX
+from gongji.fsi.http.transactions import TRANSACTIONS, path_of
 from gongji.identity.service import signing
+from support.fsi import FSI_PATH, His, build_his, envelope
 from support.till import BASE, Counter, mother_bill, open_counter
 
 JSON = {"Content-Type": "application/json"}
 TOO_LARGE = b'{"lines": "' + b"1" * (1 << 20) + b'"}'
+MSG = "H62010000001202603021000"  # + 6 characters
 
 
 @pytest.fixture
@@ -144,7 +148,8 @@ def test_a_lane_is_the_apps_middleware_without_the_door_guard(tmp_path: Path) ->
     finally:
         container.close()
     assert isinstance(app, FrontDoorApp)
-    assert set(app.lanes) == {("POST", BASE)}
+    national = {CALL_SERVICE, *ALIASES, *(path_of(infno) for infno in TRANSACTIONS)}
+    assert set(app.lanes) == {("POST", BASE), *(("POST", PREFIX + path) for path in national)}
     layers = []
     lane: Any = app.lanes["POST", BASE]
     while hasattr(lane, "app"):
@@ -205,3 +210,50 @@ def test_settlements_hold_at_most_their_own_few_worker_threads(
         answers = list(pool.map(lambda n: till.post(BASE, mother_bill(f"burst-{n}")), range(burst)))
     assert [a.status_code for a in answers] == [201] * burst, [a.text for a in answers]
     assert most[0] == counter.ctx.limits.settlement_threads
+
+
+def _national_answers(his: His, tag: str) -> list[tuple[int, str | None, Any, str]]:
+    """What a HIS meets at each kind of national-interface path: a transaction refused, one
+    answered, a message at a path that is not its own, a path that serves nothing, no
+    signature, a body too large."""
+    sign_in = {"signIn": {"opter_no": "D0001", "mac": "", "ip": ""}}
+    sent = [
+        (envelope("2207", {"data": {}}, f"{MSG}{tag}01"), FSI_PATH),
+        (envelope("9001", sign_in, f"{MSG}{tag}02"), FSI_PATH),
+        (envelope("2207", {"data": {}}, f"{MSG}{tag}03"), "/fsi/api" + path_of("2207")),
+        (envelope("2206", {"data": {}}, f"{MSG}{tag}04"), "/fsi/api" + path_of("2207")),
+        (envelope("2304", {"data": {}}, f"{MSG}{tag}05"), "/fsi/api/hospSettService/settV2"),
+        (envelope("2207", {"data": {}}, f"{MSG}{tag}06"), "/fsi/api/hospSettService/2207"),
+    ]
+    responses = [his.call(message, path) for message, path in sent]
+    responses.append(his.client.post(FSI_PATH, content=b"{}", headers=JSON))
+    responses.append(his.client.post(FSI_PATH, content=TOO_LARGE, headers=JSON))
+    answers = []
+    for response in responses:
+        body = response.json()
+        answer = body.get("infcode", body.get("code"))
+        message = body.get("err_msg", body.get("message"))
+        answers.append(
+            (response.status_code, response.headers.get(ERROR_CODE_HEADER), answer, message)
+        )
+    return answers
+
+
+def test_the_national_interface_is_served_past_the_router_and_answers_alike(
+    engine: Engine, tmp_path: Path, routed: list[str]
+) -> None:
+    his = build_his(engine, tmp_path)
+    with his.client:
+        direct = _national_answers(his, "a")
+        # Only the path that serves no transaction went through FastAPI's router.
+        assert routed == ["POST /fsi/api/hospSettService/2207"]
+        missing = "fsi_field_missing"
+        assert [code for _, code, _, _ in direct] == [
+            missing, None, missing, "fsi_path_mismatch", missing, "fsi_path_unknown",
+            "signature_missing", None,
+        ]  # fmt: skip
+        assert direct[1][2] == 0 and direct[-1][:3] == (413, None, "request_too_large")
+        app = his.client.app
+        assert isinstance(app, FrontDoorApp)
+        app.lanes = {}  # from here on FastAPI serves every path
+        assert _national_answers(his, "b") == direct

@@ -82,6 +82,11 @@ class SignedWriteRoute(APIRoute):
 
         return handle
 
+    def direct_lanes(self) -> list[tuple[str, str, ASGIApp]]:
+        """The route's method and path, served by :meth:`direct_app` (api/front_door.py)."""
+        app = self.direct_app()
+        return [(method, self.path, app) for method in self.methods or ()]
+
     def direct_app(self) -> ASGIApp:
         """The route as a plain ASGI app, for the front door: its handler and the answer, without
         the exit stacks FastAPI opens per request for dependencies with ``yield`` (the handler
