@@ -66,7 +66,8 @@ def test_service_rows_settle_with_shared_money_and_the_ledger_checks_clean(
 def test_http_rows_settle_through_the_signed_api_beside_health() -> None:
     # The real app in a uvicorn child process, signed POST /api/v1/settlements from httpx.
     # A second per row: a visit is three messages, and a loaded machine may finish none in 0.3 s.
-    (result,) = run_settle_bench(replace(TINY, layers=("http",), seconds=1.0)).results
+    layers = ("app", "http")
+    (result,) = run_settle_bench(replace(TINY, layers=layers, seconds=1.0)).results
     assert result.ledger_ok, result.ledger_check
     app, app_health, app_visit, http, health, visit = result.rows
     assert result.ledger_check.endswith("(checked after each of 3 writing rows)")
@@ -102,6 +103,17 @@ def test_cli_prints_the_report_as_json() -> None:
     assert database["ledger_ok"] is True
     assert [row["layer"] for row in database["rows"]] == ["service"]
     assert data["mix"].startswith("70% pharmacy (41), 25% outpatient (11), 5% inpatient (21)")
+
+
+def test_cli_runs_the_app_rows_alone() -> None:
+    args = ["settle", "--db", "sqlite", "--app-only", "--seconds", "0.5", "--pairs", "5"]
+    result = CliRunner().invoke(bench_app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    (database,) = json.loads(result.output)["results"]
+    assert database["ledger_ok"] is True
+    layers = [row["layer"] for row in database["rows"]]
+    assert layers == ["app", "app health", "app fsi visit"]
+    assert all(row["generator"] == "in-process (ASGI)" for row in database["rows"])
 
 
 def test_percentiles_are_nearest_rank() -> None:

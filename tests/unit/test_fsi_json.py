@@ -36,3 +36,14 @@ def test_everything_else_is_written_as_json_would() -> None:
         "list": [1, True, {"nested": [Decimal("0.05")]}, ["a", "b"]],
     }
     assert "缺少必填字段" in text  # Chinese as it is, not \u escapes
+
+
+def test_the_text_is_the_standard_encoders_compact_text() -> None:
+    """The same bytes as ``json.dumps`` (compact, Chinese unescaped) for all but amounts:
+    control characters, quotes, line separators, nesting, keys that are numbers."""
+    answer = {
+        "err_msg": '字段 "x"\t\x01\u2028\\/',
+        "output": {"setlinfo": [{"n": 12, "ok": False, "none": None}], 3: "three"},
+        "empty": [{}, [], ""],
+    }
+    assert dumps(answer) == json.dumps(answer, ensure_ascii=False, separators=(",", ":"))

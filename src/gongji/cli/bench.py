@@ -154,6 +154,12 @@ def settle(
     service_only: Annotated[
         bool, typer.Option("--service-only", help="Skip the app and HTTP rows (no server).")
     ] = False,
+    app_only: Annotated[
+        bool,
+        typer.Option(
+            "--app-only", help="Only the app rows: its own CPU a request, steadier than HTTP's."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     pg_url: Annotated[
         str | None,
@@ -167,7 +173,7 @@ def settle(
     databases = DATABASES if database is Database.BOTH else (database.value,)
     options = SettleOptions(
         databases=databases,
-        layers=("service",) if service_only else LAYERS,
+        layers=("service",) if service_only else ("app",) if app_only else LAYERS,
         seconds=seconds,
         clients=clients,
         rate=rate,

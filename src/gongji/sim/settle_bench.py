@@ -11,7 +11,7 @@ shared money). Rows, in order, each over the same measured window:
 - ``app``, ``app health`` and ``app fsi visit``: the same app the server runs, called through
   ASGI in this process, one request at a time, with no HTTP server: the app's own CPU a signed
   settlement, a health check and a national-interface visit, steadier than the HTTP rows'
-  (sim/settle_app.py). Run with the HTTP rows;
+  (sim/settle_app.py). ``--app-only`` runs these alone;
 - ``http``: signed ``POST /api/v1/settlements`` (docs/signing.md) to the real app under uvicorn
   in a separate process on 127.0.0.1 (sim/settle_server.py), from the same number of client
   threads spread over ``client_processes`` processes, requests signed ahead
@@ -82,7 +82,7 @@ from gongji.store.planner import gather_statistics
 __all__ = ["SettleOptions", "SettleReport", "SettleRow", "run_settle_bench"]
 
 DATABASES: Final = ("sqlite", "postgres")
-LAYERS: Final = ("service", "http")
+LAYERS: Final = ("service", "app", "http")
 PG_URL_DEFAULT: Final = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 HTTP_TARGET_PER_S: Final = 1_000.0
 P99_TARGET_MS: Final = 100.0
@@ -221,8 +221,9 @@ def _bench_database(database: str, store: _Store, options: SettleOptions) -> Dat
         rows: list[SettleRow] = []
         if "service" in options.layers:
             rows += _service_rows(service_sender(ctx, world, options.seed), store, options)
-        if "http" in options.layers:
+        if "app" in options.layers:
             rows += _app_rows(settings, store, world, options)
+        if "http" in options.layers:
             rows += _http_rows(env, store, world, options)
             rows += _workers_rows(database, env, store, world, options)
     verdict, ok = store.verdict()
