@@ -33,16 +33,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
-from gongji.identity.service.signing import sign_request
 from gongji.sim.cpu import machine_times
 from gongji.sim.db_trips import TripCounter
-from gongji.sim.settle_clients import HEALTH_PATH, SETTLE_PATH, refusal_code
+from gongji.sim.settle_clients import HEALTH_PATH, SETTLE_PATH, refusal_code, signed_settlement
 from gongji.sim.settle_load import Outcome, Tally
 from gongji.sim.settle_measure import Measured, SettleRow, Snapshot, settle_row
-from gongji.sim.settle_mix import FSI_PATH, draw_bill, draw_visit, visit_steps
+from gongji.sim.settle_mix import FSI_PATH, draw_visit, visit_steps
 from gongji.sim.settle_world import World
 
-SIGNED_AHEAD: Final = 50  # requests signed at a time, between calls
 GENERATOR: Final = "in-process (ASGI)"
 
 Message = MutableMapping[str, Any]
@@ -102,30 +100,20 @@ Request = tuple[str, str, bytes, tuple[tuple[str, str], ...]]  # method, path, b
 
 
 class _SignedBills:
-    """Signed settlement requests of the bench's mix, signed a few at a time."""
+    """Signed settlement requests of the bench's mix, each signed just before it is sent (its
+    signing is not counted: it is done between calls)."""
 
     def __init__(self, world: World, seed: int) -> None:
         self._world = world
         self._rng = random.Random(f"{seed}-app")
         self._numbers = itertools.count()
         self._label = f"app-{uuid.uuid4().hex[:8]}"
-        self._ready: list[Request] = []
 
     def next(self) -> Request:
-        if not self._ready:
-            self._ready = [self._sign() for _ in range(SIGNED_AHEAD)]
-            self._ready.reverse()
-        return self._ready.pop()
-
-    def _sign(self) -> Request:
-        bill = draw_bill(self._rng, self._world)
-        key = self._world.keys[bill.key_index]
-        body = json.dumps(bill.body(f"{self._label}-{next(self._numbers)}")).encode()
-        headers = sign_request(
-            key.key_id, key.secret, "POST", SETTLE_PATH, body, int(time.time()), uuid.uuid4().hex
-        )
-        extra = {"Content-Type": "application/json", "Content-Length": str(len(body))}
-        return "POST", SETTLE_PATH, body, tuple({**headers, **extra}.items())
+        request_id = f"{self._label}-{next(self._numbers)}"
+        body, headers = signed_settlement(self._rng, self._world, request_id)
+        headers["Content-Length"] = str(len(body))
+        return "POST", SETTLE_PATH, body, tuple(headers.items())
 
 
 class _Meter:

@@ -209,13 +209,18 @@ class _RequestPool:
     def _sign(self) -> Request:
         world = self._plan.world
         assert world is not None
-        bill = draw_bill(self._rng, world)
-        key = world.keys[bill.key_index]
-        body = json.dumps(bill.body(f"{self._prefix}-{next(self._numbers)}")).encode()
-        signed = sign_request(
-            key.key_id, key.secret, "POST", SETTLE_PATH, body, int(time.time()), uuid.uuid4().hex
-        )
-        return body, {**signed, "Content-Type": "application/json"}
+        return signed_settlement(self._rng, world, f"{self._prefix}-{next(self._numbers)}")
+
+
+def signed_settlement(rng: random.Random, world: World, request_id: str) -> Request:
+    """A bill of the bench's mix as a signed ``POST`` of its desk: the body and headers."""
+    bill = draw_bill(rng, world)
+    key = world.keys[bill.key_index]
+    body = json.dumps(bill.body(request_id)).encode()
+    signed = sign_request(
+        key.key_id, key.secret, "POST", SETTLE_PATH, body, int(time.time()), uuid.uuid4().hex
+    )
+    return body, {**signed, "Content-Type": "application/json"}
 
 
 def _sender_factory(plan: ClientPlan, pool: _RequestPool) -> SenderFactory:
