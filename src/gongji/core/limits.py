@@ -75,8 +75,9 @@ class Limits:
     hold, so that a flood cannot take the threads settlements need."""
 
     settlement_threads: int = 4
-    """Signed settlements worked on at once in one server process: the worker threads they may
-    hold; the others wait their turn in the event loop, holding none. Python runs one thread at
+    """Signed settlements worked on at once in one server process, and as many national-interface
+    messages (each in threads of its own): the worker threads they may hold; the others wait
+    their turn in the event loop, holding none. Python runs one thread at
     a time, so a few are enough to keep it busy while others wait for the database, and more
     only take turns: 16 at once cost a settlement more CPU, and its 95th percentile on
     PostgreSQL was 110–120 ms against 48–61 ms with 4 (docs/benchmarks.md). More cores call
