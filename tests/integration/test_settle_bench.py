@@ -70,7 +70,7 @@ def test_http_rows_settle_through_the_signed_api_beside_health() -> None:
     (result,) = run_settle_bench(replace(TINY, layers=layers, seconds=1.0)).results
     assert result.ledger_ok, result.ledger_check
     app, app_health, app_visit, http, health, visit = result.rows
-    assert result.ledger_check.endswith("(checked after each of 3 writing rows)")
+    assert result.ledger_check.endswith("(checked after each of 4 writing rows)")
     assert (http.layer, health.layer, visit.layer) == ("http", "http health", "http fsi visit")
     assert http.refused == {} and visit.refused == {} and health.refused == {}
     assert http.completed > 0 and visit.completed > 0 and health.completed > 0

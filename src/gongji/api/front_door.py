@@ -54,7 +54,7 @@ class DirectRoute(Protocol):
 
 
 class FrontDoorApp(FastAPI):
-    """FastAPI whose included signed writes are served straight from :meth:`__call__`: before
+    """FastAPI whose included direct routes are served straight from :meth:`__call__`: before
     FastAPI's own, which asks on every request whether OpenTelemetry is configured (environment
     variables and the global providers, about 5 µs)."""
 

@@ -56,16 +56,30 @@ class Answer:
     body: bytes
 
 
+Checked = Callable[[SettleRow], SettleRow]
+"""Called with each row that wrote, once it is done (the bench checks the ledger then)."""
+
+
 def app_rows(
-    app: Asgi, world: World, counter: TripCounter, seconds: float, warmup_s: float, seed: int
+    app: Asgi,
+    world: World,
+    counter: TripCounter,
+    timing: tuple[float, float],
+    seed: int,
+    checked: Checked,
 ) -> list[SettleRow]:
-    """The ``app`` (signed settlements), ``app health`` and ``app fsi visit`` rows, ``seconds``
-    each after ``warmup_s`` of the same calls, with the app's lifespan around them."""
-    return asyncio.run(_rows(app, _Meter(app, counter), world, (seconds, warmup_s), seed))
+    """The ``app`` (signed settlements), ``app health`` and ``app fsi visit`` rows, each
+    ``timing`` = (seconds, warm-up) of the same calls, with the app's lifespan around them."""
+    return asyncio.run(_rows(app, _Meter(app, counter), world, timing, seed, checked))
 
 
 async def _rows(
-    app: Asgi, meter: _Meter, world: World, timing: tuple[float, float], seed: int
+    app: Asgi,
+    meter: _Meter,
+    world: World,
+    timing: tuple[float, float],
+    seed: int,
+    checked: Checked,
 ) -> list[SettleRow]:
     bills = _SignedBills(world, seed)
     visits = random.Random(f"{seed}-app-visits")
@@ -89,10 +103,11 @@ async def _rows(
             return outcome
 
     rows = []
+    units = (("app", settle, True), ("app health", health, False), ("app fsi visit", visit, True))
     async with _lifespan(app):
-        for layer, unit in (("app", settle), ("app health", health), ("app fsi visit", visit)):
-            measured = await meter.measure(unit, *timing)
-            rows.append(settle_row((layer, "max", GENERATOR, None), 1, measured))
+        for layer, unit, writes in units:
+            row = settle_row((layer, "max", GENERATOR, None), 1, await meter.measure(unit, *timing))
+            rows.append(checked(row) if writes else row)
     return rows
 
 

@@ -266,9 +266,8 @@ def _app_rows(
 ) -> list[SettleRow]:
     """The app alone, called in this process: its own CPU a request (sim/settle_app.py)."""
     app = create_app(build(settings, engine=store.engine, migrate=False))
-    rows = app_rows(app, world, store.counter, options.seconds, options.warmup_s, options.seed)
-    store.checked(rows[-1])  # after them all: the ledger is not written while they run
-    return rows
+    timing = (options.seconds, options.warmup_s)
+    return app_rows(app, world, store.counter, timing, options.seed, store.checked)
 
 
 def _http_rows(
