@@ -24,7 +24,14 @@ from gongji.api.limits import BodySizeLimit
 from gongji.app.asgi import create_app
 from gongji.bootstrap import build
 from gongji.config import Settings
-from gongji.fsi.http.routes import ALIASES, CALL_SERVICE, ERROR_CODE_HEADER, PREFIX
+from gongji.fsi.http.routes import (
+    ALIASES,
+    CALL_SERVICE,
+    ERROR_CODE_HEADER,
+    PREFIX,
+    FsiRoute,
+    call_service,
+)
 from gongji.fsi.http.transactions import TRANSACTIONS, path_of
 from gongji.identity.service import signing
 from support.fsi import FSI_PATH, His, build_his, envelope
@@ -257,3 +264,24 @@ def test_the_national_interface_is_served_past_the_router_and_answers_alike(
         assert isinstance(app, FrontDoorApp)
         app.lanes = {}  # from here on FastAPI serves every path
         assert _national_answers(his, "b") == direct
+
+
+def test_two_lanes_for_one_request_are_refused_when_the_app_is_built(tmp_path: Path) -> None:
+    """A second router declaring a national-interface path already served would make one of
+    the two unreachable by the router's order alone: the app refuses to build."""
+    container = build(Settings.from_env({"GONGJI_DATA_DIR": str(tmp_path)}))
+    try:
+        app = create_app(container)
+        again = APIRouter(prefix=PREFIX, route_class=FsiRoute)
+        again.add_api_route(CALL_SERVICE, call_service, methods=["POST"])
+        app.include_router(again)
+        with pytest.raises(TypeError, match=f"two direct lanes for POST {FSI_PATH}"):
+            app.build_middleware_stack()
+    finally:
+        container.close()
+
+
+def test_a_national_interface_route_at_a_path_it_does_not_know_is_refused() -> None:
+    stray = FsiRoute(PREFIX + "/somewhere/else", call_service, methods=["POST"])
+    with pytest.raises(TypeError, match="a national-interface route at an unknown path"):
+        stray.direct_lanes()
