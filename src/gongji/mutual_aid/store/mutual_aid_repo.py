@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Unpack
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from gongji.store import raw
 from gongji.store.query import all_rows, equal_filters, locked, one, record_columns
@@ -98,13 +98,17 @@ def relationship_read(relationship_id: str) -> raw.Read:
 def relationships_of(
     connection: Connection, psn_no: str, statuses: Sequence[str] | None = None
 ) -> list[RelationshipRecord]:
-    involves = or_(relationships.c.proposer == psn_no, relationships.c.relative == psn_no)
-    statement = select(*_RELATIONSHIP_COLUMNS).where(involves)
+    found = raw.fetch(connection, *relationships_of_read(psn_no, statuses))
+    return [RelationshipRecord(*row) for row in found]
+
+
+def relationships_of_read(psn_no: str, statuses: Sequence[str] | None = None) -> raw.Read:
+    """The read of :func:`relationships_of`, to make ahead (``raw.prefetch``)."""
+    params: dict[str, object] = {"psn_no": psn_no}
+    where = "(proposer = :psn_no OR relative = :psn_no)"
     if statuses is not None:
-        statement = statement.where(relationships.c.status.in_(statuses))
-    return all_rows(
-        connection, statement.order_by(relationships.c.created_at_us), RelationshipRecord
-    )
+        where += f" AND {raw.in_list('status', statuses, params)}"
+    return f"{_RELATIONSHIP} WHERE {where} ORDER BY created_at_us", params
 
 
 def relationship_between(
@@ -307,10 +311,17 @@ def _authorizations_select(lock_clause: str, **equal_to: str | None) -> raw.Read
 
 
 def authorizations_of(connection: Connection, psn_no: str) -> list[AuthorizationRecord]:
-    involves = or_(authorizations.c.contributor == psn_no, authorizations.c.recipient == psn_no)
-    statement = select(*_AUTHORIZATION_COLUMNS).where(involves)
-    statement = statement.order_by(authorizations.c.binding_seq, authorizations.c.id)
-    return all_rows(connection, statement, AuthorizationRecord)
+    found = raw.fetch(connection, *authorizations_of_read(psn_no))
+    return [AuthorizationRecord(*row) for row in found]
+
+
+def authorizations_of_read(psn_no: str) -> raw.Read:
+    """The read of :func:`authorizations_of`, to make ahead (``raw.prefetch``)."""
+    statement = (
+        f"SELECT {raw.column_list(AuthorizationRecord)} FROM authorizations"
+        " WHERE contributor = :psn_no OR recipient = :psn_no ORDER BY binding_seq, id"
+    )
+    return statement, {"psn_no": psn_no}
 
 
 def next_binding_seq(connection: Connection, recipient: str) -> int:

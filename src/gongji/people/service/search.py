@@ -16,7 +16,7 @@ from gongji.core.ids import parse_resident_id
 from gongji.core.masking import mask_name
 from gongji.kernel.context import Context
 from gongji.people.store import people_repo, search_repo
-from gongji.people.store.search_repo import InheritancePayout
+from gongji.people.store.search_repo import InheritancePayout, inheritance_payout_read
 from gongji.store.records import PersonRecord
 from gongji.store.uow import UnitOfWork
 
@@ -25,6 +25,7 @@ __all__ = [
     "Unmasked",
     "find_persons",
     "inheritance_payout",
+    "inheritance_payout_read",
     "inheritance_payouts",
     "unmasked",
 ]

@@ -260,17 +260,23 @@ def record_event(
         raw.execute(connection, _RECORD_EVENT_IN_TURN, {**values, "turn": turn})
 
 
+_EVENTS = (
+    "SELECT seq, kind, at_us, actor, detail FROM person_events"
+    " WHERE psn_no = :psn_no AND seq > :after_seq ORDER BY seq LIMIT :limit"
+)
+
+
+def events_read(psn_no: str, after_seq: int, limit: int) -> raw.Read:
+    """The read of :func:`events_of`, to make ahead (``raw.prefetch``)."""
+    return _EVENTS, {"psn_no": psn_no, "after_seq": after_seq, "limit": limit}
+
+
 def events_of(connection: Connection, psn_no: str, after_seq: int, limit: int) -> list[PersonEvent]:
-    columns = person_events.c
-    statement = (
-        select(columns.seq, columns.kind, columns.at_us, columns.actor, columns.detail)
-        .where(columns.psn_no == psn_no, columns.seq > after_seq)
-        .order_by(columns.seq)
-        .limit(limit)
-    )
     return [
         PersonEvent(int(seq), kind, int(at_us), actor, json.loads(detail))
-        for seq, kind, at_us, actor, detail in connection.execute(statement)
+        for seq, kind, at_us, actor, detail in raw.fetch(
+            connection, *events_read(psn_no, after_seq, limit)
+        )
     ]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from gongji.store import raw
 from gongji.store.query import all_rows, record_columns
 from gongji.store.records import PersonRecord
 from gongji.store.tables_people import enrolments, inheritance_payouts, persons
@@ -43,19 +44,30 @@ class InheritancePayout:
     paid_at_us: int
 
 
+_PAYOUT = (
+    "SELECT psn_no, death_certificate_no, heirs, amount_fen, operator, paid_at_us"
+    " FROM inheritance_payouts WHERE psn_no = :psn_no"
+)
+
+
 def inheritance_payout(connection: Connection, psn_no: str) -> InheritancePayout | None:
-    statement = select(inheritance_payouts).where(inheritance_payouts.c.psn_no == psn_no)
-    row = connection.execute(statement).mappings().first()
-    if row is None:
+    found = raw.fetch(connection, *inheritance_payout_read(psn_no))
+    if not found:
         return None
+    psn, certificate, heirs, amount_fen, operator, paid_at_us = found[0]
     return InheritancePayout(
-        psn_no=row["psn_no"],
-        death_certificate_no=row["death_certificate_no"],
-        heirs=list(json.loads(row["heirs"])),
-        amount_fen=int(row["amount_fen"]),
-        operator=row["operator"],
-        paid_at_us=int(row["paid_at_us"]),
+        psn_no=psn,
+        death_certificate_no=certificate,
+        heirs=list(json.loads(heirs)),
+        amount_fen=int(amount_fen),
+        operator=operator,
+        paid_at_us=int(paid_at_us),
     )
+
+
+def inheritance_payout_read(psn_no: str) -> raw.Read:
+    """The read of :func:`inheritance_payout`, to make ahead (``raw.prefetch``)."""
+    return _PAYOUT, {"psn_no": psn_no}
 
 
 def mobile_enc(connection: Connection, psn_no: str) -> str | None:

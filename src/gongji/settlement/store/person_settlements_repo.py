@@ -9,60 +9,76 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, select
 
 from gongji.settlement.store.settlements_repo import (
-    _DRAW_COLUMNS,
     _SETTLEMENT_COLUMNS,
     DrawRow,
     SettlementRow,
 )
-from gongji.store.tables_settlements import settlement_draws, settlements
+from gongji.store import raw
+from gongji.store.tables_settlements import settlements
 
 LISTED_MAX = 200
+
+
+_SETTLEMENTS_OF = (
+    f"SELECT {raw.column_list(SettlementRow)} FROM settlements WHERE psn_no = :psn_no"
+    " ORDER BY created_at_us DESC, setl_id LIMIT :limit"
+)
+_DRAWS = f"SELECT {raw.column_list(DrawRow)} FROM settlement_draws"
 
 
 def settlements_of(
     connection: Connection, psn_no: str, limit: int = LISTED_MAX
 ) -> list[SettlementRow]:
     """The person's settlements and reversals, latest first."""
-    statement = (
-        select(*_SETTLEMENT_COLUMNS)
-        .where(settlements.c.psn_no == psn_no)
-        .order_by(settlements.c.created_at_us.desc(), settlements.c.setl_id)
-        .limit(limit)
-    )
-    return [SettlementRow(**dict(row)) for row in connection.execute(statement).mappings()]
+    return [
+        SettlementRow(*row) for row in raw.fetch(connection, *settlements_of_read(psn_no, limit))
+    ]
+
+
+def settlements_of_read(psn_no: str, limit: int = LISTED_MAX) -> raw.Read:
+    """The read of :func:`settlements_of`, to make ahead (``raw.prefetch``)."""
+    return _SETTLEMENTS_OF, {"psn_no": psn_no, "limit": limit}
 
 
 def draws_of_settlements(connection: Connection, setl_ids: Sequence[str]) -> list[DrawRow]:
     if not setl_ids:
         return []
-    statement = (
-        select(*_DRAW_COLUMNS)
-        .where(settlement_draws.c.setl_id.in_(sorted(set(setl_ids))))
-        .order_by(settlement_draws.c.setl_id, settlement_draws.c.seq)
-    )
-    return [DrawRow(**dict(row)) for row in connection.execute(statement).mappings()]
+    return [DrawRow(*row) for row in raw.fetch(connection, *draws_of_settlements_read(setl_ids))]
+
+
+def draws_of_settlements_read(setl_ids: Sequence[str]) -> raw.Read:
+    """The read of :func:`draws_of_settlements` (some ids), to make ahead."""
+    params: dict[str, object] = {}
+    where = raw.in_list("setl_id", sorted(set(setl_ids)), params)
+    return f"{_DRAWS} WHERE {where} ORDER BY setl_id, seq", params
 
 
 def draws_from_sources(connection: Connection, source_ids: Sequence[str]) -> list[DrawRow]:
     """Every draw on these grants or authorizations (reversals appear as negative draws)."""
     if not source_ids:
         return []
-    statement = (
-        select(*_DRAW_COLUMNS)
-        .where(settlement_draws.c.source_id.in_(sorted(set(source_ids))))
-        .order_by(settlement_draws.c.business_date, settlement_draws.c.setl_id)
-    )
-    return [DrawRow(**dict(row)) for row in connection.execute(statement).mappings()]
+    return [DrawRow(*row) for row in raw.fetch(connection, *draws_from_sources_read(source_ids))]
+
+
+def draws_from_sources_read(source_ids: Sequence[str]) -> raw.Read:
+    """The read of :func:`draws_from_sources` (some ids), to make ahead."""
+    params: dict[str, object] = {}
+    where = raw.in_list("source_id", sorted(set(source_ids)), params)
+    return f"{_DRAWS} WHERE {where} ORDER BY business_date, setl_id", params
 
 
 def reversed_among(connection: Connection, setl_ids: Sequence[str]) -> set[str]:
     """Which of these settlements have been reversed (a reversal names the one it undoes)."""
     if not setl_ids:
         return set()
-    statement = select(settlements.c.reverses).where(
-        settlements.c.reverses.in_(sorted(set(setl_ids)))
-    )
-    return {str(row.reverses) for row in connection.execute(statement)}
+    return {str(row[0]) for row in raw.fetch(connection, *reversed_among_read(setl_ids))}
+
+
+def reversed_among_read(setl_ids: Sequence[str]) -> raw.Read:
+    """The read of :func:`reversed_among` (some ids), to make ahead."""
+    params: dict[str, object] = {}
+    where = raw.in_list("reverses", sorted(set(setl_ids)), params)
+    return f"SELECT reverses FROM settlements WHERE {where}", params
 
 
 def recent_at_institution(
