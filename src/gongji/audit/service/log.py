@@ -50,6 +50,7 @@ def record(
     """Append one record after the chain's head; returns its ``seq``."""
     label = actor if isinstance(actor, str) else actor.label
     entry = AuditEntry(ctx.now_us(), label, action, subject, reason, detail)
+    uow.prefetch(repo.turn_and_head_reads())
     repo.take_turn(uow.connection)
     found = repo.head(uow.connection)
     prev_hash = found[1] if found else GENESIS_HASH

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Connection, func, insert, select
 
@@ -23,15 +23,25 @@ _CHAIN_TURN = raw.advisory_key("audit_log:chain")
 READ_BATCH = 2_000
 
 
+_TURN: Final[raw.Read] = ("SELECT pg_advisory_xact_lock(:turn)", {"turn": _CHAIN_TURN})
+_HEAD: Final[raw.Read] = ("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", {})
+
+
+def turn_and_head_reads() -> list[raw.Read]:
+    """:func:`take_turn` and :func:`head`, to make ahead together (``raw.prefetch``, PostgreSQL
+    only): in one round trip the head is still read after the turn is granted, each statement
+    with a snapshot of its own, so it sees every append committed before."""
+    return [_TURN, _HEAD]
+
+
 def take_turn(connection: Connection) -> None:
     if connection.dialect.name != "sqlite":
-        raw.execute(connection, "SELECT pg_advisory_xact_lock(:turn)", {"turn": _CHAIN_TURN})
+        raw.fetch(connection, *_TURN)
 
 
 def head(connection: Connection) -> tuple[int, str] | None:
-    statement = select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
-    row = connection.execute(statement).first()
-    return None if row is None else (int(row.seq), str(row.hash))
+    found = raw.fetch(connection, *_HEAD)
+    return None if not found else (int(found[0][0]), str(found[0][1]))
 
 
 def append(connection: Connection, entry: AuditEntry, prev_hash: str, hash_: str) -> int:
