@@ -1,6 +1,7 @@
 """SQL of a person's own records: the settlements they were the patient of, and the draws on
 their money (grants they gave, authorizations they made) at other people's settlements. Reads
-only; newest first; bounded by ``limit``."""
+only; newest first; bounded by ``limit``. The draws of given settlements are the back office's
+read (``person_settlements_repo.draws_of_settlements``), named here too."""
 
 from __future__ import annotations
 
@@ -8,8 +9,17 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, select
 
+from gongji.settlement.store.person_settlements_repo import draws_of_settlements
 from gongji.settlement.store.settlements_repo import DrawRow, SettlementRow
 from gongji.store.tables_settlements import settlement_draws, settlements
+
+__all__ = [
+    "draws_of_settlements",
+    "draws_on_contributor",
+    "reversals_of",
+    "settlements_by_id",
+    "settlements_of_patient",
+]
 
 _SETTLEMENT_COLUMNS = [settlements.c[name] for name in SettlementRow.__dataclass_fields__]
 _DRAW_COLUMNS = [settlement_draws.c[name] for name in DrawRow.__dataclass_fields__]
@@ -41,18 +51,6 @@ def reversals_of(connection: Connection, setl_ids: Iterable[str]) -> list[Settle
         return []
     statement = select(*_SETTLEMENT_COLUMNS).where(settlements.c.reverses.in_(wanted))
     return [SettlementRow(**dict(row)) for row in connection.execute(statement).mappings()]
-
-
-def draws_of_settlements(connection: Connection, setl_ids: Iterable[str]) -> list[DrawRow]:
-    wanted = sorted(set(setl_ids))
-    if not wanted:
-        return []
-    statement = (
-        select(*_DRAW_COLUMNS)
-        .where(settlement_draws.c.setl_id.in_(wanted))
-        .order_by(settlement_draws.c.setl_id, settlement_draws.c.seq)
-    )
-    return [DrawRow(*row) for row in connection.execute(statement)]
 
 
 def draws_on_contributor(
