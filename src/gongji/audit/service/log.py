@@ -46,20 +46,24 @@ def record(
     subject: str | None = None,
     reason: str | None = None,
     **detail: Any,
-) -> int:
-    """Append one record after the chain's head; returns its ``seq``."""
+) -> None:
+    """Append one record after the chain's head. On PostgreSQL the chain's turn and head are
+    read in one round trip and the record goes with the transaction's ``COMMIT`` (the unit of
+    work defers its writes from here on: ``uow.defer_writes``), so an audited action pays one
+    round trip for its record."""
     label = actor if isinstance(actor, str) else actor.label
     entry = AuditEntry(ctx.now_us(), label, action, subject, reason, detail)
     uow.prefetch(repo.turn_and_head_reads())
     repo.take_turn(uow.connection)
     found = repo.head(uow.connection)
     prev_hash = found[1] if found else GENESIS_HASH
-    return repo.append(uow.connection, entry, prev_hash, link_hash(prev_hash, entry))
+    uow.defer_writes()
+    repo.append(uow.connection, entry, prev_hash, link_hash(prev_hash, entry))
 
 
 def record_action(
     ctx: Context, uow: UnitOfWork, actor: Actor, action: str, fields: dict[str, Any]
-) -> int:
+) -> None:
     """Record an operator's command from its fields: ``psn_no`` is the subject, ``reason`` the
     reason, short scalar fields the detail; personal data and file contents are left out."""
     subject = fields.get("psn_no") if isinstance(fields.get("psn_no"), str) else None
@@ -72,7 +76,7 @@ def record_action(
         and isinstance(value, str | int | bool)
         and len(str(value)) <= DETAIL_TEXT_MAX
     }
-    return record(ctx, uow, actor, action, subject=subject, reason=reason, **detail)
+    record(ctx, uow, actor, action, subject=subject, reason=reason, **detail)
 
 
 @dataclass(frozen=True, slots=True)

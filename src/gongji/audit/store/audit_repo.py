@@ -44,7 +44,15 @@ def head(connection: Connection) -> tuple[int, str] | None:
     return None if not found else (int(found[0][0]), str(found[0][1]))
 
 
-def append(connection: Connection, entry: AuditEntry, prev_hash: str, hash_: str) -> int:
+_APPEND = raw.insert_statement(
+    "audit_log",
+    ("at_us", "actor", "action", "subject", "reason", "detail", "prev_hash", "hash"),
+)
+
+
+def append(connection: Connection, entry: AuditEntry, prev_hash: str, hash_: str) -> None:
+    """By text, answering nothing: in a transaction that defers its writes it waits for the
+    next statement that answers, or the ``COMMIT``."""
     values = {
         "at_us": entry.at_us,
         "actor": entry.actor,
@@ -55,8 +63,7 @@ def append(connection: Connection, entry: AuditEntry, prev_hash: str, hash_: str
         "prev_hash": prev_hash,
         "hash": hash_,
     }
-    result = connection.execute(insert(audit_log).returning(audit_log.c.seq), [values])
-    return int(result.scalar_one())
+    raw.execute(connection, _APPEND, values)
 
 
 def _linked(row: Any) -> LinkedEntry:
