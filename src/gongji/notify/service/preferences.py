@@ -109,10 +109,9 @@ def save_notifications(
 
 def mutual_aid_choice(ctx: Context, uow: UnitOfWork, psn_no: str) -> MutualAidChoice:
     """The standing choice of ``psn_no`` today, the policy's default resolved."""
-    chosen = of(uow, psn_no)
-    if chosen.use_mutual_aid is not None:
-        return choice_of(ctx, chosen, None)
-    return choice_of(ctx, chosen, governing_enrolment(uow, psn_no))
+    saved = of(uow, psn_no)
+    default_needed = saved.use_mutual_aid is None  # the enrolment is read only for the default
+    return choice_of(ctx, saved, governing_enrolment(uow, psn_no) if default_needed else None)
 
 
 def choice_of(
