@@ -71,7 +71,7 @@ class _RiskScreen:
     def reads_ahead(self, facts: WriteFacts) -> list[Read]:
         people, _rules = _judged(facts)
         standing = [_standing_read(people)] if isinstance(facts, GrantOffered) else []
-        return [*_history_reads(people, facts.at_us), *standing]
+        return [*_history_reads(facts), *standing]
 
 
 def screen_write(ctx: Context, uow: UnitOfWork, facts: WriteFacts, policy_for: PolicyFor) -> bool:
@@ -79,7 +79,7 @@ def screen_write(ctx: Context, uow: UnitOfWork, facts: WriteFacts, policy_for: P
     settlement, one of them is of a rule that holds; for a grant offer, an alert of such a rule
     about a party stands, raised now or before (``standing_holds``)."""
     people, rules = _judged(facts)
-    history = _history(ctx, uow, people, facts.at_us)
+    history = _history(ctx, uow, facts)
     found = run_rules(history, policy_for, persons=people, only=rules)
     fresh = alerts_repo.not_raised(uow.connection, found)
     held = [a for a in fresh if policy_for(a.region).of(a.rule).hold]
@@ -144,29 +144,49 @@ def _audit_hold(
     )  # fmt: skip
 
 
-def _history(ctx: Context, uow: UnitOfWork, people: Sequence[str], at_us: int) -> History:
+def _history(ctx: Context, uow: UnitOfWork, facts: WriteFacts) -> History:
+    """The last ``LOOK_BACK_DAYS`` of the write's parties, as much as its rules read
+    (:func:`_history_reads`)."""
     connection = uow.connection
-    start, end = _window(at_us)
+    people, _rules = _judged(facts)
+    start, end = _window(facts.at_us)
     if uow.reads_ahead:  # nothing sent when the writer read them ahead
-        uow.prefetch(_history_reads(people, at_us))
-    relations = facts_repo.relationships(connection, start, end, people)
-    dated = whose_birth_dates(relations, start, end)
+        uow.prefetch(_history_reads(facts))
+    if isinstance(facts, GrantOffered):
+        relations = facts_repo.relationships(connection, start, end, people)
+        dated = whose_birth_dates(relations, start, end)
+        persons = facts_repo.persons_around(connection, end, people, _born(ctx), dated)
+    else:
+        relations, persons = [], facts_repo.persons(connection, people, _born(ctx), ())
     return History.build(
         start,
         end,
-        persons=facts_repo.persons_around(connection, end, people, _born(ctx), dated),
+        persons=persons,
         grants=facts_repo.grants(connection, start, end, people),
         settlements=facts_repo.settlements(connection, start, end, people),
         relationships=relations,
     )
 
 
-def _history_reads(people: Sequence[str], at_us: int) -> list[Read]:
+def _history_reads(facts: WriteFacts) -> list[Read]:
     """Every read of :func:`_history`, none needing another's answer: on PostgreSQL one round
-    trip instead of five. The people around the parties are found by the database, not after
-    their relations are read."""
-    start, end = _window(at_us)
-    return [*facts_repo.window_reads(start, end, people), *facts_repo.around_reads(end, people)]
+    trip instead of four or five.
+
+    A grant offer's rules (fan-in, kinship, lifecycle on both parties) read the parties'
+    relationships and the people on the other side of them, found by the database, not after
+    the relations are read. The rules on spending (grant-then-cash, lifecycle) judge the
+    spender alone, on their own grants and settlements: no relationship, no relative, and so
+    no birth date, the costliest fact to read (it is decrypted)."""
+    people, _rules = _judged(facts)
+    start, end = _window(facts.at_us)
+    owned = [
+        *facts_repo.grants_reads(start, end, people),
+        *facts_repo.settlements_reads(start, end, people),
+    ]
+    if not isinstance(facts, GrantOffered):
+        return [*owned, *facts_repo.persons_reads(people)]
+    relations = facts_repo.relationships_reads(start, end, people)
+    return [*relations, *owned, *facts_repo.around_reads(end, people)]
 
 
 def _window(at_us: int) -> tuple[int, int]:

@@ -122,14 +122,29 @@ def settlements(
     return list(map(_SETTLEMENT, rows))
 
 
-def window_reads(start: int, end: int, persons: Sequence[str]) -> list[raw.Read]:
-    """What :func:`relationships`, :func:`grants` and :func:`settlements` read about ``persons``
-    in the window: none depends on another's answer, so a write-time screen reads them ahead
-    (``uow.prefetch``), in one round trip on PostgreSQL."""
+def relationships_reads(start: int, end: int, persons: Sequence[str]) -> list[raw.Read]:
+    """What :func:`relationships` reads about ``persons``, to read ahead (``uow.prefetch``):
+    none of these ``*_reads`` needs another's answer, so a write-time screen makes all of its
+    reads in one round trip on PostgreSQL."""
+    return _statements(RELATIONSHIPS, start, end, persons, _RELATIONSHIP_PARTIES)
+
+
+def grants_reads(start: int, end: int, persons: Sequence[str]) -> list[raw.Read]:
+    """What :func:`grants` reads about ``persons``, to read ahead."""
+    return _statements(GRANTS, start, end, persons, _GRANT_PARTIES)
+
+
+def settlements_reads(start: int, end: int, persons: Sequence[str]) -> list[raw.Read]:
+    """What :func:`settlements` reads about ``persons``, to read ahead."""
+    return _statements(SETTLEMENTS, start, end, persons, _SETTLEMENT_PARTIES)
+
+
+def persons_reads(ids: Sequence[str]) -> list[raw.Read]:
+    """What :func:`persons` reads about ``ids`` (their moves, then the persons), to read
+    ahead."""
     return [
-        *_statements(RELATIONSHIPS, start, end, persons, _RELATIONSHIP_PARTIES),
-        *_statements(GRANTS, start, end, persons, _GRANT_PARTIES),
-        *_statements(SETTLEMENTS, start, end, persons, _SETTLEMENT_PARTIES),
+        *_statements(MOVES, 0, 0, ids, _MOVE_PARTIES),
+        *_statements(PERSONS, 0, 0, ids, _PERSON_PARTIES),
     ]
 
 
