@@ -27,7 +27,7 @@ for example to read a person's data again and again. So there are two ways to sp
   transaction, and, if that transaction does not commit, in a short one of its own before the
   refusal is answered. A settlement then takes one write turn instead of two (on SQLite the
   writers' turn is what settlements queue for: docs/benchmarks.md). A racing copy of the
-  request waits on the nonce's key, then finds it and is refused; the command ran once.
+  request waits at the nonce's insert, then finds it and is refused; the command ran once.
 
 A request refused before its route runs because its body fails validation (422) has its nonce
 spent alone all the same (api/errors.py, api/signed_write_route.py).
@@ -226,9 +226,8 @@ def run_signed_write(
     ``work`` will make first, made with the nonce's check (see :func:`remember_nonce`)."""
 
     def attempt(uow: UnitOfWork) -> T:
-        # PostgreSQL: the nonce's purge and insert go with the command's first read. A racing
-        # copy's unique violation then comes out of that read: the whole transaction is
-        # retried as before, and finds the nonce.
+        # PostgreSQL: the nonce's insert goes with the command's first reads, its purge with
+        # the next statement. A racing copy waits at that insert, then finds the nonce.
         uow.defer_writes()
         remember_nonce(ctx, uow, verified.key_id, verified.nonce, reads_ahead)
         result = work(uow)
@@ -302,24 +301,25 @@ def remember_nonce(
     reads_ahead: Callable[[], Sequence[Read]] | None = None,
 ) -> None:
     """Record a nonce of a verified request whose key is still live, or refuse it: a key revoked
-    since (by this process or another) as unknown, a nonce seen already as a replay. Both are
-    read in one round trip on PostgreSQL, and with them ``reads_ahead()``, what the command will
-    read first (asked only where reading ahead saves trips): the nonce's insert keeps their
-    answers for it. A refused request has read them for nothing.
+    since (by this process or another) as unknown, a nonce seen already as a replay. The key's
+    check and the nonce's insert, which answers whether the nonce was new, go in one round trip
+    on PostgreSQL, and with them ``reads_ahead()``, what the command will read first (asked only
+    where reading ahead saves trips). A refused request is rolled back, its nonce with it, and
+    has read those for nothing.
 
-    A racing copy of the same request inserts the same primary key: one of the two hits the
-    unique violation, its transaction is retried whole (gongji.store.uow) and then sees the
-    nonce. This key's expired nonces are purged on the way (by each process at most once every
-    ``NONCE_PURGE_EVERY_S``), so the table stays about the size of one window of traffic
-    without a separate job.
+    A racing copy of the same request waits at the insert for the first to end, and is then
+    refused as a replay (``nonces_repo.spend_read``). This key's expired nonces are purged on
+    the way (by each process at most once every ``NONCE_PURGE_EVERY_S``), so the table stays
+    about the size of one window of traffic without a separate job.
     """
     now_us = ctx.now_us()
     ahead = reads_ahead() if reads_ahead is not None and uow.reads_ahead else ()
-    uow.prefetch([*live_credential_reads(key_id), repo.nonce_read(key_id, nonce), *ahead])
+    spend = repo.spend_read(key_id, nonce, now_us)
+    uow.prefetch([*live_credential_reads(key_id), spend, *ahead])
     if live_credential(ctx, uow, key_id) is None:
         ctx.signing_keys.pop(key_id, None)
         raise SignatureKeyUnknown()
-    if repo.nonce_seen(uow.connection, key_id, nonce):
+    if not repo.spent_now(uow.connection, key_id, nonce, now_us):
         raise SignatureReplayed()
     purged_us = ctx.nonce_purges.get(key_id)
     if purged_us is None or now_us - purged_us >= NONCE_PURGE_EVERY_S * _US_PER_S:
@@ -327,7 +327,6 @@ def remember_nonce(
         if len(ctx.nonce_purges) >= KEYS_KEPT_MAX:
             ctx.nonce_purges.clear()
         ctx.nonce_purges[key_id] = now_us  # a rollback only delays the next purge
-    repo.insert_nonce(uow.connection, key_id, nonce, now_us)
 
 
 def purge_nonces(ctx: Context, uow: UnitOfWork) -> int:

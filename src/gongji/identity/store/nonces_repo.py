@@ -6,30 +6,29 @@ from sqlalchemy import Connection
 
 from gongji.store import raw
 
-_NONCE_SEEN = "SELECT seen_at_us FROM request_nonces WHERE key_id = :key_id AND nonce = :nonce"
-
-
-_INSERT_NONCE = (
+_SPEND_NONCE = (
     "INSERT INTO request_nonces (key_id, nonce, seen_at_us) VALUES (:key_id, :nonce, :seen_at_us)"
+    " ON CONFLICT (key_id, nonce) DO NOTHING RETURNING seen_at_us"
 )
 
 
 _PURGE_NONCES = "DELETE FROM request_nonces WHERE seen_at_us < :before_us"
 
 
-def nonce_read(key_id: str, nonce: str) -> raw.Read:
-    return _NONCE_SEEN, {"key_id": key_id, "nonce": nonce}
+def spend_read(key_id: str, nonce: str, now_us: int) -> raw.Read:
+    """The nonce's insert, which answers a row when the nonce is new and none when it was seen
+    already: a statement that answers, so that it can go with the reads a transaction makes
+    ahead (``uow.prefetch``). Nothing but this statement reads the table, so what is read with
+    it stays true.
+
+    A racing copy of the same request that inserted it first makes this one wait for its end
+    (the unique index): committed, the nonce is seen; rolled back, it is spent here."""
+    return _SPEND_NONCE, {"key_id": key_id, "nonce": nonce, "seen_at_us": now_us}
 
 
-def nonce_seen(connection: Connection, key_id: str, nonce: str) -> bool:
-    return bool(raw.fetch(connection, *nonce_read(key_id, nonce)))
-
-
-def insert_nonce(connection: Connection, key_id: str, nonce: str, now_us: int) -> None:
-    """Raises a unique violation when a racing request inserted the same nonce first. Nothing
-    but the nonce's own check reads this table: what the transaction read ahead stays."""
-    params = {"key_id": key_id, "nonce": nonce, "seen_at_us": now_us}
-    raw.execute(connection, _INSERT_NONCE, params, keeps_reads=True)
+def spent_now(connection: Connection, key_id: str, nonce: str, now_us: int) -> bool:
+    """Spend the nonce: True when it was new, False when it had been seen (a replay)."""
+    return bool(raw.fetch(connection, *spend_read(key_id, nonce, now_us)))
 
 
 def forget_key_nonces(connection: Connection, before_us: int, key_id: str) -> None:
