@@ -12,11 +12,11 @@ from typing import Any, Final
 
 from gongji.fsi.domain import fields
 from gongji.fsi.http.envelope import Envelope
+from gongji.fsi.http.patients import presented_patient
 from gongji.fsi.http.replayable import once
 from gongji.fsi.http.visits import (
     ALL_BATCHES,
     ID,
-    patient,
     read_diagnoses,
     read_upload,
     upload_answer,
@@ -40,7 +40,7 @@ def admit(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> dic
     opening = Opening(
         institution_code=institution,
         kind=INPATIENT,
-        psn_no=patient(ctx, uow, env, institution, info),
+        patient=presented_patient(ctx, uow, env, institution, info),
         ipt_otp_no=fields.required_text(info, "ipt_no", pattern=ID),
         med_type=fields.text(info, "med_type", required=False, pattern=_MED_TYPE) or "21",
         begntime=fields.required_text(info, "begntime", pattern=_TIME),

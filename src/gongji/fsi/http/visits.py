@@ -56,15 +56,6 @@ _REVOKED_ALL_BY: Final = {
 """The field of an upload that its revocation reads ``0000`` in, and that revocation."""
 
 
-def patient(
-    ctx: Context, uow: UnitOfWork, env: Envelope, institution: str, data: fields.Node
-) -> str:
-    """The ``psn_no`` of the holder of the credential the registration presents (a bare
-    ``psn_no`` is refused): the visit carries that identity to its later messages
-    (:mod:`gongji.fsi.http.patients`)."""
-    return presented_patient(ctx, uow, env, institution, data).psn_no
-
-
 def visit_of(
     uow: UnitOfWork, data: fields.Node, institution: str, kind: VisitKind, where: str = ""
 ) -> VisitRow:
@@ -92,7 +83,7 @@ def register(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> 
     opening = Opening(
         institution_code=institution,
         kind=VisitKind.OUTPATIENT,
-        psn_no=patient(ctx, uow, env, institution, data),
+        patient=presented_patient(ctx, uow, env, institution, data),
         ipt_otp_no=fields.required_text(data, "ipt_otp_no", pattern=ID),
         med_type=fields.text(data, "med_type", required=False, pattern=_MED_TYPE) or "11",
         begntime=fields.required_text(data, "begntime", pattern=_TIME),

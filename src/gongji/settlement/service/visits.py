@@ -23,7 +23,7 @@ from typing import Any, Final
 from gongji.institutions.service.institutions import check_can_settle, settle_check_reads
 from gongji.kernel.context import Context
 from gongji.kernel.idgen import new_id
-from gongji.people.service.persons import governing_enrolment, insured_reads, require_person
+from gongji.people.service.persons import governing_enrolment, insured_reads
 from gongji.settlement.domain import visits as rules
 from gongji.settlement.domain.bill import LineIn
 from gongji.settlement.domain.items import ItemFigures, adjudicate_bill, build_bill_lines
@@ -34,6 +34,7 @@ from gongji.settlement.store import catalogue_repo, settlements_repo
 from gongji.settlement.store import visits_repo as repo
 from gongji.settlement.store.visits_repo import DiagnosisRow, FeeLineRow, VisitRow
 from gongji.store.raw import Read
+from gongji.store.records import PersonRecord
 from gongji.store.uow import UnitOfWork
 
 __all__ = ["DiagnosisRow", "FeeLineRow", "VisitRow"]
@@ -69,11 +70,13 @@ class Diagnosis:
 
 @dataclass(frozen=True, slots=True)
 class Opening:
-    """A visit to open: who, where, and the HIS's own number for it."""
+    """A visit to open: who, where, and the HIS's own number for it. The patient is the person
+    their credential named, identified in the same transaction
+    (``people.service.patient_identity``): a visit is never opened on a bare ``psn_no``."""
 
     institution_code: str
     kind: VisitKind
-    psn_no: str
+    patient: PersonRecord
     ipt_otp_no: str
     med_type: str
     begntime: str
@@ -83,13 +86,14 @@ class Opening:
 def open_visit(ctx: Context, uow: UnitOfWork, opening: Opening) -> VisitRow:
     """2201 / 2401: a new visit, or the one already opened under the HIS's number (a retry).
 
-    Its reads (the institution, a visit under the number, the person, their enrolments) are
-    made ahead in one round trip on PostgreSQL: none depends on another's answer."""
+    Its reads (the institution, a visit under the number, the patient's enrolments) are made
+    ahead in one round trip on PostgreSQL: none depends on another's answer."""
+    psn_no = opening.patient.psn_no
     uow.prefetch(
         [
             *settle_check_reads(opening.institution_code),
             repo.visit_by_number_read(opening.institution_code, opening.kind, opening.ipt_otp_no),
-            *insured_reads(opening.psn_no),
+            *insured_reads(psn_no, person_known=True),
         ]
     )
     check_can_settle(ctx, uow, opening.institution_code, opening.med_type)
@@ -97,11 +101,10 @@ def open_visit(ctx: Context, uow: UnitOfWork, opening: Opening) -> VisitRow:
         uow.connection, opening.institution_code, opening.kind, opening.ipt_otp_no
     )
     if existing is not None:
-        if existing.psn_no != opening.psn_no:
+        if existing.psn_no != psn_no:
             raise rules.VisitNumberReused(ipt_otp_no=opening.ipt_otp_no)
         return existing
-    require_person(uow, opening.psn_no)
-    enrolment = governing_enrolment(uow, opening.psn_no)
+    enrolment = governing_enrolment(uow, psn_no)
     if enrolment is None:
         raise NotInsuredForSettlement()
     now_us = ctx.now_us()
@@ -110,7 +113,7 @@ def open_visit(ctx: Context, uow: UnitOfWork, opening: Opening) -> VisitRow:
         mdtrt_id=new_id("M", now_us),
         kind=opening.kind,
         ipt_otp_no=opening.ipt_otp_no,
-        psn_no=opening.psn_no,
+        psn_no=psn_no,
         insutype=enrolment.insutype,
         med_type=opening.med_type,
         state=VisitState.OPEN,

@@ -208,11 +208,12 @@ def claim_batch(
     """Claim a batch number for a visit unless it is claimed; the visit that holds it now.
 
     ``ON CONFLICT DO NOTHING`` on both databases: on PostgreSQL (read committed) a second
-    transaction claiming the same number waits for the first to end, then reads its claim."""
+    transaction claiming the same number waits for the first to end. The insert answers the
+    claim it made; only a number claimed before is read."""
     statement = (
         "INSERT INTO visit_charge_batches (institution_code, chrg_bchno, mdtrt_id, claimed_at_us)"
         " VALUES (:institution_code, :chrg_bchno, :mdtrt_id, :claimed_at_us)"
-        " ON CONFLICT (institution_code, chrg_bchno) DO NOTHING"
+        " ON CONFLICT (institution_code, chrg_bchno) DO NOTHING RETURNING mdtrt_id"
     )
     params = {
         "institution_code": institution_code,
@@ -220,9 +221,10 @@ def claim_batch(
         "mdtrt_id": mdtrt_id,
         "claimed_at_us": now_us,
     }
-    raw.execute(connection, statement, params)
+    if raw.fetch(connection, statement, params):
+        return mdtrt_id
     owner = batch_visit(connection, institution_code, chrg_bchno)
-    assert owner is not None  # claimed just now, or before
+    assert owner is not None  # claimed before
     return owner
 
 
