@@ -80,6 +80,25 @@ def test_outpatient_visit_from_registration_to_reversal(his: His) -> None:
     assert balance(his, SON) == 726_200
 
 
+def test_a_message_sent_again_is_answered_as_it_was_the_first_time(his: His) -> None:
+    """The first answer is the handler's own output, a resent one the output as stored: the
+    two must be the same text, amounts with their two decimals included."""
+    values = ids()
+
+    def output(infno: str, input_: dict[str, Any], n: int) -> str:
+        answer = his.call(fill(envelope(infno, input_, f"{MSG}{n:03d}"), values))
+        parsed = json.loads(answer.text, parse_float=str)  # numbers as written
+        assert parsed["infcode"] == 0, parsed["err_msg"]
+        return json.dumps(parsed["output"], ensure_ascii=False, sort_keys=True)
+
+    registered = output("2201", REGISTER, 1)
+    values["<mdtrt_id>"] = json.loads(registered)["data"]["mdtrt_id"]
+    assert output("2201", REGISTER, 1) == registered
+    uploaded = output("2204", UPLOAD_FIRST, 3)
+    assert '"det_item_fee_sumamt": "600.00"' in uploaded  # a number written with two decimals
+    assert output("2204", UPLOAD_FIRST, 3) == uploaded
+
+
 def test_a_visit_with_nothing_uploaded_is_cancelled(his: His) -> None:
     values = opened(his, uploads=False)
     cancel = {"data": {"psn_no": SON, "mdtrt_id": "<mdtrt_id>", "ipt_otp_no": "MZ20260302001"}}

@@ -67,21 +67,26 @@ def reads_ahead(_ctx: Context, env: Envelope, institution: str) -> list[Read]:
 
 
 def once(handler: Handler) -> Handler:
-    """``handler`` run at most once per institution and ``msgid``."""
+    """``handler`` run at most once per institution and ``msgid``. A message run now is
+    answered with its handler's output itself; one sent again, with that output as stored."""
 
     def run(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> Mapping[str, Any]:
         fingerprint = idempotency.request_hash(f"fsi:{env.infno}", env.input)
+        produced: list[Mapping[str, Any]] = []
 
         def produce() -> Mapping[str, Any]:
             output = handler(ctx, uow, env, institution)
+            produced.append(output)
             return {"wire": dumps(output), "infno": env.infno, "undo": undo_key(env, output)}
 
         try:
-            _, body, _ = idempotency.run_idempotent(
+            _, body, replayed = idempotency.run_idempotent(
                 ctx, uow, scope(institution), env.msgid, fingerprint, 200, produce
             )
         except idempotency.IdempotencyKeyReused:
             raise FsiMsgidReused(msgid=env.msgid) from None
+        if not replayed:
+            return produced[0]
         output: Mapping[str, Any] = json.loads(body["wire"], parse_float=Decimal)
         return output
 
