@@ -85,9 +85,8 @@ def settle_with_lines(
         patient = None  # someone else's record: the patient is read as usual
     if uow.reads_ahead:  # PostgreSQL: the reads that need no earlier answer, in one round trip
         uow.prefetch(settle_reads(request, patient_known=patient is not None))
-    existing = _same_request(
-        uow, request.institution_code, request.request_id, request_hash(request)
-    )
+    fingerprint = request_hash(request)  # the resent request's check, and the new row's
+    existing = _same_request(uow, request.institution_code, request.request_id, fingerprint)
     if existing is not None:
         uow.prefetch([rows.items_read(existing.setl_id), rows.draws_read(existing.setl_id)])
         items = rows.items_of(uow.connection, existing.setl_id)
@@ -99,7 +98,7 @@ def settle_with_lines(
     # ledger's first statement and the COMMIT instead of a round trip each.
     uow.defer_writes()
     setl_id = new_id("S", at_us)
-    row = _settlement_row(setl_id, planned)
+    row = _settlement_row(setl_id, planned, fingerprint)
     items = item_rows(planned, setl_id)
     draws = [_draw_row(setl_id, n, d, planned) for n, d in enumerate(planned.draws)]
     rows.insert_settlement(uow.connection, row)
@@ -254,14 +253,14 @@ def quoted_amounts(planned: Quote) -> dict[str, int]:
     }
 
 
-def _settlement_row(setl_id: str, planned: Quote) -> SettlementRow:
+def _settlement_row(setl_id: str, planned: Quote, fingerprint: str) -> SettlementRow:
     request = planned.request
     amounts = quoted_amounts(planned)
     return SettlementRow(
         setl_id=setl_id,
         institution_code=request.institution_code,
         request_id=request.request_id,
-        request_hash=request_hash(request),
+        request_hash=fingerprint,
         kind="settlement",
         reverses=None,
         psn_no=request.psn_no,
