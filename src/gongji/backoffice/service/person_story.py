@@ -116,10 +116,10 @@ def viewed_story(ctx: Context, uow: UnitOfWork, operator: Actor, psn_no: str) ->
 
 
 def person_story(ctx: Context, uow: UnitOfWork, psn_no: str) -> PersonStory:
-    """Read in two or three round trips on PostgreSQL: what depends on the person alone, made
-    ahead together; then what depends on that (the other parties' names, what each of the
-    person's grants, authorizations and settlements paid, the accounts); then, when their
-    grants or authorizations paid anything, which of those settlements were reversed."""
+    """Read in two round trips on PostgreSQL: what depends on the person alone, made ahead
+    together; then what depends on that (the other parties' names, what each of the person's
+    grants, authorizations and settlements paid and which of those settlements were reversed,
+    the accounts)."""
     uow.prefetch(_own_reads(psn_no))
     person = require_person(uow, psn_no)
     enrolments = registry.enrolments_of(uow.connection, psn_no)
@@ -184,6 +184,7 @@ def _related_reads(
     reads: list[Read | DriverRead] = [registry.persons_by_no_read(others)]
     if sources:
         reads.append(setl_records.draws_from_sources_read(sources))
+        reads.append(setl_records.reversed_paid_by_read(sources))
     if setl_ids:
         reads.append(setl_records.draws_of_settlements_read(setl_ids))
         reads.append(setl_records.reversed_among_read(setl_ids))
@@ -213,7 +214,7 @@ def _relation(record: RelationshipRecord, psn_no: str, names: dict[str, str]) ->
 
 def _spends(uow: UnitOfWork, source_ids: list[str]) -> dict[str, list[Spend]]:
     draws = setl_records.draws_from_sources(uow.connection, source_ids)
-    undone = setl_records.reversed_among(uow.connection, [d.setl_id for d in draws])
+    undone = setl_records.reversed_paid_by(uow.connection, source_ids)
     found: dict[str, list[Spend]] = {}
     for draw in draws:
         spend = Spend(draw.setl_id, draw.business_date, draw.amount_fen, draw.setl_id in undone)

@@ -14,6 +14,8 @@ from gongji.settlement.store.person_settlements_repo import (
     recent_at_institution,
     reversed_among,
     reversed_among_read,
+    reversed_paid_by,
+    reversed_paid_by_read,
     settlements_of,
     settlements_of_read,
 )
@@ -39,6 +41,8 @@ __all__ = [
     "reversal_of",
     "reversed_among",
     "reversed_among_read",
+    "reversed_paid_by",
+    "reversed_paid_by_read",
     "settlement",
     "settlements_of",
     "settlements_of_read",

@@ -81,6 +81,22 @@ def reversed_among_read(setl_ids: Sequence[str]) -> raw.Read:
     return f"SELECT reverses FROM settlements WHERE {where}", params
 
 
+def reversed_paid_by(connection: Connection, source_ids: Sequence[str]) -> set[str]:
+    """Which settlements paid by these grants or authorizations have been reversed: as
+    :func:`reversed_among` of their draws' settlements, without reading the draws first."""
+    if not source_ids:
+        return set()
+    return {str(row[0]) for row in raw.fetch(connection, *reversed_paid_by_read(source_ids))}
+
+
+def reversed_paid_by_read(source_ids: Sequence[str]) -> raw.Read:
+    """The read of :func:`reversed_paid_by` (some ids), to make ahead."""
+    params: dict[str, object] = {}
+    where = raw.in_list("source_id", sorted(set(source_ids)), params)
+    paid = f"SELECT setl_id FROM settlement_draws WHERE {where}"
+    return f"SELECT reverses FROM settlements WHERE reverses IN ({paid})", params
+
+
 def recent_at_institution(
     connection: Connection, institution_code: str, limit: int = LISTED_MAX
 ) -> list[SettlementRow]:
