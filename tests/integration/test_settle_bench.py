@@ -58,6 +58,13 @@ def test_service_rows_settle_with_shared_money_and_the_ledger_checks_clean(
         assert 0 < row.shared < row.completed  # a third of the bills are grant recipients'
         assert row.p50_ms is not None and row.p99_ms is not None
         assert 0 < row.p50_ms <= row.p95_ms <= row.p99_ms  # type: ignore[operator]
+        if result.database == "postgres":  # on this machine: its processes' CPU is read
+            assert row.db_cpu_ms_per_request is not None and row.db_cpu_ms_per_request >= 0
+        else:  # SQLite runs inside the measured process
+            assert row.db_cpu_ms_per_request is None
+    busiest = result.rows[0]  # /proc counts in 10 ms ticks: the fixed rate's ten may read none
+    if result.database == "postgres":
+        assert busiest.db_cpu_ms_per_request is not None and busiest.db_cpu_ms_per_request > 0
     fixed = result.rows[1]
     assert fixed.completed == 10  # 20/s due over 0.5 s, each answered once
     assert report.persons == 24

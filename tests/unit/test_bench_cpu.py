@@ -4,6 +4,7 @@ figures and when the load generator counts as saturated, from fake readings."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -14,6 +15,7 @@ from gongji.sim.cpu import (
     WindowCost,
     WindowReadings,
     busy_share,
+    named_cpu_s,
     parse_machine_times,
     per_request_ms,
     process_cpu_s,
@@ -28,6 +30,38 @@ STAT = "4242 (uvicorn (w) 1) S 1 4242 4242 0 -1 4194560 900 0 0 0 250 50 0 0 20 
 
 def test_cpu_seconds_are_user_plus_system_counted_from_the_last_parenthesis() -> None:
     assert stat_cpu_s(STAT, ticks_per_s=100) == pytest.approx(3.0)
+
+
+def _stat(pid: int, name: str, utime: int, stime: int, cutime: int, cstime: int) -> str:
+    times = f"{utime} {stime} {cutime} {cstime}"
+    return f"{pid} ({name}) S 1 {pid} {pid} 0 -1 4194560 900 0 0 0 {times} 20 0 9 0"
+
+
+def test_a_database_servers_cpu_counts_every_process_of_its_name_and_their_ended_children() -> None:
+    """PostgreSQL's postmaster and its backends are all ``postgres``; a backend that ended is
+    in the postmaster's children's time (``cutime``, ``cstime``), so it still counts."""
+    stats = [
+        _stat(10, "postgres", 100, 20, 300, 80),  # the postmaster, with ended backends
+        _stat(11, "postgres", 250, 50, 0, 0),  # a backend
+        _stat(12, "python3", 900, 900, 0, 0),
+        _stat(13, "postgres: x", 900, 900, 0, 0),  # another command's name
+    ]
+    assert named_cpu_s(stats, "postgres", ticks_per_s=100) == pytest.approx(8.0)
+    assert named_cpu_s(stats[2:], "postgres", ticks_per_s=100) is None  # none runs here
+    assert stat_cpu_s(stats[0], ticks_per_s=100) == pytest.approx(1.2)  # children not asked
+
+
+def test_a_row_divides_the_database_servers_cpu_by_the_answered_requests() -> None:
+    edges = (
+        Snapshot(0.0, 0, 0.0, None, database_cpu_s=40.0),
+        Snapshot(1.0, 400, 0.0, None, database_cpu_s=41.25),
+    )
+    measured = Measured(_tally(100, 0), 50.0, edges, None)
+    row = settle_row(("service", "max", "in-process", None), 4, measured)
+    assert row.db_cpu_ms_per_request == pytest.approx(12.5)
+    unread = (Snapshot(0.0, 0, 0.0, None), Snapshot(1.0, 0, 0.0, None))  # SQLite: no server
+    row = settle_row(("service", "max", "in-process", None), 4, replace(measured, edges=unread))
+    assert row.db_cpu_ms_per_request is None
 
 
 def test_this_process_cpu_grows_while_it_works_and_a_gone_process_reads_none() -> None:

@@ -7,7 +7,8 @@ the server processes' CPU per request answered, both read from the kernel's own 
 (``/proc/PID/stat``: user + system time of every thread of a process) rather than from a
 profiler that would itself cost CPU. The machine's busy share over the window (``/proc/stat``)
 is reported beside them, because the machine is shared and another engineer's build counts
-there too.
+there too; and, where PostgreSQL runs on the same machine, its own processes' CPU
+(:func:`named_processes_cpu_s`), which a PostgreSQL row pays on the same cores.
 
 Linux only (``/proc``); elsewhere the readings are None and the rows say so by leaving the
 fields empty rather than failing the bench.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Generic, TypeVar
@@ -49,10 +50,39 @@ def process_cpu_s(pid: int) -> float | None:
     return stat_cpu_s(stat)
 
 
-def stat_cpu_s(stat: str, ticks_per_s: float = _TICKS_PER_S) -> float:
-    """User + system seconds from the text of a ``/proc/PID/stat``."""
+def stat_cpu_s(stat: str, ticks_per_s: float = _TICKS_PER_S, *, children: bool = False) -> float:
+    """User + system seconds from the text of a ``/proc/PID/stat``; ``children``: with those
+    of the children the process has waited for (the 14th and 15th fields after the name)."""
     fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / ticks_per_s
+    counted = fields[11:15] if children else fields[11:13]
+    return sum(int(value) for value in counted) / ticks_per_s
+
+
+def named_cpu_s(stats: Iterable[str], name: str, ticks_per_s: float = _TICKS_PER_S) -> float | None:
+    """The CPU seconds of every process named ``name`` among these ``/proc/PID/stat`` texts,
+    with the children each has waited for; None when there is none."""
+    found = [s for s in stats if s[s.index("(") + 1 : s.rindex(")")] == name]
+    if not found:
+        return None
+    return sum(stat_cpu_s(stat, ticks_per_s, children=True) for stat in found)
+
+
+def named_processes_cpu_s(name: str) -> float | None:
+    """The CPU seconds of the processes named ``name`` on this machine (:func:`named_cpu_s`):
+    the database server's, when it runs here. A PostgreSQL backend that ended meanwhile still
+    counts, in its postmaster's children's time. None where ``/proc`` cannot tell or no such
+    process runs (a database on another machine)."""
+    try:
+        entries = [entry for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+    except OSError:
+        return None
+    stats = []
+    for entry in entries:
+        try:
+            stats.append((entry / "stat").read_text())
+        except OSError:  # ended meanwhile
+            continue
+    return named_cpu_s(stats, name)
 
 
 def processes_cpu_s(pids: Sequence[int]) -> float:

@@ -34,10 +34,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from gongji.sim.cpu import machine_times
-from gongji.sim.db_trips import TripCounter
 from gongji.sim.settle_clients import HEALTH_PATH, SETTLE_PATH, refusal_code, signed_settlement
 from gongji.sim.settle_load import Outcome, Tally
-from gongji.sim.settle_measure import Measured, SettleRow, Snapshot, settle_row
+from gongji.sim.settle_measure import BenchStore, Measured, SettleRow, Snapshot, settle_row
 from gongji.sim.settle_mix import FSI_PATH, draw_visit, visit_steps
 from gongji.sim.settle_world import World
 
@@ -56,30 +55,17 @@ class Answer:
     body: bytes
 
 
-Checked = Callable[[SettleRow], SettleRow]
-"""Called with each row that wrote, once it is done (the bench checks the ledger then)."""
-
-
 def app_rows(
-    app: Asgi,
-    world: World,
-    counter: TripCounter,
-    timing: tuple[float, float],
-    seed: int,
-    checked: Checked,
+    app: Asgi, world: World, store: BenchStore, timing: tuple[float, float], seed: int
 ) -> list[SettleRow]:
     """The ``app`` (signed settlements), ``app health`` and ``app fsi visit`` rows, each
-    ``timing`` = (seconds, warm-up) of the same calls, with the app's lifespan around them."""
-    return asyncio.run(_rows(app, _Meter(app, counter), world, timing, seed, checked))
+    ``timing`` = (seconds, warm-up) of the same calls, with the app's lifespan around them;
+    each row that wrote is checked (``store.checked``) once it is done."""
+    return asyncio.run(_rows(app, _Meter(app, store), world, timing, seed))
 
 
 async def _rows(
-    app: Asgi,
-    meter: _Meter,
-    world: World,
-    timing: tuple[float, float],
-    seed: int,
-    checked: Checked,
+    app: Asgi, meter: _Meter, world: World, timing: tuple[float, float], seed: int
 ) -> list[SettleRow]:
     bills = _SignedBills(world, seed)
     visits = random.Random(f"{seed}-app-visits")
@@ -107,7 +93,7 @@ async def _rows(
     async with _lifespan(app):
         for layer, unit, writes in units:
             row = settle_row((layer, "max", GENERATOR, None), 1, await meter.measure(unit, *timing))
-            rows.append(checked(row) if writes else row)
+            rows.append(meter.store.checked(row) if writes else row)
     return rows
 
 
@@ -134,9 +120,10 @@ class _SignedBills:
 class _Meter:
     """Calls into the app, counting the CPU and the round trips spent while it answered."""
 
-    def __init__(self, app: Asgi, counter: TripCounter) -> None:
+    def __init__(self, app: Asgi, store: BenchStore) -> None:
         self._app = app
-        self._counter = counter
+        self.store = store
+        self._counter = store.counter
         self.cpu_s = 0.0
         self.trips = 0
 
@@ -163,19 +150,20 @@ class _Meter:
         tally = Tally()
         window_start = time.monotonic() + warmup_s
         window_end = window_start + seconds
-        machine_before = None
+        before: Snapshot | None = None
         while (began := time.monotonic()) < window_end:
             counted = began >= window_start
-            if counted and machine_before is None:
-                machine_before = machine_times()
+            if counted and before is None:
+                before = Snapshot(0.0, 0, 0.0, machine_times(), self.store.database_cpu_s())
                 self.cpu_s, self.trips = 0.0, 0
             outcome = await unit()
             done = time.monotonic()
             if counted:
                 tally.add(outcome, done - began, done)
                 tally.in_window += 1
-        after = Snapshot(self.cpu_s, self.trips, 0.0, machine_times())
-        edges = (Snapshot(0.0, 0, 0.0, machine_before), after)
+        database_s = self.store.database_cpu_s()
+        after = Snapshot(self.cpu_s, self.trips, 0.0, machine_times(), database_s)
+        edges = (before or Snapshot(0.0, 0, 0.0, None), after)
         return Measured(tally, tally.in_window / seconds, edges, None)
 
 

@@ -44,9 +44,11 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Final
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from gongji.app.asgi import create_app
 from gongji.bootstrap import build
@@ -54,7 +56,7 @@ from gongji.config import Settings
 from gongji.kernel.context import Context
 from gongji.ledger.check import CheckReport, check_ledger
 from gongji.sim.bench_pg import BenchError
-from gongji.sim.cpu import cores, machine_times
+from gongji.sim.cpu import cores, machine_times, named_processes_cpu_s
 from gongji.sim.db_trips import TripCounter
 from gongji.sim.ledger_bench import machine
 from gongji.sim.settle_app import app_rows
@@ -84,6 +86,10 @@ __all__ = ["SettleOptions", "SettleReport", "SettleRow", "run_settle_bench"]
 DATABASES: Final = ("sqlite", "postgres")
 LAYERS: Final = ("service", "app", "http")
 PG_URL_DEFAULT: Final = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+POSTGRES_PROCESS: Final = "postgres"
+"""The command name of PostgreSQL's server processes in ``/proc`` (postmaster and backends)."""
+_THIS_MACHINE: Final = (None, "", "localhost", "127.0.0.1", "::1")
+"""A PostgreSQL URL's host that is this machine (None, "": its Unix socket)."""
 HTTP_TARGET_PER_S: Final = 1_000.0
 P99_TARGET_MS: Final = 100.0
 P99_TARGET_RATE: Final = 500.0
@@ -154,7 +160,7 @@ def run_settle_bench(options: SettleOptions) -> SettleReport:
             with bench_store(database, options.pg_url, counter) as (engine, url, schema, version):
                 if version:
                     environment["postgresql"] = version
-                store = _Store(engine, url, schema, counter)
+                store = _Store(database, engine, url, schema, counter)
                 results.append(_bench_database(database, store, options))
         except ServerFailed as error:
             raise BenchError(str(error)) from None
@@ -178,11 +184,21 @@ def run_settle_bench(options: SettleOptions) -> SettleReport:
 
 @dataclass(frozen=True, slots=True)
 class _Store:
+    database: str
     engine: Engine
     url: str
     schema: str | None
     counter: TripCounter  # the bench process's round trips to it
     checks: list[tuple[str, CheckReport]] = field(default_factory=list)
+
+    def database_cpu_s(self) -> float | None:
+        """PostgreSQL's processes' CPU seconds so far when it runs on this machine, where it
+        shares the cores with gongji; None for SQLite (in gongji's own processes) and for a
+        server elsewhere."""
+        host = make_url(self.url).host
+        if self.database != "postgres" or host not in _THIS_MACHINE:
+            return None
+        return named_processes_cpu_s(POSTGRES_PROCESS)
 
     def checked(self, row: SettleRow) -> SettleRow:
         """``row``, once the ledger has passed ``gongji ledger check``'s invariants after it
@@ -247,7 +263,8 @@ def _service_rows(sender: SenderFor, store: _Store, options: SettleOptions) -> l
     """The closed-loop row, then (with ``rate``) the fixed-rate row, of the service layer."""
 
     def read() -> Snapshot:
-        return Snapshot(time.process_time(), store.counter.trips, 0.0, machine_times())
+        cpu_s, trips = time.process_time(), store.counter.trips
+        return Snapshot(cpu_s, trips, 0.0, machine_times(), store.database_cpu_s())
 
     timing: tuple[float, float, float | None] = (options.seconds, options.warmup_s, None)
     measured = in_process(sender("service-max"), options.clients, timing, read)
@@ -267,7 +284,7 @@ def _app_rows(
     """The app alone, called in this process: its own CPU a request (sim/settle_app.py)."""
     app = create_app(build(settings, engine=store.engine, migrate=False))
     timing = (options.seconds, options.warmup_s)
-    return app_rows(app, world, store.counter, timing, options.seed, store.checked)
+    return app_rows(app, world, store, timing, options.seed)
 
 
 def _http_rows(
@@ -276,25 +293,27 @@ def _http_rows(
     workers = options.server_workers
     rows = []
     with bench_server(env, store.schema, workers) as server:
-        rows.append(store.checked(_processes_row(server, world, options, "http", "settle")))
+        rows.append(store.checked(_processes_row(server, store, world, options, "http", "settle")))
         if options.rate is not None:
-            fixed = _processes_row(server, world, options, "http", "settle", options.rate)
+            fixed = _processes_row(server, store, world, options, "http", "settle", options.rate)
             rows.append(store.checked(fixed))
-        rows.append(_processes_row(server, world, options, "http health", "health"))
-        rows.append(store.checked(_visit_row(server, world, options)))
+        rows.append(_processes_row(server, store, world, options, "http health", "health"))
+        rows.append(store.checked(_visit_row(server, store, world, options)))
         if options.compare_threads:
-            rows += [store.checked(row) for row in _threads_rows(server, world, options)]
+            rows += [store.checked(row) for row in _threads_rows(server, store, world, options)]
     return rows
 
 
-def _visit_row(server: BenchServer, world: World, options: SettleOptions) -> SettleRow:
+def _visit_row(
+    server: BenchServer, store: _Store, world: World, options: SettleOptions
+) -> SettleRow:
     """Whole outpatient visits over the national interface (2201 → 2203 → 2204 → 2207), sent
     by threads: a visit is four dependent messages, which the process generator does not
     sign ahead."""
     base_url = f"http://{server.host}:{server.port}"
     factory = visit_sender(base_url, world, options.seed)(f"visit-{server.pid}")
     timing = (options.seconds, options.warmup_s, None)
-    measured = in_process(factory, options.clients, timing, lambda: _server_reading(server))
+    measured = in_process(factory, options.clients, timing, lambda: _server_reading(server, store))
     measured = replace(measured, usage=threads_usage(measured.edges, options.seconds))
     label = ("http fsi visit", "max", "threads", options.server_workers)
     return settle_row(label, options.clients, measured)
@@ -309,18 +328,21 @@ def _workers_rows(
     rows = []
     for workers in options.workers:
         with bench_server(env, store.schema, workers) as server:
-            row = _processes_row(server, world, options, "http workers", "settle")
+            row = _processes_row(server, store, world, options, "http workers", "settle")
             rows.append(store.checked(replace(row, server_workers=workers)))
     return rows
 
 
-def _server_reading(server: BenchServer) -> Snapshot:
+def _server_reading(server: BenchServer, store: _Store) -> Snapshot:
     reading = server.read()
-    return Snapshot(reading.cpu_s, reading.trips, time.process_time(), machine_times())
+    return Snapshot(
+        reading.cpu_s, reading.trips, time.process_time(), machine_times(), store.database_cpu_s()
+    )
 
 
 def _processes_row(
     server: BenchServer,
+    store: _Store,
     world: World,
     options: SettleOptions,
     layer: str,
@@ -335,11 +357,13 @@ def _processes_row(
         kind, server.host, server.port, world if kind == "settle" else None, label, options.seed,
         min(options.client_processes, clients), clients, options.seconds, options.warmup_s, rate,
     )  # fmt: skip
-    measured = client_processes(plan, lambda: _server_reading(server))
+    measured = client_processes(plan, lambda: _server_reading(server, store))
     return settle_row((layer, mode, "processes", options.server_workers), clients, measured)
 
 
-def _threads_rows(server: BenchServer, world: World, options: SettleOptions) -> list[SettleRow]:
+def _threads_rows(
+    server: BenchServer, store: _Store, world: World, options: SettleOptions
+) -> list[SettleRow]:
     """The earlier generator's ``http`` and ``http health`` rows, as fast as they go."""
     base_url = f"http://{server.host}:{server.port}"
     timing = (options.seconds, options.warmup_s, None)
@@ -348,7 +372,8 @@ def _threads_rows(server: BenchServer, world: World, options: SettleOptions) -> 
         ("http", http_sender(base_url, world, options.seed)(f"threads-{server.pid}")),
         ("http health", health_sender(base_url)),
     ):
-        measured = in_process(factory, options.clients, timing, lambda: _server_reading(server))
+        read = partial(_server_reading, server, store)
+        measured = in_process(factory, options.clients, timing, read)
         measured = replace(measured, usage=threads_usage(measured.edges, options.seconds))
         label = (layer, "max", "threads", options.server_workers)
         rows.append(settle_row(label, options.clients, measured))

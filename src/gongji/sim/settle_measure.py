@@ -3,11 +3,13 @@
 Every row reads, at the two edges of its measured window, the CPU seconds of the side being
 measured (the server's processes for HTTP; the bench process itself for the service layer, where
 the clients are threads beside the code they call), its round trips to the database
-(sim/db_trips.py) and the machine's busy time (sim/cpu.py); and, for HTTP, what the clients
-spent. Divided by the requests answered in the window (at a fixed rate: whenever they were
-due, since a server that fell behind spends the window on requests due before it), the first
-two are the CPU and the trips a request costs; the clients' share of the cores they could use
-says whether the row measured the server at all (``client_saturated``).
+(sim/db_trips.py), the database server's own CPU when it runs on this machine (PostgreSQL's
+processes: on a small machine it shares the cores with gongji) and the machine's busy time
+(sim/cpu.py); and, for HTTP, what the clients spent. Divided by the requests answered in the
+window (at a fixed rate: whenever they were due, since a server that fell behind spends the
+window on requests due before it), the first three are the CPU, the trips and the database's
+CPU a request costs; the clients' share of the cores they could use says whether the row
+measured the server at all (``client_saturated``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from gongji.sim.cpu import (
     ClientUsage,
@@ -24,6 +27,7 @@ from gongji.sim.cpu import (
     cores,
     per_request_ms,
 )
+from gongji.sim.db_trips import TripCounter
 from gongji.sim.settle_clients import ClientPlan, run_clients
 from gongji.sim.settle_load import SenderFactory, Tally, closed_loop, fixed_rate, percentile_ms
 
@@ -38,6 +42,7 @@ class Snapshot:
     trips: int  # its round trips to the database so far
     own_cpu_s: float  # this process's: the clients' when they are its threads
     machine: MachineTimes | None
+    database_cpu_s: float | None = None  # the database server's processes, when they run here
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +70,7 @@ class SettleRow:
     p95_ms: float | None
     p99_ms: float | None
     cpu_ms_per_request: float | None  # server CPU (service: this process's) per answered request
+    db_cpu_ms_per_request: float | None  # the database server's CPU (PostgreSQL, on this machine)
     db_trips_per_request: float | None
     client_processes: int | None
     client_cpu_s: float | None
@@ -126,6 +132,7 @@ def settle_row(
         p95_ms=percentile_ms(latencies, 95),
         p99_ms=percentile_ms(latencies, 99),
         cpu_ms_per_request=per_request_ms(after.cpu_s - before.cpu_s, answered),
+        db_cpu_ms_per_request=_database_ms(before, after, answered),
         db_trips_per_request=trips / answered if answered and trips else None,
         client_processes=None if usage is None else usage.processes,
         client_cpu_s=None if usage is None else usage.total_s,
@@ -135,3 +142,26 @@ def settle_row(
         presigned=measured.presigned,
         signed_late=measured.signed_late,
     )
+
+
+def _database_ms(before: Snapshot, after: Snapshot, answered: int) -> float | None:
+    if before.database_cpu_s is None or after.database_cpu_s is None:
+        return None
+    return per_request_ms(after.database_cpu_s - before.database_cpu_s, answered)
+
+
+class BenchStore(Protocol):
+    """What a row reads of the store it runs on (``settle_bench._Store``)."""
+
+    @property
+    def counter(self) -> TripCounter:
+        """The bench process's round trips to it."""
+        ...
+
+    def database_cpu_s(self) -> float | None:
+        """Its server processes' CPU seconds so far, when they run on this machine."""
+        ...
+
+    def checked(self, row: SettleRow) -> SettleRow:
+        """``row``, once the ledger has been checked after it."""
+        ...

@@ -10,7 +10,7 @@ from gongji.sim.settle_bench import DatabaseSettleResult, SettleReport, SettleRo
 
 COLUMNS = (
     "layer", "load", "gen", "wk", "per s", "shared", "p50 ms", "p99 ms", "÷ health",
-    "CPU ms/req", "trips/req", "clients CPU", "machine",
+    "CPU ms/req", "db CPU ms", "trips/req", "clients CPU", "machine",
 )  # fmt: skip
 LEFT = ("layer", "load", "gen")
 
@@ -38,6 +38,8 @@ def _table(result: DatabaseSettleResult, seconds: float) -> Table:
             " from when due. gen: in-process (service threads), processes (client processes,"
             " signed ahead), threads (the earlier httpx2 threads); wk: server workers.\n"
             "CPU ms/req: the server's CPU (service: the bench process's) per answered request;"
+            " db CPU ms: PostgreSQL's own per request, when it runs on this machine (it shares"
+            " the cores);"
             " trips/req: round trips to the database; clients CPU: share of the cores the"
             " clients could use, SATURATED at ≥ 90 % (then the row measured the clients);"
             " machine: share of all cores busy.\n"
@@ -69,6 +71,7 @@ def _cells(row: SettleRow) -> list[str]:
         _number(row.p99_ms, ",.1f"),
         _number(row.health_ratio, ".2f"),
         _number(row.cpu_ms_per_request, ".2f"),
+        _number(row.db_cpu_ms_per_request, ".2f"),
         _number(row.db_trips_per_request, ".1f"),
         _clients(row),
         _number(row.machine_busy, ".0%"),
