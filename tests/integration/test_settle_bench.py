@@ -96,7 +96,12 @@ def test_http_rows_settle_through_the_signed_api_beside_health() -> None:
     assert app.health_ratio is None and app.target is None
     assert app_visit.layer == "app fsi visit" and app_visit.refused == {}
     assert app_visit.completed > 0 and app_visit.cpu_ms_per_request is not None
-    assert app_visit.cpu_ms_per_request > app.cpu_ms_per_request  # three messages a visit
+    assert app_visit.cpu_ms_per_request > 0
+    # Three messages a visit: more statements than a settlement. (Not compared by CPU: in a
+    # second's window on a machine busy with the rest of the suite, a collection or a first
+    # call's set-up counted in the settlements' row once made them cost more than the visits.)
+    assert app_visit.db_trips_per_request is not None and app.db_trips_per_request is not None
+    assert app_visit.db_trips_per_request > 2 * app.db_trips_per_request
 
 
 def test_cli_prints_the_report_as_json() -> None:
