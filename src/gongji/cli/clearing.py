@@ -2,8 +2,9 @@
 outside the contributor's insured city, as a terminal table, JSON or CSV, and as a picture.
 
 The first run of a month stores its result; running it again prints the stored result and says
-so. A month that has not ended is refused (exit 2). The PNG is drawn by cairosvg from the SVG;
-on a machine without cairo the SVG is still written and one line says why there is no PNG.
+so. A month that has not ended is refused (exit 2). The run that stores a month is recorded in
+the audit trail (``admin.clearing.run``), as the API's is. The PNG is drawn by cairosvg from the
+SVG; on a machine without cairo the SVG is still written and one line says why there is no PNG.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gongji.cli.common import container, readable_errors, stdout_is_terminal
+from gongji.cli.common import audit_server_command, container, readable_errors, stdout_is_terminal
 from gongji.core.money import format_yuan
 from gongji.kernel.context import Context
 from gongji.kernel.png import PngConverterMissing, svg_to_png
@@ -56,6 +57,8 @@ def run_command(
 
         def work(uow: UnitOfWork) -> ClearingRun:
             result = run_clearing(ctx, uow, month)
+            if not result.stored_earlier:  # a stored month is printed again, nothing changed
+                audit_server_command(ctx, uow, "admin.clearing.run", month=month)
             uow.commit()
             return result
 

@@ -1,4 +1,5 @@
-"""What every command shares: building the container and turning failures into one line."""
+"""What every command shares: building the container, turning failures into one line, and the
+audit record of a command that grants access or changes data."""
 
 from __future__ import annotations
 
@@ -6,16 +7,19 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Final, NoReturn, TypeVar
+from typing import Any, Final, NoReturn, TypeVar
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from gongji.audit.service import log
 from gongji.bootstrap import Container, build
 from gongji.config import Settings
 from gongji.core.errors import GongjiError
 from gongji.core.importing import LineError
+from gongji.kernel.context import SYSTEM, Context
 from gongji.kernel.keys import KeyMismatch, KeyMissing, KeyRotationUnfinished
+from gongji.store.uow import UnitOfWork
 
 T = TypeVar("T")
 EXIT_CHECK_FAILED = 1
@@ -31,6 +35,8 @@ _KEY_EXITS: Final[dict[type[GongjiError], int]] = {
 """A key refused at start-up has its own exit code, so that a supervisor can tell "wrong key"
 from a bad command line and stop restarting a server that cannot start."""
 ERRORS_SHOWN_MAX: Final = 50
+SERVER_COMMAND: Final = "server command"
+"""The ``by`` of an audit record a server command wrote: no operator signed in to run it."""
 
 
 def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
@@ -81,3 +87,15 @@ def container(migrate: bool = True, *, allow_demo_operator: bool = False) -> Ite
 
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+def audit_server_command(
+    ctx: Context, uow: UnitOfWork, action: str, *, subject: str | None = None, **detail: Any
+) -> None:
+    """Record, in the command's own transaction, a server command that grants access (an
+    operator made, a token or a login code handed out, a signing key issued or revoked) or
+    changes data (an import, a clearing): the same trail as the operators' actions through the
+    pages and the API, so an auditor sees who could act and what changed whichever door it came
+    through. Whoever runs it holds the server, not an operator's sign-in: the actor is the
+    system, ``by`` says how. ``detail`` never carries a secret, a password or personal data."""
+    log.record(ctx, uow, SYSTEM, action, subject=subject, by=SERVER_COMMAND, **detail)

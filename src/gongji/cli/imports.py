@@ -2,9 +2,11 @@
 
 All or nothing: a file with any bad line writes nothing, prints each problem with its line and
 exits 2, so the operator fixes the file and imports it again. Importing the same file twice
-changes nothing. After an import that created rows, PostgreSQL's planner statistics are
-gathered at once (gongji.store.planner), so the first settlements after a bulk load do not
-wait for autovacuum's.
+changes nothing. An import that passed is recorded in the audit trail as the imports page
+records it (``admin.import.KIND``, the file's name and its line counts), by the server command.
+After an import that created rows, PostgreSQL's planner statistics are gathered at once
+(gongji.store.planner), so the first settlements after a bulk load do not wait for
+autovacuum's.
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ from typing import Annotated, Final
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from gongji.cli.common import container, readable_errors, refuse_import, stdout_is_terminal
+from gongji.cli.common import (
+    audit_server_command,
+    container,
+    readable_errors,
+    refuse_import,
+    stdout_is_terminal,
+)
 from gongji.kernel.context import Context
 from gongji.people.domain.import_errors import ImportFileUnreadable
 from gongji.people.service import imports
@@ -77,6 +85,14 @@ def _run(file: Path, importer: Importer) -> None:
             def work(uow: UnitOfWork) -> ImportResult:
                 result = importer(built.context, uow, text, bar)
                 if result.ok:
+                    audit_server_command(
+                        built.context,
+                        uow,
+                        f"admin.import.{result.kind.value}",
+                        source=file.name,
+                        lines=result.lines,
+                        created=result.created,
+                    )
                     uow.commit()
                 return result
 

@@ -4,7 +4,9 @@ and the medical-insurance catalogue.
 Imports are all or nothing (a bad line writes nothing, every problem is printed with its line,
 exit 2) and idempotent (the same file again changes nothing); a changed line updates its row.
 A signing secret is printed once, when issued, and cannot be shown again: issue a new key and
-revoke the old one instead.
+revoke the old one instead. Every command that writes records itself in the audit trail
+(``institution.credentials`` with the key's id, never its secret; ``institution.revoke``,
+``institution.gateway``, ``admin.import.institutions``, ``admin.import.catalogue``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from gongji.cli.common import container, readable_errors, refuse_import
+from gongji.cli.common import audit_server_command, container, readable_errors, refuse_import
 from gongji.cli.imports import read_import_file
 from gongji.core.clock import from_us
 from gongji.core.money import format_yuan
@@ -52,6 +54,9 @@ def credentials(code: Annotated[str, typer.Argument(help="The 12-character code.
 
         def work(uow: UnitOfWork) -> institutions.IssuedCredentials:
             issued = institutions.issue_credentials(built.context, uow, code)
+            audit_server_command(
+                built.context, uow, "institution.credentials", subject=code, key_id=issued.key_id
+            )
             uow.commit()
             return issued
 
@@ -68,6 +73,7 @@ def revoke(key_id: Annotated[str, typer.Argument(help="The key id to revoke.")])
 
         def work(uow: UnitOfWork) -> None:
             institutions.revoke_credentials(built.context, uow, key_id)
+            audit_server_command(built.context, uow, "institution.revoke", key_id=key_id)
             uow.commit()
 
         run_in_transaction(built.engine, work)
@@ -88,6 +94,9 @@ def gateway_scheme(
 
         def work(uow: UnitOfWork) -> None:
             gateway.choose_scheme(built.context, uow, code, scheme)
+            audit_server_command(
+                built.context, uow, "institution.gateway", subject=code, scheme=scheme.value
+            )
             uow.commit()
 
         run_in_transaction(built.engine, work)
@@ -154,6 +163,15 @@ def _import(file: Path, importer: Importer) -> None:
         def work(uow: UnitOfWork) -> UpsertResult:
             result = importer(built.context, uow, text)
             if result.ok:
+                audit_server_command(
+                    built.context,
+                    uow,
+                    f"admin.import.{result.kind}",
+                    source=file.name,
+                    lines=result.lines,
+                    created=result.created,
+                    updated=result.updated,
+                )
                 uow.commit()
             return result
 

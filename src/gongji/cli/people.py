@@ -3,7 +3,9 @@ the server itself.
 
 Whoever runs these has the server's configuration and database already, so they issue tokens
 without a code or TOTP. A token and a TOTP provisioning URI are printed once and never stored
-in clear.
+in clear. Each command records itself in the audit trail (``person.token``, ``operator.create``,
+``operator.token``, ``operator.totp``, ``operator.disable``, ``operator.password``), in the
+transaction that does it: access handed out on the server is as visible as an operator's.
 """
 
 from __future__ import annotations
@@ -14,11 +16,10 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from gongji.audit.service import log
-from gongji.cli.common import container, fail, readable_errors
+from gongji.cli.common import audit_server_command, container, fail, readable_errors
 from gongji.identity.service import identity, identity_operators
 from gongji.identity.service.identity_operators import current_totp
-from gongji.kernel.context import SYSTEM, Context
+from gongji.kernel.context import Context
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 T = TypeVar("T")
@@ -43,7 +44,13 @@ def person_token(
     """Print a new 7-day bearer token for a person (support, tests, the demo)."""
     with container() as built, readable_errors():
         ctx = built.context
-        issued = _committed(ctx, lambda uow: identity.issue_person_token(ctx, uow, psn_no))
+
+        def work(uow: UnitOfWork) -> identity.IssuedToken:
+            issued = identity.issue_person_token(ctx, uow, psn_no)
+            audit_server_command(ctx, uow, "person.token", subject=psn_no)
+            return issued
+
+        issued = _committed(ctx, work)
     typer.echo(issued.token)
 
 
@@ -67,9 +74,16 @@ def operator_create(
     password = _password_from_stdin() if password_stdin else None
     with container() as built, readable_errors():
         ctx = built.context
-        created = _committed(
-            ctx, lambda uow: identity.create_operator(ctx, uow, name, roles, password, region)
-        )
+
+        def work(uow: UnitOfWork) -> identity.CreatedOperator:
+            created = identity.create_operator(ctx, uow, name, roles, password, region)
+            granted = ",".join(sorted(role.value for role in created.roles))
+            audit_server_command(
+                ctx, uow, "operator.create", subject=name, roles=granted, region=created.region
+            )
+            return created
+
+        created = _committed(ctx, work)
     typer.echo(created.provisioning_uri)
 
 
@@ -87,7 +101,13 @@ def operator_token(
     """Print a new 12-hour bearer token for an operator."""
     with container() as built, readable_errors():
         ctx = built.context
-        issued = _committed(ctx, lambda uow: identity.issue_operator_token(ctx, uow, name))
+
+        def work(uow: UnitOfWork) -> identity.IssuedToken:
+            issued = identity.issue_operator_token(ctx, uow, name)
+            audit_server_command(ctx, uow, "operator.token", subject=name)
+            return issued
+
+        issued = _committed(ctx, work)
     typer.echo(issued.token)
 
 
@@ -98,7 +118,13 @@ def operator_totp(
     """Print the operator's current TOTP code (support on the server, demo databases)."""
     with container() as built, readable_errors():
         ctx = built.context
-        code = _committed(ctx, lambda uow: current_totp(ctx, uow, name))
+
+        def work(uow: UnitOfWork) -> str:
+            code = current_totp(ctx, uow, name)
+            audit_server_command(ctx, uow, "operator.totp", subject=name)
+            return code
+
+        code = _committed(ctx, work)
     typer.echo(code)
 
 
@@ -112,7 +138,7 @@ def operator_disable(
 
         def work(uow: UnitOfWork) -> None:
             identity_operators.disable_operator(uow, name)
-            log.record(ctx, uow, SYSTEM, "operator.disable", subject=name, by="server command")
+            audit_server_command(ctx, uow, "operator.disable", subject=name)
 
         _committed(ctx, work)
     typer.echo(f"{name}: disabled")
@@ -135,7 +161,7 @@ def operator_password(
 
         def work(uow: UnitOfWork) -> None:
             identity_operators.change_operator_password(ctx, uow, name, password)
-            log.record(ctx, uow, SYSTEM, "operator.password", subject=name, by="server command")
+            audit_server_command(ctx, uow, "operator.password", subject=name)
 
         _committed(ctx, work)
     typer.echo(f"{name}: password changed")
