@@ -12,6 +12,7 @@
 | GONGJI_TRUST_PROXY | 0 | 1: behind a TLS proxy; client address and scheme from X-Forwarded-* |
 | GONGJI_LEDGER_GROUP_COMMIT | 1 | 0: each ledger batch commits alone (ledger/group_commit.py) |
 | GONGJI_SQLITE_GROUP_COMMIT | 1 | 0: each signed write on SQLite commits alone (store/writers.py) |
+| GONGJI_ONE_CORE | 1 | 0: a serving process's threads not kept on one core (app/one_core.py) |
 | GONGJI_SMS_PROVIDER | log | log (development only) or http |
 | GONGJI_SMS_URL, _APP_KEY, _APP_SECRET, _SIGN_NAME, _TEMPLATE_LOGIN | | the HTTP SMS provider |
 | GONGJI_FSI_LOOKUPS_PER_MINUTE, GONGJI_LOGINS_PER_ADDRESS_PER_MINUTE, … | core/limits.py | limits |
@@ -101,6 +102,7 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     ledger_group_commit: bool = True
     sqlite_group_commit: bool = True
+    one_core: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -122,6 +124,7 @@ class Settings:
             limits=_limits(env),
             ledger_group_commit=_flag(env, "GONGJI_LEDGER_GROUP_COMMIT", default=True),
             sqlite_group_commit=_flag(env, "GONGJI_SQLITE_GROUP_COMMIT", default=True),
+            one_core=_flag(env, "GONGJI_ONE_CORE", default=True),
         )
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -119,6 +120,7 @@ def serve(
     import uvicorn
 
     from gongji.app.asgi import create_app
+    from gongji.app.one_core import place_serving_process
     from gongji.app.serving import server_config
 
     settings = Settings.from_env()
@@ -129,7 +131,9 @@ def serve(
         built = build(settings)
     typer.echo(f"gongji serving {settings.describe_database()} on http://{host}:{port}")
     if workers == 1:
-        uvicorn.Server(server_config(create_app(built, run_jobs=True), host, port)).run()
+        served = create_app(built, run_jobs=True)
+        typer.echo(place_serving_process(settings.one_core))
+        uvicorn.Server(server_config(served, host, port)).run()
         return
     _serve_workers(built, host, port, workers)
 
@@ -172,5 +176,9 @@ def _worker_start_allowance(run: Callable[..., object]) -> dict[str, Any]:
 def worker_app() -> FastAPI:
     """One worker's app of ``gongji serve --workers N``: migrated already by the supervisor."""
     from gongji.app.asgi import create_app
+    from gongji.app.one_core import place_serving_process
 
-    return create_app(build(Settings.from_env(), migrate=False))
+    settings = Settings.from_env()
+    served = create_app(build(settings, migrate=False))
+    logging.getLogger("uvicorn.error").info(place_serving_process(settings.one_core))
+    return served

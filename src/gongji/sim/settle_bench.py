@@ -42,6 +42,7 @@ import os
 import secrets
 import tempfile
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -51,6 +52,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from gongji.app.asgi import create_app
+from gongji.app.one_core import on_one_core
 from gongji.bootstrap import build
 from gongji.config import Settings
 from gongji.kernel.context import Context
@@ -96,10 +98,11 @@ P99_TARGET_RATE: Final = 500.0
 IN_FLIGHT_S: Final = 0.1  # the p99 target: a fixed rate gets rate × this many threads at least
 
 
-_PASSED_ON: Final = ("GONGJI_SQLITE_GROUP_COMMIT",)
-"""Settings the bench's own context (the service rows) takes from its environment, as the
-server does, so that a run with ``GONGJI_SQLITE_GROUP_COMMIT=0`` commits each write alone on
-every row; the context's other settings are the bench's."""
+_PASSED_ON: Final = ("GONGJI_SQLITE_GROUP_COMMIT", "GONGJI_ONE_CORE")
+"""Settings the bench's own context (the service and app rows) takes from its environment, as
+the server does, so that a run with ``GONGJI_SQLITE_GROUP_COMMIT=0`` commits each write alone on
+every row, and one with ``GONGJI_ONE_CORE=0`` leaves every row's threads to the kernel; the
+context's other settings are the bench's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,10 +238,11 @@ def _bench_database(database: str, store: _Store, options: SettleOptions) -> Dat
         _settle_history(ctx, world, store, options)
         setup_s = time.perf_counter() - began
         rows: list[SettleRow] = []
-        if "service" in options.layers:
-            rows += _service_rows(service_sender(ctx, world, options.seed), store, options)
-        if "app" in options.layers:
-            rows += _app_rows(settings, store, world, options)
+        with on_one_core() if settings.one_core else nullcontext():  # as a server runs them
+            if "service" in options.layers:
+                rows += _service_rows(service_sender(ctx, world, options.seed), store, options)
+            if "app" in options.layers:
+                rows += _app_rows(settings, store, world, options)
         if "http" in options.layers:
             rows += _http_rows(env, store, world, options)
             rows += _workers_rows(database, env, store, world, options)

@@ -5,9 +5,10 @@ small machine a server in a thread of the bench would be measured together with 
 It serves the bench's database (``GONGJI_DATABASE_URL``, and ``GONGJI_BENCH_SCHEMA`` for a
 PostgreSQL schema created for the run: kept out of the command line, where a password would
 show in ``ps``), with the personal-data key the world was seeded with (``GONGJI_SECRET_KEY``),
-the system clock and no job scheduler. With more than one worker, uvicorn forks that many
-server processes on the same port, each building its own app from the environment (one
-worker runs under ``gongji serve``'s own configuration, app/serving.py)::
+the system clock and no job scheduler, its threads kept on one core as ``gongji serve`` keeps
+them (app/one_core.py; ``GONGJI_ONE_CORE=0`` turns it off). With more than one worker, uvicorn
+forks that many server processes on the same port, each building its own app from the
+environment (one worker runs under ``gongji serve``'s own configuration, app/serving.py)::
 
     python -m gongji.sim.settle_server PORT [WORKERS]
 
@@ -36,6 +37,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from gongji.app.asgi import create_app
+from gongji.app.one_core import place_serving_process
 from gongji.app.serving import server_config
 from gongji.bootstrap import build
 from gongji.config import Settings
@@ -65,7 +67,9 @@ def app_from_env() -> FastAPI:
     if stats:
         _COUNTERS.append(TripCounter(Path(stats) / f"{os.getpid()}.trips"))
         count_trips(engine, _COUNTERS[-1])
-    return create_app(build(settings, migrate=False, engine=engine))
+    served = create_app(build(settings, migrate=False, engine=engine))
+    place_serving_process(settings.one_core)
+    return served
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,147 @@
+"""A serving process keeps its threads on one core of its own (app/one_core.py).
+
+Each case runs in a child process, so that this test process's threads stay where they were.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CORES = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+pytestmark = pytest.mark.skipif(
+    len(CORES) < 2, reason=f"one core to use here ({CORES}): nothing to keep apart"
+)
+
+EVERY_THREAD = """
+import json, os, sys, threading, time
+
+def cores_of_every_thread():
+    tasks = os.listdir("/proc/self/task")
+    return sorted({tuple(sorted(os.sched_getaffinity(int(task)))) for task in tasks})
+"""
+CLAIM_AND_REPORT = (
+    EVERY_THREAD
+    + """
+from pathlib import Path
+from gongji.app.one_core import keep_on_one_core
+
+before = threading.Thread(target=time.sleep, args=(30,), daemon=True)
+before.start()  # a thread already running is moved too
+core = keep_on_one_core(Path(sys.argv[1]))
+after = threading.Thread(target=time.sleep, args=(30,), daemon=True)
+after.start()  # and one started later inherits the core
+print(json.dumps({"core": core, "threads": cores_of_every_thread()}), flush=True)
+sys.stdin.readline()  # held until the test lets go
+"""
+)
+
+
+def _claim(claims: Path) -> tuple[subprocess.Popen[str], dict[str, object]]:
+    child = subprocess.Popen(
+        [sys.executable, "-c", CLAIM_AND_REPORT, str(claims)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    return child, json.loads(child.stdout.readline())
+
+
+def _release(child: subprocess.Popen[str]) -> None:
+    assert child.stdin is not None
+    child.stdin.close()
+    child.wait(timeout=30)
+
+
+def test_processes_claim_distinct_cores_and_give_them_back_when_they_end(tmp_path: Path) -> None:
+    held = []
+    for expected in CORES:
+        child, report = _claim(tmp_path)
+        held.append(child)
+        assert report == {"core": expected, "threads": [[expected]]}
+    extra, report = _claim(tmp_path)  # every core claimed: left where the kernel puts it
+    assert report == {"core": None, "threads": [CORES]}
+    _release(extra)
+    _release(held.pop(0))  # the first core's holder ends: its claim ends with it
+    again, report = _claim(tmp_path)
+    assert report == {"core": CORES[0], "threads": [[CORES[0]]]}
+    for child in (again, *held):
+        _release(child)
+
+
+def test_a_block_on_one_core_gives_every_thread_its_cores_back() -> None:
+    script = (
+        EVERY_THREAD
+        + """
+from gongji.app.one_core import on_one_core
+
+with on_one_core() as core:
+    threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
+    inside = cores_of_every_thread()
+print(json.dumps({"core": core, "inside": inside, "after": cores_of_every_thread()}))
+"""
+    )
+    command = [sys.executable, "-c", script]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == {"core": CORES[0], "inside": [[CORES[0]]], "after": [CORES]}
+
+
+@pytest.mark.parametrize(("one_core", "expected"), [("1", [[CORES[0]]]), ("0", [CORES])])
+def test_gongji_serve_keeps_its_threads_on_one_core_unless_told_not_to(
+    tmp_path: Path, one_core: str, expected: list[list[int]]
+) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "GONGJI_DATA_DIR": str(tmp_path / "data"),
+        "GONGJI_PORT": str(port),
+        "GONGJI_ONE_CORE": one_core,
+        "TMPDIR": str(tmp_path),  # its own claims: a server elsewhere on the machine holds none
+    }
+    env.pop("GONGJI_DATABASE_URL", None)
+    gongji = Path(sys.executable).with_name("gongji")
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen([str(gongji), "serve"], env=env, stdout=output, stderr=output)
+    try:
+        _wait_healthy(port, server, log)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=10):
+            pass  # the health check ran in the pool's thread: that thread is placed too
+        tasks = Path(f"/proc/{server.pid}/task")
+        placed = sorted(
+            {tuple(sorted(os.sched_getaffinity(int(task.name)))) for task in tasks.iterdir()}
+        )
+        assert [list(cores) for cores in placed] == expected
+        said = f"its threads on core {CORES[0]}" if one_core == "1" else "where the kernel"
+        assert said in log.read_text()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_healthy(port: int, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert server.poll() is None, log.read_text()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"gongji serve did not answer: {log.read_text()}")
