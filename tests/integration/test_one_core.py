@@ -64,16 +64,16 @@ def _release(child: subprocess.Popen[str]) -> None:
 
 def test_processes_claim_distinct_cores_and_give_them_back_when_they_end(tmp_path: Path) -> None:
     held = []
-    for expected in CORES:
+    for expected in reversed(CORES):  # the highest first
         child, report = _claim(tmp_path)
         held.append(child)
         assert report == {"core": expected, "threads": [[expected]]}
     extra, report = _claim(tmp_path)  # every core claimed: left where the kernel puts it
     assert report == {"core": None, "threads": [CORES]}
     _release(extra)
-    _release(held.pop(0))  # the first core's holder ends: its claim ends with it
+    _release(held.pop(0))  # the highest core's holder ends: its claim ends with it
     again, report = _claim(tmp_path)
-    assert report == {"core": CORES[0], "threads": [[CORES[0]]]}
+    assert report == {"core": CORES[-1], "threads": [[CORES[-1]]]}
     for child in (again, *held):
         _release(child)
 
@@ -92,10 +92,10 @@ print(json.dumps({"core": core, "inside": inside, "after": cores_of_every_thread
     )
     command = [sys.executable, "-c", script]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
-    assert json.loads(done.stdout) == {"core": CORES[0], "inside": [[CORES[0]]], "after": [CORES]}
+    assert json.loads(done.stdout) == {"core": CORES[-1], "inside": [[CORES[-1]]], "after": [CORES]}
 
 
-@pytest.mark.parametrize(("one_core", "expected"), [("1", [[CORES[0]]]), ("0", [CORES])])
+@pytest.mark.parametrize(("one_core", "expected"), [("1", [CORES[-1:]]), ("0", [CORES])])
 def test_gongji_serve_keeps_its_threads_on_one_core_unless_told_not_to(
     tmp_path: Path, one_core: str, expected: list[list[int]]
 ) -> None:
@@ -121,7 +121,7 @@ def test_gongji_serve_keeps_its_threads_on_one_core_unless_told_not_to(
             {tuple(sorted(os.sched_getaffinity(int(task.name)))) for task in tasks.iterdir()}
         )
         assert [list(cores) for cores in placed] == expected
-        said = f"its threads on core {CORES[0]}" if one_core == "1" else "where the kernel"
+        said = f"its threads on core {CORES[-1]}" if one_core == "1" else "where the kernel"
         assert said in log.read_text()
     finally:
         server.terminate()

@@ -7,17 +7,21 @@ that commits it (store/writers.py). Only one of them runs Python at a time (the 
 threads of one process gain little from a second core, and each hand-off to a thread on another
 core costs a cross-core wake-up (an inter-processor interrupt: on a virtual machine, an exit to
 the hypervisor) and caches that hold none of the request. Kept on one core, on this 2-core
-virtual machine: SQLite settlements over HTTP 601 → 732 a second at 1.57 → 1.29 ms of server
-CPU each, the health check 1 592 → 3 082 a second; on PostgreSQL, whose server shares the
-cores, settlements about the same and the health check 1 392 → 2 411 (docs/benchmarks.md).
+virtual machine, a SQLite settlement over HTTP cost the server a fifth less CPU (1.60 → 1.31 ms)
+and the health check half (0.67 → 0.34 ms); on PostgreSQL, whose server shares the cores, the
+health check as much, a settlement a few percent (docs/benchmarks.md).
 
-Which core: the first of those the process may use (``sched_getaffinity``) that no other
-gongji serving process of this user holds, claimed by an exclusive ``flock`` on a file of
+Which core: the highest-numbered of those the process may use (``sched_getaffinity``) that no
+other gongji serving process of this user holds, claimed by an exclusive ``flock`` on a file of
 :func:`claims_directory` held for the process's life; the kernel lets go of it when the process
-ends, however it ends. So ``gongji serve --workers N`` spreads its workers over N cores, and two
-servers on one machine do not share one. With every core claimed (more processes than cores),
-or a single core to use, the process stays where the kernel puts it. ``GONGJI_ONE_CORE=0``
-leaves every process to the kernel (a machine whose cores are all taken by something else).
+ends, however it ends. The highest first because the lowest takes more of a machine's
+housekeeping on many kernels, and on this one the disk's completion interrupts land on CPU 1:
+there a commit's wait ends on the core that waits (SQLite's ledger at eight clients 1.23× its
+raw loop on CPU 1, 0.95× on CPU 0). So ``gongji serve --workers N`` spreads its workers over N
+cores, and two servers on one machine do not share one. With every core claimed (more processes
+than cores), or a single core to use, the process stays where the kernel puts it.
+``GONGJI_ONE_CORE=0`` leaves every process to the kernel (a machine whose cores are taken by
+something else).
 
 Every thread of the process is moved, those already running included (a connection pool's,
 the job scheduler's); threads started later inherit the core from the thread that starts them.
@@ -55,7 +59,7 @@ def place_serving_process(one_core: bool) -> str:
 
 
 def keep_on_one_core(claims: Path | None = None) -> int | None:
-    """Move every thread of this process to the first core no other gongji process holds and
+    """Move every thread of this process to the highest core no other gongji process holds and
     claim it for the process's life; the core, or None where the process was left as it was
     (one core to use, every core claimed, or a platform without thread affinity)."""
     allowed = _allowed()
@@ -63,7 +67,7 @@ def keep_on_one_core(claims: Path | None = None) -> int | None:
         return None
     directory = claims or claims_directory()
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for core in sorted(allowed):
+    for core in sorted(allowed, reverse=True):
         descriptor = os.open(directory / f"{core}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -86,7 +90,7 @@ def on_one_core() -> Iterator[int | None]:
     if len(allowed) < 2:
         yield None
         return
-    core = min(allowed)
+    core = max(allowed)  # the core keep_on_one_core would claim first
     _move_threads({core})
     try:
         yield core
