@@ -12,7 +12,7 @@
 | GONGJI_TRUST_PROXY | 0 | 1: behind a TLS proxy; client address and scheme from X-Forwarded-* |
 | GONGJI_LEDGER_GROUP_COMMIT | 1 | 0: each ledger batch commits alone (ledger/group_commit.py) |
 | GONGJI_SQLITE_GROUP_COMMIT | 1 | 0: each signed write on SQLite commits alone (store/writers.py) |
-| GONGJI_ONE_CORE | 1 | 0: a serving process's threads not kept on one core (app/one_core.py) |
+| GONGJI_ONE_CORE | auto | 1: a serving process's threads on one core; auto: on SQLite only |
 | GONGJI_SMS_PROVIDER | log | log (development only) or http |
 | GONGJI_SMS_URL, _APP_KEY, _APP_SECRET, _SIGN_NAME, _TEMPLATE_LOGIN | | the HTTP SMS provider |
 | GONGJI_FSI_LOOKUPS_PER_MINUTE, GONGJI_LOGINS_PER_ADDRESS_PER_MINUTE, … | core/limits.py | limits |
@@ -63,6 +63,24 @@ class SmsSettings:
 
 def _flag(env: Mapping[str, str], name: str, *, default: bool = False) -> bool:
     return env.get(name, "1" if default else "0").strip().lower() in ("1", "true", "yes")
+
+
+def one_core_for(env: Mapping[str, str], database_url: str) -> bool:
+    """Whether a serving process on ``database_url`` keeps its threads on one core
+    (app/one_core.py): ``GONGJI_ONE_CORE`` ``1`` or ``0``; ``auto`` (the default) keeps them so
+    on SQLite, whose work runs in the process's own threads, and not on PostgreSQL, whose server
+    a settlement hands work to at every round trip: with PostgreSQL on the same two cores,
+    gongji held on one core made every trip cross cores, and settlements over HTTP did no better
+    (docs/benchmarks.md, issue 20, step 15)."""
+    text = env.get("GONGJI_ONE_CORE", "auto").strip().lower()
+    if text == "auto":
+        return is_sqlite_url(database_url)
+    return _flag(env, "GONGJI_ONE_CORE")
+
+
+def is_sqlite_url(url: str) -> bool:
+    """Whether a database URL names SQLite (``sqlite:///…``, ``sqlite+pysqlite:///…``)."""
+    return url.split(":", 1)[0].split("+", 1)[0] == "sqlite"
 
 
 def _environment(env: Mapping[str, str]) -> Environment:
@@ -124,7 +142,7 @@ class Settings:
             limits=_limits(env),
             ledger_group_commit=_flag(env, "GONGJI_LEDGER_GROUP_COMMIT", default=True),
             sqlite_group_commit=_flag(env, "GONGJI_SQLITE_GROUP_COMMIT", default=True),
-            one_core=_flag(env, "GONGJI_ONE_CORE", default=True),
+            one_core=one_core_for(env, database_url),
         )
 
     @property

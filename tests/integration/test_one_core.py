@@ -1,6 +1,7 @@
 """A serving process keeps its threads on one core of its own (app/one_core.py).
 
-Each case runs in a child process, so that this test process's threads stay where they were.
+Each case that moves threads runs in a child process, so that this test process's threads stay
+where they were.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from gongji.config import Settings
+
 CORES = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-pytestmark = pytest.mark.skipif(
+needs_two_cores = pytest.mark.skipif(
     len(CORES) < 2, reason=f"one core to use here ({CORES}): nothing to keep apart"
 )
 
@@ -62,6 +65,7 @@ def _release(child: subprocess.Popen[str]) -> None:
     child.wait(timeout=30)
 
 
+@needs_two_cores
 def test_processes_claim_distinct_cores_and_give_them_back_when_they_end(tmp_path: Path) -> None:
     held = []
     for expected in reversed(CORES):  # the highest first
@@ -78,6 +82,7 @@ def test_processes_claim_distinct_cores_and_give_them_back_when_they_end(tmp_pat
         _release(child)
 
 
+@needs_two_cores
 def test_a_block_on_one_core_gives_every_thread_its_cores_back() -> None:
     script = (
         EVERY_THREAD
@@ -95,6 +100,7 @@ print(json.dumps({"core": core, "inside": inside, "after": cores_of_every_thread
     assert json.loads(done.stdout) == {"core": CORES[-1], "inside": [[CORES[-1]]], "after": [CORES]}
 
 
+@needs_two_cores
 @pytest.mark.parametrize(("one_core", "expected"), [("1", [CORES[-1:]]), ("0", [CORES])])
 def test_gongji_serve_keeps_its_threads_on_one_core_unless_told_not_to(
     tmp_path: Path, one_core: str, expected: list[list[int]]
@@ -145,3 +151,20 @@ def _wait_healthy(port: int, server: subprocess.Popen[bytes], log: Path) -> None
         except OSError:
             time.sleep(0.2)
     raise AssertionError(f"gongji serve did not answer: {log.read_text()}")
+
+
+@pytest.mark.parametrize(
+    ("setting", "database", "kept"),
+    [
+        (None, "sqlite:///var/gongji.db", True),
+        ("auto", "sqlite+pysqlite:///var/gongji.db", True),
+        (None, "postgresql+psycopg://gongji@db.example/gongji", False),
+        ("1", "postgresql://gongji@db.example/gongji", True),
+        ("0", "sqlite:///var/gongji.db", False),
+    ],
+)
+def test_by_default_only_a_process_on_sqlite_keeps_to_one_core(
+    setting: str | None, database: str, kept: bool
+) -> None:
+    env = {"GONGJI_DATABASE_URL": database} | ({"GONGJI_ONE_CORE": setting} if setting else {})
+    assert Settings.from_env(env).one_core is kept

@@ -8,8 +8,14 @@ threads of one process gain little from a second core, and each hand-off to a th
 core costs a cross-core wake-up (an inter-processor interrupt: on a virtual machine, an exit to
 the hypervisor) and caches that hold none of the request. Kept on one core, on this 2-core
 virtual machine, a SQLite settlement over HTTP cost the server a fifth less CPU (1.60 → 1.31 ms)
-and the health check half (0.67 → 0.34 ms); on PostgreSQL, whose server shares the cores, the
-health check as much, a settlement a few percent (docs/benchmarks.md).
+and the health check half (0.67 → 0.34 ms) (docs/benchmarks.md, issue 20, step 15).
+
+When (``GONGJI_ONE_CORE``, config.one_core_for): by default on SQLite, whose work runs in the
+process's own threads. Not on PostgreSQL, whose server a settlement hands work to at every
+round trip: with PostgreSQL on the same two cores, a gongji held on one core made every trip
+cross cores, and its settlements over HTTP did no better (some runs 10–20 % worse) while its
+health check ran 1.7 times as fast. ``1`` keeps them on one core on any database (where
+PostgreSQL runs on other machines, measure first), ``0`` on none.
 
 Which core: the highest-numbered of those the process may use (``sched_getaffinity``) that no
 other gongji serving process of this user holds, claimed by an exclusive ``flock`` on a file of
@@ -20,8 +26,6 @@ there a commit's wait ends on the core that waits (SQLite's ledger at eight clie
 raw loop on CPU 1, 0.95× on CPU 0). So ``gongji serve --workers N`` spreads its workers over N
 cores, and two servers on one machine do not share one. With every core claimed (more processes
 than cores), or a single core to use, the process stays where the kernel puts it.
-``GONGJI_ONE_CORE=0`` leaves every process to the kernel (a machine whose cores are taken by
-something else).
 
 Every thread of the process is moved, those already running included (a connection pool's,
 the job scheduler's); threads started later inherit the core from the thread that starts them.
@@ -51,8 +55,8 @@ def claims_directory() -> Path:
 
 
 def place_serving_process(one_core: bool) -> str:
-    """Where a serving process's threads run (:func:`keep_on_one_core` unless ``one_core`` is
-    off: ``GONGJI_ONE_CORE=0``), as a line for its log."""
+    """Where a serving process's threads run (:func:`keep_on_one_core` when ``one_core``, the
+    setting ``GONGJI_ONE_CORE`` resolved for its database), as a line for its log."""
     core = keep_on_one_core() if one_core else None
     where = "where the kernel puts them" if core is None else f"on core {core}"
     return f"gongji process {os.getpid()}: its threads {where}"

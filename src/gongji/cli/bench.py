@@ -15,7 +15,6 @@ import typer
 from rich.console import Console
 
 from gongji.cli.common import fail, readable_errors
-from gongji.config import Settings
 from gongji.sim.ledger_bench import DATABASES, BenchError, BenchOptions, run_ledger_bench
 from gongji.sim.ledger_render import render_ledger
 from gongji.sim.settle_bench import LAYERS, SettleOptions, run_settle_bench
@@ -83,11 +82,7 @@ def ledger(
     """Durable transfers/s: single (1 and 8 clients) and batches of 10, 100, 1000, with ratios."""
     databases = DATABASES if database is Database.BOTH else (database.value,)
     options = BenchOptions(
-        databases=databases,
-        seconds=seconds,
-        slices=slices,
-        group_commit=group_commit,
-        one_core=Settings.from_env().one_core,
+        databases=databases, seconds=seconds, slices=slices, group_commit=group_commit
     )
     if pg_url is not None:
         options = replace(options, pg_url=pg_url)

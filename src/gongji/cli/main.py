@@ -26,7 +26,7 @@ from gongji.cli.people import operators_app, persons_app
 from gongji.cli.policy import policy_app
 from gongji.cli.risk import risk_app
 from gongji.cli.stats import stats
-from gongji.config import Settings
+from gongji.config import Settings, is_sqlite_url
 from gongji.ledger.check import check_ledger
 from gongji.store.engine import make_engine
 from gongji.store.migrate import head_revision, upgrade
@@ -125,7 +125,7 @@ def serve(
 
     settings = Settings.from_env()
     host, port = host or settings.host, port or settings.port
-    if workers > 1 and _is_sqlite_url(settings.database_url):
+    if workers > 1 and is_sqlite_url(settings.database_url):
         fail(f"--workers {workers} needs PostgreSQL: SQLite keeps one writer process (use 1)")
     with readable_errors():
         built = build(settings)
@@ -136,10 +136,6 @@ def serve(
         uvicorn.Server(server_config(served, host, port)).run()
         return
     _serve_workers(built, host, port, workers)
-
-
-def _is_sqlite_url(url: str) -> bool:
-    return url.split(":", 1)[0].split("+", 1)[0] == "sqlite"
 
 
 def _serve_workers(built: Container, host: str, port: int, workers: int) -> None:

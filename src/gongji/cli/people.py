@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -28,9 +28,14 @@ persons_app = typer.Typer(help="Insured persons.", no_args_is_help=True)
 operators_app = typer.Typer(help="Bureau operators (password + TOTP, roles).", no_args_is_help=True)
 
 
-def _committed(ctx: Context, work: Callable[[UnitOfWork], T]) -> T:
+def _recorded(
+    ctx: Context, action: str, subject: str, work: Callable[[UnitOfWork], T], **detail: Any
+) -> T:
+    """``work`` and its audit record, committed together; a refused command records nothing."""
+
     def run(uow: UnitOfWork) -> T:
         result = work(uow)
+        audit_server_command(ctx, uow, action, subject=subject, **detail)
         uow.commit()
         return result
 
@@ -44,13 +49,9 @@ def person_token(
     """Print a new 7-day bearer token for a person (support, tests, the demo)."""
     with container() as built, readable_errors():
         ctx = built.context
-
-        def work(uow: UnitOfWork) -> identity.IssuedToken:
-            issued = identity.issue_person_token(ctx, uow, psn_no)
-            audit_server_command(ctx, uow, "person.token", subject=psn_no)
-            return issued
-
-        issued = _committed(ctx, work)
+        issued = _recorded(
+            ctx, "person.token", psn_no, lambda uow: identity.issue_person_token(ctx, uow, psn_no)
+        )
     typer.echo(issued.token)
 
 
@@ -74,16 +75,14 @@ def operator_create(
     password = _password_from_stdin() if password_stdin else None
     with container() as built, readable_errors():
         ctx = built.context
-
-        def work(uow: UnitOfWork) -> identity.CreatedOperator:
-            created = identity.create_operator(ctx, uow, name, roles, password, region)
-            granted = ",".join(sorted(role.value for role in created.roles))
-            audit_server_command(
-                ctx, uow, "operator.create", subject=name, roles=granted, region=created.region
-            )
-            return created
-
-        created = _committed(ctx, work)
+        created = _recorded(
+            ctx,
+            "operator.create",
+            name,
+            lambda uow: identity.create_operator(ctx, uow, name, roles, password, region),
+            roles=",".join(sorted(set(roles))),  # as given: a role unknown refuses the command
+            region=region,
+        )
     typer.echo(created.provisioning_uri)
 
 
@@ -101,13 +100,9 @@ def operator_token(
     """Print a new 12-hour bearer token for an operator."""
     with container() as built, readable_errors():
         ctx = built.context
-
-        def work(uow: UnitOfWork) -> identity.IssuedToken:
-            issued = identity.issue_operator_token(ctx, uow, name)
-            audit_server_command(ctx, uow, "operator.token", subject=name)
-            return issued
-
-        issued = _committed(ctx, work)
+        issued = _recorded(
+            ctx, "operator.token", name, lambda uow: identity.issue_operator_token(ctx, uow, name)
+        )
     typer.echo(issued.token)
 
 
@@ -118,13 +113,7 @@ def operator_totp(
     """Print the operator's current TOTP code (support on the server, demo databases)."""
     with container() as built, readable_errors():
         ctx = built.context
-
-        def work(uow: UnitOfWork) -> str:
-            code = current_totp(ctx, uow, name)
-            audit_server_command(ctx, uow, "operator.totp", subject=name)
-            return code
-
-        code = _committed(ctx, work)
+        code = _recorded(ctx, "operator.totp", name, lambda uow: current_totp(ctx, uow, name))
     typer.echo(code)
 
 
@@ -135,12 +124,8 @@ def operator_disable(
     """Stop an operator signing in or using a token; recorded in the audit trail."""
     with container(allow_demo_operator=True) as built, readable_errors():
         ctx = built.context
-
-        def work(uow: UnitOfWork) -> None:
-            identity_operators.disable_operator(uow, name)
-            audit_server_command(ctx, uow, "operator.disable", subject=name)
-
-        _committed(ctx, work)
+        disable = identity_operators.disable_operator
+        _recorded(ctx, "operator.disable", name, lambda uow: disable(uow, name))
     typer.echo(f"{name}: disabled")
 
 
@@ -158,10 +143,10 @@ def operator_password(
     password = _password_from_stdin()
     with container(allow_demo_operator=True) as built, readable_errors():
         ctx = built.context
-
-        def work(uow: UnitOfWork) -> None:
-            identity_operators.change_operator_password(ctx, uow, name, password)
-            audit_server_command(ctx, uow, "operator.password", subject=name)
-
-        _committed(ctx, work)
+        _recorded(
+            ctx,
+            "operator.password",
+            name,
+            lambda uow: identity_operators.change_operator_password(ctx, uow, name, password),
+        )
     typer.echo(f"{name}: password changed")

@@ -17,10 +17,10 @@ or PostgreSQL's default ``synchronous_commit=on``. Every row, baseline or ledger
 same fresh state (a new file in a temporary directory; a throw-away schema ``bench_<random>`` in
 the ``gongji_bench`` database; ``pgbench -i``) so that no figure depends on an earlier run or on
 the rows measured before it. Concurrency is threads: sqlite3 and psycopg release the GIL while
-they wait on the disk or the server. The ledger's threads run on one core while they are
-measured, as a serving process keeps its threads (app/one_core.py; ``GONGJI_ONE_CORE=0`` lets
-the kernel place them): at eight clients their hand-offs across cores cost a transfer more CPU
-than its statements (docs/benchmarks.md).
+they wait on the disk or the server. The ledger's threads run where a serving process on the
+same database keeps its own (``GONGJI_ONE_CORE``, config.one_core_for): by default on one
+core on SQLite, where at eight clients their hand-offs across cores cost a transfer more CPU
+than its statements (app/one_core.py), and where the kernel puts them on PostgreSQL.
 
 Each ledger row also reports what a transfer cost: this process's CPU (the ledger and the client
 threads that call it: no server in between) and round trips to the database, both read at the
@@ -50,6 +50,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from gongji.app.one_core import on_one_core
+from gongji.config import one_core_for
 from gongji.core.clock import SystemClock
 from gongji.ledger.book import Ledger
 from gongji.ledger.check import CheckReport, check_ledger
@@ -101,9 +102,6 @@ class BenchOptions:
     seed: int = 1
     work_dir: Path | None = None  # SQLite files go here and are kept; default: a temporary dir
     group_commit: bool = True  # the ledger's (ledger/group_commit.py); the baselines have none
-    one_core: bool = True
-    """The ledger's side on one core, as a serving process keeps its threads (app/one_core.py,
-    ``GONGJI_ONE_CORE``); the baselines run as they are (pgbench in its own process)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +167,7 @@ def run_ledger_bench(options: BenchOptions) -> BenchReport:
         raise BenchError(f"unknown database {sorted(unknown)[0]!r} (sqlite or postgres)")
     environment = machine()
     environment["group_commit"] = "on" if options.group_commit else "off"
-    environment["one_core"] = "on" if options.one_core else "off"
+    environment["one_core"] = os.environ.get("GONGJI_ONE_CORE", "auto")
     started_at = SystemClock().now().isoformat(timespec="seconds")
     results: list[DatabaseResult] = []
     if "sqlite" in options.databases:
@@ -301,8 +299,11 @@ class _LedgerSide:
     workload: _LedgerWorkload = field(init=False)
     committed: int = 0
     cost: WindowCost = field(default_factory=WindowCost)
+    one_core: bool = field(init=False)
 
     def __post_init__(self) -> None:
+        # Its threads where a serving process on this database keeps its own (app/one_core.py).
+        self.one_core = one_core_for(os.environ, self.engine.url.render_as_string())
         upgrade(self.engine)
         ledger = Ledger(self.engine, SystemClock(), group_commit=self.options.group_commit)
         accounts = _setup_ledger(ledger, self.options.accounts)
@@ -313,7 +314,7 @@ class _LedgerSide:
         factory = self.workload.factory(tag, self.batch_size)
         window = time.monotonic() + self.options.warmup_s  # measure's own window, to within µs
         readings = WindowReadings(self._reading, window, window + seconds)
-        with on_one_core() if self.options.one_core else nullcontext():
+        with on_one_core() if self.one_core else nullcontext():
             count = measure(factory, self.clients, seconds, self.options.warmup_s)
         self.cost.add(*readings.result(), count)
         self.committed += count
