@@ -99,3 +99,9 @@ def audit_server_command(
     through. Whoever runs it holds the server, not an operator's sign-in: the actor is the
     system, ``by`` says how. ``detail`` never carries a secret, a password or personal data."""
     log.record(ctx, uow, SYSTEM, action, subject=subject, by=SERVER_COMMAND, **detail)
+
+
+def audit_import(ctx: Context, uow: UnitOfWork, kind: str, file: Path, **counts: Any) -> None:
+    """An import that passed, recorded as the imports page records it (``admin.import.KIND``,
+    the file's name, its line counts)."""
+    audit_server_command(ctx, uow, f"admin.import.{kind}", source=file.name, **counts)

@@ -20,7 +20,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gongji.cli.common import (
-    audit_server_command,
+    audit_import,
     container,
     readable_errors,
     refuse_import,
@@ -85,13 +85,9 @@ def _run(file: Path, importer: Importer) -> None:
             def work(uow: UnitOfWork) -> ImportResult:
                 result = importer(built.context, uow, text, bar)
                 if result.ok:
-                    audit_server_command(
-                        built.context,
-                        uow,
-                        f"admin.import.{result.kind.value}",
-                        source=file.name,
-                        lines=result.lines,
-                        created=result.created,
+                    lines, created = result.lines, result.created
+                    audit_import(
+                        built.context, uow, result.kind.value, file, lines=lines, created=created
                     )
                     uow.commit()
                 return result

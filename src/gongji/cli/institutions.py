@@ -17,7 +17,13 @@ from typing import Annotated
 
 import typer
 
-from gongji.cli.common import audit_server_command, container, readable_errors, refuse_import
+from gongji.cli.common import (
+    audit_import,
+    audit_server_command,
+    container,
+    readable_errors,
+    refuse_import,
+)
 from gongji.cli.imports import read_import_file
 from gongji.core.clock import from_us
 from gongji.core.money import format_yuan
@@ -163,11 +169,11 @@ def _import(file: Path, importer: Importer) -> None:
         def work(uow: UnitOfWork) -> UpsertResult:
             result = importer(built.context, uow, text)
             if result.ok:
-                audit_server_command(
+                audit_import(
                     built.context,
                     uow,
-                    f"admin.import.{result.kind}",
-                    source=file.name,
+                    result.kind,
+                    file,
                     lines=result.lines,
                     created=result.created,
                     updated=result.updated,
