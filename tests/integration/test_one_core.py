@@ -83,6 +83,15 @@ def test_processes_claim_distinct_cores_and_give_them_back_when_they_end(tmp_pat
 
 
 @needs_two_cores
+def test_a_server_with_nowhere_to_claim_a_core_is_left_as_it_was(tmp_path: Path) -> None:
+    not_a_directory = tmp_path / "claims"
+    not_a_directory.write_text("")
+    child, report = _claim(not_a_directory)
+    _release(child)
+    assert report == {"core": None, "threads": [CORES]}
+
+
+@needs_two_cores
 def test_a_block_on_one_core_gives_every_thread_its_cores_back() -> None:
     script = (
         EVERY_THREAD

@@ -65,19 +65,29 @@ def place_serving_process(one_core: bool) -> str:
 def keep_on_one_core(claims: Path | None = None) -> int | None:
     """Move every thread of this process to the highest core no other gongji process holds and
     claim it for the process's life; the core, or None where the process was left as it was
-    (one core to use, every core claimed, or a platform without thread affinity)."""
+    (one core to use, every core claimed, no claims directory it may write, or a platform
+    without thread affinity): a server that cannot be placed still serves."""
     allowed = _allowed()
     if len(allowed) < 2 or fcntl is None:
         return None
     directory = claims or claims_directory()
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:  # no place to claim a core (a read-only temporary directory): not an error
+        return None
     for core in sorted(allowed, reverse=True):
-        descriptor = os.open(directory / f"{core}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            descriptor = os.open(directory / f"{core}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return None
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        except BlockingIOError:  # another gongji process holds this core
             os.close(descriptor)
             continue
+        except OSError:  # a file system without locks
+            os.close(descriptor)
+            return None
         _HELD.append(descriptor)
         _move_threads({core})
         return core
