@@ -20,12 +20,12 @@ PostgreSQL runs on other machines, measure first), ``0`` on none.
 Which core: the highest-numbered of those the process may use (``sched_getaffinity``) that no
 other gongji serving process of this user holds, claimed by an exclusive ``flock`` on a file of
 :func:`claims_directory` held for the process's life; the kernel lets go of it when the process
-ends, however it ends. The highest first because the lowest takes more of a machine's
-housekeeping on many kernels, and on this one the disk's completion interrupts land on CPU 1:
-there a commit's wait ends on the core that waits (SQLite's ledger at eight clients 1.23× its
-raw loop on CPU 1, 0.95× on CPU 0). So ``gongji serve --workers N`` spreads its workers over N
-cores, and two servers on one machine do not share one. With every core claimed (more processes
-than cores), or a single core to use, the process stays where the kernel puts it.
+ends, however it ends. The highest first because on this machine the disk's completion
+interrupts land on CPU 1, the highest: there a commit's wait ends on the core that waits
+(SQLite's ledger at eight clients 1.23× its raw loop on CPU 1, 0.95× on CPU 0). So ``gongji
+serve --workers N`` spreads its workers over N cores, and two servers on one machine do not
+share one. With every core claimed (more processes than cores), or a single core to use, the
+process stays where the kernel puts it.
 
 Every thread of the process is moved, those already running included (a connection pool's,
 the job scheduler's); threads started later inherit the core from the thread that starts them.
@@ -73,25 +73,29 @@ def keep_on_one_core(claims: Path | None = None) -> int | None:
     directory = claims or claims_directory()
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError:  # no place to claim a core (a read-only temporary directory): not an error
+        core = next(
+            (core for core in sorted(allowed, reverse=True) if _claim(directory, core)), None
+        )
+    except OSError:  # nowhere to claim a core (an unwritable directory, no locks): not an error
         return None
-    for core in sorted(allowed, reverse=True):
-        try:
-            descriptor = os.open(directory / f"{core}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError:
-            return None
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:  # another gongji process holds this core
-            os.close(descriptor)
-            continue
-        except OSError:  # a file system without locks
-            os.close(descriptor)
-            return None
-        _HELD.append(descriptor)
+    if core is not None:
         _move_threads({core})
-        return core
-    return None
+    return core
+
+
+def _claim(directory: Path, core: int) -> bool:
+    """``core``'s lock file locked, and kept open for the process's life; False when another
+    process holds it."""
+    descriptor = os.open(directory / f"{core}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as refused:
+        os.close(descriptor)
+        if isinstance(refused, BlockingIOError):
+            return False
+        raise
+    _HELD.append(descriptor)
+    return True
 
 
 @contextmanager
