@@ -75,7 +75,9 @@ def one_core_for(env: Mapping[str, str], database_url: str) -> bool:
     text = env.get("GONGJI_ONE_CORE", "auto").strip().lower()
     if text == "auto":
         return is_sqlite_url(database_url)
-    return _flag(env, "GONGJI_ONE_CORE")
+    if text not in ("1", "0"):
+        raise ValueError(f"GONGJI_ONE_CORE must be auto, 1 or 0, not {text[:20]!r}")
+    return text == "1"
 
 
 def is_sqlite_url(url: str) -> bool:

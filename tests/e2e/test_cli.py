@@ -68,3 +68,16 @@ def test_fsi_files_deletes_only_files_past_their_period(env: dict[str, str]) -> 
         kept = connection.execute(select(fsi_files.c.file_qury_no)).scalars().all()
     engine.dispose()
     assert kept == ["Fnew"]
+
+
+@pytest.mark.parametrize(
+    "command", [["demo", "seed"], ["keys", "rotate"], ["db", "upgrade"], ["serve"]]
+)
+def test_a_bad_setting_is_one_line_before_anything_is_made(
+    env: dict[str, str], command: list[str]
+) -> None:
+    result = CliRunner().invoke(app, command, env={**env, "GONGJI_ENV": "bogus"})
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and result.exception is not None
+    assert "GONGJI_ENV must be development, test or production, not 'bogus'" in result.output
+    assert not (Path(env["GONGJI_DATA_DIR"]) / "gongji.db").exists()

@@ -177,3 +177,14 @@ def test_by_default_only_a_process_on_sqlite_keeps_to_one_core(
 ) -> None:
     env = {"GONGJI_DATABASE_URL": database} | ({"GONGJI_ONE_CORE": setting} if setting else {})
     assert Settings.from_env(env).one_core is kept
+
+
+def test_an_unknown_setting_is_refused_in_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "GONGJI_DATA_DIR": str(tmp_path), "GONGJI_ONE_CORE": "yes please"}
+    gongji = Path(sys.executable).with_name("gongji")
+    refused = subprocess.run([str(gongji), "serve"], env=env, capture_output=True, text=True)
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        "gongji: GONGJI_ONE_CORE must be auto, 1 or 0, not 'yes please'"
+    )
+    assert not (tmp_path / "gongji.db").exists()  # refused before anything was made

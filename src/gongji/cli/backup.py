@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from gongji.cli.common import EXIT_CHECK_FAILED, container, fail, readable_errors
+from gongji.cli.common import EXIT_CHECK_FAILED, container, fail, read_settings, readable_errors
 from gongji.config import Settings
 from gongji.kernel.keys import KeyMismatch, short
 from gongji.kernel.pii import (
@@ -64,7 +64,7 @@ def restore(
     ] = None,
 ) -> None:
     """Restore a backup into a new, empty database, then check the ledger."""
-    settings = Settings.from_env()
+    settings = read_settings()
     with readable_errors(), _problems():
         key = _restore_key(settings, key_file_option)
         stored = _fingerprint_of(backup_file)

@@ -75,6 +75,12 @@ def readable_errors() -> Iterator[None]:
         fail(str(error))
 
 
+def read_settings() -> Settings:
+    """The settings from the environment; a bad one is one line and exit 2, not a traceback."""
+    with readable_errors():
+        return Settings.from_env()
+
+
 @contextmanager
 def container(migrate: bool = True, *, allow_demo_operator: bool = False) -> Iterator[Container]:
     with readable_errors():

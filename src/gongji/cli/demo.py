@@ -8,8 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gongji.cli.common import container, fail, readable_errors, stdout_is_terminal
-from gongji.config import Settings
+from gongji.cli.common import container, fail, read_settings, readable_errors, stdout_is_terminal
 from gongji.sim.demo import (
     DEMO_INSTITUTIONS,
     DEMO_OPERATOR,
@@ -35,7 +34,7 @@ def seed_command(
 ) -> None:
     """Write the demo family (idempotent: seeding twice changes nothing) and print who is who.
     Refused in production: it would add an operator whose password the README publishes."""
-    if Settings.from_env().production:
+    if read_settings().production:
         fail("demo_refused_in_production: 生产模式不得写入演示数据（演示操作员的密码是公开的）")
     with container() as built, readable_errors():
         result = seed_if_empty(built.context) if if_empty else seed(built.context)

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from gongji.bootstrap import SEALED_TABLES
-from gongji.cli.common import container, fail, readable_errors
+from gongji.cli.common import container, fail, read_settings, readable_errors
 from gongji.config import Settings
 from gongji.kernel.key_rotation import ROTATION_BATCH_ROWS, rotate_key
 from gongji.kernel.keys import short
@@ -70,7 +70,7 @@ def keys_rotate(
     The old key is the configured one (GONGJI_SECRET_KEY or the data directory's key file).
     Stop the server first. Interrupted, it resumes when run again with the same two keys.
     """
-    settings = Settings.from_env()
+    settings = read_settings()
     with readable_errors():
         old = read_key(settings.secret_key, settings.data_dir)
         if old is None:

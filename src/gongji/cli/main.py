@@ -15,7 +15,7 @@ from gongji.cli.audit import audit_app
 from gongji.cli.backup import backup, restore
 from gongji.cli.bench import bench_app
 from gongji.cli.clearing import clearing_app
-from gongji.cli.common import EXIT_CHECK_FAILED, container, fail, readable_errors
+from gongji.cli.common import EXIT_CHECK_FAILED, container, fail, read_settings, readable_errors
 from gongji.cli.demo import demo_app
 from gongji.cli.fsi import fsi_app
 from gongji.cli.imports import import_app
@@ -71,7 +71,7 @@ app.command("stats")(stats)
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every migration (also done on every start)."""
-    settings = Settings.from_env()
+    settings = read_settings()
     with readable_errors():
         engine = make_engine(settings.database_url)
         try:
@@ -123,7 +123,7 @@ def serve(
     from gongji.app.one_core import place_serving_process
     from gongji.app.serving import server_config
 
-    settings = Settings.from_env()
+    settings = read_settings()
     host, port = host or settings.host, port or settings.port
     if workers > 1 and is_sqlite_url(settings.database_url):
         fail(f"--workers {workers} needs PostgreSQL: SQLite keeps one writer process (use 1)")
@@ -174,7 +174,7 @@ def worker_app() -> FastAPI:
     from gongji.app.asgi import create_app
     from gongji.app.one_core import place_serving_process
 
-    settings = Settings.from_env()
+    settings = Settings.from_env()  # checked by the supervisor's own start
     served = create_app(build(settings, migrate=False))
     logging.getLogger("uvicorn.error").info(place_serving_process(settings.one_core))
     return served
