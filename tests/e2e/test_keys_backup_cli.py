@@ -13,11 +13,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
 from typer.testing import CliRunner, Result
 
 from conftest import PG_URL, PostgresSchema, require_postgres
 from gongji.cli.common import EXIT_KEY_MISMATCH, EXIT_KEY_MISSING, EXIT_KEY_ROTATION_UNFINISHED
 from gongji.cli.main import app
+from gongji.sim.bench_pg import LOCAL_SOCKET_DIR
 from gongji.store.engine import make_engine
 
 OTHER_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
@@ -126,18 +128,29 @@ def test_sqlite_restore_drill(env: dict[str, str], tmp_path: Path) -> None:
     assert again.exit_code == 2 and "not empty" in again.output
 
 
-@pytest.fixture
-def pg_source() -> Iterator[tuple[str, str]]:
+@pytest.fixture(params=["as given", "by the local socket"])
+def pg_source(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     """A throw-away schema's URL on the test server, and a new empty database's URL with the
-    same search path (pg_dump keeps the schema's name)."""
+    same search path (pg_dump keeps the schema's name): as the test server's URL gives them, and
+    by the server's Unix socket (where the URL's host is empty and the query names the socket's
+    directory, which pg_dump and pg_restore must be given too)."""
     require_postgres()
+    server = make_url(PG_URL)
+    if request.param == "by the local socket":
+        if not (LOCAL_SOCKET_DIR / ".s.PGSQL.5432").exists():
+            pytest.skip(f"no PostgreSQL socket in {LOCAL_SOCKET_DIR} on this machine")
+        server = server.set(host=None, port=None).update_query_dict({"host": str(LOCAL_SOCKET_DIR)})
     schema = PostgresSchema()
     database = f"r_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f"CREATE DATABASE {database}"))
-    options = f"?options=-csearch_path%3D{schema.name}"
-    yield PG_URL + options, PG_URL.rsplit("/", 1)[0] + f"/{database}" + options
+    search_path = {"options": f"-csearch_path={schema.name}"}
+
+    def with_path(url: URL) -> str:
+        return url.update_query_dict(search_path).render_as_string(hide_password=False)
+
+    yield with_path(server), with_path(server.set(database=database))
     with admin.connect() as connection:
         connection.execute(text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
     admin.dispose()

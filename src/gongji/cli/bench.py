@@ -68,7 +68,10 @@ def ledger(
         str | None,
         typer.Option(
             "--pg-url",
-            help="PostgreSQL URL (default GONGJI_BENCH_PG_URL, else the local gongji_bench).",
+            help=(
+                "PostgreSQL URL (default GONGJI_BENCH_PG_URL, else database gongji_bench on"
+                " this machine, by its Unix socket where it has one)."
+            ),
         ),
     ] = None,
     group_commit: Annotated[
@@ -165,7 +168,10 @@ def settle(
         str | None,
         typer.Option(
             "--pg-url",
-            help="PostgreSQL URL (default GONGJI_BENCH_PG_URL, else the local test database).",
+            help=(
+                "PostgreSQL URL (default GONGJI_BENCH_PG_URL, else database test on this"
+                " machine, by its Unix socket where it has one)."
+            ),
         ),
     ] = None,
 ) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 
 from gongji.sim.workload import FUNDING_FEN, Step, StepFactory, measure, pair, transfer_amount
-from gongji.store.engine import SQLITE_BUSY_TIMEOUT_MS, SQLITE_PRAGMAS
+from gongji.store.engine import SQLITE_BUSY_TIMEOUT_MS, SQLITE_PRAGMAS, pg_address
 
 PGBENCH_TIMEOUT_S = 600
 
@@ -125,8 +125,9 @@ def pgbench_slices(url: URL, scale: int, clients: int) -> Iterator[SliceRun]:
     executable = shutil.which("pgbench")
     if executable is None:
         raise BaselineMissing("pgbench not found on PATH")
-    connection = [f"--host={url.host}"] if url.host else []
-    connection += [f"--port={url.port}"] if url.port else []
+    address = pg_address(url)  # the server gongji's side of the row reaches, by the same way
+    connection = [f"--host={address.host}"] if address.host else []
+    connection += [f"--port={address.port}"] if address.port else []
     connection += [f"--username={url.username}"] if url.username else []
     env = dict(os.environ, **({"PGPASSWORD": str(url.password)} if url.password else {}))
     init = _run([executable, *connection, "-i", "-q", "-s", str(scale), str(url.database)], env)

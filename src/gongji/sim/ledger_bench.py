@@ -61,7 +61,7 @@ from gongji.sim.baselines import (
     pgbench_slices,
     sqlite_baseline_slices,
 )
-from gongji.sim.bench_pg import BenchError, ensure_database, throwaway_schema
+from gongji.sim.bench_pg import BenchError, ensure_database, local_pg_url, throwaway_schema
 from gongji.sim.cpu import Reading, WindowCost, WindowReadings
 from gongji.sim.db_trips import TripCounter, count_trips
 from gongji.sim.workload import FUNDING_FEN, Step, StepFactory, measure, pair, transfer_amount
@@ -71,7 +71,7 @@ from gongji.store.migrate import upgrade
 __all__ = ["BenchError", "BenchOptions", "ensure_database", "run_ledger_bench"]
 
 DATABASES = ("sqlite", "postgres")
-PG_URL_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/gongji_bench"
+PG_DATABASE_DEFAULT = "gongji_bench"
 SINGLE_TARGET_RATIO = 0.5
 BATCH_TARGET_RATIO = 5.0
 LEDGER, CODE_SOURCE, CODE_PERSONAL, CODE_FUNDING, CODE_TRANSFER = 1, 1, 2, 1, 2
@@ -96,7 +96,9 @@ class BenchOptions:
     clients: tuple[int, ...] = (1, 8)
     batch_sizes: tuple[int, ...] = (10, 100, 1_000)
     pg_url: str = field(
-        default_factory=lambda: os.environ.get("GONGJI_BENCH_PG_URL", PG_URL_DEFAULT)
+        default_factory=lambda: os.environ.get(
+            "GONGJI_BENCH_PG_URL", local_pg_url(PG_DATABASE_DEFAULT)
+        )
     )
     pgbench_scale: int = 10  # ≥ the client count, so pgbench's clients do not queue on branches
     seed: int = 1

@@ -49,7 +49,6 @@ from functools import partial
 from typing import Final
 
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
 from gongji.app.asgi import create_app
 from gongji.app.one_core import on_one_core
@@ -57,7 +56,7 @@ from gongji.bootstrap import build
 from gongji.config import Settings
 from gongji.kernel.context import Context
 from gongji.ledger.check import CheckReport, check_ledger
-from gongji.sim.bench_pg import BenchError
+from gongji.sim.bench_pg import BenchError, local_pg_url
 from gongji.sim.cpu import cores, machine_times, named_processes_cpu_s
 from gongji.sim.db_trips import TripCounter
 from gongji.sim.ledger_bench import machine
@@ -81,17 +80,16 @@ from gongji.sim.settle_threads import (
     visit_sender,
 )
 from gongji.sim.settle_world import IDENTIFICATIONS_ALLOWED, World, seed_clock, seed_world
+from gongji.store.engine import pg_address
 from gongji.store.planner import gather_statistics
 
 __all__ = ["SettleOptions", "SettleReport", "SettleRow", "run_settle_bench"]
 
 DATABASES: Final = ("sqlite", "postgres")
 LAYERS: Final = ("service", "app", "http")
-PG_URL_DEFAULT: Final = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_DATABASE_DEFAULT: Final = "test"
 POSTGRES_PROCESS: Final = "postgres"
 """The command name of PostgreSQL's server processes in ``/proc`` (postmaster and backends)."""
-_THIS_MACHINE: Final = (None, "", "localhost", "127.0.0.1", "::1")
-"""A PostgreSQL URL's host that is this machine (None, "": its Unix socket)."""
 HTTP_TARGET_PER_S: Final = 1_000.0
 P99_TARGET_MS: Final = 100.0
 P99_TARGET_RATE: Final = 500.0
@@ -119,7 +117,9 @@ class SettleOptions:
     workers: tuple[int, ...] = ()  # PostgreSQL: http rows at these numbers of server workers
     pairs: int = 1_000  # employee–parent pairs: 2 × this many insured persons
     pg_url: str = field(
-        default_factory=lambda: os.environ.get("GONGJI_BENCH_PG_URL", PG_URL_DEFAULT)
+        default_factory=lambda: os.environ.get(
+            "GONGJI_BENCH_PG_URL", local_pg_url(PG_DATABASE_DEFAULT)
+        )
     )
     seed: int = 1
 
@@ -198,8 +198,7 @@ class _Store:
         """PostgreSQL's processes' CPU seconds so far when it runs on this machine, where it
         shares the cores with gongji; None for SQLite (in gongji's own processes) and for a
         server elsewhere."""
-        host = make_url(self.url).host
-        if self.database != "postgres" or host not in _THIS_MACHINE:
+        if self.database != "postgres" or not pg_address(self.url).on_this_machine:
             return None
         return named_processes_cpu_s(POSTGRES_PROCESS)
 

@@ -26,7 +26,7 @@ from urllib.parse import unquote
 from sqlalchemy import Engine, inspect
 from sqlalchemy.engine import URL, make_url
 
-from gongji.store.engine import PRIVATE_FILE_MODE, private_database_file
+from gongji.store.engine import PRIVATE_FILE_MODE, pg_address, private_database_file
 
 PG_TOOL_TIMEOUT_S: Final = 3600
 _SEARCH_PATH = re.compile(r"-c\s*search_path=([a-z_][a-z0-9_]*)")
@@ -110,7 +110,9 @@ def sqlite_fingerprint(backup: Path) -> str | None:
 
 def pg_target(url: str | URL) -> PgTarget:
     parsed = make_url(url)
-    args = ["--host", parsed.host or "localhost", "--port", str(parsed.port or 5432)]
+    address = pg_address(parsed)  # none given: libpq's default, as the server's own connections
+    args = ["--host", address.host] if address.host else []
+    args += ["--port", str(address.port)] if address.port else []
     if parsed.username:
         args += ["--username", parsed.username]
     env = dict(os.environ)

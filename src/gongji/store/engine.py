@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -118,6 +119,45 @@ PREPARED_STATEMENTS_OPTION = "prepared_statements"
 or ``off``, for a pooler that hands each transaction another server connection and keeps no
 prepared statement across them (PgBouncer's transaction mode before 1.21, or without
 ``max_prepared_statements``): every statement is then sent unnamed (store/pg_wire.py)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PgAddress:
+    """Where a PostgreSQL URL's server is, as libpq reads the URL: for the tools and libraries
+    that take a host and a port rather than the URL (``pg_dump``, ``pgbench``, DuckDB)."""
+
+    host: str | None
+    """A name, an address, or the directory of a Unix socket; None: libpq's default (``PGHOST``,
+    else the local socket)."""
+    port: int | None
+
+    @property
+    def on_this_machine(self) -> bool:
+        """A Unix socket, the loopback, or libpq's default (which is the local socket)."""
+        return self.host is None or self.host.startswith("/") or self.host in _LOOPBACK
+
+    def __str__(self) -> str:
+        return f"{self.host or 'the local socket'}:{self.port or 5432}"
+
+
+_LOOPBACK: Final = ("", "localhost", "127.0.0.1", "::1")
+
+
+def pg_address(url: str | URL) -> PgAddress:
+    """The server of a PostgreSQL URL: its host and port, or the ``host`` and ``port`` of its
+    query (``postgresql://user@/db?host=/var/run/postgresql``, a server on the same machine by
+    its Unix socket, which libpq reads so and a host name cannot say)."""
+    parsed = make_url(url)
+    host = parsed.host or _query_value(parsed, "host")
+    port = parsed.port or _query_value(parsed, "port")
+    return PgAddress(host or None, int(port) if port else None)
+
+
+def _query_value(url: URL, name: str) -> str | None:
+    value = url.query.get(name)
+    if isinstance(value, tuple):  # given more than once: libpq's list of hosts, comma-separated
+        return ",".join(value)
+    return value
 
 
 def driver_url(url: URL) -> URL:

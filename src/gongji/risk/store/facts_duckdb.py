@@ -33,6 +33,7 @@ from sqlalchemy import Connection
 from gongji.core.errors import GongjiError
 from gongji.risk.store.facts_repo import Rows, WholeWindow
 from gongji.store import raw
+from gongji.store.engine import pg_address
 
 SCANNERS = {
     "sqlite": ("duckdb_extension_sqlite_scanner", "sqlite_scanner", "sqlite"),
@@ -93,9 +94,10 @@ def _target(connection: Connection) -> str:
     url = connection.engine.url
     if connection.dialect.name == "sqlite":
         return str(url.database)
+    address = pg_address(url)
     parts = {
-        "host": url.host, "port": url.port, "dbname": url.database, "user": url.username,
-        "password": url.password,
+        "host": address.host, "port": address.port, "dbname": url.database,
+        "user": url.username, "password": url.password,
     }  # fmt: skip
     return " ".join(f"{key}={_libpq(str(value))}" for key, value in parts.items() if value)
 
