@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import text
@@ -47,6 +48,27 @@ def test_raw_statements_begins_and_commits_are_counted(tmp_path: Path) -> None:
     assert delta[STATEMENTS] == 3 and delta[BEGINS] == 0
     assert delta[COMMITS] == 1 and delta[ROLLBACKS] == 0
     assert counter.trips == trips_of(end) == sum(end)  # nothing pipelined on SQLite
+
+
+def test_sqlite_hands_out_the_drivers_own_cursors_and_counts_each_opened(tmp_path: Path) -> None:
+    """No proxy per statement on SQLite (it cost more than the statements it counted): each
+    cursor opened is one statement, an ``executemany`` and a Core statement included."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'trips.db'}")
+    counter = TripCounter()
+    count_trips(engine, counter)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+            start = counter.counts()
+            cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            assert type(cursor) is sqlite3.Cursor
+            cursor.close()
+            raw.execute_many(connection, "INSERT INTO t (id) VALUES (:id)", [{"id": 1}, {"id": 2}])
+            connection.execute(text("SELECT count(*) FROM t")).scalar_one()
+            end = counter.counts()
+    finally:
+        engine.dispose()
+    assert end[STATEMENTS] - start[STATEMENTS] == 3
 
 
 def test_counts_in_a_file_are_read_by_another_reader(tmp_path: Path) -> None:
