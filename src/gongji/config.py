@@ -25,6 +25,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import unquote_plus
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from gongji.core.limits import Limits
 
@@ -152,10 +156,12 @@ class Settings:
         return self.environment is Environment.PRODUCTION
 
     def describe_database(self) -> str:
-        """The URL with any password hidden, for logs and error lines."""
-        if "@" not in self.database_url:
-            return self.database_url
-        scheme, rest = self.database_url.split("://", 1)
-        credentials, host = rest.rsplit("@", 1)
-        user = credentials.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}" if ":" in credentials else self.database_url
+        """The URL with any password hidden, for logs and error lines: the one in its user part
+        and the one libpq also reads from its query (``?password=…``)."""
+        try:
+            url = make_url(self.database_url)
+        except ArgumentError:
+            return "an unreadable database URL"
+        if "password" in url.query:
+            url = url.update_query_dict({"password": "***"})
+        return unquote_plus(url.render_as_string(hide_password=True))  # as a person wrote it
