@@ -21,17 +21,22 @@ SOCKET_URL = "postgresql+psycopg://gongji@/prod?host=/var/run/postgresql"
 @pytest.mark.parametrize(
     ("url", "host", "port", "local"),
     [
-        ("postgresql://u:p@db.internal:6432/prod", "db.internal", 6432, False),
-        ("postgresql+psycopg://u@127.0.0.1:5432/test", "127.0.0.1", 5432, True),
+        ("postgresql://u:p@db.internal:6432/prod", "db.internal", "6432", False),
+        ("postgresql+psycopg://u@127.0.0.1:5432/test", "127.0.0.1", "5432", True),
         ("postgresql://u@localhost/test", "localhost", None, True),
         (SOCKET_URL, "/var/run/postgresql", None, True),
-        ("postgresql://u@/prod?host=/tmp&port=5433", "/tmp", 5433, True),
-        ("postgresql://u@/prod?host=db1&host=db2", "db1,db2", None, False),
+        ("postgresql://u@/prod?host=/tmp&port=5433", "/tmp", "5433", True),
+        (
+            "postgresql://u@/prod?host=db1&host=db2&port=5432&port=6432",
+            "db1,db2",
+            "5432,6432",
+            False,
+        ),
         ("postgresql://u@/prod", None, None, True),  # libpq's default: PGHOST, else the socket
     ],
 )
 def test_the_server_is_read_from_the_url_or_its_query(
-    url: str, host: str | None, port: int | None, local: bool
+    url: str, host: str | None, port: str | None, local: bool
 ) -> None:
     address = pg_address(url)
     assert (address.host, address.port) == (host, port)
@@ -40,7 +45,7 @@ def test_the_server_is_read_from_the_url_or_its_query(
 
 def test_an_address_reads_as_where_it_is() -> None:
     assert str(PgAddress("/var/run/postgresql", None)) == "/var/run/postgresql:5432"
-    assert str(PgAddress(None, 5433)) == "the local socket:5433"
+    assert str(PgAddress(None, "5433")) == "the local socket:5433"
 
 
 def test_pg_dump_goes_by_the_socket_the_url_names() -> None:

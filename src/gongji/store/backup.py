@@ -110,9 +110,9 @@ def sqlite_fingerprint(backup: Path) -> str | None:
 
 def pg_target(url: str | URL) -> PgTarget:
     parsed = make_url(url)
-    address = pg_address(parsed)  # none given: libpq's default, as the server's own connections
+    address = pg_address(parsed)  # none given: libpq's default, as for gongji's own connections
     args = ["--host", address.host] if address.host else []
-    args += ["--port", str(address.port)] if address.port else []
+    args += ["--port", address.port] if address.port else []
     if parsed.username:
         args += ["--username", parsed.username]
     env = dict(os.environ)

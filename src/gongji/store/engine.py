@@ -127,9 +127,10 @@ class PgAddress:
     that take a host and a port rather than the URL (``pg_dump``, ``pgbench``, DuckDB)."""
 
     host: str | None
-    """A name, an address, or the directory of a Unix socket; None: libpq's default (``PGHOST``,
-    else the local socket)."""
-    port: int | None
+    """A name, an address, or the directory of a Unix socket (or several, comma-separated, as
+    libpq lists them); None: libpq's default (``PGHOST``, else the local socket)."""
+    port: str | None
+    """As written (a number, or one per host); None: libpq's default, 5432."""
 
     @property
     def on_this_machine(self) -> bool:
@@ -148,9 +149,8 @@ def pg_address(url: str | URL) -> PgAddress:
     query (``postgresql://user@/db?host=/var/run/postgresql``, a server on the same machine by
     its Unix socket, which libpq reads so and a host name cannot say)."""
     parsed = make_url(url)
-    host = parsed.host or _query_value(parsed, "host")
-    port = parsed.port or _query_value(parsed, "port")
-    return PgAddress(host or None, int(port) if port else None)
+    port = str(parsed.port) if parsed.port else _query_value(parsed, "port")
+    return PgAddress(parsed.host or _query_value(parsed, "host") or None, port or None)
 
 
 def _query_value(url: URL, name: str) -> str | None:
