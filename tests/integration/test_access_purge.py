@@ -1,6 +1,7 @@
 """The ``access-purge`` job, on both databases: the wrong-sign-in counts of names no operator
 holds are forgotten once nobody has tried the name for a day and its lockout has ended, never
-while it is locked or recently tried."""
+while it is locked or recently tried; the nonces of a key that stopped signing, once they are
+too old to be replayed."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from gongji.core.clock import ManualClock
-from gongji.identity.store import access_repo
+from gongji.identity.service import signing
+from gongji.identity.store import access_repo, nonces_repo
 from gongji.jobs.access_purge import run_access_purge
 from gongji.jobs.scheduler import Scheduler
 from gongji.kernel.context import Context
 from gongji.store.tables_access import unknown_sign_ins
+from gongji.store.tables_institutions import request_nonces
 from gongji.store.uow import UnitOfWork
 from support.world import run
 
@@ -60,3 +63,23 @@ def test_the_servers_scheduler_runs_it(ctx: Context, clock: ManualClock) -> None
     with ctx.engine.connect() as connection:
         left = connection.execute(select(func.count()).select_from(unknown_sign_ins))
         assert left.scalar_one() == 0
+
+
+def test_a_silent_keys_nonces_are_forgotten_once_too_old_to_replay(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """A key forgets its own old nonces only when it signs again: a key that stopped signing
+    left them for ever, the whole-table purge being called by no job."""
+
+    def spend(key_id: str, nonce: str) -> None:
+        run(ctx, lambda uow: nonces_repo.spent_now(uow.connection, key_id, nonce, ctx.now_us()))
+
+    spend("k-silent", "n" * 16)
+    clock.advance(timedelta(seconds=signing.NONCE_KEPT_S - 60))
+    spend("k-silent", "m" * 16)
+    assert run_access_purge(ctx) == 0  # both may still be replayed within their window
+    clock.advance(timedelta(seconds=120))
+    assert run_access_purge(ctx) == 1
+    with ctx.engine.connect() as connection:
+        left = connection.execute(select(request_nonces.c.nonce)).scalars().all()
+    assert left == ["m" * 16]
