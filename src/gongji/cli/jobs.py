@@ -123,8 +123,9 @@ def fsi_files() -> None:
 
 @run_app.command("access-purge")
 def access_purge() -> None:
-    """Delete spent one-time codes and tokens, and the sign-in counts of names no operator
-    holds after a quiet day (hourly inside `gongji serve`)."""
+    """Delete spent one-time codes and tokens, the sign-in counts of names no operator holds
+    after a quiet day, and signed requests' nonces too old to replay (hourly inside `gongji
+    serve`)."""
     with container() as built, readable_errors():
         deleted = run_access_purge(built.context)
-    typer.echo(f"access-purge: {deleted} spent sign-in records deleted")
+    typer.echo(f"access-purge: {deleted} spent sign-in and request records deleted")

@@ -1,7 +1,8 @@
 """The in-process scheduler of `gongji serve`: runs the due jobs every minute in a thread (the
 06:00 return of offers, the monthly clearing, the audit trail's daily anchor, the stored
 ledger check, the back office's statistics), the incremental risk run every 15 minutes, and
-the deletion of the national interface's expired files and of spent sign-in records every hour.
+the deletion of the national interface's expired files and of spent sign-in and request records
+every hour.
 
 Each job is idempotent and cheap when there is nothing to do, so "every minute" both keeps the
 06:00 return on time and repairs a missed run after a restart. Production deployments with
@@ -136,4 +137,4 @@ class Scheduler:
         deleted = run_access_purge(self._ctx)
         self._access_purge_due = time.monotonic() + ACCESS_PURGE_EVERY_S
         if deleted:
-            log.info("access purge: %d spent sign-in records deleted", deleted)
+            log.info("access purge: %d spent sign-in and request records deleted", deleted)
