@@ -32,6 +32,7 @@ from gongji.identity.service.signing import sign_request
 from gongji.institutions.service.institutions import IssuedCredentials, issue_credentials
 from gongji.kernel.context import Context
 from gongji.kernel.ratelimit import RateLimiter
+from gongji.settlement.store import settlements_repo
 from gongji.sim import demo
 from gongji.sim.db_trips import TripCounter
 from gongji.sim.settle_clients import SETTLE_PATH
@@ -47,6 +48,7 @@ from gongji.sim.settle_mix import (
 from gongji.sim.settle_store import bench_store
 from gongji.sim.settle_threads import service_sender
 from gongji.sim.settle_world import World, seed_clock, seed_world
+from gongji.store import pg_wire, raw
 from gongji.store.uow import UnitOfWork, run_in_transaction
 
 pytestmark = pytest.mark.postgres
@@ -210,14 +212,26 @@ def test_a_quote_by_card_reads_ahead_as_a_settlement_does(tmp_path: Path) -> Non
     assert max(trips[1:]) <= 5, trips
 
 
-def test_a_national_interface_visit_waits_for_few_round_trips(tmp_path: Path) -> None:
+def test_a_national_interface_visit_waits_for_few_round_trips(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """2201, 2204 and 2207 of outpatient visits, signed, through the app: the idempotency key
     read with the nonce's check, its claim with the next read and its answer with the
     COMMIT; 2201 and 2204 read what they need in one trip ahead; 2207 reads the patient,
     the visit, its batch, its lines and a settlement under its msgid with the nonce's check
-    (fsi/http/settlement.py)."""
+    (fsi/http/settlement.py), that settlement once: the settling takes it from the lines'."""
+    sent: list[str] = []
+    send = pg_wire.send
+
+    def recorded(dbapi: Any, statements: Any, keep: int, fetch: bool) -> Any:
+        sent.extend(text for text, _params, _many in statements)
+        return send(dbapi, statements, keep, fetch)
+
+    monkeypatch.setattr(pg_wire, "send", recorded)
+    by_msgid = raw.in_paramstyle(settlements_repo.by_request_read("", "")[0], False)
     with _bench_world(tmp_path) as (built, world, counter):
         trips: dict[str, list[int]] = {"2201": [], "2204": [], "2207": []}
+        looked_up: list[int] = []
         shared: list[bool] = []
         rng = random.Random(11)
         with TestClient(create_app(built)) as client:
@@ -225,8 +239,11 @@ def test_a_national_interface_visit_waits_for_few_round_trips(tmp_path: Path) ->
             def post(body: bytes, headers: Mapping[str, str]) -> Any:
                 infno = json.loads(body)["infno"]
                 before = counter.trips
+                sent.clear()
                 answer = client.post(FSI_PATH, content=body, headers=dict(headers)).json()
                 trips[infno].append(counter.trips - before)
+                if infno == "2207":
+                    looked_up.append(sent.count(by_msgid))
                 return answer
 
             for number in range(20):  # the first four warm up, as the other test's twenty
@@ -254,6 +271,7 @@ def test_a_national_interface_visit_waits_for_few_round_trips(tmp_path: Path) ->
     # (One visit's settlement opens a ledger account, once: a trip more.)
     assert max(own) <= 5, trips
     assert sorted(with_shared)[len(with_shared) // 2] <= 5 and max(with_shared) <= 6, trips
+    assert set(looked_up) == {1}, looked_up  # before: 2, the lines' read and the settling's
 
 
 def test_a_national_interface_pre_settlement_reads_the_visit_ahead(tmp_path: Path) -> None:

@@ -126,6 +126,8 @@ class Uploaded:
 
     visit: visits.VisitRow
     lines: tuple[visits.FeeLineRow, ...]
+    resent: settlement.Resent | None
+    """Settling: the settlement already under the message id, read with the lines."""
 
 
 # --- the transactions -----------------------------------------------------------------------
@@ -154,7 +156,8 @@ def pre_settle(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -
 def settle(ctx: Context, uow: UnitOfWork, env: Envelope, institution: str) -> dict[str, Any]:
     """2102 / 2207 / 2304: settle, atomically, once per ``msgid``."""
     bill = read_bill(ctx, uow, env, institution, settling=True)
-    settled = settlement.settle_with_lines(ctx, uow, bill.request, bill.person)
+    resent = bill.uploaded.resent if bill.uploaded is not None else None
+    settled = settlement.settle_with_lines(ctx, uow, bill.request, bill.person, resent)
     row = settled.row
     if bill.uploaded is not None:
         visits.mark_settled(uow, bill.uploaded.visit, bill.uploaded.lines, row.setl_id)
@@ -303,7 +306,9 @@ def _uploaded(
     visit = visits.visit_for(uow, institution, mdtrt_id, _VISIT_KINDS[group], psn_no, lock=settling)
     check_mid_stay(visit, data)
     request_id = env.msgid if settling else None
-    return Uploaded(visit, tuple(visits.lines_to_settle(uow, visit, chrg_bchno, request_id)))
+    chosen = visits.lines_to_settle(uow, visit, chrg_bchno, request_id)
+    resent = settlement.Resent(chosen.resent) if settling else None
+    return Uploaded(visit, tuple(chosen.lines), resent)
 
 
 def check_mid_stay(visit: visits.VisitRow, data: fields.Node) -> None:

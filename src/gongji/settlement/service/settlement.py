@@ -76,17 +76,31 @@ def settle(
     return settle_with_lines(ctx, uow, request, patient).row
 
 
+@dataclass(frozen=True, slots=True)
+class Resent:
+    """The settlement already under the request's id, as the caller read it in this
+    transaction (``row`` None: there is none), so that settling does not read it again."""
+
+    row: SettlementRow | None
+
+
 def settle_with_lines(
-    ctx: Context, uow: UnitOfWork, request: SettleRequest, patient: PersonRecord | None = None
+    ctx: Context,
+    uow: UnitOfWork,
+    request: SettleRequest,
+    patient: PersonRecord | None = None,
+    resent: Resent | None = None,
 ) -> Settled:
     """As :func:`settle`, with the settlement's bill lines and draws, for an answer that
-    shows them."""
+    shows them. ``resent``: what the caller read under the request's id (a visit's lines to
+    settle, which are those of a settlement already made under it)."""
     if patient is not None and patient.psn_no != request.psn_no:
         patient = None  # someone else's record: the patient is read as usual
     if uow.reads_ahead:  # PostgreSQL: the reads that need no earlier answer, in one round trip
-        uow.prefetch(settle_reads(request, patient_known=patient is not None))
+        known = patient is not None
+        uow.prefetch(settle_reads(request, patient_known=known, resent_known=resent is not None))
     fingerprint = request_hash(request)  # the resent request's check, and the new row's
-    existing = _same_request(uow, request.institution_code, request.request_id, fingerprint)
+    existing = _same_request(uow, request.institution_code, request.request_id, fingerprint, resent)
     if existing is not None:
         uow.prefetch([rows.items_read(existing.setl_id), rows.draws_read(existing.setl_id)])
         items = rows.items_of(uow.connection, existing.setl_id)
@@ -156,18 +170,32 @@ def settle_with_lines(
     return Settled(row, items, draws)
 
 
-def settle_reads(request: SettleRequest, *, patient_known: bool) -> list[Read]:
+def settle_reads(
+    request: SettleRequest, *, patient_known: bool, resent_known: bool = False
+) -> list[Read]:
     """What :func:`settle_with_lines` reads first, none needing another's answer: a settlement
-    under the request id, then what quoting reads first with the person's lock
-    (``settlement_quote.first_reads``). A caller may make them ahead with others."""
-    resent = rows.by_request_read(request.institution_code, request.request_id)
-    return [resent, *first_reads(request, lock=True, patient_known=patient_known)]
+    under the request id (unless the caller read it: ``resent_known``), then what quoting
+    reads first with the person's lock (``settlement_quote.first_reads``). A caller may make
+    them ahead with others."""
+    quoting = first_reads(request, lock=True, patient_known=patient_known)
+    if resent_known:
+        return quoting
+    return [rows.by_request_read(request.institution_code, request.request_id), *quoting]
 
 
 def _same_request(
-    uow: UnitOfWork, institution_code: str, request_id: str, fingerprint: str
+    uow: UnitOfWork,
+    institution_code: str,
+    request_id: str,
+    fingerprint: str,
+    resent: Resent | None = None,
 ) -> SettlementRow | None:
-    existing = rows.by_request(uow.connection, institution_code, request_id)
+    """The settlement already under the request's id, if any (read, unless the caller has):
+    the same request again, whose answer is given back, or another under a spent id, refused."""
+    if resent is None:
+        existing = rows.by_request(uow.connection, institution_code, request_id)
+    else:
+        existing = resent.row
     if existing is not None and existing.request_hash != fingerprint:
         raise SettlementRequestReused(request_id=request_id)
     return existing

@@ -32,6 +32,7 @@ from gongji.settlement.domain.visits import LineStand, VisitKind, VisitState
 from gongji.settlement.service.catalogue import load_items
 from gongji.settlement.store import catalogue_repo, settlements_repo
 from gongji.settlement.store import visits_repo as repo
+from gongji.settlement.store.settlements_repo import SettlementRow
 from gongji.settlement.store.visits_repo import DiagnosisRow, FeeLineRow, VisitRow
 from gongji.store.raw import Read
 from gongji.store.records import PersonRecord
@@ -304,16 +305,26 @@ def settling_reads(
     return reads
 
 
+@dataclass(frozen=True, slots=True)
+class ToSettle:
+    """The lines a settlement pays, and the settlement already made under the settling
+    request's id (None: none, or a pre-settlement's, which has no id)."""
+
+    lines: list[FeeLineRow]
+    resent: SettlementRow | None
+
+
 def lines_to_settle(
     uow: UnitOfWork,
     visit: VisitRow,
     chrg_bchno: str | None,
     request_id: str | None,
-) -> list[FeeLineRow]:
+) -> ToSettle:
     """The lines a settlement of the batch (or, ``chrg_bchno`` None, of the whole visit) pays.
 
     ``request_id`` is the settling request's id (None for a pre-settlement): when a settlement
-    under it exists, the lines are those it paid, so a resent request gets its settlement back.
+    under it exists, the lines are those it paid, so a resent request gets its settlement back
+    (the settlement is handed on with them: settling need not read it again).
     """
     institution = visit.institution_code
     if chrg_bchno is not None:
@@ -333,7 +344,7 @@ def lines_to_settle(
         None if replayed is None else replayed.setl_id,
     )
     wanted = {line.feedetl_sn for line in chosen}
-    return [row for row in rows if row.feedetl_sn in wanted]
+    return ToSettle([row for row in rows if row.feedetl_sn in wanted], replayed)
 
 
 def line_ins(rows: Sequence[FeeLineRow]) -> tuple[LineIn, ...]:
