@@ -288,6 +288,30 @@ def test_what_is_refused_first_not_json_then_the_signature_then_the_body(
     assert (replay.status_code, replay.json()["code"]) == (401, "signature_replayed")
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"request_id": ' + b"1" * 5000 + b"}",  # more digits than Python converts
+        b"[" * 100_000 + b"]" * 100_000,  # deeper than the decoder recurses
+    ],
+    ids=["a 5000-digit number", "nesting 100 000 deep"],
+)
+def test_json_the_decoder_will_not_build_is_refused_as_malformed(
+    counter: Counter, body: bytes
+) -> None:
+    """Not a 500 with a traceback (the signed route) nor FastAPI's bare 400 (the quote): the
+    request is malformed, said so in Chinese, and nothing is written."""
+    till, json_type = counter.pharmacy, {"Content-Type": "application/json"}
+    before = written(counter.ctx.engine)
+    signed = till.client.post(BASE, content=body, headers=json_type)
+    assert (signed.status_code, signed.json()["code"]) == (422, "request_invalid"), signed.text
+    assert signed.json()["detail"]["fields"] == [{"loc": ["body", "0"], "type": "json_invalid"}]
+    quoted = till.client.post(f"{BASE}/quote", content=body, headers=json_type)
+    assert (quoted.status_code, quoted.json()["code"]) == (400, "request_invalid"), quoted.text
+    assert quoted.json()["message"] == "请求格式不正确"
+    assert written(counter.ctx.engine) == before
+
+
 def test_signing_refusals(counter: Counter) -> None:
     till = counter.pharmacy
     before = written(counter.ctx.engine)

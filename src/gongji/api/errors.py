@@ -56,6 +56,9 @@ STATUS_BY_CODE: dict[str, int] = {
 }
 
 _HTTP_MESSAGES = {
+    # FastAPI's answer to a body it could not parse other than a JSON syntax error (a number of
+    # more digits than Python converts, nesting deeper than it recurses): as malformed as one.
+    400: ("request_invalid", "请求格式不正确", "The request is malformed"),
     404: ("not_found", "未找到请求的资源", "Not found"),
     405: ("method_not_allowed", "不支持该请求方法", "Method not allowed"),
     413: ("request_too_large", "请求体过大", "Request body too large"),

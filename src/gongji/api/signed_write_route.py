@@ -113,7 +113,8 @@ class _Sent:
 def _decoded(raw: bytes, content_type: str | None) -> object:
     """The body as FastAPI hands it to validation: absent, decoded JSON, or the bytes of a body
     not sent as JSON (``application/json`` or ``…+json``, which the model refuses); JSON that
-    does not decode is refused at once."""
+    does not decode is refused at once, and so is JSON the decoder will not build: a number of
+    more digits than Python converts (``ValueError``), nesting deeper than it recurses."""
     if not raw:
         return _ABSENT
     media = (content_type or "").split(";", 1)[0].strip().lower()
@@ -122,12 +123,13 @@ def _decoded(raw: bytes, content_type: str | None) -> object:
         return raw
     try:
         return json.loads(raw)
-    except json.JSONDecodeError as error:
+    except (ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError
+        at, why = (error.pos, error.msg) if isinstance(error, json.JSONDecodeError) else (0, "")
         failure = {
             "type": "json_invalid",
-            "loc": ("body", error.pos),
+            "loc": ("body", at),
             "msg": "JSON decode error",
             "input": {},
-            "ctx": {"error": error.msg},
+            "ctx": {"error": why or type(error).__name__},
         }
         raise RequestValidationError([failure]) from error
