@@ -30,7 +30,16 @@ def test_the_flag_is_read_from_an_object_or_json_text(
 
 @pytest.mark.parametrize(
     "content",
-    ["not json", "[1]", {"mulaid_flag": "2"}, {"mulaid_flag": True}, 7],
+    [
+        "not json",
+        "[1]",
+        {"mulaid_flag": "2"},
+        {"mulaid_flag": True},
+        7,
+        "[" * 100_000,  # nested past the decoder's recursion: refused, not a 500
+        '{"mulaid_flag": ' + "1" * 5000 + "}",  # more digits than Python converts
+    ],
+    ids=["text", "a list", "2", "true", "a number", "nested 100 000 deep", "5000 digits"],
 )
 def test_anything_else_is_refused_naming_the_field(content: object) -> None:
     with pytest.raises(GongjiError) as caught:

@@ -154,7 +154,7 @@ def _extension(raw: object) -> Mapping[str, Any]:
     if isinstance(raw, str):
         try:
             parsed = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON; a number or a nesting it will not build
             parsed = None
         if isinstance(parsed, Mapping):
             return parsed
