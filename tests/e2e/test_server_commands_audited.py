@@ -56,7 +56,8 @@ def test_access_handed_out_on_the_server_is_recorded_without_its_secrets(
     env: dict[str, str],
 ) -> None:
     before = len(_records(env))
-    uri = _run(env, "operators", "create", "ana1", "--role", "analyst", "--role", "auditor",
+    # A role as typed ("Auditor") is recorded as granted ("auditor").
+    uri = _run(env, "operators", "create", "ana1", "--role", "analyst", "--role", "Auditor",
                "--region", "620100", "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
     token = _run(env, "operators", "token", "ana1").strip()
     code = _run(env, "operators", "totp", "ana1").strip()

@@ -85,9 +85,13 @@ def _run(file: Path, importer: Importer) -> None:
             def work(uow: UnitOfWork) -> ImportResult:
                 result = importer(built.context, uow, text, bar)
                 if result.ok:
-                    lines, created = result.lines, result.created
                     audit_import(
-                        built.context, uow, result.kind.value, file, lines=lines, created=created
+                        built.context,
+                        uow,
+                        result.kind.value,
+                        file,
+                        lines=result.lines,
+                        created=result.created,
                     )
                     uow.commit()
                 return result

@@ -11,7 +11,7 @@ transaction that does it: access handed out on the server is as visible as an op
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -29,13 +29,18 @@ operators_app = typer.Typer(help="Bureau operators (password + TOTP, roles).", n
 
 
 def _recorded(
-    ctx: Context, action: str, subject: str, work: Callable[[UnitOfWork], T], **detail: Any
+    ctx: Context,
+    action: str,
+    subject: str,
+    work: Callable[[UnitOfWork], T],
+    detail: Callable[[T], Mapping[str, Any]] = lambda _: {},
 ) -> T:
-    """``work`` and its audit record, committed together; a refused command records nothing."""
+    """``work`` and its audit record, committed together; a refused command records nothing.
+    ``detail``: what the record says of the result (what was done, not what was typed)."""
 
     def run(uow: UnitOfWork) -> T:
         result = work(uow)
-        audit_server_command(ctx, uow, action, subject=subject, **detail)
+        audit_server_command(ctx, uow, action, subject=subject, **detail(result))
         uow.commit()
         return result
 
@@ -80,8 +85,10 @@ def operator_create(
             "operator.create",
             name,
             lambda uow: identity.create_operator(ctx, uow, name, roles, password, region),
-            roles=",".join(sorted(set(roles))),  # as given: a role unknown refuses the command
-            region=region,
+            lambda created: {
+                "roles": ",".join(sorted(role.value for role in created.roles)),
+                "region": created.region,
+            },
         )
     typer.echo(created.provisioning_uri)
 
