@@ -307,8 +307,7 @@ def _uploaded(
     check_mid_stay(visit, data)
     request_id = env.msgid if settling else None
     chosen = visits.lines_to_settle(uow, visit, chrg_bchno, request_id)
-    resent = settlement.Resent(chosen.resent) if settling else None
-    return Uploaded(visit, tuple(chosen.lines), resent)
+    return Uploaded(visit, tuple(chosen.lines), chosen.resent)
 
 
 def check_mid_stay(visit: visits.VisitRow, data: fields.Node) -> None:

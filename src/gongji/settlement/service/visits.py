@@ -30,9 +30,9 @@ from gongji.settlement.domain.items import ItemFigures, adjudicate_bill, build_b
 from gongji.settlement.domain.settlement_errors import NotInsuredForSettlement
 from gongji.settlement.domain.visits import LineStand, VisitKind, VisitState
 from gongji.settlement.service.catalogue import load_items
+from gongji.settlement.service.settlement import Resent
 from gongji.settlement.store import catalogue_repo, settlements_repo
 from gongji.settlement.store import visits_repo as repo
-from gongji.settlement.store.settlements_repo import SettlementRow
 from gongji.settlement.store.visits_repo import DiagnosisRow, FeeLineRow, VisitRow
 from gongji.store.raw import Read
 from gongji.store.records import PersonRecord
@@ -307,11 +307,11 @@ def settling_reads(
 
 @dataclass(frozen=True, slots=True)
 class ToSettle:
-    """The lines a settlement pays, and the settlement already made under the settling
-    request's id (None: none, or a pre-settlement's, which has no id)."""
+    """The lines a settlement pays, and what was read under the settling request's id (None
+    for a pre-settlement, which has no id and reads nothing there)."""
 
     lines: list[FeeLineRow]
-    resent: SettlementRow | None
+    resent: Resent | None
 
 
 def lines_to_settle(
@@ -344,7 +344,8 @@ def lines_to_settle(
         None if replayed is None else replayed.setl_id,
     )
     wanted = {line.feedetl_sn for line in chosen}
-    return ToSettle([row for row in rows if row.feedetl_sn in wanted], replayed)
+    resent = None if request_id is None else Resent(replayed)
+    return ToSettle([row for row in rows if row.feedetl_sn in wanted], resent)
 
 
 def line_ins(rows: Sequence[FeeLineRow]) -> tuple[LineIn, ...]:
