@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from gongji.core.limits import Limits
+from gongji.store.engine import is_sqlite_url
 
 
 class Environment(StrEnum):
@@ -82,11 +83,6 @@ def one_core_for(env: Mapping[str, str], database_url: str) -> bool:
     if text not in ("1", "0"):
         raise ValueError(f"GONGJI_ONE_CORE must be auto, 1 or 0, not {text[:20]!r}")
     return text == "1"
-
-
-def is_sqlite_url(url: str) -> bool:
-    """Whether a database URL names SQLite (``sqlite:///…``, ``sqlite+pysqlite:///…``)."""
-    return url.split(":", 1)[0].split("+", 1)[0] == "sqlite"
 
 
 def _environment(env: Mapping[str, str]) -> Environment:

@@ -28,7 +28,7 @@ from gongji.kernel.pii import (
 )
 from gongji.ledger.check import check_ledger
 from gongji.store import backup as store
-from gongji.store.engine import make_engine
+from gongji.store.engine import is_sqlite_url, make_engine
 
 
 def backup(
@@ -40,7 +40,7 @@ def backup(
     """Back the database up, consistently while the server runs (the key is not in it)."""
     with container() as built, readable_errors(), _problems():
         settings = built.settings
-        if store.is_sqlite_url(settings.database_url):
+        if is_sqlite_url(settings.database_url):
             store.backup_sqlite(store.sqlite_path(settings.database_url), out)
         else:
             store.backup_postgres(settings.database_url, out, store.server_major(built.engine))
@@ -107,7 +107,7 @@ def _fingerprint_of(backup_file: Path) -> str:
 
 def _restore_into(settings: Settings, backup_file: Path) -> None:
     kind = store.backup_format(backup_file)
-    if store.is_sqlite_url(settings.database_url) != (kind == "sqlite"):
+    if is_sqlite_url(settings.database_url) != (kind == "sqlite"):
         fail(f"a {kind} backup cannot be restored into {settings.describe_database()}")
     if kind == "sqlite":
         store.restore_sqlite(backup_file, store.sqlite_path(settings.database_url))

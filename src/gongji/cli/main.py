@@ -26,9 +26,9 @@ from gongji.cli.people import operators_app, persons_app
 from gongji.cli.policy import policy_app
 from gongji.cli.risk import risk_app
 from gongji.cli.stats import stats
-from gongji.config import Settings, is_sqlite_url
+from gongji.config import Settings
 from gongji.ledger.check import check_ledger
-from gongji.store.engine import make_engine
+from gongji.store.engine import is_sqlite_url, make_engine
 from gongji.store.migrate import head_revision, upgrade
 
 if TYPE_CHECKING:

@@ -45,10 +45,6 @@ class PgTarget:
     schema: str | None
 
 
-def is_sqlite_url(url: str) -> bool:
-    return make_url(url).get_backend_name() == "sqlite"
-
-
 def sqlite_path(url: str) -> Path:
     database = make_url(url).database
     if not database or database == ":memory:":

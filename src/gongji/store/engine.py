@@ -48,6 +48,13 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def is_sqlite_url(url: str) -> bool:
+    """Whether a database URL names SQLite (``sqlite:///…``, ``sqlite+pysqlite:///…``), read
+    from its scheme alone: a URL nothing can parse is not SQLite's, and the engine refuses it
+    where it is made, as one readable line."""
+    return url.split(":", 1)[0].split("+", 1)[0].lower() == "sqlite"
+
+
 SQLITE_THREADS_MAX: Final = 40
 """AnyIO's default thread limit, which FastAPI's sync endpoints share."""
 
