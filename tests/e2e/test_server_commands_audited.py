@@ -1,6 +1,6 @@
 """Server commands that hand out access or change data are in the audit trail, as the operators'
 actions through the pages and the API are: made, token, login code, signing keys, imports,
-clearing. A refused command records nothing; no secret reaches a record; the chain verifies."""
+clearing, backups. A refused command records nothing; no secret reaches a record; the chain verifies."""
 
 from __future__ import annotations
 
@@ -137,3 +137,29 @@ def test_imports_and_clearing_by_server_command_are_recorded(
         0,
     )
     assert records[2]["month"] == "2020-01"
+
+
+def test_a_backup_is_recorded_once_whole_and_a_refused_one_is_not(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """A copy of every record, personal data included, leaves the database: the trail says
+    which file and under which key, never the key; an existing file refused records nothing."""
+    before = len(_records(env))
+    out = tmp_path / "nightly.db"
+    printed = _run(env, "backup", str(out), "--include-key")
+    records = _new(env, before)
+    assert [(r["action"], r["actor"], r["by"]) for r in records] == [
+        ("admin.backup", "system:gongji", "server command")
+    ]
+    fingerprint = printed.split("key fingerprint ")[1].split(")")[0]
+    assert (records[0]["file"], records[0]["key"], records[0]["key_written"]) == (
+        "nightly.db",
+        fingerprint,
+        True,
+    )
+    key_text = (tmp_path / "nightly.db.key").read_text(encoding="ascii").strip()
+    assert key_text not in json.dumps(records)
+    refused = CliRunner().invoke(app, ["backup", str(out)], env=env)  # the file exists
+    assert refused.exit_code != 0
+    assert len(_new(env, before)) == 1
+    assert "ok" in _run(env, "audit", "verify").lower()

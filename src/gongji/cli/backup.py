@@ -15,8 +15,16 @@ from typing import Annotated
 
 import typer
 
-from gongji.cli.common import EXIT_CHECK_FAILED, container, fail, read_settings, readable_errors
+from gongji.cli.common import (
+    EXIT_CHECK_FAILED,
+    audit_server_command,
+    container,
+    fail,
+    read_settings,
+    readable_errors,
+)
 from gongji.config import Settings
+from gongji.kernel.context import Context
 from gongji.kernel.keys import KeyMismatch, short
 from gongji.kernel.pii import (
     encode_key,
@@ -29,6 +37,7 @@ from gongji.kernel.pii import (
 from gongji.ledger.check import check_ledger
 from gongji.store import backup as store
 from gongji.store.engine import is_sqlite_url, make_engine
+from gongji.store.uow import UnitOfWork, run_in_transaction
 
 
 def backup(
@@ -46,7 +55,9 @@ def backup(
             store.backup_postgres(settings.database_url, out, store.server_major(built.engine))
         key = read_key(settings.secret_key, settings.data_dir)
         assert key is not None  # the container checked it
-        typer.echo(f"backup written to {out} (key fingerprint {short(fingerprint(key))})")
+        key_fingerprint = short(fingerprint(key))
+        _record_backup(built.context, out, key_fingerprint, include_key)
+        typer.echo(f"backup written to {out} (key fingerprint {key_fingerprint})")
         if include_key:
             key_out = out.with_name(out.name + ".key")
             store.new_private_file(key_out)
@@ -54,6 +65,20 @@ def backup(
             typer.echo(f"key written to {key_out}: store it apart from the backup")
         else:
             typer.echo("the key is not in the backup: restoring it needs the key, kept apart")
+
+
+def _record_backup(ctx: Context, out: Path, key_fingerprint: str, include_key: bool) -> None:
+    """A copy of every record, personal data included, has left the database: said in its
+    audit trail once the copy is whole (file name, key fingerprint, whether the key went with
+    it), by whoever holds the server. The copy itself predates the record."""
+
+    def work(uow: UnitOfWork) -> None:
+        audit_server_command(
+            ctx, uow, "admin.backup", file=out.name, key=key_fingerprint, key_written=include_key
+        )
+        uow.commit()
+
+    run_in_transaction(ctx.engine, work)
 
 
 def restore(
