@@ -1,6 +1,7 @@
 """Server commands that hand out access or change data are in the audit trail, as the operators'
 actions through the pages and the API are: made, token, login code, signing keys, imports,
-clearing, backups. A refused command records nothing; no secret reaches a record; the chain verifies."""
+clearing, backups. A refused command records nothing; no secret reaches a record; the chain
+verifies."""
 
 from __future__ import annotations
 
