@@ -18,6 +18,7 @@ from gongji.core.policy import Policy, PolicyBook
 from gongji.core.regions import Region
 from gongji.kernel.pii import Vault
 from gongji.kernel.ratelimit import Limiter, RateLimiter
+from gongji.kernel.reference_rows import KeptRows
 from gongji.kernel.screening import Screen
 from gongji.kernel.sms import SmsGateway
 from gongji.ledger.book import Ledger
@@ -81,6 +82,9 @@ class Context:
     that spends each request's nonce (identity/service/signing.py)."""
     nonce_purges: dict[str, int] = field(default_factory=dict)
     """Key id → when this process last forgot that key's expired nonces (signing.py)."""
+    reference_rows: KeptRows = field(default_factory=KeptRows)
+    """Institutions, signing keys and catalogue items this process has read, each with the
+    reference generation it was read under (kernel/reference_rows.py)."""
     screens: tuple[Screen, ...] = ()
     """Write-time screening callbacks (kernel/screening.py); bootstrap registers risk's."""
 

@@ -174,16 +174,22 @@ def prefetch(connection: Executor, reads: Sequence[Read | DriverRead]) -> None:
     instead of asking the server; any write, Core statement, commit or rollback drops what is
     left, so an answer is never older than the transaction's own last write. The reads run in
     the order given, locks (``FOR UPDATE``) included: give them in the order the code would. A
-    read whose answer is kept already is not made again: with none left, nothing is sent.
+    read whose answer is kept already, or given twice, is made once: with none left, nothing
+    is sent.
     (SQLite: nothing to save, nothing done.)"""
     if connection.dialect.name == "sqlite" or not reads:
         return
     info = connection.connection.info
-    answered = info.get(_PREFETCHED)
-    if answered:
-        reads = [read for read in reads if (read[0], _params_key(read[1])) not in answered]
-        if not reads:
-            return
+    seen = set(info.get(_PREFETCHED) or ())
+    unique = []
+    for read in reads:
+        key = (read[0], _params_key(read[1]))
+        if key not in seen:
+            seen.add(key)
+            unique.append(read)
+    if not unique:
+        return
+    reads = unique
     waiting = info.get(_DEFERRED) or []
     statements: Waiting = [*waiting, *((_native(connection, st), p, False) for st, p in reads)]
     waiting.clear()

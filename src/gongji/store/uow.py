@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from types import TracebackType
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -120,6 +120,9 @@ class UnitOfWork:
         self._borrowed = False  # the connection is the one lent with the turn
         self._in_group = False  # the work runs in a savepoint of a group already open
         self._group: CommitGroup | None = None  # the group its commit joined
+        self.learned: dict[str, Any] = {}
+        """What this transaction has read once and keeps to its end (the reference rows'
+        generation: kernel/reference_rows.py)."""
 
     def __enter__(self) -> UnitOfWork:
         _open_here.depth = getattr(_open_here, "depth", 0) + 1

@@ -315,7 +315,7 @@ def remember_nonce(
     now_us = ctx.now_us()
     ahead = reads_ahead() if reads_ahead is not None and uow.reads_ahead else ()
     spend = repo.spend_read(key_id, nonce, now_us)
-    uow.prefetch([*live_credential_reads(key_id), spend, *ahead])
+    uow.prefetch([*live_credential_reads(ctx, uow, key_id), spend, *ahead])
     if live_credential(ctx, uow, key_id) is None:
         ctx.signing_keys.pop(key_id, None)
         raise SignatureKeyUnknown()

@@ -37,6 +37,7 @@ from gongji.institutions.store.institutions_repo import CredentialRow
 from gongji.institutions.store.institutions_repo import InstitutionRecord as InstitutionRecord
 from gongji.kernel.context import Actor, ActorKind, Context, Role
 from gongji.kernel.errors import Forbidden, RegionUnknown
+from gongji.kernel.reference_rows import kept_row, reads_ahead
 from gongji.kernel.sealed import SealedColumn, SealedTable
 from gongji.kernel.upsert_import import UpsertResult, UpsertSpec, upsert_csv, upsert_values
 from gongji.store.raw import Read
@@ -47,6 +48,8 @@ SECRET_BYTES: Final = 32
 KEY_ID_RANDOM_BYTES: Final = 8
 LIST_LIMIT_MAX: Final = 500
 REGISTRARS: Final = frozenset({Role.ADMIN, Role.CLERK})
+_KEPT_INSTITUTION: Final = "institution"
+_KEPT_CREDENTIAL: Final = "credential"
 
 
 class CredentialUnknown(GongjiError):
@@ -153,21 +156,37 @@ def list_institutions(
     return repo.list_institutions(uow.connection, region=region, after=after, limit=bounded)
 
 
-def settle_check_reads(institution_code: str) -> list[Read]:
-    """The reads :func:`check_can_settle` makes, to make ahead with others (``uow.prefetch``);
-    none for a malformed code, which :func:`check_can_settle` refuses without reading."""
+def settle_check_reads(
+    ctx: Context, institution_code: str, uow: UnitOfWork | None = None
+) -> list[Read]:
+    """The reads :func:`check_can_settle` makes, to make ahead with others (``uow.prefetch``):
+    the institution unless this process keeps it (kernel/reference_rows.py); none for a
+    malformed code, which :func:`check_can_settle` refuses without reading."""
     try:
-        return [repo.institution_read(parse_institution_code(institution_code))]
+        code = parse_institution_code(institution_code)
     except GongjiError:
         return []
+    return reads_ahead(
+        ctx.reference_rows, uow, _KEPT_INSTITUTION, [code], lambda _: [repo.institution_read(code)]
+    )
 
 
 def check_can_settle(
     ctx: Context, uow: UnitOfWork, institution_code: str, med_type: str
 ) -> InstitutionRecord:
     """What every settlement checks first: the institution exists, is active and provides
-    this medical category."""
-    found = get_institution(ctx, uow, institution_code)
+    this medical category. The row is the one this process keeps, if the reference generation
+    has not moved since it was read (kernel/reference_rows.py)."""
+    code = parse_institution_code(institution_code)
+    found = kept_row(
+        ctx.reference_rows,
+        uow,
+        _KEPT_INSTITUTION,
+        code,
+        lambda: repo.institution_stamped(uow.connection, code),
+    )
+    if found is None:
+        raise InstitutionUnknown(institution_code=institution_code)
     if found.status is InstitutionStatus.SUSPENDED:
         raise InstitutionSuspended(institution_code=institution_code)
     check_med_type(found.kind, med_type)
@@ -197,16 +216,30 @@ def revoke_credentials(ctx: Context, uow: UnitOfWork, key_id: str) -> None:
 
 
 def live_credential(ctx: Context, uow: UnitOfWork, key_id: str) -> CredentialRow | None:
-    """The key if it exists and is not revoked, else None (the caller says why it refuses)."""
-    found = repo.credential(uow.connection, key_id)
+    """The key if it exists and is not revoked, else None (the caller says why it refuses).
+    The row is the one this process keeps, if the reference generation has not moved since it
+    was read: a revocation moves it (kernel/reference_rows.py)."""
+    found = kept_row(
+        ctx.reference_rows,
+        uow,
+        _KEPT_CREDENTIAL,
+        key_id,
+        lambda: repo.credential_stamped(uow.connection, key_id),
+    )
     if found is None or found.revoked_at_us is not None:
         return None
     return found
 
 
-def live_credential_reads(key_id: str) -> list[Read]:
-    """The read :func:`live_credential` makes, to make ahead with others (``uow.prefetch``)."""
-    return [repo.credential_read(key_id)]
+def live_credential_reads(ctx: Context, uow: UnitOfWork, key_id: str) -> list[Read]:
+    """The reads :func:`live_credential` makes, to make ahead with others (``uow.prefetch``)."""
+    return reads_ahead(
+        ctx.reference_rows,
+        uow,
+        _KEPT_CREDENTIAL,
+        [key_id],
+        lambda _: [repo.credential_read(key_id)],
+    )
 
 
 def credential_secret(ctx: Context, credential: CredentialRow) -> bytes:

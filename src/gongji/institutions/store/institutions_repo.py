@@ -21,6 +21,7 @@ from gongji.institutions.domain.institutions import (
 )
 from gongji.store import raw
 from gongji.store.tables_institutions import institution_credentials, institutions
+from gongji.store.tables_reference import GENERATION_COLUMN
 
 LOOKUP_CHUNK: Final = 1_000
 """Codes per ``IN (…)`` list: far inside SQLite's and PostgreSQL's bound-parameter limits."""
@@ -65,7 +66,9 @@ class CredentialRow:
 
 
 _INSTITUTION_COLUMNS = ", ".join(raw.table_columns(institutions))
-_INSTITUTION = f"SELECT {_INSTITUTION_COLUMNS} FROM institutions WHERE code = :code"
+_INSTITUTION = (
+    f"SELECT {_INSTITUTION_COLUMNS}, {GENERATION_COLUMN} FROM institutions WHERE code = :code"
+)
 
 
 def _record(row: Sequence[Any]) -> InstitutionRecord:
@@ -97,8 +100,17 @@ def institution_read(code: str) -> raw.Read:
 
 
 def institution(connection: Connection, code: str) -> InstitutionRecord | None:
+    found = institution_stamped(connection, code)
+    return found[0] if found else None
+
+
+def institution_stamped(
+    connection: Connection, code: str
+) -> tuple[InstitutionRecord, int | None] | None:
+    """The institution with the reference generation it was read under
+    (store/tables_reference.py)."""
     found = raw.fetch(connection, *institution_read(code))
-    return _record(found[0]) if found else None
+    return (_record(found[0][:-1]), found[0][-1]) if found else None
 
 
 def institutions_by_code(connection: Connection, codes: Iterable[str]) -> dict[str, Institution]:
@@ -138,7 +150,8 @@ def update_institution(connection: Connection, value: Institution, now_us: int) 
 
 
 _CREDENTIAL = (
-    f"SELECT {raw.column_list(CredentialRow)} FROM institution_credentials WHERE key_id = :key_id"
+    f"SELECT {raw.column_list(CredentialRow)}, {GENERATION_COLUMN} "
+    "FROM institution_credentials WHERE key_id = :key_id"
 )
 
 
@@ -147,8 +160,16 @@ def credential_read(key_id: str) -> raw.Read:
 
 
 def credential(connection: Connection, key_id: str) -> CredentialRow | None:
+    found = credential_stamped(connection, key_id)
+    return found[0] if found else None
+
+
+def credential_stamped(
+    connection: Connection, key_id: str
+) -> tuple[CredentialRow, int | None] | None:
+    """The key with the reference generation it was read under (store/tables_reference.py)."""
     found = raw.fetch(connection, *credential_read(key_id))
-    return CredentialRow(*found[0]) if found else None
+    return (CredentialRow(*found[0][:-1]), found[0][-1]) if found else None
 
 
 def credentials_of(connection: Connection, institution_code: str) -> list[CredentialRow]:

@@ -253,7 +253,7 @@ def _reads_ahead(ctx: Context, institution: Actor, body: SettleBody) -> list[Rea
     except GongjiError:  # refused in the transaction, once the nonce is spent
         return [holder.read]
     bill = _settle_request(institution, body, lines, holder.psn_no)
-    return [holder.read, *settlement.settle_reads(bill, patient_known=True)]
+    return [holder.read, *settlement.settle_reads(ctx, bill, patient_known=True)]
 
 
 def _committed(

@@ -30,6 +30,7 @@ from gongji.core.errors import GongjiError, InvariantViolation
 from gongji.core.money import parse_yuan
 from gongji.kernel.context import Context
 from gongji.kernel.reference import DATA_PACKAGE
+from gongji.kernel.reference_rows import kept_rows, reads_ahead
 from gongji.kernel.upsert_import import UpsertResult, UpsertSpec, upsert_csv
 from gongji.settlement.domain.items import (
     ACCOUNT_EXCLUDED_CATEGORIES,
@@ -38,6 +39,7 @@ from gongji.settlement.domain.items import (
     ItemClass,
 )
 from gongji.settlement.store import catalogue_repo as repo
+from gongji.store.raw import Read
 from gongji.store.uow import UnitOfWork
 
 CATALOGUE_COLUMNS: Final = (
@@ -52,6 +54,7 @@ CATALOGUE_COLUMNS: Final = (
 )
 CATALOGUE_OPTIONAL_COLUMNS: Final = ("price_fixed",)
 DEMO_CATALOGUE_FILE: Final = "catalogue.csv"
+_KEPT_ITEM: Final = "catalogue_item"
 ITEM_NAME_LENGTH_MAX: Final = 200
 UNKNOWN_CODES_SHOWN_MAX: Final = 20
 _ITEM_CODE: Final = re.compile(r"[A-Za-z0-9._-]{1,40}")
@@ -124,9 +127,17 @@ def seed_catalogue(ctx: Context, uow: UnitOfWork) -> UpsertResult:
 
 
 def load_items(ctx: Context, uow: UnitOfWork, codes: Iterable[str]) -> dict[str, CatalogueItem]:
-    """The catalogue items of a bill, by code; ``item_unknown`` lists every code not held."""
+    """The catalogue items of a bill, by code; ``item_unknown`` lists every code not held.
+    Items this process keeps answer if the reference generation has not moved since they were
+    read (kernel/reference_rows.py); the others are read together."""
     wanted = set(codes)
-    found = repo.items_by_code(uow.connection, wanted)
+    found = kept_rows(
+        ctx.reference_rows,
+        uow,
+        _KEPT_ITEM,
+        wanted,
+        lambda missing: repo.items_stamped(uow.connection, missing),
+    )
     missing = sorted(wanted - found.keys())
     if missing:
         shown = ", ".join(missing[:UNKNOWN_CODES_SHOWN_MAX])
@@ -134,6 +145,11 @@ def load_items(ctx: Context, uow: UnitOfWork, codes: Iterable[str]) -> dict[str,
         listed = f"{shown} … (+{more})" if more > 0 else shown
         raise ItemUnknown(codes=missing, listed=listed)
     return found
+
+
+def items_reads(ctx: Context, codes: Iterable[str], uow: UnitOfWork | None = None) -> list[Read]:
+    """The reads :func:`load_items` makes for ``codes``, to make ahead (``uow.prefetch``)."""
+    return reads_ahead(ctx.reference_rows, uow, _KEPT_ITEM, set(codes), repo.items_reads)
 
 
 def get_item(ctx: Context, uow: UnitOfWork, code: str) -> CatalogueEntry:

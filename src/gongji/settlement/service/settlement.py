@@ -98,7 +98,10 @@ def settle_with_lines(
         patient = None  # someone else's record: the patient is read as usual
     if uow.reads_ahead:  # PostgreSQL: the reads that need no earlier answer, in one round trip
         known = patient is not None
-        uow.prefetch(settle_reads(request, patient_known=known, resent_known=resent is not None))
+        resent_known = resent is not None
+        uow.prefetch(
+            settle_reads(ctx, request, patient_known=known, resent_known=resent_known, uow=uow)
+        )
     fingerprint = request_hash(request)  # the resent request's check, and the new row's
     existing = _same_request(uow, request.institution_code, request.request_id, fingerprint, resent)
     if existing is not None:
@@ -171,13 +174,18 @@ def settle_with_lines(
 
 
 def settle_reads(
-    request: SettleRequest, *, patient_known: bool, resent_known: bool = False
+    ctx: Context,
+    request: SettleRequest,
+    *,
+    patient_known: bool,
+    resent_known: bool = False,
+    uow: UnitOfWork | None = None,
 ) -> list[Read]:
     """What :func:`settle_with_lines` reads first, none needing another's answer: a settlement
     under the request id (unless the caller read it: ``resent_known``), then what quoting
     reads first with the person's lock (``settlement_quote.first_reads``). A caller may make
     them ahead with others."""
-    quoting = first_reads(request, lock=True, patient_known=patient_known)
+    quoting = first_reads(ctx, request, lock=True, patient_known=patient_known, uow=uow)
     if resent_known:
         return quoting
     return [rows.by_request_read(request.institution_code, request.request_id), *quoting]

@@ -41,8 +41,8 @@ from gongji.settlement.domain.items import BillLine, build_bill_lines
 from gongji.settlement.domain.payment import PaymentPlan, PaymentStep
 from gongji.settlement.domain.settlement_errors import NotInsuredForSettlement, SettlementSuspended
 from gongji.settlement.service.benefits import benefit_rule
-from gongji.settlement.service.catalogue import load_items
-from gongji.settlement.store import catalogue_repo, settlements_repo
+from gongji.settlement.service.catalogue import items_reads, load_items
+from gongji.settlement.store import settlements_repo
 from gongji.store.raw import DriverRead, Read
 from gongji.store.records import EnrolmentRecord, PersonRecord
 from gongji.store.uow import UnitOfWork
@@ -85,7 +85,8 @@ def quote(
     now = at or ctx.now()
     today = now.astimezone(BUSINESS_TZ).date()
     if uow.reads_ahead:  # PostgreSQL: one trip; nothing sent for what a caller read ahead
-        uow.prefetch(first_reads(request, lock=lock, patient_known=patient is not None))
+        patient_known = patient is not None
+        uow.prefetch(first_reads(ctx, request, lock=lock, patient_known=patient_known, uow=uow))
     institution = check_can_settle(ctx, uow, request.institution_code, request.med_type)
     patient, enrolment = _insured(uow, request.psn_no, patient)
     rule = benefit_rule(
@@ -149,17 +150,25 @@ def quote(
     )
 
 
-def first_reads(request: SettleRequest, *, lock: bool, patient_known: bool = False) -> list[Read]:
+def first_reads(
+    ctx: Context,
+    request: SettleRequest,
+    *,
+    lock: bool,
+    patient_known: bool = False,
+    uow: UnitOfWork | None = None,
+) -> list[Read]:
     """What :func:`quote` reads before it knows the patient's enrolment, in its order: the
     institution, the person (unless the caller hands them in: ``patient_known``) and their
-    enrolments, the bill's catalogue items, when it locks the person's row, then what says
-    whether and which shared money may pay (the standing choice, the wallet and the grants),
-    as far as the bill allows it. None depends on another's answer, so a caller can make them
-    in one round trip (``uow.prefetch``) before quoting."""
+    enrolments, the bill's catalogue items (those of the three this process keeps are read only
+    as the reference generation: kernel/reference_rows.py), when it locks the person's row, then
+    what says whether and which shared money may pay (the standing choice, the wallet and the
+    grants), as far as the bill allows it. None depends on another's answer, so a caller can
+    make them in one round trip (``uow.prefetch``) before quoting."""
     reads = [
-        *institutions.settle_check_reads(request.institution_code),
+        *institutions.settle_check_reads(ctx, request.institution_code, uow),
         *persons.insured_reads(request.psn_no, person_known=patient_known),
-        *catalogue_repo.items_reads(line.item_code for line in request.lines),
+        *items_reads(ctx, (line.item_code for line in request.lines), uow),
     ]
     if lock:
         reads.append(settlements_repo.lock_person_read(request.psn_no))

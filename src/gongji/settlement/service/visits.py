@@ -29,9 +29,9 @@ from gongji.settlement.domain.bill import LineIn
 from gongji.settlement.domain.items import ItemFigures, adjudicate_bill, build_bill_lines
 from gongji.settlement.domain.settlement_errors import NotInsuredForSettlement
 from gongji.settlement.domain.visits import LineStand, VisitKind, VisitState
-from gongji.settlement.service.catalogue import load_items
+from gongji.settlement.service.catalogue import items_reads, load_items
 from gongji.settlement.service.settlement import Resent
-from gongji.settlement.store import catalogue_repo, settlements_repo
+from gongji.settlement.store import settlements_repo
 from gongji.settlement.store import visits_repo as repo
 from gongji.settlement.store.visits_repo import DiagnosisRow, FeeLineRow, VisitRow
 from gongji.store.raw import Read
@@ -92,7 +92,7 @@ def open_visit(ctx: Context, uow: UnitOfWork, opening: Opening) -> VisitRow:
     psn_no = opening.patient.psn_no
     uow.prefetch(
         [
-            *settle_check_reads(opening.institution_code),
+            *settle_check_reads(ctx, opening.institution_code, uow),
             repo.visit_by_number_read(opening.institution_code, opening.kind, opening.ipt_otp_no),
             *insured_reads(psn_no, person_known=True),
         ]
@@ -239,7 +239,7 @@ def upload(
             raise rules.BatchOfAnotherVisit(chrg_bchno=chrg_bchno, mdtrt_id=mdtrt_id)
     uow.prefetch(  # after the claims, which write: one round trip on PostgreSQL
         [
-            *catalogue_repo.items_reads(line.item_code for line in lines),
+            *items_reads(ctx, (line.item_code for line in lines), uow),
             repo.lines_read(institution, mdtrt_id, None, lock=False),
             repo.next_seq_read(institution, mdtrt_id),
         ]

@@ -17,6 +17,7 @@ from gongji.settlement.domain.initials import name_initials
 from gongji.settlement.domain.items import CatalogueItem, ItemCategory, ItemClass
 from gongji.store import raw
 from gongji.store.tables_institutions import catalogue_items
+from gongji.store.tables_reference import GENERATION_COLUMN
 
 LOOKUP_CHUNK: Final = 1_000
 """Codes per ``IN (…)`` list: a bill may have thousands of lines, SQLite binds at most 32 766."""
@@ -58,11 +59,19 @@ def _columns(item: CatalogueItem) -> dict[str, Any]:
 
 
 def items_by_code(connection: Connection, codes: Iterable[str]) -> dict[str, CatalogueItem]:
+    return {code: item for code, (item, _) in items_stamped(connection, codes).items()}
+
+
+def items_stamped(
+    connection: Connection, codes: Iterable[str]
+) -> dict[str, tuple[CatalogueItem, int | None]]:
+    """The items held of ``codes``, each with the reference generation it was read under
+    (store/tables_reference.py)."""
     wanted = sorted(set(codes))
-    found: dict[str, CatalogueItem] = {}
+    found: dict[str, tuple[CatalogueItem, int | None]] = {}
     for start in range(0, len(wanted), LOOKUP_CHUNK):
         for row in raw.fetch(connection, *_items_read(wanted[start : start + LOOKUP_CHUNK])):
-            found[row[0]] = _item(row)
+            found[row[0]] = (_item(row[:-1]), row[-1])
     return found
 
 
@@ -78,7 +87,7 @@ def items_reads(codes: Iterable[str]) -> list[raw.Read]:
 def _items_read(chunk: list[str]) -> raw.Read:
     params: dict[str, Any] = {}
     where = raw.in_list("code", chunk, params)
-    return f"SELECT {_ITEM_COLUMNS} FROM catalogue_items WHERE {where}", params
+    return f"SELECT {_ITEM_COLUMNS}, {GENERATION_COLUMN} FROM catalogue_items WHERE {where}", params
 
 
 def item_updated_at_us(connection: Connection, code: str) -> int | None:
