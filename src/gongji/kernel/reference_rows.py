@@ -3,8 +3,9 @@ settlements read, each kept by a process with the generation it was read under.
 
 Every settlement reads its institution, the key that signed it and its bill's catalogue items:
 rows that change a few times a year, read thousands of times a day. Read each time, they cost a
-settlement three statements and the building of their records (on SQLite about a tenth of a
-signed settlement's CPU; on PostgreSQL three statements of its first round trip). Any change to
+settlement three statements and the building of their records; kept, one statement (the
+generation) a transaction: on SQLite two statements of a signed settlement's twenty-three, on
+PostgreSQL two of its first round trip's eleven (docs/benchmarks.md, step 17). Any change to
 their tables gives the database's reference generation a new random number in the changing
 transaction (store/tables_reference.py), and every read of such a row brings the number it was
 read under with it. A transaction reads the generation once, and takes a row kept under that

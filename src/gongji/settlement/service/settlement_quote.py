@@ -160,11 +160,12 @@ def first_reads(
 ) -> list[Read]:
     """What :func:`quote` reads before it knows the patient's enrolment, in its order: the
     institution, the person (unless the caller hands them in: ``patient_known``) and their
-    enrolments, the bill's catalogue items (those of the three this process keeps are read only
-    as the reference generation: kernel/reference_rows.py), when it locks the person's row, then
-    what says whether and which shared money may pay (the standing choice, the wallet and the
-    grants), as far as the bill allows it. None depends on another's answer, so a caller can
-    make them in one round trip (``uow.prefetch``) before quoting."""
+    enrolments, the bill's catalogue items, when it locks the person's row, then what says
+    whether and which shared money may pay (the standing choice, the wallet and the grants),
+    as far as the bill allows it. The institution and items this process keeps are not read:
+    the reference generation is, in their stead (kernel/reference_rows.py). None depends on
+    another's answer, so a caller can make them in one round trip (``uow.prefetch``) before
+    quoting."""
     reads = [
         *institutions.settle_check_reads(ctx, request.institution_code, uow),
         *persons.insured_reads(request.psn_no, person_known=patient_known),
