@@ -91,16 +91,12 @@ def kept_row(
     """The row of ``key``: kept under this transaction's generation, else ``read()`` and kept
     under the generation it came with. None when there is no such row (not kept: an unknown key
     is asked again each time)."""
-    if kept.holds(kind, key):  # the generation is read only where a kept row may answer
-        found = kept.under(kind, key, transaction_generation(uow))
-        if found is not None:
-            return cast("T", found)
-    fresh = read()
-    if fresh is None:
-        return None
-    row, generation = fresh
-    kept.keep(kind, key, generation, row)
-    return row
+
+    def read_one(_: list[str]) -> dict[str, Stamped[T]]:
+        fresh = read()
+        return {} if fresh is None else {key: fresh}
+
+    return kept_rows(kept, uow, kind, [key], read_one).get(key)
 
 
 def kept_rows(
@@ -110,11 +106,12 @@ def kept_rows(
     keys: Iterable[str],
     read: Callable[[list[str]], Mapping[str, Stamped[T]]],
 ) -> dict[str, T]:
-    """The rows of ``keys`` there are, as :func:`kept_row` finds each, the missing ones read
-    together."""
+    """The rows of ``keys`` there are: each kept under this transaction's generation, the
+    others read together (``read``) and kept under the generation they came with. An unknown
+    key is not kept: it is asked again each time."""
     wanted = list(keys)
     held = any(kept.holds(kind, key) for key in wanted)
-    generation = transaction_generation(uow) if held else None
+    generation = transaction_generation(uow) if held else None  # read only where it may answer
     found: dict[str, T] = {}
     missing: list[str] = []
     for key in wanted:
@@ -138,8 +135,8 @@ def reads_ahead(
     reads: Callable[[list[str]], list[Read]],
 ) -> list[Read]:
     """What a transaction about to look up ``keys`` should read ahead: the rows not kept, and
-    the generation where a kept row may answer (unless ``uow`` has it already; no ``uow``: a
-    caller building reads before its transaction opens, whose duplicate the prefetch drops)."""
+    the generation where a kept row may answer, unless ``uow`` has it already (a caller without
+    the transaction at hand passes none: a second copy of the read in one prefetch is dropped)."""
     wanted = list(keys)
     missing = [key for key in wanted if not kept.holds(kind, key)]
     ahead = reads(missing) if missing else []
