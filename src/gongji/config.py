@@ -30,7 +30,7 @@ from urllib.parse import unquote_plus
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from gongji.core.limits import Limits
+from gongji.core.limits import SQLITE_SETTLEMENT_THREADS, Limits
 from gongji.store.engine import is_sqlite_url
 
 
@@ -95,9 +95,13 @@ def _environment(env: Mapping[str, str]) -> Environment:
         ) from None
 
 
-def _limits(env: Mapping[str, str]) -> Limits:
-    """The defaults of core/limits.py, each overridable by GONGJI_<NAME IN CAPITALS>."""
+def _limits(env: Mapping[str, str], database_url: str) -> Limits:
+    """The defaults of core/limits.py, each overridable by GONGJI_<NAME IN CAPITALS>; on SQLite,
+    more settlement threads by default (``SQLITE_SETTLEMENT_THREADS``: they make its shared
+    commits larger)."""
     chosen: dict[str, int] = {}
+    if is_sqlite_url(database_url):
+        chosen["settlement_threads"] = SQLITE_SETTLEMENT_THREADS
     for item in fields(Limits):
         text = env.get(f"GONGJI_{item.name.upper()}")
         if text:
@@ -141,7 +145,7 @@ class Settings:
             environment=_environment(env),
             trust_proxy=_flag(env, "GONGJI_TRUST_PROXY"),
             sms=SmsSettings.from_env(env),
-            limits=_limits(env),
+            limits=_limits(env, database_url),
             ledger_group_commit=_flag(env, "GONGJI_LEDGER_GROUP_COMMIT", default=True),
             sqlite_group_commit=_flag(env, "GONGJI_SQLITE_GROUP_COMMIT", default=True),
             one_core=one_core_for(env, database_url),

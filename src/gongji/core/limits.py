@@ -9,6 +9,16 @@ overrides from the environment) rather than in the policy book that bureaus vers
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
+
+SQLITE_SETTLEMENT_THREADS: Final = 8
+"""``Limits.settlement_threads`` on SQLite. Its settlements share commits (store/writers.py): a
+settlement that ends while others wait for the writer's turn leaves the transaction open for
+them, and the last commits for all. The threads bound how many wait at once, so they bound the
+group: 8 threads made groups of 6.7 settlements on average where 4 made groups of 3.6, half the
+commits (each a write of the log's pages and a wait for the disk), and a settlement over HTTP
+cost about 8 % less of the server's CPU (docs/benchmarks.md, issue 20, step 18). PostgreSQL
+shares commits across connections by itself and gained nothing from more threads."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,13 +85,15 @@ class Limits:
     hold, so that a flood cannot take the threads settlements need."""
 
     settlement_threads: int = 4
-    """Signed settlements worked on at once in one server process, and as many national-interface
-    messages (each in threads of its own): the worker threads they may hold; the others wait
-    their turn in the event loop, holding none. Python runs one thread at
-    a time, so a few are enough to keep it busy while others wait for the database, and more
-    only take turns: 16 at once cost a settlement more CPU, and its 95th percentile on
-    PostgreSQL was 110–120 ms against 48–61 ms with 4 (docs/benchmarks.md). More cores call
-    for more server processes (``gongji serve --workers``), not more threads."""
+    """Signed settlements worked on at once in one server process on PostgreSQL, and as many
+    national-interface messages (each in threads of its own): the worker threads they may hold;
+    the others wait their turn in the event loop, holding none. Python runs one thread at a
+    time, so a few are enough to keep it busy while others wait for the database, and more only
+    take turns: 16 at once cost a settlement more CPU, and its 95th percentile was 110–120 ms
+    against 48–61 ms with 4; 8 settled no more and cost the database a tenth more CPU
+    (docs/benchmarks.md). More cores call for more server processes (``gongji serve
+    --workers``), not more threads. On SQLite the default is :data:`SQLITE_SETTLEMENT_THREADS`
+    (``config.py`` chooses by the database; ``GONGJI_SETTLEMENT_THREADS`` sets both)."""
 
     enrolment_change_horizon_days: int = 366
     """How far after today a termination or move may be dated: a year's notice at most; a date
