@@ -90,9 +90,8 @@ class Limits:
     the others wait their turn in the event loop, holding none. Python runs one thread at a
     time, so a few are enough to keep it busy while others wait for the database, and more only
     take turns: 16 at once cost a settlement more CPU, and its 95th percentile was 110–120 ms
-    against 48–61 ms with 4; 8 settled as many, within the noise, and cost the database a
-    tenth more CPU
-    (docs/benchmarks.md). More cores call for more server processes (``gongji serve
+    against 48–61 ms with 4; 8 settled as many, within the noise, and cost the database a tenth
+    more CPU (docs/benchmarks.md). More cores call for more server processes (``gongji serve
     --workers``), not more threads. On SQLite the default is :data:`SQLITE_SETTLEMENT_THREADS`
     (``config.py`` chooses by the database; ``GONGJI_SETTLEMENT_THREADS`` sets both)."""
 
