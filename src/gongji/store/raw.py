@@ -180,23 +180,21 @@ def prefetch(connection: Executor, reads: Sequence[Read | DriverRead]) -> None:
     if connection.dialect.name == "sqlite" or not reads:
         return
     info = connection.connection.info
-    seen = set(info.get(_PREFETCHED) or ())
-    unique = []
+    kept: dict[tuple[str, Any], Sequence[Any]] = info.setdefault(_PREFETCHED, {})
+    asked: dict[tuple[str, Any], Read | DriverRead] = {}
     for read in reads:
         key = (read[0], _params_key(read[1]))
-        if key not in seen:
-            seen.add(key)
-            unique.append(read)
-    if not unique:
+        if key not in kept:
+            asked.setdefault(key, read)
+    if not asked:
         return
-    reads = unique
     waiting = info.get(_DEFERRED) or []
-    statements: Waiting = [*waiting, *((_native(connection, st), p, False) for st, p in reads)]
+    sent = [(_native(connection, st), p, False) for st, p in asked.values()]
+    statements: Waiting = [*waiting, *sent]
     waiting.clear()
-    answers = _in_one_trip(connection, statements, keep=len(reads))
-    kept: dict[tuple[str, Any], Sequence[Any]] = info.setdefault(_PREFETCHED, {})
-    for (statement, params), (rows, _count) in zip(reads, answers, strict=True):
-        kept.setdefault((statement, _params_key(params)), rows)
+    answers = _in_one_trip(connection, statements, keep=len(asked))
+    for key, (rows, _count) in zip(asked, answers, strict=True):
+        kept[key] = rows
 
 
 def query_together(connection: Executor, statements: Sequence[tuple[str, Any]]) -> list[Any]:
